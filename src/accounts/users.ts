@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database, UserRow } from '../storage/schema.ts';
+import { isValidEmail, normalizeEmail } from './email.ts';
+import { hashPassword } from './password-hasher.ts';
+
+export class UserInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserInputError';
+  }
+}
+
+export interface NewUserInput {
+  email: string;
+  password?: string | undefined;
+  name?: string | undefined;
+  phone?: string | undefined;
+  emailVerified?: boolean | undefined;
+}
+
+/** Password rules every path shares; the full policy (common lists…) comes with self-service sign-up. */
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 256;
+
+export class UserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findById(id: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Case-insensitive, served by the unique index on lower(email). */
+  async findByEmail(email: string): Promise<UserRow | undefined> {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where(sql<string>`lower(email)`, '=', normalizeEmail(email).toLowerCase())
+      .executeTakeFirst();
+  }
+
+  async list(): Promise<UserRow[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('created_at').execute();
+  }
+
+  async create(input: NewUserInput): Promise<UserRow> {
+    const email = normalizeEmail(input.email);
+    if (!isValidEmail(email)) throw new UserInputError(`"${input.email}" is not a valid email address`);
+    if (input.password !== undefined) assertPasswordShape(input.password);
+    if (input.phone !== undefined && !/^\+[1-9]\d{6,14}$/.test(input.phone)) {
+      throw new UserInputError('phone must be in E.164 form, e.g. +5215512345678');
+    }
+    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        id: randomUUID(),
+        email,
+        email_verified: input.emailVerified ?? false,
+        name: input.name?.trim() || null,
+        phone: input.phone ?? null,
+        password_hash: passwordHash,
+      })
+      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new UserInputError(`a user with email ${email} already exists`);
+    return row;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', id).execute();
+  }
+
+  async recordLogin(id: string): Promise<void> {
+    await this.db.updateTable('users').set({ last_login_at: new Date() }).where('id', '=', id).execute();
+  }
+}
+
+export function assertPasswordShape(password: string): void {
+  if ([...password].length < MIN_PASSWORD_LENGTH) {
+    throw new UserInputError(`password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if ([...password].length > MAX_PASSWORD_LENGTH) {
+    throw new UserInputError(`password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  }
+}

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import views from 'koa-views';
+import type Provider from 'oidc-provider';
+import { purgeExpired } from '../adapters/postgres-adapter.ts';
+import type { Config } from './config/config.ts';
+import { assetsRouter } from './http/assets.ts';
+import { healthRouter } from './http/health.ts';
+import { PageRenderer } from './http/page-renderer.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { negotiateLocale } from './i18n/i18n.ts';
+import { interactionsRouter } from './interactions/interactions-router.ts';
+import type { Logger } from './logging/logger.ts';
+import { createProvider } from './provider/create-provider.ts';
+import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
+import { createLoginThrottle, type LoginThrottle } from './throttling/login-throttle.ts';
+
+export interface Umbral {
+  app: Koa;
+  provider: Provider;
+  storage: Storage;
+  throttle: LoginThrottle;
+  close(): Promise<void>;
+}
+
+export interface UmbralOptions {
+  /** PostgreSQL schema to use (tests give each run its own). */
+  schema?: string;
+}
+
+/** Opens storage, applies migrations, and assembles the Koa app around oidc-provider. */
+export async function createUmbral(config: Config, logger: Logger, options: UmbralOptions = {}): Promise<Umbral> {
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    role: 'server',
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
+  try {
+    const applied = await migrateToLatest(storage.db);
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+    const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl });
+    const provider = await createProvider({ config, storage, pages, logger });
+    const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl });
+
+    const app = new Koa();
+    app.keys = provider.keys; // the same cookie keys, so interaction cookies verify in both
+    app.proxy = config.trustProxy;
+    app.silent = true;
+    app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
+      if (!error.status || error.status >= 500) logger.error({ err: error }, 'request failed');
+    });
+    app.use(async (ctx, next) => {
+      const started = performance.now();
+      await next();
+      logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    });
+    app.use(securityHeaders(config.secure));
+    app.use(async (ctx, next) => {
+      ctx.state['locale'] = negotiateLocale(undefined, ctx.get('accept-language'));
+      await next();
+    });
+    app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs' }));
+    app.use(healthRouter(storage).routes());
+    app.use(assetsRouter().routes());
+    const interactions = interactionsRouter({ config, provider, storage, pages, throttle, logger });
+    app.use(interactions.routes());
+    app.use(interactions.allowedMethods());
+    app.use(mount(provider));
+
+    const purgeTimer = setInterval(() => {
+      purgeExpired(storage.db).then(
+        (count) => count && logger.debug({ count }, 'purged expired oidc rows'),
+        (error) => logger.warn({ err: error }, 'purge of expired rows failed'),
+      );
+    }, config.purgeIntervalSeconds * 1000);
+    purgeTimer.unref();
+
+    return {
+      app,
+      provider,
+      storage,
+      throttle,
+      async close() {
+        clearInterval(purgeTimer);
+        await throttle.close();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}

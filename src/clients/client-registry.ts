@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { Database } from '../storage/schema.ts';
+import { generateClientSecret, hashClientSecret } from './client-secret.ts';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+export interface ClientRegistration {
+  clientId: string;
+  clientSecret?: string | undefined;
+  name?: string | undefined;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri?: string | undefined;
+  grantTypes: GrantType[];
+  firstParty: boolean;
+  public: boolean;
+}
+
+export class ClientInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClientInputError';
+  }
+}
+
+/** What `clients add` prints: the stored metadata with the secret in clear, shown this once. */
+export type RegisteredClient = Record<string, unknown> & { client_id: string; client_secret?: string };
+
+export class ClientRegistry {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly provider: Provider,
+  ) {}
+
+  async register(input: ClientRegistration): Promise<RegisteredClient> {
+    if (!/^[A-Za-z0-9._~-]{1,128}$/.test(input.clientId)) {
+      throw new ClientInputError('client id must be 1 to 128 letters, digits or . _ ~ -');
+    }
+    if (input.public && input.clientSecret !== undefined) throw new ClientInputError('a public client has no secret');
+    if (input.public && input.grantTypes.includes('client_credentials')) {
+      throw new ClientInputError('client_credentials needs a confidential client (drop --public)');
+    }
+    if (input.clientSecret !== undefined && input.clientSecret.length < 32) {
+      throw new ClientInputError('client secret must be at least 32 characters; omit it to have one generated');
+    }
+    const usesBrowser = input.grantTypes.includes('authorization_code');
+    if (usesBrowser && input.redirectUris.length === 0) {
+      throw new ClientInputError('authorization_code needs at least one --redirect-uri');
+    }
+    if (!usesBrowser && input.grantTypes.includes('refresh_token')) {
+      throw new ClientInputError('refresh_token needs authorization_code');
+    }
+    const secret = input.public ? undefined : (input.clientSecret ?? generateClientSecret());
+    const metadata: Record<string, unknown> = {
+      client_id: input.clientId,
+      ...(input.name ? { client_name: input.name } : {}),
+      ...(secret ? { client_secret: hashClientSecret(secret) } : {}),
+      token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+      grant_types: input.grantTypes,
+      response_types: usesBrowser ? ['code'] : [],
+      redirect_uris: input.redirectUris,
+      post_logout_redirect_uris: input.postLogoutRedirectUris,
+      ...(input.backchannelLogoutUri
+        ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
+        : {}),
+      first_party: input.firstParty,
+    };
+    try {
+      await this.provider.Client.validate(metadata as never);
+    } catch (error) {
+      const e = error as { error_description?: string; message: string };
+      throw new ClientInputError(e.error_description ?? e.message);
+    }
+    const inserted = await this.db
+      .insertInto('clients')
+      .values({ client_id: input.clientId, metadata: JSON.stringify(metadata) })
+      .onConflict((oc) => oc.column('client_id').doNothing())
+      .returning('client_id')
+      .executeTakeFirst();
+    if (!inserted) throw new ClientInputError(`a client with id ${input.clientId} already exists`);
+    return { ...metadata, ...(secret ? { client_secret: secret } : {}) } as RegisteredClient;
+  }
+
+  async list(): Promise<Array<Record<string, unknown>>> {
+    const rows = await this.db.selectFrom('clients').select(['metadata', 'created_at']).orderBy('created_at').execute();
+    return rows.map(({ metadata }) => {
+      const { client_secret, ...visible } = metadata as Record<string, unknown>;
+      return visible;
+    });
+  }
+
+  /** Removes the client and every token, code and grant issued to it. */
+  async remove(clientId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) return false;
+    await this.db
+      .deleteFrom('oidc_models')
+      .where('model', 'in', ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'Grant'])
+      .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
+      .execute();
+    return true;
+  }
+}

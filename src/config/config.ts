@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Umbral's whole configuration, read once from the environment. */
+export interface Config {
+  port: number;
+  issuer: string;
+  /** True when ISSUER is https: secure, prefixed cookies and HSTS. */
+  secure: boolean;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  trustProxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  productName: string;
+  logoUrl: string | undefined;
+  /** How often expired oidc-provider rows are purged, in seconds. */
+  purgeIntervalSeconds: number;
+  /**
+   * Lets outgoing requests (back-channel logout, client JWKS) reach loopback and private
+   * addresses, for portals on the same private network. Off: oidc-provider's SSRF guard applies.
+   */
+  allowPrivateNetworkFetch: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const schema = z.object({
+  PORT: z.coerce
+    .number({ error: 'must be a whole number from 1 to 65535' })
+    .int('must be a whole number from 1 to 65535')
+    .min(1, 'must be a whole number from 1 to 65535')
+    .max(65535, 'must be a whole number from 1 to 65535')
+    .default(3000),
+  ISSUER: httpUrl
+    .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment')
+    .optional(),
+  DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  TRUST_PROXY: booleanFlag.default(false),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  PRODUCT_NAME: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters').default('Umbral'),
+  LOGO_URL: z.string().min(1).optional(),
+  PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(10, 'must be at least 10').default(600),
+  ALLOW_PRIVATE_NETWORK_FETCH: booleanFlag.default(false),
+});
+
+/** Empty variables count as unset, as in most shells' `VAR= cmd`. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') out[key] = value;
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const v = parsed.data;
+  const issuer = (v.ISSUER ?? `http://localhost:${v.PORT}`).replace(/\/+$/, '');
+  const secure = issuer.startsWith('https://');
+  if (!secure && !isLoopback(new URL(issuer).hostname)) {
+    throw new ConfigError('ISSUER', 'must be https:// unless the host is localhost or a loopback address');
+  }
+  return {
+    port: v.PORT,
+    issuer,
+    secure,
+    dataDir: path.resolve(v.DATA_DIR),
+    databaseUrl: v.DATABASE_URL,
+    redisUrl: v.REDIS_URL,
+    trustProxy: v.TRUST_PROXY,
+    logLevel: v.LOG_LEVEL,
+    productName: v.PRODUCT_NAME,
+    logoUrl: v.LOGO_URL,
+    purgeIntervalSeconds: v.PURGE_INTERVAL_SECONDS,
+    allowPrivateNetworkFetch: v.ALLOW_PRIVATE_NETWORK_FETCH,
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]';
+}

@@ -1,0 +1,53 @@
+import type { Context } from 'koa';
+import { negotiateLocale, translator, type Locale } from '../i18n/i18n.ts';
+
+export interface Branding {
+  productName: string;
+  logoUrl: string | undefined;
+}
+
+/** Our own pages load nothing but our stylesheet and images; no scripts at all. */
+const PAGE_CSP = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data: https:",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+interface ErrorOut {
+  error: string;
+  error_description?: string;
+}
+
+/** Renders the hosted pages (views/pages) with the locale, branding and CSRF token they all need. */
+export class PageRenderer {
+  constructor(private readonly branding: Branding) {}
+
+  localeOf(ctx: Context): Locale {
+    return (ctx.state['locale'] as Locale | undefined) ?? negotiateLocale(undefined, ctx.get('accept-language'));
+  }
+
+  async render(ctx: Context, view: string, locals: Record<string, unknown> = {}, status = 200): Promise<void> {
+    const locale = this.localeOf(ctx);
+    ctx.status = status;
+    ctx.set('Content-Security-Policy', PAGE_CSP);
+    ctx.set('Cache-Control', 'no-store');
+    await ctx.render(`pages/${view}`, {
+      t: translator(locale),
+      locale,
+      productName: this.branding.productName,
+      logoUrl: this.branding.logoUrl ?? '/assets/logo.svg',
+      csrfToken: ctx.state['csrfToken'],
+      title: undefined,
+      ...locals,
+    });
+  }
+
+  /** Errors shown to people: a plain explanation, the code in small print, never a stack trace. */
+  async renderError(ctx: Context, out: ErrorOut, _error?: unknown, status?: number): Promise<void> {
+    const known = ['invalid_request', 'invalid_client', 'invalid_redirect_uri', 'access_denied', 'login_required', 'session_expired', 'invalid_scope', 'unauthorized_client'];
+    const kind = known.includes(out.error) ? out.error : 'generic';
+    await this.render(ctx, 'error', { kind, code: out.error, description: out.error_description }, status ?? (ctx.status >= 400 ? ctx.status : 400));
+  }
+}

@@ -1,0 +1,16 @@
+import type { Middleware } from 'koa';
+
+/**
+ * Headers for every response. Pages rendered by Umbral tighten the CSP further
+ * (see PageRenderer); oidc-provider's own responses keep theirs.
+ */
+export function securityHeaders(secure: boolean): Middleware {
+  return async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
+    if (secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    await next();
+  };
+}

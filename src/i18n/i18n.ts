@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Spanish first (Latin America), then Portuguese (Brazil) and English. */
+export const LOCALES = ['es', 'pt-BR', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'es';
+
+type Messages = Record<string, string>;
+export type Translate = (key: string, vars?: Record<string, string | number | undefined>) => string;
+
+const localesDir = path.resolve(import.meta.dirname, '../../views/locales');
+const catalogs = new Map<Locale, Messages>(
+  LOCALES.map((locale) => [locale, JSON.parse(fs.readFileSync(path.join(localesDir, `${locale}.json`), 'utf8')) as Messages]),
+);
+
+/** Maps a language tag to a supported locale: pt, pt-PT → pt-BR; es-MX → es; en-GB → en. */
+function match(tag: string): Locale | undefined {
+  const lower = tag.trim().toLowerCase();
+  if (!lower) return undefined;
+  const exact = LOCALES.find((l) => l.toLowerCase() === lower);
+  if (exact) return exact;
+  const primary = lower.split('-')[0];
+  return LOCALES.find((l) => l.toLowerCase().split('-')[0] === primary);
+}
+
+/** `ui_locales` (space-separated, in order of preference) wins over Accept-Language. */
+export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined): Locale {
+  for (const tag of (uiLocales ?? '').split(' ')) {
+    const found = match(tag);
+    if (found) return found;
+  }
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { tag, q: q ? Number(q.slice(2)) || 0 : 1, index };
+    })
+    .filter((entry) => entry.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const { tag } of ranked) {
+    const found = match(tag);
+    if (found) return found;
+  }
+  return DEFAULT_LOCALE;
+}
+
+export function translator(locale: Locale): Translate {
+  const messages = catalogs.get(locale)!;
+  const fallback = catalogs.get(DEFAULT_LOCALE)!;
+  return (key, vars) => {
+    const template = messages[key] ?? fallback[key];
+    if (template === undefined) throw new Error(`missing message ${key}`);
+    return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars?.[name] ?? ''));
+  };
+}
+
+export function messageKeys(locale: Locale): string[] {
+  return Object.keys(catalogs.get(locale)!);
+}

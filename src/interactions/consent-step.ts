@@ -1,0 +1,46 @@
+import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
+import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
+
+interface MissingGrant {
+  missingOIDCScope?: string[];
+  missingOIDCClaims?: string[];
+  missingResourceScopes?: Record<string, string[]>;
+}
+
+const DESCRIBED_SCOPES = ['openid', 'email', 'profile', 'phone', 'offline_access'];
+
+/** Consent for third-party clients: shows what is asked, and grants exactly that. */
+export class ConsentStep {
+  constructor(private readonly deps: InteractionDependencies) {}
+
+  async show(ctx: Context, details: InteractionDetails): Promise<void> {
+    const missing = details.prompt.details as MissingGrant;
+    const client = await this.deps.provider.Client.find(String(details.params['client_id']));
+    const scopes = (missing.missingOIDCScope ?? []).filter((s) => DESCRIBED_SCOPES.includes(s));
+    await this.deps.pages.render(ctx, 'consent', {
+      uid: details.uid,
+      clientName: client?.clientName ?? client?.clientId,
+      scopes,
+      claims: (missing.missingOIDCClaims ?? []).filter((c) => c !== 'sub'),
+    });
+  }
+
+  async grant(details: InteractionDetails): Promise<InteractionResults> {
+    const { provider } = this.deps;
+    const missing = details.prompt.details as MissingGrant;
+    const accountId = details.session?.accountId;
+    if (!accountId) throw new Error('consent without a signed-in account');
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
+    if (!grant) throw new Error('grant disappeared during consent');
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    return details.grantId ? { consent: {} } : { consent: { grantId } };
+  }
+}

@@ -1,0 +1,116 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import Provider, { errors, type InteractionResults } from 'oidc-provider';
+import type { Config } from '../config/config.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import { negotiateLocale } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Storage } from '../storage/database.ts';
+import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
+import { ConsentStep } from './consent-step.ts';
+import { PasswordLogin } from './password-login.ts';
+
+export interface InteractionDependencies {
+  config: Config;
+  provider: Provider;
+  storage: Storage;
+  pages: PageRenderer;
+  throttle: LoginThrottle;
+  logger: Logger;
+}
+
+export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/**
+ * The hosted pages behind oidc-provider's prompts: identifier-first login
+ * (email → Siguiente → password) and consent. Every POST answers 303.
+ */
+export function interactionsRouter(deps: InteractionDependencies): Router {
+  const { provider, pages } = deps;
+  const identifierCookie = new LoginIdentifierCookie(deps.config.secure);
+  const passwordLogin = new PasswordLogin(deps, identifierCookie);
+  const consent = new ConsentStep(deps);
+
+  const router = new Router({ prefix: '/interaction/:uid' });
+  router.use(handleExpiredInteractions(pages));
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
+  router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
+
+  /** Loads the interaction bound to this browser, and speaks the language it asked for. */
+  async function load(ctx: Context): Promise<InteractionDetails> {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
+    ctx.state['locale'] = negotiateLocale(details.params['ui_locales'] as string | undefined, ctx.get('accept-language'));
+    return details;
+  }
+
+  async function finish(ctx: Context, result: InteractionResults, mergeWithLastSubmission: boolean) {
+    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
+    ctx.redirect(returnTo);
+    ctx.status = 303;
+  }
+
+  router.get('/', async (ctx) => {
+    const details = await load(ctx);
+    if (details.prompt.name === 'login') return passwordLogin.show(ctx, details);
+    if (details.prompt.name === 'consent') return consent.show(ctx, details);
+    throw new errors.SessionNotFound(`unsupported prompt ${details.prompt.name}`);
+  });
+
+  router.post('/identifier', async (ctx) => {
+    const details = await load(ctx);
+    if (details.prompt.name !== 'login') return seeOther(ctx);
+    await passwordLogin.submitIdentifier(ctx, details);
+  });
+
+  router.post('/password', async (ctx) => {
+    const details = await load(ctx);
+    if (details.prompt.name !== 'login') return seeOther(ctx);
+    const result = await passwordLogin.submitPassword(ctx, details);
+    if (result) await finish(ctx, result, false);
+  });
+
+  router.post('/consent', async (ctx) => {
+    const details = await load(ctx);
+    if (details.prompt.name !== 'consent') return seeOther(ctx);
+    await finish(ctx, await consent.grant(details), true);
+  });
+
+  router.post('/abort', async (ctx) => {
+    await load(ctx);
+    await finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+  });
+
+  return router;
+}
+
+/** Back to the interaction's current step (e.g. a form resubmitted after the step changed). */
+function seeOther(ctx: Context): void {
+  ctx.redirect(`/interaction/${ctx.params['uid']}`);
+  ctx.status = 303;
+}
+
+/**
+ * An interaction that expired, finished already (back button, double submit) or belongs to
+ * another browser ends on a friendly page instead of a raw error; so does a stale form.
+ */
+function handleExpiredInteractions(pages: PageRenderer) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) {
+        await pages.render(ctx, 'expired', {}, 400);
+        return;
+      }
+      if ((error as { status?: number; message?: string }).status === 403 && ctx.state['csrfFailed']) {
+        await pages.render(ctx, 'form-expired', { retryUrl: `/interaction/${ctx.params['uid']}` }, 403);
+        return;
+      }
+      throw error;
+    }
+  };
+}

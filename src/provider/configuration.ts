@@ -1,0 +1,153 @@
+import type { JWK } from 'jose';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { CLAIMS_BY_SCOPE } from '../accounts/account-claims.ts';
+import type { Config } from '../config/config.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+
+/** Lifetimes in seconds. */
+export const TTL = {
+  AccessToken: 60 * 60,
+  AuthorizationCode: 60,
+  ClientCredentials: 10 * 60,
+  IdToken: 60 * 60,
+  Interaction: 60 * 60,
+  RefreshToken: 14 * 24 * 60 * 60,
+  Session: 14 * 24 * 60 * 60,
+  Grant: 14 * 24 * 60 * 60,
+} as const;
+
+/** How long a retired signing key stays published: anything it signed has expired by then. */
+export const RETIRED_KEY_PUBLISH_SECONDS = TTL.IdToken + 5 * 60;
+
+export interface ProviderSettings {
+  config: Config;
+  jwks: JWK[];
+  cookieKeys: string[];
+  findAccount: Configuration['findAccount'];
+  pages: PageRenderer;
+}
+
+export function cookieNames(secure: boolean) {
+  // __Host- needs Path=/ (the session cookie); interaction cookies are path-scoped, so __Secure-.
+  return secure
+    ? { session: '__Host-umbral.session', interaction: '__Secure-umbral.interaction', resume: '__Secure-umbral.resume' }
+    : { session: 'umbral.session', interaction: 'umbral.interaction', resume: 'umbral.resume' };
+}
+
+function isFirstParty(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.client?.['first_party'] === true;
+}
+
+export function buildProviderConfiguration(settings: ProviderSettings): Configuration {
+  const { config, pages } = settings;
+  return {
+    findAccount: settings.findAccount,
+    jwks: { keys: settings.jwks as never },
+    cookies: {
+      keys: settings.cookieKeys,
+      names: cookieNames(config.secure),
+      long: { httpOnly: true, sameSite: 'lax', secure: config.secure },
+      short: { httpOnly: true, sameSite: 'lax', secure: config.secure },
+    },
+    claims: CLAIMS_BY_SCOPE,
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'phone'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    },
+    // No HMAC algorithms: client secrets are stored hashed, so they cannot be used as keys.
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+    },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    extraClientMetadata: {
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new Error('first_party must be a boolean');
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client may introspect its own tokens; the operator's own (first-party, confidential)
+        // backends may introspect any, as resource servers do. Third parties never see others' tokens.
+        allowedPolicy: async (_ctx, client, token) =>
+          token.clientId === client.clientId || (client['first_party'] === true && client.clientAuthMethod !== 'none'),
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      claimsParameter: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await pages.render(ctx, 'logout', { form, clientName: ctx.oidc.client?.clientName });
+        },
+        async postLogoutSuccessSource(ctx) {
+          await pages.render(ctx, 'logged-out', { clientName: ctx.oidc.client?.clientName });
+        },
+      },
+    },
+    clientBasedCORS(ctx, origin, client) {
+      if (origin === 'null') return false;
+      if (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') {
+        return (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin);
+      }
+      return false;
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // First-party portals are the operator's own: their users are not asked to consent.
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (!isFirstParty(ctx) || !ctx.oidc.session?.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session.accountId });
+      const params = ctx.oidc.params as { scope?: string };
+      grant.addOIDCScope(params.scope ?? 'openid');
+      const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
+      if (claims.id_token) grant.addOIDCClaims(Object.keys(claims.id_token));
+      if (claims.userinfo) grant.addOIDCClaims(Object.keys(claims.userinfo));
+      await grant.save();
+      return grant;
+    },
+    // Refresh tokens for clients registered with the refresh_token grant; third parties must ask for offline_access.
+    async issueRefreshToken(ctx, client, code) {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      return client['first_party'] === true || code.scopes.has('offline_access');
+    },
+    ttl: { ...TTL },
+    async renderError(ctx, out, error) {
+      ctx.type = 'html';
+      await pages.renderError(ctx, out, error);
+    },
+    ...(config.allowPrivateNetworkFetch
+      ? {
+          // Without oidc-provider's SSRF-guarding dispatcher: operator-registered portals may live on private addresses.
+          fetch: (url, options) => {
+            const { dispatcher: _guard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
+            return globalThis.fetch(url, rest);
+          },
+        }
+      : {}),
+    conformIdTokenClaims: true,
+    allowOmittingSingleRegisteredRedirectUri: true,
+  };
+}

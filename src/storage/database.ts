@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { DataDirLock } from './data-dir-lock.ts';
+import { migrations } from './migrations/index.ts';
+import { PGlitePool } from './pglite-pool.ts';
+import type { Database } from './schema.ts';
+
+export interface StorageOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /**
+   * The server owns an embedded database and shares it with the CLI over a Unix socket in
+   * DATA_DIR; the CLI uses that socket when a server is running, else opens the files itself.
+   */
+  role: 'server' | 'cli';
+  /** PostgreSQL only: a schema to use (created if missing), e.g. one per test run. */
+  schema?: string;
+  poolSize?: number;
+}
+
+export interface Storage {
+  db: Kysely<Database>;
+  /** What backs `db`: a PostgreSQL server (including the embedded one over its socket) or PGlite in-process. */
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+const SOCKET_PORT = 5432;
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  if (options.role === 'cli') {
+    const shared = await connectToRunningServer(options.dataDir);
+    if (shared) return shared;
+  }
+  return openPGlite(options);
+}
+
+async function openPostgres(connectionString: string, options: StorageOptions): Promise<Storage> {
+  const schema = options.schema;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    try {
+      await admin.query(`create schema if not exists ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+async function openPGlite(options: StorageOptions): Promise<Storage> {
+  const lock = DataDirLock.acquire(options.dataDir);
+  let pglite: PGlite | undefined;
+  let socketServer: PGLiteSocketServer | undefined;
+  try {
+    pglite = await PGlite.create(path.join(options.dataDir, 'pglite'));
+    if (options.role === 'server') socketServer = await shareOverSocket(pglite, options.dataDir);
+  } catch (error) {
+    await pglite?.close().catch(() => {});
+    lock.release();
+    throw error;
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
+  return {
+    db,
+    kind: 'pglite',
+    async close() {
+      await socketServer?.stop();
+      await db.destroy();
+      await pglite.close();
+      lock.release();
+    },
+  };
+}
+
+function socketPath(dataDir: string): string {
+  return path.join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
+}
+
+/** Lets `umbral …` commands reach the embedded database while the server holds it. */
+async function shareOverSocket(pglite: PGlite, dataDir: string): Promise<PGLiteSocketServer | undefined> {
+  const file = socketPath(dataDir);
+  // Unix socket paths are limited to ~107 bytes; without the socket the CLI simply needs the server stopped.
+  if (Buffer.byteLength(file) > 100) return undefined;
+  fs.rmSync(file, { force: true });
+  const server = new PGLiteSocketServer({ db: pglite, path: file, maxConnections: 4 });
+  await server.start();
+  fs.chmodSync(file, 0o600);
+  return server;
+}
+
+async function connectToRunningServer(dataDir: string): Promise<Storage | undefined> {
+  if (!fs.existsSync(socketPath(dataDir))) return undefined;
+  const settings = { host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' };
+  const probe = new pg.Client(settings);
+  try {
+    await probe.connect();
+    await probe.end();
+  } catch {
+    return undefined; // a stale socket file: no server is running
+  }
+  const pool = new pg.Pool({ ...settings, max: 1 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+/** Applies pending migrations; returns the names applied now. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'umbral_migrations',
+    migrationLockTableName: 'umbral_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,77 @@
+import { Redis, type Result } from 'ioredis';
+import type { CountedFailure, FailureCounter, ThrottleStore } from './throttle-store.ts';
+
+export const REDIS_THROTTLE_PREFIX = 'umbral:throttle:';
+
+/**
+ * Counts one failure in the hash at KEYS[1] (ARGV: now, window, both in ms). Redis runs a script
+ * without interleaving other commands, so the reset-or-increment is atomic across processes.
+ * `max()` keeps a process whose clock lags from moving the counter back in time.
+ */
+const RECORD_FAILURE_LUA = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local stored = redis.call('HMGET', KEYS[1], 'failures', 'last', 'expires')
+local failures, last, expires = tonumber(stored[1]), tonumber(stored[2]), tonumber(stored[3])
+if failures == nil or last == nil or expires == nil or expires < now then
+  failures, last, expires = 1, now, now + window
+else
+  failures, last, expires = failures + 1, math.max(last, now), math.max(expires, now + window)
+end
+redis.call('HSET', KEYS[1], 'failures', failures, 'last', string.format('%d', last), 'expires', string.format('%d', expires))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.max(expires - now, 1)))
+return failures
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    umbralThrottleRecordFailure(key: string, now: number, windowMs: number): Result<number, Context>;
+  }
+}
+
+/** Failure counters in Redis, one hash per key, each expiring with its window. */
+export class RedisThrottleStore implements ThrottleStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(url: string, prefix = REDIS_THROTTLE_PREFIX) {
+    this.#prefix = prefix;
+    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    // Without a listener ioredis prints every connection error; commands still reject, so callers see them.
+    this.#redis.on('error', () => {});
+    this.#redis.defineCommand('umbralThrottleRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE_LUA });
+  }
+
+  async read(keys: readonly string[]): Promise<Map<string, FailureCounter>> {
+    const stored = await Promise.all(keys.map((key) => this.#redis.hmget(this.#prefix + key, 'failures', 'last', 'expires')));
+    const counters = new Map<string, FailureCounter>();
+    keys.forEach((key, index) => {
+      const [failures, last, expires] = stored[index] ?? [];
+      if (failures && last && expires) {
+        counters.set(key, { failures: Number(failures), lastFailureAt: Number(last), expiresAt: Number(expires) });
+      }
+    });
+    return counters;
+  }
+
+  async recordFailure(failures: readonly CountedFailure[], now: number): Promise<void> {
+    // One script per key rather than one over all keys: each counter only needs to be atomic by
+    // itself, and single-key scripts also work when the keys live on different cluster nodes.
+    await Promise.all(
+      failures.map(({ key, windowMs }) => this.#redis.umbralThrottleRecordFailure(this.#prefix + key, Math.round(now), Math.round(windowMs))),
+    );
+  }
+
+  async clear(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.#redis.unlink(this.#prefix + key)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#redis.status === 'end') return;
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect(); // the connection was already broken
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createUmbral, type Umbral } from '../../src/app.ts';
+import { UserRepository } from '../../src/accounts/users.ts';
+import { ClientRegistry, type ClientRegistration, type RegisteredClient } from '../../src/clients/client-registry.ts';
+import type { Config } from '../../src/config/config.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { testConfig, type TestStore } from './stores.ts';
+
+export interface RunningUmbral {
+  issuer: string;
+  config: Config;
+  umbral: Umbral;
+  users: UserRepository;
+  clients: ClientRegistry;
+  registerClient(input: Partial<ClientRegistration> & { clientId: string }): Promise<RegisteredClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Umbral on a random loopback port. The port is bound first, so ISSUER can name it,
+ * then the app's handler is attached (Koa composes middleware at callback()).
+ */
+export async function startUmbral(store: TestStore, env: Record<string, string> = {}): Promise<RunningUmbral> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://localhost:${port}`;
+  const config = testConfig(store, { ISSUER: issuer, PORT: String(port), ...env });
+  const umbral = await createUmbral(config, createLogger(config.logLevel), store.schema ? { schema: store.schema } : {});
+  server.on('request', umbral.app.callback());
+  const clients = new ClientRegistry(umbral.storage.db, umbral.provider);
+  return {
+    issuer,
+    config,
+    umbral,
+    users: new UserRepository(umbral.storage.db),
+    clients,
+    registerClient: (input) =>
+      clients.register({
+        redirectUris: [],
+        postLogoutRedirectUris: [],
+        grantTypes: ['authorization_code', 'refresh_token'],
+        firstParty: true,
+        public: false,
+        ...input,
+      }),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await umbral.close();
+    },
+  };
+}
