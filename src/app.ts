@@ -14,7 +14,7 @@ import { interactionsRouter } from './interactions/interactions-router.ts';
 import type { Logger } from './logging/logger.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
-import { createLoginThrottle, type LoginThrottle } from './throttling/login-throttle.ts';
+import { createLoginThrottle, purgeExpiredThrottle, type LoginThrottle } from './throttling/login-throttle.ts';
 
 export interface Umbral {
   app: Koa;
@@ -70,8 +70,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(mount(provider));
 
     const purgeTimer = setInterval(() => {
-      purgeExpired(storage.db).then(
-        (count) => count && logger.debug({ count }, 'purged expired oidc rows'),
+      Promise.all([purgeExpired(storage.db), purgeExpiredThrottle(storage.db)]).then(
+        ([oidcRows, throttleRows]) => logger.debug({ oidcRows, throttleRows }, 'purged expired rows'),
         (error) => logger.warn({ err: error }, 'purge of expired rows failed'),
       );
     }, config.purgeIntervalSeconds * 1000);

@@ -1,0 +1,56 @@
+import test from 'ava';
+import { createAdapterClass, purgeExpired } from '../../adapters/postgres-adapter.ts';
+import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] the adapter stores, finds, consumes, expires and revokes every model`, async (t) => {
+    const store = await createTestStore(kind);
+    const storage = await openTestStorage(store);
+    t.teardown(async () => {
+      await storage.close();
+      await store.cleanup();
+    });
+    const Adapter = createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: 5 });
+    const codes = new Adapter('AuthorizationCode');
+    const tokens = new Adapter('AccessToken');
+    const refresh = new Adapter('RefreshToken');
+    const sessions = new Adapter('Session');
+    const devices = new Adapter('DeviceCode');
+
+    await codes.upsert('c1', { grantId: 'g1', accountId: 'u1' }, 60);
+    await tokens.upsert('a1', { grantId: 'g1' }, 60);
+    await tokens.upsert('a2', { grantId: 'g2' }, 60);
+    await sessions.upsert('s1', { uid: 'uid-1', accountId: 'u1' }, 60);
+    await devices.upsert('d1', { userCode: 'ABCD-EFGH', grantId: 'g3' }, 60);
+    t.deepEqual(await codes.find('c1'), { grantId: 'g1', accountId: 'u1' });
+    t.is(await tokens.find('c1'), undefined, 'models do not see each other');
+    t.deepEqual(await sessions.findByUid('uid-1'), { uid: 'uid-1', accountId: 'u1' });
+    t.deepEqual(await devices.findByUserCode('ABCD-EFGH'), { userCode: 'ABCD-EFGH', grantId: 'g3' });
+
+    await codes.upsert('c1', { grantId: 'g1', accountId: 'u2' }, 60);
+    t.is((await codes.find('c1'))?.accountId, 'u2', 'upsert replaces');
+
+    await codes.consume('c1');
+    t.true(typeof (await codes.find('c1'))?.consumed === 'number', 'consumed codes are marked');
+
+    await tokens.revokeByGrantId('g1');
+    t.is(await tokens.find('a1'), undefined);
+    t.is(await codes.find('c1'), undefined);
+    t.truthy(await tokens.find('a2'), 'other grants untouched');
+
+    await tokens.upsert('short', {}, 1);
+    await storage.db.updateTable('oidc_models').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', 'short').execute();
+    t.is(await tokens.find('short'), undefined, 'expired rows are not found');
+    t.true((await purgeExpired(storage.db)) >= 1);
+    t.is((await storage.db.selectFrom('oidc_models').select('id').where('id', '=', 'short').execute()).length, 0, 'and purged');
+
+    await refresh.upsert('r1', { grantId: 'g2' }, 60);
+    await refresh.consume('r1');
+    t.is((await refresh.find('r1'))?.consumed, undefined, 'a just-rotated refresh token is usable within the grace');
+    await storage.db.updateTable('oidc_models').set({ consumed_at: new Date(Date.now() - 6000) }).where('id', '=', 'r1').execute();
+    t.true(typeof (await refresh.find('r1'))?.consumed === 'number', 'after the grace, reuse is detected');
+
+    await sessions.destroy('s1');
+    t.is(await sessions.findByUid('uid-1'), undefined);
+  });
+}

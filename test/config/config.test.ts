@@ -1,0 +1,45 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+
+test('defaults give a working local setup', (t) => {
+  const config = loadConfig({});
+  t.is(config.port, 3000);
+  t.is(config.issuer, 'http://localhost:3000');
+  t.false(config.secure);
+  t.true(config.dataDir.endsWith('/data'));
+  t.is(config.databaseUrl, undefined);
+  t.is(config.logLevel, 'info');
+});
+
+test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
+  t.is(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
+  const secure = loadConfig({ ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true' });
+  t.is(secure.issuer, 'https://id.example.com');
+  t.true(secure.secure);
+  t.true(secure.trustProxy);
+});
+
+const invalid: Array<[Record<string, string>, string, RegExp]> = [
+  [{ PORT: 'abc' }, 'PORT', /whole number/],
+  [{ PORT: '70000' }, 'PORT', /65535/],
+  [{ ISSUER: 'ftp://id.example.com' }, 'ISSUER', /http/],
+  [{ ISSUER: 'http://id.example.com' }, 'ISSUER', /https/],
+  [{ ISSUER: 'https://id.example.com/?x=1' }, 'ISSUER', /query/],
+  [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL', /postgres/],
+  [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL', /redis/],
+  [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', /true or false/],
+  [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
+];
+
+for (const [env, variable, message] of invalid) {
+  test(`${variable}=${Object.values(env)[0]} is refused with a message naming it`, (t) => {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.is(error.variable, variable);
+    t.true(error.message.startsWith(`${variable}: `));
+    t.regex(error.message, message);
+  });
+}
+
+test('empty variables count as unset', (t) => {
+  t.is(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
+});

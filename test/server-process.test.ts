@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import test from 'ava';
+import { createTestStore, STORES } from './support/stores.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+async function waitForHealth(url: string, ms = 60_000): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] the server starts, reports health, logs JSON without secrets and stops cleanly on SIGTERM`, async (t) => {
+    const store = await createTestStore(kind);
+    t.teardown(() => store.cleanup());
+    const port = await freePort();
+    const server = startServer({ ...store.env, PORT: String(port) });
+    t.teardown(() => server.child.kill('SIGKILL'));
+    const health = await waitForHealth(`http://localhost:${port}/healthz`);
+    t.is(health.status, 200);
+    t.deepEqual(await health.json(), { status: 'ok', database: kind === 'pglite' ? 'pglite' : 'postgres' });
+    const discovery = (await (await fetch(`http://localhost:${port}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    t.is(discovery.issuer, `http://localhost:${port}`);
+
+    server.child.kill('SIGTERM');
+    const [code] = await server.exited;
+    t.is(code, 0, server.output().stderr);
+    const lines = server.output().stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    t.true(lines.some((l) => l.msg.startsWith('Umbral listening on')));
+    t.true(lines.some((l) => l.msg === 'stopped'));
+    t.notRegex(server.output().stdout, /"d":"|private_jwk|secret/i, 'no key material or secrets in logs');
+  });
+}
+
+test('an invalid variable stops start-up with a message naming it', async (t) => {
+  const server = startServer({ PORT: 'eighty' });
+  const [code] = await server.exited;
+  t.is(code, 1);
+  t.regex(server.output().stderr, /invalid configuration: PORT: must be a whole number/);
+});
