@@ -1,0 +1,42 @@
+import test from 'ava';
+import { decodeProtectedHeader } from 'jose';
+import { HttpBrowser } from '../support/http-browser.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+import { loadSigningKeys, rotateSigningKeys } from '../../src/provider/signing-keys.ts';
+import { RETIRED_KEY_PUBLISH_SECONDS } from '../../src/provider/configuration.ts';
+import { createTestStore, STORES } from '../support/stores.ts';
+import { startUmbral } from '../support/umbral-server.ts';
+
+const REDIRECT = 'http://127.0.0.1:9/cb';
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] rotation signs with the new key after restart and keeps the old one published until its tokens expire`, async (t) => {
+    const store = await createTestStore(kind);
+    t.teardown(() => store.cleanup());
+    const first = await startUmbral(store);
+    const port = new URL(first.issuer).port;
+    const client = await first.registerClient({ clientId: 'portal', redirectUris: [REDIRECT] });
+    await first.users.create({ email: 'ana@example.com', password: 'correct horse battery' });
+    const rp = await RelyingParty.discover(first.issuer, 'portal', client.client_secret, REDIRECT);
+    const login = await rp.signIn(new HttpBrowser(), 'ana@example.com', 'correct horse battery');
+    const oldKid = decodeProtectedHeader((await rp.exchange(login.callback.url, login.request)).id_token!).kid;
+
+    const { added, retired } = await rotateSigningKeys(first.umbral.storage.db, RETIRED_KEY_PUBLISH_SECONDS);
+    t.is(added.length, 2);
+    t.true(retired.includes(oldKid!));
+    await first.stop();
+
+    const second = await startUmbral(store, { PORT: port });
+    t.teardown(() => second.stop());
+    const jwks = (await (await fetch(`${second.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+    t.deepEqual(jwks.keys.map((k) => k.kid).sort(), [...added, ...retired].sort(), 'old and new keys published');
+    const login2 = await rp.signIn(new HttpBrowser(), 'ana@example.com', 'correct horse battery');
+    const newKid = decodeProtectedHeader((await rp.exchange(login2.callback.url, login2.request)).id_token!).kid;
+    t.true(added.includes(newKid!), 'signs with the new key');
+
+    // Once everything the old keys signed has expired, they are no longer published.
+    await second.umbral.storage.db.updateTable('signing_keys').set({ unpublish_at: new Date(Date.now() - 1000) }).where('kid', 'in', retired).execute();
+    const published = (await loadSigningKeys(second.umbral.storage.db)).map((k) => k.kid);
+    t.deepEqual(published.sort(), [...added].sort());
+  });
+}
