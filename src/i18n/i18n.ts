@@ -10,9 +10,22 @@ type Messages = Record<string, string>;
 export type Translate = (key: string, vars?: Record<string, string | number | undefined>) => string;
 
 const localesDir = path.resolve(import.meta.dirname, '../../views/locales');
-const catalogs = new Map<Locale, Messages>(
-  LOCALES.map((locale) => [locale, JSON.parse(fs.readFileSync(path.join(localesDir, `${locale}.json`), 'utf8')) as Messages]),
-);
+
+/** A locale's messages: every views/locales/<locale>/*.json (one file per feature) merged; a key defined twice is an error. */
+function loadCatalog(locale: Locale): Messages {
+  const dir = path.join(localesDir, locale);
+  const messages: Messages = {};
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const part = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Messages;
+    for (const [key, value] of Object.entries(part)) {
+      if (key in messages) throw new Error(`message ${key} is defined twice in views/locales/${locale}`);
+      messages[key] = value;
+    }
+  }
+  return messages;
+}
+
+const catalogs = new Map<Locale, Messages>(LOCALES.map((locale) => [locale, loadCatalog(locale)]));
 
 /** Maps a language tag to a supported locale: pt, pt-PT → pt-BR; es-MX → es; en-GB → en. */
 function match(tag: string): Locale | undefined {
