@@ -28,6 +28,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        account_id: this.model === 'Session' ? (payload.accountId ?? null) : null,
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
       await db
@@ -39,6 +40,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
             grant_id: row.grant_id,
             user_code: row.user_code,
             uid: row.uid,
+            account_id: row.account_id,
             expires_at: row.expires_at,
           }),
         )

@@ -21,6 +21,18 @@ export interface Config {
    * addresses, for portals on the same private network. Off: oidc-provider's SSRF guard applies.
    */
   allowPrivateNetworkFetch: boolean;
+  /** NODE_ENV=production: no dev outbox, mail must be configured. */
+  production: boolean;
+  /** smtp:// or smtps:// with credentials; unset outside production → the dev outbox. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  termsUrl: string;
+  privacyUrl: string;
+  /** Stored with each user's acceptance, so a new version can be asked for again. */
+  termsVersion: string;
+  minPasswordLength: number;
+  /** One active session per user, for every client. */
+  singleSession: boolean;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +73,15 @@ const schema = z.object({
   LOGO_URL: z.string().min(1).optional(),
   PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(10, 'must be at least 10').default(600),
   ALLOW_PRIVATE_NETWORK_FETCH: booleanFlag.default(false),
+  NODE_ENV: z.string().optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z.string().min(3, 'must be an address, e.g. "Umbral <no-reply@example.com>"').optional(),
+  TERMS_URL: z.string().min(1).default('/legal/terms'),
+  PRIVACY_URL: z.string().min(1).default('/legal/privacy'),
+  TERMS_VERSION: z.string().min(1).max(40).default('1'),
+  // Operators may raise the minimum, never lower it below 8.
+  MIN_PASSWORD_LENGTH: z.coerce.number({ error: 'must be a whole number from 8 to 64' }).int().min(8, 'must be at least 8').max(64, 'must be at most 64').default(8),
+  SINGLE_SESSION: booleanFlag.default(false),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -82,6 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!secure && !isLoopback(new URL(issuer).hostname)) {
     throw new ConfigError('ISSUER', 'must be https:// unless the host is localhost or a loopback address');
   }
+  const production = v.NODE_ENV === 'production';
+  if (production && !v.SMTP_URL) {
+    throw new ConfigError('SMTP_URL', 'must be set in production (NODE_ENV=production): account emails need a mail server');
+  }
   return {
     port: v.PORT,
     issuer,
@@ -95,6 +120,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logoUrl: v.LOGO_URL,
     purgeIntervalSeconds: v.PURGE_INTERVAL_SECONDS,
     allowPrivateNetworkFetch: v.ALLOW_PRIVATE_NETWORK_FETCH,
+    production,
+    smtpUrl: v.SMTP_URL,
+    mailFrom: v.MAIL_FROM ?? `${v.PRODUCT_NAME} <no-reply@${new URL(issuer).hostname}>`,
+    termsUrl: v.TERMS_URL,
+    privacyUrl: v.PRIVACY_URL,
+    termsVersion: v.TERMS_VERSION,
+    minPasswordLength: v.MIN_PASSWORD_LENGTH,
+    singleSession: v.SINGLE_SESSION,
   };
 }
 

@@ -11,6 +11,8 @@ export interface OidcModelTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  /** Sessions only: whose session it is. */
+  account_id: string | null;
   expires_at: Date | null;
   consumed_at: Date | null;
 }
@@ -52,6 +54,25 @@ export interface UserTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   last_login_at: Date | null;
+  terms_version: string | null;
+  terms_accepted_at: Date | null;
+  locale: string | null;
+  password_changed_at: Date | null;
+}
+
+export interface AccountTokenTable {
+  id: string;
+  user_id: string;
+  /** verify_email | reset_password | change_email */
+  purpose: string;
+  token_hash: string;
+  code_hash: string | null;
+  attempts: Generated<number>;
+  data: Json | null;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  code_expires_at: Date | null;
+  consumed_at: Date | null;
 }
 
 export interface ThrottleTable {
@@ -68,6 +89,7 @@ export interface Database {
   cookie_keys: CookieKeyTable;
   users: UserTable;
   throttle: ThrottleTable;
+  account_tokens: AccountTokenTable;
 }
 
 export type UserRow = Selectable<UserTable>;
