@@ -28,7 +28,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        account_id: this.model === 'Session' ? (payload.accountId ?? null) : null,
+        account_id: payload.accountId ?? null,
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
       await db

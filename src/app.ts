@@ -12,6 +12,8 @@ import { securityHeaders } from './http/security-headers.ts';
 import { negotiateLocale } from './i18n/i18n.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
 import type { Logger } from './logging/logger.ts';
+import { createMailer } from './notify/create-mailer.ts';
+import type { Mailer } from './notify/mailer.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
 import { createLoginThrottle, purgeExpiredThrottle, type LoginThrottle } from './throttling/login-throttle.ts';
@@ -21,6 +23,7 @@ export interface Umbral {
   provider: Provider;
   storage: Storage;
   throttle: LoginThrottle;
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl });
     const provider = await createProvider({ config, storage, pages, logger });
     const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl });
+    const mailer = createMailer({ config, db: storage.db, logger });
 
     const app = new Koa();
     app.keys = provider.keys; // the same cookie keys, so interaction cookies verify in both
@@ -64,7 +68,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs' }));
     app.use(healthRouter(storage).routes());
     app.use(assetsRouter().routes());
-    const interactions = interactionsRouter({ config, provider, storage, pages, throttle, logger });
+    const interactions = interactionsRouter({ config, provider, storage, pages, throttle, mailer, logger });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     app.use(mount(provider));
@@ -82,8 +86,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       provider,
       storage,
       throttle,
+      mailer,
       async close() {
         clearInterval(purgeTimer);
+        await mailer.stop();
         await throttle.close();
         await storage.close();
       },

@@ -7,6 +7,7 @@ import { csrfProtection } from '../http/csrf.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { Mailer } from '../notify/mailer.ts';
 import type { Storage } from '../storage/database.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
@@ -19,6 +20,7 @@ export interface InteractionDependencies {
   storage: Storage;
   pages: PageRenderer;
   throttle: LoginThrottle;
+  mailer: Mailer;
   logger: Logger;
 }
 

@@ -11,7 +11,7 @@ export interface OidcModelTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
-  /** Sessions only: whose session it is. */
+  /** Whose session, grant or token it is (revoking everything of one user). */
   account_id: string | null;
   expires_at: Date | null;
   consumed_at: Date | null;

@@ -25,7 +25,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index account_tokens_user_purpose on account_tokens (user_id, purpose)`.execute(db);
   await sql`create index account_tokens_expires_at on account_tokens (expires_at)`.execute(db);
 
-  // Sessions are looked up by account (account page, single-session policy, sign-out everywhere).
+  // Sessions, grants and tokens are found by account (account page, single-session policy, revoking all after a reset).
   await sql`alter table oidc_models add column account_id text`.execute(db);
   await sql`create index oidc_models_account_id on oidc_models (model, account_id) where account_id is not null`.execute(db);
 }
