@@ -67,11 +67,12 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async close(): Promise<void> {
-    if (this.#redis.status === 'end') return;
+    // quit() lets pending commands finish, but waits forever for a connection that is down.
+    if (this.#redis.status !== 'ready') return this.#redis.disconnect();
     try {
       await this.#redis.quit();
     } catch {
-      this.#redis.disconnect(); // the connection was already broken
+      this.#redis.disconnect();
     }
   }
 }
