@@ -46,7 +46,7 @@ export class PageRenderer {
 
   /** Errors shown to people: a plain explanation, the code in small print, never a stack trace. */
   async renderError(ctx: Context, out: ErrorOut, _error?: unknown, status?: number): Promise<void> {
-    const known = ['invalid_request', 'invalid_client', 'invalid_redirect_uri', 'access_denied', 'login_required', 'session_expired', 'invalid_scope', 'unauthorized_client'];
+    const known = ['server_error', 'invalid_request', 'invalid_client', 'invalid_redirect_uri', 'access_denied', 'login_required', 'session_expired', 'invalid_scope', 'unauthorized_client'];
     const kind = known.includes(out.error) ? out.error : 'generic';
     await this.render(ctx, 'error', { kind, code: out.error, description: out.error_description }, status ?? (ctx.status >= 400 ? ctx.status : 400));
   }
