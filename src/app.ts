@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import type { Config } from './config/config.ts';
 import { assetsRouter } from './http/assets.ts';
+import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -66,6 +67,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       await next();
     });
     app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs' }));
+    app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     app.use(assetsRouter().routes());
     const interactions = interactionsRouter({ config, provider, storage, pages, throttle, mailer, logger });
