@@ -7,7 +7,8 @@ import type { Middleware } from 'koa';
 export function securityHeaders(secure: boolean): Middleware {
   return async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on our own form POSTs.
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
     if (secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');

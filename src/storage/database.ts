@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { DataDirLock } from './data-dir-lock.ts';
 import { migrations } from './migrations/index.ts';
@@ -123,11 +123,14 @@ async function connectToRunningServer(dataDir: string): Promise<Storage | undefi
 
 /** Applies pending migrations; returns the names applied now. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  // Named explicitly: without it Kysely takes a migration table in any schema for ours.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'umbral_migrations',
     migrationLockTableName: 'umbral_migrations_lock',
+    migrationTableSchema: rows[0]!.schema,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

@@ -113,7 +113,7 @@ for (const kind of STORES) {
     t.regex(spanish.headers.get('content-security-policy')!, /frame-ancestors 'none'/);
     t.regex(spanish.headers.get('content-security-policy')!, /default-src 'none'/);
     t.is(spanish.headers.get('x-content-type-options'), 'nosniff');
-    t.is(spanish.headers.get('referrer-policy'), 'no-referrer');
+    t.is(spanish.headers.get('referrer-policy'), 'same-origin');
     t.is(spanish.headers.get('cache-control'), 'no-store');
     for (const field of ['autocomplete="username"', 'type="email"']) t.true(spanish.body.includes(field));
     const health = await fetch(`${server.issuer}/healthz`);

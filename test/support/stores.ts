@@ -94,7 +94,12 @@ export async function openTestStorage(store: TestStore): Promise<Storage> {
     role: 'server',
     ...(store.schema ? { schema: store.schema } : {}),
   });
-  await migrateToLatest(storage.db);
+  try {
+    await migrateToLatest(storage.db);
+  } catch (error) {
+    await storage.close(); // else the PGlite lock keeps the test process alive
+    throw error;
+  }
   return storage;
 }
 

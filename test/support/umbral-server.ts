@@ -27,7 +27,13 @@ export async function startUmbral(store: TestStore, env: Record<string, string> 
   const { port } = server.address() as AddressInfo;
   const issuer = `http://localhost:${port}`;
   const config = testConfig(store, { ISSUER: issuer, PORT: String(port), ...env });
-  const umbral = await createUmbral(config, createLogger(config.logLevel), store.schema ? { schema: store.schema } : {});
+  let umbral: Umbral;
+  try {
+    umbral = await createUmbral(config, createLogger(config.logLevel), store.schema ? { schema: store.schema } : {});
+  } catch (error) {
+    server.close(); // else the bound port keeps the test process alive
+    throw error;
+  }
   server.on('request', umbral.app.callback());
   const clients = new ClientRegistry(umbral.storage.db, umbral.provider);
   return {
