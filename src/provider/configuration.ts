@@ -16,8 +16,13 @@ export const TTL = {
   Grant: 14 * 24 * 60 * 60,
 } as const;
 
-/** How long a retired signing key stays published: anything it signed has expired by then. */
-export const RETIRED_KEY_PUBLISH_SECONDS = TTL.IdToken + 5 * 60;
+/**
+ * How long a retired signing key stays published. Servers load keys at start-up and keep signing
+ * with the retired key until restarted, so this leaves a day for the rolling restart, plus the
+ * lifetime of the last token signed before it.
+ */
+export const ROTATION_RESTART_WINDOW_SECONDS = 24 * 60 * 60;
+export const RETIRED_KEY_PUBLISH_SECONDS = ROTATION_RESTART_WINDOW_SECONDS + TTL.IdToken + 5 * 60;
 
 export interface ProviderSettings {
   config: Config;

@@ -1,0 +1,58 @@
+import { CliInputError, CliUsageError } from './cli-errors.ts';
+import { HELP_POINTER, USAGE } from './usage.ts';
+
+type CommandGroup = (args: string[], env: NodeJS.ProcessEnv) => Promise<void>;
+
+/** Loaded on demand: help and command-line mistakes should not wait for argon2, PGlite or oidc-provider. */
+const COMMANDS: Record<string, () => Promise<CommandGroup>> = {
+  clients: async () => (await import('./clients-commands.ts')).runClientsCommand,
+  users: async () => (await import('./users-commands.ts')).runUsersCommand,
+  keys: async () => (await import('./keys-commands.ts')).runKeysCommand,
+  migrate: async () => (await import('./migrate-command.ts')).runMigrateCommand,
+};
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+/** `umbral …`: runs one command and returns the exit code. */
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || wantsHelp(argv)) {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  try {
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!load) throw new CliUsageError(`unknown command "${command}"`);
+    await (await load())(args, env);
+    return EXIT_OK;
+  } catch (error) {
+    return report(error, env);
+  }
+}
+
+/** `--help` or `-h` anywhere before a `--` terminator. */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/** Commands turn the errors an operator can cause (bad environment, rejected value) into Cli*Errors. */
+function report(error: unknown, env: NodeJS.ProcessEnv): number {
+  if (error instanceof CliUsageError) {
+    process.stderr.write(`umbral: ${error.message}\n${HELP_POINTER}\n`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof CliInputError) {
+    process.stderr.write(`umbral: ${error.message}\n`);
+    return EXIT_FAILED;
+  }
+  // Unexpected (database unreachable, DATA_DIR locked…): the message is what helps; the stack only when debugging.
+  const message = error instanceof Error ? error.message : String(error);
+  const debugging = env['LOG_LEVEL'] === 'debug' || env['LOG_LEVEL'] === 'trace';
+  process.stderr.write(`umbral: ${message}\n${debugging && error instanceof Error && error.stack ? `${error.stack}\n` : ''}`);
+  return EXIT_FAILED;
+}
+
+process.exitCode = await main(process.argv.slice(2), process.env);

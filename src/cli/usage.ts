@@ -1,0 +1,51 @@
+/** `umbral help`. Kept by hand so it reads well; test/cli/usage.test.ts checks it names every option. */
+export const USAGE = `Usage: umbral <command> [options]
+
+Operator commands for Umbral. They read the same environment as the server
+(DATA_DIR, DATABASE_URL, ISSUER, ...) and apply pending migrations first.
+While a server holds the embedded database in DATA_DIR, commands reach it
+through the server's socket (that server has applied the migrations);
+otherwise they open DATA_DIR themselves.
+
+Clients
+  umbral clients add --client-id ID [options]
+      --client-secret SECRET           at least 32 characters; omit it to have one
+                                       generated (printed once, stored hashed)
+      --redirect-uri URI               repeat for several; needed for authorization_code
+      --post-logout-redirect-uri URI   repeat for several
+      --backchannel-logout-uri URI
+      --grant-types LIST               comma-separated: authorization_code,
+                                       refresh_token, client_credentials
+                                       (default: authorization_code,refresh_token)
+      --first-party                    an own app: users are not asked for consent
+      --public                         no secret (browser or native app; PKCE only)
+      --name NAME                      shown to users on the login and consent pages
+  umbral clients list                  all clients as JSON, without secrets
+  umbral clients remove --client-id ID
+                                       also revokes its tokens, codes and grants
+
+Users
+  umbral users add --email EMAIL (--password PASSWORD | --password-stdin) [options]
+      --password-stdin                 read the password from the first line of stdin
+                                       (hidden when typed at a terminal); keeps it out
+                                       of shell history and the process list
+      --name NAME
+      --phone PHONE                    E.164, e.g. +5215512345678
+      --verified                       mark the email address as verified
+  umbral users list                    all users as JSON, without password hashes
+
+Keys
+  umbral keys rotate                   new signing keys (ES256, RS256) and cookie key;
+                                       running servers use them after a restart
+
+Database
+  umbral migrate                       apply pending migrations and list them
+
+  umbral help, umbral --help           this text
+
+Results are printed to stdout as JSON. Exit codes: 0 success, 1 a rejected
+value (nothing is changed) or another failure, 2 unknown command or option.
+`;
+
+/** Appended to command-line mistakes. */
+export const HELP_POINTER = 'Run "umbral help" for usage.';

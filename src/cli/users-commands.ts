@@ -1,0 +1,63 @@
+import { UserInputError, UserRepository } from '../accounts/users.ts';
+import type { UserRow } from '../storage/schema.ts';
+import { withCliContext } from './cli-context.ts';
+import { CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import { parseOptions } from './command-options.ts';
+import { printJson } from './print.ts';
+import { readPasswordLine } from './read-password.ts';
+
+export const USER_ADD_OPTIONS = {
+  email: { type: 'string', required: true },
+  password: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  name: { type: 'string' },
+  phone: { type: 'string' },
+  verified: { type: 'boolean' },
+} as const;
+
+/** `umbral users add|list …` */
+export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [action, ...rest] = args;
+  switch (action) {
+    case 'add':
+      return addUser(rest, env);
+    case 'list':
+      return listUsers(rest, env);
+    case undefined:
+      throw new CliUsageError('"users" needs a subcommand: add or list');
+    default:
+      throw new CliUsageError(`unknown command "users ${action}"`);
+  }
+}
+
+async function addUser(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const options = parseOptions('users add', args, USER_ADD_OPTIONS);
+  if (options.password !== undefined && options['password-stdin']) {
+    throw new CliUsageError('give either --password or --password-stdin, not both');
+  }
+  if (options.password === undefined && !options['password-stdin']) {
+    throw new CliUsageError('"users add" needs --password or --password-stdin');
+  }
+  // Read before opening the database, so a slow typist does not hold the DATA_DIR lock.
+  const password = options.password ?? (await readPasswordLine());
+  await withCliContext(env, async (context) => {
+    const users = new UserRepository(context.storage.db);
+    const user = await rejectingAsInput(UserInputError, () =>
+      users.create({ email: options.email, password, name: options.name, phone: options.phone, emailVerified: options.verified }),
+    );
+    printJson(visibleUser(user));
+  });
+}
+
+async function listUsers(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  parseOptions('users list', args, {});
+  await withCliContext(env, async (context) => {
+    printJson((await new UserRepository(context.storage.db).list()).map(visibleUser));
+  });
+}
+
+/** A user as the CLI shows it: never the password hash, only whether there is one. */
+function visibleUser(user: UserRow): Record<string, unknown> {
+  const { password_hash, ...visible } = user;
+  return { ...visible, has_password: password_hash !== null };
+}

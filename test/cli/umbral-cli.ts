@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/storage/schema.ts';
+import { openStorage } from '../../src/storage/database.ts';
+import type { TestStore } from '../support/stores.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(REPO, 'bin/umbral.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the real `umbral` launcher in a child process, as an operator would. The environment is
+ * built from scratch so the test runner's own DATABASE_URL never leaks into a PGlite run.
+ */
+export function runUmbral(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'silent', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin.end(options.stdin ?? '');
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Opens the store in the test process (the CLI must have released it) and closes it afterwards.
+ * No migrating here: the CLI has done that, and this process may hold an older migration list.
+ */
+export async function inStore<T>(store: TestStore, read: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const storage = await openStorage({
+    databaseUrl: store.databaseUrl,
+    dataDir: store.dataDir,
+    role: 'cli',
+    ...(store.schema ? { schema: store.schema } : {}),
+  });
+  try {
+    return await read(storage.db);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** oidc-provider warns on stderr about Node 20 when it loads; anything else there is ours. */
+export function ownStderr(result: CliResult): string {
+  return result.stderr
+    .split('\n')
+    .filter((line) => !line.startsWith('oidc-provider WARNING'))
+    .join('\n');
+}
