@@ -11,10 +11,14 @@ import { healthRouter } from './http/health.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { negotiateLocale } from './i18n/i18n.ts';
+import { PasswordResetService } from './accounts/password-reset.ts';
+import { passwordResetRouter } from './accounts/password-reset-router.ts';
+import { forgotPasswordStepRouter } from './interactions/forgot-password-step.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
+import { verifyEmailRouter } from './interactions/verify-email-link.ts';
 import type { Logger } from './logging/logger.ts';
-import { createMailer } from './notify/create-mailer.ts';
-import type { Mailer } from './notify/mailer.ts';
+import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
+import { devOutboxRouter } from './notify/dev-outbox-router.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
 import { createLoginThrottle, purgeExpiredThrottle, type LoginThrottle } from './throttling/login-throttle.ts';
@@ -24,7 +28,7 @@ export interface Umbral {
   provider: Provider;
   storage: Storage;
   throttle: LoginThrottle;
-  mailer: Mailer;
+  mailer: QueuedMailer;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     app.use(assetsRouter().routes());
+    // Development without SMTP_URL keeps mail here; it holds secret links, so never in production.
+    if (!config.production) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
+    const resets = new PasswordResetService({ config, db: storage.db, mailer, logger });
+    app.use(passwordResetRouter({ config, pages, resets }).routes());
+    app.use(forgotPasswordStepRouter({ config, provider, pages, resets }).routes());
+    app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const interactions = interactionsRouter({ config, provider, storage, pages, throttle, mailer, logger });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());

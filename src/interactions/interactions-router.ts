@@ -13,6 +13,8 @@ import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { ConsentStep } from './consent-step.ts';
 import { PasswordLogin } from './password-login.ts';
+import { SignUpStep } from './sign-up-step.ts';
+import { VerificationStep } from './verification-step.ts';
 
 export interface InteractionDependencies {
   config: Config;
@@ -33,7 +35,9 @@ export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails
 export function interactionsRouter(deps: InteractionDependencies): Router {
   const { provider, pages } = deps;
   const identifierCookie = new LoginIdentifierCookie(deps.config.secure);
-  const passwordLogin = new PasswordLogin(deps, identifierCookie);
+  const verification = new VerificationStep(deps);
+  const passwordLogin = new PasswordLogin(deps, identifierCookie, verification);
+  const signUp = new SignUpStep(deps, verification);
   const consent = new ConsentStep(deps);
 
   const router = new Router({ prefix: '/interaction/:uid' });
@@ -55,24 +59,71 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
     ctx.status = 303;
   }
 
+  /** Sign-in or sign-up: prompt=login, or prompt=create (sign-up first, with a way to the login). */
+  const signingIn = (details: InteractionDetails) => details.prompt.name === 'login' || details.prompt.name === 'create';
+
+  /** A login also answers prompt=create when that was asked, or oidc-provider would ask it again. */
+  const login = (details: InteractionDetails, result: InteractionResults): InteractionResults =>
+    details.prompt.name === 'create' || String(details.params['prompt'] ?? '').split(' ').includes('create') ? { ...result, create: {} } : result;
+
   router.get('/', async (ctx) => {
     const details = await load(ctx);
-    if (details.prompt.name === 'login') return passwordLogin.show(ctx, details);
+    if (signingIn(details)) {
+      // Back from the emailed link in this browser, or verified meanwhile: the sign-in completes.
+      const verified = await verification.completedLogin(ctx, details);
+      if (verified) return finish(ctx, login(details, verified), false);
+      const wantsLogin = ctx.query['step'] === 'identifier' || identifierCookie.get(ctx, details.uid) !== undefined;
+      if (details.prompt.name === 'create' && !wantsLogin) return signUp.show(ctx, details);
+      return passwordLogin.show(ctx, details);
+    }
     if (details.prompt.name === 'consent') return consent.show(ctx, details);
     throw new errors.SessionNotFound(`unsupported prompt ${details.prompt.name}`);
   });
 
   router.post('/identifier', async (ctx) => {
     const details = await load(ctx);
-    if (details.prompt.name !== 'login') return seeOther(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
     await passwordLogin.submitIdentifier(ctx, details);
   });
 
   router.post('/password', async (ctx) => {
     const details = await load(ctx);
-    if (details.prompt.name !== 'login') return seeOther(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
     const result = await passwordLogin.submitPassword(ctx, details);
-    if (result) await finish(ctx, result, false);
+    if (result) await finish(ctx, login(details, result), false);
+  });
+
+  router.get('/signup', async (ctx) => {
+    const details = await load(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
+    await signUp.show(ctx, details);
+  });
+
+  router.post('/signup', async (ctx) => {
+    const details = await load(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
+    await signUp.submit(ctx, details);
+  });
+
+  router.get('/verify', async (ctx) => {
+    const details = await load(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
+    const verified = await verification.completedLogin(ctx, details);
+    if (verified) return finish(ctx, login(details, verified), false);
+    await verification.show(ctx, details);
+  });
+
+  router.post('/verify', async (ctx) => {
+    const details = await load(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
+    const result = await verification.submitCode(ctx, details);
+    if (result) await finish(ctx, login(details, result), false);
+  });
+
+  router.post('/verify/resend', async (ctx) => {
+    const details = await load(ctx);
+    if (!signingIn(details)) return seeOther(ctx);
+    await verification.resend(ctx, details);
   });
 
   router.post('/consent', async (ctx) => {

@@ -5,6 +5,8 @@ import { hashPassword, needsRehash, verifyPassword } from '../accounts/password-
 import { MAX_PASSWORD_LENGTH, UserRepository } from '../accounts/users.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
+import { requiresEmailVerification } from '../accounts/email-verification.ts';
+import type { VerificationStep } from './verification-step.ts';
 
 type Body = Record<string, unknown> | undefined;
 
@@ -23,6 +25,7 @@ export class PasswordLogin {
   constructor(
     private readonly deps: InteractionDependencies,
     private readonly identifier: LoginIdentifierCookie,
+    private readonly verification?: VerificationStep,
   ) {
     this.users = new UserRepository(deps.storage.db);
   }
@@ -33,7 +36,9 @@ export class PasswordLogin {
     const common = { uid: details.uid, clientName: client?.clientName };
     if (email && ctx.query['step'] !== 'identifier') {
       const error = ctx.query['error'] === 'credentials' ? 'credentials' : undefined;
-      return this.deps.pages.render(ctx, 'login-password', { ...common, email, error });
+      // Where a password reset started from this sign-in ends (forgot-password-step.ts).
+      const notice = ctx.query['notice'] === 'password_changed' ? 'password_changed' : undefined;
+      return this.deps.pages.render(ctx, 'login-password', { ...common, email, error, notice });
     }
     const hint = typeof details.params['login_hint'] === 'string' ? details.params['login_hint'] : '';
     const sessionEmail = details.session?.accountId ? (await this.users.findById(details.session.accountId))?.email : undefined;
@@ -85,6 +90,13 @@ export class PasswordLogin {
     }
 
     await this.deps.throttle.recordSuccess(email, ip);
+    // A self-service account whose email is not verified yet: the right password leads to the
+    // verification step, and the login completes there (see verification-step.ts).
+    if (this.verification && requiresEmailVerification(user)) {
+      this.identifier.clear(ctx, details.uid);
+      await this.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login' });
+      return undefined;
+    }
     if (needsRehash(user.password_hash!)) await this.users.setPasswordHash(user.id, await hashPassword(password));
     await this.users.recordLogin(user.id);
     this.identifier.clear(ctx, details.uid);

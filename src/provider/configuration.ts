@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { CLAIMS_BY_SCOPE } from '../accounts/account-claims.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -37,6 +37,17 @@ export function cookieNames(secure: boolean) {
   return secure
     ? { session: '__Host-umbral.session', interaction: '__Secure-umbral.interaction', resume: '__Secure-umbral.resume' }
     : { session: 'umbral.session', interaction: 'umbral.interaction', resume: 'umbral.resume' };
+}
+
+/**
+ * oidc-provider's prompts plus `create` (Initiating User Registration via OpenID Connect):
+ * prompt=create opens the sign-up page, and discovery lists it in prompt_values_supported.
+ * Requestable, so it is asked only when the portal asks for it, until a login answers it.
+ */
+function interactionPolicyWithCreate() {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  return policy;
 }
 
 function isFirstParty(ctx: KoaContextWithOIDC): boolean {
@@ -118,6 +129,12 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithCreate(),
+    },
+    // oidc-provider does not publish prompt_values_supported itself; clients look for "create" there.
+    discovery: {
+      claim_types_supported: ['normal'],
+      prompt_values_supported: ['none', ...interactionPolicyWithCreate().filter((p) => p.requestable).map((p) => p.name)],
     },
     // First-party portals are the operator's own: their users are not asked to consent.
     async loadExistingGrant(ctx) {

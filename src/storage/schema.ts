@@ -82,6 +82,26 @@ export interface ThrottleTable {
   expires_at: Timestamp;
 }
 
+/** Outgoing email (see src/notify/mail-queue.ts). */
+export interface MailQueueTable {
+  id: string;
+  to_address: string;
+  template: string;
+  locale: string;
+  data: Json<Record<string, string | number | boolean | null>>;
+  /** pending | sending | sent | failed */
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+  /** Rendered copy, kept only by the dev outbox. */
+  subject: string | null;
+  text_body: string | null;
+  html_body: string | null;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -90,7 +110,9 @@ export interface Database {
   users: UserTable;
   throttle: ThrottleTable;
   account_tokens: AccountTokenTable;
+  mail_queue: MailQueueTable;
 }
 
 export type UserRow = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
+export type MailQueueRow = Selectable<MailQueueTable>;

@@ -1,9 +1,13 @@
 import type { Migration } from 'kysely';
 import * as core from './0001-core.ts';
 import * as accountLifecycle from './0002-account-lifecycle.ts';
+import * as mail from './0003-mail.ts';
+import * as signup from './0004-signup.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
   '0001-core': core,
   '0002-account-lifecycle': accountLifecycle,
+  '0003-mail': mail,
+  '0004-signup': signup,
 };

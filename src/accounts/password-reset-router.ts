@@ -1,0 +1,139 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { Config } from '../config/config.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import { isValidEmail, normalizeEmail } from './email.ts';
+import type { PasswordResetService, ResetOutcome } from './password-reset.ts';
+
+export interface PasswordResetRouterDependencies {
+  config: Config;
+  pages: PageRenderer;
+  resets: PasswordResetService;
+}
+
+type Body = Record<string, unknown> | undefined;
+
+export function formField(ctx: Context, name: string): string {
+  const value = (ctx.request as { body?: Body }).body?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * The standalone "forgot password" pages (linked from emails and from anywhere outside a
+ * sign-in) and the reset page the emailed link opens:
+ *   GET/POST /password/forgot → /password/forgot/sent (the same page for every email)
+ *   GET/POST /password/reset?token=… → /password/changed, or back to the sign-in it started from.
+ * The "forgot" step inside a sign-in lives in src/interactions/forgot-password-step.ts.
+ */
+export function passwordResetRouter(deps: PasswordResetRouterDependencies): Router {
+  const { pages, resets } = deps;
+  const router = new Router({ prefix: '/password' });
+  router.use(expiredForms(pages));
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
+  router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
+
+  router.get('/forgot', async (ctx) => {
+    await pages.render(ctx, 'forgot-password', { action: '/password/forgot', email: '', backUrl: undefined });
+  });
+
+  router.post('/forgot', async (ctx) => {
+    const email = normalizeEmail(formField(ctx, 'email'));
+    if (!isValidEmail(email)) {
+      return pages.render(ctx, 'forgot-password', { action: '/password/forgot', email, backUrl: undefined, error: 'email_invalid' }, 400);
+    }
+    const outcome = await resets.requestReset({ email, ip: ctx.ip, locale: pages.localeOf(ctx) });
+    if (outcome.kind === 'ip_limited') return renderLimited(ctx, pages, outcome.retryAfterSeconds);
+    ctx.redirect('/password/forgot/sent');
+    ctx.status = 303;
+  });
+
+  router.get('/forgot/sent', async (ctx) => {
+    await pages.render(ctx, 'forgot-password-sent', { backUrl: undefined });
+  });
+
+  // Opening the link only shows the form: mail scanners fetch links, and must not use them up.
+  router.get('/reset', async (ctx) => {
+    const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
+    const outcome = await resets.openLink(token, ctx.ip);
+    if (outcome.kind === 'limited') return renderLimited(ctx, pages, outcome.retryAfterSeconds);
+    if (outcome.kind === 'invalid') return pages.render(ctx, 'reset-password-invalid', {}, 400);
+    await renderResetForm(ctx, pages, deps.config, token, outcome.email);
+  });
+
+  router.post('/reset', async (ctx) => {
+    const token = formField(ctx, 'token');
+    const outcome: ResetOutcome = await resets.reset({
+      token,
+      password: formField(ctx, 'password'),
+      confirmation: formField(ctx, 'password_confirmation'),
+      ip: ctx.ip,
+      locale: pages.localeOf(ctx),
+    });
+    switch (outcome.kind) {
+      case 'limited':
+        return renderLimited(ctx, pages, outcome.retryAfterSeconds);
+      case 'invalid':
+        return pages.render(ctx, 'reset-password-invalid', {}, 400);
+      case 'rejected':
+        return renderResetForm(ctx, pages, deps.config, token, outcome.email, outcome, 400);
+      case 'changed':
+        // No sign-in here: the person signs in with the new password through the normal login.
+        ctx.redirect(outcome.interactionUid ? `/interaction/${encodeURIComponent(outcome.interactionUid)}/password-changed` : '/password/changed');
+        ctx.status = 303;
+    }
+  });
+
+  router.get('/changed', async (ctx) => {
+    await pages.render(ctx, 'password-changed', {});
+  });
+
+  return router;
+}
+
+async function renderResetForm(
+  ctx: Context,
+  pages: PageRenderer,
+  config: Config,
+  token: string,
+  email: string,
+  rejected?: Extract<ResetOutcome, { kind: 'rejected' }>,
+  status = 200,
+): Promise<void> {
+  await pages.render(
+    ctx,
+    'reset-password',
+    {
+      token,
+      email,
+      minLength: Math.max(8, config.minPasswordLength),
+      error: rejected?.error,
+      policyMessageKey: rejected?.policy?.messageKey,
+      policyVars: rejected?.policy?.vars,
+    },
+    status,
+  );
+}
+
+export async function renderLimited(ctx: Context, pages: PageRenderer, retryAfterSeconds: number): Promise<void> {
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  await pages.render(ctx, 'password-reset-limited', { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) }, 429);
+}
+
+/** A form whose CSRF token no longer matches ends on a page that offers to start again. */
+function expiredForms(pages: PageRenderer) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
+        const token = formField(ctx, 'token');
+        const retryUrl = ctx.path.endsWith('/reset') && token ? `/password/reset?token=${encodeURIComponent(token)}` : '/password/forgot';
+        await pages.render(ctx, 'form-expired', { retryUrl }, 403);
+        return;
+      }
+      throw error;
+    }
+  };
+}

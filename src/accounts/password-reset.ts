@@ -1,0 +1,331 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type Kysely } from 'kysely';
+import type { Config } from '../config/config.ts';
+import { LOCALES, type Locale } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import type { Database } from '../storage/schema.ts';
+import { isValidEmail, normalizeEmail } from './email.ts';
+import { hashPassword } from './password-hasher.ts';
+import { checkPassword } from './password-policy.ts';
+import { DEFAULT_PASSWORD_RESET_LIMITS, FixedWindowCounter, resetLimitKeys, type PasswordResetLimits } from './password-reset-limits.ts';
+import { MAX_PASSWORD_LENGTH, UserRepository } from './users.ts';
+
+export const RESET_PURPOSE = 'reset_password';
+/** How long a reset link works. */
+export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
+/**
+ * Every "forgot password" answer takes at least this long, so that the little work done only
+ * for existing accounts (one insert, one queued email) cannot be told apart by timing.
+ */
+export const MIN_FORGOT_RESPONSE_MS = 200;
+
+/** 256 random bits, base64url: exactly 43 characters. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export function newResetToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashResetToken(token) };
+}
+
+/** Only this hash is stored: a leaked table does not give working links. */
+export function hashResetToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Stored with each reset token. */
+export interface ResetTokenData {
+  /** The sign-in the reset was started from, to return to it afterwards. */
+  interactionUid?: string;
+}
+
+export interface ValidResetToken {
+  id: string;
+  userId: string;
+  email: string;
+  data: ResetTokenData;
+}
+
+/** Reset tokens in `account_tokens` (purpose reset_password): single use, expiring, at most one live per user. */
+export class PasswordResetTokens {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Stores a new token for `userId`, and consumes every older unconsumed one: only the newest
+   * link works. Without a user, runs the same invalidating statement against no one, so both
+   * paths do comparable work.
+   */
+  async issue(userId: string | undefined, hash: string, data: ResetTokenData): Promise<void> {
+    const at = new Date(this.now());
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('account_tokens')
+        .set({ consumed_at: at })
+        .where('user_id', '=', userId ?? '')
+        .where('purpose', '=', RESET_PURPOSE)
+        .where('consumed_at', 'is', null)
+        .execute();
+      if (!userId) return;
+      await trx
+        .insertInto('account_tokens')
+        .values({
+          id: randomUUID(),
+          user_id: userId,
+          purpose: RESET_PURPOSE,
+          token_hash: hash,
+          data: JSON.stringify(data),
+          created_at: at,
+          expires_at: new Date(at.getTime() + RESET_TOKEN_TTL_MS),
+        })
+        .execute();
+    });
+  }
+
+  /** The token's row when it is unused, unexpired and its account enabled; does not consume it. */
+  async find(token: string): Promise<ValidResetToken | undefined> {
+    if (!TOKEN_PATTERN.test(token)) return undefined;
+    const row = await this.db
+      .selectFrom('account_tokens')
+      .innerJoin('users', 'users.id', 'account_tokens.user_id')
+      .select(['account_tokens.id', 'account_tokens.user_id', 'account_tokens.data', 'users.email'])
+      .where('account_tokens.token_hash', '=', hashResetToken(token))
+      .where('account_tokens.purpose', '=', RESET_PURPOSE)
+      .where('account_tokens.consumed_at', 'is', null)
+      .where('account_tokens.expires_at', '>', new Date(this.now()))
+      .where('users.disabled', '=', false)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { id: row.id, userId: row.user_id, email: row.email, data: (row.data ?? {}) as ResetTokenData };
+  }
+
+  /**
+   * In one transaction: consumes the token (only if still valid: a concurrent redeem loses),
+   * consumes every other reset token of the user, sets the new password, and deletes every
+   * session, grant, code and token of the user, which signs them out everywhere and makes
+   * their refresh tokens fail. Returns the token, or undefined when it was no longer valid.
+   */
+  async redeem(tokenId: string, passwordHash: string): Promise<{ userId: string; data: ResetTokenData } | undefined> {
+    const at = new Date(this.now());
+    return this.db.transaction().execute(async (trx) => {
+      const consumed = await trx
+        .updateTable('account_tokens')
+        .set({ consumed_at: at })
+        .where('id', '=', tokenId)
+        .where('purpose', '=', RESET_PURPOSE)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', at)
+        .returning(['user_id', 'data'])
+        .executeTakeFirst();
+      if (!consumed) return undefined;
+      const userId = consumed.user_id;
+      await trx
+        .updateTable('account_tokens')
+        .set({ consumed_at: at })
+        .where('user_id', '=', userId)
+        .where('purpose', '=', RESET_PURPOSE)
+        .where('consumed_at', 'is', null)
+        .execute();
+      // Following the link proved control of the mailbox.
+      await trx
+        .updateTable('users')
+        .set({ password_hash: passwordHash, password_changed_at: at, updated_at: at, email_verified: true })
+        .where('id', '=', userId)
+        .execute();
+      await revokeEverything(trx, userId);
+      return { userId, data: (consumed.data ?? {}) as ResetTokenData };
+    });
+  }
+}
+
+/**
+ * Deletes every oidc-provider row of the account: sessions (signed out), grants, authorization
+ * codes, access and refresh tokens (revoked). oidc-provider keeps no in-memory copy of these, so
+ * the next request that presents one finds nothing. Rows tied to one of the account's grants are
+ * deleted too, whatever their account column says.
+ */
+export async function revokeEverything(db: Kysely<Database>, accountId: string): Promise<number> {
+  const result = await db
+    .deleteFrom('oidc_models')
+    .where((eb) =>
+      eb.or([
+        eb('account_id', '=', accountId),
+        eb(
+          'grant_id',
+          'in',
+          eb.selectFrom('oidc_models as g').select('g.id').where('g.model', '=', 'Grant').where('g.account_id', '=', accountId),
+        ),
+      ]),
+    )
+    .where('model', '!=', 'Interaction')
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export type ForgotOutcome = { kind: 'accepted' } | { kind: 'ip_limited'; retryAfterSeconds: number };
+export type LinkOutcome = { kind: 'valid'; email: string } | { kind: 'invalid' } | { kind: 'limited'; retryAfterSeconds: number };
+export type ResetError = 'mismatch' | 'policy' | 'required';
+export type ResetOutcome =
+  | { kind: 'changed'; interactionUid: string | undefined }
+  | { kind: 'rejected'; email: string; error: ResetError; policy?: { messageKey: string; vars: Record<string, number> } }
+  | { kind: 'invalid' }
+  | { kind: 'limited'; retryAfterSeconds: number };
+
+export interface PasswordResetDependencies {
+  config: Config;
+  db: Kysely<Database>;
+  mailer: Mailer;
+  logger: Logger;
+  limits?: PasswordResetLimits;
+  now?: () => number;
+}
+
+/**
+ * The "forgot password" journey: request a link by email, open it, choose a new password.
+ *
+ * A reset never signs anyone in: it ends on the login page (or a notice), where the new password
+ * goes through the normal login, and with it every later step (MFA, once it exists). So a reset
+ * cannot bypass MFA; it only replaces the password factor.
+ */
+export class PasswordResetService {
+  readonly tokens: PasswordResetTokens;
+  private readonly users: UserRepository;
+  private readonly counter: FixedWindowCounter;
+  private readonly limits: PasswordResetLimits;
+
+  constructor(private readonly deps: PasswordResetDependencies) {
+    const now = deps.now ?? Date.now;
+    this.tokens = new PasswordResetTokens(deps.db, now);
+    this.users = new UserRepository(deps.db);
+    this.counter = new FixedWindowCounter(deps.db, now);
+    this.limits = deps.limits ?? DEFAULT_PASSWORD_RESET_LIMITS;
+  }
+
+  /** Links always start from ISSUER: never from the request's Host header. */
+  resetUrl(token: string): string {
+    return `${this.deps.config.issuer}/password/reset?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * Emails a reset link when `email` names an enabled account and its limit allows. The outcome
+   * never says whether that happened: known and unknown emails get the same answer, after the
+   * same work and no sooner than MIN_FORGOT_RESPONSE_MS.
+   */
+  async requestReset(input: { email: string; ip: string; locale: Locale; interactionUid?: string | undefined }): Promise<ForgotOutcome> {
+    const started = performance.now();
+    const ipCount = await this.counter.hit(resetLimitKeys.forgotIp(input.ip), this.limits.forgotPerIp.windowMs);
+    if (ipCount.count > this.limits.forgotPerIp.limit) {
+      this.deps.logger.info({ event: 'password_reset.ip_limited' }, 'password reset requests limited for this address');
+      return { kind: 'ip_limited', retryAfterSeconds: ipCount.retryAfterSeconds };
+    }
+    const email = normalizeEmail(input.email);
+    if (isValidEmail(email)) {
+      const accountCount = await this.counter.hit(resetLimitKeys.forgotAccount(email), this.limits.forgotPerAccount.windowMs);
+      const withinLimit = accountCount.count <= this.limits.forgotPerAccount.limit;
+      const user = await this.users.findByEmail(email);
+      const recipient = user && !user.disabled && withinLimit ? user : undefined;
+      const { token, hash } = newResetToken();
+      const data: ResetTokenData = input.interactionUid ? { interactionUid: input.interactionUid } : {};
+      await this.tokens.issue(recipient?.id, hash, data);
+      if (recipient) {
+        await this.send({
+          to: recipient.email,
+          template: 'reset-password',
+          locale: preferredLocale(recipient.locale, input.locale),
+          data: { email: recipient.email, resetUrl: this.resetUrl(token), expiresInMinutes: RESET_TOKEN_TTL_MS / 60_000 },
+        });
+        this.deps.logger.info({ event: 'password_reset.requested', accountId: recipient.id }, 'password reset link sent');
+      } else if (user && !withinLimit) {
+        this.deps.logger.info({ event: 'password_reset.account_limited', accountId: user.id }, 'password reset requests limited for this account');
+      }
+    }
+    const wait = MIN_FORGOT_RESPONSE_MS - (performance.now() - started);
+    if (wait > 0) await sleep(wait);
+    return { kind: 'accepted' };
+  }
+
+  /** What a reset link shows when opened (GET): never consumes it, since mail scanners open links too. */
+  async openLink(token: string, ip: string): Promise<LinkOutcome> {
+    const limited = await this.badTokenLimit(ip);
+    if (limited) return limited;
+    const found = await this.tokens.find(token);
+    if (!found) return this.badToken(ip);
+    return { kind: 'valid', email: found.email };
+  }
+
+  /** The reset form's POST: checks the link, then the new password, then changes it and revokes everything. */
+  async reset(input: { token: string; password: string; confirmation: string; ip: string; locale: Locale }): Promise<ResetOutcome> {
+    const limited = await this.badTokenLimit(input.ip);
+    if (limited) return limited;
+    const found = await this.tokens.find(input.token);
+    if (!found) return this.badToken(input.ip);
+
+    const password = input.password.slice(0, MAX_PASSWORD_LENGTH * 4);
+    if (!password) return { kind: 'rejected', email: found.email, error: 'required' };
+    if (password !== input.confirmation) return { kind: 'rejected', email: found.email, error: 'mismatch' };
+    const verdict = checkPassword(password, { email: found.email, minLength: this.deps.config.minPasswordLength });
+    if (!verdict.ok) return { kind: 'rejected', email: found.email, error: 'policy', policy: { messageKey: verdict.messageKey, vars: verdict.vars } };
+
+    const redeemed = await this.tokens.redeem(found.id, await hashPassword(password));
+    if (!redeemed) return this.badToken(input.ip); // used or expired meanwhile (a double submit)
+    this.deps.logger.info({ event: 'password_reset.completed', accountId: redeemed.userId }, 'password reset; every session and token revoked');
+
+    const user = await this.users.findById(redeemed.userId);
+    if (user) {
+      const locale = preferredLocale(user.locale, input.locale);
+      await this.send({
+        to: user.email,
+        template: 'password-changed',
+        locale,
+        data: {
+          email: user.email,
+          changedAt: formatInstant(new Date(this.deps.now?.() ?? Date.now()), locale),
+          forgotUrl: `${this.deps.config.issuer}/password/forgot`,
+        },
+      });
+    }
+    return { kind: 'changed', interactionUid: redeemed.data.interactionUid };
+  }
+
+  private async badTokenLimit(ip: string): Promise<LinkOutcome & ResetOutcome | undefined> {
+    const seen = await this.counter.peek(resetLimitKeys.badTokenIp(ip));
+    if (seen.count >= this.limits.badTokensPerIp.limit) return { kind: 'limited', retryAfterSeconds: seen.retryAfterSeconds };
+    return undefined;
+  }
+
+  private async badToken(ip: string): Promise<{ kind: 'invalid' }> {
+    await this.counter.hit(resetLimitKeys.badTokenIp(ip), this.limits.badTokensPerIp.windowMs);
+    return { kind: 'invalid' };
+  }
+
+  /** A mail that cannot be queued is logged, not shown: the page must read the same either way. */
+  private async send(email: Parameters<Mailer['enqueue']>[0]): Promise<void> {
+    try {
+      await this.deps.mailer.enqueue(email);
+    } catch (error) {
+      this.deps.logger.error({ err: error, template: email.template }, 'could not queue email');
+    }
+  }
+}
+
+function preferredLocale(stored: string | null | undefined, requested: Locale): Locale {
+  return (LOCALES as readonly string[]).includes(stored ?? '') ? (stored as Locale) : requested;
+}
+
+function formatInstant(at: Date, locale: Locale): string {
+  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
+}
+
+/** For tests and tools: the reset rows of one user, newest first. */
+export async function resetTokensOf(db: Kysely<Database>, userId: string) {
+  return db
+    .selectFrom('account_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('purpose', '=', RESET_PURPOSE)
+    .orderBy(sql`created_at`, 'desc')
+    .execute();
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+import { sql } from 'kysely';
+import { signUpDatabase } from '../accounts/email-verification.ts';
+import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
+import { hashPassword } from '../accounts/password-hasher.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/password-policy.ts';
+import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../accounts/phone.ts';
+import { UserRepository } from '../accounts/users.ts';
+import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
+import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
+import type { VerificationStep } from './verification-step.ts';
+
+type Body = Record<string, unknown> | undefined;
+
+function field(ctx: Context, name: string): string {
+  const value = (ctx.request as { body?: Body }).body?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+export const MAX_NAME_LENGTH = 200;
+
+interface SignUpValues {
+  name: string;
+  email: string;
+  phone: string;
+  phoneCountry: string;
+  terms: boolean;
+}
+
+type FieldErrors = Partial<Record<'name' | 'email' | 'phone' | 'password' | 'password_confirmation' | 'terms', string>>;
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Self-service sign-up: name, email, phone (E.164), password twice and the terms. A sign-up
+ * with an email that already has an account looks exactly like a new one (same page, same next
+ * step, a password hash spent either way); the account's owner is told by email instead.
+ */
+export class SignUpStep {
+  private readonly users: UserRepository;
+
+  constructor(
+    private readonly deps: InteractionDependencies,
+    private readonly verification: VerificationStep,
+  ) {
+    this.users = new UserRepository(deps.storage.db);
+  }
+
+  private minLength(): number {
+    return Math.max(MIN_PASSWORD_LENGTH, this.deps.config.minPasswordLength);
+  }
+
+  async show(ctx: Context, details: InteractionDetails, values?: SignUpValues, errors: FieldErrors = {}, status = 200): Promise<void> {
+    const locale = this.deps.pages.localeOf(ctx);
+    const t = translator(locale);
+    const client = await this.deps.provider.Client.find(String(details.params['client_id']));
+    const hint = typeof details.params['login_hint'] === 'string' && isValidEmail(details.params['login_hint']) ? details.params['login_hint'] : '';
+    const languageTags = [
+      ...String(details.params['ui_locales'] ?? '').split(' '),
+      ...ctx.get('accept-language').split(','),
+    ].filter(Boolean);
+    const link = (href: string, text: string) => `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
+    await this.deps.pages.render(
+      ctx,
+      'signup',
+      {
+        uid: details.uid,
+        clientName: client?.clientName,
+        values: values ?? { name: '', email: hint, phone: '', phoneCountry: defaultCountry(locale, languageTags), terms: false },
+        errors,
+        countries: countryOptions(locale),
+        minLength: this.minLength(),
+        // Our own message, with the operator's two links (escaped) put in.
+        termsLabelHtml: escapeHtml(t('signup.terms', { terms: '\u0000T\u0000', privacy: '\u0000P\u0000' }))
+          .replace('\u0000T\u0000', link(this.deps.config.termsUrl, t('signup.terms_link')))
+          .replace('\u0000P\u0000', link(this.deps.config.privacyUrl, t('signup.privacy_link'))),
+      },
+      status,
+    );
+  }
+
+  async submit(ctx: Context, details: InteractionDetails): Promise<void> {
+    const locale = this.deps.pages.localeOf(ctx);
+    const t = translator(locale);
+    const values: SignUpValues = {
+      name: field(ctx, 'name').trim().replace(/\s+/g, ' '),
+      email: normalizeEmail(field(ctx, 'email')),
+      phone: field(ctx, 'phone').trim().slice(0, 40),
+      phoneCountry: field(ctx, 'phone_country'),
+      terms: field(ctx, 'terms') === 'accepted',
+    };
+    if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(locale);
+    const password = field(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const confirmation = field(ctx, 'password_confirmation').slice(0, MAX_PASSWORD_LENGTH * 4);
+
+    const errors: FieldErrors = {};
+    if (!values.name) errors.name = t('signup.error.name_required');
+    else if ([...values.name].length > MAX_NAME_LENGTH) errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    if (!isValidEmail(values.email)) errors.email = t('signup.error.email_invalid');
+    const phone = parsePhone(values.phone, values.phoneCountry);
+    if (!values.phone) errors.phone = t('signup.error.phone_required');
+    else if (!phone.ok) errors.phone = t('signup.error.phone_invalid');
+    if (!password) {
+      errors.password = t('signup.error.password_required');
+    } else {
+      const verdict = checkPassword(password, { email: values.email, minLength: this.deps.config.minPasswordLength });
+      if (!verdict.ok) errors.password = t(verdict.messageKey, verdict.vars);
+      else if (confirmation !== password) errors.password_confirmation = t('signup.error.password_mismatch');
+    }
+    if (!values.terms) errors.terms = t('signup.error.terms_required');
+    if (Object.keys(errors).length || !phone.ok) {
+      this.deps.logger.info({ event: 'signup.refused', uid: details.uid, fields: Object.keys(errors) }, 'sign-up form refused');
+      return this.show(ctx, details, values, errors, 400);
+    }
+
+    // Hashed whether or not the email is taken, so both answers take as long.
+    const passwordHash = await hashPassword(password);
+    const existing = await this.users.findByEmail(values.email);
+    const created = existing ? undefined : await this.insertUser(values, phone.e164, passwordHash, locale);
+    const owner = existing ?? (created ? undefined : await this.users.findByEmail(values.email)); // lost a race
+    if (created) {
+      this.deps.logger.info({ event: 'signup.created', uid: details.uid, accountId: created.id }, 'account created by sign-up');
+      return this.verification.begin(ctx, details, { user: created, typedEmail: values.email, reason: 'signup' });
+    }
+    if (!owner) throw new Error('sign-up: the account neither exists nor could be created');
+    this.deps.logger.info({ event: 'signup.existing_email', uid: details.uid, accountId: owner.id }, 'sign-up with an email that has an account');
+    const allowance = await this.verification.store.sendAllowance(owner.id);
+    if (allowance.allowed) {
+      await this.deps.mailer.enqueue({
+        to: owner.email,
+        template: 'signup-existing-account',
+        locale: (LOCALES as readonly string[]).includes(owner.locale ?? '') ? (owner.locale as Locale) : locale,
+        data: { email: owner.email, forgotUrl: `${this.deps.config.issuer}/password/forgot` },
+      });
+    }
+    return this.verification.begin(ctx, details, { user: owner, typedEmail: values.email, reason: 'signup', decoy: true });
+  }
+
+  private async insertUser(values: SignUpValues, phone: string, passwordHash: string, locale: Locale) {
+    const now = new Date();
+    return signUpDatabase(this.deps.storage.db)
+      .insertInto('users')
+      .values({
+        id: randomUUID(),
+        email: values.email,
+        email_verified: false,
+        email_verification_required: true,
+        name: values.name,
+        phone,
+        password_hash: passwordHash,
+        terms_version: this.deps.config.termsVersion,
+        terms_accepted_at: now,
+        locale,
+        password_changed_at: now,
+      })
+      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+}

@@ -1,0 +1,101 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config/config.ts';
+import { EmailVerifications } from '../accounts/email-verification.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Storage } from '../storage/database.ts';
+import { VerificationCookies } from './verification-step.ts';
+
+export interface VerifyEmailLinkDependencies {
+  config: Config;
+  provider: Provider;
+  storage: Storage;
+  pages: PageRenderer;
+  logger: Logger;
+}
+
+/**
+ * The link in the verification email. GET only shows a confirmation button: mail scanners and
+ * link previews fetch GET links, and must neither use up the link nor verify anyone. The
+ * button's POST verifies; in the browser that signed up (its interaction still open) the
+ * sign-in then continues, elsewhere a "cuenta verificada" page points back to the portal.
+ */
+export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
+  const { pages, provider } = deps;
+  const store = new EmailVerifications(deps.storage.db);
+  const cookies = new VerificationCookies(deps.config.secure);
+  const router = new Router({ prefix: '/verify-email' });
+  router.use(staleForm(pages));
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '4kb' }));
+  router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
+
+  router.get('/', async (ctx) => {
+    const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
+    const verification = await store.findByToken(token);
+    if (verification?.data.verified) return redirect(ctx, doneUrl(verification.data.clientId));
+    if (!verification || !store.isLinkLive(verification)) return pages.render(ctx, 'verify-link', { valid: false }, 400);
+    await pages.render(ctx, 'verify-link', { valid: true, token, email: verification.data.email });
+  });
+
+  router.post('/', async (ctx) => {
+    const body = (ctx.request as { body?: Record<string, unknown> }).body;
+    const token = typeof body?.['token'] === 'string' ? body['token'] : '';
+    const verified = await store.confirmLink(token);
+    if (!verified) return pages.render(ctx, 'verify-link', { valid: false }, 400);
+    deps.logger.info({ event: 'email_verification.verified', via: 'link', uid: verified.data.uid }, 'email verified');
+    const uid = verified.data.uid;
+    const sameBrowser = cookies.getFromLink(ctx) === verified.id;
+    if (uid && sameBrowser) {
+      const interaction = await provider.Interaction.find(uid);
+      // The interaction page sees the verified code and completes the sign-in.
+      if (interaction && !interaction.isExpired) return redirect(ctx, `/interaction/${uid}`);
+    }
+    redirect(ctx, doneUrl(verified.data.clientId));
+  });
+
+  router.get('/done', async (ctx) => {
+    const clientId = typeof ctx.query['client_id'] === 'string' ? ctx.query['client_id'] : undefined;
+    const client = clientId ? await provider.Client.find(clientId).catch(() => undefined) : undefined;
+    const clientUrl = client ? safeUrl(client['initiateLoginUri'] ?? client['clientUri']) : undefined;
+    await pages.render(ctx, 'verify-done', { clientName: client?.clientName ?? clientId, clientUrl });
+  });
+
+  return router;
+}
+
+function doneUrl(clientId: string | undefined): string {
+  return clientId ? `/verify-email/done?client_id=${encodeURIComponent(clientId)}` : '/verify-email/done';
+}
+
+function redirect(ctx: Context, location: string): void {
+  ctx.redirect(location);
+  ctx.status = 303;
+}
+
+/** Only http(s) links are offered back to the portal. */
+function safeUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const url = URL.parse(value);
+  return url && (url.protocol === 'https:' || url.protocol === 'http:') ? url.href : undefined;
+}
+
+/** A confirmation posted from a page whose CSRF cookie is gone: offer the link's page again. */
+function staleForm(pages: PageRenderer) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
+        const token = (ctx.request as { body?: Record<string, unknown> }).body?.['token'];
+        const retryUrl = `/verify-email?token=${encodeURIComponent(typeof token === 'string' ? token : '')}`;
+        await pages.render(ctx, 'form-expired', { retryUrl }, 403);
+        return;
+      }
+      throw error;
+    }
+  };
+}

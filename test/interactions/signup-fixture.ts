@@ -1,0 +1,90 @@
+import type { ExecutionContext } from 'ava';
+import type { ParsedMail } from 'mailparser';
+import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import type { HttpBrowser, Page } from '../support/http-browser.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+import { createTestStore, type StoreKind } from '../support/stores.ts';
+import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+
+export const REDIRECT = 'http://127.0.0.1:9/cb';
+export const PASSWORD = 'luna llena sobre el volcán';
+
+export interface SignUpWorld {
+  server: RunningUmbral;
+  smtp: TestSmtpServer;
+  rp: RelyingParty;
+  /** Waits until `count` messages reached `to` over SMTP; returns them, oldest first. */
+  mailTo(to: string, count?: number): Promise<ParsedMail[]>;
+}
+
+/** Umbral with its real mailer sending to an SMTP server started for the test, and one first-party portal. */
+export async function signUpWorld(t: ExecutionContext, kind: StoreKind, env: Record<string, string> = {}): Promise<SignUpWorld> {
+  const smtp = await startSmtpServer();
+  const store = await createTestStore(kind);
+  const server = await startUmbral(store, { SMTP_URL: smtp.url, ...env });
+  t.teardown(async () => {
+    await server.stop();
+    await smtp.close();
+    await store.cleanup();
+  });
+  const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT], name: 'Portal de Clientes' });
+  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
+  return {
+    server,
+    smtp,
+    rp,
+    async mailTo(to, count = 1) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const mails = smtp.received.filter((m) => recipient(m) === to.toLowerCase());
+        if (mails.length >= count) return mails;
+        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+function recipient(mail: ParsedMail): string {
+  return (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase();
+}
+
+export function codeOf(mail: ParsedMail): string {
+  return /^\s*(\d{6})\s*$/m.exec(mail.text ?? '')![1]!;
+}
+
+export function linkOf(mail: ParsedMail): string {
+  return /^(http\S+\/verify-email\?token=\S+)$/m.exec(mail.text ?? '')![1]!;
+}
+
+export function signUpFields(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    name: 'Ana Pérez',
+    email: 'ana@example.com',
+    phone_country: 'MX',
+    phone: '55 1234 5678',
+    password: PASSWORD,
+    password_confirmation: PASSWORD,
+    terms: 'accepted',
+    ...overrides,
+  };
+}
+
+/** From the portal to the sign-up page, through the "Crear cuenta" link of the login page. */
+export async function openSignUp(world: SignUpWorld, browser: HttpBrowser, params: Record<string, string> = {}) {
+  const request = await world.rp.authorizationRequest({ scope: 'openid email profile phone', ...params });
+  const identifier = await browser.open(request.url, REDIRECT);
+  const href = /href="([^"]*\/signup)"/.exec(identifier.body)![1]!;
+  const page = await browser.open(new URL(href, identifier.url).href);
+  return { request, identifier, page };
+}
+
+/** The text a person reads: tags, hidden fields and the CSRF token aside. */
+export function visibleText(page: Page): string {
+  return page.body
+    .replace(/<input[^>]*type="hidden"[^>]*>/g, '')
+    .replace(/\/interaction\/[^/"?]+/g, '/interaction/UID')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

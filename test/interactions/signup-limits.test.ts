@@ -1,0 +1,123 @@
+import test from 'ava';
+import { HttpBrowser } from '../support/http-browser.ts';
+import { STORES } from '../support/stores.ts';
+import { codeOf, linkOf, openSignUp, REDIRECT, signUpFields, signUpWorld, type SignUpWorld } from './signup-fixture.ts';
+
+/** Moves every verification of the test back in time, as if `seconds` had passed. */
+async function age(world: SignUpWorld, seconds: number, column: 'created_at' | 'code_expires_at' | 'expires_at' = 'created_at') {
+  const rows = await world.server.umbral.storage.db.selectFrom('account_tokens').select(['id', column]).execute();
+  for (const row of rows) {
+    const value = (row as Record<string, unknown>)[column] as Date | null;
+    if (!value) continue;
+    await world.server.umbral.storage.db
+      .updateTable('account_tokens')
+      .set({ [column]: new Date(value.getTime() - seconds * 1000) })
+      .where('id', '=', row.id)
+      .execute();
+  }
+}
+
+async function signedUp(world: SignUpWorld) {
+  const browser = new HttpBrowser();
+  const { page, request } = await openSignUp(world, browser);
+  const verify = await browser.submit(page, '/signup', signUpFields(), REDIRECT);
+  const [mail] = await world.mailTo('ana@example.com');
+  return { browser, verify, request, mail: mail! };
+}
+
+function otherCode(code: string): string {
+  return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] five wrong codes kill the code; a new one must be asked for`, async (t) => {
+    const world = await signUpWorld(t, kind);
+    const { browser, verify, mail } = await signedUp(world);
+    const code = codeOf(mail);
+
+    const malformed = await browser.submit(verify, '/verify', { code: '12ab' });
+    t.is(malformed.status, 400);
+    t.regex(malformed.body, /Escribe los 6 dígitos/);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const wrong = await browser.submit(verify, '/verify', { code: otherCode(code) });
+      t.is(wrong.status, 400);
+      t.regex(wrong.body, /El código no es correcto/, `attempt ${attempt}`);
+    }
+    const fifth = await browser.submit(verify, '/verify', { code: otherCode(code) });
+    t.regex(fifth.body, /Demasiados intentos/);
+    const right = await browser.submit(verify, '/verify', { code });
+    t.regex(right.body, /Demasiados intentos/, 'even the right code is refused now');
+    t.false((await world.server.users.findByEmail('ana@example.com'))!.email_verified);
+
+    await age(world, 61);
+    const resent = await browser.submit(verify, '/verify/resend', {}, REDIRECT);
+    t.regex(resent.body, /Te enviamos un código nuevo/);
+    const [, second] = await world.mailTo('ana@example.com', 2);
+    const stale = await browser.submit(resent, '/verify', { code });
+    t.regex(stale.body, /no es correcto|ya no es válido/, 'the old code stays dead');
+    const callback = await browser.submit(resent, '/verify', { code: codeOf(second!) }, REDIRECT);
+    t.true(callback.url.startsWith(REDIRECT));
+  });
+
+  test.serial(`[${kind}] an expired code and an expired link are refused`, async (t) => {
+    const world = await signUpWorld(t, kind);
+    const { browser, verify, mail } = await signedUp(world);
+    await age(world, 15 * 60 + 1, 'code_expires_at');
+    const late = await browser.submit(verify, '/verify', { code: codeOf(mail) });
+    t.is(late.status, 400);
+    t.regex(late.body, /El código caducó/);
+
+    await age(world, 24 * 60 * 60 + 1, 'expires_at');
+    const link = await new HttpBrowser().open(linkOf(mail));
+    t.is(link.status, 400);
+    t.regex(link.body, /El enlace no es válido/);
+    t.notRegex(link.body, /action="\/verify-email"/, 'nothing to confirm');
+
+    // A POST with the expired token (a page left open a day) is refused too.
+    const token = new URL(linkOf(mail)).searchParams.get('token')!;
+    const posted = await new HttpBrowser().request(`${world.server.issuer}/verify-email`, { form: { token } });
+    t.is(posted.status, 403, 'without the page’s CSRF token');
+    // This browser holds a CSRF token from another account's live confirmation page.
+    const second = new HttpBrowser();
+    const { page: secondForm } = await openSignUp(world, second);
+    await second.submit(secondForm, '/signup', signUpFields({ email: 'beto@example.com' }), REDIRECT);
+    const other = new HttpBrowser();
+    const confirm = await other.open(linkOf((await world.mailTo('beto@example.com'))[0]!));
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm.body)![1]!;
+    const refused = await other.request(`${world.server.issuer}/verify-email`, { form: { token, _csrf: csrf } });
+    t.is(refused.status, 400);
+    t.false((await world.server.users.findByEmail('ana@example.com'))!.email_verified);
+  });
+
+  test.serial(`[${kind}] resend: a new code replaces the old, at most one a minute and five an hour`, async (t) => {
+    const world = await signUpWorld(t, kind);
+    const { browser, verify, mail } = await signedUp(world);
+
+    const tooSoon = await browser.submit(verify, '/verify/resend', {});
+    t.is(tooSoon.status, 429);
+    t.regex(tooSoon.body, /Espera \d+ segundos antes de pedir otro código/);
+    t.truthy(tooSoon.headers.get('retry-after'));
+
+    let page = verify;
+    for (let send = 2; send <= 5; send++) {
+      await age(world, 61);
+      page = await browser.submit(page, '/verify/resend', {}, REDIRECT);
+      t.regex(page.body, /Te enviamos un código nuevo/, `send ${send}`);
+      await world.mailTo('ana@example.com', send);
+    }
+    await age(world, 61);
+    const sixth = await browser.submit(page, '/verify/resend', {});
+    t.is(sixth.status, 429, 'five emails an hour at most');
+    const waitSeconds = Number(/Espera (\d+) segundos/.exec(sixth.body)![1]);
+    t.true(waitSeconds > 60 && waitSeconds <= 3600, `waits for the hour to roll: ${waitSeconds} s`);
+
+    const mails = await world.mailTo('ana@example.com', 5);
+    t.is(mails.length, 5);
+    const first = await browser.submit(page, '/verify', { code: codeOf(mail) });
+    t.regex(first.body, /no es correcto|ya no es válido/, 'the first code was replaced');
+    const oldLink = await new HttpBrowser().open(linkOf(mail));
+    t.is(oldLink.status, 400, 'and so was its link');
+    const callback = await browser.submit(page, '/verify', { code: codeOf(mails[4]!) }, REDIRECT);
+    t.true(callback.url.startsWith(REDIRECT));
+  });
+}
