@@ -8,6 +8,11 @@ export interface AdapterOptions {
    * tabs at once would otherwise trip reuse detection, which revokes the whole grant.
    */
   refreshTokenReuseGraceSeconds: number;
+  /**
+   * Seconds a registered client's metadata is kept in memory. Every token request looks its
+   * client up; a short cache spares that query, and a removed client stops working within it.
+   */
+  clientCacheSeconds: number;
 }
 
 /**
@@ -16,6 +21,20 @@ export interface AdapterOptions {
  * Registered clients live in their own table, written by the operator CLI.
  */
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
+  const clientCache = new Map<string, { metadata: AdapterPayload | undefined; until: number }>();
+
+  async function findClient(id: string): Promise<AdapterPayload | undefined> {
+    const cached = clientCache.get(id);
+    if (cached && cached.until > Date.now()) return cached.metadata;
+    const client = await db.selectFrom('clients').select('metadata').where('client_id', '=', id).executeTakeFirst();
+    const metadata = client?.metadata as AdapterPayload | undefined;
+    if (options.clientCacheSeconds > 0) {
+      if (clientCache.size > 10_000) clientCache.clear(); // unknown ids sent at will must not grow it without end
+      clientCache.set(id, { metadata, until: Date.now() + options.clientCacheSeconds * 1000 });
+    }
+    return metadata;
+  }
+
   return class PostgresAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -48,10 +67,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') {
-        const client = await db.selectFrom('clients').select('metadata').where('client_id', '=', id).executeTakeFirst();
-        return client?.metadata as AdapterPayload | undefined;
-      }
+      if (this.model === 'Client') return findClient(id);
       const row = await db
         .selectFrom('oidc_models')
         .select(['payload', 'consumed_at'])

@@ -70,7 +70,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       ctx.state['locale'] = negotiateLocale(undefined, ctx.get('accept-language'));
       await next();
     });
-    app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs' }));
+    // Compiled templates are cached: pages change with a deploy, not at run time.
+    app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs', options: { cache: true } }));
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     app.use(assetsRouter().routes());

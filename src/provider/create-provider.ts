@@ -12,6 +12,7 @@ import { loadCookieKeys } from './cookie-keys.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
 export const REFRESH_TOKEN_REUSE_GRACE_SECONDS = 5;
+export const CLIENT_CACHE_SECONDS = 5;
 
 /** The oidc-provider instance, configured from the database's keys and clients. */
 export async function createProvider(options: {
@@ -30,7 +31,10 @@ export async function createProvider(options: {
       pages,
       findAccount: createFindAccount(new UserRepository(storage.db)),
     }),
-    adapter: createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: REFRESH_TOKEN_REUSE_GRACE_SECONDS }),
+    adapter: createAdapterClass(storage.db, {
+      refreshTokenReuseGraceSeconds: REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+      clientCacheSeconds: CLIENT_CACHE_SECONDS,
+    }),
   });
   provider.proxy = config.trustProxy;
 

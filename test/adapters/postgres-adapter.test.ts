@@ -10,7 +10,7 @@ for (const kind of STORES) {
       await storage.close();
       await store.cleanup();
     });
-    const Adapter = createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: 5 });
+    const Adapter = createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: 5, clientCacheSeconds: 0 });
     const codes = new Adapter('AuthorizationCode');
     const tokens = new Adapter('AccessToken');
     const refresh = new Adapter('RefreshToken');
@@ -52,5 +52,23 @@ for (const kind of STORES) {
 
     await sessions.destroy('s1');
     t.is(await sessions.findByUid('uid-1'), undefined);
+  });
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] client metadata is cached briefly: a removed client stops working once the cache expires`, async (t) => {
+    const store = await createTestStore(kind);
+    const storage = await openTestStorage(store);
+    t.teardown(async () => {
+      await storage.close();
+      await store.cleanup();
+    });
+    const clients = new (createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: 5, clientCacheSeconds: 1 }))('Client');
+    await storage.db.insertInto('clients').values({ client_id: 'portal', metadata: JSON.stringify({ client_id: 'portal' }) }).execute();
+    t.deepEqual(await clients.find('portal'), { client_id: 'portal' });
+    await storage.db.deleteFrom('clients').where('client_id', '=', 'portal').execute();
+    t.deepEqual(await clients.find('portal'), { client_id: 'portal' }, 'served from the cache');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    t.is(await clients.find('portal'), undefined, 'gone once the cache expired');
   });
 }

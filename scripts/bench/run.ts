@@ -1,0 +1,377 @@
+/**
+ * One bench target (the bare oidc-provider, or Umbral on one store): start it pinned to core 0,
+ * warm it up, read its idle memory, then run the loads from this process (pinned to core 1).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestStore } from '../../test/support/stores.ts';
+import { Census, profile, type CensusSnapshot, type QueryProfile } from './census.ts';
+import { summarise } from './profile-summary.ts';
+import { onCleanup } from './cleanup.ts';
+import { closedLoop, paced, type LoadResult, type RequestSpec } from './load.ts';
+import { loginLoad, passwordLogin, type LoginLoadResult, type LoginTarget } from './login.ts';
+import { createBenchDatabase } from './postgres.ts';
+import { childEnv, firstJsonLine, freePort, startNode, umbralCli, waitHealthy, type RunningProcess } from './processes.ts';
+import { cpuSnapshot, cpuUse, rssBytes, Sampler, type CpuUse } from './proc.ts';
+import { round, sleep } from './stats.ts';
+
+export interface Durations {
+  /** Closed-loop (maximum throughput) phases, s. */
+  max: number;
+  /** Paced phases at half the maximum, s. */
+  half: number;
+  /** Password-login phase, s. */
+  login: number;
+  /** Warm-up before each kind of load, s. */
+  warm: number;
+  /** Idle time before reading idle RSS, s. */
+  idle: number;
+}
+
+export interface BenchOptions {
+  durations: Durations;
+  /** Core the servers are pinned to (undefined: not pinned). */
+  serverCore: string | undefined;
+  connections: number;
+  loginConcurrency: number;
+  census: boolean;
+  /** Loads to run (all by default). */
+  phases: Set<Phase>;
+  /** Directory for the servers' V8 CPU profiles (node --cpu-prof), when profiling. */
+  cpuProfileDir: string | undefined;
+  log: (line: string) => void;
+}
+
+export const PHASES = ['cc', 'refresh', 'login'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export type Measured<T> = T & {
+  cpu: CpuUse;
+  queries?: QueryProfile | undefined;
+  /** The server's event-loop delay and GC pauses during the phase. */
+  loop?: Pick<CensusSnapshot, 'loopDelayMs' | 'gc'> | undefined;
+};
+
+export interface TokenPhases {
+  max: Measured<LoadResult>;
+  half: Measured<LoadResult>;
+}
+
+export interface TargetResult {
+  target: 'bare' | 'pglite' | 'postgres';
+  label: string;
+  startupSeconds: number;
+  rssAfterStartMb: number;
+  /** Umbral: after the client_credentials and refresh warm-ups, then after the login warm-up (argon2 at work). */
+  rssAfterTokenWarmupMb?: number;
+  rssAfterLoginWarmupMb?: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  clientCredentials?: TokenPhases | undefined;
+  refresh?: TokenPhases | undefined;
+  logins?: Measured<LoginLoadResult> | undefined;
+  /** Server memory as the process itself sees it (process.memoryUsage()) when idle, and after the loads (census only). */
+  idleMemoryMb?: Record<string, number>;
+  memoryAfterLoadMb?: Record<string, number>;
+  /** Cores busy on the machine (other people's work) just before this target started. */
+  machineBusyBeforeCores?: number;
+  notes: string[];
+}
+
+const MB = 1024 * 1024;
+
+const PRELOAD = ['--import', './scripts/bench/census-preload.ts'];
+const mb = (bytes: number | undefined) => round((bytes ?? 0) / MB, 1);
+
+function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+function tokenSpec(origin: string, authorization: string, body: Record<string, string>): RequestSpec {
+  return {
+    origin,
+    path: '/token',
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body).toString(),
+    expectStatus: 200,
+  };
+}
+
+class Target {
+  readonly sampler: Sampler;
+  constructor(
+    readonly name: string,
+    readonly server: RunningProcess,
+    readonly options: BenchOptions,
+    readonly census: Census | undefined,
+    database: string | undefined,
+    /** The census counts SQL statements (not for the bare provider). */
+    readonly sql = false,
+  ) {
+    this.sampler = new Sampler(server.pid, database);
+  }
+
+  /** Runs one load; with --cpu-prof, phases whose name has "max" or "logins" are profiled. */
+  async measure<T extends { ok: number }>(name: string, run: () => Promise<T>): Promise<Measured<T>> {
+    const profileDir = this.options.cpuProfileDir;
+    const profiled = profileDir !== undefined && this.census !== undefined && /max|logins/.test(name);
+    const censusBefore = await this.census?.read();
+    if (profiled) await this.census!.profileStart();
+    const before = cpuSnapshot(this.server.pid, this.sampler);
+    const result = await run();
+    const after = cpuSnapshot(this.server.pid, this.sampler);
+    if (profiled) {
+      fs.mkdirSync(profileDir, { recursive: true });
+      const file = path.join(profileDir, `${this.name}-${name.replace(/\W+/g, '-')}.cpuprofile`);
+      await this.census!.profileStop(file);
+      if (fs.existsSync(file)) fs.writeFileSync(`${file}.txt`, `${summarise(file, 30)}\n`);
+    }
+    const censusAfter = await this.census?.read();
+    const measured: Measured<T> = {
+      ...result,
+      cpu: cpuUse(before, after),
+      queries: this.sql ? profile(censusBefore, censusAfter, result.ok) : undefined,
+      loop: censusAfter && !profiled ? { loopDelayMs: censusAfter.loopDelayMs, gc: censusAfter.gc } : undefined,
+    };
+    this.options.log(`    ${name}: ${describe(measured)}`);
+    return measured;
+  }
+
+  async tokenPhases(name: string, spec: RequestSpec): Promise<TokenPhases> {
+    const { durations, connections } = this.options;
+    const warm = await closedLoop(spec, connections, durations.warm);
+    if (warm.ok === 0) throw new Error(`${name}: no successful answer during warm-up (${JSON.stringify(warm.statuses)}, ${warm.errors} errors)`);
+    await sleep(500);
+    const max = await this.measure(`${name} max`, () => closedLoop(spec, connections, durations.max));
+    await sleep(1000);
+    const half = await this.measure(`${name} at half`, () => paced(spec, Math.max(1, max.rps / 2), durations.half, connections * 2));
+    await sleep(500);
+    return { max, half };
+  }
+}
+
+function describe(r: Measured<{ ok: number }>): string {
+  const load = r as unknown as Partial<LoadResult & LoginLoadResult>;
+  const parts = [`${load.rps}/s`, `p50 ${load.latencyMs?.p50} ms`, `p99 ${load.latencyMs?.p99} ms`];
+  if (load.failed) parts.push(`${load.failed} failed`);
+  if (load.errors) parts.push(`${load.errors} errors`);
+  parts.push(`cpu server ${r.cpu.server} / loadgen ${r.cpu.loadGenerator} / db ${r.cpu.database} / others ${r.cpu.others}`);
+  if (r.queries) parts.push(`${r.queries.perRequest} SQL/req`);
+  if (r.loop) parts.push(`loop delay p99 ${r.loop.loopDelayMs.p99} ms max ${r.loop.loopDelayMs.max} ms, GC max ${r.loop.gc.maxMs} ms (${r.loop.gc.majorCount} major)`);
+  return parts.join(', ');
+}
+
+async function idleRss(pid: number, seconds: number): Promise<number> {
+  await sleep(seconds * 1000);
+  return rssBytes(pid) ?? 0;
+}
+
+const HELLO = `
+const http = require('node:http');
+const body = JSON.stringify({ access_token: 'x'.repeat(43), expires_in: 600, token_type: 'Bearer' });
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.setHeader('content-type', 'application/json'); res.setHeader('content-length', Buffer.byteLength(body)); res.end(body); });
+});
+server.keepAliveTimeout = 65000;
+server.listen(Number(process.env.PORT), () => console.log('{"ready":true}'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+export interface Calibration {
+  /** What a plain node:http server answering a token-sized JSON does on the same core, same load: the machine's speed now. */
+  helloRps: number;
+  helloLatencyMs: { p50: number; p99: number };
+  cpu: CpuUse;
+}
+
+/** A plain node:http server (no framework, no TypeScript loader) under the same closed-loop load. */
+export async function calibrate(options: BenchOptions, seconds: number): Promise<Calibration> {
+  const port = await freePort();
+  const server = startNode('calibration server', ['-e', HELLO], childEnv({ PORT: String(port) }), { core: options.serverCore });
+  try {
+    await firstJsonLine(server, 20_000);
+    const spec = tokenSpec(`http://127.0.0.1:${port}`, 'Basic eDp5', { grant_type: 'client_credentials' });
+    await closedLoop(spec, options.connections, 1);
+    const before = cpuSnapshot(server.pid, undefined);
+    const result = await closedLoop(spec, options.connections, seconds);
+    const cpu = cpuUse(before, cpuSnapshot(server.pid, undefined));
+    options.log(`  calibration (node:http hello): ${result.rps}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, cpu server ${cpu.server} / loadgen ${cpu.loadGenerator} / others ${cpu.others}`);
+    return { helloRps: result.rps, helloLatencyMs: { p50: result.latencyMs.p50, p99: result.latencyMs.p99 }, cpu };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** oidc-provider alone: client_credentials and refresh, no logins (it has no login pages). */
+export async function benchBare(options: BenchOptions): Promise<TargetResult> {
+  const { log, durations } = options;
+  const port = await freePort();
+  const started = performance.now();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-bench-'));
+  const removeScratch = onCleanup('remove bench temp dir', () => fs.rmSync(scratch, { recursive: true, force: true }));
+  const censusFile = path.join(scratch, 'census.json');
+  const probe = options.census || options.cpuProfileDir !== undefined;
+  const server = startNode(
+    'bare oidc-provider',
+    ['--import', 'tsx', ...(probe ? PRELOAD : []), 'scripts/bench/bare-provider.ts'],
+    childEnv({ PORT: String(port), ...(probe ? { BENCH_CENSUS_FILE: censusFile } : {}) }),
+    { core: options.serverCore },
+  );
+  try {
+    const ready = await firstJsonLine<{ clientId: string; clientSecret: string }>(server, 60_000);
+    const startupSeconds = (performance.now() - started) / 1000;
+    const rssAfterStart = rssBytes(server.pid);
+    const origin = `http://127.0.0.1:${port}`;
+    const auth = basic(ready.clientId, ready.clientSecret);
+    const target = new Target('bare', server, options, probe ? new Census(server.pid, censusFile) : undefined, undefined);
+    const cc = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
+    await closedLoop(cc, options.connections, durations.warm);
+    const idle = await idleRss(server.pid, durations.idle);
+    log(`  bare oidc-provider: started in ${round(startupSeconds, 1)} s, idle RSS ${mb(idle)} MB`);
+    target.sampler.start();
+    const clientCredentials = options.phases.has('cc') ? await target.tokenPhases('client_credentials', cc) : undefined;
+    let refresh: TokenPhases | undefined;
+    if (options.phases.has('refresh')) {
+      // The memory adapter keeps 1,000 entries: take a fresh refresh token just before its load.
+      const response = await fetch(`${origin}/__bench/refresh-token`, { method: 'POST' });
+      const { refresh_token } = (await response.json()) as { refresh_token: string };
+      refresh = await target.tokenPhases('refresh_token', tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token }));
+    }
+    target.sampler.stop();
+    return {
+      target: 'bare',
+      label: 'bare oidc-provider (memory)',
+      startupSeconds: round(startupSeconds, 1),
+      rssAfterStartMb: mb(rssAfterStart),
+      idleRssMb: mb(idle),
+      peakRssMb: mb(target.sampler.peakRss),
+      clientCredentials,
+      refresh,
+      notes: [],
+    };
+  } finally {
+    await server.stop();
+    await removeScratch();
+  }
+}
+
+const PASSWORD = 'bench-correct-horse-battery-staple';
+
+/** Umbral as `npm start` runs it, on PGlite (DATA_DIR) or PostgreSQL (a database of its own). */
+export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOptions): Promise<TargetResult> {
+  const { log, durations } = options;
+  const notes: string[] = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-bench-'));
+  const removeScratch = onCleanup('remove bench temp dir', () => fs.rmSync(scratch, { recursive: true, force: true }));
+  let dataDir = path.join(scratch, 'data');
+  let databaseUrl: string | undefined;
+  let databaseName: string | undefined;
+  let dropStore: (() => Promise<void>) | undefined;
+  try {
+    if (kind === 'pglite') {
+      // A copy of an initialised PGlite directory (as the tests use), not a first-ever initdb.
+      const store = await createTestStore('pglite');
+      dropStore = onCleanup('remove PGlite data dir', () => store.cleanup());
+      dataDir = store.dataDir;
+    } else {
+      const database = await createBenchDatabase();
+      dropStore = onCleanup(`drop database ${database.name}`, () => database.drop());
+      databaseUrl = database.url;
+      databaseName = database.name;
+      fs.mkdirSync(dataDir);
+    }
+    const port = await freePort();
+    const issuer = `http://localhost:${port}`;
+    const censusFile = path.join(scratch, 'census.json');
+    const probe = options.census || options.cpuProfileDir !== undefined;
+    const env = childEnv({
+      PORT: String(port),
+      ISSUER: issuer,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...(probe ? { BENCH_CENSUS_FILE: censusFile, BENCH_CENSUS_SQL: '1' } : {}),
+    });
+    const started = performance.now();
+    const nodeArgs = ['--import', 'tsx', ...(probe ? PRELOAD : []), 'src/main.ts'];
+    const server = startNode(`umbral (${kind})`, nodeArgs, env, { core: options.serverCore });
+    try {
+      await waitHealthy(server, `http://127.0.0.1:${port}/healthz`, 120_000);
+      const startupSeconds = (performance.now() - started) / 1000;
+      const rssAfterStart = rssBytes(server.pid);
+      log(`  umbral on ${kind}: healthy in ${round(startupSeconds, 1)} s, RSS ${mb(rssAfterStart)} MB; registering client and user with the CLI…`);
+
+      // The operator CLI, as an operator would (it reaches PGlite through the server's socket).
+      const cli = { core: options.serverCore === undefined ? undefined : '1' };
+      const redirectUri = 'http://localhost:9/callback';
+      const client = await umbralCli(
+        ['clients', 'add', '--client-id', 'bench-portal', '--redirect-uri', redirectUri, '--grant-types', 'authorization_code,refresh_token,client_credentials', '--first-party'],
+        env,
+        cli,
+      );
+      const email = 'bench.user@example.com';
+      await umbralCli(['users', 'add', '--email', email, '--password', PASSWORD, '--verified'], env, cli);
+      const clientSecret = String(client['client_secret']);
+      const login: LoginTarget = { issuer, clientId: 'bench-portal', clientSecret, redirectUri, email, password: PASSWORD };
+
+      const first = await passwordLogin(login);
+      const refreshToken = first.tokens.refresh_token;
+      if (!refreshToken) throw new Error('the code exchange gave no refresh token');
+      const origin = `http://127.0.0.1:${port}`;
+      const auth = basic('bench-portal', clientSecret);
+      const refreshSpec = tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token: refreshToken });
+      const check = await fetch(origin + '/token', { method: 'POST', headers: refreshSpec.headers, body: refreshSpec.body! });
+      const checked = (await check.json()) as { refresh_token?: string; error?: string };
+      if (!check.ok) throw new Error(`refresh failed: ${JSON.stringify(checked)}`);
+      if (checked.refresh_token && checked.refresh_token !== refreshToken) {
+        notes.push('the refresh token was rotated: the refresh load reuses a consumed token and measures the reuse grace path');
+      }
+
+      const census = probe ? new Census(server.pid, censusFile) : undefined;
+      const target = new Target(kind, server, options, census, databaseName, options.census);
+      const ccSpec = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
+      await closedLoop(ccSpec, options.connections, durations.warm);
+      await closedLoop(refreshSpec, options.connections, durations.warm);
+      const rssAfterTokenWarmup = rssBytes(server.pid);
+      await loginLoad(login, Math.min(4, options.loginConcurrency), durations.warm);
+      const rssAfterLoginWarmup = rssBytes(server.pid);
+      const idle = await idleRss(server.pid, durations.idle);
+      const idleMemory = (await census?.read())?.memory;
+      log(`  umbral on ${kind}: idle RSS after warm-up ${mb(idle)} MB`);
+
+      target.sampler.start();
+      const clientCredentials = options.phases.has('cc') ? await target.tokenPhases('client_credentials', ccSpec) : undefined;
+      const refresh = options.phases.has('refresh') ? await target.tokenPhases('refresh_token', refreshSpec) : undefined;
+      const logins = options.phases.has('login')
+        ? await target.measure('password logins', () => loginLoad(login, options.loginConcurrency, durations.login))
+        : undefined;
+      target.sampler.stop();
+      if (logins?.failed) notes.push(`${logins.failed} logins failed, first: ${logins.firstErrors[0]}`);
+      const last: CensusSnapshot | undefined = await census?.read();
+      return {
+        target: kind,
+        label: `Umbral on ${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}`,
+        startupSeconds: round(startupSeconds, 1),
+        rssAfterStartMb: mb(rssAfterStart),
+        rssAfterTokenWarmupMb: mb(rssAfterTokenWarmup),
+        rssAfterLoginWarmupMb: mb(rssAfterLoginWarmup),
+        idleRssMb: mb(idle),
+        peakRssMb: mb(target.sampler.peakRss),
+        clientCredentials,
+        refresh,
+        logins,
+        ...(idleMemory ? { idleMemoryMb: Object.fromEntries(Object.entries(idleMemory).map(([k, v]) => [k, mb(v)])) } : {}),
+        ...(last ? { memoryAfterLoadMb: Object.fromEntries(Object.entries(last.memory).map(([k, v]) => [k, mb(v)])) } : {}),
+        notes,
+      };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await dropStore?.();
+    await removeScratch();
+  }
+}
