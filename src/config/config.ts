@@ -31,8 +31,6 @@ export interface Config {
   /** Stored with each user's acceptance, so a new version can be asked for again. */
   termsVersion: string;
   minPasswordLength: number;
-  /** One active session per user, for every client. */
-  singleSession: boolean;
 }
 
 export class ConfigError extends Error {
@@ -81,7 +79,6 @@ const schema = z.object({
   TERMS_VERSION: z.string().min(1).max(40).default('1'),
   // Operators may raise the minimum, never lower it below 8.
   MIN_PASSWORD_LENGTH: z.coerce.number({ error: 'must be a whole number from 8 to 64' }).int().min(8, 'must be at least 8').max(64, 'must be at most 64').default(8),
-  SINGLE_SESSION: booleanFlag.default(false),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -127,7 +124,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     privacyUrl: v.PRIVACY_URL,
     termsVersion: v.TERMS_VERSION,
     minPasswordLength: v.MIN_PASSWORD_LENGTH,
-    singleSession: v.SINGLE_SESSION,
   };
 }
 
