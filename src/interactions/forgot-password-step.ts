@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
@@ -8,6 +8,7 @@ import type { PasswordResetService } from '../accounts/password-reset.ts';
 import { formField, renderLimited } from '../accounts/password-reset-router.ts';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { handleExpiredInteractions } from './expired-interactions.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
@@ -31,7 +32,7 @@ export function forgotPasswordStepRouter(deps: ForgotPasswordStepDependencies): 
   const { provider, pages, resets } = deps;
   const identifier = new LoginIdentifierCookie(deps.config.secure);
   const router = new Router({ prefix: '/interaction/:uid' });
-  router.use(expiredInteractions(pages));
+  router.use(handleExpiredInteractions(pages, (uid) => `/interaction/${uid}/forgot`));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
@@ -88,23 +89,4 @@ export function forgotPasswordStepRouter(deps: ForgotPasswordStepDependencies): 
   });
 
   return router;
-}
-
-/** As in interactions-router.ts: expired or foreign sign-ins and stale forms end on friendly pages. */
-function expiredInteractions(pages: PageRenderer) {
-  return async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof errors.SessionNotFound) {
-        await pages.render(ctx, 'expired', {}, 400);
-        return;
-      }
-      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        await pages.render(ctx, 'form-expired', { retryUrl: `/interaction/${ctx.params['uid']}/forgot` }, 403);
-        return;
-      }
-      throw error;
-    }
-  };
 }

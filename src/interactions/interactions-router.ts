@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import Provider, { errors, type InteractionResults } from 'oidc-provider';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { Storage } from '../storage/database.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import { handleExpiredInteractions } from './expired-interactions.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { ConsentStep } from './consent-step.ts';
 import { PasswordLogin } from './password-login.ts';
@@ -41,7 +42,7 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
   const consent = new ConsentStep(deps);
 
   const router = new Router({ prefix: '/interaction/:uid' });
-  router.use(handleExpiredInteractions(pages));
+  router.use(handleExpiredInteractions(pages, (uid) => `/interaction/${uid}`));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
@@ -144,26 +145,4 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
 function seeOther(ctx: Context): void {
   ctx.redirect(`/interaction/${ctx.params['uid']}`);
   ctx.status = 303;
-}
-
-/**
- * An interaction that expired, finished already (back button, double submit) or belongs to
- * another browser ends on a friendly page instead of a raw error; so does a stale form.
- */
-function handleExpiredInteractions(pages: PageRenderer) {
-  return async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof errors.SessionNotFound) {
-        await pages.render(ctx, 'expired', {}, 400);
-        return;
-      }
-      if ((error as { status?: number; message?: string }).status === 403 && ctx.state['csrfFailed']) {
-        await pages.render(ctx, 'form-expired', { retryUrl: `/interaction/${ctx.params['uid']}` }, 403);
-        return;
-      }
-      throw error;
-    }
-  };
 }
