@@ -1,7 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import Provider, { errors, type InteractionResults } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -13,6 +13,7 @@ import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { handleExpiredInteractions } from './expired-interactions.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { ConsentStep } from './consent-step.ts';
+import { LoginCompletion } from './login-completion.ts';
 import { PasswordLogin } from './password-login.ts';
 import { SignUpStep } from './sign-up-step.ts';
 import { VerificationStep } from './verification-step.ts';
@@ -40,6 +41,7 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
   const passwordLogin = new PasswordLogin(deps, identifierCookie, verification);
   const signUp = new SignUpStep(deps, verification);
   const consent = new ConsentStep(deps);
+  const completion = new LoginCompletion(deps);
 
   const router = new Router({ prefix: '/interaction/:uid' });
   router.use(handleExpiredInteractions(pages, (uid) => `/interaction/${uid}`));
@@ -54,25 +56,16 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
     return details;
   }
 
-  async function finish(ctx: Context, result: InteractionResults, mergeWithLastSubmission: boolean) {
-    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
-    ctx.redirect(returnTo);
-    ctx.status = 303;
-  }
 
   /** Sign-in or sign-up: prompt=login, or prompt=create (sign-up first, with a way to the login). */
   const signingIn = (details: InteractionDetails) => details.prompt.name === 'login' || details.prompt.name === 'create';
-
-  /** A login also answers prompt=create when that was asked, or oidc-provider would ask it again. */
-  const login = (details: InteractionDetails, result: InteractionResults): InteractionResults =>
-    details.prompt.name === 'create' || String(details.params['prompt'] ?? '').split(' ').includes('create') ? { ...result, create: {} } : result;
 
   router.get('/', async (ctx) => {
     const details = await load(ctx);
     if (signingIn(details)) {
       // Back from the emailed link in this browser, or verified meanwhile: the sign-in completes.
       const verified = await verification.completedLogin(ctx, details);
-      if (verified) return finish(ctx, login(details, verified), false);
+      if (verified) return completion.complete(ctx, details, verified);
       const wantsLogin = ctx.query['step'] === 'identifier' || identifierCookie.get(ctx, details.uid) !== undefined;
       if (details.prompt.name === 'create' && !wantsLogin) return signUp.show(ctx, details);
       return passwordLogin.show(ctx, details);
@@ -91,7 +84,7 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
     const details = await load(ctx);
     if (!signingIn(details)) return seeOther(ctx);
     const result = await passwordLogin.submitPassword(ctx, details);
-    if (result) await finish(ctx, login(details, result), false);
+    if (result) await completion.complete(ctx, details, result);
   });
 
   router.get('/signup', async (ctx) => {
@@ -110,7 +103,7 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
     const details = await load(ctx);
     if (!signingIn(details)) return seeOther(ctx);
     const verified = await verification.completedLogin(ctx, details);
-    if (verified) return finish(ctx, login(details, verified), false);
+    if (verified) return completion.complete(ctx, details, verified);
     await verification.show(ctx, details);
   });
 
@@ -118,7 +111,7 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
     const details = await load(ctx);
     if (!signingIn(details)) return seeOther(ctx);
     const result = await verification.submitCode(ctx, details);
-    if (result) await finish(ctx, login(details, result), false);
+    if (result) await completion.complete(ctx, details, result);
   });
 
   router.post('/verify/resend', async (ctx) => {
@@ -130,12 +123,12 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
   router.post('/consent', async (ctx) => {
     const details = await load(ctx);
     if (details.prompt.name !== 'consent') return seeOther(ctx);
-    await finish(ctx, await consent.grant(details), true);
+    await completion.finish(ctx, await consent.grant(details), true);
   });
 
   router.post('/abort', async (ctx) => {
     await load(ctx);
-    await finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+    await completion.finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
   });
 
   return router;

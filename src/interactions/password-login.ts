@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { InteractionResults } from 'oidc-provider';
+import type { FirstFactor } from './login-completion.ts';
 import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../accounts/password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, UserRepository } from '../accounts/users.ts';
@@ -57,7 +57,7 @@ export class PasswordLogin {
   }
 
   /** The login result when the password is right; otherwise answers the request itself and returns undefined. */
-  async submitPassword(ctx: Context, details: InteractionDetails): Promise<InteractionResults | undefined> {
+  async submitPassword(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
     const email = this.identifier.get(ctx, details.uid);
     if (!email) {
       ctx.redirect(`/interaction/${details.uid}`);
@@ -101,6 +101,6 @@ export class PasswordLogin {
     await this.users.recordLogin(user.id);
     this.identifier.clear(ctx, details.uid);
     this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id }, 'password login');
-    return { login: { accountId: user.id, amr: ['pwd'], remember: true } };
+    return { accountId: user.id, amr: ['pwd'] };
   }
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { InteractionResults } from 'oidc-provider';
+import type { FirstFactor } from './login-completion.ts';
 import {
   EmailVerifications,
   SIGNUP_DECOY_PURPOSE,
@@ -127,13 +127,13 @@ export class VerificationStep {
   }
 
   /** The login, when this browser's verification for the interaction succeeded (by code, or by link anywhere). */
-  async completedLogin(ctx: Context, details: InteractionDetails): Promise<InteractionResults | undefined> {
+  async completedLogin(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
     const verification = await this.current(ctx, details);
     if (!verification) return undefined;
     return this.loginFor(ctx, details, verification);
   }
 
-  private async loginFor(ctx: Context, details: InteractionDetails, verification: Verification): Promise<InteractionResults | undefined> {
+  private async loginFor(ctx: Context, details: InteractionDetails, verification: Verification): Promise<FirstFactor | undefined> {
     if (verification.purpose !== VERIFY_EMAIL_PURPOSE || verification.data.verified !== true) return undefined;
     const user = await this.users.findById(verification.userId);
     if (!user || user.disabled || !user.email_verified) return undefined;
@@ -141,7 +141,7 @@ export class VerificationStep {
     await this.users.recordLogin(user.id);
     this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id, via: 'email_verification' }, 'login after email verification');
     // The password was given in this interaction (sign-up or login), before the verification.
-    return { login: { accountId: user.id, amr: ['pwd'], remember: true } };
+    return { accountId: user.id, amr: ['pwd'] };
   }
 
   async show(ctx: Context, details: InteractionDetails, state: { error?: string | undefined; notice?: string | undefined } = {}, status = 200): Promise<void> {
@@ -165,7 +165,7 @@ export class VerificationStep {
   }
 
   /** The code's POST: the login result when right; otherwise answers the request itself. */
-  async submitCode(ctx: Context, details: InteractionDetails): Promise<InteractionResults | undefined> {
+  async submitCode(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
     const verification = await this.current(ctx, details);
     if (!verification) return back(ctx, details.uid);
     const done = await this.loginFor(ctx, details, verification);

@@ -1,0 +1,37 @@
+import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
+import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
+
+/** What the first factor proved: who signed in, and how (RFC 8176 amr values). */
+export interface FirstFactor {
+  accountId: string;
+  amr: string[];
+  acr?: string;
+}
+
+/**
+ * Every sign-in ends here, whatever proved the first factor (password, the emailed
+ * verification, an upstream provider, a passkey). Policies that apply to all of them
+ * (a second factor, one session per user) hook in here, so no path can skip them.
+ */
+export class LoginCompletion {
+  constructor(private readonly deps: Pick<InteractionDependencies, 'provider'>) {}
+
+  async complete(ctx: Context, details: InteractionDetails, first: FirstFactor): Promise<void> {
+    const login = { accountId: first.accountId, amr: first.amr, remember: true, ...(first.acr ? { acr: first.acr } : {}) };
+    await this.finish(ctx, answeringCreate(details, { login }), false);
+  }
+
+  /** Hands the result to oidc-provider and follows it with a 303. */
+  async finish(ctx: Context, result: InteractionResults, mergeWithLastSubmission: boolean): Promise<void> {
+    const returnTo = await this.deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
+    ctx.redirect(returnTo);
+    ctx.status = 303;
+  }
+}
+
+/** A login also answers prompt=create when that was asked, or oidc-provider would ask it again. */
+function answeringCreate(details: InteractionDetails, result: InteractionResults): InteractionResults {
+  const asked = details.prompt.name === 'create' || String(details.params['prompt'] ?? '').split(' ').includes('create');
+  return asked ? { ...result, create: {} } : result;
+}
