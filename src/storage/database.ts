@@ -125,14 +125,20 @@ async function connectToRunningServer(dataDir: string): Promise<Storage | undefi
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   // Named explicitly: without it Kysely takes a migration table in any schema for ours.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]!.schema;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'umbral_migrations',
     migrationLockTableName: 'umbral_migrations_lock',
-    migrationTableSchema: rows[0]!.schema,
+    migrationTableSchema: schema,
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely looks for its table by listing every table of the database; a schema dropped by
+    // someone else during that listing fails it (3F000). Nothing was applied: list again.
+    const vanished = (error as { code?: string; message?: string }).code === '3F000' && !String((error as Error).message).includes(`"${schema}"`);
+    if (!vanished || attempt === 3) throw error instanceof Error ? error : new Error(String(error));
+  }
 }
