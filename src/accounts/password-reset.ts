@@ -265,7 +265,9 @@ export class PasswordResetService {
 
     const password = input.password.slice(0, MAX_PASSWORD_LENGTH * 4);
     if (!password) return { kind: 'rejected', email: found.email, error: 'required' };
-    if (password !== input.confirmation) return { kind: 'rejected', email: found.email, error: 'mismatch' };
+    // Compared as typed: a password cut to length above must still match its (uncut) confirmation,
+    // so an over-long one is refused as too long, not as a mismatch.
+    if (input.password !== input.confirmation) return { kind: 'rejected', email: found.email, error: 'mismatch' };
     const verdict = checkPassword(password, { email: found.email, minLength: this.deps.config.minPasswordLength });
     if (!verdict.ok) return { kind: 'rejected', email: found.email, error: 'policy', policy: { messageKey: verdict.messageKey, vars: verdict.vars } };
 

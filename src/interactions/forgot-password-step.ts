@@ -40,7 +40,8 @@ export function forgotPasswordStepRouter(deps: ForgotPasswordStepDependencies): 
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
     ctx.state['locale'] = negotiateLocale(details.params['ui_locales'] as string | undefined, ctx.get('accept-language'));
-    if (details.prompt.name !== 'login') {
+    // A sign-in: prompt=login, or prompt=create, whose sign-up page leads to the same login steps.
+    if (details.prompt.name !== 'login' && details.prompt.name !== 'create') {
       ctx.redirect(`/interaction/${details.uid}`);
       ctx.status = 303;
       return undefined;

@@ -126,6 +126,10 @@ export class SignUpStep {
       return this.verification.begin(ctx, details, { user: created, typedEmail: values.email, reason: 'signup' });
     }
     if (!owner) throw new Error('sign-up: the account neither exists nor could be created');
+    if (await this.verification.resume(ctx, details, owner.id)) {
+      this.deps.logger.info({ event: 'signup.resubmitted', uid: details.uid, accountId: owner.id }, 'sign-up sent again by the browser that created the account');
+      return;
+    }
     this.deps.logger.info({ event: 'signup.existing_email', uid: details.uid, accountId: owner.id }, 'sign-up with an email that has an account');
     const allowance = await this.verification.store.sendAllowance(owner.id);
     if (allowance.allowed) {

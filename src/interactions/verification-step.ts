@@ -126,6 +126,20 @@ export class VerificationStep {
     return verification?.data.uid === details.uid ? verification : undefined;
   }
 
+  /**
+   * A sign-up sent again from this browser (back button, double submit) for the account it created
+   * in this interaction: back to its own verification page, where the code already mailed works.
+   * A stand-in there would refuse every code. Nothing leaks: only the browser that created the
+   * account holds a verification of it for this interaction.
+   */
+  async resume(ctx: Context, details: InteractionDetails, userId: string): Promise<boolean> {
+    const verification = await this.current(ctx, details);
+    if (verification?.purpose !== VERIFY_EMAIL_PURPOSE || verification.userId !== userId) return false;
+    ctx.redirect(`/interaction/${details.uid}/verify`);
+    ctx.status = 303;
+    return true;
+  }
+
   /** The login, when this browser's verification for the interaction succeeded (by code, or by link anywhere). */
   async completedLogin(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
     const verification = await this.current(ctx, details);
@@ -192,6 +206,8 @@ export class VerificationStep {
   async resend(ctx: Context, details: InteractionDetails): Promise<void> {
     const verification = await this.current(ctx, details);
     if (!verification) return back(ctx, details.uid);
+    // Verified meanwhile (the link, opened on another device): no new code; the step's page completes the sign-in.
+    if (verification.data.verified === true) return back(ctx, details.uid);
     const allowance = await this.store.sendAllowance(verification.userId);
     if (!allowance.allowed) {
       const t = translator(this.deps.pages.localeOf(ctx));
