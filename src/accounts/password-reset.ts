@@ -9,7 +9,8 @@ import type { Database } from '../storage/schema.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
-import { DEFAULT_PASSWORD_RESET_LIMITS, FixedWindowCounter, resetLimitKeys, type PasswordResetLimits } from './password-reset-limits.ts';
+import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
+import { DEFAULT_PASSWORD_RESET_LIMITS, resetLimitKeys, type PasswordResetLimits } from './password-reset-limits.ts';
 import { MAX_PASSWORD_LENGTH, UserRepository } from './users.ts';
 
 export const RESET_PURPOSE = 'reset_password';

@@ -7,6 +7,8 @@ import { hashPassword } from '../accounts/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/password-policy.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../accounts/phone.ts';
 import { UserRepository } from '../accounts/users.ts';
+import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
+import { throttledAddress } from '../throttling/throttle-keys.ts';
 import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import type { VerificationStep } from './verification-step.ts';
@@ -28,7 +30,10 @@ interface SignUpValues {
   terms: boolean;
 }
 
-type FieldErrors = Partial<Record<'name' | 'email' | 'phone' | 'password' | 'password_confirmation' | 'terms', string>>;
+type FieldErrors = Partial<Record<'name' | 'email' | 'phone' | 'password' | 'password_confirmation' | 'terms' | 'form', string>>;
+
+/** Accepted sign-ups per address and hour: each one mails someone, so one network cannot mail the world. */
+export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -114,6 +119,14 @@ export class SignUpStep {
     if (Object.keys(errors).length || !phone.ok) {
       this.deps.logger.info({ event: 'signup.refused', uid: details.uid, fields: Object.keys(errors) }, 'sign-up form refused');
       return this.show(ctx, details, values, errors, 400);
+    }
+
+    const fromHere = await new FixedWindowCounter(this.deps.storage.db).hit(`signup-ip:${throttledAddress(ctx.ip)}`, SIGNUPS_PER_IP.windowMs);
+    if (fromHere.count > SIGNUPS_PER_IP.limit) {
+      this.deps.logger.info({ event: 'signup.ip_limited', uid: details.uid }, 'sign-ups limited for this address');
+      ctx.set('Retry-After', String(fromHere.retryAfterSeconds));
+      const form = t('signup.error.ip_limited', { minutes: Math.ceil(fromHere.retryAfterSeconds / 60) });
+      return this.show(ctx, details, values, { form }, 429);
     }
 
     // Hashed whether or not the email is taken, so both answers take as long.

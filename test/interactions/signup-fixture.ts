@@ -20,13 +20,11 @@ export interface SignUpWorld {
 /** Umbral with its real mailer sending to an SMTP server started for the test, and one first-party portal. */
 export async function signUpWorld(t: ExecutionContext, kind: StoreKind, env: Record<string, string> = {}): Promise<SignUpWorld> {
   const smtp = await startSmtpServer();
+  t.teardown(() => smtp.close()); // teardowns run last-in first-out: the server stops first
   const store = await createTestStore(kind);
+  t.teardown(() => store.cleanup());
   const server = await startUmbral(store, { SMTP_URL: smtp.url, ...env });
-  t.teardown(async () => {
-    await server.stop();
-    await smtp.close();
-    await store.cleanup();
-  });
+  t.teardown(() => server.stop());
   const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT], name: 'Portal de Clientes' });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
   return {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
+import { SIGNUPS_PER_IP } from '../../src/interactions/sign-up-step.ts';
 import { codeOf, linkOf, openSignUp, REDIRECT, signUpFields, signUpWorld, type SignUpWorld } from './signup-fixture.ts';
 
 /** Moves every verification of the test back in time, as if `seconds` had passed. */
@@ -119,5 +120,26 @@ for (const kind of STORES) {
     t.is(oldLink.status, 400, 'and so was its link');
     const callback = await browser.submit(page, '/verify', { code: codeOf(mails[4]!) }, REDIRECT);
     t.true(callback.url.startsWith(REDIRECT));
+  });
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] one address may create ${SIGNUPS_PER_IP.limit} accounts an hour; the next is refused and creates nothing`, async (t) => {
+    const world = await signUpWorld(t, kind);
+    for (let n = 1; n <= SIGNUPS_PER_IP.limit; n++) {
+      const browser = new HttpBrowser();
+      const { page } = await openSignUp(world, browser);
+      const verify = await browser.submit(page, '/signup', signUpFields({ email: `persona${n}@example.com` }), REDIRECT);
+      t.regex(verify.body, /Revisa tu correo/, `sign-up ${n}`);
+    }
+    const browser = new HttpBrowser();
+    const { page } = await openSignUp(world, browser);
+    const before = browser.history.length;
+    const refused = await browser.submit(page, '/signup', signUpFields({ email: 'una.mas@example.com', name: 'Una Más' }), REDIRECT);
+    t.is(browser.history[before]!.status, 429);
+    t.truthy(browser.history[before]!.headers.get('retry-after'));
+    t.regex(refused.body, /Se crearon demasiadas cuentas desde esta red/);
+    t.regex(refused.body, /value="Una Más"/, 'the values are kept');
+    t.is(await world.server.users.findByEmail('una.mas@example.com'), undefined);
   });
 }
