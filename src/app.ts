@@ -3,8 +3,27 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { AccountAccess } from './account/account-access.ts';
+import { accountForms } from './account/account-forms.ts';
+import { accountRouter, type AccountSection } from './account/account-router.ts';
+import { AccountSignIn } from './account/account-sign-in.ts';
+import { EmailChange } from './account/email-change.ts';
+import { emailChangeRouter } from './account/email-change-router.ts';
+import { passwordChangeRouter } from './account/password-change-router.ts';
+import { sessionsRouter } from './account/sessions-router.ts';
+import { cookieNames } from './provider/configuration.ts';
+import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
+import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
+import { purgeExpiredAccountTokens } from './accounts/account-tokens-purge.ts';
+import { SessionDirectory } from './sessions/session-directory.ts';
+import { SessionTerminator } from './sessions/session-terminator.ts';
+import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import type { Config } from './config/config.ts';
+import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
+import { Mfa } from './mfa/mfa.ts';
+import { securityRouter } from './mfa/security-router.ts';
 import { assetsRouter } from './http/assets.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health.ts';
@@ -15,6 +34,9 @@ import { PasswordResetService } from './accounts/password-reset.ts';
 import { passwordResetRouter } from './accounts/password-reset-router.ts';
 import { forgotPasswordStepRouter } from './interactions/forgot-password-step.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
+import { createFederation, exposeProviders } from './federation/create-federation.ts';
+import { federationCallbackRouter } from './federation/federation-callback-router.ts';
+import { identitiesRouter } from './federation/identities-router.ts';
 import { verifyEmailRouter } from './interactions/verify-email-link.ts';
 import type { Logger } from './logging/logger.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
@@ -29,6 +51,10 @@ export interface Umbral {
   storage: Storage;
   throttle: LoginThrottle;
   mailer: QueuedMailer;
+  /** Ends sessions on the user's behalf; `settled()` waits for its back-channel deliveries. */
+  terminator: SessionTerminator;
+  /** Second factors: enrolled factors, recovery codes, remembered devices (src/mfa). */
+  mfa: Mfa;
   close(): Promise<void>;
 }
 
@@ -52,6 +78,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const provider = await createProvider({ config, storage, pages, logger });
     const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl });
     const mailer = createMailer({ config, db: storage.db, logger });
+    const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey: loadSecretEncryptionKey(config, logger) });
+    const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);
+    /** Parts of the account page that other capabilities add (second factors, linked identities). */
+    const accountSections: AccountSection[] = [];
 
     const app = new Koa();
     app.keys = provider.keys; // the same cookie keys, so interaction cookies verify in both
@@ -74,21 +104,70 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs', options: { cache: true } }));
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
+    app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     // Development without SMTP_URL keeps mail here; it holds secret links, so never in production.
     if (!config.production) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
-    const resets = new PasswordResetService({ config, db: storage.db, mailer, logger });
+    const terminator = new SessionTerminator({ provider, db: storage.db, logger });
+    const resets = new PasswordResetService({
+      config,
+      db: storage.db,
+      mailer,
+      logger,
+      endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
+    });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
     app.use(forgotPasswordStepRouter({ config, provider, pages, resets }).routes());
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
-    const interactions = interactionsRouter({ config, provider, storage, pages, throttle, mailer, logger });
+    const federation = createFederation({ config, db: storage.db, logger });
+    app.use(exposeProviders(federation));
+    app.use(federationCallbackRouter({ config, pages, logger, ...federation }).routes());
+    const singleSession = new SingleSessionPolicy({ provider, terminator, everywhere: config.singleSession });
+    const activity = new SessionActivity(storage.db);
+    // Device and address of each session, as portals use it (shown on /account/sessions).
+    provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+      const session = ctx.oidc.session;
+      if (!session?.accountId) return;
+      activity
+        .record({ sessionUid: session.uid, accountId: session.accountId, userAgent: ctx.get('user-agent') || undefined, ip: ctx.ip })
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not record session activity'));
+    });
+    const accountSignIn = new AccountSignIn({ provider, issuer: config.issuer, secure: config.secure, logger });
+    const access = new AccountAccess({ provider, db: storage.db, signIn: accountSignIn, pages });
+    app.use(accountForms({ issuer: config.issuer, secure: config.secure }));
+    app.use(accountRouter({ config, db: storage.db, pages, access, signIn: accountSignIn, logger, sections: accountSections }).routes());
+    app.use(passwordChangeRouter({ config, db: storage.db, pages, access, throttle, terminator, mailer, logger }).routes());
+    app.use(emailChangeRouter({ pages, access, emailChange: new EmailChange({ config, db: storage.db, mailer, logger }) }).routes());
+    app.use(sessionsRouter({ pages, access, directory: new SessionDirectory({ db: storage.db, provider }), terminator }).routes());
+    accountSections.push({ href: '/account/security', titleKey: 'mfa.section.title', descriptionKey: 'mfa.section.description' });
+    app.use(securityRouter({ config, pages, access, signIn: accountSignIn, mfa, throttle, logger }).routes());
+    if (federation.upstreams.names().length) {
+      accountSections.push({ href: '/account/identities', titleKey: 'federation.account.title', descriptionKey: 'federation.account.description' });
+    }
+    app.use(
+      identitiesRouter({
+        pages,
+        access,
+        identities: federation.identities,
+        logger,
+        hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
+      }).routes(),
+    );
+    const interactions = interactionsRouter({ config, provider, storage, pages, throttle, mailer, logger, singleSession, sessionNotice: endedSessionNotice, federation, mfa });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     app.use(mount(provider));
 
     const purgeTimer = setInterval(() => {
-      Promise.all([purgeExpired(storage.db), purgeExpiredThrottle(storage.db)]).then(
-        ([oidcRows, throttleRows]) => logger.debug({ oidcRows, throttleRows }, 'purged expired rows'),
+      Promise.all([
+        purgeExpired(storage.db),
+        purgeExpiredThrottle(storage.db),
+        purgeSessionLeftovers(storage.db),
+        purgeExpiredAccountTokens(storage.db),
+        mfa.purgeExpired(),
+      ]).then(
+        ([oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows]) =>
+          logger.debug({ oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows }, 'purged expired rows'),
         (error) => logger.warn({ err: error }, 'purge of expired rows failed'),
       );
     }, config.purgeIntervalSeconds * 1000);
@@ -100,8 +179,11 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       storage,
       throttle,
       mailer,
+      terminator,
+      mfa,
       async close() {
         clearInterval(purgeTimer);
+        await terminator.settled();
         await mailer.stop();
         await throttle.close();
         await storage.close();

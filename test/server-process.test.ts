@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
@@ -60,7 +61,12 @@ for (const kind of STORES) {
     const lines = server.output().stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
     t.true(lines.some((l) => l.msg.startsWith('Umbral listening on')));
     t.true(lines.some((l) => l.msg === 'stopped'));
-    t.notRegex(server.output().stdout, /"d":"|private_jwk|secret/i, 'no key material or secrets in logs');
+    const stdout = server.output().stdout;
+    t.notRegex(stdout, /"d":"|private_jwk|client_secret|password/i, 'no key material or secrets in logs');
+    // The development encryption key is named (so the operator knows to set one), never shown.
+    const devKey = fs.readFileSync(path.join(store.dataDir, 'secret-encryption.key'), 'utf8').trim();
+    t.true(devKey.length >= 40);
+    t.false(stdout.includes(devKey), 'the encryption key is not logged');
   });
 }
 

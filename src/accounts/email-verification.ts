@@ -47,6 +47,8 @@ export interface VerificationData {
   sent: boolean;
   verified?: boolean;
   via?: 'code' | 'link';
+  /** How the sign-in this verification holds back was authenticated (RFC 8176); absent: the password. */
+  amr?: string[] | undefined;
 }
 
 export interface Verification {

@@ -182,6 +182,11 @@ export interface PasswordResetDependencies {
   logger: Logger;
   limits?: PasswordResetLimits;
   now?: () => number;
+  /**
+   * Ends the user's sessions with back-channel logout to their portals, before the reset deletes
+   * what is left of them; without it the portals only notice when their tokens stop working.
+   */
+  endSessions?: (accountId: string) => Promise<unknown>;
 }
 
 /**
@@ -272,7 +277,9 @@ export class PasswordResetService {
     const verdict = checkPassword(password, { email: found.email, minLength: this.deps.config.minPasswordLength });
     if (!verdict.ok) return { kind: 'rejected', email: found.email, error: 'policy', policy: { messageKey: verdict.messageKey, vars: verdict.vars } };
 
-    const redeemed = await this.tokens.redeem(found.id, await hashPassword(password));
+    const passwordHash = await hashPassword(password);
+    await this.deps.endSessions?.(found.userId);
+    const redeemed = await this.tokens.redeem(found.id, passwordHash);
     if (!redeemed) return this.badToken(input.ip); // used or expired meanwhile (a double submit)
     this.deps.logger.info({ event: 'password_reset.completed', accountId: redeemed.userId }, 'password reset; every session and token revoked');
 

@@ -72,6 +72,32 @@ export class UserRepository {
     await this.db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', id).execute();
   }
 
+  /** A password changed by its owner (account page): the time is kept, e.g. to void older email-change links. */
+  async changePassword(id: string, passwordHash: string): Promise<void> {
+    const now = new Date();
+    await this.db.updateTable('users').set({ password_hash: passwordHash, password_changed_at: now, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  /** A phone that changes is no longer verified. */
+  async updateProfile(id: string, profile: { name: string; phone: string | null }): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({
+        name: profile.name,
+        phone: profile.phone,
+        // Compared with the stored value before the update: still verified only if unchanged.
+        phone_verified: sql<boolean>`phone_verified and phone is not distinct from ${profile.phone}`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Sets a new email whose mailbox was proven (a confirmation link): verified. */
+  async changeEmail(id: string, email: string): Promise<void> {
+    await this.db.updateTable('users').set({ email: normalizeEmail(email), email_verified: true, updated_at: new Date() }).where('id', '=', id).execute();
+  }
+
   async recordLogin(id: string): Promise<void> {
     await this.db.updateTable('users').set({ last_login_at: new Date() }).where('id', '=', id).execute();
   }

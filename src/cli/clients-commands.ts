@@ -14,6 +14,8 @@ export const CLIENT_ADD_OPTIONS = {
   'backchannel-logout-uri': { type: 'string' },
   'grant-types': { type: 'string' },
   'first-party': { type: 'boolean' },
+  'single-session': { type: 'boolean' },
+  'require-mfa': { type: 'boolean' },
   public: { type: 'boolean' },
   name: { type: 'string' },
 } as const;
@@ -50,6 +52,8 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
       options['backchannel-logout-uri'] === undefined ? undefined : absoluteUrl('--backchannel-logout-uri', options['backchannel-logout-uri']),
     grantTypes: options['grant-types'] === undefined ? DEFAULT_GRANT_TYPES : parseGrantTypes(options['grant-types']),
     firstParty: options['first-party'],
+    singleSession: options['single-session'],
+    requireMfa: options['require-mfa'],
     public: options.public,
   };
   await withCliContext(env, async (context) => {

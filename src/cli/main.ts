@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<CommandGroup>> = {
   clients: async () => (await import('./clients-commands.ts')).runClientsCommand,
   users: async () => (await import('./users-commands.ts')).runUsersCommand,
   keys: async () => (await import('./keys-commands.ts')).runKeysCommand,
+  domains: async () => (await import('./domains-commands.ts')).runDomainsCommand,
   migrate: async () => (await import('./migrate-command.ts')).runMigrateCommand,
 };
 

@@ -18,6 +18,9 @@ Clients
                                        refresh_token, client_credentials
                                        (default: authorization_code,refresh_token)
       --first-party                    an own app: users are not asked for consent
+      --single-session                 signing in here ends the user's other sessions
+      --require-mfa                    every sign-in here needs a second factor; users
+                                       without one enroll it during the sign-in
       --public                         no secret (browser or native app; PKCE only)
       --name NAME                      shown to users on the login and consent pages
   umbral clients list                  all clients as JSON, without secrets
@@ -33,6 +36,16 @@ Users
       --phone PHONE                    E.164, e.g. +5215512345678
       --verified                       mark the email address as verified
   umbral users list                    all users as JSON, without password hashes
+  umbral users reset-mfa --email EMAIL removes the user's second factors, recovery
+                                       codes and remembered devices (lost phone);
+                                       the user is told by email
+
+Domains (sign-in with Google or Microsoft by email domain)
+  umbral domains add --domain DOMAIN --provider google|microsoft
+                                       an email at DOMAIN entered on the login page goes
+                                       straight to that provider (its account preselected)
+  umbral domains list                  all routed domains as JSON
+  umbral domains remove --domain DOMAIN
 
 Keys
   umbral keys rotate                   new signing keys (ES256, RS256) and cookie key;

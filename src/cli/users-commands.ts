@@ -15,7 +15,7 @@ export const USER_ADD_OPTIONS = {
   verified: { type: 'boolean' },
 } as const;
 
-/** `umbral users add|list …` */
+/** `umbral users add|list|reset-mfa …` */
 export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
@@ -23,8 +23,10 @@ export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv): P
       return addUser(rest, env);
     case 'list':
       return listUsers(rest, env);
+    case 'reset-mfa':
+      return (await import('./mfa-commands.ts')).resetMfa(rest, env);
     case undefined:
-      throw new CliUsageError('"users" needs a subcommand: add or list');
+      throw new CliUsageError('"users" needs a subcommand: add, list or reset-mfa');
     default:
       throw new CliUsageError(`unknown command "users ${action}"`);
   }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
+import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
 import type { Database } from '../storage/schema.ts';
 import { generateClientSecret, hashClientSecret } from './client-secret.ts';
 
@@ -15,6 +16,10 @@ export interface ClientRegistration {
   backchannelLogoutUri?: string | undefined;
   grantTypes: GrantType[];
   firstParty: boolean;
+  /** A sign-in to this portal ends the user's other sessions (see single-session-policy.ts). */
+  singleSession?: boolean | undefined;
+  /** Every sign-in to this portal needs a second factor; users without one enroll during the login. */
+  requireMfa?: boolean | undefined;
   public: boolean;
 }
 
@@ -38,6 +43,7 @@ export class ClientRegistry {
     if (!/^[A-Za-z0-9._~-]{1,128}$/.test(input.clientId)) {
       throw new ClientInputError('client id must be 1 to 128 letters, digits or . _ ~ -');
     }
+    if (input.clientId === ACCOUNT_CLIENT_ID) throw new ClientInputError(`client id ${ACCOUNT_CLIENT_ID} is Umbral's own account page`);
     if (input.public && input.clientSecret !== undefined) throw new ClientInputError('a public client has no secret');
     if (input.public && input.grantTypes.includes('client_credentials')) {
       throw new ClientInputError('client_credentials needs a confidential client (drop --public)');
@@ -66,6 +72,8 @@ export class ClientRegistry {
         ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
         : {}),
       first_party: input.firstParty,
+      ...(input.singleSession ? { single_session: true } : {}),
+      ...(input.requireMfa ? { require_mfa: true } : {}),
     };
     try {
       await this.provider.Client.validate(metadata as never);

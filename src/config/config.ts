@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { readFederationSettings, type FederationSettings } from '../federation/federation-settings.ts';
 
 /** Umbral's whole configuration, read once from the environment. */
 export interface Config {
@@ -31,7 +32,23 @@ export interface Config {
   /** Stored with each user's acceptance, so a new version can be asked for again. */
   termsVersion: string;
   minPasswordLength: number;
+  /** One active session per user for every portal (a portal may ask for it alone: `--single-session`). */
+  singleSession: boolean;
+  /** Sign-in with Google and Microsoft (GOOGLE_*, MICROSOFT_*, FEDERATION_*); see src/federation. */
+  federation: FederationSettings;
+  /**
+   * AES-256 key (32 bytes) that encrypts secrets kept at rest (authenticator-app secrets).
+   * Unset outside production: a development key is generated once under DATA_DIR (src/crypto/secret-key.ts).
+   */
+  secretEncryptionKey: Buffer | undefined;
+  /** Where SMS codes go: Twilio, the log and dev outbox (development), or nowhere (the SMS factor is not offered). */
+  sms: SmsConfig;
 }
+
+export type SmsConfig =
+  | { provider: 'twilio'; accountSid: string; authToken: string; from: string; baseUrl: string }
+  | { provider: 'log' }
+  | { provider: 'none' };
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -77,8 +94,23 @@ const schema = z.object({
   TERMS_URL: z.string().min(1).default('/legal/terms'),
   PRIVACY_URL: z.string().min(1).default('/legal/privacy'),
   TERMS_VERSION: z.string().min(1).max(40).default('1'),
+  // Key for secrets at rest, and where SMS codes go (see smsConfig).
+  SECRET_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  SMS_PROVIDER: z.enum(['twilio', 'log', 'none'], { error: 'must be twilio, log or none' }).optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the Twilio auth token').optional(),
+  TWILIO_FROM: z.string().regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number (+15551234567) or a messaging service SID (MG…)').optional(),
+  TWILIO_BASE_URL: httpUrl.default('https://api.twilio.com'),
   // Operators may raise the minimum, never lower it below 8.
   MIN_PASSWORD_LENGTH: z.coerce.number({ error: 'must be a whole number from 8 to 64' }).int().min(8, 'must be at least 8').max(64, 'must be at most 64').default(8),
+  SINGLE_SESSION: booleanFlag.default(false),
+  // The rest of GOOGLE_* and MICROSOFT_* is read by readFederationSettings.
+  MICROSOFT_TRUST_EMAIL: booleanFlag.default(false),
+  FEDERATION_AUTO_LINK: booleanFlag.default(false),
+  FEDERATION_TRUST_UPSTREAM_MFA: booleanFlag.default(false),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -101,8 +133,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('ISSUER', 'must be https:// unless the host is localhost or a loopback address');
   }
   const production = v.NODE_ENV === 'production';
+  const flags = { MICROSOFT_TRUST_EMAIL: v.MICROSOFT_TRUST_EMAIL, FEDERATION_AUTO_LINK: v.FEDERATION_AUTO_LINK, FEDERATION_TRUST_UPSTREAM_MFA: v.FEDERATION_TRUST_UPSTREAM_MFA };
+  const federation = readFederationSettings(withoutEmpty(env), (name) => flags[name as keyof typeof flags] ?? false);
+  if ('variable' in federation) throw new ConfigError(federation.variable, federation.message);
   if (production && !v.SMTP_URL) {
     throw new ConfigError('SMTP_URL', 'must be set in production (NODE_ENV=production): account emails need a mail server');
+  }
+  if (production && !v.SECRET_ENCRYPTION_KEY) {
+    throw new ConfigError('SECRET_ENCRYPTION_KEY', 'must be set in production (NODE_ENV=production): 32 random bytes in base64, e.g. openssl rand -base64 32');
   }
   return {
     port: v.PORT,
@@ -124,6 +162,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     privacyUrl: v.PRIVACY_URL,
     termsVersion: v.TERMS_VERSION,
     minPasswordLength: v.MIN_PASSWORD_LENGTH,
+    singleSession: v.SINGLE_SESSION,
+    federation,
+    secretEncryptionKey: v.SECRET_ENCRYPTION_KEY ? Buffer.from(v.SECRET_ENCRYPTION_KEY, 'base64') : undefined,
+    sms: smsConfig(v, production),
+  };
+}
+
+/** SMS_PROVIDER defaults to twilio when its account is set, else log outside production and none in it. */
+function smsConfig(v: z.infer<typeof schema>, production: boolean): SmsConfig {
+  const provider = v.SMS_PROVIDER ?? (v.TWILIO_ACCOUNT_SID ? 'twilio' : production ? 'none' : 'log');
+  if (provider === 'log' && production) {
+    throw new ConfigError('SMS_PROVIDER', 'log writes codes to the log and the dev outbox: not allowed in production');
+  }
+  if (provider !== 'twilio') return { provider };
+  for (const variable of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+    if (!v[variable]) throw new ConfigError(variable, 'must be set when SMS_PROVIDER is twilio');
+  }
+  return {
+    provider,
+    accountSid: v.TWILIO_ACCOUNT_SID!,
+    authToken: v.TWILIO_AUTH_TOKEN!,
+    from: v.TWILIO_FROM!,
+    baseUrl: v.TWILIO_BASE_URL.replace(/\/+$/, ''),
   };
 }
 

@@ -6,10 +6,15 @@ export interface Branding {
   logoUrl: string | undefined;
 }
 
-/** Our own pages load nothing but our stylesheet and images; no scripts at all. */
+/**
+ * Our own pages load nothing but our stylesheet, images and our one script (passkeys,
+ * /assets/webauthn.js, which fetches WebAuthn options from us); no inline script, ever.
+ */
 const PAGE_CSP = [
   "default-src 'none'",
   "style-src 'self'",
+  "script-src 'self'",
+  "connect-src 'self'",
   "img-src 'self' data: https:",
   "base-uri 'none'",
   "frame-ancestors 'none'",

@@ -8,8 +8,14 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Mailer } from '../notify/mailer.ts';
+import type { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
+import type { SingleSessionPolicy } from '../sessions/single-session-policy.ts';
 import type { Storage } from '../storage/database.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import type { Federation } from '../federation/federated-login.ts';
+import { registerFederationRoutes } from '../federation/federation-interaction-routes.ts';
+import type { Mfa } from '../mfa/mfa.ts';
+import { registerSecondFactorRoutes } from '../mfa/second-factor-routes.ts';
 import { handleExpiredInteractions } from './expired-interactions.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { ConsentStep } from './consent-step.ts';
@@ -26,6 +32,13 @@ export interface InteractionDependencies {
   throttle: LoginThrottle;
   mailer: Mailer;
   logger: Logger;
+  singleSession: SingleSessionPolicy;
+  /** Why this browser's last session was ended, shown once on the login page. */
+  sessionNotice: EndedSessionNotice;
+  /** Sign-in with Google and Microsoft, when configured (src/federation). */
+  federation?: Federation | undefined;
+  /** Second factors (src/mfa): the factor step, passkey sign-in, enrollment for require-mfa portals. */
+  mfa: Mfa;
 }
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -60,12 +73,18 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
   /** Sign-in or sign-up: prompt=login, or prompt=create (sign-up first, with a way to the login). */
   const signingIn = (details: InteractionDetails) => details.prompt.name === 'login' || details.prompt.name === 'create';
 
+  const federated = deps.federation ? registerFederationRoutes(router, { ...deps, federation: deps.federation, completion, verification }, load) : undefined;
+  registerSecondFactorRoutes(router, { ...deps, gate: completion.secondFactor, completion }, load);
+
   router.get('/', async (ctx) => {
     const details = await load(ctx);
     if (signingIn(details)) {
       // Back from the emailed link in this browser, or verified meanwhile: the sign-in completes.
       const verified = await verification.completedLogin(ctx, details);
       if (verified) return completion.complete(ctx, details, verified);
+      // Signed in with one factor, and this portal or request wants two: only the second is asked.
+      const stepUp = completion.secondFactor.stepUpFirstFactor(details);
+      if (stepUp) return completion.complete(ctx, details, stepUp);
       const wantsLogin = ctx.query['step'] === 'identifier' || identifierCookie.get(ctx, details.uid) !== undefined;
       if (details.prompt.name === 'create' && !wantsLogin) return signUp.show(ctx, details);
       return passwordLogin.show(ctx, details);
@@ -77,6 +96,8 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
   router.post('/identifier', async (ctx) => {
     const details = await load(ctx);
     if (!signingIn(details)) return seeOther(ctx);
+    // An email of a domain routed to Google or Microsoft goes there; any other goes on as ever.
+    if (await federated?.routeByDomain(ctx, details)) return;
     await passwordLogin.submitIdentifier(ctx, details);
   });
 

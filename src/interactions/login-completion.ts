@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
+import { SecondFactorGate } from '../mfa/second-factor-gate.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 
 /** What the first factor proved: who signed in, and how (RFC 8176 amr values). */
@@ -15,10 +16,26 @@ export interface FirstFactor {
  * (a second factor, one session per user) hook in here, so no path can skip them.
  */
 export class LoginCompletion {
-  constructor(private readonly deps: Pick<InteractionDependencies, 'provider'>) {}
+  /** The second-factor policy (src/mfa): the factor step, enrollment for require-mfa portals, step-up. */
+  readonly secondFactor: SecondFactorGate;
+
+  constructor(private readonly deps: Pick<InteractionDependencies, 'provider' | 'singleSession' | 'mfa' | 'storage' | 'logger' | 'config'>) {
+    this.secondFactor = new SecondFactorGate({ provider: deps.provider, db: deps.storage.db, mfa: deps.mfa, logger: deps.logger, secure: deps.config.secure });
+  }
 
   async complete(ctx: Context, details: InteractionDetails, first: FirstFactor): Promise<void> {
-    const login = { accountId: first.accountId, amr: first.amr, remember: true, ...(first.acr ? { acr: first.acr } : {}) };
+    const proven = await this.secondFactor.afterFirstFactor(ctx, details, first);
+    if (proven) await this.signIn(ctx, details, proven);
+  }
+
+  /** The last step, once every factor the sign-in needs has passed: session policy, then the result. */
+  async signIn(ctx: Context, details: InteractionDetails, factors: FirstFactor): Promise<void> {
+    await this.deps.singleSession.enforce({
+      accountId: factors.accountId,
+      clientId: String(details.params['client_id']),
+      currentSession: details.session,
+    });
+    const login = { accountId: factors.accountId, amr: factors.amr, remember: true, ...(factors.acr ? { acr: factors.acr } : {}) };
     await this.finish(ctx, answeringCreate(details, { login }), false);
   }
 

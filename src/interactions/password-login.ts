@@ -42,7 +42,10 @@ export class PasswordLogin {
     }
     const hint = typeof details.params['login_hint'] === 'string' ? details.params['login_hint'] : '';
     const sessionEmail = details.session?.accountId ? (await this.users.findById(details.session.accountId))?.email : undefined;
-    return this.deps.pages.render(ctx, 'login-identifier', { ...common, email: email ?? (hint || sessionEmail || '') });
+    const sessionEnded = this.deps.sessionNotice.take(ctx);
+    // A passkey sign-in that did not hold comes back here (src/mfa/passkey-login.ts).
+    const passkeyError = ctx.query['passkey'] === 'failed' || ctx.query['passkey'] === 'throttled' ? ctx.query['passkey'] : undefined;
+    return this.deps.pages.render(ctx, 'login-identifier', { ...common, email: email ?? (hint || sessionEmail || ''), sessionEnded, passkeyError });
   }
 
   async submitIdentifier(ctx: Context, details: InteractionDetails): Promise<void> {

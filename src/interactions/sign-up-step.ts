@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { formField } from '../http/form.ts';
+import { termsLabelHtml } from './terms-label.ts';
 import type { Context } from 'koa';
 import { sql } from 'kysely';
 import { signUpDatabase } from '../accounts/email-verification.ts';
@@ -9,16 +11,9 @@ import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../ac
 import { UserRepository } from '../accounts/users.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { throttledAddress } from '../throttling/throttle-keys.ts';
-import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
+import { translator, type Locale } from '../i18n/i18n.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import type { VerificationStep } from './verification-step.ts';
-
-type Body = Record<string, unknown> | undefined;
-
-function field(ctx: Context, name: string): string {
-  const value = (ctx.request as { body?: Body }).body?.[name];
-  return typeof value === 'string' ? value : '';
-}
 
 export const MAX_NAME_LENGTH = 200;
 
@@ -34,10 +29,6 @@ type FieldErrors = Partial<Record<'name' | 'email' | 'phone' | 'password' | 'pas
 
 /** Accepted sign-ups per address and hour: each one mails someone, so one network cannot mail the world. */
 export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /**
  * Self-service sign-up: name, email, phone (E.164), password twice and the terms. A sign-up
@@ -67,7 +58,6 @@ export class SignUpStep {
       ...String(details.params['ui_locales'] ?? '').split(' '),
       ...ctx.get('accept-language').split(','),
     ].filter(Boolean);
-    const link = (href: string, text: string) => `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
     await this.deps.pages.render(
       ctx,
       'signup',
@@ -78,10 +68,7 @@ export class SignUpStep {
         errors,
         countries: countryOptions(locale),
         minLength: this.minLength(),
-        // Our own message, with the operator's two links (escaped) put in.
-        termsLabelHtml: escapeHtml(t('signup.terms', { terms: '\u0000T\u0000', privacy: '\u0000P\u0000' }))
-          .replace('\u0000T\u0000', link(this.deps.config.termsUrl, t('signup.terms_link')))
-          .replace('\u0000P\u0000', link(this.deps.config.privacyUrl, t('signup.privacy_link'))),
+        termsLabelHtml: termsLabelHtml(this.deps.config, t),
       },
       status,
     );
@@ -91,15 +78,15 @@ export class SignUpStep {
     const locale = this.deps.pages.localeOf(ctx);
     const t = translator(locale);
     const values: SignUpValues = {
-      name: field(ctx, 'name').trim().replace(/\s+/g, ' '),
-      email: normalizeEmail(field(ctx, 'email')),
-      phone: field(ctx, 'phone').trim().slice(0, 40),
-      phoneCountry: field(ctx, 'phone_country'),
-      terms: field(ctx, 'terms') === 'accepted',
+      name: formField(ctx, 'name').trim().replace(/\s+/g, ' '),
+      email: normalizeEmail(formField(ctx, 'email')),
+      phone: formField(ctx, 'phone').trim().slice(0, 40),
+      phoneCountry: formField(ctx, 'phone_country'),
+      terms: formField(ctx, 'terms') === 'accepted',
     };
     if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(locale);
-    const password = field(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
-    const confirmation = field(ctx, 'password_confirmation').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const password = formField(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const confirmation = formField(ctx, 'password_confirmation').slice(0, MAX_PASSWORD_LENGTH * 4);
 
     const errors: FieldErrors = {};
     if (!values.name) errors.name = t('signup.error.name_required');
@@ -144,15 +131,7 @@ export class SignUpStep {
       return;
     }
     this.deps.logger.info({ event: 'signup.existing_email', uid: details.uid, accountId: owner.id }, 'sign-up with an email that has an account');
-    const allowance = await this.verification.store.sendAllowance(owner.id);
-    if (allowance.allowed) {
-      await this.deps.mailer.enqueue({
-        to: owner.email,
-        template: 'signup-existing-account',
-        locale: (LOCALES as readonly string[]).includes(owner.locale ?? '') ? (owner.locale as Locale) : locale,
-        data: { email: owner.email, forgotUrl: `${this.deps.config.issuer}/password/forgot` },
-      });
-    }
+    await this.verification.warnExistingOwner(owner, locale);
     return this.verification.begin(ctx, details, { user: owner, typedEmail: values.email, reason: 'signup', decoy: true });
   }
 

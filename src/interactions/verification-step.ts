@@ -9,7 +9,7 @@ import {
   type VerificationData,
 } from '../accounts/email-verification.ts';
 import { UserRepository } from '../accounts/users.ts';
-import { translator } from '../i18n/i18n.ts';
+import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 
@@ -28,6 +28,8 @@ export interface VerificationTarget {
   reason: 'signup' | 'login';
   /** A sign-up with an email that already has an account: same page, but nothing can verify it. */
   decoy?: boolean;
+  /** How the person signed in (e.g. ['fed'] after Google or Microsoft); absent: the password was given. */
+  amr?: string[] | undefined;
 }
 
 /**
@@ -95,6 +97,7 @@ export class VerificationStep {
       email: target.typedEmail,
       reason: target.reason,
       sent: true,
+      ...(target.amr ? { amr: target.amr } : {}),
     };
     const allowance = await this.store.sendAllowance(target.user.id);
     let id: string;
@@ -106,7 +109,7 @@ export class VerificationStep {
       // Too many emails already: the code and link last sent still work, here too.
       const live = target.decoy ? undefined : await this.store.latestLive(target.user.id);
       if (live) {
-        await this.store.rebind(live.id, { uid: data.uid, clientId: data.clientId, email: data.email, reason: data.reason });
+        await this.store.rebind(live.id, { uid: data.uid, clientId: data.clientId, email: data.email, reason: data.reason, amr: data.amr });
         id = live.id;
       } else {
         id = (await this.store.issue(target.user.id, purpose, { ...data, sent: false })).verification.id;
@@ -124,6 +127,21 @@ export class VerificationStep {
     if (!id) return undefined;
     const verification = await this.store.find(id);
     return verification?.data.uid === details.uid ? verification : undefined;
+  }
+
+  /**
+   * Someone signed up with the email of an existing account: its owner is told (within the same
+   * sending limits as verification mail), with a way to reset the password.
+   */
+  async warnExistingOwner(owner: Pick<UserRow, 'id' | 'email' | 'locale'>, locale: Locale): Promise<void> {
+    const allowance = await this.store.sendAllowance(owner.id);
+    if (!allowance.allowed) return;
+    await this.deps.mailer.enqueue({
+      to: owner.email,
+      template: 'signup-existing-account',
+      locale: (LOCALES as readonly string[]).includes(owner.locale ?? '') ? (owner.locale as Locale) : locale,
+      data: { email: owner.email, forgotUrl: `${this.deps.config.issuer}/password/forgot` },
+    });
   }
 
   /**
@@ -154,8 +172,8 @@ export class VerificationStep {
     this.cookies.clear(ctx, details.uid);
     await this.users.recordLogin(user.id);
     this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id, via: 'email_verification' }, 'login after email verification');
-    // The password was given in this interaction (sign-up or login), before the verification.
-    return { accountId: user.id, amr: ['pwd'] };
+    // The password (or, when amr says so, an upstream sign-in) was given in this interaction, before the verification.
+    return { accountId: user.id, amr: verification.data.amr ?? ['pwd'] };
   }
 
   async show(ctx: Context, details: InteractionDetails, state: { error?: string | undefined; notice?: string | undefined } = {}, status = 200): Promise<void> {

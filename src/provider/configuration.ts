@@ -1,8 +1,11 @@
 import type { JWK } from 'jose';
 import { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { CLAIMS_BY_SCOPE } from '../accounts/account-claims.ts';
+import { accountClientMetadata } from '../account/account-client.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
+import { ACR_VALUES } from '../mfa/authentication-level.ts';
+import { addSecondFactorChecks, type SecondFactorDirectory } from '../mfa/login-checks.ts';
 
 /** Lifetimes in seconds. */
 export const TTL = {
@@ -30,6 +33,8 @@ export interface ProviderSettings {
   cookieKeys: string[];
   findAccount: Configuration['findAccount'];
   pages: PageRenderer;
+  /** Who has a second factor: the step-up check asks (src/mfa/login-checks.ts). */
+  secondFactors?: SecondFactorDirectory;
 }
 
 export function cookieNames(secure: boolean) {
@@ -44,9 +49,11 @@ export function cookieNames(secure: boolean) {
  * prompt=create opens the sign-up page, and discovery lists it in prompt_values_supported.
  * Requestable, so it is asked only when the portal asks for it, until a login answers it.
  */
-function interactionPolicyWithCreate() {
+function interactionPolicyWithCreate(secondFactors?: SecondFactorDirectory) {
   const policy = interactionPolicy.base();
   policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  // acr_values, the claims parameter and require_mfa portals step a one-factor session up (src/mfa).
+  if (secondFactors) addSecondFactorChecks(policy, secondFactors);
   return policy;
 }
 
@@ -58,6 +65,8 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
   const { config, pages } = settings;
   return {
     findAccount: settings.findAccount,
+    // Umbral's own account page is a portal like any other (src/account/account-client.ts).
+    clients: [accountClientMetadata(config.issuer, config.productName)],
     jwks: { keys: settings.jwks as never },
     cookies: {
       keys: settings.cookieKeys,
@@ -86,10 +95,10 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     extraClientMetadata: {
-      properties: ['first_party'],
+      properties: ['first_party', 'single_session', 'require_mfa'],
       validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new Error('first_party must be a boolean');
+        if ((key === 'first_party' || key === 'single_session' || key === 'require_mfa') && value !== undefined && typeof value !== 'boolean') {
+          throw new Error(`${key} must be a boolean`);
         }
       },
     },
@@ -129,7 +138,7 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: interactionPolicyWithCreate(),
+      policy: interactionPolicyWithCreate(settings.secondFactors),
     },
     // oidc-provider does not publish prompt_values_supported itself; clients look for "create" there.
     discovery: {
@@ -169,6 +178,8 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
           },
         }
       : {}),
+    // Advertised in discovery (acr_values_supported); see src/mfa/authentication-level.ts.
+    acrValues: [...ACR_VALUES],
     conformIdTokenClaims: true,
     allowOmittingSingleRegisteredRedirectUri: true,
   };

@@ -6,6 +6,7 @@ import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
+import { FactorRepository } from '../mfa/factor-repository.ts';
 import type { Storage } from '../storage/database.ts';
 import { buildProviderConfiguration } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
@@ -30,6 +31,7 @@ export async function createProvider(options: {
       cookieKeys,
       pages,
       findAccount: createFindAccount(new UserRepository(storage.db)),
+      secondFactors: new FactorRepository(storage.db),
     }),
     adapter: createAdapterClass(storage.db, {
       refreshTokenReuseGraceSeconds: REFRESH_TOKEN_REUSE_GRACE_SECONDS,

@@ -102,6 +102,126 @@ export interface MailQueueTable {
   html_body: string | null;
 }
 
+/** Device and address of a browser session (src/sessions/session-activity.ts). */
+export interface SessionActivityTable {
+  session_uid: string;
+  account_id: string;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: Generated<Date>;
+  last_seen_at: Timestamp;
+}
+
+/** Sessions ended for a reason their browser is told on its next visit. */
+export interface EndedSessionTable {
+  cookie_hash: string;
+  reason: string;
+  expires_at: Timestamp;
+}
+
+/** An upstream account that signs in as a local user (src/federation/federated-identities.ts). */
+export interface FederatedIdentityTable {
+  id: string;
+  user_id: string;
+  provider: string;
+  /** Google: the issuer; Microsoft: the tenant id (tid). */
+  realm: string;
+  /** Google: sub; Microsoft: the object id (oid). */
+  subject: string;
+  email: string | null;
+  email_verified: Generated<boolean>;
+  name: string | null;
+  last_amr: Json<string[]> | null;
+  last_acr: string | null;
+  created_at: Generated<Date>;
+  last_login_at: Date | null;
+}
+
+/** An upstream sign-in in progress (src/federation/federation-logins.ts). */
+export interface FederationLoginTable {
+  id: string;
+  state_hash: string;
+  binding_hash: string;
+  provider: string;
+  interaction_uid: string;
+  nonce: string;
+  code_verifier: string;
+  /** started → exchanging (the callback claimed it) → authenticated → done */
+  status: Generated<string>;
+  upstream: Json | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+/** Home-realm discovery: an email domain and the provider its people sign in with. */
+export interface DomainRouteTable {
+  domain: string;
+  provider: string;
+  created_at: Generated<Date>;
+}
+
+/** A second factor (src/mfa/factor-repository.ts); counts once confirmed_at is set. */
+export interface MfaFactorTable {
+  id: string;
+  user_id: string;
+  /** totp | sms | passkey */
+  kind: string;
+  label: string | null;
+  /** Sealed with SECRET_ENCRYPTION_KEY (src/crypto/secret-box.ts). */
+  totp_secret: string | null;
+  /** The last time step a code was accepted for: that code and older ones are refused. */
+  totp_last_step: ColumnType<string | number | null, number | null | undefined, number | null>;
+  phone: string | null;
+  credential_id: string | null;
+  public_key: string | null;
+  sign_count: ColumnType<string | number | null, number | null | undefined, number | null>;
+  transports: string | null;
+  device_type: string | null;
+  backed_up: boolean | null;
+  confirmed_at: Date | null;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+}
+
+export interface MfaRecoveryCodeTable {
+  code_hash: string;
+  user_id: string;
+  created_at: Generated<Date>;
+  used_at: Date | null;
+}
+
+export interface MfaSmsChallengeTable {
+  id: string;
+  user_id: string;
+  /** login | enroll */
+  purpose: string;
+  phone: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  sends: Generated<number>;
+  last_sent_at: Timestamp;
+  code_expires_at: Timestamp;
+  expires_at: Timestamp;
+  consumed_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface WebauthnChallengeTable {
+  id: string;
+  /** login | second_factor | register */
+  purpose: string;
+  user_id: string | null;
+  challenge: string;
+  expires_at: Timestamp;
+}
+
+export interface MfaRememberedDeviceTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -111,6 +231,16 @@ export interface Database {
   throttle: ThrottleTable;
   account_tokens: AccountTokenTable;
   mail_queue: MailQueueTable;
+  session_activity: SessionActivityTable;
+  ended_sessions: EndedSessionTable;
+  federated_identities: FederatedIdentityTable;
+  federation_logins: FederationLoginTable;
+  domain_routes: DomainRouteTable;
+  mfa_factors: MfaFactorTable;
+  mfa_recovery_codes: MfaRecoveryCodeTable;
+  mfa_sms_challenges: MfaSmsChallengeTable;
+  webauthn_challenges: WebauthnChallengeTable;
+  mfa_remembered_devices: MfaRememberedDeviceTable;
 }
 
 export type UserRow = Selectable<UserTable>;

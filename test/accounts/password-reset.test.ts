@@ -6,7 +6,7 @@ import { HttpBrowser, formOf, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
-import { resetLinkIn, startMailbox, type Mailbox } from './password-reset-mailbox.ts';
+import { resetLinkIn, startMailbox } from './password-reset-mailbox.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const ANA = 'ana@example.com';

@@ -113,3 +113,19 @@ for (const kind of STORES) {
     t.is(again.stderr.trim(), 'umbral: no client with id reports');
   });
 }
+
+for (const kind of STORES) {
+  const env = () => stores.get(kind)!.env;
+
+  test.serial(`[${kind}] clients add --single-session marks the portal; the account page's own id is reserved`, async (t) => {
+    const added = await runUmbral(['clients', 'add', '--client-id', 'crm', '--redirect-uri', 'https://crm.example/cb', '--single-session'], { env: env() });
+    t.is(added.code, 0, added.stderr);
+    t.is((JSON.parse(added.stdout) as Record<string, unknown>)['single_session'], true);
+    t.is((await storedClients(stores.get(kind)!)).get('crm')!['single_session'], true);
+
+    const reserved = await runUmbral(['clients', 'add', '--client-id', 'umbral-account', '--redirect-uri', 'https://evil.example/cb'], { env: env() });
+    t.is(reserved.code, 1);
+    t.regex(ownStderr(reserved), /umbral-account is Umbral's own account page/);
+    t.false((await storedClients(stores.get(kind)!)).has('umbral-account'));
+  });
+}

@@ -92,7 +92,7 @@ for (const kind of STORES) {
   test(`in production (SMTP_URL set) /dev/outbox does not exist (${kind})`, async (t) => {
     const store = await createTestStore(kind);
     t.teardown(() => store.cleanup());
-    const server = await startUmbral(store, { NODE_ENV: 'production', SMTP_URL: 'smtp://user:pass@127.0.0.1:9' });
+    const server = await startUmbral(store, { NODE_ENV: 'production', SMTP_URL: 'smtp://user:pass@127.0.0.1:9', SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
     t.teardown(() => server.stop());
     t.true(server.config.production);
     for (const route of ['/dev/outbox', '/dev/outbox.css', '/dev/outbox/anything', '/dev/outbox/anything/html']) {

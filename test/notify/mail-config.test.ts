@@ -15,7 +15,7 @@ test('production without SMTP_URL refuses to start; with it, mail settings are r
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production' }), { instanceOf: ConfigError });
   t.is(error.variable, 'SMTP_URL');
   t.regex(error.message, /must be set in production/);
-  const config = loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtps://u:p@mail.example.com:465', MAIL_FROM: 'Acme <no-reply@acme.example>' });
+  const config = loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtps://u:p@mail.example.com:465', MAIL_FROM: 'Acme <no-reply@acme.example>', SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
   t.is(config.smtpUrl, 'smtps://u:p@mail.example.com:465');
   t.is(config.mailFrom, 'Acme <no-reply@acme.example>');
   t.is(loadConfig({ PRODUCT_NAME: 'Acme ID', ISSUER: 'https://id.acme.example' }).mailFrom, 'Acme ID <no-reply@id.acme.example>');

@@ -3,6 +3,9 @@ import * as core from './0001-core.ts';
 import * as accountLifecycle from './0002-account-lifecycle.ts';
 import * as mail from './0003-mail.ts';
 import * as signup from './0004-signup.ts';
+import * as sessions from './0005-sessions.ts';
+import * as mfa from './0006-mfa.ts';
+import * as federation from './0007-federation.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0002-account-lifecycle': accountLifecycle,
   '0003-mail': mail,
   '0004-signup': signup,
+  '0005-sessions': sessions,
+  '0006-mfa': mfa,
+  '0007-federation': federation,
 };

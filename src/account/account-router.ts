@@ -1,0 +1,93 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../accounts/phone.ts';
+import { UserRepository } from '../accounts/users.ts';
+import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
+import type { Config } from '../config/config.ts';
+import { formField, seeOther } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import { translator } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Database } from '../storage/schema.ts';
+import type { Kysely } from 'kysely';
+import type { AccountAccess, SignedInAccount } from './account-access.ts';
+import type { AccountSignIn } from './account-sign-in.ts';
+
+/** A part of the account page owned by another capability (second factors, linked identities). */
+export interface AccountSection {
+  href: string;
+  /** Message keys of the section's title and one-line description. */
+  titleKey: string;
+  descriptionKey: string;
+}
+
+export interface AccountRouterDependencies {
+  config: Config;
+  db: Kysely<Database>;
+  pages: PageRenderer;
+  access: AccountAccess;
+  signIn: AccountSignIn;
+  logger: Logger;
+  sections: AccountSection[];
+}
+
+type ProfileErrors = Partial<Record<'name' | 'phone', string>>;
+
+const SAVED = ['profile', 'password', 'email'] as const;
+
+/** /account: the signed-in person's profile (name, phone) and the way to every other part. */
+export function accountRouter(deps: AccountRouterDependencies): Router {
+  const users = new UserRepository(deps.db);
+  const router = new Router({ prefix: '/account' });
+
+  async function show(ctx: Context, values?: { name: string; phone: string; phoneCountry: string }, errors: ProfileErrors = {}, status = 200) {
+    const { user } = ctx.state['account'] as SignedInAccount;
+    const locale = deps.pages.localeOf(ctx);
+    const saved = SAVED.find((s) => s === ctx.query['saved']);
+    await deps.pages.render(
+      ctx,
+      'account',
+      {
+        user,
+        values: values ?? { name: user.name ?? '', phone: user.phone ?? '', phoneCountry: defaultCountry(locale) },
+        errors,
+        countries: countryOptions(locale),
+        saved,
+        sections: deps.sections,
+        hasPassword: !!user.password_hash,
+      },
+      status,
+    );
+  }
+
+  router.get('/callback', async (ctx) => {
+    const outcome = await deps.signIn.callback(ctx);
+    if (outcome.kind === 'signed_in') return seeOther(ctx, outcome.returnTo);
+    deps.logger.info({ event: 'account.signin_incomplete', outcome: outcome.kind }, 'account page sign-in did not complete');
+    await deps.pages.render(ctx, 'account-signin-incomplete', { kind: outcome.kind }, outcome.kind === 'invalid' ? 400 : 200);
+  });
+
+  router.get('/', deps.access.require(), async (ctx) => show(ctx));
+
+  router.post('/profile', deps.access.require(), async (ctx) => {
+    const { user } = ctx.state['account'] as SignedInAccount;
+    const t = translator(deps.pages.localeOf(ctx));
+    const values = {
+      name: formField(ctx, 'name').trim().replace(/\s+/g, ' '),
+      phone: formField(ctx, 'phone').trim().slice(0, 40),
+      phoneCountry: formField(ctx, 'phone_country'),
+    };
+    if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(deps.pages.localeOf(ctx));
+    const errors: ProfileErrors = {};
+    if (!values.name) errors.name = t('signup.error.name_required');
+    else if ([...values.name].length > MAX_NAME_LENGTH) errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    const phone = values.phone ? parsePhone(values.phone, values.phoneCountry) : undefined;
+    if (phone && !phone.ok) errors.phone = t('signup.error.phone_invalid');
+    if (Object.keys(errors).length) return show(ctx, values, errors, 400);
+    await users.updateProfile(user.id, { name: values.name, phone: phone?.ok ? phone.e164 : null });
+    deps.logger.info({ event: 'account.profile_updated', accountId: user.id }, 'profile updated');
+    seeOther(ctx, '/account?saved=profile');
+  });
+
+  return router;
+}

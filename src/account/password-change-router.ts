@@ -1,0 +1,99 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Kysely } from 'kysely';
+import { hashPassword, verifyPassword } from '../accounts/password-hasher.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH } from '../accounts/password-policy.ts';
+import { UserRepository } from '../accounts/users.ts';
+import type { Config } from '../config/config.ts';
+import { formField, seeOther } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import type { SessionTerminator } from '../sessions/session-terminator.ts';
+import type { Database } from '../storage/schema.ts';
+import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import type { AccountAccess, SignedInAccount } from './account-access.ts';
+
+type PasswordErrors = Partial<Record<'current' | 'password' | 'password_confirmation', string>>;
+
+export interface PasswordChangeDependencies {
+  config: Config;
+  db: Kysely<Database>;
+  pages: PageRenderer;
+  access: AccountAccess;
+  throttle: LoginThrottle;
+  terminator: SessionTerminator;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+/**
+ * /account/password: the current password, then the new one twice. On success every other
+ * session of the person is ended (with back-channel logout to its portals) and they are told by
+ * email. Wrong current passwords count against the login throttle, like any password guess.
+ */
+export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
+  const users = new UserRepository(deps.db);
+  const router = new Router({ prefix: '/account/password' });
+  const guard = deps.access.require();
+
+  const show = (ctx: Context, errors: PasswordErrors = {}, status = 200, retryAfter?: number) => {
+    const { user } = ctx.state['account'] as SignedInAccount;
+    return deps.pages.render(ctx, 'account-password', { user, errors, retryAfter, minLength: deps.config.minPasswordLength }, status);
+  };
+
+  router.get('/', guard, async (ctx) => show(ctx));
+
+  router.post('/', guard, async (ctx) => {
+    const { user, sessionUid } = ctx.state['account'] as SignedInAccount;
+    const t = translator(deps.pages.localeOf(ctx));
+    if (!user.password_hash) return show(ctx, { current: t('account.password.error.no_password') }, 400);
+    const current = formField(ctx, 'current_password').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const password = formField(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const confirmation = formField(ctx, 'password_confirmation').slice(0, MAX_PASSWORD_LENGTH * 4);
+
+    const decision = await deps.throttle.check(user.email, ctx.ip);
+    if (!decision.allowed) {
+      ctx.set('Retry-After', String(decision.retryAfterSeconds));
+      return show(ctx, { current: t('login.error.throttled', { seconds: decision.retryAfterSeconds }) }, 429, decision.retryAfterSeconds);
+    }
+    if (!(await verifyPassword(user.password_hash, current))) {
+      await deps.throttle.recordFailure(user.email, ctx.ip);
+      deps.logger.info({ event: 'account.password_change_refused', accountId: user.id }, 'wrong current password');
+      return show(ctx, { current: t('account.password.error.current') }, 400);
+    }
+    await deps.throttle.recordSuccess(user.email, ctx.ip);
+    const errors: PasswordErrors = {};
+    if (!password) errors.password = t('signup.error.password_required');
+    else {
+      const verdict = checkPassword(password, { email: user.email, minLength: deps.config.minPasswordLength });
+      if (!verdict.ok) errors.password = t(verdict.messageKey, verdict.vars);
+      else if (password === current) errors.password = t('account.password.error.same');
+      else if (confirmation !== password) errors.password_confirmation = t('signup.error.password_mismatch');
+    }
+    if (Object.keys(errors).length) return show(ctx, errors, 400);
+
+    await users.changePassword(user.id, await hashPassword(password));
+    const ended = await deps.terminator.endOthers(user.id, sessionUid, 'password_changed');
+    deps.logger.info({ event: 'account.password_changed', accountId: user.id, endedSessions: ended }, 'password changed from the account page');
+    const locale = (LOCALES as readonly string[]).includes(user.locale ?? '') ? (user.locale as Locale) : deps.pages.localeOf(ctx);
+    try {
+      await deps.mailer.enqueue({
+        to: user.email,
+        template: 'password-changed',
+        locale,
+        data: {
+          email: user.email,
+          changedAt: `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date())} UTC`,
+          forgotUrl: `${deps.config.issuer}/password/forgot`,
+        },
+      });
+    } catch (error) {
+      deps.logger.error({ err: error, template: 'password-changed' }, 'could not queue email');
+    }
+    seeOther(ctx, '/account?saved=password');
+  });
+
+  return router;
+}

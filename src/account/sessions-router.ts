@@ -1,0 +1,36 @@
+import Router from '@koa/router';
+import { formField, seeOther } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import type { SessionDirectory } from '../sessions/session-directory.ts';
+import type { SessionTerminator } from '../sessions/session-terminator.ts';
+import type { AccountAccess, SignedInAccount } from './account-access.ts';
+
+/** /account/sessions: where the person is signed in (device, address, last seen); end one, or all others. */
+export function sessionsRouter(deps: { pages: PageRenderer; access: AccountAccess; directory: SessionDirectory; terminator: SessionTerminator }): Router {
+  const router = new Router({ prefix: '/account/sessions' });
+  const guard = deps.access.require();
+
+  router.get('/', guard, async (ctx) => {
+    const { user, sessionUid } = ctx.state['account'] as SignedInAccount;
+    const sessions = await deps.directory.list(user.id);
+    const ended = ctx.query['ended'] === 'one' || ctx.query['ended'] === 'others' ? ctx.query['ended'] : undefined;
+    await deps.pages.render(ctx, 'account-sessions', { sessions, currentUid: sessionUid, ended });
+  });
+
+  router.post('/end', guard, async (ctx) => {
+    const { user, sessionUid } = ctx.state['account'] as SignedInAccount;
+    const uid = formField(ctx, 'session');
+    // This browser's own session ends through the logout page, which also tells its portals.
+    if (uid === sessionUid) return seeOther(ctx, '/session/end');
+    const ended = uid ? await deps.terminator.endByUid(user.id, uid, 'signed_out_remotely') : false;
+    seeOther(ctx, ended ? '/account/sessions?ended=one' : '/account/sessions');
+  });
+
+  router.post('/end-others', guard, async (ctx) => {
+    const { user, sessionUid } = ctx.state['account'] as SignedInAccount;
+    await deps.terminator.endOthers(user.id, sessionUid, 'signed_out_remotely');
+    seeOther(ctx, '/account/sessions?ended=others');
+  });
+
+  return router;
+}

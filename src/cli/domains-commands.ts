@@ -1,0 +1,65 @@
+import { DomainRouteInputError, DomainRoutes, normalizeDomain } from '../federation/domain-routes.ts';
+import { isDomainName, isProviderName } from '../federation/federation-settings.ts';
+import { withCliContext } from './cli-context.ts';
+import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import { parseOptions } from './command-options.ts';
+import { printJson, printNote } from './print.ts';
+
+export const DOMAIN_ADD_OPTIONS = {
+  domain: { type: 'string', required: true },
+  provider: { type: 'string', required: true },
+} as const;
+
+export const DOMAIN_REMOVE_OPTIONS = { domain: { type: 'string', required: true } } as const;
+
+/** `umbral domains add|list|remove …`: email domains whose people sign in at Google or Microsoft. */
+export async function runDomainsCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [action, ...rest] = args;
+  switch (action) {
+    case 'add':
+      return addDomain(rest, env);
+    case 'list':
+      return listDomains(rest, env);
+    case 'remove':
+      return removeDomain(rest, env);
+    case undefined:
+      throw new CliUsageError('"domains" needs a subcommand: add, list or remove');
+    default:
+      throw new CliUsageError(`unknown command "domains ${action}"`);
+  }
+}
+
+function checkedDomain(value: string): string {
+  const domain = normalizeDomain(value);
+  if (!isDomainName(domain)) throw new CliInputError(`"${value}" is not a domain name (e.g. acme.com)`);
+  return domain;
+}
+
+async function addDomain(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const options = parseOptions('domains add', args, DOMAIN_ADD_OPTIONS);
+  // Checked before the database is opened: a typo costs nothing and changes nothing.
+  const domain = checkedDomain(options.domain);
+  if (!isProviderName(options.provider)) throw new CliInputError(`--provider must be google or microsoft, not "${options.provider}"`);
+  const provider = options.provider;
+  await withCliContext(env, async (context) => {
+    const route = await rejectingAsInput(DomainRouteInputError, () => new DomainRoutes(context.storage.db).add(domain, provider));
+    if (!context.config.federation[provider]) {
+      printNote(`note: ${provider} is not configured on this environment (${provider === 'google' ? 'GOOGLE' : 'MICROSOFT'}_CLIENT_ID); until it is, ${domain} signs in with a password as before`);
+    }
+    printJson(route);
+  });
+}
+
+async function listDomains(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  parseOptions('domains list', args, {});
+  await withCliContext(env, async (context) => printJson(await new DomainRoutes(context.storage.db).list()));
+}
+
+async function removeDomain(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const options = parseOptions('domains remove', args, DOMAIN_REMOVE_OPTIONS);
+  const domain = checkedDomain(options.domain);
+  await withCliContext(env, async (context) => {
+    await rejectingAsInput(DomainRouteInputError, () => new DomainRoutes(context.storage.db).remove(domain));
+    printJson({ removed: domain });
+  });
+}

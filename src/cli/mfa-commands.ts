@@ -1,0 +1,37 @@
+import { UserRepository } from '../accounts/users.ts';
+import { DEFAULT_LOCALE, LOCALES, type Locale } from '../i18n/i18n.ts';
+import { createLogger } from '../logging/logger.ts';
+import { FactorRepository } from '../mfa/factor-repository.ts';
+import { MfaNotifications } from '../mfa/mfa-notifications.ts';
+import { RecoveryCodes } from '../mfa/recovery-codes.ts';
+import { RememberedDevices } from '../mfa/remembered-devices.ts';
+import { MailQueue } from '../notify/mail-queue.ts';
+import { withCliContext } from './cli-context.ts';
+import { CliInputError } from './cli-errors.ts';
+import { parseOptions } from './command-options.ts';
+import { printJson } from './print.ts';
+
+export const RESET_MFA_OPTIONS = { email: { type: 'string', required: true } } as const;
+
+/**
+ * `umbral users reset-mfa --email E`: for a person who lost every factor and their recovery
+ * codes. Removes their factors, recovery codes and remembered devices, so their next sign-in asks
+ * only the password (or enrollment, for portals that require MFA), and emails them about it.
+ */
+export async function resetMfa(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const options = parseOptions('users reset-mfa', args, RESET_MFA_OPTIONS);
+  await withCliContext(env, async ({ config, storage }) => {
+    const db = storage.db;
+    const user = await new UserRepository(db).findByEmail(options.email);
+    if (!user) throw new CliInputError(`no user with email ${options.email}`);
+    const factors = await new FactorRepository(db).removeAll(user.id);
+    await new RecoveryCodes(db).removeAll(user.id);
+    await new RememberedDevices(db, config.secure).forgetAll(user.id);
+    // Queued here; a running server's mail worker sends it (the CLI does not wait for SMTP).
+    const queue = new MailQueue(db);
+    const notifications = new MfaNotifications({ mailer: { enqueue: async (email) => void (await queue.add(email)) }, issuer: config.issuer, logger: createLogger('silent') });
+    const locale: Locale = (LOCALES as readonly string[]).includes(user.locale ?? '') ? (user.locale as Locale) : DEFAULT_LOCALE;
+    await notifications.factorChanged(user, 'reset', locale);
+    printJson({ email: user.email, factors_removed: factors });
+  });
+}

@@ -1,0 +1,179 @@
+import type { Context } from 'koa';
+import { requiresEmailVerification } from '../accounts/email-verification.ts';
+import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
+import { UserRepository } from '../accounts/users.ts';
+import type { InteractionDependencies, InteractionDetails } from '../interactions/interactions-router.ts';
+import type { LoginCompletion } from '../interactions/login-completion.ts';
+import type { VerificationStep } from '../interactions/verification-step.ts';
+import type { UserRow } from '../storage/schema.ts';
+import type { BrowserBinding } from './browser-binding.ts';
+import { callbackUri } from './federation-callback-router.ts';
+import type { DomainRoutes } from './domain-routes.ts';
+import type { FederatedIdentities } from './federated-identities.ts';
+import type { AuthenticatedLogin, FederationLogins } from './federation-logins.ts';
+import { isProviderName, type FederationSettings, type ProviderName } from './federation-settings.ts';
+import type { UpstreamClients } from './upstream-client.ts';
+import { UpstreamRefusal, type RefusalReason, type UpstreamIdentity } from './upstream-identity.ts';
+
+/** What the federation pieces share; built once in app.ts. */
+export interface Federation {
+  settings: FederationSettings;
+  upstreams: UpstreamClients;
+  logins: FederationLogins;
+  identities: FederatedIdentities;
+  domains: DomainRoutes;
+  binding: BrowserBinding;
+}
+
+export interface FederatedLoginDependencies extends InteractionDependencies {
+  federation: Federation;
+  completion: LoginCompletion;
+  verification: VerificationStep;
+}
+
+/** RFC 8176 values an upstream may assert and Umbral may repeat when the operator trusts it. */
+const REGISTERED_AMR = new Set(['face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'mfa', 'otp', 'pin', 'pop', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel', 'user', 'vbm', 'wia']);
+
+/** Error reasons the error page explains (the callback's refusals, and the interaction's own). */
+export type ErrorReason = RefusalReason | 'unverified_local' | 'disabled' | 'already_linked';
+const ERROR_REASONS: readonly ErrorReason[] = [
+  'denied', 'unavailable', 'failed', 'wrong_tenant', 'tenant_not_allowed', 'domain_not_allowed', 'email_missing', 'expired',
+  'unverified_local', 'disabled', 'already_linked',
+];
+
+/**
+ * The interaction's side of signing in with Google or Microsoft: the redirect out (from a button,
+ * or from the identifier step when the email's domain is routed), and what happens once the
+ * callback has checked who signed in upstream: sign in a linked account, offer to link an
+ * existing one, or create a new one.
+ */
+export class FederatedLogin {
+  private readonly users: UserRepository;
+
+  constructor(private readonly deps: FederatedLoginDependencies) {
+    this.users = new UserRepository(deps.storage.db);
+  }
+
+  private get federation(): Federation {
+    return this.deps.federation;
+  }
+
+  /** Sends the browser to the provider; when it cannot be reached, the error page says so. */
+  async start(ctx: Context, details: InteractionDetails, provider: ProviderName, loginHint?: string): Promise<void> {
+    const upstream = this.federation.upstreams.get(provider);
+    if (!upstream) return ctx.throw(404);
+    const binding = this.federation.binding.ensure(ctx);
+    const login = await this.federation.logins.start(provider, details.uid, binding);
+    let url: URL;
+    try {
+      url = await upstream.authorizationUrl({
+        ...login,
+        redirectUri: callbackUri(this.deps.config.issuer, provider),
+        loginHint,
+        locale: this.deps.pages.localeOf(ctx),
+      });
+    } catch (error) {
+      if (!(error instanceof UpstreamRefusal)) throw error;
+      await this.federation.logins.abandon(login.id);
+      this.deps.logger.warn({ event: 'federation.refused', provider, uid: details.uid, reason: error.reason, detail: error.message }, 'upstream sign-in could not start');
+      return this.showError(ctx, details, provider, error.reason, 502);
+    }
+    this.deps.logger.info({ event: 'federation.started', provider, uid: details.uid, routed: loginHint !== undefined }, 'upstream sign-in started');
+    ctx.redirect(url.href);
+    ctx.status = 303;
+  }
+
+  /**
+   * Home-realm discovery at the identifier step: an email of a routed domain goes straight to its
+   * provider. Returns false (the password step goes on as ever) for anything else, so an
+   * unmapped domain behaves exactly as before and reveals nothing.
+   */
+  async routeByDomain(ctx: Context, details: InteractionDetails): Promise<boolean> {
+    const body = (ctx.request as { body?: Record<string, unknown> }).body;
+    const email = normalizeEmail(typeof body?.['email'] === 'string' ? body['email'] : '');
+    if (!isValidEmail(email)) return false;
+    const provider = await this.federation.domains.forEmail(email);
+    if (!provider || !this.federation.upstreams.get(provider)) return false;
+    await this.start(ctx, details, provider, email);
+    return true;
+  }
+
+  async showError(ctx: Context, details: InteractionDetails, provider: string, reason: string, status = 400, email?: string): Promise<void> {
+    const known = (ERROR_REASONS as readonly string[]).includes(reason) ? reason : 'failed';
+    await this.deps.pages.render(
+      ctx,
+      'federation-error',
+      { provider: isProviderName(provider) ? provider : undefined, reason: known, email, retryUrl: `/interaction/${details.uid}?step=identifier` },
+      status,
+    );
+  }
+
+  /** The authenticated upstream sign-in this request names, if it belongs to this interaction and browser. */
+  async pending(ctx: Context, details: InteractionDetails, id: unknown): Promise<AuthenticatedLogin | undefined> {
+    return this.federation.logins.find(typeof id === 'string' ? id : '', details.uid, this.federation.binding.get(ctx));
+  }
+
+  /** After the callback: sign in, or the page that comes next (link, sign-up, or why neither). */
+  async continue(ctx: Context, details: InteractionDetails): Promise<void> {
+    const login = await this.pending(ctx, details, ctx.query['login']);
+    if (!login) return this.showError(ctx, details, String(ctx.query['provider'] ?? ''), 'expired');
+    const { identity } = login;
+    const linked = await this.federation.identities.find(identity);
+    if (linked) {
+      const user = await this.users.findById(linked.user_id);
+      if (!user || user.disabled) return this.showError(ctx, details, login.provider, 'disabled', 403);
+      await this.federation.identities.recordLogin(linked.id, identity);
+      return this.signIn(ctx, details, login, user);
+    }
+    const local = identity.email ? await this.users.findByEmail(identity.email) : undefined;
+    // An unverified upstream email proves nothing: it goes through sign-up and its email check,
+    // which (like the password sign-up) never tells whether the email already has an account.
+    if (!identity.emailVerified || !local) return redirect(ctx, `/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
+    // Linking into an unverified account would hand it to whoever registered that email first.
+    if (!local.email_verified || requiresEmailVerification(local)) return this.showError(ctx, details, login.provider, 'unverified_local', 409, local.email);
+    if (local.disabled) return this.showError(ctx, details, login.provider, 'disabled', 403);
+    if (this.federation.settings.autoLink) {
+      const linkedNow = await this.link(local, identity, details.uid, 'automatic');
+      if (!linkedNow) return this.showError(ctx, details, login.provider, 'already_linked', 409);
+      return this.signIn(ctx, details, login, local);
+    }
+    return redirect(ctx, `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
+  }
+
+  async link(user: UserRow, identity: UpstreamIdentity, uid: string, proof: 'password' | 'automatic'): Promise<boolean> {
+    const row = await this.federation.identities.link(user.id, identity);
+    if (row) this.deps.logger.info({ event: 'federation.linked', provider: identity.provider, uid, accountId: user.id, proof }, 'upstream identity linked');
+    return row !== undefined;
+  }
+
+  /**
+   * Completes the sign-in through LoginCompletion (where the second-factor gate lives), or, for
+   * an account whose email is still unconfirmed, through the verification step first.
+   * `proof` adds what the person also proved here (the password when linking).
+   */
+  async signIn(ctx: Context, details: InteractionDetails, login: AuthenticatedLogin, user: UserRow, proof: string[] = []): Promise<void> {
+    if (!(await this.federation.logins.finish(login.id))) return this.showError(ctx, details, login.provider, 'expired');
+    const amr = this.amrFor(login.identity, proof);
+    if (requiresEmailVerification(user)) {
+      return this.deps.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login', amr });
+    }
+    await this.users.recordLogin(user.id);
+    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id, via: login.provider, amr }, 'federated login');
+    await this.deps.completion.complete(ctx, details, { accountId: user.id, amr });
+  }
+
+  /**
+   * `fed`, plus what the person proved here, plus (only when the operator trusts the upstream's
+   * authentication) the upstream's own values: an upstream `mfa` then satisfies the second-factor
+   * gate, otherwise it does not. The upstream's values are recorded on the link either way.
+   */
+  amrFor(identity: UpstreamIdentity, proof: string[] = []): string[] {
+    const upstream = this.federation.settings.trustUpstreamMfa ? identity.amr.filter((v) => REGISTERED_AMR.has(v)) : [];
+    return [...new Set(['fed', ...proof, ...upstream])];
+  }
+}
+
+function redirect(ctx: Context, location: string): void {
+  ctx.redirect(location);
+  ctx.status = 303;
+}

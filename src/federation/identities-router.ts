@@ -1,0 +1,50 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { RECENT_SIGN_IN_SECONDS, type AccountAccess, type SignedInAccount } from '../account/account-access.ts';
+import { formField, seeOther } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import type { Logger } from '../logging/logger.ts';
+import { providerOf, type FederatedIdentities } from './federated-identities.ts';
+
+export interface IdentitiesRouterDependencies {
+  pages: PageRenderer;
+  access: AccountAccess;
+  identities: FederatedIdentities;
+  logger: Logger;
+  /** Whether the user can sign in with a passkey alone (src/mfa): then no link is their last way in. */
+  hasPasskey(userId: string): Promise<boolean>;
+}
+
+/**
+ * /account/identities: the Google and Microsoft accounts linked to this one. A link can be removed
+ * after a recent sign-in, and only while another way to sign in remains (a password, a passkey,
+ * or another linked account), so nobody locks themselves out.
+ */
+export function identitiesRouter(deps: IdentitiesRouterDependencies): Router {
+  const router = new Router({ prefix: '/account/identities' });
+  const recent = deps.access.require({ recentSeconds: RECENT_SIGN_IN_SECONDS });
+
+  async function canUnlink(account: SignedInAccount, linked: number): Promise<boolean> {
+    return !!account.user.password_hash || linked > 1 || (await deps.hasPasskey(account.user.id));
+  }
+
+  async function show(ctx: Context, notice?: string, status = 200) {
+    const account = ctx.state['account'] as SignedInAccount;
+    const rows = await deps.identities.listForUser(account.user.id);
+    const identities = rows.map((row) => ({ id: row.id, provider: providerOf(row), email: row.email, linkedAt: row.created_at, lastUsedAt: row.last_login_at }));
+    await deps.pages.render(ctx, 'account-identities', { identities, unlinkable: await canUnlink(account, rows.length), notice }, status);
+  }
+
+  router.get('/', deps.access.require(), async (ctx) => show(ctx, ctx.query['unlinked'] === '1' ? 'unlinked' : undefined));
+
+  router.post('/unlink', recent, async (ctx) => {
+    const account = ctx.state['account'] as SignedInAccount;
+    const linked = await deps.identities.countForUser(account.user.id);
+    if (!(await canUnlink(account, linked))) return show(ctx, 'last_way_in', 409);
+    const removed = await deps.identities.unlink(account.user.id, formField(ctx, 'identity'));
+    if (removed) deps.logger.info({ event: 'federation.unlinked', accountId: account.user.id }, 'upstream account unlinked');
+    seeOther(ctx, removed ? '/account/identities?unlinked=1' : '/account/identities');
+  });
+
+  return router;
+}

@@ -1,0 +1,253 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import compose from 'koa-compose';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { AccountAccess, SignedInAccount } from '../account/account-access.ts';
+import { RECENT_SIGN_IN_SECONDS } from '../account/account-access.ts';
+import type { AccountSignIn } from '../account/account-sign-in.ts';
+import { countryOptions, defaultCountry, parsePhone } from '../accounts/phone.ts';
+import { formField, seeOther } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import { translator } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import type { Config } from '../config/config.ts';
+import { levelOfAmr } from './authentication-level.ts';
+import { describeFactor, smsBody } from './factor-step.ts';
+import { labelOf } from './login-enrollment.ts';
+import { sendJson, throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
+import type { Mfa } from './mfa.ts';
+import { parseCredentialJson } from './passkeys.ts';
+import { RecoveryCodesDisplay } from './recovery-codes-display.ts';
+import { maskPhone, SmsDeliveryError } from './sms/sms-sender.ts';
+
+export interface SecurityRouterDependencies {
+  config: Config;
+  pages: PageRenderer;
+  access: AccountAccess;
+  /** For a fresh sign-in with the second factor when the current one had only the first. */
+  signIn: AccountSignIn;
+  mfa: Mfa;
+  throttle: LoginThrottle;
+  logger: Logger;
+}
+
+const BASE = '/account/security';
+const CODES_PATH = `${BASE}/recovery-codes`;
+const NOTICES = ['added', 'removed'] as const;
+
+/**
+ * /account/security: the person's second factors. Everything here needs a recent sign-in (a
+ * fresh one, with the second factor when they have one): enrolling an authenticator app, a phone
+ * for SMS or a passkey, removing one, and (re)generating recovery codes. Every change is emailed.
+ */
+export function securityRouter(deps: SecurityRouterDependencies): Router {
+  const { mfa, pages } = deps;
+  const router = new Router({ prefix: BASE });
+  const recentSignIn = deps.access.require({ recentSeconds: RECENT_SIGN_IN_SECONDS });
+  /**
+   * A recent sign-in, and with the second factor when the person has one: a password alone
+   * (say, on a remembered device) must not be enough to change the factors that protect it.
+   */
+  const withSecondFactor: Middleware = async (ctx, next) => {
+    const { user, amr } = account(ctx);
+    if (levelOfAmr(amr) === 'mfa' || !(await mfa.factors.hasFactors(user.id))) return next();
+    if (ctx.method !== 'GET') return seeOther(ctx, ctx.path);
+    deps.signIn.start(ctx, { returnTo: ctx.originalUrl, reauth: true, loginHint: user.email, locale: pages.localeOf(ctx) });
+  };
+  const recent = compose([recentSignIn, withSecondFactor]);
+  const codesDisplay = new RecoveryCodesDisplay(mfa.secretBox, deps.config.secure);
+  const webauthnCookie = new WebauthnChallengeCookie(deps.config.secure);
+  const account = (ctx: Context) => ctx.state['account'] as SignedInAccount;
+  const t = (ctx: Context) => translator(pages.localeOf(ctx));
+
+  async function changed(ctx: Context, change: 'added' | 'removed' | 'recovery_codes', factorLabel?: string): Promise<void> {
+    const { user } = account(ctx);
+    if (change !== 'recovery_codes') await mfa.factorsChanged(user.id);
+    await mfa.notifications.factorChanged(user, change, pages.localeOf(ctx), factorLabel ? { kind: change, label: factorLabel } : undefined);
+    deps.logger.info({ event: `mfa.${change}`, accountId: user.id }, 'second factors changed');
+  }
+
+  /** A first factor added: the recovery codes come with it, shown once. */
+  async function addedFirstFactor(ctx: Context): Promise<boolean> {
+    const { user } = account(ctx);
+    if (await mfa.recoveryCodes.hasAny(user.id)) return false;
+    codesDisplay.hold(ctx, CODES_PATH, user.id, await mfa.recoveryCodes.regenerate(user.id));
+    return true;
+  }
+
+  async function afterAdding(ctx: Context, label: string): Promise<void> {
+    await changed(ctx, 'added', label);
+    if (await addedFirstFactor(ctx)) return seeOther(ctx, CODES_PATH);
+    seeOther(ctx, `${BASE}?saved=added`);
+  }
+
+  router.get('/', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const factors = await mfa.factors.list(user.id);
+    const tr = t(ctx);
+    const dateFormat = new Intl.DateTimeFormat(pages.localeOf(ctx), { dateStyle: 'medium' });
+    await pages.render(ctx, 'account-security', {
+      factors: factors.map((f) => ({
+        id: f.id,
+        kind: f.kind,
+        label: describeFactor(f, tr),
+        added: dateFormat.format(f.createdAt),
+        lastUsed: f.lastUsedAt ? dateFormat.format(f.lastUsedAt) : undefined,
+      })),
+      recoveryRemaining: (await mfa.recoveryCodes.hasAny(user.id)) ? await mfa.recoveryCodes.remaining(user.id) : undefined,
+      smsAvailable: !!mfa.sms,
+      saved: NOTICES.find((n) => n === ctx.query['saved']),
+      error: ctx.query['error'] === 'passkey' ? 'passkey' : ctx.query['error'] === 'not_found' ? 'not_found' : undefined,
+    });
+  });
+
+  // Authenticator app: start (a new secret), the setup page, the confirming code.
+  router.post('/totp', recent, async (ctx) => {
+    const { user } = account(ctx);
+    await mfa.authenticatorApp.start(user.id, user.email);
+    seeOther(ctx, `${BASE}/totp`);
+  });
+
+  router.get('/totp', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const factorId = await mfa.factors.pendingTotpId(user.id);
+    const setup = factorId ? await mfa.authenticatorApp.resume(user.id, factorId, user.email) : undefined;
+    if (!setup) return seeOther(ctx, BASE);
+    const error = ctx.query['error'] === 'wrong' || ctx.query['error'] === 'throttled' ? ctx.query['error'] : undefined;
+    await pages.render(ctx, 'mfa-totp-setup', {
+      action: `${BASE}/totp/confirm`,
+      cancelUrl: BASE,
+      setup,
+      error,
+      retryAfter: Number(ctx.query['retry']) || undefined,
+      defaultLabel: t(ctx)('mfa.totp.default_label'),
+    });
+  });
+
+  router.get('/totp/confirm', (ctx) => seeOther(ctx, `${BASE}/totp`));
+  router.post('/totp/confirm', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const decision = await deps.throttle.check(throttleIdentifier(user.id), ctx.ip);
+    if (!decision.allowed) return seeOther(ctx, `${BASE}/totp?error=throttled&retry=${decision.retryAfterSeconds}`);
+    const factorId = await mfa.factors.pendingTotpId(user.id);
+    const label = labelOf(formField(ctx, 'label'), t(ctx)('mfa.totp.default_label'));
+    const outcome = factorId ? await mfa.authenticatorApp.confirm(user.id, factorId, formField(ctx, 'code'), label) : 'wrong';
+    if (outcome !== 'accepted') {
+      await deps.throttle.recordFailure(throttleIdentifier(user.id), ctx.ip);
+      return seeOther(ctx, `${BASE}/totp?error=wrong`);
+    }
+    await deps.throttle.recordSuccess(throttleIdentifier(user.id), ctx.ip);
+    await afterAdding(ctx, t(ctx)('mfa.kind.totp_named', { name: label }));
+  });
+
+  // SMS: the phone, a code sent to it, the code back.
+  async function showSmsForm(ctx: Context, values: { phone: string; country: string }, error?: string, status = 200) {
+    const locale = pages.localeOf(ctx);
+    await pages.render(ctx, 'account-security-sms', { values, error, countries: countryOptions(locale) }, status);
+  }
+
+  router.get('/sms', recent, async (ctx) => {
+    if (!mfa.sms) return seeOther(ctx, BASE);
+    const error = ctx.query['error'] === 'sms_wait' || ctx.query['error'] === 'sms_failed' || ctx.query['error'] === 'exhausted' ? t(ctx)(`mfa.error.${ctx.query['error']}`, { seconds: Number(ctx.query['retry']) || '' }) : undefined;
+    await showSmsForm(ctx, { phone: '', country: defaultCountry(pages.localeOf(ctx)) }, error);
+  });
+
+  router.post('/sms', recent, async (ctx) => {
+    const sender = mfa.sms;
+    if (!sender) return seeOther(ctx, BASE);
+    const { user } = account(ctx);
+    const values = { phone: formField(ctx, 'phone').trim().slice(0, 40), country: formField(ctx, 'phone_country') };
+    const parsed = parsePhone(values.phone, values.country);
+    if (!parsed.ok) return showSmsForm(ctx, values, t(ctx)('mfa.sms.invalid_phone'), 400);
+    const decision = await mfa.smsCodes.issue(user.id, 'enroll', parsed.e164);
+    if (!decision.allowed) {
+      ctx.set('Retry-After', String(decision.retryAfterSeconds));
+      return showSmsForm(ctx, values, t(ctx)(decision.reason === 'exhausted' ? 'mfa.error.exhausted' : 'mfa.error.sms_wait', { seconds: decision.retryAfterSeconds }), 429);
+    }
+    try {
+      await sender.send({ to: parsed.e164, body: smsBody(deps, pages.localeOf(ctx), decision.code) });
+    } catch (error) {
+      if (!(error instanceof SmsDeliveryError)) throw error;
+      deps.logger.warn({ event: 'sms.failed', err: error.message }, 'SMS code could not be sent');
+      return showSmsForm(ctx, values, t(ctx)('mfa.error.sms_failed'), 502);
+    }
+    deps.logger.info({ event: 'mfa.sms_enroll_sent', accountId: user.id, to: maskPhone(parsed.e164) }, 'SMS enrollment code sent');
+    seeOther(ctx, `${BASE}/sms/verify`);
+  });
+
+  router.get('/sms/verify', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const phone = await mfa.smsCodes.pendingPhone(user.id, 'enroll');
+    if (!phone || !mfa.sms) return seeOther(ctx, `${BASE}/sms`);
+    const errorKey = ['wrong', 'expired', 'exhausted', 'throttled'].find((e) => e === ctx.query['error']);
+    await pages.render(ctx, 'account-security-sms-verify', {
+      phone: maskPhone(phone),
+      error: errorKey ? t(ctx)(`mfa.error.${errorKey}`, { seconds: Number(ctx.query['retry']) || '' }) : undefined,
+    });
+  });
+
+  router.post('/sms/verify', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const phone = await mfa.smsCodes.pendingPhone(user.id, 'enroll');
+    if (!phone || !mfa.sms) return seeOther(ctx, `${BASE}/sms`);
+    const decision = await deps.throttle.check(throttleIdentifier(user.id), ctx.ip);
+    if (!decision.allowed) return seeOther(ctx, `${BASE}/sms/verify?error=throttled&retry=${decision.retryAfterSeconds}`);
+    const outcome = await mfa.smsCodes.check(user.id, 'enroll', phone, formField(ctx, 'code'));
+    if (outcome !== 'verified') {
+      await deps.throttle.recordFailure(throttleIdentifier(user.id), ctx.ip);
+      return seeOther(ctx, `${BASE}/sms/verify?error=${outcome === 'none' ? 'expired' : outcome}`);
+    }
+    await deps.throttle.recordSuccess(throttleIdentifier(user.id), ctx.ip);
+    const factor = await mfa.factors.addSms(user.id, phone);
+    await afterAdding(ctx, describeFactor(factor, t(ctx)));
+  });
+
+  // Passkeys: options for the browser, then the credential it made.
+  router.get('/passkey/options', recent, async (ctx) => {
+    const { challengeId, options } = await mfa.passkeys.registrationOptions(account(ctx).user);
+    webauthnCookie.set(ctx, BASE, challengeId);
+    sendJson(ctx, options);
+  });
+
+  router.get('/passkey', (ctx) => seeOther(ctx, BASE));
+  router.post('/passkey', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const label = labelOf(formField(ctx, 'label'), t(ctx)('mfa.passkey.default_label'));
+    const response = parseCredentialJson<RegistrationResponseJSON>(formField(ctx, 'credential'));
+    const challengeId = webauthnCookie.take(ctx, BASE);
+    const factor = response ? await mfa.passkeys.register(user.id, challengeId, response, label) : undefined;
+    if (!factor) return seeOther(ctx, `${BASE}?error=passkey`);
+    await afterAdding(ctx, describeFactor(factor, t(ctx)));
+  });
+
+  // Removing a factor.
+  router.get('/factors/:id/remove', (ctx) => seeOther(ctx, BASE));
+  router.post('/factors/:id/remove', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const removed = await mfa.factors.remove(user.id, String(ctx.params['id']));
+    if (!removed) return seeOther(ctx, `${BASE}?error=not_found`);
+    // The last factor gone: recovery codes no longer protect anything.
+    if (!(await mfa.factors.hasFactors(user.id))) await mfa.recoveryCodes.removeAll(user.id);
+    await changed(ctx, 'removed', describeFactor(removed, t(ctx)));
+    seeOther(ctx, `${BASE}?saved=removed`);
+  });
+
+  // Recovery codes: a new set (the old one stops working), shown once.
+  router.post('/recovery-codes', recent, async (ctx) => {
+    const { user } = account(ctx);
+    if (!(await mfa.factors.hasFactors(user.id))) return seeOther(ctx, BASE);
+    codesDisplay.hold(ctx, CODES_PATH, user.id, await mfa.recoveryCodes.regenerate(user.id));
+    await changed(ctx, 'recovery_codes');
+    seeOther(ctx, CODES_PATH);
+  });
+
+  // Only a recent sign-in: right after the first factor is added the session has one factor, and
+  // the codes made with it must still show (they are in this browser's sealed cookie, once).
+  router.get('/recovery-codes', recentSignIn, async (ctx) => {
+    const codes = codesDisplay.take(ctx, CODES_PATH, account(ctx).user.id);
+    await pages.render(ctx, 'mfa-recovery-codes', { codes });
+  });
+
+  return router;
+}

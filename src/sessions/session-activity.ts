@@ -1,0 +1,70 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../storage/schema.ts';
+
+/** Longest stored User-Agent: enough to name the browser, not a place to park data. */
+const MAX_USER_AGENT = 512;
+
+/** Last-seen is written at most this often per session, so busy sessions cost no extra writes. */
+const TOUCH_EVERY_SECONDS = 60;
+
+export interface SessionSighting {
+  sessionUid: string;
+  accountId: string;
+  userAgent: string | undefined;
+  ip: string | undefined;
+}
+
+/**
+ * Where and when each browser session was last seen (device, address): what the account page
+ * lists. Written when a session signs in or is used by a portal or the account page.
+ */
+export class SessionActivity {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async record(sighting: SessionSighting): Promise<void> {
+    const userAgent = sighting.userAgent?.slice(0, MAX_USER_AGENT) ?? null;
+    const ip = sighting.ip ?? null;
+    await this.db
+      .insertInto('session_activity')
+      .values({ session_uid: sighting.sessionUid, account_id: sighting.accountId, user_agent: userAgent, ip, last_seen_at: new Date() })
+      .onConflict((oc) =>
+        oc
+          .column('session_uid')
+          .doUpdateSet({ account_id: sighting.accountId, user_agent: userAgent, ip, last_seen_at: new Date() })
+          // A re-authentication as someone else reuses no uid, but never let a row change hands silently.
+          .where(({ or, eb }) =>
+            or([
+              eb('session_activity.last_seen_at', '<', sql<Date>`now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})`),
+              eb('session_activity.account_id', '!=', sighting.accountId),
+              eb('session_activity.ip', 'is distinct from', ip),
+            ]),
+          ),
+      )
+      .execute();
+  }
+
+  async forget(sessionUids: string[]): Promise<void> {
+    if (sessionUids.length) await this.db.deleteFrom('session_activity').where('session_uid', 'in', sessionUids).execute();
+  }
+}
+
+/** Activity rows whose session no longer exists (expired, ended elsewhere) and expired end notices. */
+export async function purgeSessionLeftovers(db: Kysely<Database>): Promise<number> {
+  const orphans = await db
+    .deleteFrom('session_activity')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('oidc_models')
+            .select(sql`1`.as('one'))
+            .where('oidc_models.model', '=', 'Session')
+            .whereRef('oidc_models.uid', '=', 'session_activity.session_uid'),
+        ),
+      ),
+    )
+    // A session row is written when the sign-in completes, a moment after the activity row.
+    .where('created_at', '<', sql<Date>`now() - interval '1 hour'`)
+    .executeTakeFirst();
+  const notices = await db.deleteFrom('ended_sessions').where('expires_at', '<', new Date()).executeTakeFirst();
+  return Number(orphans.numDeletedRows) + Number(notices.numDeletedRows);
+}

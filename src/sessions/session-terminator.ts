@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../logging/logger.ts';
+import type { Database } from '../storage/schema.ts';
+import { SessionActivity } from './session-activity.ts';
+
+/** Why a session was ended; its browser is told on its next visit (see ended-session-notice.ts). */
+export type EndReason = 'signed_in_elsewhere' | 'signed_out_remotely' | 'password_changed';
+
+type ProviderSession = NonNullable<Awaited<ReturnType<Provider['Session']['findByUid']>>>;
+
+export function cookieHash(sessionCookieValue: string): string {
+  return createHash('sha256').update(sessionCookieValue).digest('base64url');
+}
+
+/**
+ * Ends browser sessions on the user's behalf (sign out a device, one session per user, a
+ * password change): the session is destroyed, the grants its portals received in it are
+ * revoked with their tokens, and every portal registered for back-channel logout is told.
+ * Deliveries run in the background so a slow portal never holds a sign-in; `settled()` waits.
+ */
+export class SessionTerminator {
+  private readonly activity: SessionActivity;
+  private readonly deliveries = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: { provider: Provider; db: Kysely<Database>; logger: Logger },
+  ) {
+    this.activity = new SessionActivity(deps.db);
+  }
+
+  /** Ends one session of `accountId` by its uid; false when there is no such session of theirs. */
+  async endByUid(accountId: string, sessionUid: string, reason: EndReason): Promise<boolean> {
+    const session = await this.deps.provider.Session.findByUid(sessionUid);
+    if (!session || session.accountId !== accountId) return false;
+    await this.end(session, reason);
+    return true;
+  }
+
+  /** Ends every session of `accountId` except the one with uid `keepUid` (the browser asking). */
+  async endOthers(accountId: string, keepUid: string | undefined, reason: EndReason): Promise<number> {
+    const rows = await this.deps.db
+      .selectFrom('oidc_models')
+      .select('uid')
+      .where('model', '=', 'Session')
+      .where('account_id', '=', accountId)
+      .execute();
+    let ended = 0;
+    for (const { uid } of rows) {
+      if (!uid || uid === keepUid) continue;
+      if (await this.endByUid(accountId, uid, reason)) ended += 1;
+    }
+    return ended;
+  }
+
+  /** Waits for back-channel deliveries still under way (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
+  }
+
+  private async end(session: ProviderSession, reason: EndReason): Promise<void> {
+    const { provider, db, logger } = this.deps;
+    const accountId = session.accountId!;
+    const authorizations = Object.entries(session.authorizations ?? {});
+    const grantIds = authorizations.map(([, authorization]) => authorization.grantId).filter((id): id is string => !!id);
+    if (grantIds.length) {
+      await db
+        .deleteFrom('oidc_models')
+        .where((eb) => eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]))
+        .execute();
+    }
+    await session.destroy();
+    await db
+      .insertInto('ended_sessions')
+      .values({ cookie_hash: cookieHash(session.jti), reason, expires_at: new Date(session.exp * 1000) })
+      .onConflict((oc) => oc.column('cookie_hash').doUpdateSet({ reason }))
+      .execute();
+    await this.activity.forget([session.uid]);
+    logger.info({ event: 'session.ended', reason, accountId, portals: authorizations.length }, 'session ended');
+
+    for (const [clientId] of authorizations) {
+      const sid = session.sidFor(clientId);
+      const delivery = (async () => {
+        const client = await provider.Client.find(clientId);
+        if (!client?.backchannelLogoutUri) return;
+        // Public in oidc-provider (end_session uses it), missing from its type definitions.
+        const notify = client['backchannelLogout'] as (sub: string, sid: string | undefined) => Promise<void>;
+        await notify.call(client, accountId, sid);
+        logger.info({ event: 'backchannel.delivered', clientId }, 'back-channel logout delivered');
+      })().catch((error: unknown) => {
+        logger.warn({ event: 'backchannel.failed', clientId, err: error }, 'back-channel logout failed');
+      });
+      this.deliveries.add(delivery);
+      void delivery.finally(() => this.deliveries.delete(delivery));
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import test from 'ava';
+import { verifyPassword } from '../../src/accounts/password-hasher.ts';
+import { HttpBrowser } from '../support/http-browser.ts';
+import { STORES } from '../support/stores.ts';
+import { accountWorld, linkIn, mailsTo, openAccount, PASSWORD } from './account-fixture.ts';
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] /account signs in through Umbral's own login, then edits the profile`, async (t) => {
+    const { server, user } = await accountWorld(t, kind);
+    const browser = new HttpBrowser({ 'accept-language': 'es-MX' });
+
+    const first = await browser.request(`${server.issuer}/account`);
+    t.is(first.status, 303);
+    const authorize = new URL(first.headers.get('location')!, server.issuer);
+    t.is(authorize.pathname, '/auth');
+    t.is(authorize.searchParams.get('client_id'), 'umbral-account');
+    t.is(authorize.searchParams.get('code_challenge_method'), 'S256');
+
+    const page = await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);
+    t.is(page.status, 200);
+    t.regex(page.body, /Tu cuenta/);
+    t.regex(page.body, /Sesión iniciada como ana@example\.com/);
+    t.regex(page.body, /value="Ana Pérez"/);
+    t.regex(page.body, /autocomplete="name"/);
+    t.regex(page.body, /autocomplete="tel"/);
+
+    // Bad phone: a field error in Spanish, the typed values kept, nothing saved.
+    const refused = await browser.submit(page, '/account/profile', { name: 'Ana María', phone: '12', phone_country: 'MX' });
+    t.is(refused.status, 400);
+    t.regex(refused.body, /aria-invalid="true"/);
+    t.regex(refused.body, /value="Ana María"/);
+    t.is((await server.users.findById(user.id))!.name, 'Ana Pérez');
+
+    const saved = await browser.submit(page, '/account/profile', { name: 'Ana María Pérez', phone: '55 1234 5678', phone_country: 'MX' });
+    t.is(saved.status, 200);
+    t.regex(saved.body, /Guardamos tus datos/);
+    const updated = (await server.users.findById(user.id))!;
+    t.is(updated.name, 'Ana María Pérez');
+    t.is(updated.phone, '+525512345678');
+    t.false(updated.phone_verified);
+
+    // A form without the CSRF token is refused and changes nothing.
+    const forged = await browser.request(`${server.issuer}/account/profile`, { form: { name: 'Mallory', phone: '' } });
+    t.is(forged.status, 403);
+    t.is((await server.users.findById(user.id))!.name, 'Ana María Pérez');
+  });
+
+  test.serial(`[${kind}] the account callback refuses a code that is not this browser's`, async (t) => {
+    const { server } = await accountWorld(t, kind);
+    const browser = new HttpBrowser();
+    const noCookie = await browser.request(`${server.issuer}/account/callback?code=abc&state=xyz`);
+    t.is(noCookie.status, 400);
+    t.regex(noCookie.body, /No pudimos completar el inicio de sesión/);
+
+    // A sign-in started here but answered with a forged code: refused, and no redirect loop.
+    const started = await browser.request(`${server.issuer}/account`);
+    const state = new URL(started.headers.get('location')!, server.issuer).searchParams.get('state')!;
+    const forged = await browser.request(`${server.issuer}/account/callback?code=${'A'.repeat(43)}&state=${state}`);
+    t.is(forged.status, 400);
+  });
+
+  test.serial(`[${kind}] changing the password: current one required, others signed out, owner told`, async (t) => {
+    const { server, rp, receiver, user } = await accountWorld(t, kind);
+    // Another device, signed in to the portal with a refresh token.
+    const laptop = new HttpBrowser();
+    const other = await rp.signIn(laptop, 'ana@example.com', PASSWORD);
+    const otherTokens = await rp.exchange(other.callback.url, other.request);
+
+    const phone = new HttpBrowser({ 'accept-language': 'es' });
+    const form = await openAccount(server, phone, '/account/password', 'ana@example.com', PASSWORD);
+    t.is(form.status, 200);
+    t.regex(form.body, /autocomplete="current-password"/);
+    t.regex(form.body, /autocomplete="new-password"/);
+
+    const wrong = await phone.submit(form, '/account/password', { current_password: 'not my password', password: 'luna nueva sobre el mar', password_confirmation: 'luna nueva sobre el mar' });
+    t.is(wrong.status, 400);
+    t.regex(wrong.body, /La contraseña actual no es correcta/);
+    const mismatch = await phone.submit(form, '/account/password', { current_password: PASSWORD, password: 'luna nueva sobre el mar', password_confirmation: 'luna nueva sobre el rio' });
+    t.is(mismatch.status, 400);
+    const common = await phone.submit(form, '/account/password', { current_password: PASSWORD, password: 'password123', password_confirmation: 'password123' });
+    t.is(common.status, 400);
+    t.true(await verifyPassword((await server.users.findById(user.id))!.password_hash, PASSWORD), 'refusals change nothing');
+    t.is(receiver.tokens.length, 0);
+
+    const post = await phone.request(new URL('/account/password', server.issuer).href, {
+      form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!, current_password: PASSWORD, password: 'luna nueva sobre el mar', password_confirmation: 'luna nueva sobre el mar' },
+    });
+    t.is(post.status, 303);
+    t.is(post.headers.get('location'), '/account?saved=password');
+    t.true(await verifyPassword((await server.users.findById(user.id))!.password_hash, 'luna nueva sobre el mar'));
+
+    // The laptop's session ended: its portal heard it, and its refresh token no longer works.
+    await receiver.waitFor(1);
+    await t.throwsAsync(rp.refresh(otherTokens.refresh_token!));
+    // This browser stays signed in.
+    t.is((await phone.open(`${server.issuer}/account`)).status, 200);
+    const notices = await mailsTo(server, 'ana@example.com');
+    t.true(notices.some((m) => m.template === 'password-changed'));
+    // The laptop is told why on its next visit.
+    const back = await laptop.open((await rp.authorizationRequest()).url, rp.redirectUri);
+    t.regex(back.body, /Se cerró tu sesión porque se cambió la contraseña de la cuenta/);
+  });
+
+  test.serial(`[${kind}] changing the email: recent sign-in, link to the new address, notice to the old`, async (t) => {
+    const { server, rp, user } = await accountWorld(t, kind);
+    await server.users.create({ email: 'taken@example.com', password: 'otra clave larga y buena' });
+    const browser = new HttpBrowser({ 'accept-language': 'es' });
+    await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);
+
+    // A sign-in older than five minutes must be renewed first.
+    await server.umbral.storage.db
+      .updateTable('oidc_models')
+      .set((eb) => ({ payload: eb.fn('jsonb_set', [eb.ref('payload'), eb.val('{loginTs}'), eb.val(String(Math.floor(Date.now() / 1000) - 600))]) as never }))
+      .where('model', '=', 'Session')
+      .where('account_id', '=', user.id)
+      .execute();
+    const stale = await browser.request(`${server.issuer}/account/email`);
+    const reauth = new URL(stale.headers.get('location')!, server.issuer);
+    t.is(reauth.searchParams.get('prompt'), 'login');
+    t.is(reauth.searchParams.get('login_hint'), 'ana@example.com');
+    const form = await openAccount(server, browser, '/account/email', 'ana@example.com', PASSWORD);
+    t.regex(form.body, /Correo electrónico nuevo/);
+
+    const invalid = await browser.submit(form, '/account/email', { email: 'not-an-email' });
+    t.is(invalid.status, 400);
+    const same = await browser.submit(form, '/account/email', { email: 'ANA@example.com' });
+    t.is(same.status, 400);
+
+    // An address with an account: same answer, but nothing sent to it.
+    const takenPage = await browser.submit(form, '/account/email', { email: 'taken@example.com' });
+    t.is(takenPage.status, 200);
+    t.regex(takenPage.body, /Si taken@example\.com puede usarse/);
+    t.is((await mailsTo(server, 'taken@example.com')).length, 0);
+
+    const sent = await browser.submit(form, '/account/email', { email: 'ana.nueva@example.com' });
+    t.regex(sent.body, /Si ana\.nueva@example\.com puede usarse/);
+    const [confirmMail] = await mailsTo(server, 'ana.nueva@example.com');
+    t.is(confirmMail!.template, 'email-change-confirm');
+    const confirmUrl = linkIn(confirmMail!, server.issuer, '/account/email/confirm?token=');
+    if (!confirmUrl) return t.fail('no confirmation link in the mail');
+    t.true((await mailsTo(server, 'ana@example.com')).some((m) => m.template === 'email-change-requested'));
+
+    // Opening the link changes nothing (mail scanners open links); the button does, from any browser.
+    const elsewhere = new HttpBrowser({ 'accept-language': 'es' });
+    const confirmPage = await elsewhere.open(confirmUrl);
+    t.is(confirmPage.status, 200);
+    t.is((await server.users.findById(user.id))!.email, 'ana@example.com');
+    const done = await elsewhere.submit(confirmPage, '/account/email/confirm', {});
+    t.is(done.status, 200);
+    t.regex(done.body, /Desde ahora inicias sesión con ana\.nueva@example\.com/);
+    const changed = (await server.users.findById(user.id))!;
+    t.is(changed.email, 'ana.nueva@example.com');
+    t.true(changed.email_verified);
+
+    const reused = await elsewhere.submit(confirmPage, '/account/email/confirm', {});
+    t.is(reused.status, 400);
+    t.regex(reused.body, /Este enlace ya no sirve/);
+
+    // The new address signs in; the old one no longer does.
+    const fresh = new HttpBrowser();
+    const signIn = await rp.signIn(fresh, 'ana.nueva@example.com', PASSWORD);
+    t.is((await rp.exchange(signIn.callback.url, signIn.request)).claims()!.sub, user.id);
+    const old = await rp.signIn(new HttpBrowser(), 'ana@example.com', PASSWORD);
+    t.regex(old.callback.url, /error=credentials/);
+  });
+}

@@ -1,0 +1,72 @@
+import type { ExecutionContext } from 'ava';
+import type { ParsedMail } from 'mailparser';
+import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+import { createTestStore, type StoreKind } from '../support/stores.ts';
+import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { startFakeGoogle, type FakeGoogle } from './fake-google.ts';
+import { startFakeMicrosoft, type FakeMicrosoft } from './fake-microsoft.ts';
+
+export const TENANT_ACME = '11111111-1111-4111-8111-111111111111';
+export const TENANT_OTHER = '22222222-2222-4222-8222-222222222222';
+export const PASSWORD = 'luna llena sobre el volcán';
+
+export interface FederationWorld {
+  server: RunningUmbral;
+  google: FakeGoogle;
+  microsoft: FakeMicrosoft;
+  smtp: TestSmtpServer;
+  rp: RelyingParty;
+  redirectUri: string;
+  mailTo(to: string, count?: number): Promise<ParsedMail[]>;
+}
+
+/**
+ * Umbral with Google and Microsoft configured against two local providers, a real SMTP server
+ * for the verification mail, and one first-party portal. `env` overrides (tenant, allow-lists,
+ * operator switches) go to Umbral.
+ */
+export async function federationWorld(t: ExecutionContext, kind: StoreKind, env: Record<string, string> = {}, redirectUri = 'http://127.0.0.1:9/cb'): Promise<FederationWorld> {
+  // Teardowns run last-in first-out, and each part is released even if a later one fails to start.
+  const google = await startFakeGoogle();
+  t.teardown(() => google.close());
+  const microsoft = await startFakeMicrosoft([TENANT_ACME, TENANT_OTHER]);
+  t.teardown(() => microsoft.close());
+  const smtp = await startSmtpServer();
+  t.teardown(() => smtp.close());
+  const store = await createTestStore(kind);
+  t.teardown(() => store.cleanup());
+  const server = await startUmbral(store, {
+    SMTP_URL: smtp.url,
+    GOOGLE_CLIENT_ID: 'umbral-at-google',
+    GOOGLE_CLIENT_SECRET: 'google-secret-for-umbral',
+    GOOGLE_ISSUER: google.issuer,
+    MICROSOFT_CLIENT_ID: 'umbral-at-microsoft',
+    MICROSOFT_CLIENT_SECRET: 'microsoft-secret-for-umbral',
+    MICROSOFT_AUTHORITY: microsoft.authority,
+    ...(process.env['UMBRAL_TEST_LOG_LEVEL'] ? { LOG_LEVEL: process.env['UMBRAL_TEST_LOG_LEVEL'] } : {}),
+    ...env,
+  });
+  t.teardown(() => server.stop());
+  google.allowClient({ clientId: 'umbral-at-google', clientSecret: 'google-secret-for-umbral', redirectUri: `${server.issuer}/federation/google/callback` });
+  microsoft.allowClient({ clientId: 'umbral-at-microsoft', clientSecret: 'microsoft-secret-for-umbral', redirectUri: `${server.issuer}/federation/microsoft/callback` });
+  const client = await server.registerClient({ clientId: 'portal', redirectUris: [redirectUri], name: 'Portal de Clientes' });
+  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, redirectUri);
+  return {
+    server,
+    google,
+    microsoft,
+    smtp,
+    rp,
+    redirectUri,
+    async mailTo(to, count = 1) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const mails = smtp.received.filter((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase() === to.toLowerCase());
+        if (mails.length >= count) return mails;
+        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
