@@ -133,12 +133,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     migrationLockTableName: 'umbral_migrations_lock',
     migrationTableSchema: schema,
   });
-  for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
-    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    // Kysely looks for its table by listing every table of the database; a schema dropped by
-    // someone else during that listing fails it (3F000). Nothing was applied: list again.
-    const vanished = (error as { code?: string; message?: string }).code === '3F000' && !String((error as Error).message).includes(`"${schema}"`);
-    if (!vanished || attempt === 3) throw error instanceof Error ? error : new Error(String(error));
-  }
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

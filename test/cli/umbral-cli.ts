@@ -44,7 +44,6 @@ export async function inStore<T>(store: TestStore, read: (db: Kysely<Database>) 
     databaseUrl: store.databaseUrl,
     dataDir: store.dataDir,
     role: 'cli',
-    ...(store.schema ? { schema: store.schema } : {}),
   });
   try {
     return await read(storage.db);

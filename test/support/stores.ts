@@ -15,8 +15,7 @@ export const STORES: StoreKind[] = process.env['DATABASE_URL'] ? ['pglite', 'pos
 export interface TestStore {
   kind: StoreKind;
   dataDir: string;
-  /** PostgreSQL: the schema private to this test. */
-  schema: string | undefined;
+  /** PostgreSQL: the database private to this test. */
   databaseUrl: string | undefined;
   /** Environment that points a server or the CLI at this store. */
   env: Record<string, string>;
@@ -54,7 +53,6 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
     return {
       kind,
       dataDir,
-      schema: undefined,
       databaseUrl: undefined,
       env: { DATA_DIR: dataDir },
       async cleanup() {
@@ -62,28 +60,34 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
       },
     };
   }
-  const databaseUrl = process.env['DATABASE_URL']!;
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
+  // A database of its own per test, not a schema: Kysely's migrator lists the tables of the whole
+  // database, and that listing fails when another test drops its schema at the same moment.
+  const adminUrl = process.env['DATABASE_URL']!;
+  const name = `umbral_t_${randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
   return {
     kind,
     dataDir,
-    schema,
     databaseUrl,
-    env: { DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+    env: { DATA_DIR: dataDir, DATABASE_URL: databaseUrl },
     async cleanup() {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      await withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+async function withAdmin(url: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Opens and migrates a test store, as the server would. */
@@ -92,7 +96,6 @@ export async function openTestStorage(store: TestStore): Promise<Storage> {
     databaseUrl: store.databaseUrl,
     dataDir: store.dataDir,
     role: 'server',
-    ...(store.schema ? { schema: store.schema } : {}),
   });
   try {
     await migrateToLatest(storage.db);

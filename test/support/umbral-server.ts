@@ -29,7 +29,7 @@ export async function startUmbral(store: TestStore, env: Record<string, string> 
   const config = testConfig(store, { ISSUER: issuer, PORT: String(port), ...env });
   let umbral: Umbral;
   try {
-    umbral = await createUmbral(config, createLogger(config.logLevel), store.schema ? { schema: store.schema } : {});
+    umbral = await createUmbral(config, createLogger(config.logLevel));
   } catch (error) {
     server.close(); // else the bound port keeps the test process alive
     throw error;
