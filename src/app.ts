@@ -21,6 +21,7 @@ import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import type { Config } from './config/config.ts';
+import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
 import { Mfa } from './mfa/mfa.ts';
 import { securityRouter } from './mfa/security-router.ts';
@@ -75,10 +76,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl });
-    const provider = await createProvider({ config, storage, pages, logger });
+    // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
+    const secretKey = loadSecretEncryptionKey(config, logger);
+    const provider = await createProvider({ config, storage, pages, logger, secretBox: new SecretBox(secretKey) });
     const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl });
     const mailer = createMailer({ config, db: storage.db, logger });
-    const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey: loadSecretEncryptionKey(config, logger) });
+    const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey });
     const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);
     /** Parts of the account page that other capabilities add (second factors, linked identities). */
     const accountSections: AccountSection[] = [];

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Storage } from '../storage/database.ts';
 import { CliInputError } from './cli-errors.ts';
 
@@ -13,6 +14,8 @@ export interface CliContext {
   appliedMigrations: string[];
   /** Built on first call: loading oidc-provider costs time only `clients add` needs to spend. */
   provider(): Promise<Provider>;
+  /** Seals and opens secrets at rest with the server's SECRET_ENCRYPTION_KEY (or its development key). */
+  secretBox(): Promise<SecretBox>;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function withCliContext<T>(env: NodeJS.ProcessEnv, work: (context: 
       viaRunningServer,
       appliedMigrations,
       provider: () => (provider ??= buildProvider(config, storage)),
+      secretBox: () => loadSecretBox(config),
     });
   } finally {
     await storage.close();
@@ -53,13 +57,25 @@ function loadCliConfig(env: NodeJS.ProcessEnv): Config {
   }
 }
 
+async function loadSecretBox(config: Config): Promise<SecretBox> {
+  const [{ SecretBox }, { loadSecretEncryptionKey }, { createLogger }] = await Promise.all([
+    import('../crypto/secret-box.ts'),
+    import('../crypto/secret-key.ts'),
+    import('../logging/logger.ts'),
+  ]);
+  // Silent: stdout carries JSON; the server already warns about a development key.
+  return new SecretBox(loadSecretEncryptionKey(config, createLogger('silent')));
+}
+
 async function buildProvider(config: Config, storage: Storage): Promise<Provider> {
-  const [{ createProvider }, { PageRenderer }, { createLogger }] = await Promise.all([
+  const [{ createProvider }, { PageRenderer }, { createLogger }, secretBox] = await Promise.all([
     import('../provider/create-provider.ts'),
     import('../http/page-renderer.ts'),
     import('../logging/logger.ts'),
+    loadSecretBox(config),
   ]);
   return createProvider({
+    secretBox,
     config,
     storage,
     pages: new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl }),

@@ -23,7 +23,7 @@ async function rotateKeys(args: string[], env: NodeJS.ProcessEnv): Promise<void>
   // configuration.ts loads oidc-provider: only worth it once the command line is known to be right.
   const { RETIRED_KEY_PUBLISH_SECONDS, ROTATION_RESTART_WINDOW_SECONDS } = await import('../provider/configuration.ts');
   await withCliContext(env, async (context) => {
-    const result = await rotateSigningKeys(context.storage.db, RETIRED_KEY_PUBLISH_SECONDS);
+    const result = await rotateSigningKeys(context.storage.db, await context.secretBox(), RETIRED_KEY_PUBLISH_SECONDS);
     await addCookieKey(context.storage.db);
     printJson(result);
   });

@@ -11,6 +11,7 @@ import type { Storage } from '../storage/database.ts';
 import { buildProviderConfiguration } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { loadSigningKeys } from './signing-keys.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 
 export const REFRESH_TOKEN_REUSE_GRACE_SECONDS = 5;
 export const CLIENT_CACHE_SECONDS = 5;
@@ -21,9 +22,11 @@ export async function createProvider(options: {
   storage: Storage;
   pages: PageRenderer;
   logger: Logger;
+  /** Opens the sealed signing keys (SECRET_ENCRYPTION_KEY). */
+  secretBox: SecretBox;
 }): Promise<Provider> {
   const { config, storage, pages, logger } = options;
-  const [jwks, cookieKeys] = await Promise.all([loadSigningKeys(storage.db), loadCookieKeys(storage.db)]);
+  const [jwks, cookieKeys] = await Promise.all([loadSigningKeys(storage.db, options.secretBox), loadCookieKeys(storage.db)]);
   const provider = new Provider(config.issuer, {
     ...buildProviderConfiguration({
       config,

@@ -1,23 +1,47 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../storage/schema.ts';
 
 /** Every algorithm Umbral signs with; ES256 first, so it is the default for new clients. */
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 type SigningAlg = (typeof SIGNING_ALGS)[number];
 
-async function generateSigningKey(alg: SigningAlg) {
+/**
+ * How a private key is stored: sealed with SECRET_ENCRYPTION_KEY (src/crypto/secret-box.ts),
+ * bound to its kid, so a database dump or backup alone cannot sign tokens. Keys stored before
+ * sealing existed (a plain JWK) are sealed the next time the keys are loaded.
+ */
+interface StoredKey {
+  sealed: string;
+}
+
+const sealContext = (kid: string) => `signing_key:${kid}`;
+
+function seal(box: SecretBox, jwk: JWK & { kid: string }): string {
+  return JSON.stringify({ sealed: box.seal(JSON.stringify(jwk), sealContext(jwk.kid)) } satisfies StoredKey);
+}
+
+async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
-  return { kid, alg, private_jwk: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }) };
+  return { kid, alg, private_jwk: seal(box, { ...jwk, kid, alg, use: 'sig' }) };
 }
 
-async function addKeys(db: Kysely<Database>, algs: readonly SigningAlg[]): Promise<string[]> {
+async function addKeys(db: Kysely<Database>, box: SecretBox, algs: readonly SigningAlg[]): Promise<string[]> {
   if (algs.length === 0) return [];
-  const rows = await Promise.all(algs.map(generateSigningKey));
+  const rows = await Promise.all(algs.map((alg) => generateSigningKey(alg, box)));
   await db.insertInto('signing_keys').values(rows).execute();
   return rows.map((r) => r.kid);
+}
+
+/** The private JWK of a stored row; a plain one (stored before sealing) is sealed in place. */
+async function openKey(db: Kysely<Database>, box: SecretBox, kid: string, stored: Record<string, unknown>): Promise<JWK> {
+  if (typeof stored['sealed'] === 'string') return JSON.parse(box.open(stored['sealed'], sealContext(kid))) as JWK;
+  const jwk = stored as JWK & { kid: string };
+  await db.updateTable('signing_keys').set({ private_jwk: seal(box, jwk) }).where('kid', '=', kid).execute();
+  return jwk;
 }
 
 /**
@@ -25,18 +49,18 @@ async function addKeys(db: Kysely<Database>, algs: readonly SigningAlg[]): Promi
  * (oidc-provider signs with the first key that fits), then retired keys still published.
  * Generates the first keys on first start.
  */
-export async function loadSigningKeys(db: Kysely<Database>): Promise<JWK[]> {
+export async function loadSigningKeys(db: Kysely<Database>, box: SecretBox): Promise<JWK[]> {
   const active = await db.selectFrom('signing_keys').select('alg').where('retired_at', 'is', null).execute();
-  await addKeys(db, SIGNING_ALGS.filter((alg) => !active.some((k) => k.alg === alg)));
+  await addKeys(db, box, SIGNING_ALGS.filter((alg) => !active.some((k) => k.alg === alg)));
   const rows = await db
     .selectFrom('signing_keys')
-    .select(['private_jwk', 'retired_at'])
+    .select(['kid', 'private_jwk', 'retired_at'])
     .where((eb) => eb.or([eb('unpublish_at', 'is', null), eb('unpublish_at', '>', new Date())]))
     .orderBy('created_at', 'desc')
     .orderBy('kid')
     .execute();
   const ordered = [...rows.filter((r) => !r.retired_at), ...rows.filter((r) => r.retired_at)];
-  return ordered.map((r) => r.private_jwk as JWK);
+  return Promise.all(ordered.map((r) => openKey(db, box, r.kid, r.private_jwk)));
 }
 
 /**
@@ -46,6 +70,7 @@ export async function loadSigningKeys(db: Kysely<Database>): Promise<JWK[]> {
  */
 export async function rotateSigningKeys(
   db: Kysely<Database>,
+  box: SecretBox,
   keepPublishedSeconds: number,
 ): Promise<{ added: string[]; retired: string[] }> {
   const now = new Date();
@@ -55,6 +80,6 @@ export async function rotateSigningKeys(
     .where('retired_at', 'is', null)
     .returning('kid')
     .execute();
-  const added = await addKeys(db, SIGNING_ALGS);
+  const added = await addKeys(db, box, SIGNING_ALGS);
   return { added, retired: retired.map((r) => r.kid) };
 }
