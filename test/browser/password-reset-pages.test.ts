@@ -1,21 +1,14 @@
 import test, { type ExecutionContext } from 'ava';
-import type { ParsedMail } from 'mailparser';
-import type { Browser, Page } from 'playwright-core';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
-import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind, type TestStore } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import type { Page } from 'playwright-core';
+import { STORES } from '../support/stores.ts';
 import {
   CREDENTIALS_ERROR,
   expectHeading,
   landOn,
-  launchChromium,
-  newContext,
-  startPortal,
   submitEmail,
   submitPassword,
-  type Portal,
 } from './browser-support.ts';
+import { mailSuite, type MailWorld } from './mail-suite.ts';
 
 // Forgot and reset password in real Chromium with JavaScript off, the emails going over SMTP
 // to a server started here. One browser and one Umbral per store for the file, a fresh browser
@@ -26,72 +19,9 @@ const OLD_PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'cielo de lluvia en octubre';
 const PASSWORD_CHANGED_NOTICE = 'Tu contraseña se cambió. Inicia sesión con la nueva.';
 
-interface World {
-  server: RunningUmbral;
-  smtp: TestSmtpServer;
-  portal: Portal;
-  rp: RelyingParty;
-  /** Waits until `count` messages reached `to` over SMTP; returns them, oldest first. */
-  mailTo(to: string, count?: number): Promise<ParsedMail[]>;
-  /** Messages that reached `to` so far. */
-  receivedBy(to: string): ParsedMail[];
-}
+type World = MailWorld;
 
-function recipient(mail: ParsedMail): string {
-  return (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase();
-}
-
-async function startWorld(kind: StoreKind, started: Array<() => Promise<void>>): Promise<World> {
-  const smtp = await startSmtpServer();
-  started.push(() => smtp.close());
-  const store: TestStore = await createTestStore(kind);
-  started.push(() => store.cleanup());
-  const server = await startUmbral(store, { SMTP_URL: smtp.url });
-  started.push(() => server.stop());
-  const portal = await startPortal();
-  started.push(() => portal.close());
-  const client = await server.registerClient({ clientId: 'portal', name: 'Portal de Clientes', redirectUris: [portal.redirectUri] });
-  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
-  const receivedBy = (to: string) => smtp.received.filter((m) => recipient(m) === to.toLowerCase());
-  return {
-    server,
-    smtp,
-    portal,
-    rp,
-    receivedBy,
-    async mailTo(to, count = 1) {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const mails = receivedBy(to);
-        if (mails.length >= count) return mails;
-        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
-
-let browser: Browser | undefined;
-const worlds = new Map<StoreKind, World>();
-const stops: Array<() => Promise<void>> = [];
-
-test.before(async () => {
-  browser = await launchChromium();
-  for (const kind of STORES) worlds.set(kind, await startWorld(kind, stops));
-});
-
-test.after.always(async () => {
-  await browser?.close();
-  for (const stop of stops.reverse()) await stop();
-});
-
-/** A context with JavaScript off (checked: an inline script cannot retitle a page), speaking Spanish. */
-async function noJsPage(t: ExecutionContext, world: World): Promise<Page> {
-  const { page } = await newContext(t, browser!, { javaScriptEnabled: false });
-  await page.goto(world.portal.jsProbeUri);
-  t.is(await page.title(), 'sin-js', 'JavaScript is off in this context');
-  return page;
-}
+const { worlds, noJsPage } = mailSuite(test);
 
 async function createUser(world: World, email: string) {
   return world.server.users.create({ email, password: OLD_PASSWORD, name: 'Ana Pérez', emailVerified: true });

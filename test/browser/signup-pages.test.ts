@@ -1,12 +1,9 @@
-import test, { type ExecutionContext } from 'ava';
-import type { ParsedMail } from 'mailparser';
-import type { Browser, Page } from 'playwright-core';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import test from 'ava';
+import type { Page } from 'playwright-core';
 import { codeOf, linkOf } from '../interactions/signup-fixture.ts';
-import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind, type TestStore } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
-import { expectHeading, landOn, launchChromium, newContext, startPortal, type Portal } from './browser-support.ts';
+import { STORES } from '../support/stores.ts';
+import { expectHeading, landOn, newContext } from './browser-support.ts';
+import { mailSuite, type MailWorld } from './mail-suite.ts';
 
 // Sign-up and email verification in real Chromium with JavaScript off, Umbral's mail going
 // over SMTP to a server started here. One browser and one Umbral per store for the file,
@@ -15,70 +12,9 @@ import { expectHeading, landOn, launchChromium, newContext, startPortal, type Po
 
 const PASSWORD = 'luna llena sobre el volcán';
 
-interface World {
-  kind: StoreKind;
-  server: RunningUmbral;
-  smtp: TestSmtpServer;
-  portal: Portal;
-  rp: RelyingParty;
-  /** Waits until `count` messages reached `to` over SMTP; returns them, oldest first. */
-  mailTo(to: string, count?: number): Promise<ParsedMail[]>;
-}
+type World = MailWorld;
 
-function recipient(mail: ParsedMail): string {
-  return (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase();
-}
-
-async function startWorld(kind: StoreKind, started: Array<() => Promise<void>>): Promise<World> {
-  const smtp = await startSmtpServer();
-  started.push(() => smtp.close());
-  const store: TestStore = await createTestStore(kind);
-  started.push(() => store.cleanup());
-  const server = await startUmbral(store, { SMTP_URL: smtp.url });
-  started.push(() => server.stop());
-  const portal = await startPortal();
-  started.push(() => portal.close());
-  const client = await server.registerClient({ clientId: 'portal', name: 'Portal de Clientes', redirectUris: [portal.redirectUri] });
-  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
-  return {
-    kind,
-    server,
-    smtp,
-    portal,
-    rp,
-    async mailTo(to, count = 1) {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const mails = smtp.received.filter((m) => recipient(m) === to.toLowerCase());
-        if (mails.length >= count) return mails;
-        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
-
-let browser: Browser | undefined;
-const worlds = new Map<StoreKind, World>();
-const stops: Array<() => Promise<void>> = [];
-
-test.before(async () => {
-  browser = await launchChromium();
-  for (const kind of STORES) worlds.set(kind, await startWorld(kind, stops));
-});
-
-test.after.always(async () => {
-  await browser?.close();
-  for (const stop of stops.reverse()) await stop();
-});
-
-/** A context with JavaScript off (checked: an inline script cannot retitle a page), speaking Spanish. */
-async function noJsPage(t: ExecutionContext, world: World): Promise<Page> {
-  const { page } = await newContext(t, browser!, { javaScriptEnabled: false });
-  await page.goto(world.portal.jsProbeUri);
-  t.is(await page.title(), 'sin-js', 'JavaScript is off in this context');
-  return page;
-}
+const { worlds, browser, noJsPage } = mailSuite(test);
 
 /** Asks for the claims in the ID token itself (the code flow otherwise puts scope claims in userinfo only). */
 function authorizationRequest(world: World, params: Record<string, string> = {}) {
@@ -235,7 +171,7 @@ for (const kind of STORES) {
     const callback = await landOn(page, w.portal.redirectUri);
     const claims = (await w.rp.exchange(callback.href, request)).claims()!;
     t.is(claims.sub, (await w.server.users.findByEmail(email))!.id);
-    t.is(w.smtp.received.filter((m) => recipient(m) === email).length, 1, 'no code is mailed to a verified account');
+    t.is(w.receivedBy(email).length, 1, 'no code is mailed to a verified account');
   });
 
   test.serial(`[${kind}] the form sent again (back button) keeps this browser on its own verification: the emailed code still works`, async (t) => {
@@ -259,12 +195,12 @@ for (const kind of STORES) {
     await page.getByRole('button', { name: 'Verificar' }).click();
     const callback = await landOn(page, w.portal.redirectUri);
     t.is((await w.rp.exchange(callback.href, request)).claims()!.sub, users[0]!.id);
-    t.is(w.smtp.received.filter((m) => recipient(m) === email).length, 1, 'no "someone tried to register" email to the person signing up');
+    t.is(w.receivedBy(email).length, 1, 'no "someone tried to register" email to the person signing up');
   });
 
   test.serial(`[${kind}] the sign-up page and its errors speak the browser's language, or the one the portal asks for`, async (t) => {
     const w = world();
-    const { page } = await newContext(t, browser!, { javaScriptEnabled: false, locale: 'pt-BR' });
+    const { page } = await newContext(t, browser(), { javaScriptEnabled: false, locale: 'pt-BR' });
     const email = `gabi.idioma.${kind}@example.com`;
     await page.goto((await authorizationRequest(w, { prompt: 'create' })).url);
     await expectHeading(page, 'Crie sua conta');
