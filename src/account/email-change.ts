@@ -6,7 +6,7 @@ import { UserRepository } from '../accounts/users.ts';
 import type { Config } from '../config/config.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
 
 export const CHANGE_EMAIL_PURPOSE = 'change_email';
@@ -157,11 +157,7 @@ export class EmailChange {
     return { row, data };
   }
 
-  private async send(email: Parameters<Mailer['enqueue']>[0]): Promise<void> {
-    try {
-      await this.deps.mailer.enqueue(email);
-    } catch (error) {
-      this.deps.logger.error({ err: error, template: email.template }, 'could not queue email');
-    }
+  private send(email: OutgoingEmail): Promise<void> {
+    return enqueueQuietly(this.deps.mailer, this.deps.logger, email);
   }
 }

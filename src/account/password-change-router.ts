@@ -7,9 +7,9 @@ import { UserRepository } from '../accounts/users.ts';
 import type { Config } from '../config/config.ts';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
+import { formatInstant, preferredLocale, translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { enqueueQuietly, type Mailer } from '../notify/mailer.ts';
 import type { SessionTerminator } from '../sessions/session-terminator.ts';
 import type { Database } from '../storage/schema.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
@@ -77,21 +77,13 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
     await users.changePassword(user.id, await hashPassword(password));
     const ended = await deps.terminator.endOthers(user.id, sessionUid, 'password_changed');
     deps.logger.info({ event: 'account.password_changed', accountId: user.id, endedSessions: ended }, 'password changed from the account page');
-    const locale = (LOCALES as readonly string[]).includes(user.locale ?? '') ? (user.locale as Locale) : deps.pages.localeOf(ctx);
-    try {
-      await deps.mailer.enqueue({
-        to: user.email,
-        template: 'password-changed',
-        locale,
-        data: {
-          email: user.email,
-          changedAt: `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date())} UTC`,
-          forgotUrl: `${deps.config.issuer}/password/forgot`,
-        },
-      });
-    } catch (error) {
-      deps.logger.error({ err: error, template: 'password-changed' }, 'could not queue email');
-    }
+    const locale = preferredLocale(user.locale, deps.pages.localeOf(ctx));
+    await enqueueQuietly(deps.mailer, deps.logger, {
+      to: user.email,
+      template: 'password-changed',
+      locale,
+      data: { email: user.email, changedAt: formatInstant(new Date(), locale), forgotUrl: `${deps.config.issuer}/password/forgot` },
+    });
     seeOther(ctx, '/account?saved=password');
   });
 

@@ -2,9 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
-import { LOCALES, type Locale } from '../i18n/i18n.ts';
+import { formatInstant, preferredLocale, type Locale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import type { Database } from '../storage/schema.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
@@ -312,21 +312,9 @@ export class PasswordResetService {
   }
 
   /** A mail that cannot be queued is logged, not shown: the page must read the same either way. */
-  private async send(email: Parameters<Mailer['enqueue']>[0]): Promise<void> {
-    try {
-      await this.deps.mailer.enqueue(email);
-    } catch (error) {
-      this.deps.logger.error({ err: error, template: email.template }, 'could not queue email');
-    }
+  private send(email: OutgoingEmail): Promise<void> {
+    return enqueueQuietly(this.deps.mailer, this.deps.logger, email);
   }
-}
-
-function preferredLocale(stored: string | null | undefined, requested: Locale): Locale {
-  return (LOCALES as readonly string[]).includes(stored ?? '') ? (stored as Locale) : requested;
-}
-
-function formatInstant(at: Date, locale: Locale): string {
-  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
 }
 
 /** For tests and tools: the reset rows of one user, newest first. */

@@ -1,5 +1,5 @@
 import { UserRepository } from '../accounts/users.ts';
-import { DEFAULT_LOCALE, LOCALES, type Locale } from '../i18n/i18n.ts';
+import { DEFAULT_LOCALE, preferredLocale } from '../i18n/i18n.ts';
 import { createLogger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
 import { MfaNotifications } from '../mfa/mfa-notifications.ts';
@@ -30,7 +30,7 @@ export async function resetMfa(args: string[], env: NodeJS.ProcessEnv): Promise<
     // Queued here; a running server's mail worker sends it (the CLI does not wait for SMTP).
     const queue = new MailQueue(db);
     const notifications = new MfaNotifications({ mailer: { enqueue: async (email) => void (await queue.add(email)) }, issuer: config.issuer, logger: createLogger('silent') });
-    const locale: Locale = (LOCALES as readonly string[]).includes(user.locale ?? '') ? (user.locale as Locale) : DEFAULT_LOCALE;
+    const locale = preferredLocale(user.locale, DEFAULT_LOCALE);
     await notifications.factorChanged(user, 'reset', locale);
     printJson({ email: user.email, factors_removed: factors });
   });

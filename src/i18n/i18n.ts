@@ -72,3 +72,13 @@ export function translator(locale: Locale): Translate {
 export function messageKeys(locale: Locale): string[] {
   return Object.keys(catalogs.get(locale)!);
 }
+
+/** A person's stored language when it is one we speak, else `fallback` (the page's). */
+export function preferredLocale(stored: string | null | undefined, fallback: Locale): Locale {
+  return (LOCALES as readonly string[]).includes(stored ?? '') ? (stored as Locale) : fallback;
+}
+
+/** An instant as emails state it: "21 de noviembre de 2026, 18:04 UTC". */
+export function formatInstant(at: Date, locale: Locale): string {
+  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
+}

@@ -9,7 +9,7 @@ import {
   type VerificationData,
 } from '../accounts/email-verification.ts';
 import { UserRepository } from '../accounts/users.ts';
-import { LOCALES, translator, type Locale } from '../i18n/i18n.ts';
+import { preferredLocale, translator, type Locale } from '../i18n/i18n.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 
@@ -139,7 +139,7 @@ export class VerificationStep {
     await this.deps.mailer.enqueue({
       to: owner.email,
       template: 'signup-existing-account',
-      locale: (LOCALES as readonly string[]).includes(owner.locale ?? '') ? (owner.locale as Locale) : locale,
+      locale: preferredLocale(owner.locale, locale),
       data: { email: owner.email, forgotUrl: `${this.deps.config.issuer}/password/forgot` },
     });
   }

@@ -1,4 +1,5 @@
 import type { Locale } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
 
 /**
  * A transactional email to send. `template` names views/emails/<template>.html.ejs and
@@ -15,4 +16,16 @@ export interface OutgoingEmail {
 /** Queues email for delivery: returns once the message is stored, never waits on SMTP. */
 export interface Mailer {
   enqueue(email: OutgoingEmail): Promise<void>;
+}
+
+/**
+ * Queues a notice whose failure must not change the page (a notification, or a mail whose
+ * sending must not reveal anything): a mail that cannot be queued is logged, not thrown.
+ */
+export async function enqueueQuietly(mailer: Mailer, logger: Logger, email: OutgoingEmail): Promise<void> {
+  try {
+    await mailer.enqueue(email);
+  } catch (error) {
+    logger.error({ err: error, template: email.template }, 'could not queue email');
+  }
 }
