@@ -14,6 +14,7 @@ import type { AuthenticatedLogin, FederationLogins } from './federation-logins.t
 import { isProviderName, type FederationSettings, type ProviderName } from './federation-settings.ts';
 import type { UpstreamClients } from './upstream-client.ts';
 import { UpstreamRefusal, type RefusalReason, type UpstreamIdentity } from './upstream-identity.ts';
+import { seeOther } from '../http/form.ts';
 
 /** What the federation pieces share; built once in app.ts. */
 export interface Federation {
@@ -128,7 +129,7 @@ export class FederatedLogin {
     const local = identity.email ? await this.users.findByEmail(identity.email) : undefined;
     // An unverified upstream email proves nothing: it goes through sign-up and its email check,
     // which (like the password sign-up) never tells whether the email already has an account.
-    if (!identity.emailVerified || !local) return redirect(ctx, `/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
+    if (!identity.emailVerified || !local) return seeOther(ctx, `/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
     // Linking into an unverified account would hand it to whoever registered that email first.
     if (!local.email_verified || requiresEmailVerification(local)) return this.showError(ctx, details, login.provider, 'unverified_local', 409, local.email);
     if (local.disabled) return this.showError(ctx, details, login.provider, 'disabled', 403);
@@ -137,7 +138,7 @@ export class FederatedLogin {
       if (!linkedNow) return this.showError(ctx, details, login.provider, 'already_linked', 409);
       return this.signIn(ctx, details, login, local);
     }
-    return redirect(ctx, `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
+    return seeOther(ctx, `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
   }
 
   async link(user: UserRow, identity: UpstreamIdentity, uid: string, proof: 'password' | 'automatic'): Promise<boolean> {
@@ -171,9 +172,4 @@ export class FederatedLogin {
     const upstream = this.federation.settings.trustUpstreamMfa ? identity.amr.filter((v) => REGISTERED_AMR.has(v)) : [];
     return [...new Set(['fed', ...proof, ...upstream])];
   }
-}
-
-function redirect(ctx: Context, location: string): void {
-  ctx.redirect(location);
-  ctx.status = 303;
 }

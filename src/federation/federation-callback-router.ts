@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -8,6 +7,7 @@ import type { FederationLogins } from './federation-logins.ts';
 import { isProviderName } from './federation-settings.ts';
 import type { UpstreamClients } from './upstream-client.ts';
 import { UpstreamRefusal } from './upstream-identity.ts';
+import { seeOther } from '../http/form.ts';
 
 export interface FederationCallbackDependencies {
   config: Config;
@@ -64,9 +64,4 @@ export function federationCallbackRouter(deps: FederationCallbackDependencies): 
   });
 
   return router;
-}
-
-function seeOther(ctx: Context, location: string): void {
-  ctx.redirect(location);
-  ctx.status = 303;
 }

@@ -7,13 +7,7 @@ import type { InteractionDependencies, InteractionDetails } from './interactions
 import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { requiresEmailVerification } from '../accounts/email-verification.ts';
 import type { VerificationStep } from './verification-step.ts';
-
-type Body = Record<string, unknown> | undefined;
-
-function field(ctx: Context, name: string): string {
-  const value = (ctx.request as { body?: Body }).body?.[name];
-  return typeof value === 'string' ? value : '';
-}
+import { formField } from '../http/form.ts';
 
 /**
  * Identifier-first password login. The email step never looks the account up, and a wrong
@@ -49,7 +43,7 @@ export class PasswordLogin {
   }
 
   async submitIdentifier(ctx: Context, details: InteractionDetails): Promise<void> {
-    const email = normalizeEmail(field(ctx, 'email'));
+    const email = normalizeEmail(formField(ctx, 'email'));
     if (!isValidEmail(email)) {
       const client = await this.deps.provider.Client.find(String(details.params['client_id']));
       return this.deps.pages.render(ctx, 'login-identifier', { uid: details.uid, clientName: client?.clientName, email, error: 'email_invalid' }, 400);
@@ -67,7 +61,7 @@ export class PasswordLogin {
       ctx.status = 303;
       return undefined;
     }
-    const password = field(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const password = formField(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
     const ip = ctx.ip;
     const decision = await this.deps.throttle.check(email, ip);
     if (!decision.allowed) {

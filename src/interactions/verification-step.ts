@@ -12,13 +12,7 @@ import { UserRepository } from '../accounts/users.ts';
 import { preferredLocale, translator, type Locale } from '../i18n/i18n.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
-
-type Body = Record<string, unknown> | undefined;
-
-function field(ctx: Context, name: string): string {
-  const value = (ctx.request as { body?: Body }).body?.[name];
-  return typeof value === 'string' ? value : '';
-}
+import { formField } from '../http/form.ts';
 
 /** The account whose email is to be verified, and where its email goes. */
 export interface VerificationTarget {
@@ -203,7 +197,7 @@ export class VerificationStep {
     const done = await this.loginFor(ctx, details, verification);
     if (done) return done;
     const t = translator(this.deps.pages.localeOf(ctx));
-    const code = field(ctx, 'code').replace(/[\s-]/g, '');
+    const code = formField(ctx, 'code').replace(/[\s-]/g, '');
     if (!/^\d{6}$/.test(code)) {
       await this.show(ctx, details, { error: t('verify.error.format') }, 400);
       return undefined;

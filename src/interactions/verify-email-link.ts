@@ -9,6 +9,7 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
 import { VerificationCookies } from './verification-step.ts';
+import { seeOther } from '../http/form.ts';
 
 export interface VerifyEmailLinkDependencies {
   config: Config;
@@ -36,7 +37,7 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
   router.get('/', async (ctx) => {
     const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
     const verification = await store.findByToken(token);
-    if (verification?.data.verified) return redirect(ctx, doneUrl(verification.data.clientId));
+    if (verification?.data.verified) return seeOther(ctx, doneUrl(verification.data.clientId));
     if (!verification || !store.isLinkLive(verification)) return pages.render(ctx, 'verify-link', { valid: false }, 400);
     await pages.render(ctx, 'verify-link', { valid: true, token, email: verification.data.email });
   });
@@ -52,9 +53,9 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
     if (uid && sameBrowser) {
       const interaction = await provider.Interaction.find(uid);
       // The interaction page sees the verified code and completes the sign-in.
-      if (interaction && !interaction.isExpired) return redirect(ctx, `/interaction/${uid}`);
+      if (interaction && !interaction.isExpired) return seeOther(ctx, `/interaction/${uid}`);
     }
-    redirect(ctx, doneUrl(verified.data.clientId));
+    seeOther(ctx, doneUrl(verified.data.clientId));
   });
 
   router.get('/done', async (ctx) => {
@@ -69,11 +70,6 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
 
 function doneUrl(clientId: string | undefined): string {
   return clientId ? `/verify-email/done?client_id=${encodeURIComponent(clientId)}` : '/verify-email/done';
-}
-
-function redirect(ctx: Context, location: string): void {
-  ctx.redirect(location);
-  ctx.status = 303;
 }
 
 /** Only http(s) links are offered back to the portal. */
