@@ -1,7 +1,7 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import type { ParsedMail } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { receivedBy, startSmtpServer, waitForMail, type TestSmtpServer } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
 import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
@@ -20,10 +20,6 @@ export interface MailWorld {
   receivedBy(to: string): ParsedMail[];
 }
 
-function recipient(mail: ParsedMail): string {
-  return (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase();
-}
-
 async function startMailWorld(kind: StoreKind, started: Array<() => Promise<void>>): Promise<MailWorld> {
   const smtp = await startSmtpServer();
   started.push(() => smtp.close());
@@ -35,23 +31,14 @@ async function startMailWorld(kind: StoreKind, started: Array<() => Promise<void
   started.push(() => portal.close());
   const client = await server.registerClient({ clientId: 'portal', name: 'Portal de Clientes', redirectUris: [portal.redirectUri] });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
-  const receivedBy = (to: string) => smtp.received.filter((m) => recipient(m) === to.toLowerCase());
   return {
     kind,
     server,
     smtp,
     portal,
     rp,
-    receivedBy,
-    async mailTo(to, count = 1) {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const mails = receivedBy(to);
-        if (mails.length >= count) return mails;
-        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    receivedBy: (to) => receivedBy(smtp, to),
+    mailTo: (to, count = 1) => waitForMail(smtp, to, count, 15_000),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import type { ParsedMail } from 'mailparser';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { startSmtpServer, waitForMail, type TestSmtpServer } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
 import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
@@ -59,14 +59,6 @@ export async function federationWorld(t: ExecutionContext, kind: StoreKind, env:
     smtp,
     rp,
     redirectUri,
-    async mailTo(to, count = 1) {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const mails = smtp.received.filter((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase() === to.toLowerCase());
-        if (mails.length >= count) return mails;
-        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    mailTo: (to, count = 1) => waitForMail(smtp, to, count, 10_000),
   };
 }

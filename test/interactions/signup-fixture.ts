@@ -1,6 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import type { ParsedMail } from 'mailparser';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { startSmtpServer, waitForMail, type TestSmtpServer } from '../notify/smtp-test-server.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
@@ -31,20 +31,8 @@ export async function signUpWorld(t: ExecutionContext, kind: StoreKind, env: Rec
     server,
     smtp,
     rp,
-    async mailTo(to, count = 1) {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const mails = smtp.received.filter((m) => recipient(m) === to.toLowerCase());
-        if (mails.length >= count) return mails;
-        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    mailTo: (to, count = 1) => waitForMail(smtp, to, count, 10_000),
   };
-}
-
-function recipient(mail: ParsedMail): string {
-  return (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase();
 }
 
 export function codeOf(mail: ParsedMail): string {

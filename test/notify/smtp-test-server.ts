@@ -77,3 +77,20 @@ export async function startSmtpServer(behaviour: SmtpBehaviour = {}): Promise<Te
 function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
+
+/** The messages that reached `to` so far, oldest first. */
+export function receivedBy(smtp: Pick<TestSmtpServer, 'received'>, to: string): ParsedMail[] {
+  const address = to.toLowerCase();
+  return smtp.received.filter((mail) => (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase() === address);
+}
+
+/** Waits until `count` messages reached `to`; returns them, oldest first, or throws after `ms`. */
+export async function waitForMail(smtp: Pick<TestSmtpServer, 'received'>, to: string, count = 1, ms = 10_000): Promise<ParsedMail[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const mails = receivedBy(smtp, to);
+    if (mails.length >= count) return mails;
+    if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, got ${mails.length}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
