@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { formField } from '../http/form.ts';
-import { termsLabelHtml } from '../interactions/terms-label.ts';
 import type { Context } from 'koa';
 import { sql } from 'kysely';
 import { signUpDatabase } from '../accounts/email-verification.ts';
@@ -11,6 +9,8 @@ import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
+import { formField } from '../http/form.ts';
+import { termsLabelHtml } from '../interactions/terms-label.ts';
 
 /**
  * Sign-up with Google or Microsoft: a short page showing the email the provider gave, the name

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { formField } from '../http/form.ts';
-import { termsLabelHtml } from './terms-label.ts';
 import type { Context } from 'koa';
 import { sql } from 'kysely';
 import { signUpDatabase } from '../accounts/email-verification.ts';
@@ -14,6 +12,8 @@ import { throttledAddress } from '../throttling/throttle-keys.ts';
 import { translator, type Locale } from '../i18n/i18n.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import type { VerificationStep } from './verification-step.ts';
+import { formField } from '../http/form.ts';
+import { termsLabelHtml } from './terms-label.ts';
 
 export const MAX_NAME_LENGTH = 200;
 

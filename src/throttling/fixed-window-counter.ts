@@ -9,8 +9,8 @@ export interface WindowCount {
 
 /**
  * Fixed-window counters in the `throttle` table (the same table, and the same purge of expired
- * rows, as the login throttle); used by the password-reset and sign-up limits. Each hit is one statement, so concurrent requests and processes
- * cannot lose counts.
+ * rows, as the login throttle); used by the password-reset and sign-up limits. Each hit is one
+ * statement, so concurrent requests and processes cannot lose counts.
  */
 export class FixedWindowCounter {
   constructor(
