@@ -19,7 +19,17 @@ import { ADMIN_URL, postgresSettings, postgresVersion } from './bench/postgres.t
 import { hasTaskset, machineBusyCores, pinSelf } from './bench/proc.ts';
 import { ROOT } from './bench/processes.ts';
 import { markdownTable, verdictLines, verdicts } from './bench/report.ts';
-import { benchBare, benchUmbral, calibrate, PHASES, type Calibration, type BenchOptions, type Durations, type Phase, type TargetResult } from './bench/run.ts';
+import {
+  type BenchOptions,
+  benchBare,
+  benchUmbral,
+  type Calibration,
+  calibrate,
+  type Durations,
+  PHASES,
+  type Phase,
+  type TargetResult,
+} from './bench/run.ts';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [--no-ceiling] [--no-census]
 
@@ -62,20 +72,25 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const stores = (values.store ?? ['pglite', 'postgres']).filter((s) => s !== 'none').map((s) => {
-    if (s !== 'pglite' && s !== 'postgres') throw new Error(`--store must be pglite, postgres or none, not ${s}`);
-    return s;
-  });
+  const stores = (values.store ?? ['pglite', 'postgres'])
+    .filter((s) => s !== 'none')
+    .map((s) => {
+      if (s !== 'pglite' && s !== 'postgres') throw new Error(`--store must be pglite, postgres or none, not ${s}`);
+      return s;
+    });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const phases = new Set(
     values.phases.split(',').map((p) => {
-      if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase ${p} (use ${PHASES.join(',')})`);
+      if (!(PHASES as readonly string[]).includes(p))
+        throw new Error(`--phases: unknown phase ${p} (use ${PHASES.join(',')})`);
       return p as Phase;
     }),
   );
   const startedAt = new Date();
   const date = startedAt.toISOString().replace(/\.\d+Z$/, 'Z');
-  const cpuProfileDir = values['cpu-prof'] ? path.join(ROOT, 'bench-results', 'profiles', date.replace(/:/g, '-')) : undefined;
+  const cpuProfileDir = values['cpu-prof']
+    ? path.join(ROOT, 'bench-results', 'profiles', date.replace(/:/g, '-'))
+    : undefined;
 
   installSignalHandlers();
   const pinned = hasTaskset() && os.cpus().length >= 2 && pinSelf('1');
@@ -132,7 +147,9 @@ async function main(): Promise<number> {
   }
   const seconds = Math.round((performance.now() - began) / 1000);
   if (failure) {
-    log(`bench: failed after ${seconds} s: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`);
+    log(
+      `bench: failed after ${seconds} s: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`,
+    );
     if (!results.length) return 1;
   }
 

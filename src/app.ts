@@ -4,47 +4,47 @@ import mount from 'koa-mount';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import { AccountAccess } from './account/account-access.ts';
 import { accountForms } from './account/account-forms.ts';
-import { accountRouter, type AccountSection } from './account/account-router.ts';
+import { type AccountSection, accountRouter } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
 import { EmailChange } from './account/email-change.ts';
 import { emailChangeRouter } from './account/email-change-router.ts';
 import { passwordChangeRouter } from './account/password-change-router.ts';
 import { sessionsRouter } from './account/sessions-router.ts';
-import { cookieNames } from './provider/configuration.ts';
-import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
-import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
 import { purgeExpiredAccountTokens } from './accounts/account-tokens-purge.ts';
-import { SessionDirectory } from './sessions/session-directory.ts';
-import { SessionTerminator } from './sessions/session-terminator.ts';
-import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
-import { purgeExpired } from '../adapters/postgres-adapter.ts';
+import { PasswordResetService } from './accounts/password-reset.ts';
+import { passwordResetRouter } from './accounts/password-reset-router.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
-import { Mfa } from './mfa/mfa.ts';
-import { securityRouter } from './mfa/security-router.ts';
+import { createFederation, exposeProviders } from './federation/create-federation.ts';
+import { federationCallbackRouter } from './federation/federation-callback-router.ts';
+import { identitiesRouter } from './federation/identities-router.ts';
 import { assetsRouter } from './http/assets.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { negotiateLocale } from './i18n/i18n.ts';
-import { PasswordResetService } from './accounts/password-reset.ts';
-import { passwordResetRouter } from './accounts/password-reset-router.ts';
 import { forgotPasswordStepRouter } from './interactions/forgot-password-step.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
-import { createFederation, exposeProviders } from './federation/create-federation.ts';
-import { federationCallbackRouter } from './federation/federation-callback-router.ts';
-import { identitiesRouter } from './federation/identities-router.ts';
 import { verifyEmailRouter } from './interactions/verify-email-link.ts';
 import type { Logger } from './logging/logger.ts';
+import { Mfa } from './mfa/mfa.ts';
+import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { cookieNames } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
+import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
+import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
+import { SessionDirectory } from './sessions/session-directory.ts';
+import { SessionTerminator } from './sessions/session-terminator.ts';
+import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
-import { createLoginThrottle, purgeExpiredThrottle, type LoginThrottle } from './throttling/login-throttle.ts';
+import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
 
 export interface Umbral {
   app: Koa;
@@ -96,7 +96,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(async (ctx, next) => {
       const started = performance.now();
       await next();
-      logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      logger.debug(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
     });
     app.use(securityHeaders(config.secure));
     app.use(async (ctx, next) => {
@@ -132,20 +135,58 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       const session = ctx.oidc.session;
       if (!session?.accountId) return;
       activity
-        .record({ sessionUid: session.uid, accountId: session.accountId, userAgent: ctx.get('user-agent') || undefined, ip: ctx.ip })
+        .record({
+          sessionUid: session.uid,
+          accountId: session.accountId,
+          userAgent: ctx.get('user-agent') || undefined,
+          ip: ctx.ip,
+        })
         .catch((error: unknown) => logger.warn({ err: error }, 'could not record session activity'));
     });
     const accountSignIn = new AccountSignIn({ provider, issuer: config.issuer, secure: config.secure, logger });
     const access = new AccountAccess({ provider, db: storage.db, signIn: accountSignIn, pages });
     app.use(accountForms({ issuer: config.issuer, secure: config.secure }));
-    app.use(accountRouter({ config, db: storage.db, pages, access, signIn: accountSignIn, logger, sections: accountSections }).routes());
-    app.use(passwordChangeRouter({ config, db: storage.db, pages, access, throttle, terminator, mailer, logger }).routes());
-    app.use(emailChangeRouter({ pages, access, emailChange: new EmailChange({ config, db: storage.db, mailer, logger }) }).routes());
-    app.use(sessionsRouter({ pages, access, directory: new SessionDirectory({ db: storage.db, provider }), terminator }).routes());
-    accountSections.push({ href: '/account/security', titleKey: 'mfa.section.title', descriptionKey: 'mfa.section.description' });
+    app.use(
+      accountRouter({
+        config,
+        db: storage.db,
+        pages,
+        access,
+        signIn: accountSignIn,
+        logger,
+        sections: accountSections,
+      }).routes(),
+    );
+    app.use(
+      passwordChangeRouter({ config, db: storage.db, pages, access, throttle, terminator, mailer, logger }).routes(),
+    );
+    app.use(
+      emailChangeRouter({
+        pages,
+        access,
+        emailChange: new EmailChange({ config, db: storage.db, mailer, logger }),
+      }).routes(),
+    );
+    app.use(
+      sessionsRouter({
+        pages,
+        access,
+        directory: new SessionDirectory({ db: storage.db, provider }),
+        terminator,
+      }).routes(),
+    );
+    accountSections.push({
+      href: '/account/security',
+      titleKey: 'mfa.section.title',
+      descriptionKey: 'mfa.section.description',
+    });
     app.use(securityRouter({ config, pages, access, signIn: accountSignIn, mfa, throttle, logger }).routes());
     if (federation.upstreams.names().length) {
-      accountSections.push({ href: '/account/identities', titleKey: 'federation.account.title', descriptionKey: 'federation.account.description' });
+      accountSections.push({
+        href: '/account/identities',
+        titleKey: 'federation.account.title',
+        descriptionKey: 'federation.account.description',
+      });
     }
     app.use(
       identitiesRouter({
@@ -156,7 +197,19 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
       }).routes(),
     );
-    const interactions = interactionsRouter({ config, provider, storage, pages, throttle, mailer, logger, singleSession, sessionNotice: endedSessionNotice, federation, mfa });
+    const interactions = interactionsRouter({
+      config,
+      provider,
+      storage,
+      pages,
+      throttle,
+      mailer,
+      logger,
+      singleSession,
+      sessionNotice: endedSessionNotice,
+      federation,
+      mfa,
+    });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     app.use(mount(provider));

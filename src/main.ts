@@ -5,7 +5,7 @@ import { createLogger } from './logging/logger.ts';
 
 /** `npm start`: serve Umbral until SIGTERM or SIGINT, then finish in-flight requests and close storage. */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {
@@ -23,7 +23,10 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, resolve);
   });
-  logger.info({ issuer: config.issuer, port: config.port, database: umbral.storage.kind }, `Umbral listening on ${config.issuer}`);
+  logger.info(
+    { issuer: config.issuer, port: config.port, database: umbral.storage.kind },
+    `Umbral listening on ${config.issuer}`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -43,31 +43,40 @@ async function waitForHealth(url: string, ms = 60_000): Promise<Response> {
 }
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] the server starts, reports health, logs JSON without secrets and stops cleanly on SIGTERM`, async (t) => {
-    const store = await createTestStore(kind);
-    t.teardown(() => store.cleanup());
-    const port = await freePort();
-    const server = startServer({ ...store.env, PORT: String(port) });
-    t.teardown(() => server.child.kill('SIGKILL'));
-    const health = await waitForHealth(`http://localhost:${port}/healthz`);
-    t.is(health.status, 200);
-    t.deepEqual(await health.json(), { status: 'ok', database: kind === 'pglite' ? 'pglite' : 'postgres' });
-    const discovery = (await (await fetch(`http://localhost:${port}/.well-known/openid-configuration`)).json()) as { issuer: string };
-    t.is(discovery.issuer, `http://localhost:${port}`);
+  test.serial(
+    `[${kind}] the server starts, reports health, logs JSON without secrets and stops cleanly on SIGTERM`,
+    async (t) => {
+      const store = await createTestStore(kind);
+      t.teardown(() => store.cleanup());
+      const port = await freePort();
+      const server = startServer({ ...store.env, PORT: String(port) });
+      t.teardown(() => server.child.kill('SIGKILL'));
+      const health = await waitForHealth(`http://localhost:${port}/healthz`);
+      t.is(health.status, 200);
+      t.deepEqual(await health.json(), { status: 'ok', database: kind === 'pglite' ? 'pglite' : 'postgres' });
+      const discovery = (await (await fetch(`http://localhost:${port}/.well-known/openid-configuration`)).json()) as {
+        issuer: string;
+      };
+      t.is(discovery.issuer, `http://localhost:${port}`);
 
-    server.child.kill('SIGTERM');
-    const [code] = await server.exited;
-    t.is(code, 0, server.output().stderr);
-    const lines = server.output().stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
-    t.true(lines.some((l) => l.msg.startsWith('Umbral listening on')));
-    t.true(lines.some((l) => l.msg === 'stopped'));
-    const stdout = server.output().stdout;
-    t.notRegex(stdout, /"d":"|private_jwk|client_secret|password/i, 'no key material or secrets in logs');
-    // The development encryption key is named (so the operator knows to set one), never shown.
-    const devKey = fs.readFileSync(path.join(store.dataDir, 'secret-encryption.key'), 'utf8').trim();
-    t.true(devKey.length >= 40);
-    t.false(stdout.includes(devKey), 'the encryption key is not logged');
-  });
+      server.child.kill('SIGTERM');
+      const [code] = await server.exited;
+      t.is(code, 0, server.output().stderr);
+      const lines = server
+        .output()
+        .stdout.trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { msg: string });
+      t.true(lines.some((l) => l.msg.startsWith('Umbral listening on')));
+      t.true(lines.some((l) => l.msg === 'stopped'));
+      const stdout = server.output().stdout;
+      t.notRegex(stdout, /"d":"|private_jwk|client_secret|password/i, 'no key material or secrets in logs');
+      // The development encryption key is named (so the operator knows to set one), never shown.
+      const devKey = fs.readFileSync(path.join(store.dataDir, 'secret-encryption.key'), 'utf8').trim();
+      t.true(devKey.length >= 40);
+      t.false(stdout.includes(devKey), 'the encryption key is not logged');
+    },
+  );
 }
 
 test('an invalid variable stops start-up with a message naming it', async (t) => {

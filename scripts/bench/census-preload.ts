@@ -21,7 +21,12 @@ const statements = new Map<string, Entry>();
 let seq = 0;
 
 function record(sql: unknown, ms: number): void {
-  const text = typeof sql === 'string' ? sql : typeof (sql as { text?: unknown })?.text === 'string' ? (sql as { text: string }).text : '?';
+  const text =
+    typeof sql === 'string'
+      ? sql
+      : typeof (sql as { text?: unknown })?.text === 'string'
+        ? (sql as { text: string }).text
+        : '?';
   const key = text.replace(/\s+/g, ' ').trim().slice(0, 240);
   const entry = statements.get(key) ?? { count: 0, ms: 0 };
   entry.count++;
@@ -73,7 +78,13 @@ function sinceLast() {
   const r = (x: number) => Math.round(x * 100) / 100;
   const out = {
     loopDelayMs: { p50: r(loop.percentile(50) / 1e6), p99: r(loop.percentile(99) / 1e6), max: r(loop.max / 1e6) },
-    gc: { count: gc.count, totalMs: r(gc.totalMs), maxMs: r(gc.maxMs), majorCount: gc.majorCount, majorMs: r(gc.majorMs) },
+    gc: {
+      count: gc.count,
+      totalMs: r(gc.totalMs),
+      maxMs: r(gc.maxMs),
+      majorCount: gc.majorCount,
+      majorMs: r(gc.majorMs),
+    },
   };
   loop.reset();
   Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0, majorCount: 0, majorMs: 0 });
@@ -82,7 +93,9 @@ function sinceLast() {
 
 let session: inspector.Session | undefined;
 function post(method: string, params?: object): Promise<unknown> {
-  return new Promise((resolve, reject) => session!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+  return new Promise((resolve, reject) =>
+    session!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 }
 
 async function command(cmd: { action?: string; path?: string }): Promise<void> {
@@ -118,7 +131,13 @@ process.on('SIGUSR2', () => {
         seq,
         ...sinceLast(),
         statements: Object.fromEntries(statements),
-        memory: { rss: memory.rss, heapTotal: memory.heapTotal, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
+        memory: {
+          rss: memory.rss,
+          heapTotal: memory.heapTotal,
+          heapUsed: memory.heapUsed,
+          external: memory.external,
+          arrayBuffers: memory.arrayBuffers,
+        },
       };
       fs.writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
       fs.renameSync(`${file}.tmp`, file);

@@ -62,7 +62,11 @@ export class Census {
   }
 }
 
-export function profile(before: CensusSnapshot | undefined, after: CensusSnapshot | undefined, requests: number): QueryProfile | undefined {
+export function profile(
+  before: CensusSnapshot | undefined,
+  after: CensusSnapshot | undefined,
+  requests: number,
+): QueryProfile | undefined {
   if (!before || !after || requests === 0) return undefined;
   const statements: QueryProfile['statements'] = [];
   let count = 0;

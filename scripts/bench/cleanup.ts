@@ -37,7 +37,9 @@ export function runCleanup(): Promise<void> {
       try {
         await withTimeout(action.run(), 20_000);
       } catch (error) {
-        process.stderr.write(`bench: clean-up "${action.name}" failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `bench: clean-up "${action.name}" failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
       }
     }
   })();

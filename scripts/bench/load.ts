@@ -10,7 +10,7 @@
  */
 import autocannon from 'autocannon';
 import { RawPool } from './raw-client.ts';
-import { Samples, round, type LatencySummary } from './stats.ts';
+import { type LatencySummary, round, Samples } from './stats.ts';
 
 export interface RequestSpec {
   /** e.g. http://127.0.0.1:3000 */
@@ -86,7 +86,12 @@ export async function closedLoop(spec: RequestSpec, connections: number, seconds
   };
 }
 
-export async function paced(spec: RequestSpec, rate: number, seconds: number, maxConnections = 64): Promise<LoadResult> {
+export async function paced(
+  spec: RequestSpec,
+  rate: number,
+  seconds: number,
+  maxConnections = 64,
+): Promise<LoadResult> {
   const expected = spec.expectStatus ?? 200;
   const pool = new RawPool(spec.origin, spec.method, spec.path, spec.headers, spec.body, maxConnections);
   const latency = new Samples();

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { HttpBrowser } from '../../test/support/http-browser.ts';
-import { Samples, round, type LatencySummary } from './stats.ts';
+import { type LatencySummary, round, Samples } from './stats.ts';
 
 export interface LoginTarget {
   /** The issuer, e.g. http://localhost:3000 (cookies and redirects name it). */
@@ -71,7 +71,8 @@ export async function passwordLogin(target: LoginTarget): Promise<{ timings: Log
   }
   const params = new URL(callback.url).searchParams;
   const code = params.get('code');
-  if (!code || params.get('state') !== state) throw new Error(`callback without code or with wrong state: ${callback.url}`);
+  if (!code || params.get('state') !== state)
+    throw new Error(`callback without code or with wrong state: ${callback.url}`);
 
   const response = await fetch(new URL('/token', target.issuer), {
     method: 'POST',
@@ -79,11 +80,17 @@ export async function passwordLogin(target: LoginTarget): Promise<{ timings: Log
       authorization: `Basic ${Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: target.redirectUri, code_verifier: verifier }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: target.redirectUri,
+      code_verifier: verifier,
+    }),
   });
   const tokens = (await response.json()) as LoginTokens & { error?: string; error_description?: string };
   const t4 = performance.now();
-  if (!response.ok || !tokens.access_token) throw new Error(`code exchange failed: ${response.status} ${JSON.stringify(tokens)}`);
+  if (!response.ok || !tokens.access_token)
+    throw new Error(`code exchange failed: ${response.status} ${JSON.stringify(tokens)}`);
   return {
     timings: { totalMs: t4 - t0, authorizeMs: t1 - t0, identifierMs: t2 - t1, passwordMs: t3 - t2, tokenMs: t4 - t3 },
     tokens,
@@ -106,7 +113,12 @@ export interface LoginLoadResult {
 /** `concurrency` logins in flight at all times for `seconds` (logins started before the end are finished). */
 export async function loginLoad(target: LoginTarget, concurrency: number, seconds: number): Promise<LoginLoadResult> {
   const total = new Samples();
-  const steps = { authorizeMs: new Samples(), identifierMs: new Samples(), passwordMs: new Samples(), tokenMs: new Samples() };
+  const steps = {
+    authorizeMs: new Samples(),
+    identifierMs: new Samples(),
+    passwordMs: new Samples(),
+    tokenMs: new Samples(),
+  };
   const errors: string[] = [];
   let ok = 0;
   let failed = 0;

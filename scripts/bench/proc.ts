@@ -206,4 +206,3 @@ export async function machineBusyCores(ms: number): Promise<number> {
   if (!a || !b) return 0;
   return Math.round(((b.busy - a.busy) / (ms / 1000)) * 100) / 100;
 }
-

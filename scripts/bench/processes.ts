@@ -1,5 +1,5 @@
 /** Child processes of the bench: servers pinned to a core, the operator CLI. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { onCleanup } from './cleanup.ts';
@@ -18,7 +18,8 @@ export async function freePort(): Promise<number> {
 /** Environment for a child: ours without the variables that would point it elsewhere. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'ISSUER', 'PORT', 'NODE_OPTIONS', 'TRUST_PROXY']) delete env[key];
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'ISSUER', 'PORT', 'NODE_OPTIONS', 'TRUST_PROXY'])
+    delete env[key];
   return { ...env, ...extra };
 }
 
@@ -37,7 +38,12 @@ export interface Placement {
 }
 
 /** Starts `node <args>` placed as asked; killed at clean-up. */
-export function startNode(name: string, args: string[], env: NodeJS.ProcessEnv, placement: Placement = {}): RunningProcess {
+export function startNode(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  placement: Placement = {},
+): RunningProcess {
   const argv = [process.execPath, ...args];
   if (placement.core !== undefined) argv.unshift('taskset', '-c', placement.core);
   const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -69,7 +75,8 @@ export async function waitHealthy(proc: RunningProcess, url: string, timeoutMs: 
   let exitCode: number | null | undefined;
   void proc.exited.then((code) => (exitCode = code));
   while (performance.now() - started < timeoutMs) {
-    if (exitCode !== undefined) throw new Error(`server exited (${exitCode}) before it was healthy:\n${proc.output().slice(-3000)}`);
+    if (exitCode !== undefined)
+      throw new Error(`server exited (${exitCode}) before it was healthy:\n${proc.output().slice(-3000)}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return performance.now() - started;
@@ -99,7 +106,11 @@ export async function firstJsonLine<T>(proc: RunningProcess, timeoutMs: number):
 }
 
 /** Runs `node bin/umbral.js <args>` (on `core`, when given) and returns the JSON it prints. */
-export async function umbralCli(args: string[], env: NodeJS.ProcessEnv, placement: Placement): Promise<Record<string, unknown>> {
+export async function umbralCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  placement: Placement,
+): Promise<Record<string, unknown>> {
   const proc = startNode('umbral CLI', [path.join(ROOT, 'bin/umbral.js'), ...args], env, placement);
   const code = await Promise.race([proc.exited, sleep(60_000).then(() => 'timeout' as const)]);
   await proc.stop();

@@ -39,11 +39,17 @@ function owner(url: string): string {
 const AREAS: Array<[string, RegExp]> = [
   ['argon2', /node_modules\/argon2\//],
   ['PGlite (wasm + its JS)', /node_modules\/@electric-sql\/|^wasm:\/\//],
-  ['SQL client: kysely, pg, adapter', /node_modules\/(kysely|pg|pg-pool|pg-protocol|pg-types|postgres-[\w-]+)\/|adapters\/postgres-adapter|pglite-pool/],
+  [
+    'SQL client: kysely, pg, adapter',
+    /node_modules\/(kysely|pg|pg-pool|pg-protocol|pg-types|postgres-[\w-]+)\/|adapters\/postgres-adapter|pglite-pool/,
+  ],
   ['pages: koa-views, consolidate, ejs', /node_modules\/(koa-views|@ladjs\/consolidate|ejs|get-paths|pify)\//],
   ['oidc-provider', /node_modules\/oidc-provider\//],
   ['jose (signing)', /node_modules\/jose\//],
-  ['Koa, router and middleware packages', /node_modules\/(koa|@koa\/[\w-]+|koa-compose|koa-mount|delegates|type-is|vary|on-finished|ee-first|mime-types|mime-db|media-typer|cookies|keygrip|http-errors|statuses|content-type|content-disposition|negotiator|accepts|fresh|encodeurl|escape-html|co-body|raw-body|qs|inflation|destroy|only|depd|http-assert|path-to-regexp)\//],
+  [
+    'Koa, router and middleware packages',
+    /node_modules\/(koa|@koa\/[\w-]+|koa-compose|koa-mount|delegates|type-is|vary|on-finished|ee-first|mime-types|mime-db|media-typer|cookies|keygrip|http-errors|statuses|content-type|content-disposition|negotiator|accepts|fresh|encodeurl|escape-html|co-body|raw-body|qs|inflation|destroy|only|depd|http-assert|path-to-regexp)\//,
+  ],
   ['Umbral code (src/)', /\/src\//],
   ['garbage collector', /^\(garbage collector\)$/],
 ];
@@ -111,7 +117,10 @@ export function summarise(file: string, top = 25): string {
   lines.push('', 'Self time by function:');
   for (const [f, us] of sorted(byFunction).slice(0, top)) lines.push(`  ${pct(us)}  ${f}`);
   lines.push('', 'Inclusive time (the function and what it calls):');
-  for (const [f, us] of sorted(inclusive).filter(([f]) => !/^\((root|program)\)/.test(f)).slice(0, top * 2)) lines.push(`  ${pct(us)}  ${f}`);
+  for (const [f, us] of sorted(inclusive)
+    .filter(([f]) => !/^\((root|program)\)/.test(f))
+    .slice(0, top * 2))
+    lines.push(`  ${pct(us)}  ${f}`);
   return lines.join('\n');
 }
 

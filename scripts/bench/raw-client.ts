@@ -90,14 +90,25 @@ export class RawPool {
   private readonly connections: Connection[];
   private readonly queue: Array<{ run: (c: Connection) => void }> = [];
 
-  constructor(origin: string, method: string, path: string, headers: Record<string, string>, body: string | undefined, size: number, timeoutMs = 10_000) {
+  constructor(
+    origin: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    size: number,
+    timeoutMs = 10_000,
+  ) {
     const url = new URL(origin);
     const bodyBuffer = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
     const lines = [`${method} ${path} HTTP/1.1`, `host: ${url.host}`, 'connection: keep-alive'];
     for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
     if (body !== undefined) lines.push(`content-length: ${bodyBuffer.length}`);
     const request = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), bodyBuffer]);
-    this.connections = Array.from({ length: size }, () => new Connection(url.hostname, Number(url.port || 80), request, timeoutMs));
+    this.connections = Array.from(
+      { length: size },
+      () => new Connection(url.hostname, Number(url.port || 80), request, timeoutMs),
+    );
   }
 
   send(): Promise<RawResponse> {

@@ -6,14 +6,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestStore } from '../../test/support/stores.ts';
-import { Census, profile, type CensusSnapshot, type QueryProfile } from './census.ts';
-import { summarise } from './profile-summary.ts';
+import { Census, type CensusSnapshot, profile, type QueryProfile } from './census.ts';
 import { onCleanup } from './cleanup.ts';
-import { closedLoop, paced, type LoadResult, type RequestSpec } from './load.ts';
-import { loginLoad, passwordLogin, type LoginLoadResult, type LoginTarget } from './login.ts';
+import { closedLoop, type LoadResult, paced, type RequestSpec } from './load.ts';
+import { type LoginLoadResult, type LoginTarget, loginLoad, passwordLogin } from './login.ts';
 import { createBenchDatabase } from './postgres.ts';
-import { childEnv, firstJsonLine, freePort, startNode, umbralCli, waitHealthy, type RunningProcess } from './processes.ts';
-import { cpuSnapshot, cpuUse, rssBytes, Sampler, type CpuUse } from './proc.ts';
+import { type CpuUse, cpuSnapshot, cpuUse, rssBytes, Sampler } from './proc.ts';
+import {
+  childEnv,
+  firstJsonLine,
+  freePort,
+  type RunningProcess,
+  startNode,
+  umbralCli,
+  waitHealthy,
+} from './processes.ts';
+import { summarise } from './profile-summary.ts';
 import { round, sleep } from './stats.ts';
 
 export interface Durations {
@@ -142,11 +150,16 @@ class Target {
   async tokenPhases(name: string, spec: RequestSpec): Promise<TokenPhases> {
     const { durations, connections } = this.options;
     const warm = await closedLoop(spec, connections, durations.warm);
-    if (warm.ok === 0) throw new Error(`${name}: no successful answer during warm-up (${JSON.stringify(warm.statuses)}, ${warm.errors} errors)`);
+    if (warm.ok === 0)
+      throw new Error(
+        `${name}: no successful answer during warm-up (${JSON.stringify(warm.statuses)}, ${warm.errors} errors)`,
+      );
     await sleep(500);
     const max = await this.measure(`${name} max`, () => closedLoop(spec, connections, durations.max));
     await sleep(1000);
-    const half = await this.measure(`${name} at half`, () => paced(spec, Math.max(1, max.rps / 2), durations.half, connections * 2));
+    const half = await this.measure(`${name} at half`, () =>
+      paced(spec, Math.max(1, max.rps / 2), durations.half, connections * 2),
+    );
     await sleep(500);
     return { max, half };
   }
@@ -157,9 +170,14 @@ function describe(r: Measured<{ ok: number }>): string {
   const parts = [`${load.rps}/s`, `p50 ${load.latencyMs?.p50} ms`, `p99 ${load.latencyMs?.p99} ms`];
   if (load.failed) parts.push(`${load.failed} failed`);
   if (load.errors) parts.push(`${load.errors} errors`);
-  parts.push(`cpu server ${r.cpu.server} / loadgen ${r.cpu.loadGenerator} / db ${r.cpu.database} / others ${r.cpu.others}`);
+  parts.push(
+    `cpu server ${r.cpu.server} / loadgen ${r.cpu.loadGenerator} / db ${r.cpu.database} / others ${r.cpu.others}`,
+  );
   if (r.queries) parts.push(`${r.queries.perRequest} SQL/req`);
-  if (r.loop) parts.push(`loop delay p99 ${r.loop.loopDelayMs.p99} ms max ${r.loop.loopDelayMs.max} ms, GC max ${r.loop.gc.maxMs} ms (${r.loop.gc.majorCount} major)`);
+  if (r.loop)
+    parts.push(
+      `loop delay p99 ${r.loop.loopDelayMs.p99} ms max ${r.loop.loopDelayMs.max} ms, GC max ${r.loop.gc.maxMs} ms (${r.loop.gc.majorCount} major)`,
+    );
   return parts.join(', ');
 }
 
@@ -190,7 +208,9 @@ export interface Calibration {
 /** A plain node:http server (no framework, no TypeScript loader) under the same closed-loop load. */
 export async function calibrate(options: BenchOptions, seconds: number): Promise<Calibration> {
   const port = await freePort();
-  const server = startNode('calibration server', ['-e', HELLO], childEnv({ PORT: String(port) }), { core: options.serverCore });
+  const server = startNode('calibration server', ['-e', HELLO], childEnv({ PORT: String(port) }), {
+    core: options.serverCore,
+  });
   try {
     await firstJsonLine(server, 20_000);
     const spec = tokenSpec(`http://127.0.0.1:${port}`, 'Basic eDp5', { grant_type: 'client_credentials' });
@@ -198,7 +218,9 @@ export async function calibrate(options: BenchOptions, seconds: number): Promise
     const before = cpuSnapshot(server.pid, undefined);
     const result = await closedLoop(spec, options.connections, seconds);
     const cpu = cpuUse(before, cpuSnapshot(server.pid, undefined));
-    options.log(`  calibration (node:http hello): ${result.rps}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, cpu server ${cpu.server} / loadgen ${cpu.loadGenerator} / others ${cpu.others}`);
+    options.log(
+      `  calibration (node:http hello): ${result.rps}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, cpu server ${cpu.server} / loadgen ${cpu.loadGenerator} / others ${cpu.others}`,
+    );
     return { helloRps: result.rps, helloLatencyMs: { p50: result.latencyMs.p50, p99: result.latencyMs.p99 }, cpu };
   } finally {
     await server.stop();
@@ -226,7 +248,13 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
     const rssAfterStart = rssBytes(server.pid);
     const origin = `http://127.0.0.1:${port}`;
     const auth = basic(ready.clientId, ready.clientSecret);
-    const target = new Target('bare', server, options, probe ? new Census(server.pid, censusFile) : undefined, undefined);
+    const target = new Target(
+      'bare',
+      server,
+      options,
+      probe ? new Census(server.pid, censusFile) : undefined,
+      undefined,
+    );
     const cc = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
     await closedLoop(cc, options.connections, durations.warm);
     const idle = await idleRss(server.pid, durations.idle);
@@ -238,7 +266,10 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
       // The memory adapter keeps 1,000 entries: take a fresh refresh token just before its load.
       const response = await fetch(`${origin}/__bench/refresh-token`, { method: 'POST' });
       const { refresh_token } = (await response.json()) as { refresh_token: string };
-      refresh = await target.tokenPhases('refresh_token', tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token }));
+      refresh = await target.tokenPhases(
+        'refresh_token',
+        tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token }),
+      );
     }
     target.sampler.stop();
     return {
@@ -302,20 +333,39 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       await waitHealthy(server, `http://127.0.0.1:${port}/healthz`, 120_000);
       const startupSeconds = (performance.now() - started) / 1000;
       const rssAfterStart = rssBytes(server.pid);
-      log(`  umbral on ${kind}: healthy in ${round(startupSeconds, 1)} s, RSS ${mb(rssAfterStart)} MB; registering client and user with the CLI…`);
+      log(
+        `  umbral on ${kind}: healthy in ${round(startupSeconds, 1)} s, RSS ${mb(rssAfterStart)} MB; registering client and user with the CLI…`,
+      );
 
       // The operator CLI, as an operator would (it reaches PGlite through the server's socket).
       const cli = { core: options.serverCore === undefined ? undefined : '1' };
       const redirectUri = 'http://localhost:9/callback';
       const client = await umbralCli(
-        ['clients', 'add', '--client-id', 'bench-portal', '--redirect-uri', redirectUri, '--grant-types', 'authorization_code,refresh_token,client_credentials', '--first-party'],
+        [
+          'clients',
+          'add',
+          '--client-id',
+          'bench-portal',
+          '--redirect-uri',
+          redirectUri,
+          '--grant-types',
+          'authorization_code,refresh_token,client_credentials',
+          '--first-party',
+        ],
         env,
         cli,
       );
       const email = 'bench.user@example.com';
       await umbralCli(['users', 'add', '--email', email, '--password', PASSWORD, '--verified'], env, cli);
       const clientSecret = String(client['client_secret']);
-      const login: LoginTarget = { issuer, clientId: 'bench-portal', clientSecret, redirectUri, email, password: PASSWORD };
+      const login: LoginTarget = {
+        issuer,
+        clientId: 'bench-portal',
+        clientSecret,
+        redirectUri,
+        email,
+        password: PASSWORD,
+      };
 
       const first = await passwordLogin(login);
       const refreshToken = first.tokens.refresh_token;
@@ -323,11 +373,17 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       const origin = `http://127.0.0.1:${port}`;
       const auth = basic('bench-portal', clientSecret);
       const refreshSpec = tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token: refreshToken });
-      const check = await fetch(origin + '/token', { method: 'POST', headers: refreshSpec.headers, body: refreshSpec.body! });
+      const check = await fetch(`${origin}/token`, {
+        method: 'POST',
+        headers: refreshSpec.headers,
+        body: refreshSpec.body!,
+      });
       const checked = (await check.json()) as { refresh_token?: string; error?: string };
       if (!check.ok) throw new Error(`refresh failed: ${JSON.stringify(checked)}`);
       if (checked.refresh_token && checked.refresh_token !== refreshToken) {
-        notes.push('the refresh token was rotated: the refresh load reuses a consumed token and measures the reuse grace path');
+        notes.push(
+          'the refresh token was rotated: the refresh load reuses a consumed token and measures the reuse grace path',
+        );
       }
 
       const census = probe ? new Census(server.pid, censusFile) : undefined;
@@ -343,8 +399,12 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       log(`  umbral on ${kind}: idle RSS after warm-up ${mb(idle)} MB`);
 
       target.sampler.start();
-      const clientCredentials = options.phases.has('cc') ? await target.tokenPhases('client_credentials', ccSpec) : undefined;
-      const refresh = options.phases.has('refresh') ? await target.tokenPhases('refresh_token', refreshSpec) : undefined;
+      const clientCredentials = options.phases.has('cc')
+        ? await target.tokenPhases('client_credentials', ccSpec)
+        : undefined;
+      const refresh = options.phases.has('refresh')
+        ? await target.tokenPhases('refresh_token', refreshSpec)
+        : undefined;
       const logins = options.phases.has('login')
         ? await target.measure('password logins', () => loginLoad(login, options.loginConcurrency, durations.login))
         : undefined;
@@ -363,8 +423,12 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
         clientCredentials,
         refresh,
         logins,
-        ...(idleMemory ? { idleMemoryMb: Object.fromEntries(Object.entries(idleMemory).map(([k, v]) => [k, mb(v)])) } : {}),
-        ...(last ? { memoryAfterLoadMb: Object.fromEntries(Object.entries(last.memory).map(([k, v]) => [k, mb(v)])) } : {}),
+        ...(idleMemory
+          ? { idleMemoryMb: Object.fromEntries(Object.entries(idleMemory).map(([k, v]) => [k, mb(v)])) }
+          : {}),
+        ...(last
+          ? { memoryAfterLoadMb: Object.fromEntries(Object.entries(last.memory).map(([k, v]) => [k, mb(v)])) }
+          : {}),
         notes,
       };
     } finally {

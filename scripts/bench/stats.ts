@@ -14,7 +14,8 @@ export class Samples {
 
   summary(): LatencySummary {
     const sorted = this.values.slice(0, this.count).sort();
-    const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+    const at = (q: number) =>
+      sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN;
     let sum = 0;
     for (const v of sorted) sum += v;
     return {

@@ -1,10 +1,10 @@
 import type { Context, Middleware } from 'koa';
+import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { UserRepository } from '../accounts/users.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { SessionActivity } from '../sessions/session-activity.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
-import type { Kysely } from 'kysely';
 import type { AccountSignIn } from './account-sign-in.ts';
 
 /** Who is on the account page, and how they signed in (read from Umbral's own browser session). */
@@ -55,7 +55,12 @@ export class AccountAccess {
     if (!session.accountId || !session.loginTs) return undefined;
     const user = await this.users.findById(session.accountId);
     if (!user || user.disabled) return undefined;
-    await this.activity.record({ sessionUid: session.uid, accountId: user.id, userAgent: ctx.get('user-agent') || undefined, ip: ctx.ip });
+    await this.activity.record({
+      sessionUid: session.uid,
+      accountId: user.id,
+      userAgent: ctx.get('user-agent') || undefined,
+      ip: ctx.ip,
+    });
     return { user, sessionUid: session.uid, loginTs: session.loginTs, amr: session.amr ?? [], acr: session.acr };
   }
 
@@ -66,6 +71,11 @@ export class AccountAccess {
       ctx.status = 303;
       return;
     }
-    this.deps.signIn.start(ctx, { returnTo: ctx.originalUrl, reauth, loginHint, locale: this.deps.pages.localeOf(ctx) });
+    this.deps.signIn.start(ctx, {
+      returnTo: ctx.originalUrl,
+      reauth,
+      loginHint,
+      locale: this.deps.pages.localeOf(ctx),
+    });
   }
 }

@@ -9,6 +9,9 @@ import { csrfProtection } from '../http/csrf.ts';
  * JSON is accepted too, for the WebAuthn ceremonies; it must carry `_csrf` like any form.
  */
 export function accountForms(options: { issuer: string; secure: boolean }): Middleware {
-  const guard = compose([bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '64kb' }), csrfProtection(options)]);
+  const guard = compose([
+    bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '64kb' }),
+    csrfProtection(options),
+  ]);
   return (ctx, next) => (ctx.path === '/account' || ctx.path.startsWith('/account/') ? guard(ctx, next) : next());
 }

@@ -1,15 +1,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { Kysely } from 'kysely';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../accounts/phone.ts';
 import { UserRepository } from '../accounts/users.ts';
-import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import type { Config } from '../config/config.ts';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
+import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
-import type { Kysely } from 'kysely';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
 import type { AccountSignIn } from './account-sign-in.ts';
 
@@ -40,7 +40,12 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
   const users = new UserRepository(deps.db);
   const router = new Router({ prefix: '/account' });
 
-  async function show(ctx: Context, values?: { name: string; phone: string; phoneCountry: string }, errors: ProfileErrors = {}, status = 200) {
+  async function show(
+    ctx: Context,
+    values?: { name: string; phone: string; phoneCountry: string },
+    errors: ProfileErrors = {},
+    status = 200,
+  ) {
     const { user } = ctx.state['account'] as SignedInAccount;
     const locale = deps.pages.localeOf(ctx);
     const saved = SAVED.find((s) => s === ctx.query['saved']);
@@ -63,8 +68,16 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
   router.get('/callback', async (ctx) => {
     const outcome = await deps.signIn.callback(ctx);
     if (outcome.kind === 'signed_in') return seeOther(ctx, outcome.returnTo);
-    deps.logger.info({ event: 'account.signin_incomplete', outcome: outcome.kind }, 'account page sign-in did not complete');
-    await deps.pages.render(ctx, 'account-signin-incomplete', { kind: outcome.kind }, outcome.kind === 'invalid' ? 400 : 200);
+    deps.logger.info(
+      { event: 'account.signin_incomplete', outcome: outcome.kind },
+      'account page sign-in did not complete',
+    );
+    await deps.pages.render(
+      ctx,
+      'account-signin-incomplete',
+      { kind: outcome.kind },
+      outcome.kind === 'invalid' ? 400 : 200,
+    );
   });
 
   router.get('/', deps.access.require(), async (ctx) => show(ctx));
@@ -80,7 +93,8 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
     if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(deps.pages.localeOf(ctx));
     const errors: ProfileErrors = {};
     if (!values.name) errors.name = t('signup.error.name_required');
-    else if ([...values.name].length > MAX_NAME_LENGTH) errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    else if ([...values.name].length > MAX_NAME_LENGTH)
+      errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
     const phone = values.phone ? parsePhone(values.phone, values.phoneCountry) : undefined;
     if (phone && !phone.ok) errors.phone = t('signup.error.phone_invalid');
     if (Object.keys(errors).length) return show(ctx, values, errors, 400);

@@ -14,7 +14,12 @@ export type CallbackOutcome = { kind: 'signed_in'; returnTo: string } | { kind: 
 
 /** Only our own account pages: never an open redirect. */
 export function safeReturnTo(value: unknown): string {
-  return typeof value === 'string' && /^\/account(?:[/?#]|$)/.test(value) && !value.includes('//') && !value.includes('\\') ? value : '/account';
+  return typeof value === 'string' &&
+    /^\/account(?:[/?#]|$)/.test(value) &&
+    !value.includes('//') &&
+    !value.includes('\\')
+    ? value
+    : '/account';
 }
 
 const b64 = (bytes: Buffer) => bytes.toString('base64url');
@@ -28,14 +33,19 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
 export class AccountSignIn {
   private readonly cookieName: string;
 
-  constructor(
-    private readonly deps: { provider: Provider; issuer: string; secure: boolean; logger: Logger },
-  ) {
+  constructor(private readonly deps: { provider: Provider; issuer: string; secure: boolean; logger: Logger }) {
     this.cookieName = deps.secure ? '__Secure-umbral.account-signin' : 'umbral.account-signin';
   }
 
-  start(ctx: Context, options: { returnTo: string; reauth: boolean; loginHint?: string | undefined; locale: string }): void {
-    const pending: PendingSignIn = { state: b64(randomBytes(16)), verifier: b64(randomBytes(32)), returnTo: safeReturnTo(options.returnTo) };
+  start(
+    ctx: Context,
+    options: { returnTo: string; reauth: boolean; loginHint?: string | undefined; locale: string },
+  ): void {
+    const pending: PendingSignIn = {
+      state: b64(randomBytes(16)),
+      verifier: b64(randomBytes(32)),
+      returnTo: safeReturnTo(options.returnTo),
+    };
     ctx.cookies.set(this.cookieName, b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
       httpOnly: true,
@@ -80,19 +90,31 @@ export class AccountSignIn {
       code.codeChallengeMethod !== 'S256' ||
       !equal(code.codeChallenge ?? '', challenge)
     ) {
-      this.deps.logger.warn({ event: 'account.signin_rejected' }, 'account page sign-in: code did not match this browser');
+      this.deps.logger.warn(
+        { event: 'account.signin_rejected' },
+        'account page sign-in: code did not match this browser',
+      );
       return { kind: 'invalid' };
     }
     await code.consume();
     // The code must belong to the session this browser holds; else it was carried here from elsewhere.
     const session = await this.deps.provider.Session.get(ctx);
-    if (!session.accountId || session.accountId !== code.accountId || session.uid !== code.sessionUid) return { kind: 'invalid' };
+    if (!session.accountId || session.accountId !== code.accountId || session.uid !== code.sessionUid)
+      return { kind: 'invalid' };
     return { kind: 'signed_in', returnTo: pending.returnTo };
   }
 
   private takePending(ctx: Context): PendingSignIn | undefined {
     const raw = ctx.cookies.get(this.cookieName, { signed: true });
-    ctx.cookies.set(this.cookieName, '', { signed: true, httpOnly: true, sameSite: 'lax', secure: this.deps.secure, path: ACCOUNT_CALLBACK_PATH, maxAge: 0, overwrite: true });
+    ctx.cookies.set(this.cookieName, '', {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.deps.secure,
+      path: ACCOUNT_CALLBACK_PATH,
+      maxAge: 0,
+      overwrite: true,
+    });
     if (!raw) return undefined;
     try {
       const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingSignIn>;

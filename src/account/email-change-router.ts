@@ -2,14 +2,18 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import { RECENT_SIGN_IN_SECONDS, type AccountAccess, type SignedInAccount } from './account-access.ts';
+import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from './account-access.ts';
 import type { EmailChange } from './email-change.ts';
 
 /**
  * /account/email: asks for the new address after a recent sign-in; /account/email/confirm is
  * where the emailed link lands (any browser: the link is the proof), with a button to confirm.
  */
-export function emailChangeRouter(deps: { pages: PageRenderer; access: AccountAccess; emailChange: EmailChange }): Router {
+export function emailChangeRouter(deps: {
+  pages: PageRenderer;
+  access: AccountAccess;
+  emailChange: EmailChange;
+}): Router {
   const router = new Router({ prefix: '/account/email' });
   const recent = deps.access.require({ recentSeconds: RECENT_SIGN_IN_SECONDS });
 
@@ -37,14 +41,20 @@ export function emailChangeRouter(deps: { pages: PageRenderer; access: AccountAc
 
   router.get('/confirm', async (ctx) => {
     const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
-    if (!(await deps.emailChange.isValid(token))) return deps.pages.render(ctx, 'account-email-result', { result: 'invalid' }, 400);
+    if (!(await deps.emailChange.isValid(token)))
+      return deps.pages.render(ctx, 'account-email-result', { result: 'invalid' }, 400);
     await deps.pages.render(ctx, 'account-email-confirm', { token });
   });
 
   router.post('/confirm', async (ctx) => {
     const outcome = await deps.emailChange.confirm(formField(ctx, 'token'));
     const status = outcome.kind === 'changed' ? 200 : outcome.kind === 'taken' ? 409 : 400;
-    await deps.pages.render(ctx, 'account-email-result', { result: outcome.kind, newEmail: outcome.kind === 'changed' ? outcome.newEmail : undefined }, status);
+    await deps.pages.render(
+      ctx,
+      'account-email-result',
+      { result: outcome.kind, newEmail: outcome.kind === 'changed' ? outcome.newEmail : undefined },
+      status,
+    );
   });
 
   return router;

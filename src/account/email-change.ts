@@ -82,10 +82,20 @@ export class EmailChange {
         to: newEmail,
         template: 'email-change-confirm',
         locale,
-        data: { email: user.email, newEmail, confirmUrl: `${this.deps.config.issuer}/account/email/confirm?token=${token}`, expiresInHours: 24 },
+        data: {
+          email: user.email,
+          newEmail,
+          confirmUrl: `${this.deps.config.issuer}/account/email/confirm?token=${token}`,
+          expiresInHours: 24,
+        },
       });
     }
-    await this.send({ to: user.email, template: 'email-change-requested', locale, data: { email: user.email, newEmail, accountUrl: `${this.deps.config.issuer}/account` } });
+    await this.send({
+      to: user.email,
+      template: 'email-change-requested',
+      locale,
+      data: { email: user.email, newEmail, accountUrl: `${this.deps.config.issuer}/account` },
+    });
     this.deps.logger.info({ event: 'account.email_change_requested', accountId: user.id }, 'email change requested');
     return { kind: 'sent' };
   }
@@ -145,7 +155,13 @@ export class EmailChange {
     const row = await this.deps.db
       .selectFrom('account_tokens')
       .innerJoin('users', 'users.id', 'account_tokens.user_id')
-      .select(['account_tokens.id', 'account_tokens.user_id', 'account_tokens.data', 'users.password_changed_at', 'users.disabled'])
+      .select([
+        'account_tokens.id',
+        'account_tokens.user_id',
+        'account_tokens.data',
+        'users.password_changed_at',
+        'users.disabled',
+      ])
       .where('account_tokens.token_hash', '=', hashToken(token))
       .where('account_tokens.purpose', '=', CHANGE_EMAIL_PURPOSE)
       .where('account_tokens.consumed_at', 'is', null)

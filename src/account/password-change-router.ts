@@ -40,7 +40,12 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
 
   const show = (ctx: Context, errors: PasswordErrors = {}, status = 200, retryAfter?: number) => {
     const { user } = ctx.state['account'] as SignedInAccount;
-    return deps.pages.render(ctx, 'account-password', { user, errors, retryAfter, minLength: deps.config.minPasswordLength }, status);
+    return deps.pages.render(
+      ctx,
+      'account-password',
+      { user, errors, retryAfter, minLength: deps.config.minPasswordLength },
+      status,
+    );
   };
 
   router.get('/', guard, async (ctx) => show(ctx));
@@ -56,7 +61,12 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
     const decision = await deps.throttle.check(user.email, ctx.ip);
     if (!decision.allowed) {
       ctx.set('Retry-After', String(decision.retryAfterSeconds));
-      return show(ctx, { current: t('login.error.throttled', { seconds: decision.retryAfterSeconds }) }, 429, decision.retryAfterSeconds);
+      return show(
+        ctx,
+        { current: t('login.error.throttled', { seconds: decision.retryAfterSeconds }) },
+        429,
+        decision.retryAfterSeconds,
+      );
     }
     if (!(await verifyPassword(user.password_hash, current))) {
       await deps.throttle.recordFailure(user.email, ctx.ip);
@@ -76,13 +86,20 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
 
     await users.changePassword(user.id, await hashPassword(password));
     const ended = await deps.terminator.endOthers(user.id, sessionUid, 'password_changed');
-    deps.logger.info({ event: 'account.password_changed', accountId: user.id, endedSessions: ended }, 'password changed from the account page');
+    deps.logger.info(
+      { event: 'account.password_changed', accountId: user.id, endedSessions: ended },
+      'password changed from the account page',
+    );
     const locale = preferredLocale(user.locale, deps.pages.localeOf(ctx));
     await enqueueQuietly(deps.mailer, deps.logger, {
       to: user.email,
       template: 'password-changed',
       locale,
-      data: { email: user.email, changedAt: formatInstant(new Date(), locale), forgotUrl: `${deps.config.issuer}/password/forgot` },
+      data: {
+        email: user.email,
+        changedAt: formatInstant(new Date(), locale),
+        forgotUrl: `${deps.config.issuer}/password/forgot`,
+      },
     });
     seeOther(ctx, '/account?saved=password');
   });

@@ -6,7 +6,12 @@ import type { SessionTerminator } from '../sessions/session-terminator.ts';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
 
 /** /account/sessions: where the person is signed in (device, address, last seen); end one, or all others. */
-export function sessionsRouter(deps: { pages: PageRenderer; access: AccountAccess; directory: SessionDirectory; terminator: SessionTerminator }): Router {
+export function sessionsRouter(deps: {
+  pages: PageRenderer;
+  access: AccountAccess;
+  directory: SessionDirectory;
+  terminator: SessionTerminator;
+}): Router {
   const router = new Router({ prefix: '/account/sessions' });
   const guard = deps.access.require();
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 
 /**
@@ -6,6 +6,9 @@ import type { Database } from '../storage/schema.ts';
  * because the sending limits count recent rows (per hour, per day), used or not.
  */
 export async function purgeExpiredAccountTokens(db: Kysely<Database>): Promise<number> {
-  const result = await db.deleteFrom('account_tokens').where('expires_at', '<', sql<Date>`now() - interval '7 days'`).executeTakeFirst();
+  const result = await db
+    .deleteFrom('account_tokens')
+    .where('expires_at', '<', sql<Date>`now() - interval '7 days'`)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

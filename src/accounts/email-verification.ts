@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
+import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
 import type { AccountTokenTable, Database, UserTable } from '../storage/schema.ts';
 
 /**
@@ -80,7 +80,9 @@ export function signUpDatabase(db: Kysely<Database>): Kysely<SignUpDatabase> {
 
 /** Self-service accounts must verify their email before a login completes; operator-created ones need not. */
 export function requiresEmailVerification(user: { email_verified: boolean }): boolean {
-  return !user.email_verified && (user as { email_verification_required?: boolean }).email_verification_required === true;
+  return (
+    !user.email_verified && (user as { email_verification_required?: boolean }).email_verification_required === true
+  );
 }
 
 export function hashToken(token: string): string {
@@ -119,7 +121,10 @@ export class EmailVerifications {
       .execute();
     const latest = rows[0]?.created_at.getTime();
     if (latest !== undefined && now - latest < this.limits.minSecondsBetweenSends * 1000) {
-      return { allowed: false, retryAfterSeconds: Math.ceil((latest + this.limits.minSecondsBetweenSends * 1000 - now) / 1000) };
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.ceil((latest + this.limits.minSecondsBetweenSends * 1000 - now) / 1000),
+      };
     }
     if (rows.length >= this.limits.maxSendsPerHour) {
       const oldest = rows[this.limits.maxSendsPerHour - 1]!.created_at.getTime();
@@ -129,7 +134,11 @@ export class EmailVerifications {
   }
 
   /** A new verification for the user; every earlier one of the same purpose stops working. */
-  async issue(userId: string, purpose: VerificationPurpose, data: VerificationData): Promise<{ verification: Verification; token: string; code: string }> {
+  async issue(
+    userId: string,
+    purpose: VerificationPurpose,
+    data: VerificationData,
+  ): Promise<{ verification: Verification; token: string; code: string }> {
     const now = this.now();
     const id = randomBytes(16).toString('base64url');
     const token = randomBytes(32).toString('base64url');
@@ -220,7 +229,8 @@ export class EmailVerifications {
     if (!counted) return { outcome: 'exhausted' };
     const expected = Buffer.from(row?.code_hash ?? '', 'hex');
     const actual = hashCode(id, code);
-    const matches = expected.length === actual.length && timingSafeEqual(expected, actual) && found.purpose === VERIFY_EMAIL_PURPOSE;
+    const matches =
+      expected.length === actual.length && timingSafeEqual(expected, actual) && found.purpose === VERIFY_EMAIL_PURPOSE;
     if (!matches) return { outcome: counted.attempts >= this.limits.maxCodeAttempts ? 'exhausted' : 'wrong' };
     const verified = await this.markVerified(id, 'code');
     return verified ? { outcome: 'verified', verification: verified } : { outcome: 'gone' };
@@ -262,7 +272,11 @@ export class EmailVerifications {
         .returningAll()
         .executeTakeFirst();
       if (!row) return undefined;
-      await trx.updateTable('users').set({ email_verified: true, updated_at: now }).where('id', '=', row.user_id).execute();
+      await trx
+        .updateTable('users')
+        .set({ email_verified: true, updated_at: now })
+        .where('id', '=', row.user_id)
+        .execute();
       return toVerification(row);
     });
   }

@@ -38,7 +38,12 @@ export function passwordLength(password: string): number {
 export function checkPassword(password: string, options: PasswordCheckOptions = {}): PasswordCheck {
   const min = Math.max(MIN_PASSWORD_LENGTH, options.minLength ?? MIN_PASSWORD_LENGTH);
   const max = MAX_PASSWORD_LENGTH;
-  const refuse = (reason: PasswordRefusal): PasswordCheck => ({ ok: false, reason, messageKey: `password.error.${reason}`, vars: { min, max } });
+  const refuse = (reason: PasswordRefusal): PasswordCheck => ({
+    ok: false,
+    reason,
+    messageKey: `password.error.${reason}`,
+    vars: { min, max },
+  });
   const length = passwordLength(password);
   if (length < min) return refuse('too_short');
   if (length > max) return refuse('too_long');

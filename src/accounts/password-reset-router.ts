@@ -41,7 +41,12 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
   router.post('/forgot', async (ctx) => {
     const email = normalizeEmail(formField(ctx, 'email'));
     if (!isValidEmail(email)) {
-      return pages.render(ctx, 'forgot-password', { action: '/password/forgot', email, backUrl: undefined, error: 'email_invalid' }, 400);
+      return pages.render(
+        ctx,
+        'forgot-password',
+        { action: '/password/forgot', email, backUrl: undefined, error: 'email_invalid' },
+        400,
+      );
     }
     const outcome = await resets.requestReset({ email, ip: ctx.ip, locale: pages.localeOf(ctx) });
     if (outcome.kind === 'ip_limited') return renderLimited(ctx, pages, outcome.retryAfterSeconds);
@@ -80,7 +85,11 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
         return renderResetForm(ctx, pages, deps.config, token, outcome.email, outcome, 400);
       case 'changed':
         // No sign-in here: the person signs in with the new password through the normal login.
-        ctx.redirect(outcome.interactionUid ? `/interaction/${encodeURIComponent(outcome.interactionUid)}/password-changed` : '/password/changed');
+        ctx.redirect(
+          outcome.interactionUid
+            ? `/interaction/${encodeURIComponent(outcome.interactionUid)}/password-changed`
+            : '/password/changed',
+        );
         ctx.status = 303;
     }
   });
@@ -129,7 +138,10 @@ function expiredForms(pages: PageRenderer) {
     } catch (error) {
       if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
         const token = formField(ctx, 'token');
-        const retryUrl = ctx.path.endsWith('/reset') && token ? `/password/reset?token=${encodeURIComponent(token)}` : '/password/forgot';
+        const retryUrl =
+          ctx.path.endsWith('/reset') && token
+            ? `/password/reset?token=${encodeURIComponent(token)}`
+            : '/password/forgot';
         await pages.render(ctx, 'form-expired', { retryUrl }, 403);
         return;
       }

@@ -1,16 +1,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config/config.ts';
-import { formatInstant, preferredLocale, type Locale } from '../i18n/i18n.ts';
+import { formatInstant, type Locale, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import type { Database } from '../storage/schema.ts';
+import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
-import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
-import { DEFAULT_PASSWORD_RESET_LIMITS, resetLimitKeys, type PasswordResetLimits } from './password-reset-limits.ts';
+import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
 import { MAX_PASSWORD_LENGTH, UserRepository } from './users.ts';
 
 export const RESET_PURPOSE = 'reset_password';
@@ -157,7 +157,11 @@ export async function revokeEverything(db: Kysely<Database>, accountId: string):
         eb(
           'grant_id',
           'in',
-          eb.selectFrom('oidc_models as g').select('g.id').where('g.model', '=', 'Grant').where('g.account_id', '=', accountId),
+          eb
+            .selectFrom('oidc_models as g')
+            .select('g.id')
+            .where('g.model', '=', 'Grant')
+            .where('g.account_id', '=', accountId),
         ),
       ]),
     )
@@ -167,11 +171,19 @@ export async function revokeEverything(db: Kysely<Database>, accountId: string):
 }
 
 export type ForgotOutcome = { kind: 'accepted' } | { kind: 'ip_limited'; retryAfterSeconds: number };
-export type LinkOutcome = { kind: 'valid'; email: string } | { kind: 'invalid' } | { kind: 'limited'; retryAfterSeconds: number };
+export type LinkOutcome =
+  | { kind: 'valid'; email: string }
+  | { kind: 'invalid' }
+  | { kind: 'limited'; retryAfterSeconds: number };
 export type ResetError = 'mismatch' | 'policy' | 'required';
 export type ResetOutcome =
   | { kind: 'changed'; interactionUid: string | undefined }
-  | { kind: 'rejected'; email: string; error: ResetError; policy?: { messageKey: string; vars: Record<string, number> } }
+  | {
+      kind: 'rejected';
+      email: string;
+      error: ResetError;
+      policy?: { messageKey: string; vars: Record<string, number> };
+    }
   | { kind: 'invalid' }
   | { kind: 'limited'; retryAfterSeconds: number };
 
@@ -220,7 +232,12 @@ export class PasswordResetService {
    * never says whether that happened: known and unknown emails get the same answer, after the
    * same work and no sooner than MIN_FORGOT_RESPONSE_MS.
    */
-  async requestReset(input: { email: string; ip: string; locale: Locale; interactionUid?: string | undefined }): Promise<ForgotOutcome> {
+  async requestReset(input: {
+    email: string;
+    ip: string;
+    locale: Locale;
+    interactionUid?: string | undefined;
+  }): Promise<ForgotOutcome> {
     const started = performance.now();
     const ipCount = await this.counter.hit(resetLimitKeys.forgotIp(input.ip), this.limits.forgotPerIp.windowMs);
     if (ipCount.count > this.limits.forgotPerIp.limit) {
@@ -229,7 +246,10 @@ export class PasswordResetService {
     }
     const email = normalizeEmail(input.email);
     if (isValidEmail(email)) {
-      const accountCount = await this.counter.hit(resetLimitKeys.forgotAccount(email), this.limits.forgotPerAccount.windowMs);
+      const accountCount = await this.counter.hit(
+        resetLimitKeys.forgotAccount(email),
+        this.limits.forgotPerAccount.windowMs,
+      );
       const withinLimit = accountCount.count <= this.limits.forgotPerAccount.limit;
       const user = await this.users.findByEmail(email);
       const recipient = user && !user.disabled && withinLimit ? user : undefined;
@@ -241,11 +261,21 @@ export class PasswordResetService {
           to: recipient.email,
           template: 'reset-password',
           locale: preferredLocale(recipient.locale, input.locale),
-          data: { email: recipient.email, resetUrl: this.resetUrl(token), expiresInMinutes: RESET_TOKEN_TTL_MS / 60_000 },
+          data: {
+            email: recipient.email,
+            resetUrl: this.resetUrl(token),
+            expiresInMinutes: RESET_TOKEN_TTL_MS / 60_000,
+          },
         });
-        this.deps.logger.info({ event: 'password_reset.requested', accountId: recipient.id }, 'password reset link sent');
+        this.deps.logger.info(
+          { event: 'password_reset.requested', accountId: recipient.id },
+          'password reset link sent',
+        );
       } else if (user && !withinLimit) {
-        this.deps.logger.info({ event: 'password_reset.account_limited', accountId: user.id }, 'password reset requests limited for this account');
+        this.deps.logger.info(
+          { event: 'password_reset.account_limited', accountId: user.id },
+          'password reset requests limited for this account',
+        );
       }
     }
     const wait = MIN_FORGOT_RESPONSE_MS - (performance.now() - started);
@@ -263,7 +293,13 @@ export class PasswordResetService {
   }
 
   /** The reset form's POST: checks the link, then the new password, then changes it and revokes everything. */
-  async reset(input: { token: string; password: string; confirmation: string; ip: string; locale: Locale }): Promise<ResetOutcome> {
+  async reset(input: {
+    token: string;
+    password: string;
+    confirmation: string;
+    ip: string;
+    locale: Locale;
+  }): Promise<ResetOutcome> {
     const limited = await this.badTokenLimit(input.ip);
     if (limited) return limited;
     const found = await this.tokens.find(input.token);
@@ -275,13 +311,22 @@ export class PasswordResetService {
     // so an over-long one is refused as too long, not as a mismatch.
     if (input.password !== input.confirmation) return { kind: 'rejected', email: found.email, error: 'mismatch' };
     const verdict = checkPassword(password, { email: found.email, minLength: this.deps.config.minPasswordLength });
-    if (!verdict.ok) return { kind: 'rejected', email: found.email, error: 'policy', policy: { messageKey: verdict.messageKey, vars: verdict.vars } };
+    if (!verdict.ok)
+      return {
+        kind: 'rejected',
+        email: found.email,
+        error: 'policy',
+        policy: { messageKey: verdict.messageKey, vars: verdict.vars },
+      };
 
     const passwordHash = await hashPassword(password);
     await this.deps.endSessions?.(found.userId);
     const redeemed = await this.tokens.redeem(found.id, passwordHash);
     if (!redeemed) return this.badToken(input.ip); // used or expired meanwhile (a double submit)
-    this.deps.logger.info({ event: 'password_reset.completed', accountId: redeemed.userId }, 'password reset; every session and token revoked');
+    this.deps.logger.info(
+      { event: 'password_reset.completed', accountId: redeemed.userId },
+      'password reset; every session and token revoked',
+    );
 
     const user = await this.users.findById(redeemed.userId);
     if (user) {
@@ -300,9 +345,10 @@ export class PasswordResetService {
     return { kind: 'changed', interactionUid: redeemed.data.interactionUid };
   }
 
-  private async badTokenLimit(ip: string): Promise<LinkOutcome & ResetOutcome | undefined> {
+  private async badTokenLimit(ip: string): Promise<(LinkOutcome & ResetOutcome) | undefined> {
     const seen = await this.counter.peek(resetLimitKeys.badTokenIp(ip));
-    if (seen.count >= this.limits.badTokensPerIp.limit) return { kind: 'limited', retryAfterSeconds: seen.retryAfterSeconds };
+    if (seen.count >= this.limits.badTokensPerIp.limit)
+      return { kind: 'limited', retryAfterSeconds: seen.retryAfterSeconds };
     return undefined;
   }
 

@@ -1,4 +1,4 @@
-import { getCountries, getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { type CountryCode, getCountries, getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Locale } from '../i18n/i18n.ts';
 
 /**
@@ -63,6 +63,6 @@ export function parsePhone(input: string, country: string | undefined): PhonePar
   const fallback = country && isCountryCode(country) ? country : undefined;
   if (!international && !fallback) return { ok: false };
   const parsed = parsePhoneNumberFromString(text, international ? undefined : fallback);
-  if (!parsed || !parsed.isValid()) return { ok: false };
+  if (!parsed?.isValid()) return { ok: false };
   return { ok: true, e164: parsed.number };
 }

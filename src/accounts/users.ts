@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
@@ -69,13 +69,21 @@ export class UserRepository {
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: new Date() })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** A password changed by its owner (account page): the time is kept, e.g. to void older email-change links. */
   async changePassword(id: string, passwordHash: string): Promise<void> {
     const now = new Date();
-    await this.db.updateTable('users').set({ password_hash: passwordHash, password_changed_at: now, updated_at: now }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** A phone that changes is no longer verified. */
@@ -95,7 +103,11 @@ export class UserRepository {
 
   /** Sets a new email whose mailbox was proven (a confirmation link): verified. */
   async changeEmail(id: string, email: string): Promise<void> {
-    await this.db.updateTable('users').set({ email: normalizeEmail(email), email_verified: true, updated_at: new Date() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('users')
+      .set({ email: normalizeEmail(email), email_verified: true, updated_at: new Date() })
+      .where('id', '=', id)
+      .execute();
   }
 
   async recordLogin(id: string): Promise<void> {

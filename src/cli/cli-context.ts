@@ -1,5 +1,5 @@
 import type Provider from 'oidc-provider';
-import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Storage } from '../storage/database.ts';
 import { CliInputError } from './cli-errors.ts';
@@ -27,7 +27,12 @@ export async function withCliContext<T>(env: NodeJS.ProcessEnv, work: (context: 
   // Loaded here, not at the top: PGlite and pg take a second to load, and a command rejected
   // before it needs the database (bad option, bad environment) should not wait for them.
   const { openStorage, migrateToLatest } = await import('../storage/database.ts');
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'cli', poolSize: 2 });
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    role: 'cli',
+    poolSize: 2,
+  });
   try {
     // Only the embedded database is ever reached as 'postgres' without DATABASE_URL: through the socket.
     const viaRunningServer = config.databaseUrl === undefined && storage.kind === 'postgres';

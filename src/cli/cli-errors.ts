@@ -15,7 +15,10 @@ export class CliInputError extends Error {
 }
 
 /** Runs `work`, turning a domain error of class `kind` (a rejected value) into a CliInputError. */
-export async function rejectingAsInput<T>(kind: abstract new (...args: never[]) => Error, work: () => Promise<T>): Promise<T> {
+export async function rejectingAsInput<T>(
+  kind: abstract new (...args: never[]) => Error,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {

@@ -1,4 +1,10 @@
-import { ClientInputError, ClientRegistry, GRANT_TYPES, type ClientRegistration, type GrantType } from '../clients/client-registry.ts';
+import {
+  ClientInputError,
+  type ClientRegistration,
+  ClientRegistry,
+  GRANT_TYPES,
+  type GrantType,
+} from '../clients/client-registry.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import { parseOptions } from './command-options.ts';
@@ -47,9 +53,13 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
     clientSecret: options['client-secret'],
     name: options.name,
     redirectUris: options['redirect-uri'].map((uri) => absoluteUrl('--redirect-uri', uri)),
-    postLogoutRedirectUris: options['post-logout-redirect-uri'].map((uri) => absoluteUrl('--post-logout-redirect-uri', uri)),
+    postLogoutRedirectUris: options['post-logout-redirect-uri'].map((uri) =>
+      absoluteUrl('--post-logout-redirect-uri', uri),
+    ),
     backchannelLogoutUri:
-      options['backchannel-logout-uri'] === undefined ? undefined : absoluteUrl('--backchannel-logout-uri', options['backchannel-logout-uri']),
+      options['backchannel-logout-uri'] === undefined
+        ? undefined
+        : absoluteUrl('--backchannel-logout-uri', options['backchannel-logout-uri']),
     grantTypes: options['grant-types'] === undefined ? DEFAULT_GRANT_TYPES : parseGrantTypes(options['grant-types']),
     firstParty: options['first-party'],
     singleSession: options['single-session'],
@@ -83,7 +93,10 @@ async function removeClient(args: string[], env: NodeJS.ProcessEnv): Promise<voi
 }
 
 function parseGrantTypes(value: string): GrantType[] {
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new CliInputError('--grant-types needs at least one grant type');
   for (const name of names) {
     if (!(GRANT_TYPES as readonly string[]).includes(name)) {

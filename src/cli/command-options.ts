@@ -33,7 +33,8 @@ export function parseOptions<S extends OptionSpecs>(command: string, args: strin
     tokens: true,
   });
   const values: Record<string, string | string[] | boolean | undefined> = {};
-  for (const [name, spec] of Object.entries(specs)) values[name] = spec.type === 'boolean' ? false : spec.multiple ? [] : undefined;
+  for (const [name, spec] of Object.entries(specs))
+    values[name] = spec.type === 'boolean' ? false : spec.multiple ? [] : undefined;
 
   let afterTerminator = false;
   for (const token of tokens) {
@@ -42,10 +43,13 @@ export function parseOptions<S extends OptionSpecs>(command: string, args: strin
       continue;
     }
     if (token.kind === 'positional') {
-      throw new CliUsageError(`unexpected argument "${token.value}" for "${command}"${afterTerminator ? '' : ' (options start with --)'}`);
+      throw new CliUsageError(
+        `unexpected argument "${token.value}" for "${command}"${afterTerminator ? '' : ' (options start with --)'}`,
+      );
     }
     const spec = Object.hasOwn(specs, token.name) ? specs[token.name] : undefined;
-    if (!spec || !token.rawName.startsWith('--')) throw new CliUsageError(`unknown option ${token.rawName} for "${command}"`);
+    if (!spec || !token.rawName.startsWith('--'))
+      throw new CliUsageError(`unknown option ${token.rawName} for "${command}"`);
     if (spec.type === 'boolean') {
       if (token.value !== undefined) throw new CliUsageError(`${token.rawName} takes no value`);
       values[token.name] = true;

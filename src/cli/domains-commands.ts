@@ -39,12 +39,17 @@ async function addDomain(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
   const options = parseOptions('domains add', args, DOMAIN_ADD_OPTIONS);
   // Checked before the database is opened: a typo costs nothing and changes nothing.
   const domain = checkedDomain(options.domain);
-  if (!isProviderName(options.provider)) throw new CliInputError(`--provider must be google or microsoft, not "${options.provider}"`);
+  if (!isProviderName(options.provider))
+    throw new CliInputError(`--provider must be google or microsoft, not "${options.provider}"`);
   const provider = options.provider;
   await withCliContext(env, async (context) => {
-    const route = await rejectingAsInput(DomainRouteInputError, () => new DomainRoutes(context.storage.db).add(domain, provider));
+    const route = await rejectingAsInput(DomainRouteInputError, () =>
+      new DomainRoutes(context.storage.db).add(domain, provider),
+    );
     if (!context.config.federation[provider]) {
-      printNote(`note: ${provider} is not configured on this environment (${provider === 'google' ? 'GOOGLE' : 'MICROSOFT'}_CLIENT_ID); until it is, ${domain} signs in with a password as before`);
+      printNote(
+        `note: ${provider} is not configured on this environment (${provider === 'google' ? 'GOOGLE' : 'MICROSOFT'}_CLIENT_ID); until it is, ${domain} signs in with a password as before`,
+      );
     }
     printJson(route);
   });

@@ -32,4 +32,5 @@ async function rotateKeys(args: string[], env: NodeJS.ProcessEnv): Promise<void>
     'New signing and cookie keys stored. Running servers sign with the new keys after they restart: ' +
       `restart them within ${ROTATION_RESTART_WINDOW_SECONDS / 3600} hours. ` +
       `Retired keys stay published for ${Math.round(RETIRED_KEY_PUBLISH_SECONDS / 3600)} hours from now.`,
-  );}
+  );
+}

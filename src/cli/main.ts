@@ -52,7 +52,9 @@ function report(error: unknown, env: NodeJS.ProcessEnv): number {
   // Unexpected (database unreachable, DATA_DIR locked…): the message is what helps; the stack only when debugging.
   const message = error instanceof Error ? error.message : String(error);
   const debugging = env['LOG_LEVEL'] === 'debug' || env['LOG_LEVEL'] === 'trace';
-  process.stderr.write(`umbral: ${message}\n${debugging && error instanceof Error && error.stack ? `${error.stack}\n` : ''}`);
+  process.stderr.write(
+    `umbral: ${message}\n${debugging && error instanceof Error && error.stack ? `${error.stack}\n` : ''}`,
+  );
   return EXIT_FAILED;
 }
 

@@ -29,7 +29,11 @@ export async function resetMfa(args: string[], env: NodeJS.ProcessEnv): Promise<
     await new RememberedDevices(db, config.secure).forgetAll(user.id);
     // Queued here; a running server's mail worker sends it (the CLI does not wait for SMTP).
     const queue = new MailQueue(db);
-    const notifications = new MfaNotifications({ mailer: { enqueue: async (email) => void (await queue.add(email)) }, issuer: config.issuer, logger: createLogger('silent') });
+    const notifications = new MfaNotifications({
+      mailer: { enqueue: async (email) => void (await queue.add(email)) },
+      issuer: config.issuer,
+      logger: createLogger('silent'),
+    });
     const locale = preferredLocale(user.locale, DEFAULT_LOCALE);
     await notifications.factorChanged(user, 'reset', locale);
     printJson({ email: user.email, factors_removed: factors });

@@ -9,7 +9,9 @@ export async function runMigrateCommand(args: string[], env: NodeJS.ProcessEnv):
     viaRunningServer: context.viaRunningServer,
   }));
   if (viaRunningServer) {
-    process.stdout.write('A running Umbral server holds DATA_DIR and applied its migrations when it started; restart it to apply newer ones.\n');
+    process.stdout.write(
+      'A running Umbral server holds DATA_DIR and applied its migrations when it started; restart it to apply newer ones.\n',
+    );
     return;
   }
   if (applied.length === 0) process.stdout.write('No pending migrations: the database is up to date.\n');

@@ -45,7 +45,13 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   await withCliContext(env, async (context) => {
     const users = new UserRepository(context.storage.db);
     const user = await rejectingAsInput(UserInputError, () =>
-      users.create({ email: options.email, password, name: options.name, phone: options.phone, emailVerified: options.verified }),
+      users.create({
+        email: options.email,
+        password,
+        name: options.name,
+        phone: options.phone,
+        emailVerified: options.verified,
+      }),
     );
     printJson(visibleUser(user));
   });

@@ -43,7 +43,8 @@ export class ClientRegistry {
     if (!/^[A-Za-z0-9._~-]{1,128}$/.test(input.clientId)) {
       throw new ClientInputError('client id must be 1 to 128 letters, digits or . _ ~ -');
     }
-    if (input.clientId === ACCOUNT_CLIENT_ID) throw new ClientInputError(`client id ${ACCOUNT_CLIENT_ID} is Umbral's own account page`);
+    if (input.clientId === ACCOUNT_CLIENT_ID)
+      throw new ClientInputError(`client id ${ACCOUNT_CLIENT_ID} is Umbral's own account page`);
     if (input.public && input.clientSecret !== undefined) throw new ClientInputError('a public client has no secret');
     if (input.public && input.grantTypes.includes('client_credentials')) {
       throw new ClientInputError('client_credentials needs a confidential client (drop --public)');

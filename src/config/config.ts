@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { readFederationSettings, type FederationSettings } from '../federation/federation-settings.ts';
+import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
 
 /** Umbral's whole configuration, read once from the environment. */
 export interface Config {
@@ -51,7 +51,10 @@ export type SmsConfig =
   | { provider: 'none' };
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -74,9 +77,7 @@ const schema = z.object({
     .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment')
     .optional(),
   DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
-    .optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   TRUST_PROXY: booleanFlag.default(false),
   LOG_LEVEL: z
@@ -97,15 +98,32 @@ const schema = z.object({
   // Key for secrets at rest, and where SMS codes go (see smsConfig).
   SECRET_ENCRYPTION_KEY: z
     .string()
-    .refine((v) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .refine(
+      (v) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32,
+      'must be 32 random bytes in base64 (openssl rand -base64 32)',
+    )
     .optional(),
   SMS_PROVIDER: z.enum(['twilio', 'log', 'none'], { error: 'must be twilio, log or none' }).optional(),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the Twilio auth token').optional(),
-  TWILIO_FROM: z.string().regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number (+15551234567) or a messaging service SID (MG…)').optional(),
+  TWILIO_FROM: z
+    .string()
+    .regex(
+      /^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/,
+      'must be an E.164 number (+15551234567) or a messaging service SID (MG…)',
+    )
+    .optional(),
   TWILIO_BASE_URL: httpUrl.default('https://api.twilio.com'),
   // Operators may raise the minimum, never lower it below 8.
-  MIN_PASSWORD_LENGTH: z.coerce.number({ error: 'must be a whole number from 8 to 64' }).int().min(8, 'must be at least 8').max(64, 'must be at most 64').default(8),
+  MIN_PASSWORD_LENGTH: z.coerce
+    .number({ error: 'must be a whole number from 8 to 64' })
+    .int()
+    .min(8, 'must be at least 8')
+    .max(64, 'must be at most 64')
+    .default(8),
   SINGLE_SESSION: booleanFlag.default(false),
   // The rest of GOOGLE_* and MICROSOFT_* is read by readFederationSettings.
   MICROSOFT_TRUST_EMAIL: booleanFlag.default(false),
@@ -133,14 +151,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('ISSUER', 'must be https:// unless the host is localhost or a loopback address');
   }
   const production = v.NODE_ENV === 'production';
-  const flags = { MICROSOFT_TRUST_EMAIL: v.MICROSOFT_TRUST_EMAIL, FEDERATION_AUTO_LINK: v.FEDERATION_AUTO_LINK, FEDERATION_TRUST_UPSTREAM_MFA: v.FEDERATION_TRUST_UPSTREAM_MFA };
+  const flags = {
+    MICROSOFT_TRUST_EMAIL: v.MICROSOFT_TRUST_EMAIL,
+    FEDERATION_AUTO_LINK: v.FEDERATION_AUTO_LINK,
+    FEDERATION_TRUST_UPSTREAM_MFA: v.FEDERATION_TRUST_UPSTREAM_MFA,
+  };
   const federation = readFederationSettings(withoutEmpty(env), (name) => flags[name as keyof typeof flags] ?? false);
   if ('variable' in federation) throw new ConfigError(federation.variable, federation.message);
   if (production && !v.SMTP_URL) {
-    throw new ConfigError('SMTP_URL', 'must be set in production (NODE_ENV=production): account emails need a mail server');
+    throw new ConfigError(
+      'SMTP_URL',
+      'must be set in production (NODE_ENV=production): account emails need a mail server',
+    );
   }
   if (production && !v.SECRET_ENCRYPTION_KEY) {
-    throw new ConfigError('SECRET_ENCRYPTION_KEY', 'must be set in production (NODE_ENV=production): 32 random bytes in base64, e.g. openssl rand -base64 32');
+    throw new ConfigError(
+      'SECRET_ENCRYPTION_KEY',
+      'must be set in production (NODE_ENV=production): 32 random bytes in base64, e.g. openssl rand -base64 32',
+    );
   }
   return {
     port: v.PORT,
@@ -189,5 +217,7 @@ function smsConfig(v: z.infer<typeof schema>, production: boolean): SmsConfig {
 }
 
 function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]';
+  return (
+    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]'
+  );
 }

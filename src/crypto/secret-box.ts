@@ -29,12 +29,24 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.keyId, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    return [
+      VERSION,
+      this.keyId,
+      iv.toString('base64url'),
+      ciphertext.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+    ].join('.');
   }
 
   open(sealed: string, context: string): string {
     const [version, keyId, iv, ciphertext, tag] = sealed.split('.');
-    if (version !== VERSION || keyId === undefined || iv === undefined || ciphertext === undefined || tag === undefined) {
+    if (
+      version !== VERSION ||
+      keyId === undefined ||
+      iv === undefined ||
+      ciphertext === undefined ||
+      tag === undefined
+    ) {
       throw new SecretBoxError('not a sealed value');
     }
     if (keyId !== this.keyId) throw new SecretBoxError(`sealed with another key (${keyId})`);

@@ -11,7 +11,10 @@ export const DEV_KEY_FILE = 'secret-encryption.key';
  * outside production a key generated once and kept in DATA_DIR, so `npm start` works with no
  * configuration. Losing that file makes stored authenticator-app secrets unreadable, hence the warning.
  */
-export function loadSecretEncryptionKey(config: Pick<Config, 'secretEncryptionKey' | 'production' | 'dataDir'>, logger: Logger): Buffer {
+export function loadSecretEncryptionKey(
+  config: Pick<Config, 'secretEncryptionKey' | 'production' | 'dataDir'>,
+  logger: Logger,
+): Buffer {
   if (config.secretEncryptionKey) return config.secretEncryptionKey;
   if (config.production) throw new Error('SECRET_ENCRYPTION_KEY must be set in production');
   const file = path.join(config.dataDir, DEV_KEY_FILE);
@@ -19,7 +22,10 @@ export function loadSecretEncryptionKey(config: Pick<Config, 'secretEncryptionKe
   try {
     // 'wx': only the first process creates it; the others read what it wrote.
     fs.writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-    logger.warn({ file }, 'SECRET_ENCRYPTION_KEY is not set: generated a development key; set SECRET_ENCRYPTION_KEY (openssl rand -base64 32) before real use');
+    logger.warn(
+      { file },
+      'SECRET_ENCRYPTION_KEY is not set: generated a development key; set SECRET_ENCRYPTION_KEY (openssl rand -base64 32) before real use',
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     logger.warn({ file }, 'SECRET_ENCRYPTION_KEY is not set: using the development key in DATA_DIR');

@@ -21,7 +21,15 @@ export class BrowserBinding {
   ensure(ctx: Context): string {
     const existing = this.get(ctx);
     const value = existing ?? randomBytes(32).toString('base64url');
-    ctx.cookies.set(this.name, value, { signed: true, httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', maxAge: 60 * 60 * 1000, overwrite: true });
+    ctx.cookies.set(this.name, value, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      path: '/',
+      maxAge: 60 * 60 * 1000,
+      overwrite: true,
+    });
     return value;
   }
 }

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { Middleware } from 'koa';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';

@@ -31,14 +31,19 @@ export class DomainRoutes {
   async forEmail(email: string): Promise<ProviderName | undefined> {
     const at = email.lastIndexOf('@');
     if (at < 0) return undefined;
-    const row = await this.db.selectFrom('domain_routes').select('provider').where('domain', '=', normalizeDomain(email.slice(at + 1))).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('domain_routes')
+      .select('provider')
+      .where('domain', '=', normalizeDomain(email.slice(at + 1)))
+      .executeTakeFirst();
     return row && isProviderName(row.provider) ? row.provider : undefined;
   }
 
   async add(domain: string, provider: string): Promise<DomainRoute> {
     const normalized = normalizeDomain(domain);
     if (!isDomainName(normalized)) throw new DomainRouteInputError(`"${domain}" is not a domain name (e.g. acme.com)`);
-    if (!isProviderName(provider)) throw new DomainRouteInputError(`--provider must be google or microsoft, not "${provider}"`);
+    if (!isProviderName(provider))
+      throw new DomainRouteInputError(`--provider must be google or microsoft, not "${provider}"`);
     const row = await this.db
       .insertInto('domain_routes')
       .values({ domain: normalized, provider })
@@ -46,8 +51,14 @@ export class DomainRoutes {
       .returningAll()
       .executeTakeFirst();
     if (!row) {
-      const existing = await this.db.selectFrom('domain_routes').select('provider').where('domain', '=', normalized).executeTakeFirst();
-      throw new DomainRouteInputError(`${normalized} is already routed to ${existing?.provider ?? 'a provider'}; remove it first`);
+      const existing = await this.db
+        .selectFrom('domain_routes')
+        .select('provider')
+        .where('domain', '=', normalized)
+        .executeTakeFirst();
+      throw new DomainRouteInputError(
+        `${normalized} is already routed to ${existing?.provider ?? 'a provider'}; remove it first`,
+      );
     }
     return row as DomainRoute;
   }

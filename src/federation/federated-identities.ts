@@ -13,7 +13,9 @@ export type FederatedIdentityRow = Selectable<FederatedIdentityTable>;
 export class FederatedIdentities {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async find(identity: Pick<UpstreamIdentity, 'provider' | 'realm' | 'subject'>): Promise<FederatedIdentityRow | undefined> {
+  async find(
+    identity: Pick<UpstreamIdentity, 'provider' | 'realm' | 'subject'>,
+  ): Promise<FederatedIdentityRow | undefined> {
     return this.db
       .selectFrom('federated_identities')
       .selectAll()
@@ -24,7 +26,12 @@ export class FederatedIdentities {
   }
 
   async listForUser(userId: string): Promise<FederatedIdentityRow[]> {
-    return this.db.selectFrom('federated_identities').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+    return this.db
+      .selectFrom('federated_identities')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
   }
 
   /**
@@ -70,7 +77,11 @@ export class FederatedIdentities {
 
   /** Removes one of the user's links; false when it is not theirs (or already gone). */
   async unlink(userId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('federated_identities').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('federated_identities')
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 

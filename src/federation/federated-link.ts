@@ -21,11 +21,25 @@ export class FederatedLink {
     this.users = new UserRepository(deps.storage.db);
   }
 
-  async show(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin, error?: string, retryAfter?: number, status = 200): Promise<void> {
+  async show(
+    ctx: Context,
+    details: InteractionDetails,
+    pending: AuthenticatedLogin,
+    error?: string,
+    retryAfter?: number,
+    status = 200,
+  ): Promise<void> {
     await this.deps.pages.render(
       ctx,
       'federation-link',
-      { uid: details.uid, loginId: pending.id, provider: pending.provider, email: pending.identity.email, error, retryAfter },
+      {
+        uid: details.uid,
+        loginId: pending.id,
+        provider: pending.provider,
+        email: pending.identity.email,
+        error,
+        retryAfter,
+      },
       status,
     );
   }
@@ -44,8 +58,13 @@ export class FederatedLink {
     const eligible = user && !user.disabled && user.email_verified;
     if (!eligible || !(await verifyPassword(user.password_hash, password))) {
       await this.deps.throttle.recordFailure(email, ctx.ip);
-      this.deps.logger.info({ event: 'federation.link_failed', uid: details.uid, provider: pending.provider }, 'link refused: wrong password');
-      ctx.redirect(`/interaction/${details.uid}/federation/link?login=${encodeURIComponent(pending.id)}&error=credentials`);
+      this.deps.logger.info(
+        { event: 'federation.link_failed', uid: details.uid, provider: pending.provider },
+        'link refused: wrong password',
+      );
+      ctx.redirect(
+        `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(pending.id)}&error=credentials`,
+      );
       ctx.status = 303;
       return;
     }

@@ -1,20 +1,20 @@
 import type { Context } from 'koa';
-import { requiresEmailVerification } from '../accounts/email-verification.ts';
 import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
+import { requiresEmailVerification } from '../accounts/email-verification.ts';
 import { UserRepository } from '../accounts/users.ts';
+import { seeOther } from '../http/form.ts';
 import type { InteractionDependencies, InteractionDetails } from '../interactions/interactions-router.ts';
 import type { LoginCompletion } from '../interactions/login-completion.ts';
 import type { VerificationStep } from '../interactions/verification-step.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { BrowserBinding } from './browser-binding.ts';
-import { callbackUri } from './federation-callback-router.ts';
 import type { DomainRoutes } from './domain-routes.ts';
 import type { FederatedIdentities } from './federated-identities.ts';
+import { callbackUri } from './federation-callback-router.ts';
 import type { AuthenticatedLogin, FederationLogins } from './federation-logins.ts';
-import { isProviderName, type FederationSettings, type ProviderName } from './federation-settings.ts';
+import { type FederationSettings, isProviderName, type ProviderName } from './federation-settings.ts';
 import type { UpstreamClients } from './upstream-client.ts';
-import { UpstreamRefusal, type RefusalReason, type UpstreamIdentity } from './upstream-identity.ts';
-import { seeOther } from '../http/form.ts';
+import { type RefusalReason, type UpstreamIdentity, UpstreamRefusal } from './upstream-identity.ts';
 
 /** What the federation pieces share; built once in app.ts. */
 export interface Federation {
@@ -33,13 +33,44 @@ export interface FederatedLoginDependencies extends InteractionDependencies {
 }
 
 /** RFC 8176 values an upstream may assert and Umbral may repeat when the operator trusts it. */
-const REGISTERED_AMR = new Set(['face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'mfa', 'otp', 'pin', 'pop', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel', 'user', 'vbm', 'wia']);
+const REGISTERED_AMR = new Set([
+  'face',
+  'fpt',
+  'geo',
+  'hwk',
+  'iris',
+  'kba',
+  'mca',
+  'mfa',
+  'otp',
+  'pin',
+  'pop',
+  'pwd',
+  'rba',
+  'retina',
+  'sc',
+  'sms',
+  'swk',
+  'tel',
+  'user',
+  'vbm',
+  'wia',
+]);
 
 /** Error reasons the error page explains (the callback's refusals, and the interaction's own). */
 export type ErrorReason = RefusalReason | 'unverified_local' | 'disabled' | 'already_linked';
 const ERROR_REASONS: readonly ErrorReason[] = [
-  'denied', 'unavailable', 'failed', 'wrong_tenant', 'tenant_not_allowed', 'domain_not_allowed', 'email_missing', 'expired',
-  'unverified_local', 'disabled', 'already_linked',
+  'denied',
+  'unavailable',
+  'failed',
+  'wrong_tenant',
+  'tenant_not_allowed',
+  'domain_not_allowed',
+  'email_missing',
+  'expired',
+  'unverified_local',
+  'disabled',
+  'already_linked',
 ];
 
 /**
@@ -76,10 +107,16 @@ export class FederatedLogin {
     } catch (error) {
       if (!(error instanceof UpstreamRefusal)) throw error;
       await this.federation.logins.abandon(login.id);
-      this.deps.logger.warn({ event: 'federation.refused', provider, uid: details.uid, reason: error.reason, detail: error.message }, 'upstream sign-in could not start');
+      this.deps.logger.warn(
+        { event: 'federation.refused', provider, uid: details.uid, reason: error.reason, detail: error.message },
+        'upstream sign-in could not start',
+      );
       return this.showError(ctx, details, provider, error.reason, 502);
     }
-    this.deps.logger.info({ event: 'federation.started', provider, uid: details.uid, routed: loginHint !== undefined }, 'upstream sign-in started');
+    this.deps.logger.info(
+      { event: 'federation.started', provider, uid: details.uid, routed: loginHint !== undefined },
+      'upstream sign-in started',
+    );
     ctx.redirect(url.href);
     ctx.status = 303;
   }
@@ -99,12 +136,24 @@ export class FederatedLogin {
     return true;
   }
 
-  async showError(ctx: Context, details: InteractionDetails, provider: string, reason: string, status = 400, email?: string): Promise<void> {
+  async showError(
+    ctx: Context,
+    details: InteractionDetails,
+    provider: string,
+    reason: string,
+    status = 400,
+    email?: string,
+  ): Promise<void> {
     const known = (ERROR_REASONS as readonly string[]).includes(reason) ? reason : 'failed';
     await this.deps.pages.render(
       ctx,
       'federation-error',
-      { provider: isProviderName(provider) ? provider : undefined, reason: known, email, retryUrl: `/interaction/${details.uid}?step=identifier` },
+      {
+        provider: isProviderName(provider) ? provider : undefined,
+        reason: known,
+        email,
+        retryUrl: `/interaction/${details.uid}?step=identifier`,
+      },
       status,
     );
   }
@@ -129,9 +178,11 @@ export class FederatedLogin {
     const local = identity.email ? await this.users.findByEmail(identity.email) : undefined;
     // An unverified upstream email proves nothing: it goes through sign-up and its email check,
     // which (like the password sign-up) never tells whether the email already has an account.
-    if (!identity.emailVerified || !local) return seeOther(ctx, `/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
+    if (!identity.emailVerified || !local)
+      return seeOther(ctx, `/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
     // Linking into an unverified account would hand it to whoever registered that email first.
-    if (!local.email_verified || requiresEmailVerification(local)) return this.showError(ctx, details, login.provider, 'unverified_local', 409, local.email);
+    if (!local.email_verified || requiresEmailVerification(local))
+      return this.showError(ctx, details, login.provider, 'unverified_local', 409, local.email);
     if (local.disabled) return this.showError(ctx, details, login.provider, 'disabled', 403);
     if (this.federation.settings.autoLink) {
       const linkedNow = await this.link(local, identity, details.uid, 'automatic');
@@ -141,9 +192,18 @@ export class FederatedLogin {
     return seeOther(ctx, `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
   }
 
-  async link(user: UserRow, identity: UpstreamIdentity, uid: string, proof: 'password' | 'automatic'): Promise<boolean> {
+  async link(
+    user: UserRow,
+    identity: UpstreamIdentity,
+    uid: string,
+    proof: 'password' | 'automatic',
+  ): Promise<boolean> {
     const row = await this.federation.identities.link(user.id, identity);
-    if (row) this.deps.logger.info({ event: 'federation.linked', provider: identity.provider, uid, accountId: user.id, proof }, 'upstream identity linked');
+    if (row)
+      this.deps.logger.info(
+        { event: 'federation.linked', provider: identity.provider, uid, accountId: user.id, proof },
+        'upstream identity linked',
+      );
     return row !== undefined;
   }
 
@@ -152,14 +212,24 @@ export class FederatedLogin {
    * an account whose email is still unconfirmed, through the verification step first.
    * `proof` adds what the person also proved here (the password when linking).
    */
-  async signIn(ctx: Context, details: InteractionDetails, login: AuthenticatedLogin, user: UserRow, proof: string[] = []): Promise<void> {
-    if (!(await this.federation.logins.finish(login.id))) return this.showError(ctx, details, login.provider, 'expired');
+  async signIn(
+    ctx: Context,
+    details: InteractionDetails,
+    login: AuthenticatedLogin,
+    user: UserRow,
+    proof: string[] = [],
+  ): Promise<void> {
+    if (!(await this.federation.logins.finish(login.id)))
+      return this.showError(ctx, details, login.provider, 'expired');
     const amr = this.amrFor(login.identity, proof);
     if (requiresEmailVerification(user)) {
       return this.deps.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login', amr });
     }
     await this.users.recordLogin(user.id);
-    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id, via: login.provider, amr }, 'federated login');
+    this.deps.logger.info(
+      { event: 'login.succeeded', uid: details.uid, accountId: user.id, via: login.provider, amr },
+      'federated login',
+    );
     await this.deps.completion.complete(ctx, details, { accountId: user.id, amr });
   }
 

@@ -3,14 +3,14 @@ import type { Context } from 'koa';
 import { sql } from 'kysely';
 import { signUpDatabase } from '../accounts/email-verification.ts';
 import { UserRepository } from '../accounts/users.ts';
-import { translator, type Locale } from '../i18n/i18n.ts';
+import { formField } from '../http/form.ts';
+import { type Locale, translator } from '../i18n/i18n.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
 import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
+import { termsLabelHtml } from '../interactions/terms-label.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
-import { formField } from '../http/form.ts';
-import { termsLabelHtml } from '../interactions/terms-label.ts';
 
 /**
  * Sign-up with Google or Microsoft: a short page showing the email the provider gave, the name
@@ -33,7 +33,14 @@ export class FederatedSignUp {
     this.users = new UserRepository(deps.storage.db);
   }
 
-  async show(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin, values?: { name: string; terms: boolean }, errors: Record<string, string> = {}, status = 200): Promise<void> {
+  async show(
+    ctx: Context,
+    details: InteractionDetails,
+    pending: AuthenticatedLogin,
+    values?: { name: string; terms: boolean },
+    errors: Record<string, string> = {},
+    status = 200,
+  ): Promise<void> {
     const t = translator(this.deps.pages.localeOf(ctx));
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
     await this.deps.pages.render(
@@ -57,10 +64,14 @@ export class FederatedSignUp {
   async submit(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin): Promise<void> {
     const locale = this.deps.pages.localeOf(ctx);
     const t = translator(locale);
-    const values = { name: formField(ctx, 'name').trim().replace(/\s+/g, ' '), terms: formField(ctx, 'terms') === 'accepted' };
+    const values = {
+      name: formField(ctx, 'name').trim().replace(/\s+/g, ' '),
+      terms: formField(ctx, 'terms') === 'accepted',
+    };
     const errors: Record<string, string> = {};
     if (!values.name) errors['name'] = t('signup.error.name_required');
-    else if ([...values.name].length > MAX_NAME_LENGTH) errors['name'] = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    else if ([...values.name].length > MAX_NAME_LENGTH)
+      errors['name'] = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
     if (!values.terms) errors['terms'] = t('signup.error.terms_required');
     if (Object.keys(errors).length) return this.show(ctx, details, pending, values, errors, 400);
 
@@ -72,7 +83,10 @@ export class FederatedSignUp {
         // The upstream account was linked to another user meanwhile (a second tab): that one signs in.
         return this.login.continue(ctx, details);
       }
-      this.deps.logger.info({ event: 'signup.created', uid: details.uid, accountId: created.id, via: identity.provider }, 'account created by federated sign-up');
+      this.deps.logger.info(
+        { event: 'signup.created', uid: details.uid, accountId: created.id, via: identity.provider },
+        'account created by federated sign-up',
+      );
       return this.login.signIn(ctx, details, pending, created);
     }
     const owner = await this.users.findByEmail(email);
@@ -85,14 +99,33 @@ export class FederatedSignUp {
   }
 
   /** An unverified upstream email that already has an account: the same next page, and the owner is told. */
-  private async decoy(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin, owner: UserRow, locale: Locale): Promise<void> {
+  private async decoy(
+    ctx: Context,
+    details: InteractionDetails,
+    pending: AuthenticatedLogin,
+    owner: UserRow,
+    locale: Locale,
+  ): Promise<void> {
     await this.deps.federation.logins.finish(pending.id);
-    this.deps.logger.info({ event: 'signup.existing_email', uid: details.uid, accountId: owner.id, via: pending.provider }, 'federated sign-up with an email that has an account');
+    this.deps.logger.info(
+      { event: 'signup.existing_email', uid: details.uid, accountId: owner.id, via: pending.provider },
+      'federated sign-up with an email that has an account',
+    );
     await this.deps.verification.warnExistingOwner(owner, locale);
-    await this.deps.verification.begin(ctx, details, { user: owner, typedEmail: pending.identity.email!, reason: 'signup', decoy: true });
+    await this.deps.verification.begin(ctx, details, {
+      user: owner,
+      typedEmail: pending.identity.email!,
+      reason: 'signup',
+      decoy: true,
+    });
   }
 
-  private async insertUser(email: string, name: string, emailVerified: boolean, locale: Locale): Promise<UserRow | undefined> {
+  private async insertUser(
+    email: string,
+    name: string,
+    emailVerified: boolean,
+    locale: Locale,
+  ): Promise<UserRow | undefined> {
     const now = new Date();
     return signUpDatabase(this.deps.storage.db)
       .insertInto('users')

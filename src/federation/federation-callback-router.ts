@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Config } from '../config/config.ts';
+import { seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { BrowserBinding } from './browser-binding.ts';
@@ -7,7 +8,6 @@ import type { FederationLogins } from './federation-logins.ts';
 import { isProviderName } from './federation-settings.ts';
 import type { UpstreamClients } from './upstream-client.ts';
 import { UpstreamRefusal } from './upstream-identity.ts';
-import { seeOther } from '../http/form.ts';
 
 export interface FederationCallbackDependencies {
   config: Config;
@@ -41,7 +41,10 @@ export function federationCallbackRouter(deps: FederationCallbackDependencies): 
     const login = await deps.logins.claim(provider, state, deps.binding.get(ctx));
     if (!login) {
       // Reused, expired, forged, or opened in another browser: nothing to continue here.
-      deps.logger.info({ event: 'federation.callback_unknown', provider }, 'upstream callback without a matching sign-in');
+      deps.logger.info(
+        { event: 'federation.callback_unknown', provider },
+        'upstream callback without a matching sign-in',
+      );
       return deps.pages.render(ctx, 'federation-error', { provider, reason: 'expired', retryUrl: undefined }, 400);
     }
     // The URL as registered (from ISSUER, never the Host header) with the query the provider sent.
@@ -51,15 +54,37 @@ export function federationCallbackRouter(deps: FederationCallbackDependencies): 
       const identity = await upstream.finish(callback, { state, nonce: login.nonce, codeVerifier: login.codeVerifier });
       await deps.logins.authenticated(login.id, identity);
       deps.logger.info(
-        { event: 'federation.authenticated', provider, uid: login.interactionUid, realm: identity.realm, amr: identity.amr, acr: identity.acr },
+        {
+          event: 'federation.authenticated',
+          provider,
+          uid: login.interactionUid,
+          realm: identity.realm,
+          amr: identity.amr,
+          acr: identity.acr,
+        },
         'upstream sign-in checked',
       );
-      return seeOther(ctx, `/interaction/${login.interactionUid}/federation/continue?login=${encodeURIComponent(login.id)}`);
+      return seeOther(
+        ctx,
+        `/interaction/${login.interactionUid}/federation/continue?login=${encodeURIComponent(login.id)}`,
+      );
     } catch (error) {
       await deps.logins.abandon(login.id);
       if (!(error instanceof UpstreamRefusal)) throw error;
-      deps.logger.warn({ event: 'federation.refused', provider, uid: login.interactionUid, reason: error.reason, detail: error.message }, 'upstream sign-in refused');
-      return seeOther(ctx, `/interaction/${login.interactionUid}/federation/error?provider=${provider}&reason=${error.reason}`);
+      deps.logger.warn(
+        {
+          event: 'federation.refused',
+          provider,
+          uid: login.interactionUid,
+          reason: error.reason,
+          detail: error.message,
+        },
+        'upstream sign-in refused',
+      );
+      return seeOther(
+        ctx,
+        `/interaction/${login.interactionUid}/federation/error?provider=${provider}&reason=${error.reason}`,
+      );
     }
   });
 

@@ -22,7 +22,8 @@ export function registerFederationRoutes(
   const signUp = new FederatedSignUp(deps, login);
   const link = new FederatedLink(deps, login);
 
-  const signingIn = (details: InteractionDetails) => details.prompt.name === 'login' || details.prompt.name === 'create';
+  const signingIn = (details: InteractionDetails) =>
+    details.prompt.name === 'login' || details.prompt.name === 'create';
   async function loadSigningIn(ctx: Context): Promise<InteractionDetails | undefined> {
     const details = await load(ctx);
     if (signingIn(details)) return details;

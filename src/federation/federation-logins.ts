@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import type { ProviderName } from './federation-settings.ts';
 import type { UpstreamIdentity } from './upstream-identity.ts';
@@ -78,14 +78,24 @@ export class FederationLogins {
       .returning(['id', 'provider', 'interaction_uid', 'nonce', 'code_verifier'])
       .executeTakeFirst();
     if (!row) return undefined;
-    return { id: row.id, provider: row.provider as ProviderName, interactionUid: row.interaction_uid, nonce: row.nonce, codeVerifier: row.code_verifier };
+    return {
+      id: row.id,
+      provider: row.provider as ProviderName,
+      interactionUid: row.interaction_uid,
+      nonce: row.nonce,
+      codeVerifier: row.code_verifier,
+    };
   }
 
   /** Keeps who signed in upstream (never the tokens), for the interaction's next pages. */
   async authenticated(id: string, identity: UpstreamIdentity): Promise<void> {
     await this.db
       .updateTable('federation_logins')
-      .set({ status: 'authenticated', upstream: JSON.stringify(identity), expires_at: new Date(Date.now() + AUTHENTICATED_TTL_MS) })
+      .set({
+        status: 'authenticated',
+        upstream: JSON.stringify(identity),
+        expires_at: new Date(Date.now() + AUTHENTICATED_TTL_MS),
+      })
       .where('id', '=', id)
       .where('status', '=', 'exchanging')
       .execute();
@@ -93,7 +103,11 @@ export class FederationLogins {
 
   /** A failed or refused callback: the row can never be used again. */
   async abandon(id: string): Promise<void> {
-    await this.db.updateTable('federation_logins').set({ status: 'done', upstream: null }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('federation_logins')
+      .set({ status: 'done', upstream: null })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** An authenticated sign-in of this interaction and browser, still open. */

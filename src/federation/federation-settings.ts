@@ -61,7 +61,10 @@ export type SettingsProblem = { variable: string; message: string };
 type Env = Record<string, string | undefined>;
 
 /** Both halves of a client registration, or neither. */
-function credentials(env: Env, prefix: string): { clientId: string; clientSecret: string } | undefined | SettingsProblem {
+function credentials(
+  env: Env,
+  prefix: string,
+): { clientId: string; clientSecret: string } | undefined | SettingsProblem {
   const clientId = env[`${prefix}_CLIENT_ID`];
   const clientSecret = env[`${prefix}_CLIENT_SECRET`];
   if (!clientId && !clientSecret) return undefined;
@@ -78,14 +81,18 @@ function isProblem(value: unknown): value is SettingsProblem {
 function upstreamUrl(env: Env, variable: string, fallback: string): string | SettingsProblem {
   const raw = env[variable] ?? fallback;
   const url = URL.parse(raw);
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return { variable, message: 'must be an https:// URL' };
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return { variable, message: 'must be https:// unless the host is a loopback address' };
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    return { variable, message: 'must be an https:// URL' };
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+    return { variable, message: 'must be https:// unless the host is a loopback address' };
   if (url.search || url.hash) return { variable, message: 'must not carry a query or fragment' };
   return raw.replace(/\/+$/, '');
 }
 
 export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]';
+  return (
+    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]'
+  );
 }
 
 function list(value: string | undefined): string[] {
@@ -102,7 +109,10 @@ export function isDomainName(value: string): boolean {
 }
 
 /** Reads the federation variables; `flag` is config.ts's true/false parser. */
-export function readFederationSettings(env: Env, flag: (variable: string) => boolean): FederationSettings | SettingsProblem {
+export function readFederationSettings(
+  env: Env,
+  flag: (variable: string) => boolean,
+): FederationSettings | SettingsProblem {
   let google: GoogleSettings | undefined;
   const googleCredentials = credentials(env, 'GOOGLE');
   if (isProblem(googleCredentials)) return googleCredentials;
@@ -123,15 +133,30 @@ export function readFederationSettings(env: Env, flag: (variable: string) => boo
     if (isProblem(authority)) return authority;
     const tenant = (env['MICROSOFT_TENANT'] ?? 'common').toLowerCase();
     if (!(MICROSOFT_MULTI_TENANTS as readonly string[]).includes(tenant) && !isTenantId(tenant)) {
-      return { variable: 'MICROSOFT_TENANT', message: 'must be common, organizations, consumers or a tenant id (a GUID)' };
+      return {
+        variable: 'MICROSOFT_TENANT',
+        message: 'must be common, organizations, consumers or a tenant id (a GUID)',
+      };
     }
     const allowedTenants = list(env['MICROSOFT_ALLOWED_TENANTS']);
     const badTenant = allowedTenants.find((t) => !isTenantId(t));
-    if (badTenant) return { variable: 'MICROSOFT_ALLOWED_TENANTS', message: `"${badTenant}" is not a tenant id (a GUID)` };
-    microsoft = { ...microsoftCredentials, authority, tenant, allowedTenants, trustEmail: flag('MICROSOFT_TRUST_EMAIL') };
+    if (badTenant)
+      return { variable: 'MICROSOFT_ALLOWED_TENANTS', message: `"${badTenant}" is not a tenant id (a GUID)` };
+    microsoft = {
+      ...microsoftCredentials,
+      authority,
+      tenant,
+      allowedTenants,
+      trustEmail: flag('MICROSOFT_TRUST_EMAIL'),
+    };
   }
 
-  return { google, microsoft, autoLink: flag('FEDERATION_AUTO_LINK'), trustUpstreamMfa: flag('FEDERATION_TRUST_UPSTREAM_MFA') };
+  return {
+    google,
+    microsoft,
+    autoLink: flag('FEDERATION_AUTO_LINK'),
+    trustUpstreamMfa: flag('FEDERATION_TRUST_UPSTREAM_MFA'),
+  };
 }
 
 export function configuredProviders(settings: FederationSettings): ProviderName[] {

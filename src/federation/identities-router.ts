@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { RECENT_SIGN_IN_SECONDS, type AccountAccess, type SignedInAccount } from '../account/account-access.ts';
+import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from '../account/account-access.ts';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
-import { providerOf, type FederatedIdentities } from './federated-identities.ts';
+import { type FederatedIdentities, providerOf } from './federated-identities.ts';
 
 export interface IdentitiesRouterDependencies {
   pages: PageRenderer;
@@ -31,18 +31,32 @@ export function identitiesRouter(deps: IdentitiesRouterDependencies): Router {
   async function show(ctx: Context, notice?: string, status = 200) {
     const account = ctx.state['account'] as SignedInAccount;
     const rows = await deps.identities.listForUser(account.user.id);
-    const identities = rows.map((row) => ({ id: row.id, provider: providerOf(row), email: row.email, linkedAt: row.created_at, lastUsedAt: row.last_login_at }));
-    await deps.pages.render(ctx, 'account-identities', { identities, unlinkable: await canUnlink(account, rows.length), notice }, status);
+    const identities = rows.map((row) => ({
+      id: row.id,
+      provider: providerOf(row),
+      email: row.email,
+      linkedAt: row.created_at,
+      lastUsedAt: row.last_login_at,
+    }));
+    await deps.pages.render(
+      ctx,
+      'account-identities',
+      { identities, unlinkable: await canUnlink(account, rows.length), notice },
+      status,
+    );
   }
 
-  router.get('/', deps.access.require(), async (ctx) => show(ctx, ctx.query['unlinked'] === '1' ? 'unlinked' : undefined));
+  router.get('/', deps.access.require(), async (ctx) =>
+    show(ctx, ctx.query['unlinked'] === '1' ? 'unlinked' : undefined),
+  );
 
   router.post('/unlink', recent, async (ctx) => {
     const account = ctx.state['account'] as SignedInAccount;
     const linked = await deps.identities.countForUser(account.user.id);
     if (!(await canUnlink(account, linked))) return show(ctx, 'last_way_in', 409);
     const removed = await deps.identities.unlink(account.user.id, formField(ctx, 'identity'));
-    if (removed) deps.logger.info({ event: 'federation.unlinked', accountId: account.user.id }, 'upstream account unlinked');
+    if (removed)
+      deps.logger.info({ event: 'federation.unlinked', accountId: account.user.id }, 'upstream account unlinked');
     seeOther(ctx, removed ? '/account/identities?unlinked=1' : '/account/identities');
   });
 

@@ -1,8 +1,14 @@
 import * as oidc from 'openid-client';
 import type { Logger } from '../logging/logger.ts';
-import { isLoopbackHost, type FederationSettings, type GoogleSettings, type MicrosoftSettings, type ProviderName } from './federation-settings.ts';
+import {
+  type FederationSettings,
+  type GoogleSettings,
+  isLoopbackHost,
+  type MicrosoftSettings,
+  type ProviderName,
+} from './federation-settings.ts';
 import { MicrosoftIssuer, unverifiedTenant } from './microsoft-issuer.ts';
-import { googleIdentity, microsoftIdentity, UpstreamRefusal, type UpstreamIdentity } from './upstream-identity.ts';
+import { googleIdentity, microsoftIdentity, type UpstreamIdentity, UpstreamRefusal } from './upstream-identity.ts';
 
 /** What one sign-in remembers between the redirect to the provider and its callback. */
 export interface UpstreamChecks {
@@ -43,7 +49,11 @@ export abstract class UpstreamClient {
   protected abstract discoveryUrl(): URL;
   protected abstract acceptsDiscovered(issuer: string): boolean;
   protected abstract extraAuthorizationParameters(options: AuthorizationOptions): Record<string, string>;
-  protected abstract exchangeCode(config: oidc.Configuration, callback: URL, checks: oidc.AuthorizationCodeGrantChecks): Promise<Tokens>;
+  protected abstract exchangeCode(
+    config: oidc.Configuration,
+    callback: URL,
+    checks: oidc.AuthorizationCodeGrantChecks,
+  ): Promise<Tokens>;
   protected abstract identityFrom(claims: Record<string, unknown>): UpstreamIdentity;
 
   private insecure(url: string | URL): boolean {
@@ -55,7 +65,12 @@ export abstract class UpstreamClient {
   protected configuration(metadata: oidc.ServerMetadata, fetch?: oidc.CustomFetch): oidc.Configuration {
     // serverMetadata() carries helper functions, which structuredClone (inside Configuration) refuses.
     const plain = JSON.parse(JSON.stringify(metadata)) as oidc.ServerMetadata;
-    const config = new oidc.Configuration(plain, this.clientId, { client_secret: this.clientSecret }, oidc.ClientSecretPost(this.clientSecret));
+    const config = new oidc.Configuration(
+      plain,
+      this.clientId,
+      { client_secret: this.clientSecret },
+      oidc.ClientSecretPost(this.clientSecret),
+    );
     config.timeout = UPSTREAM_TIMEOUT_SECONDS;
     if (fetch) config[oidc.customFetch] = fetch;
     if (this.insecure(plain.issuer.replace('{tenantid}', 'x'))) oidc.allowInsecureRequests(config);
@@ -66,15 +81,22 @@ export abstract class UpstreamClient {
     const url = this.discoveryUrl();
     let config: oidc.Configuration;
     try {
-      config = await oidc.discovery(url, this.clientId, { client_secret: this.clientSecret }, oidc.ClientSecretPost(this.clientSecret), {
-        timeout: UPSTREAM_TIMEOUT_SECONDS,
-        ...(this.insecure(url) ? { execute: [oidc.allowInsecureRequests] } : {}),
-      });
+      config = await oidc.discovery(
+        url,
+        this.clientId,
+        { client_secret: this.clientSecret },
+        oidc.ClientSecretPost(this.clientSecret),
+        {
+          timeout: UPSTREAM_TIMEOUT_SECONDS,
+          ...(this.insecure(url) ? { execute: [oidc.allowInsecureRequests] } : {}),
+        },
+      );
     } catch (error) {
       throw new UpstreamRefusal('unavailable', `${this.name} discovery failed: ${describe(error)}`);
     }
     const issuer = config.serverMetadata().issuer;
-    if (!this.acceptsDiscovered(issuer)) throw new UpstreamRefusal('unavailable', `${this.name} discovery published an unexpected issuer ${issuer}`);
+    if (!this.acceptsDiscovered(issuer))
+      throw new UpstreamRefusal('unavailable', `${this.name} discovery published an unexpected issuer ${issuer}`);
     return this.configuration(config.serverMetadata());
   }
 
@@ -125,7 +147,10 @@ export abstract class UpstreamClient {
       });
     } catch (error) {
       if (error instanceof UpstreamRefusal) throw error;
-      throw new UpstreamRefusal(unreachable(error) ? 'unavailable' : 'failed', `${this.name} code exchange failed: ${describe(error)}`);
+      throw new UpstreamRefusal(
+        unreachable(error) ? 'unavailable' : 'failed',
+        `${this.name} code exchange failed: ${describe(error)}`,
+      );
     }
     const claims = tokens.claims();
     if (!claims) throw new UpstreamRefusal('failed', `${this.name} returned no ID token`);
@@ -156,7 +181,11 @@ export class GoogleClient extends UpstreamClient {
     return hd ? { hd } : {};
   }
 
-  protected exchangeCode(config: oidc.Configuration, callback: URL, checks: oidc.AuthorizationCodeGrantChecks): Promise<Tokens> {
+  protected exchangeCode(
+    config: oidc.Configuration,
+    callback: URL,
+    checks: oidc.AuthorizationCodeGrantChecks,
+  ): Promise<Tokens> {
     return oidc.authorizationCodeGrant(config, callback, checks);
   }
 
@@ -195,7 +224,11 @@ export class MicrosoftClient extends UpstreamClient {
    * same response (state, nonce, aud, azp, exp, iat and `iss`) against the resolved issuer,
    * with no second request: the code is redeemed once.
    */
-  protected async exchangeCode(config: oidc.Configuration, callback: URL, checks: oidc.AuthorizationCodeGrantChecks): Promise<Tokens> {
+  protected async exchangeCode(
+    config: oidc.Configuration,
+    callback: URL,
+    checks: oidc.AuthorizationCodeGrantChecks,
+  ): Promise<Tokens> {
     const metadata = config.serverMetadata();
     let tokens: Tokens;
     let tid: string | undefined;
@@ -223,8 +256,13 @@ export class MicrosoftClient extends UpstreamClient {
       if (!captured) throw new UpstreamRefusal('failed', 'microsoft token response missing');
       tid = unverifiedTenant(((await captured.clone().json()) as Record<string, unknown>)['id_token']);
       const expected = this.issuers.expectedIssuer(tid);
-      if (!expected) throw new UpstreamRefusal('wrong_tenant', `microsoft tenant ${String(tid).slice(0, 64)} is not admitted by the ${this.settings.tenant} endpoint`);
-      if (issParameter !== null && issParameter !== expected) throw new UpstreamRefusal('wrong_tenant', 'microsoft iss response parameter names another tenant');
+      if (!expected)
+        throw new UpstreamRefusal(
+          'wrong_tenant',
+          `microsoft tenant ${String(tid).slice(0, 64)} is not admitted by the ${this.settings.tenant} endpoint`,
+        );
+      if (issParameter !== null && issParameter !== expected)
+        throw new UpstreamRefusal('wrong_tenant', 'microsoft iss response parameter names another tenant');
       let replay: Response | undefined = captured;
       const replaying = this.configuration({ ...(metadata as oidc.ServerMetadata), issuer: expected }, async (url) => {
         const response = new URL(url).href === tokenEndpoint ? replay : undefined;
@@ -236,7 +274,8 @@ export class MicrosoftClient extends UpstreamClient {
         tokens = await oidc.authorizationCodeGrant(replaying, withoutIss, checks);
       } catch (error) {
         // The token names one tenant in `tid` and was issued by another.
-        if (causes(error).some((cause) => (cause as { claim?: unknown }).claim === 'iss')) throw new UpstreamRefusal('wrong_tenant', `microsoft token of tenant ${tid} carries another tenant's issuer`);
+        if (causes(error).some((cause) => (cause as { claim?: unknown }).claim === 'iss'))
+          throw new UpstreamRefusal('wrong_tenant', `microsoft token of tenant ${tid} carries another tenant's issuer`);
         throw error;
       }
     }
@@ -244,7 +283,10 @@ export class MicrosoftClient extends UpstreamClient {
     const claimedTid = typeof claims?.['tid'] === 'string' ? claims['tid'] : undefined;
     // A tenant's endpoint must not hand out another tenant's tokens, and tid must agree with iss.
     if (!claimedTid || claimedTid !== tid || this.issuers.expectedIssuer(claimedTid) !== claims?.iss) {
-      throw new UpstreamRefusal('wrong_tenant', `microsoft token of tenant ${String(claimedTid).slice(0, 64)} does not match its issuer`);
+      throw new UpstreamRefusal(
+        'wrong_tenant',
+        `microsoft token of tenant ${String(claimedTid).slice(0, 64)} does not match its issuer`,
+      );
     }
     return tokens;
   }
@@ -275,7 +317,11 @@ export class UpstreamClients {
 /** An error and its causes, outermost first (openid-client wraps oauth4webapi's errors). */
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let current: unknown = error; current && typeof current === 'object' && !chain.includes(current); current = (current as { cause?: unknown }).cause) {
+  for (
+    let current: unknown = error;
+    current && typeof current === 'object' && !chain.includes(current);
+    current = (current as { cause?: unknown }).cause
+  ) {
     chain.push(current);
   }
   return chain;
@@ -285,8 +331,10 @@ function causes(error: unknown): unknown[] {
 function unreachable(error: unknown): boolean {
   for (const current of causes(error)) {
     const { name, code, status } = current as { name?: string; code?: string; status?: number };
-    if (name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT') return true;
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|UND_ERR_\w+)$/.test(code)) return true;
+    if (name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT')
+      return true;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|UND_ERR_\w+)$/.test(code))
+      return true;
     if (typeof status === 'number' && status >= 500) return true;
     if (current instanceof TypeError && current.message === 'fetch failed') return true;
   }

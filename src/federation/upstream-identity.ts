@@ -1,5 +1,5 @@
 import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
-import { isTenantId, type FederationSettings, type ProviderName } from './federation-settings.ts';
+import { type FederationSettings, isTenantId, type ProviderName } from './federation-settings.ts';
 
 /** Who the upstream says signed in, after every check, in the terms Umbral keys and links on. */
 export interface UpstreamIdentity {
@@ -63,7 +63,8 @@ export function googleIdentity(claims: Claims, settings: NonNullable<FederationS
   if (!subject || !issuer) throw new UpstreamRefusal('failed', 'google ID token without sub or iss');
   if (settings.allowedDomains.length) {
     const hd = typeof claims['hd'] === 'string' ? claims['hd'].toLowerCase() : undefined;
-    if (!hd || !settings.allowedDomains.includes(hd)) throw new UpstreamRefusal('domain_not_allowed', `google hosted domain ${hd ?? '(none)'} is not allowed`);
+    if (!hd || !settings.allowedDomains.includes(hd))
+      throw new UpstreamRefusal('domain_not_allowed', `google hosted domain ${hd ?? '(none)'} is not allowed`);
   }
   const email = emailOf(claims['email']);
   if (!email) throw new UpstreamRefusal('email_missing', 'google ID token without an email');
@@ -85,17 +86,22 @@ export function googleIdentity(claims: Claims, settings: NonNullable<FederationS
  * token says the domain's owner verified it (`xms_edov`), and only counts when the operator
  * trusts that (MICROSOFT_TRUST_EMAIL). `preferred_username` is a display hint, never an email we trust.
  */
-export function microsoftIdentity(claims: Claims, settings: NonNullable<FederationSettings['microsoft']>): UpstreamIdentity {
+export function microsoftIdentity(
+  claims: Claims,
+  settings: NonNullable<FederationSettings['microsoft']>,
+): UpstreamIdentity {
   const tid = typeof claims['tid'] === 'string' ? claims['tid'].toLowerCase() : '';
   const oid = typeof claims['oid'] === 'string' ? claims['oid'].toLowerCase() : '';
   const issuer = text(claims['iss'], 255);
-  if (!isTenantId(tid) || !isTenantId(oid) || !issuer) throw new UpstreamRefusal('failed', 'microsoft ID token without a valid tid, oid or iss');
+  if (!isTenantId(tid) || !isTenantId(oid) || !issuer)
+    throw new UpstreamRefusal('failed', 'microsoft ID token without a valid tid, oid or iss');
   if (settings.allowedTenants.length && !settings.allowedTenants.includes(tid)) {
     throw new UpstreamRefusal('tenant_not_allowed', `microsoft tenant ${tid} is not allowed`);
   }
   const email = emailOf(claims['email']) ?? emailOf(claims['preferred_username']);
   if (!email) throw new UpstreamRefusal('email_missing', 'microsoft ID token without an email');
-  const domainOwnerVerified = claims['xms_edov'] === true || claims['xms_edov'] === 'true' || claims['xms_edov'] === '1';
+  const domainOwnerVerified =
+    claims['xms_edov'] === true || claims['xms_edov'] === 'true' || claims['xms_edov'] === '1';
   return {
     provider: 'microsoft',
     issuer,

@@ -2,13 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
 
-const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const TYPES: Record<string, string> = {
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
 
 /** Serves views/assets (stylesheet, logo): a fixed set read once, so no path ever reaches the disk. */
 export function assetsRouter(): Router {
   const dir = path.resolve(import.meta.dirname, '../../views/assets');
   const files = new Map(
-    fs.readdirSync(dir)
+    fs
+      .readdirSync(dir)
       .filter((name) => TYPES[path.extname(name)])
       .map((name) => [name, fs.readFileSync(path.join(dir, name))]),
   );

@@ -12,7 +12,13 @@ export function csrfProtection(options: { issuer: string; secure: boolean }): Mi
     let token = ctx.cookies.get(cookieName, { signed: true });
     if (!token) {
       token = randomBytes(24).toString('base64url');
-      ctx.cookies.set(cookieName, token, { signed: true, httpOnly: true, sameSite: 'lax', secure: options.secure, path: '/' });
+      ctx.cookies.set(cookieName, token, {
+        signed: true,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: options.secure,
+        path: '/',
+      });
     }
     ctx.state['csrfToken'] = token;
     if (ctx.method === 'POST') {

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { negotiateLocale, translator, type Locale } from '../i18n/i18n.ts';
+import { type Locale, negotiateLocale, translator } from '../i18n/i18n.ts';
 
 export interface Branding {
   productName: string;
@@ -51,8 +51,23 @@ export class PageRenderer {
 
   /** Errors shown to people: a plain explanation, the code in small print, never a stack trace. */
   async renderError(ctx: Context, out: ErrorOut, _error?: unknown, status?: number): Promise<void> {
-    const known = ['server_error', 'invalid_request', 'invalid_client', 'invalid_redirect_uri', 'access_denied', 'login_required', 'session_expired', 'invalid_scope', 'unauthorized_client'];
+    const known = [
+      'server_error',
+      'invalid_request',
+      'invalid_client',
+      'invalid_redirect_uri',
+      'access_denied',
+      'login_required',
+      'session_expired',
+      'invalid_scope',
+      'unauthorized_client',
+    ];
     const kind = known.includes(out.error) ? out.error : 'generic';
-    await this.render(ctx, 'error', { kind, code: out.error, description: out.error_description }, status ?? (ctx.status >= 400 ? ctx.status : 400));
+    await this.render(
+      ctx,
+      'error',
+      { kind, code: out.error, description: out.error_description },
+      status ?? Math.max(ctx.status, 400),
+    );
   }
 }

@@ -15,7 +15,10 @@ const localesDir = path.resolve(import.meta.dirname, '../../views/locales');
 function loadCatalog(locale: Locale): Messages {
   const dir = path.join(localesDir, locale);
   const messages: Messages = {};
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const part = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Messages;
     for (const [key, value] of Object.entries(part)) {
       if (key in messages) throw new Error(`message ${key} is defined twice in views/locales/${locale}`);

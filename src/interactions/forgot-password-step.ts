@@ -8,9 +8,9 @@ import type { PasswordResetService } from '../accounts/password-reset.ts';
 import { formField, renderLimited } from '../accounts/password-reset-router.ts';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { handleExpiredInteractions } from './expired-interactions.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
+import { handleExpiredInteractions } from './expired-interactions.ts';
 import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 
 export interface ForgotPasswordStepDependencies {
@@ -39,7 +39,10 @@ export function forgotPasswordStepRouter(deps: ForgotPasswordStepDependencies): 
   async function loadLogin(ctx: Context): Promise<string | undefined> {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
-    ctx.state['locale'] = negotiateLocale(details.params['ui_locales'] as string | undefined, ctx.get('accept-language'));
+    ctx.state['locale'] = negotiateLocale(
+      details.params['ui_locales'] as string | undefined,
+      ctx.get('accept-language'),
+    );
     // A sign-in: prompt=login, or prompt=create, whose sign-up page leads to the same login steps.
     if (details.prompt.name !== 'login' && details.prompt.name !== 'create') {
       ctx.redirect(`/interaction/${details.uid}`);
@@ -52,7 +55,11 @@ export function forgotPasswordStepRouter(deps: ForgotPasswordStepDependencies): 
   router.get('/forgot', async (ctx) => {
     const uid = await loadLogin(ctx);
     if (!uid) return;
-    await pages.render(ctx, 'forgot-password', { action: `/interaction/${uid}/forgot`, email: identifier.get(ctx, uid) ?? '', backUrl: `/interaction/${uid}` });
+    await pages.render(ctx, 'forgot-password', {
+      action: `/interaction/${uid}/forgot`,
+      email: identifier.get(ctx, uid) ?? '',
+      backUrl: `/interaction/${uid}`,
+    });
   });
 
   router.post('/forgot', async (ctx) => {
@@ -60,7 +67,12 @@ export function forgotPasswordStepRouter(deps: ForgotPasswordStepDependencies): 
     if (!uid) return;
     const email = normalizeEmail(formField(ctx, 'email'));
     if (!isValidEmail(email)) {
-      return pages.render(ctx, 'forgot-password', { action: `/interaction/${uid}/forgot`, email, backUrl: `/interaction/${uid}`, error: 'email_invalid' }, 400);
+      return pages.render(
+        ctx,
+        'forgot-password',
+        { action: `/interaction/${uid}/forgot`, email, backUrl: `/interaction/${uid}`, error: 'email_invalid' },
+        400,
+      );
     }
     const outcome = await resets.requestReset({ email, ip: ctx.ip, locale: pages.localeOf(ctx), interactionUid: uid });
     if (outcome.kind === 'ip_limited') return renderLimited(ctx, pages, outcome.retryAfterSeconds);

@@ -1,25 +1,26 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import Provider, { errors } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { Config } from '../config/config.ts';
+import type { Federation } from '../federation/federated-login.ts';
+import { registerFederationRoutes } from '../federation/federation-interaction-routes.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { Mfa } from '../mfa/mfa.ts';
+import { registerSecondFactorRoutes } from '../mfa/second-factor-routes.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
 import type { SingleSessionPolicy } from '../sessions/single-session-policy.ts';
 import type { Storage } from '../storage/database.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
-import type { Federation } from '../federation/federated-login.ts';
-import { registerFederationRoutes } from '../federation/federation-interaction-routes.ts';
-import type { Mfa } from '../mfa/mfa.ts';
-import { registerSecondFactorRoutes } from '../mfa/second-factor-routes.ts';
-import { handleExpiredInteractions } from './expired-interactions.ts';
-import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { ConsentStep } from './consent-step.ts';
+import { handleExpiredInteractions } from './expired-interactions.ts';
 import { LoginCompletion } from './login-completion.ts';
+import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { PasswordLogin } from './password-login.ts';
 import { SignUpStep } from './sign-up-step.ts';
 import { VerificationStep } from './verification-step.ts';
@@ -65,15 +66,20 @@ export function interactionsRouter(deps: InteractionDependencies): Router {
   async function load(ctx: Context): Promise<InteractionDetails> {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
-    ctx.state['locale'] = negotiateLocale(details.params['ui_locales'] as string | undefined, ctx.get('accept-language'));
+    ctx.state['locale'] = negotiateLocale(
+      details.params['ui_locales'] as string | undefined,
+      ctx.get('accept-language'),
+    );
     return details;
   }
 
-
   /** Sign-in or sign-up: prompt=login, or prompt=create (sign-up first, with a way to the login). */
-  const signingIn = (details: InteractionDetails) => details.prompt.name === 'login' || details.prompt.name === 'create';
+  const signingIn = (details: InteractionDetails) =>
+    details.prompt.name === 'login' || details.prompt.name === 'create';
 
-  const federated = deps.federation ? registerFederationRoutes(router, { ...deps, federation: deps.federation, completion, verification }, load) : undefined;
+  const federated = deps.federation
+    ? registerFederationRoutes(router, { ...deps, federation: deps.federation, completion, verification }, load)
+    : undefined;
   registerSecondFactorRoutes(router, { ...deps, gate: completion.secondFactor, completion }, load);
 
   router.get('/', async (ctx) => {

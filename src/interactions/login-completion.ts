@@ -19,8 +19,19 @@ export class LoginCompletion {
   /** The second-factor policy (src/mfa): the factor step, enrollment for require-mfa portals, step-up. */
   readonly secondFactor: SecondFactorGate;
 
-  constructor(private readonly deps: Pick<InteractionDependencies, 'provider' | 'singleSession' | 'mfa' | 'storage' | 'logger' | 'config'>) {
-    this.secondFactor = new SecondFactorGate({ provider: deps.provider, db: deps.storage.db, mfa: deps.mfa, logger: deps.logger, secure: deps.config.secure });
+  constructor(
+    private readonly deps: Pick<
+      InteractionDependencies,
+      'provider' | 'singleSession' | 'mfa' | 'storage' | 'logger' | 'config'
+    >,
+  ) {
+    this.secondFactor = new SecondFactorGate({
+      provider: deps.provider,
+      db: deps.storage.db,
+      mfa: deps.mfa,
+      logger: deps.logger,
+      secure: deps.config.secure,
+    });
   }
 
   async complete(ctx: Context, details: InteractionDetails, first: FirstFactor): Promise<void> {
@@ -35,7 +46,12 @@ export class LoginCompletion {
       clientId: String(details.params['client_id']),
       currentSession: details.session,
     });
-    const login = { accountId: factors.accountId, amr: factors.amr, remember: true, ...(factors.acr ? { acr: factors.acr } : {}) };
+    const login = {
+      accountId: factors.accountId,
+      amr: factors.amr,
+      remember: true,
+      ...(factors.acr ? { acr: factors.acr } : {}),
+    };
     await this.finish(ctx, answeringCreate(details, { login }), false);
   }
 
@@ -49,6 +65,10 @@ export class LoginCompletion {
 
 /** A login also answers prompt=create when that was asked, or oidc-provider would ask it again. */
 function answeringCreate(details: InteractionDetails, result: InteractionResults): InteractionResults {
-  const asked = details.prompt.name === 'create' || String(details.params['prompt'] ?? '').split(' ').includes('create');
+  const asked =
+    details.prompt.name === 'create' ||
+    String(details.params['prompt'] ?? '')
+      .split(' ')
+      .includes('create');
   return asked ? { ...result, create: {} } : result;
 }

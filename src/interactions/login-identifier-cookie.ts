@@ -12,10 +12,17 @@ export class LoginIdentifierCookie {
   }
 
   private options(uid: string) {
-    return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: this.secure, path: `/interaction/${uid}`, overwrite: true };
+    return {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.secure,
+      path: `/interaction/${uid}`,
+      overwrite: true,
+    };
   }
 
-  get(ctx: Context, uid: string): string | undefined {
+  get(ctx: Context, _uid: string): string | undefined {
     return ctx.cookies.get(this.name, { signed: true }) || undefined;
   }
 

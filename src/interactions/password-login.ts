@@ -1,13 +1,13 @@
 import type { Context } from 'koa';
-import type { FirstFactor } from './login-completion.ts';
 import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
+import { requiresEmailVerification } from '../accounts/email-verification.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../accounts/password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, UserRepository } from '../accounts/users.ts';
-import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
-import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
-import { requiresEmailVerification } from '../accounts/email-verification.ts';
-import type { VerificationStep } from './verification-step.ts';
 import { formField } from '../http/form.ts';
+import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
+import type { FirstFactor } from './login-completion.ts';
+import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
+import type { VerificationStep } from './verification-step.ts';
 
 /**
  * Identifier-first password login. The email step never looks the account up, and a wrong
@@ -35,18 +35,31 @@ export class PasswordLogin {
       return this.deps.pages.render(ctx, 'login-password', { ...common, email, error, notice });
     }
     const hint = typeof details.params['login_hint'] === 'string' ? details.params['login_hint'] : '';
-    const sessionEmail = details.session?.accountId ? (await this.users.findById(details.session.accountId))?.email : undefined;
+    const sessionEmail = details.session?.accountId
+      ? (await this.users.findById(details.session.accountId))?.email
+      : undefined;
     const sessionEnded = this.deps.sessionNotice.take(ctx);
     // A passkey sign-in that did not hold comes back here (src/mfa/passkey-login.ts).
-    const passkeyError = ctx.query['passkey'] === 'failed' || ctx.query['passkey'] === 'throttled' ? ctx.query['passkey'] : undefined;
-    return this.deps.pages.render(ctx, 'login-identifier', { ...common, email: email ?? (hint || sessionEmail || ''), sessionEnded, passkeyError });
+    const passkeyError =
+      ctx.query['passkey'] === 'failed' || ctx.query['passkey'] === 'throttled' ? ctx.query['passkey'] : undefined;
+    return this.deps.pages.render(ctx, 'login-identifier', {
+      ...common,
+      email: email ?? (hint || sessionEmail || ''),
+      sessionEnded,
+      passkeyError,
+    });
   }
 
   async submitIdentifier(ctx: Context, details: InteractionDetails): Promise<void> {
     const email = normalizeEmail(formField(ctx, 'email'));
     if (!isValidEmail(email)) {
       const client = await this.deps.provider.Client.find(String(details.params['client_id']));
-      return this.deps.pages.render(ctx, 'login-identifier', { uid: details.uid, clientName: client?.clientName, email, error: 'email_invalid' }, 400);
+      return this.deps.pages.render(
+        ctx,
+        'login-identifier',
+        { uid: details.uid, clientName: client?.clientName, email, error: 'email_invalid' },
+        400,
+      );
     }
     this.identifier.set(ctx, details.uid, email);
     ctx.redirect(`/interaction/${details.uid}`);
@@ -70,7 +83,13 @@ export class PasswordLogin {
       await this.deps.pages.render(
         ctx,
         'login-password',
-        { uid: details.uid, clientName: client?.clientName, email, error: 'throttled', retryAfter: decision.retryAfterSeconds },
+        {
+          uid: details.uid,
+          clientName: client?.clientName,
+          email,
+          error: 'throttled',
+          retryAfter: decision.retryAfterSeconds,
+        },
         429,
       );
       return undefined;

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { sql } from 'kysely';
-import { signUpDatabase } from '../accounts/email-verification.ts';
 import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
+import { signUpDatabase } from '../accounts/email-verification.ts';
 import { hashPassword } from '../accounts/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/password-policy.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../accounts/phone.ts';
 import { UserRepository } from '../accounts/users.ts';
+import { formField } from '../http/form.ts';
+import { type Locale, translator } from '../i18n/i18n.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { throttledAddress } from '../throttling/throttle-keys.ts';
-import { translator, type Locale } from '../i18n/i18n.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
-import type { VerificationStep } from './verification-step.ts';
-import { formField } from '../http/form.ts';
 import { termsLabelHtml } from './terms-label.ts';
+import type { VerificationStep } from './verification-step.ts';
 
 export const MAX_NAME_LENGTH = 200;
 
@@ -25,7 +25,9 @@ interface SignUpValues {
   terms: boolean;
 }
 
-type FieldErrors = Partial<Record<'name' | 'email' | 'phone' | 'password' | 'password_confirmation' | 'terms' | 'form', string>>;
+type FieldErrors = Partial<
+  Record<'name' | 'email' | 'phone' | 'password' | 'password_confirmation' | 'terms' | 'form', string>
+>;
 
 /** Accepted sign-ups per address and hour: each one mails someone, so one network cannot mail the world. */
 export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
@@ -49,11 +51,20 @@ export class SignUpStep {
     return Math.max(MIN_PASSWORD_LENGTH, this.deps.config.minPasswordLength);
   }
 
-  async show(ctx: Context, details: InteractionDetails, values?: SignUpValues, errors: FieldErrors = {}, status = 200): Promise<void> {
+  async show(
+    ctx: Context,
+    details: InteractionDetails,
+    values?: SignUpValues,
+    errors: FieldErrors = {},
+    status = 200,
+  ): Promise<void> {
     const locale = this.deps.pages.localeOf(ctx);
     const t = translator(locale);
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
-    const hint = typeof details.params['login_hint'] === 'string' && isValidEmail(details.params['login_hint']) ? details.params['login_hint'] : '';
+    const hint =
+      typeof details.params['login_hint'] === 'string' && isValidEmail(details.params['login_hint'])
+        ? details.params['login_hint']
+        : '';
     const languageTags = [
       ...String(details.params['ui_locales'] ?? '').split(' '),
       ...ctx.get('accept-language').split(','),
@@ -64,7 +75,13 @@ export class SignUpStep {
       {
         uid: details.uid,
         clientName: client?.clientName,
-        values: values ?? { name: '', email: hint, phone: '', phoneCountry: defaultCountry(locale, languageTags), terms: false },
+        values: values ?? {
+          name: '',
+          email: hint,
+          phone: '',
+          phoneCountry: defaultCountry(locale, languageTags),
+          terms: false,
+        },
         errors,
         countries: countryOptions(locale),
         minLength: this.minLength(),
@@ -90,7 +107,8 @@ export class SignUpStep {
 
     const errors: FieldErrors = {};
     if (!values.name) errors.name = t('signup.error.name_required');
-    else if ([...values.name].length > MAX_NAME_LENGTH) errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    else if ([...values.name].length > MAX_NAME_LENGTH)
+      errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
     if (!isValidEmail(values.email)) errors.email = t('signup.error.email_invalid');
     const phone = parsePhone(values.phone, values.phoneCountry);
     if (!values.phone) errors.phone = t('signup.error.phone_required');
@@ -104,11 +122,17 @@ export class SignUpStep {
     }
     if (!values.terms) errors.terms = t('signup.error.terms_required');
     if (Object.keys(errors).length || !phone.ok) {
-      this.deps.logger.info({ event: 'signup.refused', uid: details.uid, fields: Object.keys(errors) }, 'sign-up form refused');
+      this.deps.logger.info(
+        { event: 'signup.refused', uid: details.uid, fields: Object.keys(errors) },
+        'sign-up form refused',
+      );
       return this.show(ctx, details, values, errors, 400);
     }
 
-    const fromHere = await new FixedWindowCounter(this.deps.storage.db).hit(`signup-ip:${throttledAddress(ctx.ip)}`, SIGNUPS_PER_IP.windowMs);
+    const fromHere = await new FixedWindowCounter(this.deps.storage.db).hit(
+      `signup-ip:${throttledAddress(ctx.ip)}`,
+      SIGNUPS_PER_IP.windowMs,
+    );
     if (fromHere.count > SIGNUPS_PER_IP.limit) {
       this.deps.logger.info({ event: 'signup.ip_limited', uid: details.uid }, 'sign-ups limited for this address');
       ctx.set('Retry-After', String(fromHere.retryAfterSeconds));
@@ -122,17 +146,31 @@ export class SignUpStep {
     const created = existing ? undefined : await this.insertUser(values, phone.e164, passwordHash, locale);
     const owner = existing ?? (created ? undefined : await this.users.findByEmail(values.email)); // lost a race
     if (created) {
-      this.deps.logger.info({ event: 'signup.created', uid: details.uid, accountId: created.id }, 'account created by sign-up');
+      this.deps.logger.info(
+        { event: 'signup.created', uid: details.uid, accountId: created.id },
+        'account created by sign-up',
+      );
       return this.verification.begin(ctx, details, { user: created, typedEmail: values.email, reason: 'signup' });
     }
     if (!owner) throw new Error('sign-up: the account neither exists nor could be created');
     if (await this.verification.resume(ctx, details, owner.id)) {
-      this.deps.logger.info({ event: 'signup.resubmitted', uid: details.uid, accountId: owner.id }, 'sign-up sent again by the browser that created the account');
+      this.deps.logger.info(
+        { event: 'signup.resubmitted', uid: details.uid, accountId: owner.id },
+        'sign-up sent again by the browser that created the account',
+      );
       return;
     }
-    this.deps.logger.info({ event: 'signup.existing_email', uid: details.uid, accountId: owner.id }, 'sign-up with an email that has an account');
+    this.deps.logger.info(
+      { event: 'signup.existing_email', uid: details.uid, accountId: owner.id },
+      'sign-up with an email that has an account',
+    );
     await this.verification.warnExistingOwner(owner, locale);
-    return this.verification.begin(ctx, details, { user: owner, typedEmail: values.email, reason: 'signup', decoy: true });
+    return this.verification.begin(ctx, details, {
+      user: owner,
+      typedEmail: values.email,
+      reason: 'signup',
+      decoy: true,
+    });
   }
 
   private async insertUser(values: SignUpValues, phone: string, passwordHash: string, locale: Locale) {

@@ -11,7 +11,8 @@ function escapeHtml(s: string): string {
  * password and the Google/Microsoft sign-up pages, which accept the same terms.
  */
 export function termsLabelHtml(config: Pick<Config, 'termsUrl' | 'privacyUrl'>, t: Translate): string {
-  const link = (href: string, text: string) => `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
+  const link = (href: string, text: string) =>
+    `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
   return escapeHtml(t('signup.terms', { terms: '\u0000T\u0000', privacy: '\u0000P\u0000' }))
     .replace('\u0000T\u0000', link(config.termsUrl, t('signup.terms_link')))
     .replace('\u0000P\u0000', link(config.privacyUrl, t('signup.privacy_link')));

@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import type { FirstFactor } from './login-completion.ts';
 import {
   EmailVerifications,
   SIGNUP_DECOY_PURPOSE,
@@ -9,10 +8,11 @@ import {
   type VerificationData,
 } from '../accounts/email-verification.ts';
 import { UserRepository } from '../accounts/users.ts';
-import { preferredLocale, translator, type Locale } from '../i18n/i18n.ts';
+import { formField } from '../http/form.ts';
+import { type Locale, preferredLocale, translator } from '../i18n/i18n.ts';
 import type { UserRow } from '../storage/schema.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
-import { formField } from '../http/form.ts';
+import type { FirstFactor } from './login-completion.ts';
 
 /** The account whose email is to be verified, and where its email goes. */
 export interface VerificationTarget {
@@ -55,7 +55,11 @@ export class VerificationCookies {
 
   set(ctx: Context, uid: string, id: string): void {
     ctx.cookies.set(this.interactionName, id, { ...this.base(), path: `/interaction/${uid}`, maxAge: 60 * 60 * 1000 });
-    ctx.cookies.set(this.linkName, id, { ...this.base(), path: '/verify-email', maxAge: VERIFICATION_LIMITS.linkTtlSeconds * 1000 });
+    ctx.cookies.set(this.linkName, id, {
+      ...this.base(),
+      path: '/verify-email',
+      maxAge: VERIFICATION_LIMITS.linkTtlSeconds * 1000,
+    });
   }
 
   clear(ctx: Context, uid: string): void {
@@ -103,14 +107,23 @@ export class VerificationStep {
       // Too many emails already: the code and link last sent still work, here too.
       const live = target.decoy ? undefined : await this.store.latestLive(target.user.id);
       if (live) {
-        await this.store.rebind(live.id, { uid: data.uid, clientId: data.clientId, email: data.email, reason: data.reason, amr: data.amr });
+        await this.store.rebind(live.id, {
+          uid: data.uid,
+          clientId: data.clientId,
+          email: data.email,
+          reason: data.reason,
+          amr: data.amr,
+        });
         id = live.id;
       } else {
         id = (await this.store.issue(target.user.id, purpose, { ...data, sent: false })).verification.id;
       }
     }
     this.cookies.set(ctx, details.uid, id);
-    this.deps.logger.info({ event: 'email_verification.started', uid: details.uid, reason: target.reason }, 'email verification started');
+    this.deps.logger.info(
+      { event: 'email_verification.started', uid: details.uid, reason: target.reason },
+      'email verification started',
+    );
     ctx.redirect(`/interaction/${details.uid}/verify`);
     ctx.status = 303;
   }
@@ -159,18 +172,30 @@ export class VerificationStep {
     return this.loginFor(ctx, details, verification);
   }
 
-  private async loginFor(ctx: Context, details: InteractionDetails, verification: Verification): Promise<FirstFactor | undefined> {
+  private async loginFor(
+    ctx: Context,
+    details: InteractionDetails,
+    verification: Verification,
+  ): Promise<FirstFactor | undefined> {
     if (verification.purpose !== VERIFY_EMAIL_PURPOSE || verification.data.verified !== true) return undefined;
     const user = await this.users.findById(verification.userId);
     if (!user || user.disabled || !user.email_verified) return undefined;
     this.cookies.clear(ctx, details.uid);
     await this.users.recordLogin(user.id);
-    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id, via: 'email_verification' }, 'login after email verification');
+    this.deps.logger.info(
+      { event: 'login.succeeded', uid: details.uid, accountId: user.id, via: 'email_verification' },
+      'login after email verification',
+    );
     // The password (or, when amr says so, an upstream sign-in) was given in this interaction, before the verification.
     return { accountId: user.id, amr: verification.data.amr ?? ['pwd'] };
   }
 
-  async show(ctx: Context, details: InteractionDetails, state: { error?: string | undefined; notice?: string | undefined } = {}, status = 200): Promise<void> {
+  async show(
+    ctx: Context,
+    details: InteractionDetails,
+    state: { error?: string | undefined; notice?: string | undefined } = {},
+    status = 200,
+  ): Promise<void> {
     const verification = await this.current(ctx, details);
     if (!verification) return back(ctx, details.uid);
     const t = translator(this.deps.pages.localeOf(ctx));
@@ -209,7 +234,10 @@ export class VerificationStep {
       if (login) return login;
       return back(ctx, details.uid);
     }
-    this.deps.logger.info({ event: 'email_verification.code_failed', uid: details.uid, outcome: result.outcome }, 'verification code refused');
+    this.deps.logger.info(
+      { event: 'email_verification.code_failed', uid: details.uid, outcome: result.outcome },
+      'verification code refused',
+    );
     await this.show(ctx, details, { error: t(`verify.error.${result.outcome}`) }, 400);
     return undefined;
   }
@@ -224,7 +252,12 @@ export class VerificationStep {
     if (!allowance.allowed) {
       const t = translator(this.deps.pages.localeOf(ctx));
       ctx.set('Retry-After', String(allowance.retryAfterSeconds));
-      return this.show(ctx, details, { error: t('verify.error.resend_wait', { seconds: allowance.retryAfterSeconds }) }, 429);
+      return this.show(
+        ctx,
+        details,
+        { error: t('verify.error.resend_wait', { seconds: allowance.retryAfterSeconds }) },
+        429,
+      );
     }
     const { verified: _verified, via: _via, ...data } = verification.data;
     const issued = await this.store.issue(verification.userId, verification.purpose, { ...data, sent: true });

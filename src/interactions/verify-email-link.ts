@@ -2,14 +2,14 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Config } from '../config/config.ts';
 import { EmailVerifications } from '../accounts/email-verification.ts';
+import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
 import { VerificationCookies } from './verification-step.ts';
-import { seeOther } from '../http/form.ts';
 
 export interface VerifyEmailLinkDependencies {
   config: Config;
@@ -38,7 +38,8 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
     const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
     const verification = await store.findByToken(token);
     if (verification?.data.verified) return seeOther(ctx, doneUrl(verification.data.clientId));
-    if (!verification || !store.isLinkLive(verification)) return pages.render(ctx, 'verify-link', { valid: false }, 400);
+    if (!verification || !store.isLinkLive(verification))
+      return pages.render(ctx, 'verify-link', { valid: false }, 400);
     await pages.render(ctx, 'verify-link', { valid: true, token, email: verification.data.email });
   });
 

@@ -57,8 +57,13 @@ interface AcrClaimRequest {
  */
 export function requestedLevel(acr: AcrClaimRequest | null | undefined): LevelRequest | undefined {
   if (!acr || typeof acr !== 'object') return undefined;
-  const listed = [...(Array.isArray(acr.values) ? acr.values : []), ...(typeof acr.value === 'string' ? [acr.value] : [])];
-  const levels = listed.map((value) => (typeof value === 'string' ? LEVEL_OF_ACR[value] : undefined)).filter((l): l is Level => !!l);
+  const listed = [
+    ...(Array.isArray(acr.values) ? acr.values : []),
+    ...(typeof acr.value === 'string' ? [acr.value] : []),
+  ];
+  const levels = listed
+    .map((value) => (typeof value === 'string' ? LEVEL_OF_ACR[value] : undefined))
+    .filter((l): l is Level => !!l);
   if (!levels.length) return undefined;
   const level = levels.reduce((low, l) => (RANK[l] < RANK[low] ? l : low));
   return { level, essential: acr.essential === true };

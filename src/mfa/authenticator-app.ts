@@ -58,7 +58,12 @@ export class AuthenticatorApp {
   async confirm(userId: string, factorId: string, code: string, label: string): Promise<TotpOutcome> {
     const stored = await this.factors.totpSecret(userId, factorId, 'pending');
     if (!stored) return 'wrong';
-    const outcome = await this.check(factorId, this.box.open(stored.sealed, this.context(userId, factorId)), code, stored.lastStep);
+    const outcome = await this.check(
+      factorId,
+      this.box.open(stored.sealed, this.context(userId, factorId)),
+      code,
+      stored.lastStep,
+    );
     if (outcome !== 'accepted') return outcome;
     return (await this.factors.confirmTotp(userId, factorId, label)) ? 'accepted' : 'wrong';
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, MfaFactorTable } from '../storage/schema.ts';
 
 export type FactorKind = 'totp' | 'sms' | 'passkey';
@@ -80,8 +80,16 @@ export class FactorRepository {
   async startTotp(userId: string, sealedSecret: (id: string) => string): Promise<string> {
     const id = newFactorId();
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('mfa_factors').where('user_id', '=', userId).where('kind', '=', 'totp').where('confirmed_at', 'is', null).execute();
-      await trx.insertInto('mfa_factors').values({ id, user_id: userId, kind: 'totp', totp_secret: sealedSecret(id) }).execute();
+      await trx
+        .deleteFrom('mfa_factors')
+        .where('user_id', '=', userId)
+        .where('kind', '=', 'totp')
+        .where('confirmed_at', 'is', null)
+        .execute();
+      await trx
+        .insertInto('mfa_factors')
+        .values({ id, user_id: userId, kind: 'totp', totp_secret: sealedSecret(id) })
+        .execute();
     });
     return id;
   }
@@ -100,7 +108,11 @@ export class FactorRepository {
   }
 
   /** The sealed secret of an authenticator app, confirmed or being set up. */
-  async totpSecret(userId: string, id: string, state: 'pending' | 'confirmed'): Promise<{ sealed: string; lastStep: number | null } | undefined> {
+  async totpSecret(
+    userId: string,
+    id: string,
+    state: 'pending' | 'confirmed',
+  ): Promise<{ sealed: string; lastStep: number | null } | undefined> {
     const row = await this.db
       .selectFrom('mfa_factors')
       .select(['totp_secret', 'totp_last_step'])
@@ -143,7 +155,12 @@ export class FactorRepository {
     const now = new Date();
     const row = await this.db.transaction().execute(async (trx) => {
       // One SMS factor per number: enrolling the same phone again replaces it.
-      await trx.deleteFrom('mfa_factors').where('user_id', '=', userId).where('kind', '=', 'sms').where('phone', '=', phone).execute();
+      await trx
+        .deleteFrom('mfa_factors')
+        .where('user_id', '=', userId)
+        .where('kind', '=', 'sms')
+        .where('phone', '=', phone)
+        .execute();
       return trx
         .insertInto('mfa_factors')
         .values({ id: newFactorId(), user_id: userId, kind: 'sms', phone, label: null, confirmed_at: now })
@@ -226,13 +243,22 @@ export class FactorRepository {
   }
 
   async remove(userId: string, id: string): Promise<Factor | undefined> {
-    const row = await this.db.deleteFrom('mfa_factors').where('id', '=', id).where('user_id', '=', userId).returningAll().executeTakeFirst();
+    const row = await this.db
+      .deleteFrom('mfa_factors')
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .returningAll()
+      .executeTakeFirst();
     return row?.confirmed_at ? toFactor(row) : undefined;
   }
 
   /** Every factor of the user, confirmed or not (operator reset); returns how many confirmed ones went. */
   async removeAll(userId: string): Promise<number> {
-    const rows = await this.db.deleteFrom('mfa_factors').where('user_id', '=', userId).returning('confirmed_at').execute();
+    const rows = await this.db
+      .deleteFrom('mfa_factors')
+      .where('user_id', '=', userId)
+      .returning('confirmed_at')
+      .execute();
     return rows.filter((r) => r.confirmed_at).length;
   }
 

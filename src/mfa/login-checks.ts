@@ -21,23 +21,35 @@ export function clientRequiresMfa(client: { [key: string]: unknown } | undefined
  * factor is not asked again (nothing could meet it); an essential one, or a require_mfa client,
  * is, and the login then enrolls a factor.
  */
-export function addSecondFactorChecks(policy: ReturnType<typeof interactionPolicy.base>, directory: SecondFactorDirectory): void {
+export function addSecondFactorChecks(
+  policy: ReturnType<typeof interactionPolicy.base>,
+  directory: SecondFactorDirectory,
+): void {
   const login = policy.get('login');
   if (!login) throw new Error('the interaction policy has no login prompt');
   login.checks.remove('essential_acrs');
   login.checks.remove('essential_acr');
   login.checks.add(
     // prompt=none gets login_required: the End-User must authenticate (again) to reach the level.
-    new interactionPolicy.Check(STEP_UP_REASON, 'the requested authentication level was not reached', 'login_required', async (ctx: KoaContextWithOIDC) => {
-      const { oidc } = ctx;
-      // A login just completed in this request: its own policy (the factor step) already applied.
-      if (!oidc.session?.accountId || oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const requested = requestedLevel((oidc.claims as { id_token?: { acr?: Record<string, unknown> } })?.id_token?.acr);
-      const clientDemands = clientRequiresMfa(oidc.client as unknown as Record<string, unknown>);
-      const wanted = clientDemands ? 'mfa' : requested?.level;
-      if (!wanted || meets(levelOfAmr(oidc.session.amr), wanted)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      if (clientDemands || requested?.essential) return interactionPolicy.Check.REQUEST_PROMPT;
-      return (await directory.hasFactors(oidc.session.accountId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    }),
+    new interactionPolicy.Check(
+      STEP_UP_REASON,
+      'the requested authentication level was not reached',
+      'login_required',
+      async (ctx: KoaContextWithOIDC) => {
+        const { oidc } = ctx;
+        // A login just completed in this request: its own policy (the factor step) already applied.
+        if (!oidc.session?.accountId || oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const requested = requestedLevel(
+          (oidc.claims as { id_token?: { acr?: Record<string, unknown> } })?.id_token?.acr,
+        );
+        const clientDemands = clientRequiresMfa(oidc.client as unknown as Record<string, unknown>);
+        const wanted = clientDemands ? 'mfa' : requested?.level;
+        if (!wanted || meets(levelOfAmr(oidc.session.amr), wanted)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        if (clientDemands || requested?.essential) return interactionPolicy.Check.REQUEST_PROMPT;
+        return (await directory.hasFactors(oidc.session.accountId))
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
   );
 }

@@ -2,8 +2,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import type { FirstFactor } from '../interactions/login-completion.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import type { FirstFactor } from '../interactions/login-completion.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import type { Mfa } from './mfa.ts';
@@ -46,12 +46,28 @@ export class WebauthnChallengeCookie {
   }
 
   set(ctx: Context, path: string, challengeId: string): void {
-    ctx.cookies.set(this.name, challengeId, { signed: true, httpOnly: true, sameSite: 'strict', secure: this.secure, path, maxAge: 5 * 60 * 1000, overwrite: true });
+    ctx.cookies.set(this.name, challengeId, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.secure,
+      path,
+      maxAge: 5 * 60 * 1000,
+      overwrite: true,
+    });
   }
 
   take(ctx: Context, path: string): string {
     const id = ctx.cookies.get(this.name, { signed: true }) ?? '';
-    ctx.cookies.set(this.name, '', { signed: true, httpOnly: true, sameSite: 'strict', secure: this.secure, path, maxAge: 0, overwrite: true });
+    ctx.cookies.set(this.name, '', {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.secure,
+      path,
+      maxAge: 0,
+      overwrite: true,
+    });
     return id;
   }
 }

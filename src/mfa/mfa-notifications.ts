@@ -16,9 +16,7 @@ const TEMPLATES: Record<FactorChange, string> = {
  * (someone with their password and a session) does not go unnoticed.
  */
 export class MfaNotifications {
-  constructor(
-    private readonly deps: { mailer: Mailer; issuer: string; logger: Logger },
-  ) {}
+  constructor(private readonly deps: { mailer: Mailer; issuer: string; logger: Logger }) {}
 
   async factorChanged(
     user: { email: string; name: string | null; locale: string | null },
@@ -35,7 +33,7 @@ export class MfaNotifications {
         email: user.email,
         factorKind: factor?.kind,
         factorLabel: factor?.label,
-        date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+        date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         securityUrl: `${this.deps.issuer}/account/security`,
       },
     });

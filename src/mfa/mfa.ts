@@ -49,7 +49,12 @@ export class Mfa {
     this.smsCodes = new SmsCodes(db);
     this.sms = deps.smsSender ?? createSmsSender(config.sms, db, logger);
     this.webauthnChallenges = new WebauthnChallenges(db);
-    this.passkeys = new Passkeys(this.factors, this.webauthnChallenges, relyingPartyOf(config.issuer, config.productName), logger);
+    this.passkeys = new Passkeys(
+      this.factors,
+      this.webauthnChallenges,
+      relyingPartyOf(config.issuer, config.productName),
+      logger,
+    );
     this.rememberedDevices = new RememberedDevices(db, config.secure);
     this.notifications = new MfaNotifications({ mailer: deps.mailer, issuer: config.issuer, logger });
   }
@@ -68,8 +73,14 @@ export class Mfa {
   }
 
   async purgeExpired(): Promise<number> {
-    const [challenges, devices] = await Promise.all([this.webauthnChallenges.purgeExpired(), this.rememberedDevices.purgeExpired()]);
-    const sms = await this.deps.db.deleteFrom('mfa_sms_challenges').where('expires_at', '<', new Date()).executeTakeFirst();
+    const [challenges, devices] = await Promise.all([
+      this.webauthnChallenges.purgeExpired(),
+      this.rememberedDevices.purgeExpired(),
+    ]);
+    const sms = await this.deps.db
+      .deleteFrom('mfa_sms_challenges')
+      .where('expires_at', '<', new Date())
+      .executeTakeFirst();
     return challenges + devices + Number(sms.numDeletedRows);
   }
 }

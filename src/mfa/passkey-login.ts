@@ -1,10 +1,10 @@
-import type { Context } from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { Context } from 'koa';
 import { UserRepository } from '../accounts/users.ts';
 import { formField } from '../http/form.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import { type LoginStepDependencies, seeOther, sendJson, WebauthnChallengeCookie } from './login-step-support.ts';
 import { parseCredentialJson, passkeyMethod } from './passkeys.ts';
-import { seeOther, sendJson, WebauthnChallengeCookie, type LoginStepDependencies } from './login-step-support.ts';
 
 /** Passkeys cannot be guessed, but failures still count against the address (and the credential), as passwords do. */
 function throttleIdentifier(credentialId: string | undefined): string {
@@ -45,12 +45,26 @@ export class PasskeyLogin {
     const user = result?.ok ? await this.users.findById(result.passkey.userId) : undefined;
     if (!result?.ok || !user || user.disabled || !result.userVerified) {
       await this.deps.throttle.recordFailure(identifier, ctx.ip);
-      this.deps.logger.info({ event: 'login.failed', uid: details.uid, via: 'passkey', reason: result?.ok ? 'account' : (result?.reason ?? 'malformed') }, 'passkey login failed');
+      this.deps.logger.info(
+        {
+          event: 'login.failed',
+          uid: details.uid,
+          via: 'passkey',
+          reason: result?.ok ? 'account' : (result?.reason ?? 'malformed'),
+        },
+        'passkey login failed',
+      );
       return seeOther(ctx, `/interaction/${details.uid}?passkey=failed`);
     }
     await this.users.recordLogin(user.id);
-    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id, via: 'passkey' }, 'passkey login');
+    this.deps.logger.info(
+      { event: 'login.succeeded', uid: details.uid, accountId: user.id, via: 'passkey' },
+      'passkey login',
+    );
     // Possession of the key plus the user verification it required: two factors.
-    await this.deps.completion.complete(ctx, details, { accountId: user.id, amr: [passkeyMethod(result.passkey), 'mfa'] });
+    await this.deps.completion.complete(ctx, details, {
+      accountId: user.id,
+      amr: [passkeyMethod(result.passkey), 'mfa'],
+    });
   }
 }

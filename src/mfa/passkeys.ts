@@ -1,12 +1,12 @@
 import {
+  type AuthenticationResponseJSON,
   generateAuthenticationOptions,
   generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { Logger } from '../logging/logger.ts';
 import type { SecondFactorMethod } from './authentication-level.ts';
@@ -31,14 +31,18 @@ export function passkeyMethod(passkey: Pick<PasskeyRecord, 'deviceType'>): Secon
   return passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk';
 }
 
-export type PasskeyAssertion = { ok: true; passkey: PasskeyRecord; userVerified: boolean } | { ok: false; reason: 'challenge' | 'unknown' | 'invalid' };
+export type PasskeyAssertion =
+  | { ok: true; passkey: PasskeyRecord; userVerified: boolean }
+  | { ok: false; reason: 'challenge' | 'unknown' | 'invalid' };
 
 /** Parses the JSON the page posts; anything else is no credential at all. */
 export function parseCredentialJson<T>(raw: string): T | undefined {
   if (!raw || raw.length > 32_000) return undefined;
   try {
     const value = JSON.parse(raw) as unknown;
-    return value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string' ? (value as T) : undefined;
+    return value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string'
+      ? (value as T)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -57,7 +61,11 @@ export class Passkeys {
     private readonly logger: Logger,
   ) {}
 
-  async registrationOptions(user: { id: string; email: string; name: string | null }): Promise<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
+  async registrationOptions(user: {
+    id: string;
+    email: string;
+    name: string | null;
+  }): Promise<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
     const existing = await this.factors.passkeys(user.id);
     // simplewebauthn makes a random 32-byte challenge; the server keeps it, single use.
     const options = await generateRegistrationOptions({
@@ -75,7 +83,12 @@ export class Passkeys {
   }
 
   /** Verifies and stores a new passkey of `userId`; undefined when the response does not hold. */
-  async register(userId: string, challengeId: string, response: RegistrationResponseJSON, label: string): Promise<Factor | undefined> {
+  async register(
+    userId: string,
+    challengeId: string,
+    response: RegistrationResponseJSON,
+    label: string,
+  ): Promise<Factor | undefined> {
     const expected = await this.challenges.take(challengeId, 'register');
     if (!expected || expected.userId !== userId) return undefined;
     try {
@@ -99,7 +112,10 @@ export class Passkeys {
         backedUp: info.credentialBackedUp,
       });
     } catch (error) {
-      this.logger.info({ event: 'passkey.registration_refused', reason: (error as Error).message }, 'passkey registration refused');
+      this.logger.info(
+        { event: 'passkey.registration_refused', reason: (error as Error).message },
+        'passkey registration refused',
+      );
       return undefined;
     }
   }
@@ -108,8 +124,13 @@ export class Passkeys {
    * Options for an assertion. Passwordless login names no credentials (the browser offers the
    * discoverable ones, also in autofill); a second factor lists the user's own.
    */
-  async authenticationOptions(purpose: Extract<ChallengePurpose, 'login' | 'second_factor'>, userId?: string): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
-    const allow = userId ? (await this.factors.passkeys(userId)).map((p) => ({ id: p.credentialId, transports: p.transports })) : undefined;
+  async authenticationOptions(
+    purpose: Extract<ChallengePurpose, 'login' | 'second_factor'>,
+    userId?: string,
+  ): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+    const allow = userId
+      ? (await this.factors.passkeys(userId)).map((p) => ({ id: p.credentialId, transports: p.transports }))
+      : undefined;
     const options = await generateAuthenticationOptions({
       rpID: this.rp.rpId,
       userVerification: purpose === 'login' ? 'required' : 'preferred',
@@ -134,25 +155,36 @@ export class Passkeys {
     if (!passkey || (userId !== undefined && passkey.userId !== userId)) return { ok: false, reason: 'unknown' };
     // A discoverable credential names its user: it must be the passkey's owner.
     const handle = response.response.userHandle;
-    if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) return { ok: false, reason: 'unknown' };
+    if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId)
+      return { ok: false, reason: 'unknown' };
     try {
       const result = await verifyAuthenticationResponse({
         response,
         expectedChallenge: expected.challenge,
         expectedOrigin: this.rp.origin,
         expectedRPID: this.rp.rpId,
-        credential: { id: passkey.credentialId, publicKey: passkey.publicKey as Uint8Array<ArrayBuffer>, counter: passkey.signCount, transports: passkey.transports as never },
+        credential: {
+          id: passkey.credentialId,
+          publicKey: passkey.publicKey as Uint8Array<ArrayBuffer>,
+          counter: passkey.signCount,
+          transports: passkey.transports as never,
+        },
         requireUserVerification: purpose === 'login',
       });
       if (!result.verified) return { ok: false, reason: 'invalid' };
       const info = result.authenticationInfo;
-      if (!(await this.factors.recordPasskeyUse(passkey.id, passkey.signCount, info.newCounter, info.credentialBackedUp))) {
+      if (
+        !(await this.factors.recordPasskeyUse(passkey.id, passkey.signCount, info.newCounter, info.credentialBackedUp))
+      ) {
         return { ok: false, reason: 'invalid' };
       }
       return { ok: true, passkey, userVerified: info.userVerified };
     } catch (error) {
       // simplewebauthn throws on a counter that went backwards (a cloned authenticator) and on any mismatch.
-      this.logger.info({ event: 'passkey.assertion_refused', reason: (error as Error).message }, 'passkey assertion refused');
+      this.logger.info(
+        { event: 'passkey.assertion_refused', reason: (error as Error).message },
+        'passkey assertion refused',
+      );
       return { ok: false, reason: 'invalid' };
     }
   }

@@ -28,12 +28,24 @@ export class PendingSecondFactorCookie {
   }
 
   private options(uid: string, maxAge: number) {
-    return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: this.secure, path: `/interaction/${uid}`, maxAge, overwrite: true };
+    return {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.secure,
+      path: `/interaction/${uid}`,
+      maxAge,
+      overwrite: true,
+    };
   }
 
   set(ctx: Context, state: Omit<PendingSecondFactor, 'expiresAt'>): void {
     const value: PendingSecondFactor = { ...state, expiresAt: Date.now() + TTL_MS };
-    ctx.cookies.set(this.name, Buffer.from(JSON.stringify(value)).toString('base64url'), this.options(state.uid, TTL_MS));
+    ctx.cookies.set(
+      this.name,
+      Buffer.from(JSON.stringify(value)).toString('base64url'),
+      this.options(state.uid, TTL_MS),
+    );
   }
 
   get(ctx: Context, uid: string): PendingSecondFactor | undefined {

@@ -24,14 +24,30 @@ export class RecoveryCodesDisplay {
 
   hold(ctx: Context, path: string, userId: string, codes: string[]): void {
     const sealed = this.box.seal(JSON.stringify({ codes, until: Date.now() + TTL_MS }), this.context(userId));
-    ctx.cookies.set(this.name, sealed, { signed: true, httpOnly: true, sameSite: 'lax', secure: this.secure, path, maxAge: TTL_MS, overwrite: true });
+    ctx.cookies.set(this.name, sealed, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      path,
+      maxAge: TTL_MS,
+      overwrite: true,
+    });
   }
 
   /** The codes, if held for this user and not shown yet; reading clears them. */
   take(ctx: Context, path: string, userId: string): string[] | undefined {
     const sealed = ctx.cookies.get(this.name, { signed: true });
     if (!sealed) return undefined;
-    ctx.cookies.set(this.name, '', { signed: true, httpOnly: true, sameSite: 'lax', secure: this.secure, path, maxAge: 0, overwrite: true });
+    ctx.cookies.set(this.name, '', {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      path,
+      maxAge: 0,
+      overwrite: true,
+    });
     try {
       const value = JSON.parse(this.box.open(sealed, this.context(userId))) as { codes?: unknown; until?: unknown };
       if (typeof value.until !== 'number' || value.until < Date.now() || !Array.isArray(value.codes)) return undefined;

@@ -68,7 +68,12 @@ export class RecoveryCodes {
   }
 
   async hasAny(userId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('mfa_recovery_codes').select('code_hash').where('user_id', '=', userId).limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('mfa_recovery_codes')
+      .select('code_hash')
+      .where('user_id', '=', userId)
+      .limit(1)
+      .executeTakeFirst();
     return !!row;
   }
 

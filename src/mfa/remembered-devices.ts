@@ -28,7 +28,15 @@ export class RememberedDevices {
   }
 
   private cookieOptions(maxAge: number) {
-    return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure: this.secure, path: '/interaction', maxAge, overwrite: true };
+    return {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.secure,
+      path: '/interaction',
+      maxAge,
+      overwrite: true,
+    };
   }
 
   async remember(ctx: Context, userId: string): Promise<void> {
@@ -36,7 +44,12 @@ export class RememberedDevices {
     const expires = this.now() + REMEMBER_DEVICE_DAYS * DAY_MS;
     await this.db
       .insertInto('mfa_remembered_devices')
-      .values({ token_hash: hashToken(token), user_id: userId, created_at: new Date(this.now()), expires_at: new Date(expires) })
+      .values({
+        token_hash: hashToken(token),
+        user_id: userId,
+        created_at: new Date(this.now()),
+        expires_at: new Date(expires),
+      })
       .execute();
     ctx.cookies.set(this.cookieName, token, this.cookieOptions(REMEMBER_DEVICE_DAYS * DAY_MS));
   }
@@ -53,7 +66,9 @@ export class RememberedDevices {
       .where('expires_at', '>', new Date(this.now()))
       .executeTakeFirst();
     if (!row) return false;
-    return !user.password_changed_at || new Date(row.created_at).getTime() > new Date(user.password_changed_at).getTime();
+    return (
+      !user.password_changed_at || new Date(row.created_at).getTime() > new Date(user.password_changed_at).getTime()
+    );
   }
 
   /** Every device remembered for the user stops skipping the second factor (factors changed, operator reset). */
@@ -62,7 +77,10 @@ export class RememberedDevices {
   }
 
   async purgeExpired(): Promise<number> {
-    const result = await this.db.deleteFrom('mfa_remembered_devices').where('expires_at', '<', new Date(this.now())).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('mfa_remembered_devices')
+      .where('expires_at', '<', new Date(this.now()))
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

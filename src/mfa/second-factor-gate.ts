@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
+import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
 import { UserRepository } from '../accounts/users.ts';
+import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import type { FirstFactor } from '../interactions/login-completion.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
-import type { Kysely } from 'kysely';
-import type { FirstFactor } from '../interactions/login-completion.ts';
-import type { InteractionDetails } from '../interactions/interactions-router.ts';
 import { acrOfLevel, levelOfAmr, requestedLevelOfParams } from './authentication-level.ts';
 import { clientRequiresMfa, STEP_UP_REASON } from './login-checks.ts';
 import type { Mfa } from './mfa.ts';
@@ -44,25 +44,47 @@ export class SecondFactorGate {
   }
 
   /** The login when no second factor is needed; otherwise sends the browser to the factor step and returns undefined. */
-  async afterFirstFactor(ctx: Context, details: InteractionDetails, first: FirstFactor): Promise<ProvenLogin | undefined> {
+  async afterFirstFactor(
+    ctx: Context,
+    details: InteractionDetails,
+    first: FirstFactor,
+  ): Promise<ProvenLogin | undefined> {
     if (levelOfAmr(first.amr) === 'mfa') return { accountId: first.accountId, amr: first.amr, acr: acrOfLevel('mfa') };
     const demand = await this.demand(details);
     const hasFactors = await this.deps.mfa.factors.hasFactors(first.accountId);
     const single: ProvenLogin = { accountId: first.accountId, amr: first.amr, acr: acrOfLevel('sfa') };
     if (!hasFactors) {
       if (!demand.mustEnroll) return single;
-      this.pending.set(ctx, { uid: details.uid, accountId: first.accountId, amr: first.amr, enroll: true, demanded: true });
-      this.deps.logger.info({ event: 'mfa.enrollment_required', uid: details.uid, accountId: first.accountId }, 'sign-in needs a second factor to be enrolled');
+      this.pending.set(ctx, {
+        uid: details.uid,
+        accountId: first.accountId,
+        amr: first.amr,
+        enroll: true,
+        demanded: true,
+      });
+      this.deps.logger.info(
+        { event: 'mfa.enrollment_required', uid: details.uid, accountId: first.accountId },
+        'sign-in needs a second factor to be enrolled',
+      );
       return redirect(ctx, `/interaction/${details.uid}/mfa/enroll`);
     }
     if (!demand.demanded) {
       const user = await this.users.findById(first.accountId);
       if (user && (await this.deps.mfa.rememberedDevices.isRemembered(ctx, user))) {
-        this.deps.logger.info({ event: 'mfa.remembered_device', uid: details.uid, accountId: first.accountId }, 'second factor skipped on a remembered device');
+        this.deps.logger.info(
+          { event: 'mfa.remembered_device', uid: details.uid, accountId: first.accountId },
+          'second factor skipped on a remembered device',
+        );
         return single;
       }
     }
-    this.pending.set(ctx, { uid: details.uid, accountId: first.accountId, amr: first.amr, enroll: false, demanded: demand.demanded });
+    this.pending.set(ctx, {
+      uid: details.uid,
+      accountId: first.accountId,
+      amr: first.amr,
+      enroll: false,
+      demanded: demand.demanded,
+    });
     return redirect(ctx, `/interaction/${details.uid}/mfa`);
   }
 
@@ -73,7 +95,13 @@ export class SecondFactorGate {
   stepUpFirstFactor(details: InteractionDetails): FirstFactor | undefined {
     const reasons = details.prompt.reasons;
     const session = details.session;
-    if (details.prompt.name !== 'login' || !session?.accountId || !reasons.length || !reasons.every((r) => r === STEP_UP_REASON)) return undefined;
+    if (
+      details.prompt.name !== 'login' ||
+      !session?.accountId ||
+      !reasons.length ||
+      !reasons.every((r) => r === STEP_UP_REASON)
+    )
+      return undefined;
     return { accountId: session.accountId, amr: Array.isArray(session.amr) ? session.amr : ['pwd'] };
   }
 
@@ -86,7 +114,10 @@ export class SecondFactorGate {
     const requestDemands = requested?.level === 'mfa';
     // The account page changes factors and passwords: a remembered device never stands in for the factor there.
     const accountPage = clientId === ACCOUNT_CLIENT_ID;
-    return { demanded: clientDemands || requestDemands || accountPage, mustEnroll: clientDemands || (requestDemands && requested.essential) };
+    return {
+      demanded: clientDemands || requestDemands || accountPage,
+      mustEnroll: clientDemands || (requestDemands && requested.essential),
+    };
   }
 }
 

@@ -1,17 +1,17 @@
 import Router from '@koa/router';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
-import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AccountAccess, SignedInAccount } from '../account/account-access.ts';
 import { RECENT_SIGN_IN_SECONDS } from '../account/account-access.ts';
 import type { AccountSignIn } from '../account/account-sign-in.ts';
 import { countryOptions, defaultCountry, parsePhone } from '../accounts/phone.ts';
+import type { Config } from '../config/config.ts';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
-import type { Config } from '../config/config.ts';
 import { levelOfAmr } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
 import { labelOf } from './login-enrollment.ts';
@@ -53,7 +53,12 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const { user, amr } = account(ctx);
     if (levelOfAmr(amr) === 'mfa' || !(await mfa.factors.hasFactors(user.id))) return next();
     if (ctx.method !== 'GET') return seeOther(ctx, ctx.path);
-    deps.signIn.start(ctx, { returnTo: ctx.originalUrl, reauth: true, loginHint: user.email, locale: pages.localeOf(ctx) });
+    deps.signIn.start(ctx, {
+      returnTo: ctx.originalUrl,
+      reauth: true,
+      loginHint: user.email,
+      locale: pages.localeOf(ctx),
+    });
   };
   const recent = compose([recentSignIn, withSecondFactor]);
   const codesDisplay = new RecoveryCodesDisplay(mfa.secretBox, deps.config.secure);
@@ -61,10 +66,19 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
   const account = (ctx: Context) => ctx.state['account'] as SignedInAccount;
   const t = (ctx: Context) => translator(pages.localeOf(ctx));
 
-  async function changed(ctx: Context, change: 'added' | 'removed' | 'recovery_codes', factorLabel?: string): Promise<void> {
+  async function changed(
+    ctx: Context,
+    change: 'added' | 'removed' | 'recovery_codes',
+    factorLabel?: string,
+  ): Promise<void> {
     const { user } = account(ctx);
     if (change !== 'recovery_codes') await mfa.factorsChanged(user.id);
-    await mfa.notifications.factorChanged(user, change, pages.localeOf(ctx), factorLabel ? { kind: change, label: factorLabel } : undefined);
+    await mfa.notifications.factorChanged(
+      user,
+      change,
+      pages.localeOf(ctx),
+      factorLabel ? { kind: change, label: factorLabel } : undefined,
+    );
     deps.logger.info({ event: `mfa.${change}`, accountId: user.id }, 'second factors changed');
   }
 
@@ -95,10 +109,13 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
         added: dateFormat.format(f.createdAt),
         lastUsed: f.lastUsedAt ? dateFormat.format(f.lastUsedAt) : undefined,
       })),
-      recoveryRemaining: (await mfa.recoveryCodes.hasAny(user.id)) ? await mfa.recoveryCodes.remaining(user.id) : undefined,
+      recoveryRemaining: (await mfa.recoveryCodes.hasAny(user.id))
+        ? await mfa.recoveryCodes.remaining(user.id)
+        : undefined,
       smsAvailable: !!mfa.sms,
       saved: NOTICES.find((n) => n === ctx.query['saved']),
-      error: ctx.query['error'] === 'passkey' ? 'passkey' : ctx.query['error'] === 'not_found' ? 'not_found' : undefined,
+      error:
+        ctx.query['error'] === 'passkey' ? 'passkey' : ctx.query['error'] === 'not_found' ? 'not_found' : undefined,
     });
   });
 
@@ -132,7 +149,9 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     if (!decision.allowed) return seeOther(ctx, `${BASE}/totp?error=throttled&retry=${decision.retryAfterSeconds}`);
     const factorId = await mfa.factors.pendingTotpId(user.id);
     const label = labelOf(formField(ctx, 'label'), t(ctx)('mfa.totp.default_label'));
-    const outcome = factorId ? await mfa.authenticatorApp.confirm(user.id, factorId, formField(ctx, 'code'), label) : 'wrong';
+    const outcome = factorId
+      ? await mfa.authenticatorApp.confirm(user.id, factorId, formField(ctx, 'code'), label)
+      : 'wrong';
     if (outcome !== 'accepted') {
       await deps.throttle.recordFailure(throttleIdentifier(user.id), ctx.ip);
       return seeOther(ctx, `${BASE}/totp?error=wrong`);
@@ -149,7 +168,10 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
 
   router.get('/sms', recent, async (ctx) => {
     if (!mfa.sms) return seeOther(ctx, BASE);
-    const error = ctx.query['error'] === 'sms_wait' || ctx.query['error'] === 'sms_failed' || ctx.query['error'] === 'exhausted' ? t(ctx)(`mfa.error.${ctx.query['error']}`, { seconds: Number(ctx.query['retry']) || '' }) : undefined;
+    const error =
+      ctx.query['error'] === 'sms_wait' || ctx.query['error'] === 'sms_failed' || ctx.query['error'] === 'exhausted'
+        ? t(ctx)(`mfa.error.${ctx.query['error']}`, { seconds: Number(ctx.query['retry']) || '' })
+        : undefined;
     await showSmsForm(ctx, { phone: '', country: defaultCountry(pages.localeOf(ctx)) }, error);
   });
 
@@ -163,7 +185,14 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const decision = await mfa.smsCodes.issue(user.id, 'enroll', parsed.e164);
     if (!decision.allowed) {
       ctx.set('Retry-After', String(decision.retryAfterSeconds));
-      return showSmsForm(ctx, values, t(ctx)(decision.reason === 'exhausted' ? 'mfa.error.exhausted' : 'mfa.error.sms_wait', { seconds: decision.retryAfterSeconds }), 429);
+      return showSmsForm(
+        ctx,
+        values,
+        t(ctx)(decision.reason === 'exhausted' ? 'mfa.error.exhausted' : 'mfa.error.sms_wait', {
+          seconds: decision.retryAfterSeconds,
+        }),
+        429,
+      );
     }
     try {
       await sender.send({ to: parsed.e164, body: smsBody(deps, pages.localeOf(ctx), decision.code) });
@@ -172,7 +201,10 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
       deps.logger.warn({ event: 'sms.failed', err: error.message }, 'SMS code could not be sent');
       return showSmsForm(ctx, values, t(ctx)('mfa.error.sms_failed'), 502);
     }
-    deps.logger.info({ event: 'mfa.sms_enroll_sent', accountId: user.id, to: maskPhone(parsed.e164) }, 'SMS enrollment code sent');
+    deps.logger.info(
+      { event: 'mfa.sms_enroll_sent', accountId: user.id, to: maskPhone(parsed.e164) },
+      'SMS enrollment code sent',
+    );
     seeOther(ctx, `${BASE}/sms/verify`);
   });
 
@@ -192,7 +224,8 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const phone = await mfa.smsCodes.pendingPhone(user.id, 'enroll');
     if (!phone || !mfa.sms) return seeOther(ctx, `${BASE}/sms`);
     const decision = await deps.throttle.check(throttleIdentifier(user.id), ctx.ip);
-    if (!decision.allowed) return seeOther(ctx, `${BASE}/sms/verify?error=throttled&retry=${decision.retryAfterSeconds}`);
+    if (!decision.allowed)
+      return seeOther(ctx, `${BASE}/sms/verify?error=throttled&retry=${decision.retryAfterSeconds}`);
     const outcome = await mfa.smsCodes.check(user.id, 'enroll', phone, formField(ctx, 'code'));
     if (outcome !== 'verified') {
       await deps.throttle.recordFailure(throttleIdentifier(user.id), ctx.ip);

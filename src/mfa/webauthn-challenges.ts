@@ -21,7 +21,13 @@ export class WebauthnChallenges {
     const id = randomBytes(16).toString('base64url');
     await this.db
       .insertInto('webauthn_challenges')
-      .values({ id, purpose, user_id: userId ?? null, challenge, expires_at: new Date(this.now() + TTL_SECONDS * 1000) })
+      .values({
+        id,
+        purpose,
+        user_id: userId ?? null,
+        challenge,
+        expires_at: new Date(this.now() + TTL_SECONDS * 1000),
+      })
       .execute();
     return id;
   }
@@ -39,7 +45,10 @@ export class WebauthnChallenges {
   }
 
   async purgeExpired(): Promise<number> {
-    const result = await this.db.deleteFrom('webauthn_challenges').where('expires_at', '<', new Date(this.now())).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('webauthn_challenges')
+      .where('expires_at', '<', new Date(this.now()))
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { EmailRenderer } from './email-renderer.ts';
 import { MailQueue } from './mail-queue.ts';
-import { outboxTransport, smtpTransport, type MailTransport } from './mail-transport.ts';
+import { type MailTransport, outboxTransport, smtpTransport } from './mail-transport.ts';
 import { MailWorker } from './mail-worker.ts';
 import type { Mailer } from './mailer.ts';
 
@@ -37,8 +37,10 @@ export interface QueuedMailer extends Mailer {
 export function createMailer(options: MailerOptions): QueuedMailer {
   const { config, logger } = options;
   const queue = new MailQueue(options.db);
-  const transport = options.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl) : outboxTransport(config.issuer, logger));
-  if (transport.kind === 'outbox') logger.info({ outbox: `${config.issuer}/dev/outbox` }, 'no SMTP_URL: emails are kept in the dev outbox, not sent');
+  const transport =
+    options.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl) : outboxTransport(config.issuer, logger));
+  if (transport.kind === 'outbox')
+    logger.info({ outbox: `${config.issuer}/dev/outbox` }, 'no SMTP_URL: emails are kept in the dev outbox, not sent');
   const worker = new MailWorker({
     queue,
     transport,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import { DEFAULT_LOCALE, LOCALES, translator, type Locale } from '../i18n/i18n.ts';
+import { DEFAULT_LOCALE, LOCALES, type Locale, translator } from '../i18n/i18n.ts';
 
 export interface RenderedEmail {
   subject: string;
@@ -46,10 +46,16 @@ export class EmailRenderer {
   }
 
   async render(template: string, locale: string, data: Record<string, unknown>): Promise<RenderedEmail> {
-    if (!TEMPLATE_NAME.test(template)) throw new EmailTemplateError(`invalid email template name ${JSON.stringify(template)}`);
+    if (!TEMPLATE_NAME.test(template))
+      throw new EmailTemplateError(`invalid email template name ${JSON.stringify(template)}`);
     const lang: Locale = (LOCALES as readonly string[]).includes(locale) ? (locale as Locale) : DEFAULT_LOCALE;
     const t = translator(lang);
-    const vars = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, value == null ? undefined : typeof value === 'number' ? value : String(value)]));
+    const vars = Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [
+        key,
+        value == null ? undefined : typeof value === 'number' ? value : String(value),
+      ]),
+    );
     const locals = {
       ...data,
       t,
@@ -60,21 +66,33 @@ export class EmailRenderer {
     };
     try {
       const subject = t(`email.${template}.subject`, { product: this.options.productName, ...vars });
-      const [html, text] = await Promise.all([this.renderFile(`${template}.html.ejs`, locals), this.renderFile(`${template}.txt.ejs`, locals)]);
+      const [html, text] = await Promise.all([
+        this.renderFile(`${template}.html.ejs`, locals),
+        this.renderFile(`${template}.txt.ejs`, locals),
+      ]);
       return { subject: subject.replace(/[\r\n]+/g, ' ').trim(), html, text: tidyText(text) };
     } catch (error) {
-      throw new EmailTemplateError(`email template ${template} (${lang}) failed to render: ${(error as Error).message}`);
+      throw new EmailTemplateError(
+        `email template ${template} (${lang}) failed to render: ${(error as Error).message}`,
+      );
     }
   }
 
   private async renderFile(name: string, locals: Record<string, unknown>): Promise<string> {
     const file = path.join(this.viewsDir, name);
     if (!fs.existsSync(file)) throw new Error(`missing ${name} in ${this.viewsDir}`);
-    return ejs.renderFile(file, locals, { cache: this.options.cache ?? false, root: this.viewsDir, views: [this.viewsDir] });
+    return ejs.renderFile(file, locals, {
+      cache: this.options.cache ?? false,
+      root: this.viewsDir,
+      views: [this.viewsDir],
+    });
   }
 }
 
 /** EJS control lines leave blank runs behind: keep paragraphs, drop the excess. */
 function tidyText(text: string): string {
-  return `${text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+  return `${text
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, MailQueueRow } from '../storage/schema.ts';
-import type { OutgoingEmail } from './mailer.ts';
 import type { RenderedEmail } from './email-renderer.ts';
+import type { OutgoingEmail } from './mailer.ts';
 
 export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
@@ -51,7 +51,15 @@ export class MailQueue {
   async markSent(id: string, copy: RenderedEmail | undefined): Promise<void> {
     await this.db
       .updateTable('mail_queue')
-      .set({ status: 'sent', sent_at: sql<Date>`now()`, last_error: null, data: '{}', subject: copy?.subject ?? null, text_body: copy?.text ?? null, html_body: copy?.html ?? null })
+      .set({
+        status: 'sent',
+        sent_at: sql<Date>`now()`,
+        last_error: null,
+        data: '{}',
+        subject: copy?.subject ?? null,
+        text_body: copy?.text ?? null,
+        html_body: copy?.html ?? null,
+      })
       .where('id', '=', id)
       .execute();
   }
@@ -59,14 +67,22 @@ export class MailQueue {
   async markRetry(id: string, error: string, delayMs: number): Promise<void> {
     await this.db
       .updateTable('mail_queue')
-      .set({ status: 'pending', last_error: truncate(error), next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})` })
+      .set({
+        status: 'pending',
+        last_error: truncate(error),
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+      })
       .where('id', '=', id)
       .execute();
   }
 
   /** Given up: the error stays visible (dev outbox, logs); the template values are dropped. */
   async markFailed(id: string, error: string): Promise<void> {
-    await this.db.updateTable('mail_queue').set({ status: 'failed', last_error: truncate(error), data: '{}' }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('mail_queue')
+      .set({ status: 'failed', last_error: truncate(error), data: '{}' })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Gives back rows claimed but not attempted (the worker is stopping): not counted as attempts. */
@@ -100,7 +116,13 @@ export class MailQueue {
 
   /** Newest first, for the dev outbox list. */
   async recent(limit = 100): Promise<MailQueueRow[]> {
-    return this.db.selectFrom('mail_queue').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+    return this.db
+      .selectFrom('mail_queue')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
   }
 
   async find(id: string): Promise<MailQueueRow | undefined> {

@@ -58,7 +58,10 @@ export function outboxTransport(issuer: string, logger: Logger): MailTransport {
     kind: 'outbox',
     keepsCopy: true,
     async send(message) {
-      logger.info({ to: message.to, template: message.template, outbox: `${issuer}/dev/outbox/${message.id}` }, 'email kept in the dev outbox (no SMTP_URL)');
+      logger.info(
+        { to: message.to, template: message.template, outbox: `${issuer}/dev/outbox/${message.id}` },
+        'email kept in the dev outbox (no SMTP_URL)',
+      );
     },
     close() {},
   };

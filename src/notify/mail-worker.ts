@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/logger.ts';
 import type { MailQueueRow } from '../storage/schema.ts';
-import { EmailTemplateError, type EmailRenderer, type RenderedEmail } from './email-renderer.ts';
+import { type EmailRenderer, EmailTemplateError, type RenderedEmail } from './email-renderer.ts';
 import type { MailQueue } from './mail-queue.ts';
 import type { MailTransport } from './mail-transport.ts';
 
@@ -126,7 +126,10 @@ export class MailWorker {
     }
     const delayMs = this.#retryDelays[row.attempts - 1]!;
     await queue.markRetry(row.id, reason, delayMs);
-    logger.warn({ ...about, error: reason, retryInSeconds: Math.round(delayMs / 1000) }, 'email delivery failed; will retry');
+    logger.warn(
+      { ...about, error: reason, retryInSeconds: Math.round(delayMs / 1000) },
+      'email delivery failed; will retry',
+    );
   }
 
   async #purgeWhenDue(): Promise<void> {
@@ -152,5 +155,11 @@ function describe(error: unknown): string {
 function isPermanent(error: unknown): boolean {
   if (error instanceof EmailTemplateError) return true;
   const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
-  return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && code !== 'EAUTH' && code !== 'ECONNECTION';
+  return (
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    code !== 'EAUTH' &&
+    code !== 'ECONNECTION'
+  );
 }

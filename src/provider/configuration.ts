@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
-import { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { CLAIMS_BY_SCOPE } from '../accounts/account-claims.ts';
+import { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountClientMetadata } from '../account/account-client.ts';
+import { CLAIMS_BY_SCOPE } from '../accounts/account-claims.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { ACR_VALUES } from '../mfa/authentication-level.ts';
@@ -97,7 +97,11 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     extraClientMetadata: {
       properties: ['first_party', 'single_session', 'require_mfa'],
       validator(_ctx, key, value) {
-        if ((key === 'first_party' || key === 'single_session' || key === 'require_mfa') && value !== undefined && typeof value !== 'boolean') {
+        if (
+          (key === 'first_party' || key === 'single_session' || key === 'require_mfa') &&
+          value !== undefined &&
+          typeof value !== 'boolean'
+        ) {
           throw new Error(`${key} must be a boolean`);
         }
       },
@@ -143,14 +147,22 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     // oidc-provider does not publish prompt_values_supported itself; clients look for "create" there.
     discovery: {
       claim_types_supported: ['normal'],
-      prompt_values_supported: ['none', ...interactionPolicyWithCreate().filter((p) => p.requestable).map((p) => p.name)],
+      prompt_values_supported: [
+        'none',
+        ...interactionPolicyWithCreate()
+          .filter((p) => p.requestable)
+          .map((p) => p.name),
+      ],
     },
     // First-party portals are the operator's own: their users are not asked to consent.
     async loadExistingGrant(ctx) {
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
       if (!isFirstParty(ctx) || !ctx.oidc.session?.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session.accountId });
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client!.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
       const params = ctx.oidc.params as { scope?: string };
       grant.addOIDCScope(params.scope ?? 'openid');
       const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
@@ -160,7 +172,7 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
       return grant;
     },
     // Refresh tokens for clients registered with the refresh_token grant; third parties must ask for offline_access.
-    async issueRefreshToken(ctx, client, code) {
+    async issueRefreshToken(_ctx, client, code) {
       if (!client.grantTypeAllowed('refresh_token')) return false;
       return client['first_party'] === true || code.scopes.has('offline_access');
     },

@@ -7,10 +7,22 @@ const KEPT = 3;
 
 /** Cookie signing keys, newest first; the first is created on first start. */
 export async function loadCookieKeys(db: Kysely<Database>): Promise<string[]> {
-  let rows = await db.selectFrom('cookie_keys').select('secret').orderBy('created_at', 'desc').orderBy('id').limit(KEPT).execute();
+  let rows = await db
+    .selectFrom('cookie_keys')
+    .select('secret')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(KEPT)
+    .execute();
   if (rows.length === 0) {
     await addCookieKey(db);
-    rows = await db.selectFrom('cookie_keys').select('secret').orderBy('created_at', 'desc').orderBy('id').limit(KEPT).execute();
+    rows = await db
+      .selectFrom('cookie_keys')
+      .select('secret')
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(KEPT)
+      .execute();
   }
   return rows.map((r) => r.secret);
 }

@@ -4,6 +4,7 @@ import { createFindAccount } from '../accounts/account-claims.ts';
 import { UserRepository } from '../accounts/users.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Config } from '../config/config.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -11,7 +12,6 @@ import type { Storage } from '../storage/database.ts';
 import { buildProviderConfiguration } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { loadSigningKeys } from './signing-keys.ts';
-import type { SecretBox } from '../crypto/secret-box.ts';
 
 export const REFRESH_TOKEN_REUSE_GRACE_SECONDS = 5;
 export const CLIENT_CACHE_SECONDS = 5;
@@ -26,7 +26,10 @@ export async function createProvider(options: {
   secretBox: SecretBox;
 }): Promise<Provider> {
   const { config, storage, pages, logger } = options;
-  const [jwks, cookieKeys] = await Promise.all([loadSigningKeys(storage.db, options.secretBox), loadCookieKeys(storage.db)]);
+  const [jwks, cookieKeys] = await Promise.all([
+    loadSigningKeys(storage.db, options.secretBox),
+    loadCookieKeys(storage.db),
+  ]);
   const provider = new Provider(config.issuer, {
     ...buildProviderConfiguration({
       config,
@@ -44,18 +47,32 @@ export async function createProvider(options: {
   provider.proxy = config.trustProxy;
 
   // Registered secrets are stored as hashes (see client-secret.ts); compare the presented one hashed.
-  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(
+    this: { clientSecret?: string },
+    actual: string,
+  ) {
     return clientSecretMatches(this.clientSecret, actual);
   } as never;
 
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
-  for (const event of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'end_session.error', 'userinfo.error'] as const) {
-    (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, error: { name?: string; message?: string; error_detail?: string }) =>
-      logger.debug({ event, error: error.name, message: error.message, detail: error.error_detail }, 'oidc error'),
+  for (const event of [
+    'grant.error',
+    'authorization.error',
+    'introspection.error',
+    'revocation.error',
+    'end_session.error',
+    'userinfo.error',
+  ] as const) {
+    (provider as unknown as NodeJS.EventEmitter).on(
+      event,
+      (_ctx: unknown, error: { name?: string; message?: string; error_detail?: string }) =>
+        logger.debug({ event, error: error.name, message: error.message, detail: error.error_detail }, 'oidc error'),
     );
   }
-  (provider as unknown as NodeJS.EventEmitter).on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }) =>
-    logger.warn({ err: error, clientId: client.clientId }, 'back-channel logout delivery failed'),
+  (provider as unknown as NodeJS.EventEmitter).on(
+    'backchannel.error',
+    (_ctx: unknown, error: Error, client: { clientId: string }) =>
+      logger.warn({ err: error, clientId: client.clientId }, 'back-channel logout delivery failed'),
   );
   return provider;
 }

@@ -23,7 +23,10 @@ function seal(box: SecretBox, jwk: JWK & { kid: string }): string {
 }
 
 async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+  });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   return { kid, alg, private_jwk: seal(box, { ...jwk, kid, alg, use: 'sig' }) };
@@ -37,10 +40,19 @@ async function addKeys(db: Kysely<Database>, box: SecretBox, algs: readonly Sign
 }
 
 /** The private JWK of a stored row; a plain one (stored before sealing) is sealed in place. */
-async function openKey(db: Kysely<Database>, box: SecretBox, kid: string, stored: Record<string, unknown>): Promise<JWK> {
+async function openKey(
+  db: Kysely<Database>,
+  box: SecretBox,
+  kid: string,
+  stored: Record<string, unknown>,
+): Promise<JWK> {
   if (typeof stored['sealed'] === 'string') return JSON.parse(box.open(stored['sealed'], sealContext(kid))) as JWK;
   const jwk = stored as JWK & { kid: string };
-  await db.updateTable('signing_keys').set({ private_jwk: seal(box, jwk) }).where('kid', '=', kid).execute();
+  await db
+    .updateTable('signing_keys')
+    .set({ private_jwk: seal(box, jwk) })
+    .where('kid', '=', kid)
+    .execute();
   return jwk;
 }
 
@@ -51,7 +63,11 @@ async function openKey(db: Kysely<Database>, box: SecretBox, kid: string, stored
  */
 export async function loadSigningKeys(db: Kysely<Database>, box: SecretBox): Promise<JWK[]> {
   const active = await db.selectFrom('signing_keys').select('alg').where('retired_at', 'is', null).execute();
-  await addKeys(db, box, SIGNING_ALGS.filter((alg) => !active.some((k) => k.alg === alg)));
+  await addKeys(
+    db,
+    box,
+    SIGNING_ALGS.filter((alg) => !active.some((k) => k.alg === alg)),
+  );
   const rows = await db
     .selectFrom('signing_keys')
     .select(['kid', 'private_jwk', 'retired_at'])

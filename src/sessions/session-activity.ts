@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 
 /** Longest stored User-Agent: enough to name the browser, not a place to park data. */
@@ -26,7 +26,13 @@ export class SessionActivity {
     const ip = sighting.ip ?? null;
     await this.db
       .insertInto('session_activity')
-      .values({ session_uid: sighting.sessionUid, account_id: sighting.accountId, user_agent: userAgent, ip, last_seen_at: new Date() })
+      .values({
+        session_uid: sighting.sessionUid,
+        account_id: sighting.accountId,
+        user_agent: userAgent,
+        ip,
+        last_seen_at: new Date(),
+      })
       .onConflict((oc) =>
         oc
           .column('session_uid')
@@ -34,7 +40,11 @@ export class SessionActivity {
           // A re-authentication as someone else reuses no uid, but never let a row change hands silently.
           .where(({ or, eb }) =>
             or([
-              eb('session_activity.last_seen_at', '<', sql<Date>`now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})`),
+              eb(
+                'session_activity.last_seen_at',
+                '<',
+                sql<Date>`now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})`,
+              ),
               eb('session_activity.account_id', '!=', sighting.accountId),
               eb('session_activity.ip', 'is distinct from', ip),
             ]),
@@ -44,7 +54,8 @@ export class SessionActivity {
   }
 
   async forget(sessionUids: string[]): Promise<void> {
-    if (sessionUids.length) await this.db.deleteFrom('session_activity').where('session_uid', 'in', sessionUids).execute();
+    if (sessionUids.length)
+      await this.db.deleteFrom('session_activity').where('session_uid', 'in', sessionUids).execute();
   }
 }
 

@@ -1,5 +1,5 @@
 import Bowser from 'bowser';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type Provider from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
 import type { Database } from '../storage/schema.ts';
@@ -25,10 +25,18 @@ export class SessionDirectory {
     const rows = await this.deps.db
       .selectFrom('oidc_models')
       .leftJoin('session_activity', 'session_activity.session_uid', 'oidc_models.uid')
-      .select(['oidc_models.uid', 'oidc_models.payload', 'session_activity.user_agent', 'session_activity.ip', 'session_activity.last_seen_at'])
+      .select([
+        'oidc_models.uid',
+        'oidc_models.payload',
+        'session_activity.user_agent',
+        'session_activity.ip',
+        'session_activity.last_seen_at',
+      ])
       .where('oidc_models.model', '=', 'Session')
       .where('oidc_models.account_id', '=', accountId)
-      .where((eb) => eb.or([eb('oidc_models.expires_at', 'is', null), eb('oidc_models.expires_at', '>', sql<Date>`now()`)]))
+      .where((eb) =>
+        eb.or([eb('oidc_models.expires_at', 'is', null), eb('oidc_models.expires_at', '>', sql<Date>`now()`)]),
+      )
       .execute();
     const sessions = await Promise.all(
       rows

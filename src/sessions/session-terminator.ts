@@ -24,9 +24,7 @@ export class SessionTerminator {
   private readonly activity: SessionActivity;
   private readonly deliveries = new Set<Promise<void>>();
 
-  constructor(
-    private readonly deps: { provider: Provider; db: Kysely<Database>; logger: Logger },
-  ) {
+  constructor(private readonly deps: { provider: Provider; db: Kysely<Database>; logger: Logger }) {
     this.activity = new SessionActivity(deps.db);
   }
 
@@ -63,11 +61,15 @@ export class SessionTerminator {
     const { provider, db, logger } = this.deps;
     const accountId = session.accountId!;
     const authorizations = Object.entries(session.authorizations ?? {});
-    const grantIds = authorizations.map(([, authorization]) => authorization.grantId).filter((id): id is string => !!id);
+    const grantIds = authorizations
+      .map(([, authorization]) => authorization.grantId)
+      .filter((id): id is string => !!id);
     if (grantIds.length) {
       await db
         .deleteFrom('oidc_models')
-        .where((eb) => eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]))
+        .where((eb) =>
+          eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]),
+        )
         .execute();
     }
     await session.destroy();

@@ -16,7 +16,11 @@ export class SingleSessionPolicy {
   }
 
   /** Called once the sign-in is complete (every factor passed), before the new session is written. */
-  async enforce(input: { accountId: string; clientId: string; currentSession: { uid: string; accountId?: string | undefined } | undefined }): Promise<number> {
+  async enforce(input: {
+    accountId: string;
+    clientId: string;
+    currentSession: { uid: string; accountId?: string | undefined } | undefined;
+  }): Promise<number> {
     if (!(await this.appliesTo(input.clientId))) return 0;
     const keep = input.currentSession?.accountId === input.accountId ? input.currentSession.uid : undefined;
     return this.deps.terminator.endOthers(input.accountId, keep, 'signed_in_elsewhere');

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import type { CountedFailure, FailureCounter, ThrottleStore } from './throttle-store.ts';
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 
 export interface WindowCount {
@@ -39,7 +39,11 @@ export class FixedWindowCounter {
   /** The count in the current window, without counting anything. */
   async peek(key: string): Promise<WindowCount> {
     const at = this.now();
-    const row = await this.db.selectFrom('throttle').select(['failures', 'expires_at']).where('key', '=', key).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('throttle')
+      .select(['failures', 'expires_at'])
+      .where('key', '=', key)
+      .executeTakeFirst();
     const expiresAt = row ? new Date(row.expires_at).getTime() : 0;
     if (!row || expiresAt <= at) return { count: 0, retryAfterSeconds: 0 };
     return { count: row.failures, retryAfterSeconds: secondsUntil(expiresAt, at) };

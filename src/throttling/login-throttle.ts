@@ -3,11 +3,21 @@ import type { Database } from '../storage/schema.ts';
 import { DatabaseThrottleStore } from './database-throttle-store.ts';
 import { RedisThrottleStore } from './redis-throttle-store.ts';
 import { throttleKeys } from './throttle-keys.ts';
-import { delayAfterFailures, resolveThrottlePolicy, type ThrottlePolicy, type ThrottlePolicyOverrides } from './throttle-policy.ts';
+import {
+  delayAfterFailures,
+  resolveThrottlePolicy,
+  type ThrottlePolicy,
+  type ThrottlePolicyOverrides,
+} from './throttle-policy.ts';
 import type { FailureCounter, ThrottleStore } from './throttle-store.ts';
 
 export { purgeExpiredThrottle } from './database-throttle-store.ts';
-export { DEFAULT_THROTTLE_POLICY, type CounterPolicy, type ThrottlePolicy, type ThrottlePolicyOverrides } from './throttle-policy.ts';
+export {
+  type CounterPolicy,
+  DEFAULT_THROTTLE_POLICY,
+  type ThrottlePolicy,
+  type ThrottlePolicyOverrides,
+} from './throttle-policy.ts';
 
 export interface ThrottleDecision {
   allowed: boolean;
@@ -63,7 +73,9 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       const counters = await store.read(SCOPES.map((scope) => keys[scope]));
       const at = now();
       const wait = Math.max(...SCOPES.map((scope) => remainingWait(scope, counters.get(keys[scope]), at)));
-      return wait > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) } : { allowed: true, retryAfterSeconds: 0 };
+      return wait > 0
+        ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) }
+        : { allowed: true, retryAfterSeconds: 0 };
     },
 
     async recordFailure(identifier, ip) {

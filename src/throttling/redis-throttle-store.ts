@@ -43,7 +43,9 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async read(keys: readonly string[]): Promise<Map<string, FailureCounter>> {
-    const stored = await Promise.all(keys.map((key) => this.#redis.hmget(this.#prefix + key, 'failures', 'last', 'expires')));
+    const stored = await Promise.all(
+      keys.map((key) => this.#redis.hmget(this.#prefix + key, 'failures', 'last', 'expires')),
+    );
     const counters = new Map<string, FailureCounter>();
     keys.forEach((key, index) => {
       const [failures, last, expires] = stored[index] ?? [];
@@ -58,7 +60,9 @@ export class RedisThrottleStore implements ThrottleStore {
     // One script per key rather than one over all keys: each counter only needs to be atomic by
     // itself, and single-key scripts also work when the keys live on different cluster nodes.
     await Promise.all(
-      failures.map(({ key, windowMs }) => this.#redis.umbralThrottleRecordFailure(this.#prefix + key, Math.round(now), Math.round(windowMs))),
+      failures.map(({ key, windowMs }) =>
+        this.#redis.umbralThrottleRecordFailure(this.#prefix + key, Math.round(now), Math.round(windowMs)),
+      ),
     );
   }
 

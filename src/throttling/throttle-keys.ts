@@ -45,5 +45,7 @@ function ipv6Groups(address: string): string[] {
   const tailGroups = tail ? tail.split(':') : [];
   const width = (groups: string[]) => groups.reduce((sum, group) => sum + (group.includes('.') ? 2 : 1), 0);
   const zeros = tail === undefined ? [] : Array<string>(8 - width(headGroups) - width(tailGroups)).fill('0');
-  return [...headGroups, ...zeros, ...tailGroups].map((group) => (group.includes('.') ? group : parseInt(group, 16).toString(16)));
+  return [...headGroups, ...zeros, ...tailGroups].map((group) =>
+    group.includes('.') ? group : parseInt(group, 16).toString(16),
+  );
 }

@@ -49,7 +49,8 @@ export function resolveThrottlePolicy(overrides: ThrottlePolicyOverrides = {}): 
 
 function assertValidCounterPolicy(name: string, counter: CounterPolicy): void {
   const { freeFailures, baseDelayMs, maxDelayMs, windowMs } = counter;
-  if (!Number.isInteger(freeFailures) || freeFailures < 0) throw new RangeError(`throttle policy ${name}.freeFailures must be a whole number ≥ 0`);
+  if (!Number.isInteger(freeFailures) || freeFailures < 0)
+    throw new RangeError(`throttle policy ${name}.freeFailures must be a whole number ≥ 0`);
   if (!(baseDelayMs > 0)) throw new RangeError(`throttle policy ${name}.baseDelayMs must be > 0`);
   if (!(maxDelayMs >= baseDelayMs)) throw new RangeError(`throttle policy ${name}.maxDelayMs must be ≥ baseDelayMs`);
   if (!(windowMs > 0)) throw new RangeError(`throttle policy ${name}.windowMs must be > 0`);

@@ -1,9 +1,9 @@
 import type { ExecutionContext } from 'ava';
-import { HttpBrowser, type Page } from '../support/http-browser.ts';
-import { RelyingParty } from '../support/relying-party.ts';
 import { startBackchannelReceiver } from '../support/backchannel-receiver.ts';
+import type { HttpBrowser, Page } from '../support/http-browser.ts';
+import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const PASSWORD = 'correct horse battery';
@@ -38,12 +38,23 @@ export async function accountWorld(
     singleSession: options.singleSession,
   });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
-  const user = await server.users.create({ email: 'ana@example.com', password: PASSWORD, name: 'Ana Pérez', emailVerified: true });
+  const user = await server.users.create({
+    email: 'ana@example.com',
+    password: PASSWORD,
+    name: 'Ana Pérez',
+    emailVerified: true,
+  });
   return { server, rp, receiver, user };
 }
 
 /** Opens an /account URL in `browser`, signing in through the hosted login when asked to. */
-export async function openAccount(server: RunningUmbral, browser: HttpBrowser, path: string, email: string, password: string): Promise<Page> {
+export async function openAccount(
+  server: RunningUmbral,
+  browser: HttpBrowser,
+  path: string,
+  email: string,
+  password: string,
+): Promise<Page> {
   let page = await browser.open(`${server.issuer}${path}`);
   if (page.body.includes('/identifier"')) page = await browser.submit(page, '/identifier', { email });
   if (page.body.includes('/password"')) page = await browser.submit(page, '/password', { password });
@@ -52,11 +63,20 @@ export async function openAccount(server: RunningUmbral, browser: HttpBrowser, p
 
 /** Emails queued to `to` (the dev outbox keeps them in mail_queue), oldest first. */
 export async function mailsTo(server: RunningUmbral, to: string) {
-  return server.umbral.storage.db.selectFrom('mail_queue').selectAll().where('to_address', '=', to).orderBy('created_at').execute();
+  return server.umbral.storage.db
+    .selectFrom('mail_queue')
+    .selectAll()
+    .where('to_address', '=', to)
+    .orderBy('created_at')
+    .execute();
 }
 
 /** The first link under ISSUER + `path` in a queued email, whether still pending (data) or sent to the dev outbox (text copy). */
-export function linkIn(mail: { data: unknown; text_body: string | null }, issuer: string, path: string): string | undefined {
+export function linkIn(
+  mail: { data: unknown; text_body: string | null },
+  issuer: string,
+  path: string,
+): string | undefined {
   const text = `${JSON.stringify(mail.data)} ${mail.text_body ?? ''}`;
   const escaped = `${issuer}${path}`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   return new RegExp(`${escaped}[^\\s"<]*`).exec(text)?.[0];

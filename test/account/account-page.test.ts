@@ -25,13 +25,21 @@ for (const kind of STORES) {
     t.regex(page.body, /autocomplete="tel"/);
 
     // Bad phone: a field error in Spanish, the typed values kept, nothing saved.
-    const refused = await browser.submit(page, '/account/profile', { name: 'Ana María', phone: '12', phone_country: 'MX' });
+    const refused = await browser.submit(page, '/account/profile', {
+      name: 'Ana María',
+      phone: '12',
+      phone_country: 'MX',
+    });
     t.is(refused.status, 400);
     t.regex(refused.body, /aria-invalid="true"/);
     t.regex(refused.body, /value="Ana María"/);
     t.is((await server.users.findById(user.id))!.name, 'Ana Pérez');
 
-    const saved = await browser.submit(page, '/account/profile', { name: 'Ana María Pérez', phone: '55 1234 5678', phone_country: 'MX' });
+    const saved = await browser.submit(page, '/account/profile', {
+      name: 'Ana María Pérez',
+      phone: '55 1234 5678',
+      phone_country: 'MX',
+    });
     t.is(saved.status, 200);
     t.regex(saved.body, /Guardamos tus datos/);
     const updated = (await server.users.findById(user.id))!;
@@ -72,18 +80,38 @@ for (const kind of STORES) {
     t.regex(form.body, /autocomplete="current-password"/);
     t.regex(form.body, /autocomplete="new-password"/);
 
-    const wrong = await phone.submit(form, '/account/password', { current_password: 'not my password', password: 'luna nueva sobre el mar', password_confirmation: 'luna nueva sobre el mar' });
+    const wrong = await phone.submit(form, '/account/password', {
+      current_password: 'not my password',
+      password: 'luna nueva sobre el mar',
+      password_confirmation: 'luna nueva sobre el mar',
+    });
     t.is(wrong.status, 400);
     t.regex(wrong.body, /La contraseña actual no es correcta/);
-    const mismatch = await phone.submit(form, '/account/password', { current_password: PASSWORD, password: 'luna nueva sobre el mar', password_confirmation: 'luna nueva sobre el rio' });
+    const mismatch = await phone.submit(form, '/account/password', {
+      current_password: PASSWORD,
+      password: 'luna nueva sobre el mar',
+      password_confirmation: 'luna nueva sobre el rio',
+    });
     t.is(mismatch.status, 400);
-    const common = await phone.submit(form, '/account/password', { current_password: PASSWORD, password: 'password123', password_confirmation: 'password123' });
+    const common = await phone.submit(form, '/account/password', {
+      current_password: PASSWORD,
+      password: 'password123',
+      password_confirmation: 'password123',
+    });
     t.is(common.status, 400);
-    t.true(await verifyPassword((await server.users.findById(user.id))!.password_hash, PASSWORD), 'refusals change nothing');
+    t.true(
+      await verifyPassword((await server.users.findById(user.id))!.password_hash, PASSWORD),
+      'refusals change nothing',
+    );
     t.is(receiver.tokens.length, 0);
 
     const post = await phone.request(new URL('/account/password', server.issuer).href, {
-      form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!, current_password: PASSWORD, password: 'luna nueva sobre el mar', password_confirmation: 'luna nueva sobre el mar' },
+      form: {
+        _csrf: /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!,
+        current_password: PASSWORD,
+        password: 'luna nueva sobre el mar',
+        password_confirmation: 'luna nueva sobre el mar',
+      },
     });
     t.is(post.status, 303);
     t.is(post.headers.get('location'), '/account?saved=password');
@@ -110,7 +138,13 @@ for (const kind of STORES) {
     // A sign-in older than five minutes must be renewed first.
     await server.umbral.storage.db
       .updateTable('oidc_models')
-      .set((eb) => ({ payload: eb.fn('jsonb_set', [eb.ref('payload'), eb.val('{loginTs}'), eb.val(String(Math.floor(Date.now() / 1000) - 600))]) as never }))
+      .set((eb) => ({
+        payload: eb.fn('jsonb_set', [
+          eb.ref('payload'),
+          eb.val('{loginTs}'),
+          eb.val(String(Math.floor(Date.now() / 1000) - 600)),
+        ]) as never,
+      }))
       .where('model', '=', 'Session')
       .where('account_id', '=', user.id)
       .execute();

@@ -20,7 +20,12 @@ export async function startMailbox() {
       simpleParser(stream).then(
         (mail) => {
           const to = session.envelope.rcptTo.map((r) => r.address).join(',');
-          received.push({ to, subject: mail.subject ?? '', text: mail.text ?? '', html: typeof mail.html === 'string' ? mail.html : '' });
+          received.push({
+            to,
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+            html: typeof mail.html === 'string' ? mail.html : '',
+          });
           callback();
         },
         (error: Error) => callback(error),
@@ -39,7 +44,8 @@ export async function startMailbox() {
     async waitFor(address: string, count = 1, ms = 10_000): Promise<ReceivedMail[]> {
       const deadline = Date.now() + ms;
       while (this.to(address).length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${address}, got ${this.to(address).length}`);
+        if (Date.now() > deadline)
+          throw new Error(`expected ${count} emails to ${address}, got ${this.to(address).length}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return this.to(address);

@@ -2,10 +2,10 @@ import http from 'node:http';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 import { verifyPassword } from '../../src/accounts/password-hasher.ts';
-import { HttpBrowser, formOf, type Page } from '../support/http-browser.ts';
+import { formOf, HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { resetLinkIn, startMailbox } from './password-reset-mailbox.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -68,7 +68,13 @@ function locationOf(page: Page): string {
 }
 
 /** Submits the reset form of `resetPage` with both password fields. */
-function submitReset(browser: HttpBrowser, resetPage: Page, password: string, confirmation = password, stopAt = REDIRECT) {
+function submitReset(
+  browser: HttpBrowser,
+  resetPage: Page,
+  password: string,
+  confirmation = password,
+  stopAt = REDIRECT,
+) {
   return browser.submit(resetPage, '/password/reset', { password, password_confirmation: confirmation }, stopAt);
 }
 
@@ -77,173 +83,195 @@ async function passwordHashOf(server: RunningUmbral, email: string): Promise<str
 }
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] forgot password: known and unknown emails get the same answer; only the account gets a link`, async (t) => {
-    const { server, rp, mailbox } = await setup(t, kind);
+  test.serial(
+    `[${kind}] forgot password: known and unknown emails get the same answer; only the account gets a link`,
+    async (t) => {
+      const { server, rp, mailbox } = await setup(t, kind);
 
-    const known = await forgotFromSignIn(rp, ANA);
-    t.regex(known.form.body, /¿Olvidaste tu contraseña\?/);
-    t.true(known.form.body.includes(`value="${ANA}"`), 'the email of the sign-in is filled in');
-    const unknown = await forgotFromSignIn(rp, 'nadie@example.com');
-    t.is(known.post.status, 303);
-    t.is(unknown.post.status, known.post.status);
-    t.is(locationOf(known.post), '/interaction/UID/forgot/sent');
-    t.is(locationOf(unknown.post), locationOf(known.post));
-    t.is(known.after.status, 200);
-    t.regex(known.after.body, /Revisa tu correo/);
-    t.is(normalized(unknown.after), normalized(known.after));
+      const known = await forgotFromSignIn(rp, ANA);
+      t.regex(known.form.body, /¿Olvidaste tu contraseña\?/);
+      t.true(known.form.body.includes(`value="${ANA}"`), 'the email of the sign-in is filled in');
+      const unknown = await forgotFromSignIn(rp, 'nadie@example.com');
+      t.is(known.post.status, 303);
+      t.is(unknown.post.status, known.post.status);
+      t.is(locationOf(known.post), '/interaction/UID/forgot/sent');
+      t.is(locationOf(unknown.post), locationOf(known.post));
+      t.is(known.after.status, 200);
+      t.regex(known.after.body, /Revisa tu correo/);
+      t.is(normalized(unknown.after), normalized(known.after));
 
-    const knownAlone = await forgotStandalone(server, ANA);
-    const unknownAlone = await forgotStandalone(server, 'nadie@example.com');
-    t.is(knownAlone.post.status, 303);
-    t.is(knownAlone.post.headers.get('location'), '/password/forgot/sent');
-    t.is(unknownAlone.post.status, 303);
-    t.is(unknownAlone.post.headers.get('location'), knownAlone.post.headers.get('location'));
-    t.is(normalized(unknownAlone.after), normalized(knownAlone.after));
+      const knownAlone = await forgotStandalone(server, ANA);
+      const unknownAlone = await forgotStandalone(server, 'nadie@example.com');
+      t.is(knownAlone.post.status, 303);
+      t.is(knownAlone.post.headers.get('location'), '/password/forgot/sent');
+      t.is(unknownAlone.post.status, 303);
+      t.is(unknownAlone.post.headers.get('location'), knownAlone.post.headers.get('location'));
+      t.is(normalized(unknownAlone.after), normalized(knownAlone.after));
 
-    await drain(server);
-    const mails = await mailbox.waitFor(ANA, 2);
-    t.is(mailbox.to('nadie@example.com').length, 0, 'nothing is sent to an email without an account');
-    t.is(mailbox.received.length, 2);
-    t.regex(mails[0]!.subject, /Restablece tu contraseña de Umbral/);
-    t.true(resetLinkIn(mails[0]!).startsWith(`${server.issuer}/password/reset?token=`));
-    t.regex(mails[0]!.html, /password\/reset\?token=/);
-    // Only the hash is stored.
-    const token = new URL(resetLinkIn(mails[1]!)).searchParams.get('token')!;
-    t.true(token.length >= 43);
-    const rows = await server.umbral.storage.db.selectFrom('account_tokens').select(['token_hash']).execute();
-    t.false(rows.some((row) => row.token_hash.includes(token)));
-  });
+      await drain(server);
+      const mails = await mailbox.waitFor(ANA, 2);
+      t.is(mailbox.to('nadie@example.com').length, 0, 'nothing is sent to an email without an account');
+      t.is(mailbox.received.length, 2);
+      t.regex(mails[0]!.subject, /Restablece tu contraseña de Umbral/);
+      t.true(resetLinkIn(mails[0]!).startsWith(`${server.issuer}/password/reset?token=`));
+      t.regex(mails[0]!.html, /password\/reset\?token=/);
+      // Only the hash is stored.
+      const token = new URL(resetLinkIn(mails[1]!)).searchParams.get('token')!;
+      t.true(token.length >= 43);
+      const rows = await server.umbral.storage.db.selectFrom('account_tokens').select(['token_hash']).execute();
+      t.false(rows.some((row) => row.token_hash.includes(token)));
+    },
+  );
 
-  test.serial(`[${kind}] a reset link changes the password, revokes every session and refresh token, and sends the person back to sign in`, async (t) => {
-    const { server, rp, mailbox } = await setup(t, kind);
-    // Signed in somewhere else before the reset, with a refresh token.
-    const elsewhere = new HttpBrowser();
-    const signedIn = await rp.signIn(elsewhere, ANA, OLD_PASSWORD);
-    const tokens = await rp.exchange(signedIn.callback.url, signedIn.request);
-    t.truthy(tokens.refresh_token);
+  test.serial(
+    `[${kind}] a reset link changes the password, revokes every session and refresh token, and sends the person back to sign in`,
+    async (t) => {
+      const { server, rp, mailbox } = await setup(t, kind);
+      // Signed in somewhere else before the reset, with a refresh token.
+      const elsewhere = new HttpBrowser();
+      const signedIn = await rp.signIn(elsewhere, ANA, OLD_PASSWORD);
+      const tokens = await rp.exchange(signedIn.callback.url, signedIn.request);
+      t.truthy(tokens.refresh_token);
 
-    const started = await forgotFromSignIn(rp, ANA);
-    const [mail] = await mailbox.waitFor(ANA, 1);
-    const link = resetLinkIn(mail!);
-    // A mail scanner fetching the link does not use it up.
-    t.is((await new HttpBrowser().request(link)).status, 200);
-    const resetPage = await started.browser.open(link);
-    t.is(resetPage.status, 200);
-    t.regex(resetPage.body, /Crea una contraseña nueva/);
-    t.is((resetPage.body.match(/autocomplete="new-password"/g) ?? []).length, 2, 'the new password is asked twice');
+      const started = await forgotFromSignIn(rp, ANA);
+      const [mail] = await mailbox.waitFor(ANA, 1);
+      const link = resetLinkIn(mail!);
+      // A mail scanner fetching the link does not use it up.
+      t.is((await new HttpBrowser().request(link)).status, 200);
+      const resetPage = await started.browser.open(link);
+      t.is(resetPage.status, 200);
+      t.regex(resetPage.body, /Crea una contraseña nueva/);
+      t.is((resetPage.body.match(/autocomplete="new-password"/g) ?? []).length, 2, 'the new password is asked twice');
 
-    const before = started.browser.history.length;
-    const back = await submitReset(started.browser, resetPage, NEW_PASSWORD);
-    const post = started.browser.history[before]!;
-    t.is(post.status, 303);
-    t.is(post.headers.get('location'), `/interaction/${started.uid}/password-changed`);
-    t.false(back.url.startsWith(REDIRECT), 'no automatic sign-in');
-    t.is(back.status, 200);
-    t.true(back.url.endsWith(`/interaction/${started.uid}?notice=password_changed`));
-    t.regex(back.body, /Tu contraseña se cambió\. Inicia sesión con la nueva\./);
-    t.true(back.body.includes(ANA), 'back on the password step of the same sign-in');
+      const before = started.browser.history.length;
+      const back = await submitReset(started.browser, resetPage, NEW_PASSWORD);
+      const post = started.browser.history[before]!;
+      t.is(post.status, 303);
+      t.is(post.headers.get('location'), `/interaction/${started.uid}/password-changed`);
+      t.false(back.url.startsWith(REDIRECT), 'no automatic sign-in');
+      t.is(back.status, 200);
+      t.true(back.url.endsWith(`/interaction/${started.uid}?notice=password_changed`));
+      t.regex(back.body, /Tu contraseña se cambió\. Inicia sesión con la nueva\./);
+      t.true(back.body.includes(ANA), 'back on the password step of the same sign-in');
 
-    // The new password signs in through the normal login; the old one no longer does.
-    const callback = await started.browser.submit(back, '/password', { password: NEW_PASSWORD }, REDIRECT);
-    t.true(callback.url.startsWith(REDIRECT));
-    t.truthy(await rp.exchange(callback.url, started.request));
-    const oldAttempt = await passwordStep(rp, ANA);
-    const refused = await oldAttempt.browser.submit(oldAttempt.passwordPage, '/password', { password: OLD_PASSWORD }, REDIRECT);
-    t.regex(refused.body, /El correo electrónico o la contraseña no son correctos/);
+      // The new password signs in through the normal login; the old one no longer does.
+      const callback = await started.browser.submit(back, '/password', { password: NEW_PASSWORD }, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT));
+      t.truthy(await rp.exchange(callback.url, started.request));
+      const oldAttempt = await passwordStep(rp, ANA);
+      const refused = await oldAttempt.browser.submit(
+        oldAttempt.passwordPage,
+        '/password',
+        { password: OLD_PASSWORD },
+        REDIRECT,
+      );
+      t.regex(refused.body, /El correo electrónico o la contraseña no son correctos/);
 
-    // Everything issued before the reset is gone.
-    const refreshError = await t.throwsAsync(rp.refresh(tokens.refresh_token!));
-    t.is((refreshError as { error?: string }).error, 'invalid_grant');
-    const silent = await rp.authorizationRequest({ prompt: 'none' });
-    const answer = await elsewhere.open(silent.url, REDIRECT);
-    t.true(answer.url.startsWith(REDIRECT));
-    t.is(new URL(answer.url).searchParams.get('error'), 'login_required');
-    const user = (await server.users.findByEmail(ANA))!;
-    t.truthy(user.password_changed_at);
+      // Everything issued before the reset is gone.
+      const refreshError = await t.throwsAsync(rp.refresh(tokens.refresh_token!));
+      t.is((refreshError as { error?: string }).error, 'invalid_grant');
+      const silent = await rp.authorizationRequest({ prompt: 'none' });
+      const answer = await elsewhere.open(silent.url, REDIRECT);
+      t.true(answer.url.startsWith(REDIRECT));
+      t.is(new URL(answer.url).searchParams.get('error'), 'login_required');
+      const user = (await server.users.findByEmail(ANA))!;
+      t.truthy(user.password_changed_at);
 
-    // The notification, and no second use of the link.
-    await drain(server);
-    const changed = mailbox.to(ANA).find((m) => /Se cambió tu contraseña de Umbral/.test(m.subject));
-    t.truthy(changed, 'password-changed email sent');
-    t.true(changed!.text.includes(`${server.issuer}/password/forgot`));
-    const reused = await started.browser.request(link);
-    t.is(reused.status, 400);
-    t.regex(reused.body, /Este enlace ya no es válido/);
-    const reposted = await submitReset(new HttpBrowser(), resetPage, 'yet another long secret');
-    t.is(reposted.status, 403, 'a stale form from another browser fails CSRF');
-    const replay = await submitReset(started.browser, resetPage, 'yet another long secret');
-    t.is(replay.status, 400);
-    t.regex(replay.body, /Este enlace ya no es válido/);
-    t.true(await verifyPassword(await passwordHashOf(server, ANA), NEW_PASSWORD));
-  });
+      // The notification, and no second use of the link.
+      await drain(server);
+      const changed = mailbox.to(ANA).find((m) => /Se cambió tu contraseña de Umbral/.test(m.subject));
+      t.truthy(changed, 'password-changed email sent');
+      t.true(changed!.text.includes(`${server.issuer}/password/forgot`));
+      const reused = await started.browser.request(link);
+      t.is(reused.status, 400);
+      t.regex(reused.body, /Este enlace ya no es válido/);
+      const reposted = await submitReset(new HttpBrowser(), resetPage, 'yet another long secret');
+      t.is(reposted.status, 403, 'a stale form from another browser fails CSRF');
+      const replay = await submitReset(started.browser, resetPage, 'yet another long secret');
+      t.is(replay.status, 400);
+      t.regex(replay.body, /Este enlace ya no es válido/);
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), NEW_PASSWORD));
+    },
+  );
 
-  test.serial(`[${kind}] expired, superseded and foreign links; mismatched and weak passwords change nothing`, async (t) => {
-    const { server, rp, mailbox, ana } = await setup(t, kind);
-    const db = server.umbral.storage.db;
-    const hashBefore = await passwordHashOf(server, ANA);
+  test.serial(
+    `[${kind}] expired, superseded and foreign links; mismatched and weak passwords change nothing`,
+    async (t) => {
+      const { server, rp, mailbox, ana } = await setup(t, kind);
+      const db = server.umbral.storage.db;
+      const hashBefore = await passwordHashOf(server, ANA);
 
-    // A newer link invalidates the older one.
-    await forgotStandalone(server, ANA);
-    const [first] = await mailbox.waitFor(ANA, 1);
-    await forgotStandalone(server, ANA);
-    const second = (await mailbox.waitFor(ANA, 2))[1]!;
-    const stale = await new HttpBrowser().request(resetLinkIn(first!));
-    t.is(stale.status, 400);
-    t.regex(stale.body, /Este enlace ya no es válido/);
-    t.regex(stale.body, /href="\/password\/forgot"/, 'offers a new link');
+      // A newer link invalidates the older one.
+      await forgotStandalone(server, ANA);
+      const [first] = await mailbox.waitFor(ANA, 1);
+      await forgotStandalone(server, ANA);
+      const second = (await mailbox.waitFor(ANA, 2))[1]!;
+      const stale = await new HttpBrowser().request(resetLinkIn(first!));
+      t.is(stale.status, 400);
+      t.regex(stale.body, /Este enlace ya no es válido/);
+      t.regex(stale.body, /href="\/password\/forgot"/, 'offers a new link');
 
-    const browser = new HttpBrowser();
-    const resetPage = await browser.open(resetLinkIn(second));
-    t.is(resetPage.status, 200);
-    const mismatch = await submitReset(browser, resetPage, NEW_PASSWORD, `${NEW_PASSWORD}!`);
-    t.is(mismatch.status, 400);
-    t.regex(mismatch.body, /Las contraseñas no coinciden/);
-    const short = await submitReset(browser, resetPage, 'corta');
-    t.is(short.status, 400);
-    t.regex(short.body, /8/, 'the reason names the minimum');
-    t.regex(short.body, /aria-invalid="true"/);
-    const common = await submitReset(browser, resetPage, 'password123');
-    t.is(common.status, 400);
-    const withEmail = await submitReset(browser, resetPage, 'ana@example.com-2024');
-    t.is(withEmail.status, 400);
-    t.not(common.body.match(/role="alert">([^<]*)</)?.[1], short.body.match(/role="alert">([^<]*)</)?.[1], 'each refusal says why');
-    t.is(await passwordHashOf(server, ANA), hashBefore, 'nothing changed');
-    const stillUsable = await new HttpBrowser().request(resetLinkIn(second));
-    t.is(stillUsable.status, 200, 'a refused password does not use up the link');
+      const browser = new HttpBrowser();
+      const resetPage = await browser.open(resetLinkIn(second));
+      t.is(resetPage.status, 200);
+      const mismatch = await submitReset(browser, resetPage, NEW_PASSWORD, `${NEW_PASSWORD}!`);
+      t.is(mismatch.status, 400);
+      t.regex(mismatch.body, /Las contraseñas no coinciden/);
+      const short = await submitReset(browser, resetPage, 'corta');
+      t.is(short.status, 400);
+      t.regex(short.body, /8/, 'the reason names the minimum');
+      t.regex(short.body, /aria-invalid="true"/);
+      const common = await submitReset(browser, resetPage, 'password123');
+      t.is(common.status, 400);
+      const withEmail = await submitReset(browser, resetPage, 'ana@example.com-2024');
+      t.is(withEmail.status, 400);
+      t.not(
+        common.body.match(/role="alert">([^<]*)</)?.[1],
+        short.body.match(/role="alert">([^<]*)</)?.[1],
+        'each refusal says why',
+      );
+      t.is(await passwordHashOf(server, ANA), hashBefore, 'nothing changed');
+      const stillUsable = await new HttpBrowser().request(resetLinkIn(second));
+      t.is(stillUsable.status, 200, 'a refused password does not use up the link');
 
-    // An expired link.
-    await db.updateTable('account_tokens').set({ expires_at: sql<Date>`now() - interval '1 minute'` }).where('user_id', '=', ana.id).execute();
-    const expired = await new HttpBrowser().request(resetLinkIn(second));
-    t.is(expired.status, 400);
-    t.regex(expired.body, /Este enlace ya no es válido/);
-    const expiredPost = await submitReset(browser, resetPage, NEW_PASSWORD);
-    t.is(expiredPost.status, 400);
-    t.is(await passwordHashOf(server, ANA), hashBefore);
+      // An expired link.
+      await db
+        .updateTable('account_tokens')
+        .set({ expires_at: sql<Date>`now() - interval '1 minute'` })
+        .where('user_id', '=', ana.id)
+        .execute();
+      const expired = await new HttpBrowser().request(resetLinkIn(second));
+      t.is(expired.status, 400);
+      t.regex(expired.body, /Este enlace ya no es válido/);
+      const expiredPost = await submitReset(browser, resetPage, NEW_PASSWORD);
+      t.is(expiredPost.status, 400);
+      t.is(await passwordHashOf(server, ANA), hashBefore);
 
-    // A reset started in a sign-in but finished in another browser ends on the standalone notice.
-    await forgotFromSignIn(rp, ANA);
-    const third = (await mailbox.waitFor(ANA, 3))[2]!;
-    const phone = new HttpBrowser();
-    const phonePage = await phone.open(resetLinkIn(third));
-    const done = await submitReset(phone, phonePage, NEW_PASSWORD);
-    t.is(done.status, 200);
-    t.regex(done.url, /\/interaction\/[\w-]+\/password-changed$/);
-    t.regex(done.body, /Tu contraseña se cambió/);
-    t.regex(done.body, /Cerramos tu sesión/);
-    t.true(await verifyPassword(await passwordHashOf(server, ANA), NEW_PASSWORD));
+      // A reset started in a sign-in but finished in another browser ends on the standalone notice.
+      await forgotFromSignIn(rp, ANA);
+      const third = (await mailbox.waitFor(ANA, 3))[2]!;
+      const phone = new HttpBrowser();
+      const phonePage = await phone.open(resetLinkIn(third));
+      const done = await submitReset(phone, phonePage, NEW_PASSWORD);
+      t.is(done.status, 200);
+      t.regex(done.url, /\/interaction\/[\w-]+\/password-changed$/);
+      t.regex(done.body, /Tu contraseña se cambió/);
+      t.regex(done.body, /Cerramos tu sesión/);
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), NEW_PASSWORD));
 
-    // A reset from the standalone page ends on the standalone notice too (a quarter hour later: 3 links per account).
-    await db.deleteFrom('throttle').where('key', 'like', 'pwreset-acct:%').execute();
-    await forgotStandalone(server, ANA);
-    const fourth = (await mailbox.waitFor(ANA, 5)).filter((m) => /Restablece/.test(m.subject)).at(-1)!;
-    t.not(resetLinkIn(fourth), resetLinkIn(third));
-    const laptop = new HttpBrowser({ 'accept-language': 'en' });
-    const laptopPage = await laptop.open(resetLinkIn(fourth));
-    t.regex(laptopPage.body, /Create a new password/);
-    const laptopDone = await submitReset(laptop, laptopPage, 'a third long secret');
-    t.true(laptopDone.url.endsWith('/password/changed'));
-    t.regex(laptopDone.body, /Your password was changed/);
-  });
+      // A reset from the standalone page ends on the standalone notice too (a quarter hour later: 3 links per account).
+      await db.deleteFrom('throttle').where('key', 'like', 'pwreset-acct:%').execute();
+      await forgotStandalone(server, ANA);
+      const fourth = (await mailbox.waitFor(ANA, 5)).filter((m) => /Restablece/.test(m.subject)).at(-1)!;
+      t.not(resetLinkIn(fourth), resetLinkIn(third));
+      const laptop = new HttpBrowser({ 'accept-language': 'en' });
+      const laptopPage = await laptop.open(resetLinkIn(fourth));
+      t.regex(laptopPage.body, /Create a new password/);
+      const laptopDone = await submitReset(laptop, laptopPage, 'a third long secret');
+      t.true(laptopDone.url.endsWith('/password/changed'));
+      t.regex(laptopDone.body, /Your password was changed/);
+    },
+  );
 
   test.serial(`[${kind}] reset links are built from ISSUER, never from the Host header`, async (t) => {
     const { server, mailbox } = await setup(t, kind);
@@ -265,7 +293,12 @@ for (const kind of STORES) {
     const cookie = (form.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
     const { hidden } = formOf(form.body, '/password/forgot');
     const body = new URLSearchParams({ ...hidden, email: ANA }).toString();
-    const post = await raw('POST', '/password/forgot', { ...foreign, cookie, 'content-type': 'application/x-www-form-urlencoded' }, body);
+    const post = await raw(
+      'POST',
+      '/password/forgot',
+      { ...foreign, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    );
     t.is(post.status, 303);
     const [mail] = await mailbox.waitFor(ANA, 1);
     t.true(resetLinkIn(mail!).startsWith(`${server.issuer}/password/reset?token=`));
@@ -273,40 +306,45 @@ for (const kind of STORES) {
     t.false(mail!.html.includes('evil.example'));
   });
 
-  test.serial(`[${kind}] rate limits: per account (silently), per address (429), and bad links per address`, async (t) => {
-    const { server, mailbox } = await setup(t, kind);
-    const browser = new HttpBrowser();
-    // Per account: 3 links a quarter hour; the 4th request reads the same but sends nothing.
-    const answers = [];
-    for (let i = 0; i < 4; i++) answers.push(await forgotStandalone(server, ANA, browser));
-    for (const answer of answers) {
-      t.is(answer.post.status, 303);
-      t.regex(answer.after.body, /Revisa tu correo/);
-    }
-    await drain(server);
-    t.is(mailbox.to(ANA).length, 3);
+  test.serial(
+    `[${kind}] rate limits: per account (silently), per address (429), and bad links per address`,
+    async (t) => {
+      const { server, mailbox } = await setup(t, kind);
+      const browser = new HttpBrowser();
+      // Per account: 3 links a quarter hour; the 4th request reads the same but sends nothing.
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await forgotStandalone(server, ANA, browser));
+      for (const answer of answers) {
+        t.is(answer.post.status, 303);
+        t.regex(answer.after.body, /Revisa tu correo/);
+      }
+      await drain(server);
+      t.is(mailbox.to(ANA).length, 3);
 
-    // Per address: 20 requests an hour, whatever the email; then a friendly 429.
-    let limited: Page | undefined;
-    for (let i = 0; i < 20 && !limited; i++) {
-      const { post } = await forgotStandalone(server, `persona${i}@example.com`, browser);
-      if (post.status === 429) limited = post;
-      else t.is(post.status, 303);
-    }
-    t.truthy(limited, 'the address limit engaged');
-    t.true(Number(limited!.headers.get('retry-after')) >= 1);
-    t.regex(limited!.body, /Demasiadas solicitudes/);
+      // Per address: 20 requests an hour, whatever the email; then a friendly 429.
+      let limited: Page | undefined;
+      for (let i = 0; i < 20 && !limited; i++) {
+        const { post } = await forgotStandalone(server, `persona${i}@example.com`, browser);
+        if (post.status === 429) limited = post;
+        else t.is(post.status, 303);
+      }
+      t.truthy(limited, 'the address limit engaged');
+      t.true(Number(limited!.headers.get('retry-after')) >= 1);
+      t.regex(limited!.body, /Demasiadas solicitudes/);
 
-    // Bad links from one address: refused, then 429 even for a good link.
-    const good = resetLinkIn(mailbox.to(ANA)[2]!);
-    let blocked: Page | undefined;
-    for (let i = 0; i < 12 && !blocked; i++) {
-      const page = await browser.request(`${server.issuer}/password/reset?token=${'x'.repeat(43 - String(i).length)}${i}`);
-      if (page.status === 429) blocked = page;
-      else t.is(page.status, 400);
-    }
-    t.truthy(blocked, 'the bad-link limit engaged');
-    t.true(Number(blocked!.headers.get('retry-after')) >= 1);
-    t.is((await browser.request(good)).status, 429);
-  });
+      // Bad links from one address: refused, then 429 even for a good link.
+      const good = resetLinkIn(mailbox.to(ANA)[2]!);
+      let blocked: Page | undefined;
+      for (let i = 0; i < 12 && !blocked; i++) {
+        const page = await browser.request(
+          `${server.issuer}/password/reset?token=${'x'.repeat(43 - String(i).length)}${i}`,
+        );
+        if (page.status === 429) blocked = page;
+        else t.is(page.status, 400);
+      }
+      t.truthy(blocked, 'the bad-link limit engaged');
+      t.true(Number(blocked!.headers.get('retry-after')) >= 1);
+      t.is((await browser.request(good)).status, 429);
+    },
+  );
 }

@@ -4,7 +4,11 @@ import { countryOptions, defaultCountry, parsePhone } from '../../src/accounts/p
 test('numbers are stored in E.164, from a national number and country or a whole +number', (t) => {
   t.deepEqual(parsePhone('55 1234 5678', 'MX'), { ok: true, e164: '+525512345678' });
   t.deepEqual(parsePhone('(11) 91234-5678', 'BR'), { ok: true, e164: '+5511912345678' });
-  t.deepEqual(parsePhone('+1 201 555 0123', 'MX'), { ok: true, e164: '+12015550123' }, 'a + number wins over the select');
+  t.deepEqual(
+    parsePhone('+1 201 555 0123', 'MX'),
+    { ok: true, e164: '+12015550123' },
+    'a + number wins over the select',
+  );
   t.deepEqual(parsePhone('0054 9 11 2345 6789', 'MX'), { ok: true, e164: '+5491123456789' }, '00 prefix');
   t.deepEqual(parsePhone('12', 'MX'), { ok: false });
   t.deepEqual(parsePhone('', 'MX'), { ok: false });

@@ -39,15 +39,27 @@ for (const kind of STORES) {
     t.truthy(await tokens.find('a2'), 'other grants untouched');
 
     await tokens.upsert('short', {}, 1);
-    await storage.db.updateTable('oidc_models').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', 'short').execute();
+    await storage.db
+      .updateTable('oidc_models')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', 'short')
+      .execute();
     t.is(await tokens.find('short'), undefined, 'expired rows are not found');
     t.true((await purgeExpired(storage.db)) >= 1);
-    t.is((await storage.db.selectFrom('oidc_models').select('id').where('id', '=', 'short').execute()).length, 0, 'and purged');
+    t.is(
+      (await storage.db.selectFrom('oidc_models').select('id').where('id', '=', 'short').execute()).length,
+      0,
+      'and purged',
+    );
 
     await refresh.upsert('r1', { grantId: 'g2' }, 60);
     await refresh.consume('r1');
     t.is((await refresh.find('r1'))?.consumed, undefined, 'a just-rotated refresh token is usable within the grace');
-    await storage.db.updateTable('oidc_models').set({ consumed_at: new Date(Date.now() - 6000) }).where('id', '=', 'r1').execute();
+    await storage.db
+      .updateTable('oidc_models')
+      .set({ consumed_at: new Date(Date.now() - 6000) })
+      .where('id', '=', 'r1')
+      .execute();
     t.true(typeof (await refresh.find('r1'))?.consumed === 'number', 'after the grace, reuse is detected');
 
     await sessions.destroy('s1');
@@ -56,19 +68,27 @@ for (const kind of STORES) {
 }
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] client metadata is cached briefly: a removed client stops working once the cache expires`, async (t) => {
-    const store = await createTestStore(kind);
-    const storage = await openTestStorage(store);
-    t.teardown(async () => {
-      await storage.close();
-      await store.cleanup();
-    });
-    const clients = new (createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: 5, clientCacheSeconds: 1 }))('Client');
-    await storage.db.insertInto('clients').values({ client_id: 'portal', metadata: JSON.stringify({ client_id: 'portal' }) }).execute();
-    t.deepEqual(await clients.find('portal'), { client_id: 'portal' });
-    await storage.db.deleteFrom('clients').where('client_id', '=', 'portal').execute();
-    t.deepEqual(await clients.find('portal'), { client_id: 'portal' }, 'served from the cache');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    t.is(await clients.find('portal'), undefined, 'gone once the cache expired');
-  });
+  test.serial(
+    `[${kind}] client metadata is cached briefly: a removed client stops working once the cache expires`,
+    async (t) => {
+      const store = await createTestStore(kind);
+      const storage = await openTestStorage(store);
+      t.teardown(async () => {
+        await storage.close();
+        await store.cleanup();
+      });
+      const clients = new (createAdapterClass(storage.db, { refreshTokenReuseGraceSeconds: 5, clientCacheSeconds: 1 }))(
+        'Client',
+      );
+      await storage.db
+        .insertInto('clients')
+        .values({ client_id: 'portal', metadata: JSON.stringify({ client_id: 'portal' }) })
+        .execute();
+      t.deepEqual(await clients.find('portal'), { client_id: 'portal' });
+      await storage.db.deleteFrom('clients').where('client_id', '=', 'portal').execute();
+      t.deepEqual(await clients.find('portal'), { client_id: 'portal' }, 'served from the cache');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      t.is(await clients.find('portal'), undefined, 'gone once the cache expired');
+    },
+  );
 }

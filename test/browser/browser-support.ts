@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionContext, TestFn } from 'ava';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES, type StoreKind, type TestStore } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const PASSWORD = 'correct horse battery';
@@ -28,7 +28,11 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** A fresh context (cookies, cache, history of its own) speaking Spanish, as the portals' users do. */
-export async function newContext(t: ExecutionContext, browser: Browser, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function newContext(
+  t: ExecutionContext,
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ locale: 'es-MX', ...options });
   context.setDefaultTimeout(20_000);
   context.setDefaultNavigationTimeout(20_000);
@@ -54,7 +58,9 @@ export async function startPortal(): Promise<Portal> {
     if (pathname === '/cb' || pathname === '/signed-out') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
     } else if (pathname === '/js-probe') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>sin-js</title><script>document.title = "con-js"</script>');
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end('<!doctype html><title>sin-js</title><script>document.title = "con-js"</script>');
     } else {
       res.writeHead(404).end();
     }
@@ -160,22 +166,32 @@ function deadEnd(page: Page) {
 }
 
 async function describe(page: Page): Promise<string> {
-  const text = await page.locator('body').innerText().catch(() => '(unreadable)');
+  const text = await page
+    .locator('body')
+    .innerText()
+    .catch(() => '(unreadable)');
   return `${page.url()}: ${text.replace(/\s+/g, ' ').trim()}`;
 }
 
 /** Waits for `arrived`, unless one of the dead-end pages shows first: then fails with what the page says. */
 async function unlessDeadEnd(page: Page, what: string, arrived: Promise<unknown>): Promise<void> {
-  const failed = deadEnd(page).waitFor().then(() => true);
+  const failed = deadEnd(page)
+    .waitFor()
+    .then(() => true);
   const settled = arrived.then(() => false);
   failed.catch(() => undefined);
   settled.catch(() => undefined);
-  if (await Promise.race([settled, failed])) throw new Error(`expected ${what}, got a dead end: ${await describe(page)}`);
+  if (await Promise.race([settled, failed]))
+    throw new Error(`expected ${what}, got a dead end: ${await describe(page)}`);
 }
 
 /** Waits until the page is on `prefix` (a redirect target), and returns that URL. */
 export async function landOn(page: Page, prefix: string): Promise<URL> {
-  await unlessDeadEnd(page, prefix, page.waitForURL((url) => url.href.startsWith(prefix)));
+  await unlessDeadEnd(
+    page,
+    prefix,
+    page.waitForURL((url) => url.href.startsWith(prefix)),
+  );
   return new URL(page.url());
 }
 

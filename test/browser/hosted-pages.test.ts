@@ -5,13 +5,13 @@ import test, { type ExecutionContext } from 'ava';
 import type { Locator, Page } from 'playwright-core';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import {
-  CREDENTIALS_ERROR,
-  PASSWORD,
-  STACK_TRACE,
   browserSuite,
+  CREDENTIALS_ERROR,
   expectHeading,
   landOn,
   newContext,
+  PASSWORD,
+  STACK_TRACE,
   signIn,
   submitEmail,
   submitPassword,
@@ -46,12 +46,21 @@ async function box(locator: Locator) {
 /** The form fits a phone: nothing scrolls sideways, the field lies within the width, the button shows above the fold. */
 async function assertFitsPhone(t: ExecutionContext, page: Page, field: Locator, button: Locator, step: string) {
   const fieldBox = await box(field);
-  t.true(fieldBox.x >= 0 && fieldBox.x + fieldBox.width <= PHONE.width, `${step}: field within the width (${JSON.stringify(fieldBox)})`);
+  t.true(
+    fieldBox.x >= 0 && fieldBox.x + fieldBox.width <= PHONE.width,
+    `${step}: field within the width (${JSON.stringify(fieldBox)})`,
+  );
   t.true(fieldBox.width >= PHONE.width * 0.6, `${step}: field uses most of the width (${fieldBox.width}px)`);
   t.true(await button.isVisible(), `${step}: primary button visible`);
   const buttonBox = await box(button);
-  t.true(buttonBox.x >= 0 && buttonBox.x + buttonBox.width <= PHONE.width, `${step}: button within the width (${JSON.stringify(buttonBox)})`);
-  t.true(buttonBox.y >= 0 && buttonBox.y + buttonBox.height <= PHONE.height, `${step}: button above the fold (${JSON.stringify(buttonBox)})`);
+  t.true(
+    buttonBox.x >= 0 && buttonBox.x + buttonBox.width <= PHONE.width,
+    `${step}: button within the width (${JSON.stringify(buttonBox)})`,
+  );
+  t.true(
+    buttonBox.y >= 0 && buttonBox.y + buttonBox.height <= PHONE.height,
+    `${step}: button above the fold (${JSON.stringify(buttonBox)})`,
+  );
   t.true(buttonBox.height >= 40, `${step}: button is a comfortable tap target (${buttonBox.height}px)`);
   // A string expression: the test project has no DOM typings.
   const scrollWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
@@ -61,7 +70,10 @@ async function assertFitsPhone(t: ExecutionContext, page: Page, field: Locator, 
 async function screenshot(t: ExecutionContext, page: Page, file: string) {
   await page.screenshot({ path: file });
   const png = fs.readFileSync(file);
-  t.true(png.subarray(0, 8).equals(PNG_SIGNATURE) && png.length > 5_000, `${path.basename(file)} is a real PNG (${png.length} bytes)`);
+  t.true(
+    png.subarray(0, 8).equals(PNG_SIGNATURE) && png.length > 5_000,
+    `${path.basename(file)} is a real PNG (${png.length} bytes)`,
+  );
   t.log('screenshot', file);
 }
 
@@ -166,7 +178,11 @@ for (const kind of STORES) {
     t.is(await emailField.inputValue(), first.email, 'the previous email is offered for editing');
 
     await submitEmail(page, second.email);
-    t.is((await page.locator('.identity-email').textContent())?.trim(), second.email, 'the new email replaced the old one');
+    t.is(
+      (await page.locator('.identity-email').textContent())?.trim(),
+      second.email,
+      'the new email replaced the old one',
+    );
     await submitPassword(page, PASSWORD);
     const callback = await landOn(page, f.portal.redirectUri);
     const tokens = await f.rp.exchange(callback.href, request);
@@ -198,7 +214,12 @@ for (const kind of STORES) {
   test.serial(`[${kind}] the login pages fit a phone screen`, async (t) => {
     const f = fixture();
     const user = await f.createUser(`ana.phone.${kind}@example.com`);
-    const { page } = await newContext(t, suite.browser(), { viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const { page } = await newContext(t, suite.browser(), {
+      viewport: PHONE,
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
     const dir = screenshotDir(t, kind);
     const request = await f.rp.authorizationRequest();
     await page.goto(request.url);
@@ -212,7 +233,10 @@ for (const kind of STORES) {
     const password = page.getByLabel('Contraseña', { exact: true });
     await assertFitsPhone(t, page, password, page.getByRole('button', { name: 'Iniciar sesión' }), 'password');
     const identity = await box(page.locator('.identity'));
-    t.true(identity.x >= 0 && identity.x + identity.width <= PHONE.width, `the chosen email fits (${JSON.stringify(identity)})`);
+    t.true(
+      identity.x >= 0 && identity.x + identity.width <= PHONE.width,
+      `the chosen email fits (${JSON.stringify(identity)})`,
+    );
     await screenshot(t, page, path.join(dir, `password-${kind}.png`));
 
     // And the sign-in still completes from the phone.
@@ -232,7 +256,11 @@ for (const kind of STORES) {
     t.is(tokens.claims()!.sub, user.id);
 
     const endSession = new URL('/session/end', f.server.issuer);
-    endSession.search = new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: f.portal.postLogoutUri, state: 's' }).toString();
+    endSession.search = new URLSearchParams({
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: f.portal.postLogoutUri,
+      state: 's',
+    }).toString();
     const confirm = await page.goto(endSession.href);
     t.is(confirm?.status(), 200);
     await expectHeading(page, '¿Cerrar sesión?');

@@ -1,11 +1,11 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import type { ParsedMail } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
-import { receivedBy, startSmtpServer, waitForMail, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { receivedBy, startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
-import { launchChromium, newContext, startPortal, type Portal } from './browser-support.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { launchChromium, newContext, type Portal, startPortal } from './browser-support.ts';
 
 /** Umbral sending its mail over SMTP to a server started for the test file, and one portal. */
 export interface MailWorld {
@@ -29,7 +29,11 @@ async function startMailWorld(kind: StoreKind, started: Array<() => Promise<void
   started.push(() => server.stop());
   const portal = await startPortal();
   started.push(() => portal.close());
-  const client = await server.registerClient({ clientId: 'portal', name: 'Portal de Clientes', redirectUris: [portal.redirectUri] });
+  const client = await server.registerClient({
+    clientId: 'portal',
+    name: 'Portal de Clientes',
+    redirectUris: [portal.redirectUri],
+  });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
   return {
     kind,

@@ -12,46 +12,54 @@ interface Rotation {
 }
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] migrate applies pending migrations once; keys rotate adds two keys and retires two`, async (t) => {
-    const store = await createTestStore(kind);
-    t.teardown(() => store.cleanup());
+  test.serial(
+    `[${kind}] migrate applies pending migrations once; keys rotate adds two keys and retires two`,
+    async (t) => {
+      const store = await createTestStore(kind);
+      t.teardown(() => store.cleanup());
 
-    const first = await runUmbral(['migrate'], { env: store.env });
-    t.is(first.code, 0, first.stderr);
-    t.is(first.stdout, Object.keys(migrations).map((name) => `Applied migration ${name}\n`).join(''));
-    const second = await runUmbral(['migrate'], { env: store.env });
-    t.is(second.code, 0, second.stderr);
-    t.is(second.stdout, 'No pending migrations: the database is up to date.\n');
+      const first = await runUmbral(['migrate'], { env: store.env });
+      t.is(first.code, 0, first.stderr);
+      t.is(
+        first.stdout,
+        Object.keys(migrations)
+          .map((name) => `Applied migration ${name}\n`)
+          .join(''),
+      );
+      const second = await runUmbral(['migrate'], { env: store.env });
+      t.is(second.code, 0, second.stderr);
+      t.is(second.stdout, 'No pending migrations: the database is up to date.\n');
 
-    // A fresh database has no keys yet (the server makes them at first start): the first rotation retires none.
-    const initial = await runUmbral(['keys', 'rotate'], { env: store.env });
-    t.is(initial.code, 0, initial.stderr);
-    const firstKeys = JSON.parse(initial.stdout) as Rotation;
-    t.is(firstKeys.added.length, 2);
-    t.deepEqual(firstKeys.retired, []);
+      // A fresh database has no keys yet (the server makes them at first start): the first rotation retires none.
+      const initial = await runUmbral(['keys', 'rotate'], { env: store.env });
+      t.is(initial.code, 0, initial.stderr);
+      const firstKeys = JSON.parse(initial.stdout) as Rotation;
+      t.is(firstKeys.added.length, 2);
+      t.deepEqual(firstKeys.retired, []);
 
-    const rotatedAt = Date.now();
-    const rotated = await runUmbral(['keys', 'rotate'], { env: store.env });
-    t.is(rotated.code, 0, rotated.stderr);
-    const rotation = JSON.parse(rotated.stdout) as Rotation;
-    t.is(rotation.added.length, 2);
-    t.deepEqual([...rotation.retired].sort(), [...firstKeys.added].sort());
-    t.regex(rotated.stderr, /restart/);
+      const rotatedAt = Date.now();
+      const rotated = await runUmbral(['keys', 'rotate'], { env: store.env });
+      t.is(rotated.code, 0, rotated.stderr);
+      const rotation = JSON.parse(rotated.stdout) as Rotation;
+      t.is(rotation.added.length, 2);
+      t.deepEqual([...rotation.retired].sort(), [...firstKeys.added].sort());
+      t.regex(rotated.stderr, /restart/);
 
-    const { keys, cookieKeys } = await inStore(store, async (db) => ({
-      keys: await db.selectFrom('signing_keys').selectAll().execute(),
-      cookieKeys: await db.selectFrom('cookie_keys').select('id').execute(),
-    }));
-    t.is(keys.length, 4);
-    const active = keys.filter((k) => k.retired_at === null);
-    t.deepEqual(active.map((k) => k.kid).sort(), [...rotation.added].sort());
-    t.deepEqual(active.map((k) => k.alg).sort(), ['ES256', 'RS256']);
-    for (const key of keys.filter((k) => rotation.retired.includes(k.kid))) {
-      const publishedFor = (key.unpublish_at!.getTime() - rotatedAt) / 1000;
-      t.true(Math.abs(publishedFor - RETIRED_KEY_PUBLISH_SECONDS) < 120, `published for ${publishedFor} s`);
-    }
-    t.is(cookieKeys.length, 2, 'one cookie key per rotation');
-  });
+      const { keys, cookieKeys } = await inStore(store, async (db) => ({
+        keys: await db.selectFrom('signing_keys').selectAll().execute(),
+        cookieKeys: await db.selectFrom('cookie_keys').select('id').execute(),
+      }));
+      t.is(keys.length, 4);
+      const active = keys.filter((k) => k.retired_at === null);
+      t.deepEqual(active.map((k) => k.kid).sort(), [...rotation.added].sort());
+      t.deepEqual(active.map((k) => k.alg).sort(), ['ES256', 'RS256']);
+      for (const key of keys.filter((k) => rotation.retired.includes(k.kid))) {
+        const publishedFor = (key.unpublish_at!.getTime() - rotatedAt) / 1000;
+        t.true(Math.abs(publishedFor - RETIRED_KEY_PUBLISH_SECONDS) < 120, `published for ${publishedFor} s`);
+      }
+      t.is(cookieKeys.length, 2, 'one cookie key per rotation');
+    },
+  );
 }
 
 test.serial('[pglite] while a server holds DATA_DIR, commands go through its socket', async (t) => {
@@ -62,9 +70,15 @@ test.serial('[pglite] while a server holds DATA_DIR, commands go through its soc
     await store.cleanup();
   });
 
-  const added = await runUmbral(['users', 'add', '--email', 'eva@example.com', '--password', 'correct horse battery'], { env: store.env });
+  const added = await runUmbral(['users', 'add', '--email', 'eva@example.com', '--password', 'correct horse battery'], {
+    env: store.env,
+  });
   t.is(added.code, 0, added.stderr);
-  const seen = await server.db.selectFrom('users').select('email').where('email', '=', 'eva@example.com').executeTakeFirst();
+  const seen = await server.db
+    .selectFrom('users')
+    .select('email')
+    .where('email', '=', 'eva@example.com')
+    .executeTakeFirst();
   t.deepEqual(seen, { email: 'eva@example.com' });
 
   const migrate = await runUmbral(['migrate'], { env: store.env });

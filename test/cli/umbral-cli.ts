@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../src/storage/schema.ts';
 import { openStorage } from '../../src/storage/database.ts';
+import type { Database } from '../../src/storage/schema.ts';
 import type { TestStore } from '../support/stores.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -18,10 +18,18 @@ export interface CliResult {
  * Runs the real `umbral` launcher in a child process, as an operator would. The environment is
  * built from scratch so the test runner's own DATABASE_URL never leaks into a PGlite run.
  */
-export function runUmbral(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<CliResult> {
+export function runUmbral(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: REPO,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'silent', ...options.env },
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/tmp',
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

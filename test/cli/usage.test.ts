@@ -26,7 +26,15 @@ test.serial('the usage names every option of every command', (t) => {
   for (const options of [CLIENT_ADD_OPTIONS, CLIENT_REMOVE_OPTIONS, USER_ADD_OPTIONS]) {
     for (const name of Object.keys(options)) t.true(USAGE.includes(`--${name}`), `--${name}`);
   }
-  for (const command of ['clients add', 'clients list', 'clients remove', 'users add', 'users list', 'keys rotate', 'migrate']) {
+  for (const command of [
+    'clients add',
+    'clients list',
+    'clients remove',
+    'users add',
+    'users list',
+    'keys rotate',
+    'migrate',
+  ]) {
     t.true(USAGE.includes(`umbral ${command}`), command);
   }
 });
@@ -38,7 +46,10 @@ const usageErrors: Array<[string[], string]> = [
   [['clients', 'add', '--redirect-uri', 'https://x.example/cb'], '"clients add" needs --client-id'],
   [['clients', 'add', '--client-id', 'x', '--colour', 'blue'], 'unknown option --colour for "clients add"'],
   [['clients', 'remove', '--client-id'], '--client-id needs a value (write --client-id=VALUE if it starts with -)'],
-  [['users', 'add', '--email', 'a@example.com', '--password', 'long enough', '--password-stdin'], 'give either --password or --password-stdin, not both'],
+  [
+    ['users', 'add', '--email', 'a@example.com', '--password', 'long enough', '--password-stdin'],
+    'give either --password or --password-stdin, not both',
+  ],
   [['migrate', 'now'], 'unexpected argument "now" for "migrate" (options start with --)'],
 ];
 

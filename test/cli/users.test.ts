@@ -22,35 +22,61 @@ function userByEmail(store: TestStore, email: string) {
 for (const kind of STORES) {
   const env = () => stores.get(kind)!.env;
 
-  test.serial(`[${kind}] users add and list show users without password hashes; emails are unique in any case`, async (t) => {
-    const added = await runUmbral(
-      ['users', 'add', '--email', 'ana@example.com', '--password', 'correct horse battery', '--name', 'Ana Ruiz', '--phone', '+5215512345678', '--verified'],
-      { env: env() },
-    );
-    t.is(added.code, 0, added.stderr);
-    const user = JSON.parse(added.stdout) as Record<string, unknown>;
-    t.like(user, { email: 'ana@example.com', email_verified: true, name: 'Ana Ruiz', phone: '+5215512345678', has_password: true });
-    t.false('password_hash' in user);
-    t.false(added.stdout.includes('argon2'));
+  test.serial(
+    `[${kind}] users add and list show users without password hashes; emails are unique in any case`,
+    async (t) => {
+      const added = await runUmbral(
+        [
+          'users',
+          'add',
+          '--email',
+          'ana@example.com',
+          '--password',
+          'correct horse battery',
+          '--name',
+          'Ana Ruiz',
+          '--phone',
+          '+5215512345678',
+          '--verified',
+        ],
+        { env: env() },
+      );
+      t.is(added.code, 0, added.stderr);
+      const user = JSON.parse(added.stdout) as Record<string, unknown>;
+      t.like(user, {
+        email: 'ana@example.com',
+        email_verified: true,
+        name: 'Ana Ruiz',
+        phone: '+5215512345678',
+        has_password: true,
+      });
+      t.false('password_hash' in user);
+      t.false(added.stdout.includes('argon2'));
 
-    const duplicate = await runUmbral(['users', 'add', '--email', 'ANA@Example.COM', '--password', 'another password'], { env: env() });
-    t.is(duplicate.code, 1);
-    t.is(duplicate.stdout, '');
-    t.is(duplicate.stderr.trim(), 'umbral: a user with email ANA@Example.COM already exists');
+      const duplicate = await runUmbral(
+        ['users', 'add', '--email', 'ANA@Example.COM', '--password', 'another password'],
+        { env: env() },
+      );
+      t.is(duplicate.code, 1);
+      t.is(duplicate.stdout, '');
+      t.is(duplicate.stderr.trim(), 'umbral: a user with email ANA@Example.COM already exists');
 
-    const listed = await runUmbral(['users', 'list'], { env: env() });
-    t.is(listed.code, 0, listed.stderr);
-    const users = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
-    t.deepEqual(
-      users.filter((u) => String(u['email']).toLowerCase() === 'ana@example.com').map((u) => u['id']),
-      [user['id']],
-    );
-    t.true(users.every((u) => !('password_hash' in u)));
-    t.false(listed.stdout.includes('argon2'));
-  });
+      const listed = await runUmbral(['users', 'list'], { env: env() });
+      t.is(listed.code, 0, listed.stderr);
+      const users = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+      t.deepEqual(
+        users.filter((u) => String(u['email']).toLowerCase() === 'ana@example.com').map((u) => u['id']),
+        [user['id']],
+      );
+      t.true(users.every((u) => !('password_hash' in u)));
+      t.false(listed.stdout.includes('argon2'));
+    },
+  );
 
   test.serial(`[${kind}] users add refuses a short password and creates no user`, async (t) => {
-    const result = await runUmbral(['users', 'add', '--email', 'bo@example.com', '--password', 'short'], { env: env() });
+    const result = await runUmbral(['users', 'add', '--email', 'bo@example.com', '--password', 'short'], {
+      env: env(),
+    });
     t.is(result.code, 1);
     t.is(result.stderr.trim(), `umbral: password must be at least ${MIN_PASSWORD_LENGTH} characters`);
     t.is(result.stdout, '');
@@ -66,7 +92,10 @@ for (const kind of STORES) {
     const stored = await userByEmail(stores.get(kind)!, 'cy@example.com');
     t.true(await verifyPassword(stored?.password_hash, 'piped pass phrase'));
 
-    const empty = await runUmbral(['users', 'add', '--email', 'dee@example.com', '--password-stdin'], { env: env(), stdin: '' });
+    const empty = await runUmbral(['users', 'add', '--email', 'dee@example.com', '--password-stdin'], {
+      env: env(),
+      stdin: '',
+    });
     t.is(empty.code, 1);
     t.is(empty.stderr.trim(), 'umbral: --password-stdin: stdin ended before a password was read');
   });

@@ -21,7 +21,10 @@ test('another context, another key or a flipped bit does not open, with a clear 
   const box = new SecretBox(key);
   const sealed = box.seal('secret', 'mfa:user-1:factor-1');
   t.throws(() => box.open(sealed, 'mfa:user-2:factor-1'), { instanceOf: SecretBoxError, message: /another context/ });
-  t.throws(() => new SecretBox(Buffer.alloc(32, 2)).open(sealed, 'mfa:user-1:factor-1'), { instanceOf: SecretBoxError, message: /another key/ });
+  t.throws(() => new SecretBox(Buffer.alloc(32, 2)).open(sealed, 'mfa:user-1:factor-1'), {
+    instanceOf: SecretBoxError,
+    message: /another key/,
+  });
   const parts = sealed.split('.');
   const ciphertext = Buffer.from(parts[3]!, 'base64url');
   ciphertext[0] = ciphertext[0]! ^ 1;
@@ -38,7 +41,9 @@ test('SECRET_ENCRYPTION_KEY: 32 base64 bytes, required in production', (t) => {
     const error = t.throws(() => loadConfig({ SECRET_ENCRYPTION_KEY: bad }), { instanceOf: ConfigError });
     t.is(error.variable, 'SECRET_ENCRYPTION_KEY');
   }
-  const missing = t.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com' }), { instanceOf: ConfigError });
+  const missing = t.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com' }), {
+    instanceOf: ConfigError,
+  });
   t.is(missing.variable, 'SECRET_ENCRYPTION_KEY');
   t.regex(missing.message, /must be set in production/);
 });
@@ -52,16 +57,42 @@ test('without SECRET_ENCRYPTION_KEY, outside production, a development key is ma
   t.is((fs.statSync(path.join(dataDir, DEV_KEY_FILE)).mode & 0o777).toString(8), '600', 'readable by the owner only');
   t.deepEqual(loadSecretEncryptionKey({ secretEncryptionKey: undefined, production: false, dataDir }, logger), first);
   const configured = Buffer.alloc(32, 3);
-  t.deepEqual(loadSecretEncryptionKey({ secretEncryptionKey: configured, production: true, dataDir }, logger), configured);
+  t.deepEqual(
+    loadSecretEncryptionKey({ secretEncryptionKey: configured, production: true, dataDir }, logger),
+    configured,
+  );
 });
 
 test('SMS configuration: twilio needs its account, log is refused in production, none turns SMS off', (t) => {
   t.deepEqual(loadConfig({}).sms, { provider: 'log' });
-  const production = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com', SECRET_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64') };
+  const production = {
+    NODE_ENV: 'production',
+    SMTP_URL: 'smtp://mail.example.com',
+    SECRET_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+  };
   t.deepEqual(loadConfig(production).sms, { provider: 'none' });
-  t.is(t.throws(() => loadConfig({ ...production, SMS_PROVIDER: 'log' }), { instanceOf: ConfigError }).variable, 'SMS_PROVIDER');
-  t.is(t.throws(() => loadConfig({ SMS_PROVIDER: 'twilio' }), { instanceOf: ConfigError }).variable, 'TWILIO_ACCOUNT_SID');
-  t.is(t.throws(() => loadConfig({ TWILIO_ACCOUNT_SID: 'nope' }), { instanceOf: ConfigError }).variable, 'TWILIO_ACCOUNT_SID');
-  const twilio = loadConfig({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), TWILIO_FROM: '+15005550006' }).sms;
-  t.deepEqual(twilio, { provider: 'twilio', accountSid: `AC${'a'.repeat(32)}`, authToken: 'x'.repeat(32), from: '+15005550006', baseUrl: 'https://api.twilio.com' });
+  t.is(
+    t.throws(() => loadConfig({ ...production, SMS_PROVIDER: 'log' }), { instanceOf: ConfigError }).variable,
+    'SMS_PROVIDER',
+  );
+  t.is(
+    t.throws(() => loadConfig({ SMS_PROVIDER: 'twilio' }), { instanceOf: ConfigError }).variable,
+    'TWILIO_ACCOUNT_SID',
+  );
+  t.is(
+    t.throws(() => loadConfig({ TWILIO_ACCOUNT_SID: 'nope' }), { instanceOf: ConfigError }).variable,
+    'TWILIO_ACCOUNT_SID',
+  );
+  const twilio = loadConfig({
+    TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: 'x'.repeat(32),
+    TWILIO_FROM: '+15005550006',
+  }).sms;
+  t.deepEqual(twilio, {
+    provider: 'twilio',
+    accountSid: `AC${'a'.repeat(32)}`,
+    authToken: 'x'.repeat(32),
+    from: '+15005550006',
+    baseUrl: 'https://api.twilio.com',
+  });
 });

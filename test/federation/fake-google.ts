@@ -1,13 +1,28 @@
 import Koa from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
-import { clientMetadata, fakeIssuer, listen, mount, signingKeys, type FakeAccount, type FakeClient } from './fake-upstream.ts';
+import {
+  clientMetadata,
+  type FakeAccount,
+  type FakeClient,
+  fakeIssuer,
+  listen,
+  mount,
+  signingKeys,
+} from './fake-upstream.ts';
 
 export interface FakeGoogle {
   issuer: string;
   accounts: FakeAccount[];
   allowClient(client: FakeClient): void;
   /** A Google account: sub is Google's stable id; hd only for Workspace accounts. */
-  addAccount(input: { email: string; sub?: string; emailVerified?: boolean; hd?: string; name?: string; amr?: string[] }): FakeAccount;
+  addAccount(input: {
+    email: string;
+    sub?: string;
+    emailVerified?: boolean;
+    hd?: string;
+    name?: string;
+    amr?: string[];
+  }): FakeAccount;
   close(): Promise<void>;
 }
 
@@ -17,7 +32,15 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
   const clients = new Map<string, ClientMetadata>();
   const jwks = await signingKeys();
   const server = await listen((origin) => {
-    const { provider, router } = fakeIssuer({ issuer: origin, mountPath: '', jwks, accounts: () => accounts, clients, idTokenClaims: ['hd'], title: 'Sign in with Google' });
+    const { provider, router } = fakeIssuer({
+      issuer: origin,
+      mountPath: '',
+      jwks,
+      accounts: () => accounts,
+      clients,
+      idTokenClaims: ['hd'],
+      title: 'Sign in with Google',
+    });
     const app = new Koa();
     app.keys = provider.keys; // the provider's cookies are set through the outer app
     app.use(router.routes());

@@ -5,14 +5,31 @@ import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import { MICROSOFT_CONSUMERS_TENANT_ID } from '../../src/federation/federation-settings.ts';
-import { clientMetadata, fakeIssuer, fakeLoginPage, listen, mount, signingKeys, type FakeAccount, type FakeClient } from './fake-upstream.ts';
+import {
+  clientMetadata,
+  type FakeAccount,
+  type FakeClient,
+  fakeIssuer,
+  fakeLoginPage,
+  listen,
+  mount,
+  signingKeys,
+} from './fake-upstream.ts';
 
 export interface FakeMicrosoft {
   /** MICROSOFT_AUTHORITY for Umbral. */
   authority: string;
   allowClient(client: FakeClient): void;
   /** A work or school (or, in the consumers tenant, personal) account: keyed by (tid, oid). */
-  addAccount(input: { email: string; tid: string; oid?: string; name?: string; edov?: boolean; amr?: string[]; claims?: Record<string, unknown> }): FakeAccount & { tid: string; oid: string };
+  addAccount(input: {
+    email: string;
+    tid: string;
+    oid?: string;
+    name?: string;
+    edov?: boolean;
+    amr?: string[];
+    claims?: Record<string, unknown>;
+  }): FakeAccount & { tid: string; oid: string };
   close(): Promise<void>;
 }
 
@@ -62,7 +79,19 @@ export async function startFakeMicrosoft(tenantIds: string[]): Promise<FakeMicro
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       code_challenge_methods_supported: ['S256'],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nonce', 'name', 'email', 'tid', 'oid', 'preferred_username'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'aud',
+        'exp',
+        'iat',
+        'nonce',
+        'name',
+        'email',
+        'tid',
+        'oid',
+        'preferred_username',
+      ],
     });
     const homeTenant = (kind: string, login: string) => {
       const account = accounts.find((a) => a.login === login);
@@ -94,7 +123,11 @@ export async function startFakeMicrosoft(tenantIds: string[]): Promise<FakeMicro
         const hint = query.get('login_hint');
         if (hint && homeTenant(kind, hint)) return toHome(ctx, hint, query);
         ctx.type = 'html';
-        ctx.body = fakeLoginPage('Sign in to your account', `/${kind}/oauth2/v2.0/authorize?${ctx.querystring}`, hint ?? '');
+        ctx.body = fakeLoginPage(
+          'Sign in to your account',
+          `/${kind}/oauth2/v2.0/authorize?${ctx.querystring}`,
+          hint ?? '',
+        );
       });
       front.post(`/${kind}/oauth2/v2.0/authorize`, (ctx) => {
         const body = (ctx.request as { body?: Record<string, string> }).body ?? {};
@@ -110,7 +143,8 @@ export async function startFakeMicrosoft(tenantIds: string[]): Promise<FakeMicro
       front.post(`/${kind}/oauth2/v2.0/token`, async (ctx) => {
         const body = (ctx.request as { body?: Record<string, string> }).body ?? {};
         let owner: string | undefined;
-        for (const [tid, provider] of tenants) if (await provider.AuthorizationCode.find(body['code'] ?? '')) owner = tid;
+        for (const [tid, provider] of tenants)
+          if (await provider.AuthorizationCode.find(body['code'] ?? '')) owner = tid;
         if (!owner) {
           ctx.status = 400;
           ctx.body = { error: 'invalid_grant', error_description: 'AADSTS70000: unknown code' };
@@ -118,7 +152,10 @@ export async function startFakeMicrosoft(tenantIds: string[]): Promise<FakeMicro
         }
         const response = await fetch(`${origin}/${owner}/v2.0/token`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(ctx.get('authorization') ? { authorization: ctx.get('authorization') } : {}) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(ctx.get('authorization') ? { authorization: ctx.get('authorization') } : {}),
+          },
           body: new URLSearchParams(body).toString(),
         });
         ctx.status = response.status;

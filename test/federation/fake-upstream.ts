@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import Koa from 'koa';
+import type Koa from 'koa';
 import mount from 'koa-mount';
-import Provider, { interactionPolicy, type ClientMetadata } from 'oidc-provider';
+import Provider, { type ClientMetadata, interactionPolicy } from 'oidc-provider';
 
 /** Someone who can sign in at a fake provider: what they type on its page, and the claims it asserts. */
 export interface FakeAccount {
@@ -60,19 +60,21 @@ function memoryAdapter(clients: Map<string, ClientMetadata>) {
 
 export async function signingKeys(): Promise<JWK[]> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  return [{ ...(await exportJWK(privateKey)), kid: `k-${Math.random().toString(36).slice(2)}`, alg: 'RS256', use: 'sig' }];
+  return [
+    { ...(await exportJWK(privateKey)), kid: `k-${Math.random().toString(36).slice(2)}`, alg: 'RS256', use: 'sig' },
+  ];
 }
 
-function escape(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** The provider's own sign-in page: the account (prefilled from login_hint), "Continue" or "Cancel". */
 export function fakeLoginPage(title: string, action: string, login: string, error?: string): string {
-  return `<!doctype html><html lang="en"><head><title>${escape(title)}</title></head><body>
-<h1>${escape(title)}</h1>${error ? `<p role="alert">${escape(error)}</p>` : ''}
-<form method="post" action="${escape(action)}">
-<label for="login">Account</label><input id="login" name="login" value="${escape(login)}">
+  return `<!doctype html><html lang="en"><head><title>${escapeHtml(title)}</title></head><body>
+<h1>${escapeHtml(title)}</h1>${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="${escapeHtml(action)}">
+<label for="login">Account</label><input id="login" name="login" value="${escapeHtml(login)}">
 <button type="submit" name="action" value="login">Continue</button>
 <button type="submit" name="action" value="deny">Cancel</button>
 </form></body></html>`;
@@ -102,14 +104,26 @@ export function fakeIssuer(options: {
       return account ? { accountId: sub, claims: () => ({ ...account.claims, sub }) as never } : undefined;
     },
     // oidc-provider releases only scope-bound claims into the ID token: the provider's own ones ride on email and profile.
-    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified', ...options.idTokenClaims], profile: ['name', ...options.idTokenClaims] },
+    claims: {
+      openid: ['sub', 'acr', 'amr'],
+      email: ['email', 'email_verified', ...options.idTokenClaims],
+      profile: ['name', ...options.idTokenClaims],
+    },
     scopes: ['openid', 'email', 'profile'],
     conformIdTokenClaims: false,
     pkce: { required: () => true },
     responseTypes: ['code'],
-    clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post', id_token_signed_response_alg: 'RS256' },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_post',
+      id_token_signed_response_alg: 'RS256',
+    },
     features: { devInteractions: { enabled: false } },
-    interactions: { url: (_ctx, interaction) => `${options.mountPath}/interaction/${interaction.uid}`, policy: withSelectAccount() },
+    interactions: {
+      url: (_ctx, interaction) => `${options.mountPath}/interaction/${interaction.uid}`,
+      policy: withSelectAccount(),
+    },
   });
   provider.on('server_error', (_ctx, error) => console.error('fake upstream server error', error));
 
@@ -118,13 +132,20 @@ export function fakeIssuer(options: {
   router.get('/', async (ctx) => {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     ctx.type = 'html';
-    ctx.body = fakeLoginPage(options.title, `${options.mountPath}/interaction/${details.uid}`, String(details.params['login_hint'] ?? ''));
+    ctx.body = fakeLoginPage(
+      options.title,
+      `${options.mountPath}/interaction/${details.uid}`,
+      String(details.params['login_hint'] ?? ''),
+    );
   });
   router.post('/', async (ctx) => {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const body = (ctx.request as { body?: Record<string, string> }).body ?? {};
     if (body['action'] === 'deny') {
-      const to = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'The user cancelled' });
+      const to = await provider.interactionResult(ctx.req, ctx.res, {
+        error: 'access_denied',
+        error_description: 'The user cancelled',
+      });
       return ctx.redirect(to);
     }
     const account = options.accounts().find((a) => a.login === body['login']);
@@ -133,7 +154,10 @@ export function fakeIssuer(options: {
       ctx.body = fakeLoginPage(options.title, ctx.path, body['login'] ?? '', 'No such account');
       return;
     }
-    const grant = new provider.Grant({ accountId: String(account.claims['sub']), clientId: String(details.params['client_id']) });
+    const grant = new provider.Grant({
+      accountId: String(account.claims['sub']),
+      clientId: String(details.params['client_id']),
+    });
     grant.addOIDCScope(String(details.params['scope'] ?? 'openid'));
     const grantId = await grant.save();
     const to = await provider.interactionResult(ctx.req, ctx.res, {
@@ -154,7 +178,12 @@ function withSelectAccount() {
 }
 
 export function clientMetadata(client: FakeClient): ClientMetadata {
-  return { client_id: client.clientId, client_secret: client.clientSecret, redirect_uris: [client.redirectUri], token_endpoint_auth_method: 'client_secret_post' };
+  return {
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    redirect_uris: [client.redirectUri],
+    token_endpoint_auth_method: 'client_secret_post',
+  };
 }
 
 export interface FakeServer {

@@ -1,11 +1,11 @@
 import type { ExecutionContext } from 'ava';
 import type { ParsedMail } from 'mailparser';
-import { startSmtpServer, waitForMail, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
-import { startFakeGoogle, type FakeGoogle } from './fake-google.ts';
-import { startFakeMicrosoft, type FakeMicrosoft } from './fake-microsoft.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { type FakeGoogle, startFakeGoogle } from './fake-google.ts';
+import { type FakeMicrosoft, startFakeMicrosoft } from './fake-microsoft.ts';
 
 export const TENANT_ACME = '11111111-1111-4111-8111-111111111111';
 export const TENANT_OTHER = '22222222-2222-4222-8222-222222222222';
@@ -26,7 +26,12 @@ export interface FederationWorld {
  * for the verification mail, and one first-party portal. `env` overrides (tenant, allow-lists,
  * operator switches) go to Umbral.
  */
-export async function federationWorld(t: ExecutionContext, kind: StoreKind, env: Record<string, string> = {}, redirectUri = 'http://127.0.0.1:9/cb'): Promise<FederationWorld> {
+export async function federationWorld(
+  t: ExecutionContext,
+  kind: StoreKind,
+  env: Record<string, string> = {},
+  redirectUri = 'http://127.0.0.1:9/cb',
+): Promise<FederationWorld> {
   // Teardowns run last-in first-out, and each part is released even if a later one fails to start.
   const google = await startFakeGoogle();
   t.teardown(() => google.close());
@@ -48,9 +53,21 @@ export async function federationWorld(t: ExecutionContext, kind: StoreKind, env:
     ...env,
   });
   t.teardown(() => server.stop());
-  google.allowClient({ clientId: 'umbral-at-google', clientSecret: 'google-secret-for-umbral', redirectUri: `${server.issuer}/federation/google/callback` });
-  microsoft.allowClient({ clientId: 'umbral-at-microsoft', clientSecret: 'microsoft-secret-for-umbral', redirectUri: `${server.issuer}/federation/microsoft/callback` });
-  const client = await server.registerClient({ clientId: 'portal', redirectUris: [redirectUri], name: 'Portal de Clientes' });
+  google.allowClient({
+    clientId: 'umbral-at-google',
+    clientSecret: 'google-secret-for-umbral',
+    redirectUri: `${server.issuer}/federation/google/callback`,
+  });
+  microsoft.allowClient({
+    clientId: 'umbral-at-microsoft',
+    clientSecret: 'microsoft-secret-for-umbral',
+    redirectUri: `${server.issuer}/federation/microsoft/callback`,
+  });
+  const client = await server.registerClient({
+    clientId: 'portal',
+    redirectUris: [redirectUri],
+    name: 'Portal de Clientes',
+  });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, redirectUri);
   return {
     server,

@@ -11,7 +11,12 @@ const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 for (const kind of STORES) {
   test.serial(`[${kind}] /account/identities lists linked accounts and never unlinks the last way in`, async (t) => {
     const { server } = await federationWorld(t, kind);
-    const user = await server.users.create({ email: 'ana@acme.com', password: PASSWORD, name: 'Ana', emailVerified: true });
+    const user = await server.users.create({
+      email: 'ana@acme.com',
+      password: PASSWORD,
+      name: 'Ana',
+      emailVerified: true,
+    });
     const identities = new FederatedIdentities(server.umbral.storage.db);
     const upstream = (provider: 'google' | 'microsoft', subject: string): UpstreamIdentity => ({
       provider,
@@ -38,16 +43,26 @@ for (const kind of STORES) {
     const stranger = await server.users.create({ email: 'otra@acme.com', password: PASSWORD });
     const theirs = (await identities.link(stranger.id, upstream('google', 'g-999')))!;
     const unlink = async (identity: string) =>
-      browser.follow(await browser.request(`${server.issuer}/account/identities/unlink`, { form: { _csrf: csrfOf(page.body), identity } }));
+      browser.follow(
+        await browser.request(`${server.issuer}/account/identities/unlink`, {
+          form: { _csrf: csrfOf(page.body), identity },
+        }),
+      );
     await unlink(theirs.id);
     t.is(await identities.countForUser(stranger.id), 1);
 
     // A federated-only account (no password): one link may go, the last one may not.
-    await server.umbral.storage.db.updateTable('users').set({ password_hash: null }).where('id', '=', user.id).execute();
+    await server.umbral.storage.db
+      .updateTable('users')
+      .set({ password_hash: null })
+      .where('id', '=', user.id)
+      .execute();
     const first = await unlink(google.id);
     t.regex(first.body, /Desvinculamos la cuenta/);
     t.is(await identities.countForUser(user.id), 1);
-    const last = await browser.request(`${server.issuer}/account/identities/unlink`, { form: { _csrf: csrfOf(page.body), identity: microsoft.id } });
+    const last = await browser.request(`${server.issuer}/account/identities/unlink`, {
+      form: { _csrf: csrfOf(page.body), identity: microsoft.id },
+    });
     t.is(last.status, 409);
     t.regex(last.body, /No puedes desvincular tu única forma de iniciar sesión/);
     t.is(await identities.countForUser(user.id), 1);

@@ -21,14 +21,22 @@ test('under https, cookies are Secure and __Host-/__Secure- prefixed, and HSTS i
   });
   const { port } = server.address() as AddressInfo;
   await new ClientRegistry(umbral.storage.db, umbral.provider).register({
-    clientId: 'portal', redirectUris: ['https://portal.example.com/cb'], postLogoutRedirectUris: [],
-    grantTypes: ['authorization_code'], firstParty: true, public: false,
+    clientId: 'portal',
+    redirectUris: ['https://portal.example.com/cb'],
+    postLogoutRedirectUris: [],
+    grantTypes: ['authorization_code'],
+    firstParty: true,
+    public: false,
   });
   const proxied = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'id.example.com' };
   const auth = await fetch(
     `http://127.0.0.1:${port}/auth?${new URLSearchParams({
-      client_id: 'portal', response_type: 'code', scope: 'openid', redirect_uri: 'https://portal.example.com/cb',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+      client_id: 'portal',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: 'https://portal.example.com/cb',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
     })}`,
     { redirect: 'manual', headers: proxied },
   );

@@ -15,14 +15,28 @@ for (const kind of STORES) {
       await server.stop();
       await store.cleanup();
     });
-    const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT], name: 'Portal de Clientes' });
-    const user = await server.users.create({ email: 'Ana@Example.com', password: 'correct horse battery', name: 'Ana Pérez', emailVerified: true });
+    const client = await server.registerClient({
+      clientId: 'portal',
+      redirectUris: [REDIRECT],
+      name: 'Portal de Clientes',
+    });
+    const user = await server.users.create({
+      email: 'Ana@Example.com',
+      password: 'correct horse battery',
+      name: 'Ana Pérez',
+      emailVerified: true,
+    });
     const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
     const browser = new HttpBrowser();
 
-    const { request, identifierPage, passwordPage, callback } = await rp.signIn(browser, 'ana@example.COM', 'correct horse battery', {
-      scope: 'openid email profile phone',
-    });
+    const { request, identifierPage, passwordPage, callback } = await rp.signIn(
+      browser,
+      'ana@example.COM',
+      'correct horse battery',
+      {
+        scope: 'openid email profile phone',
+      },
+    );
 
     t.is(identifierPage.status, 200);
     t.regex(identifierPage.body, /Siguiente/);
@@ -80,7 +94,11 @@ for (const kind of STORES) {
       const request = await rp.authorizationRequest(params);
       const page = await browser.open(request.url, REDIRECT);
       t.is(page.status, 200, JSON.stringify(params));
-      t.regex(page.body, /action="\/interaction\/[^"]+\/identifier"/, `re-authentication asked for ${JSON.stringify(params)}`);
+      t.regex(
+        page.body,
+        /action="\/interaction\/[^"]+\/identifier"/,
+        `re-authentication asked for ${JSON.stringify(params)}`,
+      );
       t.regex(page.body, /value="ana@example.com"/, 'the signed-in email is offered');
     }
 
@@ -100,7 +118,12 @@ for (const kind of STORES) {
       await server.stop();
       await store.cleanup();
     });
-    const client = await server.registerClient({ clientId: 'crm', redirectUris: [REDIRECT], firstParty: false, name: 'CRM' });
+    const client = await server.registerClient({
+      clientId: 'crm',
+      redirectUris: [REDIRECT],
+      firstParty: false,
+      name: 'CRM',
+    });
     await server.users.create({ email: 'ana@example.com', password: 'correct horse battery' });
     const rp = await RelyingParty.discover(server.issuer, 'crm', client.client_secret, REDIRECT);
 

@@ -1,10 +1,10 @@
 import type { ExecutionContext } from 'ava';
 import type { ParsedMail } from 'mailparser';
-import { startSmtpServer, waitForMail, type TestSmtpServer } from '../notify/smtp-test-server.ts';
+import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const PASSWORD = 'luna llena sobre el volcán';
@@ -18,14 +18,22 @@ export interface SignUpWorld {
 }
 
 /** Umbral with its real mailer sending to an SMTP server started for the test, and one first-party portal. */
-export async function signUpWorld(t: ExecutionContext, kind: StoreKind, env: Record<string, string> = {}): Promise<SignUpWorld> {
+export async function signUpWorld(
+  t: ExecutionContext,
+  kind: StoreKind,
+  env: Record<string, string> = {},
+): Promise<SignUpWorld> {
   const smtp = await startSmtpServer();
   t.teardown(() => smtp.close()); // teardowns run last-in first-out: the server stops first
   const store = await createTestStore(kind);
   t.teardown(() => store.cleanup());
   const server = await startUmbral(store, { SMTP_URL: smtp.url, ...env });
   t.teardown(() => server.stop());
-  const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT], name: 'Portal de Clientes' });
+  const client = await server.registerClient({
+    clientId: 'portal',
+    redirectUris: [REDIRECT],
+    name: 'Portal de Clientes',
+  });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
   return {
     server,

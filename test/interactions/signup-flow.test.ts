@@ -6,131 +6,160 @@ import { STORES } from '../support/stores.ts';
 import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorld } from './signup-fixture.ts';
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] sign up from the login page, verify by code, and the portal gets the new account`, async (t) => {
-    const world = await signUpWorld(t, kind);
-    const { server, rp } = world;
-    const browser = new HttpBrowser();
+  test.serial(
+    `[${kind}] sign up from the login page, verify by code, and the portal gets the new account`,
+    async (t) => {
+      const world = await signUpWorld(t, kind);
+      const { server, rp } = world;
+      const browser = new HttpBrowser();
 
-    const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { prompt_values_supported: string[] };
-    t.true(discovery.prompt_values_supported.includes('create'), 'prompt=create is advertised');
+      const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as {
+        prompt_values_supported: string[];
+      };
+      t.true(discovery.prompt_values_supported.includes('create'), 'prompt=create is advertised');
 
-    const { request, identifier, page } = await openSignUp(world, browser);
-    t.regex(identifier.body, /Crear cuenta/);
-    t.is(page.status, 200);
-    t.regex(page.body, /Crea tu cuenta/);
-    for (const attribute of ['autocomplete="name"', 'autocomplete="username"', 'autocomplete="tel"', 'autocomplete="new-password"', 'name="_csrf"', 'type="checkbox"']) {
-      t.true(page.body.includes(attribute), attribute);
-    }
-    t.regex(page.body, /<option value="MX" selected>México \(\+52\)<\/option>/, 'Spanish preselects Mexico');
-    t.regex(page.body, /href="\/legal\/terms"/);
-    t.regex(page.body, /href="\/legal\/privacy"/);
-    t.notRegex(page.body, /<script/);
+      const { request, identifier, page } = await openSignUp(world, browser);
+      t.regex(identifier.body, /Crear cuenta/);
+      t.is(page.status, 200);
+      t.regex(page.body, /Crea tu cuenta/);
+      for (const attribute of [
+        'autocomplete="name"',
+        'autocomplete="username"',
+        'autocomplete="tel"',
+        'autocomplete="new-password"',
+        'name="_csrf"',
+        'type="checkbox"',
+      ]) {
+        t.true(page.body.includes(attribute), attribute);
+      }
+      t.regex(page.body, /<option value="MX" selected>México \(\+52\)<\/option>/, 'Spanish preselects Mexico');
+      t.regex(page.body, /href="\/legal\/terms"/);
+      t.regex(page.body, /href="\/legal\/privacy"/);
+      t.notRegex(page.body, /<script/);
 
-    const verify = await browser.submit(page, '/signup', signUpFields({ email: 'Ana.Perez@Example.com' }), REDIRECT);
-    const post = browser.history.find((p) => p.url.endsWith('/signup') && p.status !== 200)!;
-    t.is(post.status, 303, '303 after the sign-up POST');
-    t.is(verify.status, 200);
-    t.regex(verify.body, /Revisa tu correo/);
-    t.regex(verify.body, /Ana\.Perez@Example\.com/);
-    t.regex(verify.body, /autocomplete="one-time-code"/);
-    t.regex(verify.body, /inputmode="numeric"/);
+      const verify = await browser.submit(page, '/signup', signUpFields({ email: 'Ana.Perez@Example.com' }), REDIRECT);
+      const post = browser.history.find((p) => p.url.endsWith('/signup') && p.status !== 200)!;
+      t.is(post.status, 303, '303 after the sign-up POST');
+      t.is(verify.status, 200);
+      t.regex(verify.body, /Revisa tu correo/);
+      t.regex(verify.body, /Ana\.Perez@Example\.com/);
+      t.regex(verify.body, /autocomplete="one-time-code"/);
+      t.regex(verify.body, /inputmode="numeric"/);
 
-    const user = await server.users.findByEmail('ana.perez@example.com');
-    t.truthy(user);
-    t.false(user!.email_verified);
-    t.is(user!.phone, '+525512345678');
-    t.is(user!.terms_version, '1');
-    t.true(user!.terms_accepted_at instanceof Date);
-    t.is(user!.locale, 'es');
-    t.not(user!.password_hash, null);
-    t.false(user!.password_hash!.includes(PASSWORD));
-    const tokens = await server.umbral.storage.db.selectFrom('account_tokens').selectAll().execute();
-    t.is(tokens.length, 1);
+      const user = await server.users.findByEmail('ana.perez@example.com');
+      t.truthy(user);
+      t.false(user!.email_verified);
+      t.is(user!.phone, '+525512345678');
+      t.is(user!.terms_version, '1');
+      t.true(user!.terms_accepted_at instanceof Date);
+      t.is(user!.locale, 'es');
+      t.not(user!.password_hash, null);
+      t.false(user!.password_hash!.includes(PASSWORD));
+      const tokens = await server.umbral.storage.db.selectFrom('account_tokens').selectAll().execute();
+      t.is(tokens.length, 1);
 
-    const [mail] = await world.mailTo('Ana.Perez@Example.com');
-    t.is(mail!.subject, 'Confirma tu correo para Umbral');
-    const code = codeOf(mail!);
-    t.regex(code, /^\d{6}$/);
-    t.true(linkOf(mail!).startsWith(`${server.issuer}/verify-email?token=`), 'the link is built from ISSUER');
-    t.false(JSON.stringify(tokens).includes(code), 'the code is stored hashed');
-    t.regex(String(mail!.html), /Hola, Ana Pérez/);
+      const [mail] = await world.mailTo('Ana.Perez@Example.com');
+      t.is(mail!.subject, 'Confirma tu correo para Umbral');
+      const code = codeOf(mail!);
+      t.regex(code, /^\d{6}$/);
+      t.true(linkOf(mail!).startsWith(`${server.issuer}/verify-email?token=`), 'the link is built from ISSUER');
+      t.false(JSON.stringify(tokens).includes(code), 'the code is stored hashed');
+      t.regex(String(mail!.html), /Hola, Ana Pérez/);
 
-    const callback = await browser.submit(verify, '/verify', { code: code.replace(/(\d{3})/, '$1 ') }, REDIRECT);
-    t.true(callback.url.startsWith(REDIRECT), 'the authorization continues without asking the password again');
-    const result = await rp.exchange(callback.url, request);
-    const claims = result.claims()!;
-    t.is(claims.sub, user!.id);
-    t.deepEqual(claims.amr, ['pwd']);
-    const userinfo = await oidc.fetchUserInfo(rp.config, result.access_token, user!.id);
-    t.is(userinfo.email_verified, true);
-    t.is(userinfo.phone_number, '+525512345678');
-    t.is(userinfo.name, 'Ana Pérez');
-    t.false(browser.cookieNames().some((name) => name.includes('verify') && !name.includes('link')), 'the verification cookie is gone');
+      const callback = await browser.submit(verify, '/verify', { code: code.replace(/(\d{3})/, '$1 ') }, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT), 'the authorization continues without asking the password again');
+      const result = await rp.exchange(callback.url, request);
+      const claims = result.claims()!;
+      t.is(claims.sub, user!.id);
+      t.deepEqual(claims.amr, ['pwd']);
+      const userinfo = await oidc.fetchUserInfo(rp.config, result.access_token, user!.id);
+      t.is(userinfo.email_verified, true);
+      t.is(userinfo.phone_number, '+525512345678');
+      t.is(userinfo.name, 'Ana Pérez');
+      t.false(
+        browser.cookieNames().some((name) => name.includes('verify') && !name.includes('link')),
+        'the verification cookie is gone',
+      );
 
-    // The same code cannot be used twice; the account now signs in normally.
-    const again = new HttpBrowser();
-    const login = await rp.signIn(again, 'ana.perez@example.com', PASSWORD);
-    t.true(login.callback.url.startsWith(REDIRECT));
-  });
+      // The same code cannot be used twice; the account now signs in normally.
+      const again = new HttpBrowser();
+      const login = await rp.signIn(again, 'ana.perez@example.com', PASSWORD);
+      t.true(login.callback.url.startsWith(REDIRECT));
+    },
+  );
 
-  test.serial(`[${kind}] prompt=create opens sign-up; the emailed link, confirmed in the same browser, continues the sign-in`, async (t) => {
-    const world = await signUpWorld(t, kind);
-    const { server, rp } = world;
-    const browser = new HttpBrowser({ 'accept-language': 'pt-BR,pt;q=0.9' });
-    const request = await rp.authorizationRequest({ prompt: 'create', scope: 'openid email profile phone' });
-    const page = await browser.open(request.url, REDIRECT);
-    t.is(page.status, 200);
-    t.regex(page.body, /Crie sua conta/);
-    t.regex(page.body, /<option value="BR" selected>/, 'Portuguese preselects Brazil');
-    t.regex(page.body, /href="\/interaction\/[^"]+\?step=identifier"/, 'a way to the login');
+  test.serial(
+    `[${kind}] prompt=create opens sign-up; the emailed link, confirmed in the same browser, continues the sign-in`,
+    async (t) => {
+      const world = await signUpWorld(t, kind);
+      const { server, rp } = world;
+      const browser = new HttpBrowser({ 'accept-language': 'pt-BR,pt;q=0.9' });
+      const request = await rp.authorizationRequest({ prompt: 'create', scope: 'openid email profile phone' });
+      const page = await browser.open(request.url, REDIRECT);
+      t.is(page.status, 200);
+      t.regex(page.body, /Crie sua conta/);
+      t.regex(page.body, /<option value="BR" selected>/, 'Portuguese preselects Brazil');
+      t.regex(page.body, /href="\/interaction\/[^"]+\?step=identifier"/, 'a way to the login');
 
-    const verify = await browser.submit(page, '/signup', signUpFields({ phone_country: 'BR', phone: '+55 11 91234-5678' }), REDIRECT);
-    t.regex(verify.body, /Confira seu e-mail/);
-    const [mail] = await world.mailTo('ana@example.com');
-    t.is(mail!.subject, 'Confirme seu e-mail para o Umbral');
+      const verify = await browser.submit(
+        page,
+        '/signup',
+        signUpFields({ phone_country: 'BR', phone: '+55 11 91234-5678' }),
+        REDIRECT,
+      );
+      t.regex(verify.body, /Confira seu e-mail/);
+      const [mail] = await world.mailTo('ana@example.com');
+      t.is(mail!.subject, 'Confirme seu e-mail para o Umbral');
 
-    const confirm = await browser.open(linkOf(mail!));
-    t.is(confirm.status, 200);
-    t.regex(confirm.body, /Confirmar meu e-mail/);
-    t.false((await server.users.findByEmail('ana@example.com'))!.email_verified, 'opening the link (GET) verifies nothing');
+      const confirm = await browser.open(linkOf(mail!));
+      t.is(confirm.status, 200);
+      t.regex(confirm.body, /Confirmar meu e-mail/);
+      t.false(
+        (await server.users.findByEmail('ana@example.com'))!.email_verified,
+        'opening the link (GET) verifies nothing',
+      );
 
-    const callback = await browser.submit(confirm, '/verify-email', {}, REDIRECT);
-    t.true(callback.url.startsWith(REDIRECT), 'the pending authorization continued');
-    const result = await rp.exchange(callback.url, request);
-    t.deepEqual(result.claims()!.amr, ['pwd']);
-    const userinfo = await oidc.fetchUserInfo(rp.config, result.access_token, result.claims()!.sub);
-    t.is(userinfo.email_verified, true);
-    t.is(userinfo.phone_number, '+5511912345678');
+      const callback = await browser.submit(confirm, '/verify-email', {}, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT), 'the pending authorization continued');
+      const result = await rp.exchange(callback.url, request);
+      t.deepEqual(result.claims()!.amr, ['pwd']);
+      const userinfo = await oidc.fetchUserInfo(rp.config, result.access_token, result.claims()!.sub);
+      t.is(userinfo.email_verified, true);
+      t.is(userinfo.phone_number, '+5511912345678');
 
-    const reused = await browser.open(linkOf(mail!));
-    t.regex(reused.body, /Conta verificada/, 'a used link says the account is verified');
-  });
+      const reused = await browser.open(linkOf(mail!));
+      t.regex(reused.body, /Conta verificada/, 'a used link says the account is verified');
+    },
+  );
 
-  test.serial(`[${kind}] the link opened in another browser ends on "cuenta verificada", then a login works`, async (t) => {
-    const world = await signUpWorld(t, kind);
-    const { server, rp } = world;
-    await server.umbral.storage.db
-      .updateTable('clients')
-      .set({ metadata: sql`metadata || '{"client_uri": "https://portal.example.com/"}'::jsonb` as never })
-      .where('client_id', '=', 'portal')
-      .execute();
-    const browser = new HttpBrowser();
-    const { page } = await openSignUp(world, browser);
-    await browser.submit(page, '/signup', signUpFields(), REDIRECT);
-    const [mail] = await world.mailTo('ana@example.com');
+  test.serial(
+    `[${kind}] the link opened in another browser ends on "cuenta verificada", then a login works`,
+    async (t) => {
+      const world = await signUpWorld(t, kind);
+      const { server, rp } = world;
+      await server.umbral.storage.db
+        .updateTable('clients')
+        .set({ metadata: sql`metadata || '{"client_uri": "https://portal.example.com/"}'::jsonb` as never })
+        .where('client_id', '=', 'portal')
+        .execute();
+      const browser = new HttpBrowser();
+      const { page } = await openSignUp(world, browser);
+      await browser.submit(page, '/signup', signUpFields(), REDIRECT);
+      const [mail] = await world.mailTo('ana@example.com');
 
-    const phone = new HttpBrowser();
-    const confirm = await phone.open(linkOf(mail!));
-    const done = await phone.submit(confirm, '/verify-email', {});
-    t.is(done.status, 200);
-    t.regex(done.body, /Cuenta verificada/);
-    t.regex(done.body, /href="https:\/\/portal\.example\.com\/"[^>]*>Ir a Portal de Clientes/);
-    t.true((await server.users.findByEmail('ana@example.com'))!.email_verified);
+      const phone = new HttpBrowser();
+      const confirm = await phone.open(linkOf(mail!));
+      const done = await phone.submit(confirm, '/verify-email', {});
+      t.is(done.status, 200);
+      t.regex(done.body, /Cuenta verificada/);
+      t.regex(done.body, /href="https:\/\/portal\.example\.com\/"[^>]*>Ir a Portal de Clientes/);
+      t.true((await server.users.findByEmail('ana@example.com'))!.email_verified);
 
-    const fresh = new HttpBrowser();
-    const login = await rp.signIn(fresh, 'ana@example.com', PASSWORD);
-    t.true(login.callback.url.startsWith(REDIRECT), 'a verified account signs in directly');
-  });
+      const fresh = new HttpBrowser();
+      const login = await rp.signIn(fresh, 'ana@example.com', PASSWORD);
+      t.true(login.callback.url.startsWith(REDIRECT), 'a verified account signs in directly');
+    },
+  );
 
   test.serial(`[${kind}] an unverified account is held back at login and sent to the verification step`, async (t) => {
     const world = await signUpWorld(t, kind);
@@ -140,7 +169,10 @@ for (const kind of STORES) {
     await first.submit(page, '/signup', signUpFields(), REDIRECT);
     await world.mailTo('ana@example.com');
     // Later, a minute or more: the first email's code is forgotten.
-    await server.umbral.storage.db.updateTable('account_tokens').set({ created_at: new Date(Date.now() - 2 * 60_000) }).execute();
+    await server.umbral.storage.db
+      .updateTable('account_tokens')
+      .set({ created_at: new Date(Date.now() - 2 * 60_000) })
+      .execute();
 
     const browser = new HttpBrowser({ 'accept-language': 'en' });
     const wrong = await rp.signIn(browser, 'ana@example.com', 'not the password at all');
@@ -157,21 +189,24 @@ for (const kind of STORES) {
     t.deepEqual(result.claims()!.amr, ['pwd']);
   });
 
-  test.serial(`[${kind}] accounts added by operators sign in without verification; prompt=create lets them sign in instead`, async (t) => {
-    const world = await signUpWorld(t, kind);
-    await world.server.users.create({ email: 'beto@example.com', password: 'correct horse battery' });
-    const login = await world.rp.signIn(new HttpBrowser(), 'beto@example.com', 'correct horse battery');
-    t.true(login.callback.url.startsWith(REDIRECT));
+  test.serial(
+    `[${kind}] accounts added by operators sign in without verification; prompt=create lets them sign in instead`,
+    async (t) => {
+      const world = await signUpWorld(t, kind);
+      await world.server.users.create({ email: 'beto@example.com', password: 'correct horse battery' });
+      const login = await world.rp.signIn(new HttpBrowser(), 'beto@example.com', 'correct horse battery');
+      t.true(login.callback.url.startsWith(REDIRECT));
 
-    const browser = new HttpBrowser();
-    const request = await world.rp.authorizationRequest({ prompt: 'create' });
-    const signUpPage = await browser.open(request.url, REDIRECT);
-    const href = /href="([^"]*\?step=identifier)"/.exec(signUpPage.body)![1]!;
-    const identifier = await browser.open(new URL(href, signUpPage.url).href);
-    const password = await browser.submit(identifier, '/identifier', { email: 'beto@example.com' }, REDIRECT);
-    t.regex(password.body, /autocomplete="current-password"/);
-    const callback = await browser.submit(password, '/password', { password: 'correct horse battery' }, REDIRECT);
-    t.true(callback.url.startsWith(REDIRECT), 'a login answers prompt=create');
-    t.truthy((await world.rp.exchange(callback.url, request)).id_token);
-  });
+      const browser = new HttpBrowser();
+      const request = await world.rp.authorizationRequest({ prompt: 'create' });
+      const signUpPage = await browser.open(request.url, REDIRECT);
+      const href = /href="([^"]*\?step=identifier)"/.exec(signUpPage.body)![1]!;
+      const identifier = await browser.open(new URL(href, signUpPage.url).href);
+      const password = await browser.submit(identifier, '/identifier', { email: 'beto@example.com' }, REDIRECT);
+      t.regex(password.body, /autocomplete="current-password"/);
+      const callback = await browser.submit(password, '/password', { password: 'correct horse battery' }, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT), 'a login answers prompt=create');
+      t.truthy((await world.rp.exchange(callback.url, request)).id_token);
+    },
+  );
 }

@@ -1,11 +1,15 @@
 import test from 'ava';
+import { SIGNUPS_PER_IP } from '../../src/interactions/sign-up-step.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { SIGNUPS_PER_IP } from '../../src/interactions/sign-up-step.ts';
-import { codeOf, linkOf, openSignUp, REDIRECT, signUpFields, signUpWorld, type SignUpWorld } from './signup-fixture.ts';
+import { codeOf, linkOf, openSignUp, REDIRECT, type SignUpWorld, signUpFields, signUpWorld } from './signup-fixture.ts';
 
 /** Moves every verification of the test back in time, as if `seconds` had passed. */
-async function age(world: SignUpWorld, seconds: number, column: 'created_at' | 'code_expires_at' | 'expires_at' = 'created_at') {
+async function age(
+  world: SignUpWorld,
+  seconds: number,
+  column: 'created_at' | 'code_expires_at' | 'expires_at' = 'created_at',
+) {
   const rows = await world.server.umbral.storage.db.selectFrom('account_tokens').select(['id', column]).execute();
   for (const row of rows) {
     const value = (row as Record<string, unknown>)[column] as Date | null;
@@ -124,22 +128,35 @@ for (const kind of STORES) {
 }
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] one address may create ${SIGNUPS_PER_IP.limit} accounts an hour; the next is refused and creates nothing`, async (t) => {
-    const world = await signUpWorld(t, kind);
-    for (let n = 1; n <= SIGNUPS_PER_IP.limit; n++) {
+  test.serial(
+    `[${kind}] one address may create ${SIGNUPS_PER_IP.limit} accounts an hour; the next is refused and creates nothing`,
+    async (t) => {
+      const world = await signUpWorld(t, kind);
+      for (let n = 1; n <= SIGNUPS_PER_IP.limit; n++) {
+        const browser = new HttpBrowser();
+        const { page } = await openSignUp(world, browser);
+        const verify = await browser.submit(
+          page,
+          '/signup',
+          signUpFields({ email: `persona${n}@example.com` }),
+          REDIRECT,
+        );
+        t.regex(verify.body, /Revisa tu correo/, `sign-up ${n}`);
+      }
       const browser = new HttpBrowser();
       const { page } = await openSignUp(world, browser);
-      const verify = await browser.submit(page, '/signup', signUpFields({ email: `persona${n}@example.com` }), REDIRECT);
-      t.regex(verify.body, /Revisa tu correo/, `sign-up ${n}`);
-    }
-    const browser = new HttpBrowser();
-    const { page } = await openSignUp(world, browser);
-    const before = browser.history.length;
-    const refused = await browser.submit(page, '/signup', signUpFields({ email: 'una.mas@example.com', name: 'Una Más' }), REDIRECT);
-    t.is(browser.history[before]!.status, 429);
-    t.truthy(browser.history[before]!.headers.get('retry-after'));
-    t.regex(refused.body, /Se crearon demasiadas cuentas desde esta red/);
-    t.regex(refused.body, /value="Una Más"/, 'the values are kept');
-    t.is(await world.server.users.findByEmail('una.mas@example.com'), undefined);
-  });
+      const before = browser.history.length;
+      const refused = await browser.submit(
+        page,
+        '/signup',
+        signUpFields({ email: 'una.mas@example.com', name: 'Una Más' }),
+        REDIRECT,
+      );
+      t.is(browser.history[before]!.status, 429);
+      t.truthy(browser.history[before]!.headers.get('retry-after'));
+      t.regex(refused.body, /Se crearon demasiadas cuentas desde esta red/);
+      t.regex(refused.body, /value="Una Más"/, 'the values are kept');
+      t.is(await world.server.users.findByEmail('una.mas@example.com'), undefined);
+    },
+  );
 }

@@ -18,63 +18,74 @@ function setupKeyOf(page: Page): string {
 }
 
 for (const kind of STORES) {
-  test.serial(`[${kind}] a person enrolls an authenticator app from the account page, then signs in to a portal with password and code`, async (t) => {
-    const { server, rp, createUser } = await startMfaFixture(t, kind);
-    const user = await createUser('ana@example.com');
-    const browser = newBrowser();
+  test.serial(
+    `[${kind}] a person enrolls an authenticator app from the account page, then signs in to a portal with password and code`,
+    async (t) => {
+      const { server, rp, createUser } = await startMfaFixture(t, kind);
+      const user = await createUser('ana@example.com');
+      const browser = newBrowser();
 
-    const security = await openSecurityPage(browser, server.issuer, 'ana@example.com');
-    t.is(security.status, 200);
-    t.regex(security.url, /\/account\/security$/);
-    t.regex(security.body, /La verificación en dos pasos está desactivada/);
-    t.regex(security.body, /Los SMS son la opción menos segura/, 'the page says SMS is the weaker option');
+      const security = await openSecurityPage(browser, server.issuer, 'ana@example.com');
+      t.is(security.status, 200);
+      t.regex(security.url, /\/account\/security$/);
+      t.regex(security.body, /La verificación en dos pasos está desactivada/);
+      t.regex(security.body, /Los SMS son la opción menos segura/, 'the page says SMS is the weaker option');
 
-    const setup = await browser.submit(security, '/account/security/totp', {});
-    t.regex(setup.url, /\/account\/security\/totp$/);
-    t.regex(setup.body, /<svg[^>]*>/, 'a QR code');
-    t.regex(setup.body, /href="otpauth:\/\/totp\/[^"]+secret=/, 'an otpauth:// link');
-    const secret = setupKeyOf(setup);
-    t.regex(setup.body, /autocomplete="one-time-code"/);
+      const setup = await browser.submit(security, '/account/security/totp', {});
+      t.regex(setup.url, /\/account\/security\/totp$/);
+      t.regex(setup.body, /<svg[^>]*>/, 'a QR code');
+      t.regex(setup.body, /href="otpauth:\/\/totp\/[^"]+secret=/, 'an otpauth:// link');
+      const secret = setupKeyOf(setup);
+      t.regex(setup.body, /autocomplete="one-time-code"/);
 
-    // Not enabled until a correct code: a wrong one changes nothing.
-    const wrong = await browser.submit(setup, '/totp/confirm', { code: '000000', label: 'Mi iPhone' });
-    t.regex(wrong.body, /El código no es correcto/);
-    t.false(await server.umbral.mfa.factors.hasFactors(user.id));
-    const wrongPost = browser.history.find((p) => p.url.endsWith('/totp/confirm'))!;
-    t.is(wrongPost.status, 303);
+      // Not enabled until a correct code: a wrong one changes nothing.
+      const wrong = await browser.submit(setup, '/totp/confirm', { code: '000000', label: 'Mi iPhone' });
+      t.regex(wrong.body, /El código no es correcto/);
+      t.false(await server.umbral.mfa.factors.hasFactors(user.id));
+      const wrongPost = browser.history.find((p) => p.url.endsWith('/totp/confirm'))!;
+      t.is(wrongPost.status, 303);
 
-    // Three sign-ins with one app in a few seconds: each uses its own 30-second step (a code is accepted once).
-    const step = (offset: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset });
-    const codesPage = await browser.submit(setup, '/totp/confirm', { code: await step(-30), label: 'Mi iPhone' });
-    t.regex(codesPage.url, /\/account\/security\/recovery-codes$/);
-    const codes = [...codesPage.body.matchAll(/<li><code>([a-z2-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
-    t.is(codes.length, 10, 'ten recovery codes, shown once');
-    t.is(new Set(codes).size, 10);
-    const again = await browser.open(codesPage.url);
-    t.notRegex(again.body, new RegExp(codes[0]!), 'not shown a second time');
-    t.true(await server.umbral.mfa.factors.hasFactors(user.id));
+      // Three sign-ins with one app in a few seconds: each uses its own 30-second step (a code is accepted once).
+      const step = (offset: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset });
+      const codesPage = await browser.submit(setup, '/totp/confirm', { code: await step(-30), label: 'Mi iPhone' });
+      t.regex(codesPage.url, /\/account\/security\/recovery-codes$/);
+      const codes = [...codesPage.body.matchAll(/<li><code>([a-z2-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
+      t.is(codes.length, 10, 'ten recovery codes, shown once');
+      t.is(new Set(codes).size, 10);
+      const again = await browser.open(codesPage.url);
+      t.notRegex(again.body, new RegExp(codes[0]!), 'not shown a second time');
+      t.true(await server.umbral.mfa.factors.hasFactors(user.id));
 
-    // From now on the security page wants the new factor too: a fresh sign-in with it.
-    const identifier = await browser.open(`${server.issuer}/account/security`);
-    const passwordPage = await browser.submit(identifier, '/identifier', { email: 'ana@example.com' });
-    const factorPage0 = await browser.submit(passwordPage, '/password', { password: PASSWORD });
-    t.regex(factorPage0.url, /\/mfa$/);
-    const page = await browser.submit(factorPage0, '/mfa/totp', { code: await step(0) });
-    t.regex(page.url, /\/account\/security$/);
-    t.regex(page.body, /Aplicación de autenticación: Mi iPhone/);
-    t.regex(page.body, /Te quedan 10 códigos sin usar/);
+      // From now on the security page wants the new factor too: a fresh sign-in with it.
+      const identifier = await browser.open(`${server.issuer}/account/security`);
+      const passwordPage = await browser.submit(identifier, '/identifier', { email: 'ana@example.com' });
+      const factorPage0 = await browser.submit(passwordPage, '/password', { password: PASSWORD });
+      t.regex(factorPage0.url, /\/mfa$/);
+      const page = await browser.submit(factorPage0, '/mfa/totp', { code: await step(0) });
+      t.regex(page.url, /\/account\/security$/);
+      t.regex(page.body, /Aplicación de autenticación: Mi iPhone/);
+      t.regex(page.body, /Te quedan 10 códigos sin usar/);
 
-    await server.umbral.mailer.drain();
-    const notice = await server.umbral.storage.db.selectFrom('mail_queue').select(['template', 'to_address']).where('template', '=', 'mfa-factor-added').execute();
-    t.deepEqual(notice, [{ template: 'mfa-factor-added', to_address: 'ana@example.com' }], 'the person is told by email');
+      await server.umbral.mailer.drain();
+      const notice = await server.umbral.storage.db
+        .selectFrom('mail_queue')
+        .select(['template', 'to_address'])
+        .where('template', '=', 'mfa-factor-added')
+        .execute();
+      t.deepEqual(
+        notice,
+        [{ template: 'mfa-factor-added', to_address: 'ana@example.com' }],
+        'the person is told by email',
+      );
 
-    // The portal: password, then the app's code.
-    const portalBrowser = newBrowser();
-    const { request, callback: factorPage } = await rp.signIn(portalBrowser, 'ana@example.com', PASSWORD);
-    t.regex(factorPage.url, /\/mfa$/);
-    const callback = await portalBrowser.submit(factorPage, '/mfa/totp', { code: await step(30) }, REDIRECT);
-    const tokens = await rp.exchange(callback.url, request);
-    t.deepEqual(tokens.claims()!.amr, ['pwd', 'otp', 'mfa']);
-    t.is(tokens.claims()!.acr, ACR_MFA);
-  });
+      // The portal: password, then the app's code.
+      const portalBrowser = newBrowser();
+      const { request, callback: factorPage } = await rp.signIn(portalBrowser, 'ana@example.com', PASSWORD);
+      t.regex(factorPage.url, /\/mfa$/);
+      const callback = await portalBrowser.submit(factorPage, '/mfa/totp', { code: await step(30) }, REDIRECT);
+      const tokens = await rp.exchange(callback.url, request);
+      t.deepEqual(tokens.claims()!.amr, ['pwd', 'otp', 'mfa']);
+      t.is(tokens.claims()!.acr, ACR_MFA);
+    },
+  );
 }

@@ -22,7 +22,8 @@ for (const template of ['mfa-factor-added', 'mfa-factor-removed', 'mfa-recovery-
         t.true(body.includes('https://id.acme.example/account/security'), locale);
         t.false(/\{\w+\}/.test(body), `${locale}: no placeholder left`);
       }
-      if (template === 'mfa-factor-added' || template === 'mfa-factor-removed') t.true(email.text.includes('Mi iPhone'), locale);
+      if (template === 'mfa-factor-added' || template === 'mfa-factor-removed')
+        t.true(email.text.includes('Mi iPhone'), locale);
     }
   });
 }

@@ -1,9 +1,9 @@
-import { generate } from 'otplib';
 import type { ExecutionContext } from 'ava';
+import { generate } from 'otplib';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const PASSWORD = 'correct horse battery';
@@ -31,7 +31,12 @@ export async function startMfaFixture(
     await server.stop();
     await store.cleanup();
   });
-  const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT], name: 'Portal de Clientes', requireMfa: options.client?.requireMfa ?? false });
+  const client = await server.registerClient({
+    clientId: 'portal',
+    redirectUris: [REDIRECT],
+    name: 'Portal de Clientes',
+    requireMfa: options.client?.requireMfa ?? false,
+  });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
   return {
     server,

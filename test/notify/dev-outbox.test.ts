@@ -12,9 +12,17 @@ const SECRET_LINK = `${ISSUER}/verify?token=SeCrEt-T0KEN`;
 /** A template whose text carries a secret link, as verification and reset emails do. */
 function templatesWithSecretLink(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-emails-'));
-  fs.cpSync(path.resolve(import.meta.dirname, '../../views/emails/partials'), path.join(dir, 'partials'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'smtp-check.html.ejs'), `<%- include('partials/layout-top', { title: 'x' }) %><%- include('partials/button', { href: link, label: 'Go' }) %><%- include('partials/layout-bottom') %>`);
-  fs.writeFileSync(path.join(dir, 'smtp-check.txt.ejs'), `Hola <%- name %>, open:\n<%- link %>.\n<%- include('partials/text-footer') %>`);
+  fs.cpSync(path.resolve(import.meta.dirname, '../../views/emails/partials'), path.join(dir, 'partials'), {
+    recursive: true,
+  });
+  fs.writeFileSync(
+    path.join(dir, 'smtp-check.html.ejs'),
+    `<%- include('partials/layout-top', { title: 'x' }) %><%- include('partials/button', { href: link, label: 'Go' }) %><%- include('partials/layout-bottom') %>`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'smtp-check.txt.ejs'),
+    `Hola <%- name %>, open:\n<%- link %>.\n<%- include('partials/text-footer') %>`,
+  );
   return dir;
 }
 
@@ -27,19 +35,30 @@ for (const kind of STORES) {
     const fixture = await openMailer(store, {}, { viewsDir });
     t.teardown(() => fixture.close());
 
-    await fixture.mailer.enqueue({ to: 'ana@example.com', template: 'smtp-check', locale: 'es', data: { name: 'Ana <3', link: SECRET_LINK } });
+    await fixture.mailer.enqueue({
+      to: 'ana@example.com',
+      template: 'smtp-check',
+      locale: 'es',
+      data: { name: 'Ana <3', link: SECRET_LINK },
+    });
     await fixture.mailer.drain();
 
     const [row] = await fixture.rows();
     t.is(row?.status, 'sent');
     t.is(row?.subject, 'Acme ID: correo de prueba');
-    t.is(row?.text_body, `Hola Ana <3, open:\n${SECRET_LINK}.\n\n--\nEste es un mensaje automático de Acme ID; las respuestas no se leen.\n`);
+    t.is(
+      row?.text_body,
+      `Hola Ana <3, open:\n${SECRET_LINK}.\n\n--\nEste es un mensaje automático de Acme ID; las respuestas no se leen.\n`,
+    );
     t.true(row?.html_body?.includes(`href="${SECRET_LINK}"`));
     const kept = fixture.logs.find((line) => line['msg'] === 'email kept in the dev outbox (no SMTP_URL)');
     t.is(kept?.['outbox'], `${ISSUER}/dev/outbox/${row?.id}`);
     t.is(kept?.['level'], 30);
     t.false(JSON.stringify(fixture.logs).includes('SeCrEt'), 'no link in the logs');
-    t.truthy(fixture.logs.find((line) => line['outbox'] === `${ISSUER}/dev/outbox`), 'start-up says where the outbox is');
+    t.truthy(
+      fixture.logs.find((line) => line['outbox'] === `${ISSUER}/dev/outbox`),
+      'start-up says where the outbox is',
+    );
   });
 
   test(`/dev/outbox lists messages; a message shows its text with clickable links and a sandboxed HTML view (${kind})`, async (t) => {
@@ -74,7 +93,10 @@ for (const kind of STORES) {
     const messageHtml = await message.text();
     t.regex(messageHtml, /Versão em texto/);
     t.regex(messageHtml, /If you can read this, Umbral can send email\./);
-    t.true(messageHtml.includes(`<a href="${server.issuer}/">${server.issuer}/</a>`), 'links in the text are clickable');
+    t.true(
+      messageHtml.includes(`<a href="${server.issuer}/">${server.issuer}/</a>`),
+      'links in the text are clickable',
+    );
     t.true(messageHtml.includes(`href="/dev/outbox/${id}/html"`));
 
     const html = await fetch(`${server.issuer}/dev/outbox/${id}/html`);
@@ -92,7 +114,11 @@ for (const kind of STORES) {
   test(`in production (SMTP_URL set) /dev/outbox does not exist (${kind})`, async (t) => {
     const store = await createTestStore(kind);
     t.teardown(() => store.cleanup());
-    const server = await startUmbral(store, { NODE_ENV: 'production', SMTP_URL: 'smtp://user:pass@127.0.0.1:9', SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
+    const server = await startUmbral(store, {
+      NODE_ENV: 'production',
+      SMTP_URL: 'smtp://user:pass@127.0.0.1:9',
+      SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    });
     t.teardown(() => server.stop());
     t.true(server.config.production);
     for (const route of ['/dev/outbox', '/dev/outbox.css', '/dev/outbox/anything', '/dev/outbox/anything/html']) {

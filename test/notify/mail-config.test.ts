@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
-import { EmailRenderer, EmailTemplateError } from '../../src/notify/email-renderer.ts';
 import { withLinks } from '../../src/notify/dev-outbox-router.ts';
+import { EmailRenderer, EmailTemplateError } from '../../src/notify/email-renderer.ts';
 
 test('a SMTP_URL that is not smtp:// or smtps:// is refused at config load', (t) => {
   for (const url of ['http://mail.example.com', 'mail.example.com:587', 'smtp//user:pass@mail']) {
@@ -15,16 +15,32 @@ test('production without SMTP_URL refuses to start; with it, mail settings are r
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production' }), { instanceOf: ConfigError });
   t.is(error.variable, 'SMTP_URL');
   t.regex(error.message, /must be set in production/);
-  const config = loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtps://u:p@mail.example.com:465', MAIL_FROM: 'Acme <no-reply@acme.example>', SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    SMTP_URL: 'smtps://u:p@mail.example.com:465',
+    MAIL_FROM: 'Acme <no-reply@acme.example>',
+    SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  });
   t.is(config.smtpUrl, 'smtps://u:p@mail.example.com:465');
   t.is(config.mailFrom, 'Acme <no-reply@acme.example>');
-  t.is(loadConfig({ PRODUCT_NAME: 'Acme ID', ISSUER: 'https://id.acme.example' }).mailFrom, 'Acme ID <no-reply@id.acme.example>');
+  t.is(
+    loadConfig({ PRODUCT_NAME: 'Acme ID', ISSUER: 'https://id.acme.example' }).mailFrom,
+    'Acme ID <no-reply@id.acme.example>',
+  );
 });
 
 test('the renderer makes the logo absolute and keeps an absolute LOGO_URL as it is', async (t) => {
-  const relative = new EmailRenderer({ productName: 'Acme', logoUrl: '/brand/acme.png', issuer: 'https://id.acme.example' });
+  const relative = new EmailRenderer({
+    productName: 'Acme',
+    logoUrl: '/brand/acme.png',
+    issuer: 'https://id.acme.example',
+  });
   t.true((await relative.render('smtp-check', 'en', {})).html.includes('src="https://id.acme.example/brand/acme.png"'));
-  const absolute = new EmailRenderer({ productName: 'Acme', logoUrl: 'https://cdn.acme.example/logo.png', issuer: 'https://id.acme.example' });
+  const absolute = new EmailRenderer({
+    productName: 'Acme',
+    logoUrl: 'https://cdn.acme.example/logo.png',
+    issuer: 'https://id.acme.example',
+  });
   const rendered = await absolute.render('smtp-check', 'pt-BR', {});
   t.true(rendered.html.includes('src="https://cdn.acme.example/logo.png"'));
   t.is(rendered.subject, 'Acme: e-mail de teste');
@@ -33,7 +49,10 @@ test('the renderer makes the logo absolute and keeps an absolute LOGO_URL as it 
 test('the renderer refuses unknown templates and template names that are paths', async (t) => {
   const renderer = new EmailRenderer({ productName: 'Acme', logoUrl: undefined, issuer: 'https://id.acme.example' });
   await t.throwsAsync(renderer.render('no-such-email', 'es', {}), { instanceOf: EmailTemplateError });
-  await t.throwsAsync(renderer.render('../pages/error', 'es', {}), { instanceOf: EmailTemplateError, message: /invalid email template name/ });
+  await t.throwsAsync(renderer.render('../pages/error', 'es', {}), {
+    instanceOf: EmailTemplateError,
+    message: /invalid email template name/,
+  });
 });
 
 test('links in plain text are found without the punctuation that follows them', (t) => {

@@ -9,7 +9,9 @@ const QUICK_RETRIES = { retryDelaysMs: [20, 20] }; // three attempts in all, a f
 
 for (const kind of STORES) {
   test.serial(`a temporary SMTP failure is retried, then delivered on the second attempt (${kind})`, async (t) => {
-    const smtp = await startSmtpServer({ dataReply: (n) => (n === 1 ? { code: 451, message: 'Try again later' } : undefined) });
+    const smtp = await startSmtpServer({
+      dataReply: (n) => (n === 1 ? { code: 451, message: 'Try again later' } : undefined),
+    });
     t.teardown(() => smtp.close());
     const store = await createTestStore(kind);
     t.teardown(() => store.cleanup());
@@ -79,22 +81,25 @@ for (const kind of STORES) {
     t.regex(row?.last_error ?? '', /452 Mailbox full/);
   });
 
-  test.serial(`wrong SMTP credentials are retried (the operator can fix them), and the error names them (${kind})`, async (t) => {
-    const smtp = await startSmtpServer();
-    t.teardown(() => smtp.close());
-    const store = await createTestStore(kind);
-    t.teardown(() => store.cleanup());
-    const badUrl = smtp.url.replace(/:[^:@/]+@/, ':wrong@');
-    const fixture = await openMailer(store, { SMTP_URL: badUrl }, { retryDelaysMs: [20] });
-    t.teardown(() => fixture.close());
+  test.serial(
+    `wrong SMTP credentials are retried (the operator can fix them), and the error names them (${kind})`,
+    async (t) => {
+      const smtp = await startSmtpServer();
+      t.teardown(() => smtp.close());
+      const store = await createTestStore(kind);
+      t.teardown(() => store.cleanup());
+      const badUrl = smtp.url.replace(/:[^:@/]+@/, ':wrong@');
+      const fixture = await openMailer(store, { SMTP_URL: badUrl }, { retryDelaysMs: [20] });
+      t.teardown(() => fixture.close());
 
-    await fixture.mailer.enqueue({ to: 'ana@example.com', template: 'smtp-check', locale: 'es', data: {} });
-    await fixture.mailer.drain();
+      await fixture.mailer.enqueue({ to: 'ana@example.com', template: 'smtp-check', locale: 'es', data: {} });
+      await fixture.mailer.drain();
 
-    const [row] = await fixture.rows();
-    t.is(row?.status, 'failed');
-    t.is(row?.attempts, 2);
-    t.regex(row?.last_error ?? '', /EAUTH/);
-    t.false(JSON.stringify(fixture.logs).includes('wrong'), 'the password is not logged');
-  });
+      const [row] = await fixture.rows();
+      t.is(row?.status, 'failed');
+      t.is(row?.attempts, 2);
+      t.regex(row?.last_error ?? '', /EAUTH/);
+      t.false(JSON.stringify(fixture.logs).includes('wrong'), 'the password is not logged');
+    },
+  );
 }

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config/config.ts';
 import { createMailer, type MailerOptions, type QueuedMailer } from '../../src/notify/create-mailer.ts';
 import type { Storage } from '../../src/storage/database.ts';
 import type { MailQueueRow } from '../../src/storage/schema.ts';
-import { openTestStorage, testConfig, type TestStore } from '../support/stores.ts';
+import { openTestStorage, type TestStore, testConfig } from '../support/stores.ts';
 
 export const ISSUER = 'https://id.example.com';
 

@@ -18,7 +18,9 @@ for (const kind of STORES) {
     await fixture.mailer.drain();
 
     t.is(smtp.received.length, 2);
-    const byRecipient = new Map(smtp.received.map((mail) => [mail.to && !Array.isArray(mail.to) ? mail.to.text : '', mail]));
+    const byRecipient = new Map(
+      smtp.received.map((mail) => [mail.to && !Array.isArray(mail.to) ? mail.to.text : '', mail]),
+    );
     const spanish = byRecipient.get('ana@example.com')!;
     const english = byRecipient.get('bob@example.com')!;
     t.truthy(spanish, 'message to ana@example.com');
@@ -39,9 +41,19 @@ for (const kind of STORES) {
     t.is(spanish.headers.get('auto-submitted'), 'auto-generated');
 
     const rows = await fixture.rows();
-    t.deepEqual(rows.map((r) => [r.status, r.attempts]), [['sent', 1], ['sent', 1]]);
+    t.deepEqual(
+      rows.map((r) => [r.status, r.attempts]),
+      [
+        ['sent', 1],
+        ['sent', 1],
+      ],
+    );
     // Over SMTP nothing of the message stays behind.
-    t.true(rows.every((r) => r.subject === null && r.text_body === null && r.html_body === null && Object.keys(r.data).length === 0));
+    t.true(
+      rows.every(
+        (r) => r.subject === null && r.text_body === null && r.html_body === null && Object.keys(r.data).length === 0,
+      ),
+    );
     t.true(rows.every((r) => r.sent_at instanceof Date));
   });
 

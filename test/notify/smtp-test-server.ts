@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export const SMTP_USER = 'mailer';
@@ -81,11 +81,18 @@ function smtpError(code: number, message: string): Error {
 /** The messages that reached `to` so far, oldest first. */
 export function receivedBy(smtp: Pick<TestSmtpServer, 'received'>, to: string): ParsedMail[] {
   const address = to.toLowerCase();
-  return smtp.received.filter((mail) => (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase() === address);
+  return smtp.received.filter(
+    (mail) => (mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toLowerCase() === address,
+  );
 }
 
 /** Waits until `count` messages reached `to`; returns them, oldest first, or throws after `ms`. */
-export async function waitForMail(smtp: Pick<TestSmtpServer, 'received'>, to: string, count = 1, ms = 10_000): Promise<ParsedMail[]> {
+export async function waitForMail(
+  smtp: Pick<TestSmtpServer, 'received'>,
+  to: string,
+  count = 1,
+  ms = 10_000,
+): Promise<ParsedMail[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const mails = receivedBy(smtp, to);

@@ -3,14 +3,17 @@ import * as oidc from 'openid-client';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
-import { startUmbral, type RunningUmbral } from '../support/umbral-server.ts';
+import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 
 async function introspect(server: RunningUmbral, clientId: string, secret: string, token: string) {
   const response = await fetch(`${server.issuer}/token/introspection`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ token }),
   });
   return (await response.json()) as { active: boolean; sub?: string; client_id?: string };
@@ -34,7 +37,10 @@ for (const kind of STORES) {
       await server.stop();
       await store.cleanup();
     });
-    const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
     t.deepEqual(meta['code_challenge_methods_supported'], ['S256']);
     t.is(meta['authorization_response_iss_parameter_supported'], true);
     t.deepEqual(meta['response_types_supported'], ['code']);
@@ -46,33 +52,39 @@ for (const kind of STORES) {
     t.is(meta['claims_parameter_supported'], true);
     const jwks = (await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: Array<{ alg: string; d?: string }> };
     t.deepEqual(jwks.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
-    t.true(jwks.keys.every((k) => k.d === undefined), 'no private parts published');
+    t.true(
+      jwks.keys.every((k) => k.d === undefined),
+      'no private parts published',
+    );
   });
 
-  test.serial(`[${kind}] refresh tokens rotate for public clients, tolerate a concurrent reuse, and revoke on late reuse`, async (t) => {
-    const store = await createTestStore(kind);
-    const server = await startUmbral(store);
-    t.teardown(async () => {
-      await server.stop();
-      await store.cleanup();
-    });
-    await server.registerClient({ clientId: 'spa', redirectUris: [REDIRECT], public: true });
-    await server.users.create({ email: 'ana@example.com', password: 'correct horse battery' });
-    const rp = await RelyingParty.discover(server.issuer, 'spa', undefined, REDIRECT);
-    const { request, callback } = await rp.signIn(new HttpBrowser(), 'ana@example.com', 'correct horse battery');
-    const tokens = await rp.exchange(callback.url, request);
-    const first = tokens.refresh_token!;
+  test.serial(
+    `[${kind}] refresh tokens rotate for public clients, tolerate a concurrent reuse, and revoke on late reuse`,
+    async (t) => {
+      const store = await createTestStore(kind);
+      const server = await startUmbral(store);
+      t.teardown(async () => {
+        await server.stop();
+        await store.cleanup();
+      });
+      await server.registerClient({ clientId: 'spa', redirectUris: [REDIRECT], public: true });
+      await server.users.create({ email: 'ana@example.com', password: 'correct horse battery' });
+      const rp = await RelyingParty.discover(server.issuer, 'spa', undefined, REDIRECT);
+      const { request, callback } = await rp.signIn(new HttpBrowser(), 'ana@example.com', 'correct horse battery');
+      const tokens = await rp.exchange(callback.url, request);
+      const first = tokens.refresh_token!;
 
-    const [a, b] = await Promise.all([rp.refresh(first), rp.refresh(first)]);
-    t.not(a.refresh_token, first, 'rotated');
-    t.truthy(b.access_token, 'a second refresh within the grace still works');
+      const [a, b] = await Promise.all([rp.refresh(first), rp.refresh(first)]);
+      t.not(a.refresh_token, first, 'rotated');
+      t.truthy(b.access_token, 'a second refresh within the grace still works');
 
-    await ageConsumption(server, 60);
-    const error = await t.throwsAsync(rp.refresh(first));
-    t.is((error as oidc.ResponseBodyError).error, 'invalid_grant');
-    const stillValid = await t.throwsAsync(rp.refresh(a.refresh_token!));
-    t.is((stillValid as oidc.ResponseBodyError).error, 'invalid_grant', 'reuse revoked the whole grant');
-  });
+      await ageConsumption(server, 60);
+      const error = await t.throwsAsync(rp.refresh(first));
+      t.is((error as oidc.ResponseBodyError).error, 'invalid_grant');
+      const stillValid = await t.throwsAsync(rp.refresh(a.refresh_token!));
+      t.is((stillValid as oidc.ResponseBodyError).error, 'invalid_grant', 'reuse revoked the whole grant');
+    },
+  );
 
   test.serial(`[${kind}] a replayed authorization code fails and revokes what the code issued`, async (t) => {
     const store = await createTestStore(kind);
@@ -102,9 +114,15 @@ for (const kind of STORES) {
       await store.cleanup();
     });
     const machine = await server.registerClient({ clientId: 'crm-backend', grantTypes: ['client_credentials'] });
-    const config = await oidc.discovery(new URL(server.issuer), 'crm-backend', machine.client_secret, oidc.ClientSecretBasic(machine.client_secret!), {
-      execute: [oidc.allowInsecureRequests],
-    });
+    const config = await oidc.discovery(
+      new URL(server.issuer),
+      'crm-backend',
+      machine.client_secret,
+      oidc.ClientSecretBasic(machine.client_secret!),
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
     const tokens = await oidc.clientCredentialsGrant(config);
     t.truthy(tokens.access_token);
     const active = await introspect(server, 'crm-backend', machine.client_secret!, tokens.access_token);
@@ -113,12 +131,22 @@ for (const kind of STORES) {
     await oidc.tokenRevocation(config, tokens.access_token);
     t.false((await introspect(server, 'crm-backend', machine.client_secret!, tokens.access_token)).active);
 
-    const wrong = await oidc.discovery(new URL(server.issuer), 'crm-backend', 'not-the-secret-but-long-enough-to-try', undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
+    const wrong = await oidc.discovery(
+      new URL(server.issuer),
+      'crm-backend',
+      'not-the-secret-but-long-enough-to-try',
+      undefined,
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
     const error = await t.throwsAsync(oidc.clientCredentialsGrant(wrong));
     t.is((error as oidc.ResponseBodyError).error, 'invalid_client');
-    const row = await server.umbral.storage.db.selectFrom('clients').select('metadata').where('client_id', '=', 'crm-backend').executeTakeFirstOrThrow();
+    const row = await server.umbral.storage.db
+      .selectFrom('clients')
+      .select('metadata')
+      .where('client_id', '=', 'crm-backend')
+      .executeTakeFirstOrThrow();
     t.not((row.metadata as { client_secret: string }).client_secret, machine.client_secret, 'stored hashed');
   });
 

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
+import { type AccountWorld, accountWorld, linkIn, mailsTo, openAccount, PASSWORD } from '../account/account-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { accountWorld, linkIn, mailsTo, openAccount, PASSWORD, type AccountWorld } from '../account/account-fixture.ts';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
 const SAFARI_IPHONE =
@@ -41,7 +41,9 @@ for (const kind of STORES) {
     t.is(other.status, 200);
     const iphoneUid = /data-session="([^"]+)">\s*<strong>Safari en iOS/.exec(list.body)![1]!;
     const endSession = async (session: string) =>
-      laptop.follow(await laptop.request(`${server.issuer}/account/sessions/end`, { form: { _csrf: csrfOf(list.body), session } }));
+      laptop.follow(
+        await laptop.request(`${server.issuer}/account/sessions/end`, { form: { _csrf: csrfOf(list.body), session } }),
+      );
     const bogus = await endSession('no-such-session');
     t.notRegex(bogus.body, /Cerramos esa sesión/);
     t.is(receiver.tokens.length, 0);
@@ -64,29 +66,32 @@ for (const kind of STORES) {
     t.truthy(refreshed.access_token);
   });
 
-  test.serial(`[${kind}] single-session portal: a new sign-in ends the older browser's session, which is told why`, async (t) => {
-    const world = await accountWorld(t, kind, { singleSession: true });
-    const { rp, receiver } = world;
-    const office = new HttpBrowser({ 'accept-language': 'es' });
-    const home = new HttpBrowser({ 'accept-language': 'es' });
-    const first = await portalSignIn(world, office);
-    t.is(receiver.tokens.length, 0);
+  test.serial(
+    `[${kind}] single-session portal: a new sign-in ends the older browser's session, which is told why`,
+    async (t) => {
+      const world = await accountWorld(t, kind, { singleSession: true });
+      const { rp, receiver } = world;
+      const office = new HttpBrowser({ 'accept-language': 'es' });
+      const home = new HttpBrowser({ 'accept-language': 'es' });
+      const first = await portalSignIn(world, office);
+      t.is(receiver.tokens.length, 0);
 
-    await portalSignIn(world, home);
-    const [token] = await receiver.waitFor(1);
-    t.is(decodeJwt(token!)['sid'], first.sid);
-    await t.throwsAsync(rp.refresh(first.tokens.refresh_token!));
-    const next = await office.open((await rp.authorizationRequest()).url, rp.redirectUri);
-    t.regex(next.body, /Se cerró tu sesión porque iniciaste sesión en otro dispositivo/);
-    // Told once.
-    const again = await office.open((await rp.authorizationRequest()).url, rp.redirectUri);
-    t.notRegex(again.body, /Se cerró tu sesión/);
+      await portalSignIn(world, home);
+      const [token] = await receiver.waitFor(1);
+      t.is(decodeJwt(token!)['sid'], first.sid);
+      await t.throwsAsync(rp.refresh(first.tokens.refresh_token!));
+      const next = await office.open((await rp.authorizationRequest()).url, rp.redirectUri);
+      t.regex(next.body, /Se cerró tu sesión porque iniciaste sesión en otro dispositivo/);
+      // Told once.
+      const again = await office.open((await rp.authorizationRequest()).url, rp.redirectUri);
+      t.notRegex(again.body, /Se cerró tu sesión/);
 
-    // The same browser signing in again (prompt=login) keeps its own session.
-    const relogin = await rp.signIn(home, 'ana@example.com', PASSWORD, { prompt: 'login' });
-    t.truthy(new URL(relogin.callback.url).searchParams.get('code'));
-    t.is(receiver.tokens.length, 1);
-  });
+      // The same browser signing in again (prompt=login) keeps its own session.
+      const relogin = await rp.signIn(home, 'ana@example.com', PASSWORD, { prompt: 'login' });
+      t.truthy(new URL(relogin.callback.url).searchParams.get('code'));
+      t.is(receiver.tokens.length, 1);
+    },
+  );
 
   test.serial(`[${kind}] SINGLE_SESSION=true applies to every portal; without it sessions coexist`, async (t) => {
     const plain = await accountWorld(t, kind);
@@ -94,14 +99,22 @@ for (const kind of STORES) {
     await portalSignIn(plain, new HttpBrowser());
     await plain.server.umbral.terminator.settled();
     t.is(plain.receiver.tokens.length, 0, 'no policy: both sessions live');
-    const sessions = await plain.server.umbral.storage.db.selectFrom('oidc_models').select('id').where('model', '=', 'Session').execute();
+    const sessions = await plain.server.umbral.storage.db
+      .selectFrom('oidc_models')
+      .select('id')
+      .where('model', '=', 'Session')
+      .execute();
     t.is(sessions.length, 2);
 
     const strict = await accountWorld(t, kind, { env: { SINGLE_SESSION: 'true' } });
     await portalSignIn(strict, new HttpBrowser());
     await portalSignIn(strict, new HttpBrowser());
     await strict.receiver.waitFor(1);
-    const left = await strict.server.umbral.storage.db.selectFrom('oidc_models').select('id').where('model', '=', 'Session').execute();
+    const left = await strict.server.umbral.storage.db
+      .selectFrom('oidc_models')
+      .select('id')
+      .where('model', '=', 'Session')
+      .execute();
     t.is(left.length, 1);
   });
 }
@@ -118,12 +131,17 @@ for (const kind of STORES) {
     await someone.submit(form, '/password/forgot', { email: 'ana@example.com' });
     let link: string | undefined;
     for (let tries = 0; !link && tries < 100; tries++) {
-      link = (await mailsTo(server, 'ana@example.com')).map((m) => linkIn(m, server.issuer, '/password/reset?token=')).find(Boolean);
+      link = (await mailsTo(server, 'ana@example.com'))
+        .map((m) => linkIn(m, server.issuer, '/password/reset?token='))
+        .find(Boolean);
       if (!link) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     if (!link) return t.fail('no reset link mailed');
     const resetPage = await someone.open(link);
-    await someone.submit(resetPage, '/password/reset', { password: 'marea alta en la bahía', password_confirmation: 'marea alta en la bahía' });
+    await someone.submit(resetPage, '/password/reset', {
+      password: 'marea alta en la bahía',
+      password_confirmation: 'marea alta en la bahía',
+    });
 
     const [token] = await receiver.waitFor(1);
     t.is(decodeJwt(token!)['sid'], signedIn.sid);

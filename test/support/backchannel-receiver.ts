@@ -12,7 +12,7 @@ export async function startBackchannelReceiver() {
       const token = new URLSearchParams(body).get('logout_token');
       if (req.method === 'POST' && token) tokens.push(token);
       res.writeHead(200, { 'cache-control': 'no-store' }).end();
-      waiters.splice(0).forEach((wake) => wake());
+      for (const wake of waiters.splice(0)) wake();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { HttpBrowser, type Page } from './http-browser.ts';
+import type { HttpBrowser, Page } from './http-browser.ts';
 
 /** openid-client as the portal: discovery, PKCE S256, state and nonce, code exchange. */
 export class RelyingParty {
@@ -8,7 +8,12 @@ export class RelyingParty {
     readonly redirectUri: string,
   ) {}
 
-  static async discover(issuer: string, clientId: string, clientSecret: string | undefined, redirectUri: string): Promise<RelyingParty> {
+  static async discover(
+    issuer: string,
+    clientId: string,
+    clientSecret: string | undefined,
+    redirectUri: string,
+  ): Promise<RelyingParty> {
     const config = await oidc.discovery(
       new URL(issuer),
       clientId,

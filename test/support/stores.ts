@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { loadConfig, type Config } from '../../src/config/config.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
 import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.ts';
 
 export type StoreKind = 'pglite' | 'postgres';
@@ -107,5 +107,10 @@ export async function openTestStorage(store: TestStore): Promise<Storage> {
 }
 
 export function testConfig(store: TestStore, env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', ...env, DATA_DIR: store.dataDir, ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}) });
+  return loadConfig({
+    LOG_LEVEL: 'silent',
+    ...env,
+    DATA_DIR: store.dataDir,
+    ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
+  });
 }

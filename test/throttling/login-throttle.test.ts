@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import type { Storage } from '../../src/storage/database.ts';
-import { createLoginThrottle, purgeExpiredThrottle, type LoginThrottle } from '../../src/throttling/login-throttle.ts';
+import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from '../../src/throttling/login-throttle.ts';
 import { hashIdentifier } from '../../src/throttling/throttle-keys.ts';
 import type { ThrottlePolicyOverrides } from '../../src/throttling/throttle-policy.ts';
 import { createTestStore, openTestStorage, STORES, type StoreKind } from '../support/stores.ts';
@@ -33,7 +33,12 @@ async function setup(t: ExecutionContext, backend: Backend, policy?: ThrottlePol
   t.teardown(() => store.cleanup());
   const storage = await openTestStorage(store);
   t.teardown(() => storage.close());
-  const clock = { now: Date.now(), advance: (ms: number) => void (clock.now += ms) };
+  const clock = {
+    now: Date.now(),
+    advance: (ms: number) => {
+      clock.now += ms;
+    },
+  };
   const throttles: LoginThrottle[] = [];
   const redisKeyPrefix = `umbral:throttle:test-${randomBytes(6).toString('hex')}:`;
   const redisUrl = backend === 'redis' ? REDIS_URL : undefined;
@@ -57,7 +62,13 @@ async function setup(t: ExecutionContext, backend: Backend, policy?: ThrottlePol
     });
   }
   const newThrottle = () => {
-    const throttle = createLoginThrottle({ db: storage.db, redisUrl, redisKeyPrefix, now: () => clock.now, ...(policy ? { policy } : {}) });
+    const throttle = createLoginThrottle({
+      db: storage.db,
+      redisUrl,
+      redisKeyPrefix,
+      now: () => clock.now,
+      ...(policy ? { policy } : {}),
+    });
     throttles.push(throttle);
     return throttle;
   };
@@ -68,7 +79,8 @@ async function setup(t: ExecutionContext, backend: Backend, policy?: ThrottlePol
         failures[key.slice(redisKeyPrefix.length)] = Number(await inspector.hget(key, 'failures'));
       }
     } else {
-      for (const row of await storage.db.selectFrom('throttle').select(['key', 'failures']).execute()) failures[row.key] = row.failures;
+      for (const row of await storage.db.selectFrom('throttle').select(['key', 'failures']).execute())
+        failures[row.key] = row.failures;
     }
     return failures;
   }
@@ -95,26 +107,40 @@ for (const backend of BACKENDS) {
       await throttle.recordFailure('ana@example.com', '192.0.2.1');
       t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), blockedFor(waitSeconds));
       clock.advance(waitSeconds * SECOND - 1);
-      t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), blockedFor(1), 'still waiting 1 ms before the end');
+      t.deepEqual(
+        await throttle.check('ana@example.com', '192.0.2.1'),
+        blockedFor(1),
+        'still waiting 1 ms before the end',
+      );
       clock.advance(1);
       t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), allowed, `released after ${waitSeconds} s`);
     }
   });
 
-  test.serial(`[${backend}] failures against one email from many addresses never hold a fresh address more than 60 s`, async (t) => {
-    const { throttle, clock } = await setup(t, backend);
-    for (let i = 1; i <= 100; i++) {
-      await throttle.recordFailure('victim@example.com', `10.0.0.${i}`);
-      const decision = await throttle.check('victim@example.com', '203.0.113.7');
-      t.true(decision.retryAfterSeconds <= 60, `after ${i} failures the victim waits ${decision.retryAfterSeconds} s`);
-      if (i <= 10) t.deepEqual(decision, allowed, `failure ${i} is free`);
-      clock.advance(SECOND);
-    }
-    clock.advance(-SECOND);
-    t.deepEqual(await throttle.check('victim@example.com', '203.0.113.7'), blockedFor(60), 'distributed guessing is still slowed');
-    clock.advance(60 * SECOND);
-    t.deepEqual(await throttle.check('victim@example.com', '203.0.113.7'), allowed);
-  });
+  test.serial(
+    `[${backend}] failures against one email from many addresses never hold a fresh address more than 60 s`,
+    async (t) => {
+      const { throttle, clock } = await setup(t, backend);
+      for (let i = 1; i <= 100; i++) {
+        await throttle.recordFailure('victim@example.com', `10.0.0.${i}`);
+        const decision = await throttle.check('victim@example.com', '203.0.113.7');
+        t.true(
+          decision.retryAfterSeconds <= 60,
+          `after ${i} failures the victim waits ${decision.retryAfterSeconds} s`,
+        );
+        if (i <= 10) t.deepEqual(decision, allowed, `failure ${i} is free`);
+        clock.advance(SECOND);
+      }
+      clock.advance(-SECOND);
+      t.deepEqual(
+        await throttle.check('victim@example.com', '203.0.113.7'),
+        blockedFor(60),
+        'distributed guessing is still slowed',
+      );
+      clock.advance(60 * SECOND);
+      t.deepEqual(await throttle.check('victim@example.com', '203.0.113.7'), allowed);
+    },
+  );
 
   test.serial(`[${backend}] an address spraying many emails is blocked, other addresses are not`, async (t) => {
     const { throttle } = await setup(t, backend);
@@ -130,27 +156,31 @@ for (const backend of BACKENDS) {
 
   test.serial(`[${backend}] addresses of one IPv6 /64 count as one address`, async (t) => {
     const { throttle } = await setup(t, backend);
-    for (let i = 1; i <= 51; i++) await throttle.recordFailure(`user${i}@example.com`, `2001:db8:7:8::${i.toString(16)}`);
+    for (let i = 1; i <= 51; i++)
+      await throttle.recordFailure(`user${i}@example.com`, `2001:db8:7:8::${i.toString(16)}`);
     t.deepEqual(await throttle.check('next@example.com', '2001:db8:7:8:ffff::1'), blockedFor(1));
     t.deepEqual(await throttle.check('next@example.com', '2001:db8:7:9::1'), allowed);
   });
 
-  test.serial(`[${backend}] a good login clears the account and account-address counters, not the address one`, async (t) => {
-    const { throttle, storedFailures } = await setup(t, backend);
-    await fail(throttle, 'ana@example.com', '192.0.2.1', 8);
-    await fail(throttle, 'ana@example.com', '192.0.2.2', 2);
-    await fail(throttle, 'bob@example.com', '192.0.2.1', 3);
-    t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), blockedFor(4));
-    await throttle.recordSuccess('ana@example.com', '192.0.2.1');
-    t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), allowed);
-    t.deepEqual(await storedFailures(), {
-      'ip:192.0.2.1': 11,
-      [pair('ana@example.com', '192.0.2.2')]: 2,
-      'ip:192.0.2.2': 2,
-      [acct('bob@example.com')]: 3,
-      [pair('bob@example.com', '192.0.2.1')]: 3,
-    });
-  });
+  test.serial(
+    `[${backend}] a good login clears the account and account-address counters, not the address one`,
+    async (t) => {
+      const { throttle, storedFailures } = await setup(t, backend);
+      await fail(throttle, 'ana@example.com', '192.0.2.1', 8);
+      await fail(throttle, 'ana@example.com', '192.0.2.2', 2);
+      await fail(throttle, 'bob@example.com', '192.0.2.1', 3);
+      t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), blockedFor(4));
+      await throttle.recordSuccess('ana@example.com', '192.0.2.1');
+      t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), allowed);
+      t.deepEqual(await storedFailures(), {
+        'ip:192.0.2.1': 11,
+        [pair('ana@example.com', '192.0.2.2')]: 2,
+        'ip:192.0.2.2': 2,
+        [acct('bob@example.com')]: 3,
+        [pair('bob@example.com', '192.0.2.1')]: 3,
+      });
+    },
+  );
 
   test.serial(`[${backend}] a window without failures starts the count over`, async (t) => {
     const { throttle, clock, storedFailures } = await setup(t, backend);
@@ -158,11 +188,19 @@ for (const backend of BACKENDS) {
     t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), blockedFor(1));
     clock.advance(15 * MINUTE);
     await throttle.recordFailure('ana@example.com', '192.0.2.1');
-    t.deepEqual(await storedFailures(), { [pair('ana@example.com', '192.0.2.1')]: 7, [acct('ana@example.com')]: 7, 'ip:192.0.2.1': 7 }, 'the window is still open at its last millisecond');
+    t.deepEqual(
+      await storedFailures(),
+      { [pair('ana@example.com', '192.0.2.1')]: 7, [acct('ana@example.com')]: 7, 'ip:192.0.2.1': 7 },
+      'the window is still open at its last millisecond',
+    );
     clock.advance(15 * MINUTE + 1);
     t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), allowed);
     await throttle.recordFailure('ana@example.com', '192.0.2.1');
-    t.deepEqual(await storedFailures(), { [pair('ana@example.com', '192.0.2.1')]: 1, [acct('ana@example.com')]: 1, 'ip:192.0.2.1': 8 }, 'the address window is an hour');
+    t.deepEqual(
+      await storedFailures(),
+      { [pair('ana@example.com', '192.0.2.1')]: 1, [acct('ana@example.com')]: 1, 'ip:192.0.2.1': 8 },
+      'the address window is an hour',
+    );
     t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), allowed);
     clock.advance(60 * MINUTE + 1);
     await throttle.recordFailure('ana@example.com', '192.0.2.1');
@@ -172,8 +210,14 @@ for (const backend of BACKENDS) {
   test.serial(`[${backend}] 20 concurrent failures from two processes count as 20`, async (t) => {
     const { throttle, secondThrottle, storedFailures } = await setup(t, backend);
     const other = secondThrottle();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? throttle : other).recordFailure('ana@example.com', '192.0.2.1')));
-    t.deepEqual(await storedFailures(), { [pair('ana@example.com', '192.0.2.1')]: 20, [acct('ana@example.com')]: 20, 'ip:192.0.2.1': 20 });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? throttle : other).recordFailure('ana@example.com', '192.0.2.1')),
+    );
+    t.deepEqual(await storedFailures(), {
+      [pair('ana@example.com', '192.0.2.1')]: 20,
+      [acct('ana@example.com')]: 20,
+      'ip:192.0.2.1': 20,
+    });
   });
 
   test.serial(`[${backend}] emails are normalized and never stored in clear`, async (t) => {
@@ -181,12 +225,21 @@ for (const backend of BACKENDS) {
     await throttle.recordFailure(' Ana.Maria@Example.COM ', '192.0.2.1');
     await throttle.recordFailure('ana.maria@example.com', '::ffff:192.0.2.1');
     const stored = await storedFailures();
-    t.deepEqual(stored, { [pair('ana.maria@example.com', '192.0.2.1')]: 2, [acct('ana.maria@example.com')]: 2, 'ip:192.0.2.1': 2 });
+    t.deepEqual(stored, {
+      [pair('ana.maria@example.com', '192.0.2.1')]: 2,
+      [acct('ana.maria@example.com')]: 2,
+      'ip:192.0.2.1': 2,
+    });
     for (const key of Object.keys(stored)) {
       t.regex(key, /^(acct:[0-9a-f]{64}|acct-ip:[0-9a-f]{64}:192\.0\.2\.1|ip:192\.0\.2\.1)$/);
       t.false(/ana|maria|example/i.test(key), `${key} reveals the email`);
     }
-    if (backend === 'redis') t.deepEqual(await storage.db.selectFrom('throttle').selectAll().execute(), [], 'Redis mode leaves the database alone');
+    if (backend === 'redis')
+      t.deepEqual(
+        await storage.db.selectFrom('throttle').selectAll().execute(),
+        [],
+        'Redis mode leaves the database alone',
+      );
   });
 
   if (backend !== 'redis') {
@@ -197,7 +250,11 @@ for (const backend of BACKENDS) {
       clock.advance(2 * 60 * MINUTE);
       await throttle.recordFailure('new@example.com', '192.0.2.2');
       t.is(await purgeExpiredThrottle(storage.db), 3);
-      t.deepEqual(await storedFailures(), { [pair('new@example.com', '192.0.2.2')]: 1, [acct('new@example.com')]: 1, 'ip:192.0.2.2': 1 });
+      t.deepEqual(await storedFailures(), {
+        [pair('new@example.com', '192.0.2.2')]: 1,
+        [acct('new@example.com')]: 1,
+        'ip:192.0.2.2': 1,
+      });
     });
   }
 }

@@ -1,8 +1,15 @@
 import test from 'ava';
-import { DEFAULT_THROTTLE_POLICY, delayAfterFailures, resolveThrottlePolicy } from '../../src/throttling/throttle-policy.ts';
+import {
+  DEFAULT_THROTTLE_POLICY,
+  delayAfterFailures,
+  resolveThrottlePolicy,
+} from '../../src/throttling/throttle-policy.ts';
 
 test('delays double past the free failures up to the cap', (t) => {
-  const delays = Array.from({ length: 20 }, (_, i) => delayAfterFailures(DEFAULT_THROTTLE_POLICY.account, i + 1) / 1000);
+  const delays = Array.from(
+    { length: 20 },
+    (_, i) => delayAfterFailures(DEFAULT_THROTTLE_POLICY.account, i + 1) / 1000,
+  );
   t.deepEqual(delays, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
   t.is(delayAfterFailures(DEFAULT_THROTTLE_POLICY.pair, 1_000_000), 15 * 60 * 1000, 'huge counts stay finite');
 });

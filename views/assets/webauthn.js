@@ -7,27 +7,26 @@
  * credential's JSON in the form's "credential" field and submits the form as a normal POST.
  * data-conditional on a "get" form also offers passkeys in the username field's autofill.
  */
-(function () {
-  'use strict';
+(() => {
   if (!window.PublicKeyCredential || !navigator.credentials) return;
 
-  function toBytes(b64url) {
-    var b64 = b64url.replace(/-/g, '+').replace(/_/g, '/');
-    var binary = atob(b64 + '==='.slice((b64.length + 3) % 4));
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const toBytes = (b64url) => {
+    const b64 = b64url.replace(/-/g, '+').replace(/_/g, '/');
+    const binary = atob(b64 + '==='.slice((b64.length + 3) % 4));
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
     return bytes.buffer;
-  }
+  };
 
-  function toB64url(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var binary = '';
-    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+  const toB64url = (buffer) => {
+    const bytes = new Uint8Array(buffer);
+    let binary = '';
+    for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
     return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
+  };
 
   function withIds(list) {
-    return (list || []).map(function (c) { return Object.assign({}, c, { id: toBytes(c.id) }); });
+    return (list || []).map((c) => Object.assign({}, c, { id: toBytes(c.id) }));
   }
 
   function creationOptions(json) {
@@ -39,14 +38,14 @@
   }
 
   function requestOptions(json) {
-    var options = Object.assign({}, json, { challenge: toBytes(json.challenge) });
+    const options = Object.assign({}, json, { challenge: toBytes(json.challenge) });
     if (json.allowCredentials) options.allowCredentials = withIds(json.allowCredentials);
     return options;
   }
 
   function credentialJson(credential) {
-    var r = credential.response;
-    var response = { clientDataJSON: toB64url(r.clientDataJSON) };
+    const r = credential.response;
+    const response = { clientDataJSON: toB64url(r.clientDataJSON) };
     if (r.attestationObject) {
       response.attestationObject = toB64url(r.attestationObject);
       response.transports = r.getTransports ? r.getTransports() : [];
@@ -66,8 +65,11 @@
   }
 
   function fetchOptions(form) {
-    return fetch(form.getAttribute('data-options-url'), { credentials: 'same-origin', headers: { accept: 'application/json' } }).then(function (res) {
-      if (!res.ok) throw new Error('options ' + res.status);
+    return fetch(form.getAttribute('data-options-url'), {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+    }).then((res) => {
+      if (!res.ok) throw new Error(`options ${res.status}`);
       return res.json();
     });
   }
@@ -79,17 +81,17 @@
 
   function showError(form, error) {
     if (error && error.name === 'AbortError') return;
-    var message = form.querySelector('[data-webauthn-error]');
+    const message = form.querySelector('[data-webauthn-error]');
     if (message) message.hidden = false;
   }
 
   var pendingConditional = null;
 
   function ceremony(form, mediation) {
-    var kind = form.getAttribute('data-webauthn');
-    return fetchOptions(form).then(function (json) {
+    const kind = form.getAttribute('data-webauthn');
+    return fetchOptions(form).then((json) => {
       if (kind === 'create') return navigator.credentials.create({ publicKey: creationOptions(json) });
-      var request = { publicKey: requestOptions(json) };
+      const request = { publicKey: requestOptions(json) };
       if (mediation) {
         pendingConditional = new AbortController();
         request.mediation = mediation;
@@ -99,38 +101,44 @@
     });
   }
 
-  document.querySelectorAll('form[data-webauthn]').forEach(function (form) {
-    var start = form.querySelector('[data-webauthn-start]');
-    var unsupported = form.querySelector('[data-webauthn-unsupported]');
-    var wrapper = form.closest('[data-webauthn-section]');
+  document.querySelectorAll('form[data-webauthn]').forEach((form) => {
+    const start = form.querySelector('[data-webauthn-start]');
+    const unsupported = form.querySelector('[data-webauthn-unsupported]');
+    const wrapper = form.closest('[data-webauthn-section]');
     if (unsupported) unsupported.hidden = true;
     if (wrapper) wrapper.hidden = false;
     if (start) {
       start.hidden = false;
-      start.addEventListener('click', function () {
+      start.addEventListener('click', () => {
         if (pendingConditional) pendingConditional.abort();
         start.disabled = true;
-        ceremony(form).then(function (credential) {
-          if (credential) submitWith(form, credential);
-        }).catch(function (error) {
-          showError(form, error);
-        }).then(function () {
-          start.disabled = false;
-        });
+        ceremony(form)
+          .then((credential) => {
+            if (credential) submitWith(form, credential);
+          })
+          .catch((error) => {
+            showError(form, error);
+          })
+          .then(() => {
+            start.disabled = false;
+          });
       });
     }
     if (form.hasAttribute('data-conditional') && PublicKeyCredential.isConditionalMediationAvailable) {
-      PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
-        if (!available) return;
-        var field = document.querySelector(form.getAttribute('data-conditional'));
-        // Added here, not in the markup: only a page that runs this script offers passkeys in autofill.
-        if (field && !/\bwebauthn\b/.test(field.autocomplete)) field.setAttribute('autocomplete', field.getAttribute('autocomplete') + ' webauthn');
-        return ceremony(form, 'conditional').then(function (credential) {
-          if (credential) submitWith(form, credential);
+      PublicKeyCredential.isConditionalMediationAvailable()
+        .then((available) => {
+          if (!available) return;
+          const field = document.querySelector(form.getAttribute('data-conditional'));
+          // Added here, not in the markup: only a page that runs this script offers passkeys in autofill.
+          if (field && !/\bwebauthn\b/.test(field.autocomplete))
+            field.setAttribute('autocomplete', `${field.getAttribute('autocomplete')} webauthn`);
+          return ceremony(form, 'conditional').then((credential) => {
+            if (credential) submitWith(form, credential);
+          });
+        })
+        .catch((error) => {
+          showError(form, error);
         });
-      }).catch(function (error) {
-        showError(form, error);
-      });
     }
   });
 })();

@@ -17,7 +17,10 @@ export class LogSmsSender implements SmsSender {
   ) {}
 
   async send(message: SmsMessage): Promise<void> {
-    this.logger.info({ event: 'sms.dev_outbox', to: message.to, body: message.body }, 'SMS not sent (SMS_PROVIDER=log): see /dev/outbox');
+    this.logger.info(
+      { event: 'sms.dev_outbox', to: message.to, body: message.body },
+      'SMS not sent (SMS_PROVIDER=log): see /dev/outbox',
+    );
     await this.db
       .insertInto('mail_queue')
       .values({

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../storage/schema.ts';
 
 export type SmsPurpose = 'login' | 'enroll';
@@ -55,12 +55,20 @@ export class SmsCodes {
       }
       const sinceLast = now - new Date(live.last_sent_at).getTime();
       if (sinceLast < this.limits.minSecondsBetweenSends * 1000) {
-        return { allowed: false, reason: 'wait', retryAfterSeconds: Math.ceil((this.limits.minSecondsBetweenSends * 1000 - sinceLast) / 1000) };
+        return {
+          allowed: false,
+          reason: 'wait',
+          retryAfterSeconds: Math.ceil((this.limits.minSecondsBetweenSends * 1000 - sinceLast) / 1000),
+        };
       }
     }
     const hourly = await this.sendsInLastHour(userId, now);
     if (hourly.count >= this.limits.maxSendsPerHour) {
-      return { allowed: false, reason: 'wait', retryAfterSeconds: Math.max(1, secondsUntil(new Date(hourly.oldest + 60 * 60 * 1000), now)) };
+      return {
+        allowed: false,
+        reason: 'wait',
+        retryAfterSeconds: Math.max(1, secondsUntil(new Date(hourly.oldest + 60 * 60 * 1000), now)),
+      };
     }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     if (live) {

@@ -39,7 +39,9 @@ export class TwilioSmsSender implements SmsSender {
     if (!response.ok) {
       // Twilio's error body names the problem (code, message) and never echoes the message body.
       const detail = (await response.json().catch(() => ({}))) as { code?: number; message?: string };
-      throw new SmsDeliveryError(`Twilio refused the message: HTTP ${response.status}${detail.code ? ` code ${detail.code}` : ''}${detail.message ? `: ${detail.message}` : ''}`);
+      throw new SmsDeliveryError(
+        `Twilio refused the message: HTTP ${response.status}${detail.code ? ` code ${detail.code}` : ''}${detail.message ? `: ${detail.message}` : ''}`,
+      );
     }
     await response.body?.cancel();
   }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -15,7 +15,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`create index oidc_models_grant_id on oidc_models (grant_id) where grant_id is not null`.execute(db);
   await sql`create index oidc_models_uid on oidc_models (model, uid) where uid is not null`.execute(db);
-  await sql`create index oidc_models_user_code on oidc_models (model, user_code) where user_code is not null`.execute(db);
+  await sql`create index oidc_models_user_code on oidc_models (model, user_code) where user_code is not null`.execute(
+    db,
+  );
   await sql`create index oidc_models_expires_at on oidc_models (expires_at) where expires_at is not null`.execute(db);
 
   await sql`

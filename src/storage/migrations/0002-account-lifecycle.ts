@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table users add column terms_version text`.execute(db);
@@ -27,7 +27,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // Sessions, grants and tokens are found by account (account page, single-session policy, revoking all after a reset).
   await sql`alter table oidc_models add column account_id text`.execute(db);
-  await sql`create index oidc_models_account_id on oidc_models (model, account_id) where account_id is not null`.execute(db);
+  await sql`create index oidc_models_account_id on oidc_models (model, account_id) where account_id is not null`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

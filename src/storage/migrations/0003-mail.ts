@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   // Outgoing email, delivered by an in-process worker. `data` holds the template values (often secret
@@ -21,7 +21,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       html_body text
     )`.execute(db);
   // The worker's claim query: due rows, oldest first.
-  await sql`create index mail_queue_due on mail_queue (next_attempt_at) where status in ('pending', 'sending')`.execute(db);
+  await sql`create index mail_queue_due on mail_queue (next_attempt_at) where status in ('pending', 'sending')`.execute(
+    db,
+  );
   await sql`create index mail_queue_created_at on mail_queue (created_at)`.execute(db);
 }
 

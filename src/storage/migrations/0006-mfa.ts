@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   // Second factors (src/mfa). One row per authenticator app, SMS phone or passkey; only confirmed
@@ -77,7 +77,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['mfa_remembered_devices', 'webauthn_challenges', 'mfa_sms_challenges', 'mfa_recovery_codes', 'mfa_factors']) {
+  for (const table of [
+    'mfa_remembered_devices',
+    'webauthn_challenges',
+    'mfa_sms_challenges',
+    'mfa_recovery_codes',
+    'mfa_factors',
+  ]) {
     await sql`drop table if exists ${sql.table(table)}`.execute(db);
   }
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   // Accounts at Google or Microsoft that sign in as a local user. Keyed on what the upstream
@@ -18,7 +18,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       created_at timestamptz not null default now(),
       last_login_at timestamptz
     )`.execute(db);
-  await sql`create unique index federated_identities_key on federated_identities (provider, realm, subject)`.execute(db);
+  await sql`create unique index federated_identities_key on federated_identities (provider, realm, subject)`.execute(
+    db,
+  );
   await sql`create index federated_identities_user on federated_identities (user_id)`.execute(db);
 
   // One upstream sign-in in progress: state (stored hashed), nonce and PKCE verifier, bound to the
