@@ -1,10 +1,10 @@
 import type { Context, Middleware } from 'koa';
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
-import { UserRepository } from '../accounts/users.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { SessionActivity } from '../sessions/session-activity.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
+import { UserRepository } from '../users/users.ts';
 import type { AccountSignIn } from './account-sign-in.ts';
 
 /** Who is on the account page, and how they signed in (read from Umbral's own browser session). */

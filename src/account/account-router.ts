@@ -1,8 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
-import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../accounts/phone.ts';
-import { UserRepository } from '../accounts/users.ts';
 import type { Config } from '../config/config.ts';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -10,6 +8,8 @@ import { translator } from '../i18n/i18n.ts';
 import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
+import { UserRepository } from '../users/users.ts';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
 import type { AccountSignIn } from './account-sign-in.ts';
 

@@ -1,13 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
-import { RESET_PURPOSE } from '../accounts/password-reset.ts';
-import { UserRepository } from '../accounts/users.ts';
 import type { Config } from '../config/config.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
+import { RESET_PURPOSE } from '../password-reset/password-reset.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { UserRepository } from '../users/users.ts';
 
 export const CHANGE_EMAIL_PURPOSE = 'change_email';
 export const CHANGE_EMAIL_LINK_TTL_MS = 24 * 60 * 60 * 1000;

@@ -1,9 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
-import { hashPassword, verifyPassword } from '../accounts/password-hasher.ts';
-import { checkPassword, MAX_PASSWORD_LENGTH } from '../accounts/password-policy.ts';
-import { UserRepository } from '../accounts/users.ts';
 import type { Config } from '../config/config.ts';
 import { formField, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -13,6 +10,9 @@ import { enqueueQuietly, type Mailer } from '../notify/mailer.ts';
 import type { SessionTerminator } from '../sessions/session-terminator.ts';
 import type { Database } from '../storage/schema.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import { hashPassword, verifyPassword } from '../users/password-hasher.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { UserRepository } from '../users/users.ts';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
 
 type PasswordErrors = Partial<Record<'current' | 'password' | 'password_confirmation', string>>;

@@ -1,4 +1,3 @@
-import { UserRepository } from '../accounts/users.ts';
 import { DEFAULT_LOCALE, preferredLocale } from '../i18n/i18n.ts';
 import { createLogger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -6,6 +5,7 @@ import { MfaNotifications } from '../mfa/mfa-notifications.ts';
 import { RecoveryCodes } from '../mfa/recovery-codes.ts';
 import { RememberedDevices } from '../mfa/remembered-devices.ts';
 import { MailQueue } from '../notify/mail-queue.ts';
+import { UserRepository } from '../users/users.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
 import { parseOptions } from './command-options.ts';

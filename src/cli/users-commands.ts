@@ -1,5 +1,5 @@
-import { UserInputError, UserRepository } from '../accounts/users.ts';
 import type { UserRow } from '../storage/schema.ts';
+import { UserInputError, UserRepository } from '../users/users.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import { parseOptions } from './command-options.ts';

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import { verifyPassword } from '../accounts/password-hasher.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from '../accounts/users.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import { verifyPassword } from '../users/password-hasher.ts';
+import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
 import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
 

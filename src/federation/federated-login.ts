@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
-import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
-import { requiresEmailVerification } from '../accounts/email-verification.ts';
-import { UserRepository } from '../accounts/users.ts';
 import { seeOther } from '../http/form.ts';
 import type { InteractionDependencies, InteractionDetails } from '../interactions/interactions-router.ts';
 import type { LoginCompletion } from '../interactions/login-completion.ts';
 import type { VerificationStep } from '../interactions/verification-step.ts';
 import type { UserRow } from '../storage/schema.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { requiresEmailVerification } from '../users/email-verification.ts';
+import { UserRepository } from '../users/users.ts';
 import type { BrowserBinding } from './browser-binding.ts';
 import type { DomainRoutes } from './domain-routes.ts';
 import type { FederatedIdentities } from './federated-identities.ts';

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { sql } from 'kysely';
-import { signUpDatabase } from '../accounts/email-verification.ts';
-import { UserRepository } from '../accounts/users.ts';
 import { formField } from '../http/form.ts';
 import { type Locale, translator } from '../i18n/i18n.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
 import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import { termsLabelHtml } from '../interactions/terms-label.ts';
 import type { UserRow } from '../storage/schema.ts';
+import { signUpDatabase } from '../users/email-verification.ts';
+import { UserRepository } from '../users/users.ts';
 import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
 

@@ -1,4 +1,4 @@
-import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { type FederationSettings, isTenantId, type ProviderName } from './federation-settings.ts';
 
 /** Who the upstream says signed in, after every check, in the terms Umbral keys and links on. */

@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
-import { requiresEmailVerification } from '../accounts/email-verification.ts';
-import { hashPassword, needsRehash, verifyPassword } from '../accounts/password-hasher.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from '../accounts/users.ts';
 import { formField } from '../http/form.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { requiresEmailVerification } from '../users/email-verification.ts';
+import { hashPassword, needsRehash, verifyPassword } from '../users/password-hasher.ts';
+import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import type { FirstFactor } from './login-completion.ts';
 import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';

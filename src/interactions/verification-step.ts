@@ -1,4 +1,7 @@
 import type { Context } from 'koa';
+import { formField } from '../http/form.ts';
+import { type Locale, preferredLocale, translator } from '../i18n/i18n.ts';
+import type { UserRow } from '../storage/schema.ts';
 import {
   EmailVerifications,
   SIGNUP_DECOY_PURPOSE,
@@ -6,11 +9,8 @@ import {
   VERIFY_EMAIL_PURPOSE,
   type Verification,
   type VerificationData,
-} from '../accounts/email-verification.ts';
-import { UserRepository } from '../accounts/users.ts';
-import { formField } from '../http/form.ts';
-import { type Locale, preferredLocale, translator } from '../i18n/i18n.ts';
-import type { UserRow } from '../storage/schema.ts';
+} from '../users/email-verification.ts';
+import { UserRepository } from '../users/users.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import type { FirstFactor } from './login-completion.ts';
 

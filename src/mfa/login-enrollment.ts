@@ -1,9 +1,9 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
-import { UserRepository } from '../accounts/users.ts';
 import { formField } from '../http/form.ts';
 import { translator } from '../i18n/i18n.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import { UserRepository } from '../users/users.ts';
 import { ACR_MULTI_FACTOR, type SecondFactorMethod, withSecondFactor } from './authentication-level.ts';
 import { MAX_LABEL_LENGTH } from './factor-repository.ts';
 import {

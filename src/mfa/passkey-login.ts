@@ -1,8 +1,8 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
-import { UserRepository } from '../accounts/users.ts';
 import { formField } from '../http/form.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import { UserRepository } from '../users/users.ts';
 import { type LoginStepDependencies, seeOther, sendJson, WebauthnChallengeCookie } from './login-step-support.ts';
 import { parseCredentialJson, passkeyMethod } from './passkeys.ts';
 

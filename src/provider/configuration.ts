@@ -1,11 +1,11 @@
 import type { JWK } from 'jose';
 import { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountClientMetadata } from '../account/account-client.ts';
-import { CLAIMS_BY_SCOPE } from '../accounts/account-claims.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { ACR_VALUES } from '../mfa/authentication-level.ts';
 import { addSecondFactorChecks, type SecondFactorDirectory } from '../mfa/login-checks.ts';
+import { CLAIMS_BY_SCOPE } from '../users/user-claims.ts';
 
 /** Lifetimes in seconds. */
 export const TTL = {

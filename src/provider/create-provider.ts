@@ -1,7 +1,5 @@
 import Provider from 'oidc-provider';
 import { createAdapterClass } from '../../adapters/postgres-adapter.ts';
-import { createFindAccount } from '../accounts/account-claims.ts';
-import { UserRepository } from '../accounts/users.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -9,6 +7,8 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
 import type { Storage } from '../storage/database.ts';
+import { createFindAccount } from '../users/user-claims.ts';
+import { UserRepository } from '../users/users.ts';
 import { buildProviderConfiguration } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { loadSigningKeys } from './signing-keys.ts';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { verifyPassword } from '../../src/accounts/password-hasher.ts';
+import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import { accountWorld, linkIn, mailsTo, openAccount, PASSWORD } from './account-fixture.ts';

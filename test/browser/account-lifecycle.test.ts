@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { verifyPassword } from '../../src/accounts/password-hasher.ts';
+import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';

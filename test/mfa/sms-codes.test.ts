@@ -1,6 +1,6 @@
 import test from 'ava';
-import { UserRepository } from '../../src/accounts/users.ts';
 import { SmsCodes } from '../../src/mfa/sms/sms-codes.ts';
+import { UserRepository } from '../../src/users/users.ts';
 import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
 
 const PHONE = '+525512345678';

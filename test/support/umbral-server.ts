@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserRepository } from '../../src/accounts/users.ts';
 import { createUmbral, type Umbral } from '../../src/app.ts';
 import { type ClientRegistration, ClientRegistry, type RegisteredClient } from '../../src/clients/client-registry.ts';
 import type { Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { UserRepository } from '../../src/users/users.ts';
 import { type TestStore, testConfig } from './stores.ts';
 
 export interface RunningUmbral {

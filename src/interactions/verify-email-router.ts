@@ -2,13 +2,13 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import { EmailVerifications } from '../accounts/email-verification.ts';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
+import { EmailVerifications } from '../users/email-verification.ts';
 import { VerificationCookies } from './verification-step.ts';
 
 export interface VerifyEmailLinkDependencies {

@@ -4,8 +4,8 @@ import {
   hashToken,
   SIGNUP_DECOY_PURPOSE,
   VERIFY_EMAIL_PURPOSE,
-} from '../../src/accounts/email-verification.ts';
-import { UserRepository } from '../../src/accounts/users.ts';
+} from '../../src/users/email-verification.ts';
+import { UserRepository } from '../../src/users/users.ts';
 import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
 
 for (const kind of STORES) {

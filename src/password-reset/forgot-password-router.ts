@@ -3,15 +3,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { isValidEmail, normalizeEmail } from '../accounts/email.ts';
-import type { PasswordResetService } from '../accounts/password-reset.ts';
-import { formField, renderLimited } from '../accounts/password-reset-router.ts';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
-import { handleExpiredInteractions } from './expired-interactions.ts';
-import { LoginIdentifierCookie } from './login-identifier-cookie.ts';
+import { handleExpiredInteractions } from '../interactions/expired-interactions.ts';
+import { LoginIdentifierCookie } from '../interactions/login-identifier-cookie.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import type { PasswordResetService } from './password-reset.ts';
+import { formField, renderLimited } from './password-reset-router.ts';
 
 export interface ForgotPasswordStepDependencies {
   config: Config;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
-import { verifyPassword } from '../../src/accounts/password-hasher.ts';
+import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { formOf, HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';

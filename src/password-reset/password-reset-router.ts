@@ -4,7 +4,7 @@ import type { Context, Next } from 'koa';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import { isValidEmail, normalizeEmail } from './email.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import type { PasswordResetService, ResetOutcome } from './password-reset.ts';
 
 export interface PasswordResetRouterDependencies {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { countryOptions, defaultCountry, parsePhone } from '../../src/accounts/phone.ts';
+import { countryOptions, defaultCountry, parsePhone } from '../../src/users/phone.ts';
 
 test('numbers are stored in E.164, from a national number and country or a whole +number', (t) => {
   t.deepEqual(parsePhone('55 1234 5678', 'MX'), { ok: true, e164: '+525512345678' });

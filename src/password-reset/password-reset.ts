@@ -7,11 +7,11 @@ import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import type { Database } from '../storage/schema.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
-import { isValidEmail, normalizeEmail } from './email.ts';
-import { hashPassword } from './password-hasher.ts';
-import { checkPassword } from './password-policy.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { hashPassword } from '../users/password-hasher.ts';
+import { checkPassword } from '../users/password-policy.ts';
+import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from './users.ts';
 
 export const RESET_PURPOSE = 'reset_password';
 /** How long a reset link works. */

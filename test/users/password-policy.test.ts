@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkPassword, MAX_PASSWORD_LENGTH } from '../../src/accounts/password-policy.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH } from '../../src/users/password-policy.ts';
 
 test('at least 8 characters, counted as people count them; an operator may raise the floor, never lower it', (t) => {
   t.like(checkPassword('siete77'), { ok: false, reason: 'too_short', vars: { min: 8 } });
