@@ -18,6 +18,7 @@ import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
 import { createFederation, exposeProviders } from './federation/create-federation.ts';
 import { federationCallbackRouter } from './federation/federation-callback-router.ts';
+import { FederationStep } from './federation/federation-step.ts';
 import { identitiesRouter } from './federation/identities-router.ts';
 import { assetsRouter } from './http/assets-router.ts';
 import { errorPages } from './http/error-pages.ts';
@@ -25,14 +26,22 @@ import { healthRouter } from './http/health-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { negotiateLocale } from './i18n/i18n.ts';
+import { ConsentStep } from './interactions/consent-step.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
+import { LoginIdentifierCookie } from './interactions/login-identifier-cookie.ts';
+import { PasswordStep } from './interactions/password-step.ts';
+import { SignInPipeline } from './interactions/sign-in-pipeline.ts';
+import { SignUpStep } from './interactions/sign-up-step.ts';
+import { VerificationStep } from './interactions/verification-step.ts';
 import { verifyEmailRouter } from './interactions/verify-email-router.ts';
 import type { Logger } from './logging/logger.ts';
 import { Mfa } from './mfa/mfa.ts';
+import { PasskeySignInStep } from './mfa/passkey-login.ts';
+import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
-import { forgotPasswordStepRouter } from './password-reset/forgot-password-router.ts';
+import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
 import { cookieNames } from './provider/configuration.ts';
@@ -42,9 +51,12 @@ import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activ
 import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
+import { SingleSessionStep } from './sessions/single-session-step.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
 import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
 import { purgeExpiredAccountTokens } from './users/account-tokens-purge.ts';
+import { EmailVerifications } from './users/email-verification.ts';
+import { UserRepository } from './users/users.ts';
 
 export interface Umbral {
   app: Koa;
@@ -123,7 +135,6 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
     });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
-    app.use(forgotPasswordStepRouter({ config, provider, pages, resets }).routes());
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const federation = createFederation({ config, db: storage.db, logger });
     app.use(exposeProviders(federation));
@@ -197,19 +208,40 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
       }).routes(),
     );
-    const interactions = interactionsRouter({
+    const users = new UserRepository(storage.db);
+    const identifier = new LoginIdentifierCookie(config.secure);
+    const verification = new VerificationStep({
       config,
-      provider,
-      storage,
       pages,
-      throttle,
       mailer,
       logger,
-      singleSession,
-      sessionNotice: endedSessionNotice,
-      federation,
-      mfa,
+      users,
+      verifications: new EmailVerifications(storage.db),
     });
+    const federationStep = new FederationStep({ config, pages, logger, db: storage.db, federation, verification });
+    // The sign-in, in order. GET /interaction/:uid asks each step's `resume` which page comes now;
+    // after a first factor each step's `enter` runs in turn. A new step is one file and one line here.
+    const signIn = new SignInPipeline([
+      verification,
+      new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, db: storage.db }),
+      new SignUpStep({ config, provider, db: storage.db, pages, logger, users, identifier, verification }),
+      new PasswordStep({
+        provider,
+        users,
+        throttle,
+        logger,
+        identifier,
+        sessionNotice: endedSessionNotice,
+        verification,
+        identifierRouting: federationStep.identifierRouting,
+      }),
+      new ForgotPasswordStep({ pages, resets, identifier }),
+      new PasskeySignInStep({ config, provider, pages, throttle, logger, mfa }),
+      federationStep,
+      new ConsentStep({ provider }),
+      new SingleSessionStep(singleSession),
+    ]);
+    const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     app.use(mount(provider));

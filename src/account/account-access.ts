@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
+import { seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { SessionActivity } from '../sessions/session-activity.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
@@ -67,8 +68,7 @@ export class AccountAccess {
   /** GETs go through the login and come back; a form posted without the right sign-in goes back to its page. */
   private sendToSignIn(ctx: Context, reauth: boolean, loginHint: string | undefined): void {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.redirect(ctx.path);
-      ctx.status = 303;
+      seeOther(ctx, ctx.path);
       return;
     }
     this.deps.signIn.start(ctx, {

@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { formField, seeOther } from '../http/form.ts';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
 import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
@@ -36,6 +37,12 @@ type ProfileErrors = Partial<Record<'name' | 'phone', string>>;
 const SAVED = ['profile', 'password', 'email'] as const;
 
 /** /account: the signed-in person's profile (name, phone) and the way to every other part. */
+const profileForm = z.object({
+  name: formFields.text().transform((name) => name.trim().replace(/\s+/g, ' ')),
+  phone: formFields.text().transform((phone) => phone.trim().slice(0, 40)),
+  phone_country: formFields.text(),
+});
+
 export function accountRouter(deps: AccountRouterDependencies): Router {
   const users = new UserRepository(deps.db);
   const router = new Router({ prefix: '/account' });
@@ -85,11 +92,8 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
   router.post('/profile', deps.access.require(), async (ctx) => {
     const { user } = ctx.state['account'] as SignedInAccount;
     const t = translator(deps.pages.localeOf(ctx));
-    const values = {
-      name: formField(ctx, 'name').trim().replace(/\s+/g, ' '),
-      phone: formField(ctx, 'phone').trim().slice(0, 40),
-      phoneCountry: formField(ctx, 'phone_country'),
-    };
+    const form = readForm(ctx, profileForm);
+    const values = { name: form.name, phone: form.phone, phoneCountry: form.phone_country };
     if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(deps.pages.localeOf(ctx));
     const errors: ProfileErrors = {};
     if (!values.name) errors.name = t('signup.error.name_required');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { seeOther } from '../http/form.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from './account-client.ts';
 
@@ -70,8 +71,7 @@ export class AccountSignIn {
       params.set('max_age', '0');
     }
     if (options.loginHint) params.set('login_hint', options.loginHint);
-    ctx.redirect(`/auth?${params}`);
-    ctx.status = 303;
+    seeOther(ctx, `/auth?${params}`);
   }
 
   async callback(ctx: Context): Promise<CallbackOutcome> {

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { formField, seeOther } from '../http/form.ts';
+import { z } from 'zod';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from './account-access.ts';
 import type { EmailChange } from './email-change.ts';
@@ -9,6 +10,9 @@ import type { EmailChange } from './email-change.ts';
  * /account/email: asks for the new address after a recent sign-in; /account/email/confirm is
  * where the emailed link lands (any browser: the link is the proof), with a button to confirm.
  */
+const emailForm = z.object({ email: formFields.text() });
+const tokenForm = z.object({ token: formFields.text() });
+
 export function emailChangeRouter(deps: {
   pages: PageRenderer;
   access: AccountAccess;
@@ -26,7 +30,7 @@ export function emailChangeRouter(deps: {
 
   router.post('/', recent, async (ctx) => {
     const { user } = ctx.state['account'] as SignedInAccount;
-    const input = formField(ctx, 'email').slice(0, 320);
+    const input = readForm(ctx, emailForm).email.slice(0, 320);
     const outcome = await deps.emailChange.request(user, input, deps.pages.localeOf(ctx));
     if (outcome.kind !== 'sent') return show(ctx, input, outcome.kind, outcome.kind === 'limited' ? 429 : 400);
     seeOther(ctx, '/account/email/sent');
@@ -47,7 +51,7 @@ export function emailChangeRouter(deps: {
   });
 
   router.post('/confirm', async (ctx) => {
-    const outcome = await deps.emailChange.confirm(formField(ctx, 'token'));
+    const outcome = await deps.emailChange.confirm(readForm(ctx, tokenForm).token);
     const status = outcome.kind === 'changed' ? 200 : outcome.kind === 'taken' ? 409 : 400;
     await deps.pages.render(
       ctx,

@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { formField, seeOther } from '../http/form.ts';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { formatInstant, preferredLocale, translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -33,6 +34,13 @@ export interface PasswordChangeDependencies {
  * session of the person is ended (with back-channel logout to its portals) and they are told by
  * email. Wrong current passwords count against the login throttle, like any password guess.
  */
+const passwordField = () => formFields.text().transform((value) => value.slice(0, MAX_PASSWORD_LENGTH * 4));
+const passwordChangeForm = z.object({
+  current_password: passwordField(),
+  password: passwordField(),
+  password_confirmation: passwordField(),
+});
+
 export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
   const users = new UserRepository(deps.db);
   const router = new Router({ prefix: '/account/password' });
@@ -54,9 +62,8 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
     const { user, sessionUid } = ctx.state['account'] as SignedInAccount;
     const t = translator(deps.pages.localeOf(ctx));
     if (!user.password_hash) return show(ctx, { current: t('account.password.error.no_password') }, 400);
-    const current = formField(ctx, 'current_password').slice(0, MAX_PASSWORD_LENGTH * 4);
-    const password = formField(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
-    const confirmation = formField(ctx, 'password_confirmation').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const form = readForm(ctx, passwordChangeForm);
+    const { current_password: current, password, password_confirmation: confirmation } = form;
 
     const decision = await deps.throttle.check(user.email, ctx.ip);
     if (!decision.allowed) {

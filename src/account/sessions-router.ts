@@ -1,11 +1,14 @@
 import Router from '@koa/router';
-import { formField, seeOther } from '../http/form.ts';
+import { z } from 'zod';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { SessionDirectory } from '../sessions/session-directory.ts';
 import type { SessionTerminator } from '../sessions/session-terminator.ts';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
 
 /** /account/sessions: where the person is signed in (device, address, last seen); end one, or all others. */
+const endSessionForm = z.object({ session: formFields.text() });
+
 export function sessionsRouter(deps: {
   pages: PageRenderer;
   access: AccountAccess;
@@ -24,7 +27,7 @@ export function sessionsRouter(deps: {
 
   router.post('/end', guard, async (ctx) => {
     const { user, sessionUid } = ctx.state['account'] as SignedInAccount;
-    const uid = formField(ctx, 'session');
+    const uid = readForm(ctx, endSessionForm).session;
     // This browser's own session ends through the logout page, which also tells its portals.
     if (uid === sessionUid) return seeOther(ctx, '/session/end');
     const ended = uid ? await deps.terminator.endByUid(user.id, uid, 'signed_out_remotely') : false;

@@ -1,5 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
+import { z } from 'zod';
+import { formFields, readForm } from './form.ts';
+
+const csrfForm = z.object({ _csrf: formFields.text() });
 
 /**
  * Double-submit CSRF protection for Umbral's own forms: a random token in a signed,
@@ -23,8 +27,7 @@ export function csrfProtection(options: { issuer: string; secure: boolean }): Mi
     ctx.state['csrfToken'] = token;
     if (ctx.method === 'POST') {
       const sentOrigin = ctx.get('origin');
-      const body = (ctx.request as { body?: Record<string, unknown> }).body;
-      const sent = typeof body?.['_csrf'] === 'string' ? body['_csrf'] : '';
+      const sent = readForm(ctx, csrfForm)._csrf;
       const valid =
         (!sentOrigin || sentOrigin === origin) &&
         sent.length === token.length &&

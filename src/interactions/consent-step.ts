@@ -1,6 +1,12 @@
-import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
+import {
+  type InteractionDetails,
+  type InteractionRoute,
+  outcome,
+  type SignInStep,
+  type StepOutcome,
+} from './interaction.ts';
 
 interface MissingGrant {
   missingOIDCScope?: string[];
@@ -11,14 +17,27 @@ interface MissingGrant {
 const DESCRIBED_SCOPES = ['openid', 'email', 'profile', 'phone', 'offline_access'];
 
 /** Consent for third-party clients: shows what is asked, and grants exactly that. */
-export class ConsentStep {
-  constructor(private readonly deps: InteractionDependencies) {}
+export class ConsentStep implements SignInStep {
+  readonly name = 'consent';
+  readonly routes: readonly InteractionRoute[];
 
-  async show(ctx: Context, details: InteractionDetails): Promise<void> {
+  constructor(private readonly deps: { provider: Provider }) {
+    this.routes = [
+      {
+        method: 'post',
+        path: '/consent',
+        during: 'consent',
+        handle: async (_ctx, details) => outcome.result(await this.grant(details), true),
+      },
+    ];
+  }
+
+  async resume(_ctx: unknown, details: InteractionDetails): Promise<StepOutcome | undefined> {
+    if (details.prompt.name !== 'consent') return undefined;
     const missing = details.prompt.details as MissingGrant;
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
     const scopes = (missing.missingOIDCScope ?? []).filter((s) => DESCRIBED_SCOPES.includes(s));
-    await this.deps.pages.render(ctx, 'consent', {
+    return outcome.page('consent', {
       uid: details.uid,
       clientName: client?.clientName ?? client?.clientId,
       scopes,
@@ -26,7 +45,7 @@ export class ConsentStep {
     });
   }
 
-  async grant(details: InteractionDetails): Promise<InteractionResults> {
+  private async grant(details: InteractionDetails): Promise<InteractionResults> {
     const { provider } = this.deps;
     const missing = details.prompt.details as MissingGrant;
     const accountId = details.session?.accountId;

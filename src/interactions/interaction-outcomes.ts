@@ -10,6 +10,13 @@ import type { SignInPipeline } from './sign-in-pipeline.ts';
 export class InteractionOutcomes {
   constructor(private readonly deps: { provider: Provider; pages: PageRenderer; pipeline: SignInPipeline }) {}
 
+  /** An answer that needs no interaction (a route's `whenGone`): a page or a redirect. */
+  async sendWithout(ctx: Context, answer: StepOutcome): Promise<void> {
+    if (answer.type === 'redirect') return seeOther(ctx, answer.location);
+    if (answer.type !== 'page') throw new Error(`a ${answer.type} outcome needs an interaction`);
+    return this.deps.pages.render(ctx, answer.view, answer.locals, answer.status);
+  }
+
   async send(ctx: Context, details: InteractionDetails, answer: StepOutcome): Promise<void> {
     let current = answer;
     // A passed first factor (or a step's own page passed) runs the steps that follow.

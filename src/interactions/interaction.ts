@@ -80,6 +80,8 @@ export interface InteractionRoute {
   path: string;
   /** Which prompt the route serves; any other sends the browser back to the current step. Default 'sign-in'. */
   during?: 'sign-in' | 'consent' | 'any';
+  /** What to answer when this browser's interaction is gone (expired, finished); default the expired page. */
+  whenGone?: StepOutcome;
   handle(ctx: Context, details: InteractionDetails): Promise<StepOutcome>;
 }
 

@@ -64,7 +64,11 @@ export function interactionsRouter(deps: InteractionsRouterDependencies): Router
 
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
-      const details = await load(ctx);
+      const details = await load(ctx).catch((error: unknown) => {
+        if (route.whenGone && error instanceof errors.SessionNotFound) return undefined;
+        throw error;
+      });
+      if (!details) return outcomes.sendWithout(ctx, route.whenGone!);
       // A form of another prompt (resubmitted after the step changed): back to the current step.
       if (!serves(route, details)) return seeOther(ctx, `/interaction/${details.uid}`);
       await outcomes.send(ctx, details, await route.handle(ctx, details));

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import { sql } from 'kysely';
-import { formField } from '../http/form.ts';
+import { type Kysely, sql } from 'kysely';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { formFields, readForm } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
 import { type Locale, translator } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Database } from '../storage/schema.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { throttledAddress } from '../throttling/throttle-keys.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
@@ -10,8 +16,15 @@ import { signUpDatabase } from '../users/email-verification.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password-policy.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
-import { UserRepository } from '../users/users.ts';
-import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
+import type { UserRepository } from '../users/users.ts';
+import {
+  type InteractionDetails,
+  type InteractionRoute,
+  outcome,
+  type SignInStep,
+  type StepOutcome,
+} from './interaction.ts';
+import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { termsLabelHtml } from './terms-label.ts';
 import type { VerificationStep } from './verification-step.ts';
 
@@ -29,6 +42,28 @@ type FieldErrors = Partial<
   Record<'name' | 'email' | 'phone' | 'password' | 'password_confirmation' | 'terms' | 'form', string>
 >;
 
+export interface SignUpStepDependencies {
+  config: Pick<Config, 'issuer' | 'minPasswordLength' | 'termsVersion' | 'termsUrl' | 'privacyUrl'>;
+  provider: Provider;
+  db: Kysely<Database>;
+  pages: Pick<PageRenderer, 'localeOf'>;
+  logger: Logger;
+  users: UserRepository;
+  identifier: LoginIdentifierCookie;
+  /** Sign-up, decoy and resumed sign-up all lead to the verification step. */
+  verification: Pick<VerificationStep, 'begin' | 'resumeSignUp' | 'warnExistingOwner'>;
+}
+
+const signUpForm = z.object({
+  name: formFields.text().transform((name) => name.trim().replace(/\s+/g, ' ')),
+  email: formFields.text().transform(normalizeEmail),
+  phone: formFields.text().transform((phone) => phone.trim().slice(0, 40)),
+  phone_country: formFields.text(),
+  terms: formFields.text().transform((terms) => terms === 'accepted'),
+  password: formFields.text().transform((password) => password.slice(0, MAX_PASSWORD_LENGTH * 4)),
+  password_confirmation: formFields.text().transform((password) => password.slice(0, MAX_PASSWORD_LENGTH * 4)),
+});
+
 /** Accepted sign-ups per address and hour: each one mails someone, so one network cannot mail the world. */
 export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
 
@@ -37,27 +72,40 @@ export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
  * with an email that already has an account looks exactly like a new one (same page, same next
  * step, a password hash spent either way); the account's owner is told by email instead.
  */
-export class SignUpStep {
+export class SignUpStep implements SignInStep {
+  readonly name = 'sign-up';
+  readonly routes: readonly InteractionRoute[];
   private readonly users: UserRepository;
+  private readonly verification: SignUpStepDependencies['verification'];
 
-  constructor(
-    private readonly deps: InteractionDependencies,
-    private readonly verification: VerificationStep,
-  ) {
-    this.users = new UserRepository(deps.storage.db);
+  constructor(private readonly deps: SignUpStepDependencies) {
+    this.users = deps.users;
+    this.verification = deps.verification;
+    this.routes = [
+      { method: 'get', path: '/signup', handle: (ctx, details) => this.show(ctx, details) },
+      { method: 'post', path: '/signup', handle: (ctx, details) => this.submit(ctx, details) },
+    ];
+  }
+
+  /** prompt=create opens on the sign-up page, unless the person chose the login ("¿Ya tienes cuenta?"). */
+  async resume(ctx: Context, details: InteractionDetails): Promise<StepOutcome | undefined> {
+    if (details.prompt.name !== 'create') return undefined;
+    const wantsLogin = ctx.query['step'] === 'identifier' || this.deps.identifier.get(ctx, details.uid) !== undefined;
+    return wantsLogin ? undefined : this.show(ctx, details);
   }
 
   private minLength(): number {
     return Math.max(MIN_PASSWORD_LENGTH, this.deps.config.minPasswordLength);
   }
 
-  async show(
+  private async show(
     ctx: Context,
     details: InteractionDetails,
     values?: SignUpValues,
     errors: FieldErrors = {},
     status = 200,
-  ): Promise<void> {
+    headers?: Record<string, string>,
+  ): Promise<StepOutcome> {
     const locale = this.deps.pages.localeOf(ctx);
     const t = translator(locale);
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
@@ -69,8 +117,7 @@ export class SignUpStep {
       ...String(details.params['ui_locales'] ?? '').split(' '),
       ...ctx.get('accept-language').split(','),
     ].filter(Boolean);
-    await this.deps.pages.render(
-      ctx,
+    return outcome.page(
       'signup',
       {
         uid: details.uid,
@@ -88,22 +135,17 @@ export class SignUpStep {
         termsLabelHtml: termsLabelHtml(this.deps.config, t),
       },
       status,
+      headers,
     );
   }
 
-  async submit(ctx: Context, details: InteractionDetails): Promise<void> {
+  private async submit(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const locale = this.deps.pages.localeOf(ctx);
     const t = translator(locale);
-    const values: SignUpValues = {
-      name: formField(ctx, 'name').trim().replace(/\s+/g, ' '),
-      email: normalizeEmail(formField(ctx, 'email')),
-      phone: formField(ctx, 'phone').trim().slice(0, 40),
-      phoneCountry: formField(ctx, 'phone_country'),
-      terms: formField(ctx, 'terms') === 'accepted',
-    };
-    if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(locale);
-    const password = formField(ctx, 'password').slice(0, MAX_PASSWORD_LENGTH * 4);
-    const confirmation = formField(ctx, 'password_confirmation').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const form = readForm(ctx, signUpForm);
+    const { name, email, phone: typedPhone, terms, password, password_confirmation: confirmation } = form;
+    const phoneCountry = isCountryCode(form.phone_country) ? form.phone_country : defaultCountry(locale);
+    const values: SignUpValues = { name, email, phone: typedPhone, phoneCountry, terms };
 
     const errors: FieldErrors = {};
     if (!values.name) errors.name = t('signup.error.name_required');
@@ -129,15 +171,15 @@ export class SignUpStep {
       return this.show(ctx, details, values, errors, 400);
     }
 
-    const fromHere = await new FixedWindowCounter(this.deps.storage.db).hit(
+    const fromHere = await new FixedWindowCounter(this.deps.db).hit(
       `signup-ip:${throttledAddress(ctx.ip)}`,
       SIGNUPS_PER_IP.windowMs,
     );
     if (fromHere.count > SIGNUPS_PER_IP.limit) {
       this.deps.logger.info({ event: 'signup.ip_limited', uid: details.uid }, 'sign-ups limited for this address');
-      ctx.set('Retry-After', String(fromHere.retryAfterSeconds));
-      const form = t('signup.error.ip_limited', { minutes: Math.ceil(fromHere.retryAfterSeconds / 60) });
-      return this.show(ctx, details, values, { form }, 429);
+      const limited = t('signup.error.ip_limited', { minutes: Math.ceil(fromHere.retryAfterSeconds / 60) });
+      const headers = { 'Retry-After': String(fromHere.retryAfterSeconds) };
+      return this.show(ctx, details, values, { form: limited }, 429, headers);
     }
 
     // Hashed whether or not the email is taken, so both answers take as long.
@@ -153,12 +195,13 @@ export class SignUpStep {
       return this.verification.begin(ctx, details, { user: created, typedEmail: values.email, reason: 'signup' });
     }
     if (!owner) throw new Error('sign-up: the account neither exists nor could be created');
-    if (await this.verification.resume(ctx, details, owner.id)) {
+    const resumed = await this.verification.resumeSignUp(ctx, details, owner.id);
+    if (resumed) {
       this.deps.logger.info(
         { event: 'signup.resubmitted', uid: details.uid, accountId: owner.id },
         'sign-up sent again by the browser that created the account',
       );
-      return;
+      return resumed;
     }
     this.deps.logger.info(
       { event: 'signup.existing_email', uid: details.uid, accountId: owner.id },
@@ -175,7 +218,7 @@ export class SignUpStep {
 
   private async insertUser(values: SignUpValues, phone: string, passwordHash: string, locale: Locale) {
     const now = new Date();
-    return signUpDatabase(this.deps.storage.db)
+    return signUpDatabase(this.deps.db)
       .insertInto('users')
       .values({
         id: randomUUID(),

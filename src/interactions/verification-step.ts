@@ -1,30 +1,33 @@
 import type { Context } from 'koa';
-import { formField } from '../http/form.ts';
+import { z } from 'zod';
+import { formFields, readForm } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
 import { type Locale, preferredLocale, translator } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Mailer } from '../notify/mailer.ts';
 import type { UserRow } from '../storage/schema.ts';
 import {
-  EmailVerifications,
+  type EmailVerifications,
   SIGNUP_DECOY_PURPOSE,
   VERIFICATION_LIMITS,
   VERIFY_EMAIL_PURPOSE,
   type Verification,
   type VerificationData,
 } from '../users/email-verification.ts';
-import { UserRepository } from '../users/users.ts';
-import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
-import type { FirstFactor } from './login-completion.ts';
+import type { UserRepository } from '../users/users.ts';
+import {
+  type EmailVerificationStart,
+  type FirstFactor,
+  type InteractionDetails,
+  type InteractionRoute,
+  isSigningIn,
+  outcome,
+  type SignInStep,
+  type StepOutcome,
+  type VerificationTarget,
+} from './interaction.ts';
 
-/** The account whose email is to be verified, and where its email goes. */
-export interface VerificationTarget {
-  user: Pick<UserRow, 'id' | 'email' | 'name' | 'locale'>;
-  /** The address as typed on this page (shown back; the same for real and decoy sign-ups). */
-  typedEmail: string;
-  reason: 'signup' | 'login';
-  /** A sign-up with an email that already has an account: same page, but nothing can verify it. */
-  decoy?: boolean;
-  /** How the person signed in (e.g. ['fed'] after Google or Microsoft); absent: the password was given. */
-  amr?: string[] | undefined;
-}
+export type { VerificationTarget };
 
 /**
  * Cookies naming the verification this browser started. Signed and HttpOnly; the interaction
@@ -68,26 +71,51 @@ export class VerificationCookies {
   }
 }
 
+export interface VerificationStepDependencies {
+  config: { issuer: string; secure: boolean };
+  pages: Pick<PageRenderer, 'localeOf'>;
+  mailer: Mailer;
+  logger: Logger;
+  users: UserRepository;
+  verifications: EmailVerifications;
+}
+
+const codeForm = z.object({ code: formFields.text() });
+
 /**
  * The "revisa tu correo" step inside an interaction: a 6-digit code (or the emailed link),
  * resend with limits, and the login that follows once the email is verified.
  */
-export class VerificationStep {
-  readonly store: EmailVerifications;
+export class VerificationStep implements SignInStep, EmailVerificationStart {
+  readonly name = 'email-verification';
+  readonly routes: readonly InteractionRoute[];
   readonly cookies: VerificationCookies;
+  private readonly store: EmailVerifications;
   private readonly users: UserRepository;
 
-  constructor(private readonly deps: InteractionDependencies) {
-    this.store = new EmailVerifications(deps.storage.db);
+  constructor(private readonly deps: VerificationStepDependencies) {
+    this.store = deps.verifications;
+    this.users = deps.users;
     this.cookies = new VerificationCookies(deps.config.secure);
-    this.users = new UserRepository(deps.storage.db);
+    this.routes = [
+      { method: 'get', path: '/verify', handle: (ctx, details) => this.showOrComplete(ctx, details) },
+      { method: 'post', path: '/verify', handle: (ctx, details) => this.submitCode(ctx, details) },
+      { method: 'post', path: '/verify/resend', handle: (ctx, details) => this.resend(ctx, details) },
+    ];
+  }
+
+  /** Back from the emailed link in this browser, or verified meanwhile: the sign-in goes on. */
+  async resume(ctx: Context, details: InteractionDetails): Promise<StepOutcome | undefined> {
+    if (!isSigningIn(details)) return undefined;
+    const verified = await this.completedLogin(ctx, details);
+    return verified ? outcome.login(verified) : undefined;
   }
 
   /**
    * Sends the code and link (within the send limits) and moves the browser to the verification
    * page. A decoy sends nothing here: the sign-up step mails the account's owner instead.
    */
-  async begin(ctx: Context, details: InteractionDetails, target: VerificationTarget): Promise<void> {
+  async begin(ctx: Context, details: InteractionDetails, target: VerificationTarget): Promise<StepOutcome> {
     const purpose = target.decoy ? SIGNUP_DECOY_PURPOSE : VERIFY_EMAIL_PURPOSE;
     const data: VerificationData = {
       uid: details.uid,
@@ -107,13 +135,8 @@ export class VerificationStep {
       // Too many emails already: the code and link last sent still work, here too.
       const live = target.decoy ? undefined : await this.store.latestLive(target.user.id);
       if (live) {
-        await this.store.rebind(live.id, {
-          uid: data.uid,
-          clientId: data.clientId,
-          email: data.email,
-          reason: data.reason,
-          amr: data.amr,
-        });
+        const { uid, clientId, email, reason, amr } = data;
+        await this.store.rebind(live.id, { uid, clientId, email, reason, amr });
         id = live.id;
       } else {
         id = (await this.store.issue(target.user.id, purpose, { ...data, sent: false })).verification.id;
@@ -124,8 +147,7 @@ export class VerificationStep {
       { event: 'email_verification.started', uid: details.uid, reason: target.reason },
       'email verification started',
     );
-    ctx.redirect(`/interaction/${details.uid}/verify`);
-    ctx.status = 303;
+    return outcome.redirect(`/interaction/${details.uid}/verify`);
   }
 
   /** This browser's verification for this interaction, if any. */
@@ -157,16 +179,14 @@ export class VerificationStep {
    * A stand-in there would refuse every code. Nothing leaks: only the browser that created the
    * account holds a verification of it for this interaction.
    */
-  async resume(ctx: Context, details: InteractionDetails, userId: string): Promise<boolean> {
+  async resumeSignUp(ctx: Context, details: InteractionDetails, userId: string): Promise<StepOutcome | undefined> {
     const verification = await this.current(ctx, details);
-    if (verification?.purpose !== VERIFY_EMAIL_PURPOSE || verification.userId !== userId) return false;
-    ctx.redirect(`/interaction/${details.uid}/verify`);
-    ctx.status = 303;
-    return true;
+    if (verification?.purpose !== VERIFY_EMAIL_PURPOSE || verification.userId !== userId) return undefined;
+    return outcome.redirect(`/interaction/${details.uid}/verify`);
   }
 
   /** The login, when this browser's verification for the interaction succeeded (by code, or by link anywhere). */
-  async completedLogin(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
+  private async completedLogin(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
     const verification = await this.current(ctx, details);
     if (!verification) return undefined;
     return this.loginFor(ctx, details, verification);
@@ -190,74 +210,67 @@ export class VerificationStep {
     return { accountId: user.id, amr: verification.data.amr ?? ['pwd'] };
   }
 
-  async show(
+  private async showOrComplete(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
+    const verified = await this.completedLogin(ctx, details);
+    if (verified) return outcome.login(verified);
+    return this.page(ctx, details);
+  }
+
+  private async page(
     ctx: Context,
     details: InteractionDetails,
     state: { error?: string | undefined; notice?: string | undefined } = {},
     status = 200,
-  ): Promise<void> {
+    headers?: Record<string, string>,
+  ): Promise<StepOutcome> {
     const verification = await this.current(ctx, details);
-    if (!verification) return back(ctx, details.uid);
+    if (!verification) return outcome.back(details.uid);
     const t = translator(this.deps.pages.localeOf(ctx));
     const notice = state.notice ?? (ctx.query['sent'] === '1' ? t('verify.sent') : undefined);
-    await this.deps.pages.render(
-      ctx,
-      'verify',
-      {
-        uid: details.uid,
-        email: verification.data.email,
-        reason: verification.data.reason,
-        codeMinutes: Math.round(VERIFICATION_LIMITS.codeTtlSeconds / 60),
-        error: state.error,
-        notice,
-      },
-      status,
-    );
+    const locals = {
+      uid: details.uid,
+      email: verification.data.email,
+      reason: verification.data.reason,
+      codeMinutes: Math.round(VERIFICATION_LIMITS.codeTtlSeconds / 60),
+      error: state.error,
+      notice,
+    };
+    return outcome.page('verify', locals, status, headers);
   }
 
-  /** The code's POST: the login result when right; otherwise answers the request itself. */
-  async submitCode(ctx: Context, details: InteractionDetails): Promise<FirstFactor | undefined> {
+  /** The code's POST: the login when right; otherwise the page with the reason. */
+  private async submitCode(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const verification = await this.current(ctx, details);
-    if (!verification) return back(ctx, details.uid);
+    if (!verification) return outcome.back(details.uid);
     const done = await this.loginFor(ctx, details, verification);
-    if (done) return done;
+    if (done) return outcome.login(done);
     const t = translator(this.deps.pages.localeOf(ctx));
-    const code = formField(ctx, 'code').replace(/[\s-]/g, '');
-    if (!/^\d{6}$/.test(code)) {
-      await this.show(ctx, details, { error: t('verify.error.format') }, 400);
-      return undefined;
-    }
+    const code = readForm(ctx, codeForm).code.replace(/[\s-]/g, '');
+    if (!/^\d{6}$/.test(code)) return this.page(ctx, details, { error: t('verify.error.format') }, 400);
     const result = await this.store.checkCode(verification.id, code);
     if (result.outcome === 'verified') {
       this.deps.logger.info({ event: 'email_verification.verified', uid: details.uid, via: 'code' }, 'email verified');
       const login = await this.loginFor(ctx, details, result.verification);
-      if (login) return login;
-      return back(ctx, details.uid);
+      return login ? outcome.login(login) : outcome.back(details.uid);
     }
     this.deps.logger.info(
       { event: 'email_verification.code_failed', uid: details.uid, outcome: result.outcome },
       'verification code refused',
     );
-    await this.show(ctx, details, { error: t(`verify.error.${result.outcome}`) }, 400);
-    return undefined;
+    return this.page(ctx, details, { error: t(`verify.error.${result.outcome}`) }, 400);
   }
 
   /** A new code and link (the old ones stop working), within the per-user send limits. */
-  async resend(ctx: Context, details: InteractionDetails): Promise<void> {
+  private async resend(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const verification = await this.current(ctx, details);
-    if (!verification) return back(ctx, details.uid);
+    if (!verification) return outcome.back(details.uid);
     // Verified meanwhile (the link, opened on another device): no new code; the step's page completes the sign-in.
-    if (verification.data.verified === true) return back(ctx, details.uid);
+    if (verification.data.verified === true) return outcome.back(details.uid);
     const allowance = await this.store.sendAllowance(verification.userId);
     if (!allowance.allowed) {
       const t = translator(this.deps.pages.localeOf(ctx));
-      ctx.set('Retry-After', String(allowance.retryAfterSeconds));
-      return this.show(
-        ctx,
-        details,
-        { error: t('verify.error.resend_wait', { seconds: allowance.retryAfterSeconds }) },
-        429,
-      );
+      const error = t('verify.error.resend_wait', { seconds: allowance.retryAfterSeconds });
+      return this.page(ctx, details, { error }, 429, { 'Retry-After': String(allowance.retryAfterSeconds) });
     }
     const { verified: _verified, via: _via, ...data } = verification.data;
     const issued = await this.store.issue(verification.userId, verification.purpose, { ...data, sent: true });
@@ -267,8 +280,7 @@ export class VerificationStep {
     }
     this.cookies.set(ctx, details.uid, issued.verification.id);
     this.deps.logger.info({ event: 'email_verification.resent', uid: details.uid }, 'verification code resent');
-    ctx.redirect(`/interaction/${details.uid}/verify?sent=1`);
-    ctx.status = 303;
+    return outcome.redirect(`/interaction/${details.uid}/verify?sent=1`);
   }
 
   private async sendCode(ctx: Context, user: VerificationTarget['user'], token: string, code: string): Promise<void> {
@@ -286,10 +298,4 @@ export class VerificationStep {
       },
     });
   }
-}
-
-function back(ctx: Context, uid: string): undefined {
-  ctx.redirect(`/interaction/${uid}`);
-  ctx.status = 303;
-  return undefined;
 }

@@ -2,9 +2,10 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
+import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { seeOther } from '../http/form.ts';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
@@ -25,6 +26,8 @@ export interface VerifyEmailLinkDependencies {
  * button's POST verifies; in the browser that signed up (its interaction still open) the
  * sign-in then continues, elsewhere a "cuenta verificada" page points back to the portal.
  */
+const tokenForm = z.object({ token: formFields.text() });
+
 export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
   const { pages, provider } = deps;
   const store = new EmailVerifications(deps.storage.db);
@@ -44,8 +47,7 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
   });
 
   router.post('/', async (ctx) => {
-    const body = (ctx.request as { body?: Record<string, unknown> }).body;
-    const token = typeof body?.['token'] === 'string' ? body['token'] : '';
+    const { token } = readForm(ctx, tokenForm);
     const verified = await store.confirmLink(token);
     if (!verified) return pages.render(ctx, 'verify-link', { valid: false }, 400);
     deps.logger.info({ event: 'email_verification.verified', via: 'link', uid: verified.data.uid }, 'email verified');
@@ -87,8 +89,7 @@ function staleForm(pages: PageRenderer) {
       await next();
     } catch (error) {
       if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        const token = (ctx.request as { body?: Record<string, unknown> }).body?.['token'];
-        const retryUrl = `/verify-email?token=${encodeURIComponent(typeof token === 'string' ? token : '')}`;
+        const retryUrl = `/verify-email?token=${encodeURIComponent(readForm(ctx, tokenForm).token)}`;
         await pages.render(ctx, 'form-expired', { retryUrl }, 403);
         return;
       }

@@ -1,8 +1,10 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import type { PasswordResetService, ResetOutcome } from './password-reset.ts';
@@ -13,19 +15,19 @@ export interface PasswordResetRouterDependencies {
   resets: PasswordResetService;
 }
 
-type Body = Record<string, unknown> | undefined;
-
-export function formField(ctx: Context, name: string): string {
-  const value = (ctx.request as { body?: Body }).body?.[name];
-  return typeof value === 'string' ? value : '';
-}
+const emailForm = z.object({ email: formFields.text().transform(normalizeEmail) });
+const resetForm = z.object({
+  token: formFields.text(),
+  password: formFields.text(),
+  password_confirmation: formFields.text(),
+});
 
 /**
  * The standalone "forgot password" pages (linked from emails and from anywhere outside a
  * sign-in) and the reset page the emailed link opens:
  *   GET/POST /password/forgot → /password/forgot/sent (the same page for every email)
  *   GET/POST /password/reset?token=… → /password/changed, or back to the sign-in it started from.
- * The "forgot" step inside a sign-in lives in src/interactions/forgot-password-step.ts.
+ * The "forgot" step inside a sign-in is forgot-password-step.ts.
  */
 export function passwordResetRouter(deps: PasswordResetRouterDependencies): Router {
   const { pages, resets } = deps;
@@ -39,7 +41,7 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
   });
 
   router.post('/forgot', async (ctx) => {
-    const email = normalizeEmail(formField(ctx, 'email'));
+    const { email } = readForm(ctx, emailForm);
     if (!isValidEmail(email)) {
       return pages.render(
         ctx,
@@ -50,8 +52,7 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
     }
     const outcome = await resets.requestReset({ email, ip: ctx.ip, locale: pages.localeOf(ctx) });
     if (outcome.kind === 'ip_limited') return renderLimited(ctx, pages, outcome.retryAfterSeconds);
-    ctx.redirect('/password/forgot/sent');
-    ctx.status = 303;
+    seeOther(ctx, '/password/forgot/sent');
   });
 
   router.get('/forgot/sent', async (ctx) => {
@@ -68,11 +69,11 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
   });
 
   router.post('/reset', async (ctx) => {
-    const token = formField(ctx, 'token');
+    const { token, password, password_confirmation: confirmation } = readForm(ctx, resetForm);
     const outcome: ResetOutcome = await resets.reset({
       token,
-      password: formField(ctx, 'password'),
-      confirmation: formField(ctx, 'password_confirmation'),
+      password,
+      confirmation,
       ip: ctx.ip,
       locale: pages.localeOf(ctx),
     });
@@ -85,12 +86,12 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
         return renderResetForm(ctx, pages, deps.config, token, outcome.email, outcome, 400);
       case 'changed':
         // No sign-in here: the person signs in with the new password through the normal login.
-        ctx.redirect(
+        seeOther(
+          ctx,
           outcome.interactionUid
             ? `/interaction/${encodeURIComponent(outcome.interactionUid)}/password-changed`
             : '/password/changed',
         );
-        ctx.status = 303;
     }
   });
 
@@ -137,7 +138,7 @@ function expiredForms(pages: PageRenderer) {
       await next();
     } catch (error) {
       if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        const token = formField(ctx, 'token');
+        const { token } = readForm(ctx, resetForm);
         const retryUrl =
           ctx.path.endsWith('/reset') && token
             ? `/password/reset?token=${encodeURIComponent(token)}`

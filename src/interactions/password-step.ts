@@ -1,0 +1,137 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import { formFields, readForm } from '../http/form.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
+import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { requiresEmailVerification } from '../users/email-verification.ts';
+import { hashPassword, needsRehash, verifyPassword } from '../users/password-hasher.ts';
+import { MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import type { UserRepository } from '../users/users.ts';
+import {
+  type EmailVerificationStart,
+  type IdentifierRouting,
+  type InteractionDetails,
+  type InteractionRoute,
+  isSigningIn,
+  outcome,
+  type SignInStep,
+  type StepOutcome,
+} from './interaction.ts';
+import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
+
+export interface PasswordStepDependencies {
+  provider: Provider;
+  users: UserRepository;
+  throttle: LoginThrottle;
+  logger: Logger;
+  identifier: LoginIdentifierCookie;
+  /** Why this browser's last session was ended, shown once on the login page. */
+  sessionNotice: Pick<EndedSessionNotice, 'take'>;
+  /** Where an unverified account's right password leads. */
+  verification: EmailVerificationStart;
+  /** Emails of routed domains go to their provider instead (federation); none when unconfigured. */
+  identifierRouting?: IdentifierRouting | undefined;
+}
+
+const identifierForm = z.object({ email: formFields.text() });
+const passwordForm = z.object({ password: formFields.text() });
+
+/**
+ * Identifier-first password login (email → Siguiente → password). The email step never looks the
+ * account up, and a wrong password reads exactly like an unknown email, so nothing reveals which
+ * emails exist.
+ */
+export class PasswordStep implements SignInStep {
+  readonly name = 'password';
+  readonly routes: readonly InteractionRoute[];
+
+  constructor(private readonly deps: PasswordStepDependencies) {
+    this.routes = [
+      { method: 'post', path: '/identifier', handle: (ctx, details) => this.submitIdentifier(ctx, details) },
+      { method: 'post', path: '/password', handle: (ctx, details) => this.submitPassword(ctx, details) },
+    ];
+  }
+
+  /** The login page of a sign-in: the email step, or the password step once an email was given. */
+  async resume(ctx: Context, details: InteractionDetails): Promise<StepOutcome | undefined> {
+    if (!isSigningIn(details)) return undefined;
+    const email = this.deps.identifier.get(ctx, details.uid);
+    const common = { uid: details.uid, clientName: await this.clientName(details) };
+    if (email && ctx.query['step'] !== 'identifier') {
+      const error = ctx.query['error'] === 'credentials' ? 'credentials' : undefined;
+      // Where a password reset started from this sign-in ends (forgot-password-router.ts).
+      const notice = ctx.query['notice'] === 'password_changed' ? 'password_changed' : undefined;
+      return outcome.page('login-password', { ...common, email, error, notice });
+    }
+    const hint = typeof details.params['login_hint'] === 'string' ? details.params['login_hint'] : '';
+    const sessionEmail = details.session?.accountId
+      ? (await this.deps.users.findById(details.session.accountId))?.email
+      : undefined;
+    const sessionEnded = this.deps.sessionNotice.take(ctx);
+    // A passkey sign-in that did not hold comes back here (src/mfa/passkey-login.ts).
+    const passkey = ctx.query['passkey'];
+    const passkeyError = passkey === 'failed' || passkey === 'throttled' ? passkey : undefined;
+    const shownEmail = email ?? (hint || sessionEmail || '');
+    return outcome.page('login-identifier', { ...common, email: shownEmail, sessionEnded, passkeyError });
+  }
+
+  private async submitIdentifier(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
+    const email = normalizeEmail(readForm(ctx, identifierForm).email);
+    // An email of a domain routed to Google or Microsoft goes there; any other goes on as ever.
+    const routed = await this.deps.identifierRouting?.route(ctx, details, email);
+    if (routed) return routed;
+    if (!isValidEmail(email)) {
+      const locals = { uid: details.uid, clientName: await this.clientName(details), email, error: 'email_invalid' };
+      return outcome.page('login-identifier', locals, 400);
+    }
+    this.deps.identifier.set(ctx, details.uid, email);
+    return outcome.back(details.uid);
+  }
+
+  private async submitPassword(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
+    const email = this.deps.identifier.get(ctx, details.uid);
+    if (!email) return outcome.back(details.uid);
+    const password = readForm(ctx, passwordForm).password.slice(0, MAX_PASSWORD_LENGTH * 4);
+    const ip = ctx.ip;
+    const decision = await this.deps.throttle.check(email, ip);
+    if (!decision.allowed) {
+      const retryAfter = decision.retryAfterSeconds;
+      const locals = {
+        uid: details.uid,
+        clientName: await this.clientName(details),
+        email,
+        error: 'throttled',
+        retryAfter,
+      };
+      return outcome.page('login-password', locals, 429, { 'Retry-After': String(retryAfter) });
+    }
+
+    const user = await this.deps.users.findByEmail(email);
+    const passwordMatches = await verifyPassword(user?.password_hash, password);
+    if (!user || !passwordMatches || user.disabled) {
+      await this.deps.throttle.recordFailure(email, ip);
+      this.deps.logger.info({ event: 'login.failed', uid: details.uid }, 'password login failed');
+      return outcome.redirect(`/interaction/${details.uid}?error=credentials`);
+    }
+
+    await this.deps.throttle.recordSuccess(email, ip);
+    // A self-service account whose email is not verified yet: the right password leads to the
+    // verification step, and the login completes there (verification-step.ts).
+    if (requiresEmailVerification(user)) {
+      this.deps.identifier.clear(ctx, details.uid);
+      return this.deps.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login' });
+    }
+    if (needsRehash(user.password_hash!)) await this.deps.users.setPasswordHash(user.id, await hashPassword(password));
+    await this.deps.users.recordLogin(user.id);
+    this.deps.identifier.clear(ctx, details.uid);
+    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id }, 'password login');
+    return outcome.login({ accountId: user.id, amr: ['pwd'] });
+  }
+
+  private async clientName(details: InteractionDetails): Promise<string | undefined> {
+    return (await this.deps.provider.Client.find(String(details.params['client_id'])))?.clientName;
+  }
+}
