@@ -1,9 +1,26 @@
 import type { Context } from 'koa';
-import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import { z } from 'zod';
+import { formFields, readForm } from '../http/form.ts';
+import { type InteractionDetails, outcome, type StepOutcome } from '../interactions/interaction.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Storage } from '../storage/database.ts';
+import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { verifyPassword } from '../users/password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
-import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
+import type { FederatedLogin } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
+
+export interface FederatedLinkDependencies {
+  logger: Logger;
+  storage: Pick<Storage, 'db'>;
+  /** The login's password throttle: guessing through the link page counts the same. */
+  throttle: Pick<LoginThrottle, 'check' | 'recordFailure' | 'recordSuccess'>;
+}
+
+/** The local account's password; a wrong one is a refused sign-in, not a field error. */
+const linkForm = z.object({
+  password: formFields.text().transform((password) => password.slice(0, MAX_PASSWORD_LENGTH * 4)),
+});
 
 /**
  * Linking a Google or Microsoft account to the existing account with the same (verified) email:
@@ -15,22 +32,21 @@ export class FederatedLink {
   private readonly users: UserRepository;
 
   constructor(
-    private readonly deps: FederatedLoginDependencies,
+    private readonly deps: FederatedLinkDependencies,
     private readonly login: FederatedLogin,
   ) {
     this.users = new UserRepository(deps.storage.db);
   }
 
-  async show(
-    ctx: Context,
+  show(
     details: InteractionDetails,
     pending: AuthenticatedLogin,
     error?: string,
     retryAfter?: number,
     status = 200,
-  ): Promise<void> {
-    await this.deps.pages.render(
-      ctx,
+    headers?: Record<string, string>,
+  ): StepOutcome {
+    return outcome.page(
       'federation-link',
       {
         uid: details.uid,
@@ -41,17 +57,17 @@ export class FederatedLink {
         retryAfter,
       },
       status,
+      headers,
     );
   }
 
-  async submit(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin): Promise<void> {
+  async submit(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin): Promise<StepOutcome> {
     const email = pending.identity.email!;
-    const body = (ctx.request as { body?: Record<string, unknown> }).body;
-    const password = (typeof body?.['password'] === 'string' ? body['password'] : '').slice(0, MAX_PASSWORD_LENGTH * 4);
+    const { password } = readForm(ctx, linkForm);
     const decision = await this.deps.throttle.check(email, ctx.ip);
     if (!decision.allowed) {
-      ctx.set('Retry-After', String(decision.retryAfterSeconds));
-      return this.show(ctx, details, pending, 'throttled', decision.retryAfterSeconds, 429);
+      const retryAfter = decision.retryAfterSeconds;
+      return this.show(details, pending, 'throttled', retryAfter, 429, { 'Retry-After': String(retryAfter) });
     }
     const user = await this.users.findByEmail(email);
     // The page was offered for a verified account with this email; re-check, it may have changed since.
@@ -62,16 +78,14 @@ export class FederatedLink {
         { event: 'federation.link_failed', uid: details.uid, provider: pending.provider },
         'link refused: wrong password',
       );
-      ctx.redirect(
+      return outcome.redirect(
         `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(pending.id)}&error=credentials`,
       );
-      ctx.status = 303;
-      return;
     }
     await this.deps.throttle.recordSuccess(email, ctx.ip);
     if (!(await this.login.link(user, pending.identity, details.uid, 'password'))) {
-      return this.login.showError(ctx, details, pending.provider, 'already_linked', 409);
+      return this.login.errorPage(details, pending.provider, 'already_linked', 409);
     }
-    await this.login.signIn(ctx, details, pending, user, ['pwd']);
+    return this.login.signIn(ctx, details, pending, user, ['pwd']);
   }
 }

@@ -1,10 +1,18 @@
 import type { Context } from 'koa';
-import { seeOther } from '../http/form.ts';
-import type { InteractionDependencies, InteractionDetails } from '../interactions/interactions-router.ts';
-import type { LoginCompletion } from '../interactions/login-completion.ts';
-import type { VerificationStep } from '../interactions/verification-step.ts';
+import type { Config } from '../config/config.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import {
+  type EmailVerificationStart,
+  type IdentifierRouting,
+  type InteractionDetails,
+  InteractionError,
+  outcome,
+  type StepOutcome,
+} from '../interactions/interaction.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Storage } from '../storage/database.ts';
 import type { UserRow } from '../storage/schema.ts';
-import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { isValidEmail } from '../users/email.ts';
 import { requiresEmailVerification } from '../users/email-verification.ts';
 import { UserRepository } from '../users/users.ts';
 import type { BrowserBinding } from './browser-binding.ts';
@@ -26,10 +34,15 @@ export interface Federation {
   binding: BrowserBinding;
 }
 
-export interface FederatedLoginDependencies extends InteractionDependencies {
+/** What FederatedLogin uses, and nothing of the other capabilities but the email verification it may lead to. */
+export interface FederatedLoginDependencies {
+  config: Pick<Config, 'issuer'>;
+  pages: Pick<PageRenderer, 'localeOf'>;
+  logger: Logger;
+  storage: Pick<Storage, 'db'>;
   federation: Federation;
-  completion: LoginCompletion;
-  verification: VerificationStep;
+  /** An account whose email is still unconfirmed verifies it before the sign-in goes on. */
+  verification: EmailVerificationStart;
 }
 
 /** RFC 8176 values an upstream may assert and Umbral may repeat when the operator trusts it. */
@@ -77,9 +90,10 @@ const ERROR_REASONS: readonly ErrorReason[] = [
  * The interaction's side of signing in with Google or Microsoft: the redirect out (from a button,
  * or from the identifier step when the email's domain is routed), and what happens once the
  * callback has checked who signed in upstream: sign in a linked account, offer to link an
- * existing one, or create a new one.
+ * existing one, or create a new one. Every method answers a StepOutcome; a sign-in that passes
+ * answers `outcome.login`, and the pipeline runs the second-factor step and the rest.
  */
-export class FederatedLogin {
+export class FederatedLogin implements IdentifierRouting {
   private readonly users: UserRepository;
 
   constructor(private readonly deps: FederatedLoginDependencies) {
@@ -91,9 +105,14 @@ export class FederatedLogin {
   }
 
   /** Sends the browser to the provider; when it cannot be reached, the error page says so. */
-  async start(ctx: Context, details: InteractionDetails, provider: ProviderName, loginHint?: string): Promise<void> {
+  async start(
+    ctx: Context,
+    details: InteractionDetails,
+    provider: ProviderName,
+    loginHint?: string,
+  ): Promise<StepOutcome> {
     const upstream = this.federation.upstreams.get(provider);
-    if (!upstream) return ctx.throw(404);
+    if (!upstream) throw new InteractionError('not_found', `${provider} is not configured`);
     const binding = this.federation.binding.ensure(ctx);
     const login = await this.federation.logins.start(provider, details.uid, binding);
     let url: URL;
@@ -111,42 +130,31 @@ export class FederatedLogin {
         { event: 'federation.refused', provider, uid: details.uid, reason: error.reason, detail: error.message },
         'upstream sign-in could not start',
       );
-      return this.showError(ctx, details, provider, error.reason, 502);
+      return this.errorPage(details, provider, error.reason, 502);
     }
     this.deps.logger.info(
       { event: 'federation.started', provider, uid: details.uid, routed: loginHint !== undefined },
       'upstream sign-in started',
     );
-    ctx.redirect(url.href);
-    ctx.status = 303;
+    return outcome.redirect(url.href);
   }
 
   /**
-   * Home-realm discovery at the identifier step: an email of a routed domain goes straight to its
-   * provider. Returns false (the password step goes on as ever) for anything else, so an
-   * unmapped domain behaves exactly as before and reveals nothing.
+   * Home-realm discovery at the identifier step (IdentifierRouting): the email (normalized by the
+   * password step) of a routed domain goes straight to its provider. Undefined (the password step
+   * goes on as ever) for anything else, so an unmapped domain behaves exactly as before and reveals nothing.
    */
-  async routeByDomain(ctx: Context, details: InteractionDetails): Promise<boolean> {
-    const body = (ctx.request as { body?: Record<string, unknown> }).body;
-    const email = normalizeEmail(typeof body?.['email'] === 'string' ? body['email'] : '');
-    if (!isValidEmail(email)) return false;
+  async route(ctx: Context, details: InteractionDetails, email: string): Promise<StepOutcome | undefined> {
+    if (!isValidEmail(email)) return undefined;
     const provider = await this.federation.domains.forEmail(email);
-    if (!provider || !this.federation.upstreams.get(provider)) return false;
-    await this.start(ctx, details, provider, email);
-    return true;
+    if (!provider || !this.federation.upstreams.get(provider)) return undefined;
+    return this.start(ctx, details, provider, email);
   }
 
-  async showError(
-    ctx: Context,
-    details: InteractionDetails,
-    provider: string,
-    reason: string,
-    status = 400,
-    email?: string,
-  ): Promise<void> {
+  /** The federation error page: why, in the person's language, and a way back to the other methods. */
+  errorPage(details: InteractionDetails, provider: string, reason: string, status = 400, email?: string): StepOutcome {
     const known = (ERROR_REASONS as readonly string[]).includes(reason) ? reason : 'failed';
-    await this.deps.pages.render(
-      ctx,
+    return outcome.page(
       'federation-error',
       {
         provider: isProviderName(provider) ? provider : undefined,
@@ -164,14 +172,14 @@ export class FederatedLogin {
   }
 
   /** After the callback: sign in, or the page that comes next (link, sign-up, or why neither). */
-  async continue(ctx: Context, details: InteractionDetails): Promise<void> {
+  async continue(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const login = await this.pending(ctx, details, ctx.query['login']);
-    if (!login) return this.showError(ctx, details, String(ctx.query['provider'] ?? ''), 'expired');
+    if (!login) return this.errorPage(details, String(ctx.query['provider'] ?? ''), 'expired');
     const { identity } = login;
     const linked = await this.federation.identities.find(identity);
     if (linked) {
       const user = await this.users.findById(linked.user_id);
-      if (!user || user.disabled) return this.showError(ctx, details, login.provider, 'disabled', 403);
+      if (!user || user.disabled) return this.errorPage(details, login.provider, 'disabled', 403);
       await this.federation.identities.recordLogin(linked.id, identity);
       return this.signIn(ctx, details, login, user);
     }
@@ -179,17 +187,17 @@ export class FederatedLogin {
     // An unverified upstream email proves nothing: it goes through sign-up and its email check,
     // which (like the password sign-up) never tells whether the email already has an account.
     if (!identity.emailVerified || !local)
-      return seeOther(ctx, `/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
+      return outcome.redirect(`/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
     // Linking into an unverified account would hand it to whoever registered that email first.
     if (!local.email_verified || requiresEmailVerification(local))
-      return this.showError(ctx, details, login.provider, 'unverified_local', 409, local.email);
-    if (local.disabled) return this.showError(ctx, details, login.provider, 'disabled', 403);
+      return this.errorPage(details, login.provider, 'unverified_local', 409, local.email);
+    if (local.disabled) return this.errorPage(details, login.provider, 'disabled', 403);
     if (this.federation.settings.autoLink) {
       const linkedNow = await this.link(local, identity, details.uid, 'automatic');
-      if (!linkedNow) return this.showError(ctx, details, login.provider, 'already_linked', 409);
+      if (!linkedNow) return this.errorPage(details, login.provider, 'already_linked', 409);
       return this.signIn(ctx, details, login, local);
     }
-    return seeOther(ctx, `/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
+    return outcome.redirect(`/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
   }
 
   async link(
@@ -208,8 +216,8 @@ export class FederatedLogin {
   }
 
   /**
-   * Completes the sign-in through LoginCompletion (where the second-factor gate lives), or, for
-   * an account whose email is still unconfirmed, through the verification step first.
+   * The first factor passed: `outcome.login`, and the pipeline runs the second-factor step and the
+   * rest; or, for an account whose email is still unconfirmed, the email verification first.
    * `proof` adds what the person also proved here (the password when linking).
    */
   async signIn(
@@ -218,9 +226,8 @@ export class FederatedLogin {
     login: AuthenticatedLogin,
     user: UserRow,
     proof: string[] = [],
-  ): Promise<void> {
-    if (!(await this.federation.logins.finish(login.id)))
-      return this.showError(ctx, details, login.provider, 'expired');
+  ): Promise<StepOutcome> {
+    if (!(await this.federation.logins.finish(login.id))) return this.errorPage(details, login.provider, 'expired');
     const amr = this.amrFor(login.identity, proof);
     if (requiresEmailVerification(user)) {
       return this.deps.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login', amr });
@@ -230,7 +237,7 @@ export class FederatedLogin {
       { event: 'login.succeeded', uid: details.uid, accountId: user.id, via: login.provider, amr },
       'federated login',
     );
-    await this.deps.completion.complete(ctx, details, { accountId: user.id, amr });
+    return outcome.login({ accountId: user.id, amr });
   }
 
   /**

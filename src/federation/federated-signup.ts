@@ -1,16 +1,60 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { sql } from 'kysely';
-import { formField } from '../http/form.ts';
-import { type Locale, translator } from '../i18n/i18n.ts';
-import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { formFields, parseForm, readForm } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import { type Locale, type Translate, translator } from '../i18n/i18n.ts';
+import {
+  type EmailVerificationStart,
+  type InteractionDetails,
+  outcome,
+  type StepOutcome,
+} from '../interactions/interaction.ts';
 import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
-import { termsLabelHtml } from '../interactions/terms-label.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Storage } from '../storage/database.ts';
 import type { UserRow } from '../storage/schema.ts';
 import { signUpDatabase } from '../users/email-verification.ts';
 import { UserRepository } from '../users/users.ts';
-import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
+import type { FederatedLogin, Federation } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
+
+/** The email verification of a federated sign-up, and the warning mailed to an email's existing owner. */
+export interface FederatedSignUpVerification extends EmailVerificationStart {
+  warnExistingOwner(owner: Pick<UserRow, 'id' | 'email' | 'locale'>, locale: Locale): Promise<void>;
+}
+
+export interface FederatedSignUpDependencies {
+  config: Pick<Config, 'termsVersion'>;
+  provider: Pick<Provider, 'Client'>;
+  pages: Pick<PageRenderer, 'localeOf'>;
+  logger: Logger;
+  storage: Pick<Storage, 'db'>;
+  federation: Pick<Federation, 'logins'>;
+  verification: FederatedSignUpVerification;
+  /** The terms checkbox's label (the operator's terms and privacy links), shared with the password sign-up. */
+  termsLabelHtml(t: Translate): string;
+}
+
+/** The name as the page shows it back: spaces collapsed; the terms ticked only with their own value. */
+const signUpValues = z.object({
+  name: formFields.text().transform((name) => name.trim().replace(/\s+/g, ' ')),
+  terms: formFields.text().transform((terms) => terms === 'accepted'),
+});
+type SignUpValues = z.output<typeof signUpValues>;
+
+/** What the form must satisfy, with each field's error in the person's language. */
+function signUpForm(t: Translate) {
+  return z.object({
+    name: signUpValues.shape.name
+      .pipe(z.string().min(1, t('signup.error.name_required')))
+      .refine((name) => [...name].length <= MAX_NAME_LENGTH, t('signup.error.name_too_long', { max: MAX_NAME_LENGTH })),
+    terms: signUpValues.shape.terms.pipe(z.literal(true, t('signup.error.terms_required'))),
+  });
+}
 
 /**
  * Sign-up with Google or Microsoft: a short page showing the email the provider gave, the name
@@ -27,7 +71,7 @@ export class FederatedSignUp {
   private readonly users: UserRepository;
 
   constructor(
-    private readonly deps: FederatedLoginDependencies,
+    private readonly deps: FederatedSignUpDependencies,
     private readonly login: FederatedLogin,
   ) {
     this.users = new UserRepository(deps.storage.db);
@@ -37,14 +81,13 @@ export class FederatedSignUp {
     ctx: Context,
     details: InteractionDetails,
     pending: AuthenticatedLogin,
-    values?: { name: string; terms: boolean },
+    values?: SignUpValues,
     errors: Record<string, string> = {},
     status = 200,
-  ): Promise<void> {
+  ): Promise<StepOutcome> {
     const t = translator(this.deps.pages.localeOf(ctx));
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
-    await this.deps.pages.render(
-      ctx,
+    return outcome.page(
       'federation-signup',
       {
         uid: details.uid,
@@ -55,25 +98,17 @@ export class FederatedSignUp {
         emailVerified: pending.identity.emailVerified,
         values: values ?? { name: pending.identity.name ?? '', terms: false },
         errors,
-        termsLabelHtml: termsLabelHtml(this.deps.config, t),
+        termsLabelHtml: this.deps.termsLabelHtml(t),
       },
       status,
     );
   }
 
-  async submit(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin): Promise<void> {
+  async submit(ctx: Context, details: InteractionDetails, pending: AuthenticatedLogin): Promise<StepOutcome> {
     const locale = this.deps.pages.localeOf(ctx);
-    const t = translator(locale);
-    const values = {
-      name: formField(ctx, 'name').trim().replace(/\s+/g, ' '),
-      terms: formField(ctx, 'terms') === 'accepted',
-    };
-    const errors: Record<string, string> = {};
-    if (!values.name) errors['name'] = t('signup.error.name_required');
-    else if ([...values.name].length > MAX_NAME_LENGTH)
-      errors['name'] = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
-    if (!values.terms) errors['terms'] = t('signup.error.terms_required');
-    if (Object.keys(errors).length) return this.show(ctx, details, pending, values, errors, 400);
+    const form = parseForm(ctx, signUpForm(translator(locale)));
+    if (!form.ok) return this.show(ctx, details, pending, readForm(ctx, signUpValues), form.fieldErrors, 400);
+    const values = form.value;
 
     const { identity } = pending;
     const email = identity.email!;
@@ -95,7 +130,7 @@ export class FederatedSignUp {
       // Created meanwhile with a verified upstream email: the usual link rules decide.
       return this.login.continue(ctx, details);
     }
-    await this.decoy(ctx, details, pending, owner, locale);
+    return this.decoy(ctx, details, pending, owner, locale);
   }
 
   /** An unverified upstream email that already has an account: the same next page, and the owner is told. */
@@ -105,14 +140,14 @@ export class FederatedSignUp {
     pending: AuthenticatedLogin,
     owner: UserRow,
     locale: Locale,
-  ): Promise<void> {
+  ): Promise<StepOutcome> {
     await this.deps.federation.logins.finish(pending.id);
     this.deps.logger.info(
       { event: 'signup.existing_email', uid: details.uid, accountId: owner.id, via: pending.provider },
       'federated sign-up with an email that has an account',
     );
     await this.deps.verification.warnExistingOwner(owner, locale);
-    await this.deps.verification.begin(ctx, details, {
+    return this.deps.verification.begin(ctx, details, {
       user: owner,
       typedEmail: pending.identity.email!,
       reason: 'signup',

@@ -10,7 +10,7 @@ import type { UpstreamClients } from './upstream-client.ts';
 import { UpstreamRefusal } from './upstream-identity.ts';
 
 export interface FederationCallbackDependencies {
-  config: Config;
+  config: Pick<Config, 'issuer'>;
   pages: PageRenderer;
   logger: Logger;
   upstreams: UpstreamClients;

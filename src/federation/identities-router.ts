@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from '../account/account-access.ts';
-import { formField, seeOther } from '../http/form.ts';
+import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { type FederatedIdentities, providerOf } from './federated-identities.ts';
@@ -14,6 +15,9 @@ export interface IdentitiesRouterDependencies {
   /** Whether the user can sign in with a passkey alone (src/mfa): then no link is their last way in. */
   hasPasskey(userId: string): Promise<boolean>;
 }
+
+/** The unlink button's form: which linked account (one of this user's, or nothing is removed). */
+const unlinkForm = z.object({ identity: formFields.text() });
 
 /**
  * /account/identities: the Google and Microsoft accounts linked to this one. A link can be removed
@@ -54,7 +58,8 @@ export function identitiesRouter(deps: IdentitiesRouterDependencies): Router {
     const account = ctx.state['account'] as SignedInAccount;
     const linked = await deps.identities.countForUser(account.user.id);
     if (!(await canUnlink(account, linked))) return show(ctx, 'last_way_in', 409);
-    const removed = await deps.identities.unlink(account.user.id, formField(ctx, 'identity'));
+    const { identity } = readForm(ctx, unlinkForm);
+    const removed = await deps.identities.unlink(account.user.id, identity);
     if (removed)
       deps.logger.info({ event: 'federation.unlinked', accountId: account.user.id }, 'upstream account unlinked');
     seeOther(ctx, removed ? '/account/identities?unlinked=1' : '/account/identities');
