@@ -6,7 +6,7 @@ import type { AccountAccess, SignedInAccount } from '../account/account-access.t
 import { RECENT_SIGN_IN_SECONDS } from '../account/account-access.ts';
 import type { AccountSignIn } from '../account/account-sign-in.ts';
 import type { Config } from '../config/config.ts';
-import { formField, seeOther } from '../http/form.ts';
+import { formField, seeOther, sendJson } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -15,7 +15,7 @@ import { countryOptions, defaultCountry, parsePhone } from '../users/phone.ts';
 import { levelOfAmr } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
 import { labelOf } from './login-enrollment.ts';
-import { sendJson, throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
+import { throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
 import type { Mfa } from './mfa.ts';
 import { parseCredentialJson } from './passkeys.ts';
 import { RecoveryCodesDisplay } from './recovery-codes-display.ts';
@@ -195,7 +195,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
       );
     }
     try {
-      await sender.send({ to: parsed.e164, body: smsBody(deps, pages.localeOf(ctx), decision.code) });
+      await sender.send({ to: parsed.e164, body: smsBody(deps.config, pages.localeOf(ctx), decision.code) });
     } catch (error) {
       if (!(error instanceof SmsDeliveryError)) throw error;
       deps.logger.warn({ event: 'sms.failed', err: error.message }, 'SMS code could not be sent');
