@@ -1,19 +1,23 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
-import { formField } from '../http/form.ts';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { formFields, readForm } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
-import type { InteractionDetails } from '../interactions/interactions-router.ts';
+import { type InteractionDetails, outcome, type StepOutcome } from '../interactions/interaction.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { ACR_MULTI_FACTOR, type SecondFactorMethod, withSecondFactor } from './authentication-level.ts';
 import type { Factor } from './factor-repository.ts';
-import {
-  type LoginStepDependencies,
-  seeOther,
-  sendJson,
-  throttleIdentifier,
-  WebauthnChallengeCookie,
-} from './login-step-support.ts';
+import { throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
+import type { Mfa } from './mfa.ts';
 import { parseCredentialJson, passkeyMethod } from './passkeys.ts';
-import type { PendingSecondFactor } from './pending-second-factor.ts';
+import {
+  type PendingSecondFactor,
+  type PendingSecondFactorCookie,
+  secondFactorPassed,
+} from './pending-second-factor.ts';
 import { REMEMBER_DEVICE_DAYS } from './remembered-devices.ts';
 import { SMS_CODE_LIMITS } from './sms/sms-codes.ts';
 import { maskPhone, SmsDeliveryError } from './sms/sms-sender.ts';
@@ -31,6 +35,29 @@ const ERRORS = [
 ] as const;
 type StepError = (typeof ERRORS)[number];
 
+/** The "remember this device" checkbox (value="1"). */
+const rememberField = formFields.text().transform((value) => value === '1');
+
+/** A code typed for a factor (authenticator app, SMS) or a recovery code; checked by the factor, not here. */
+const codeForm = z.object({ factor: formFields.text(), code: formFields.text(), remember: rememberField });
+/** "Send me a code" for an SMS factor. */
+const sendSmsForm = z.object({ factor: formFields.text() });
+/** The assertion the WebAuthn script put in the form; malformed JSON reads as no credential (and fails). */
+const passkeyForm = z.object({
+  factor: formFields.text(),
+  credential: formFields.text().transform((raw) => parseCredentialJson<AuthenticationResponseJSON>(raw)),
+  remember: rememberField,
+});
+
+export interface FactorStepDependencies {
+  config: Pick<Config, 'secure' | 'productName' | 'issuer'>;
+  pages: Pick<PageRenderer, 'localeOf'>;
+  throttle: LoginThrottle;
+  logger: Logger;
+  mfa: Mfa;
+  pending: PendingSecondFactorCookie;
+}
+
 /** A choice on the factor step: one enrolled factor, or a recovery code. */
 interface MethodChoice {
   id: string;
@@ -46,18 +73,14 @@ interface MethodChoice {
 export class FactorStep {
   private readonly webauthnCookie: WebauthnChallengeCookie;
 
-  constructor(private readonly deps: LoginStepDependencies) {
+  constructor(private readonly deps: FactorStepDependencies) {
     this.webauthnCookie = new WebauthnChallengeCookie(deps.config.secure);
   }
 
-  /** The first factor this browser passed in this interaction; else back to the login's start. */
-  pending(ctx: Context, details: InteractionDetails): PendingSecondFactor | undefined {
-    const pending = this.deps.gate.pending.get(ctx, details.uid);
-    if (!pending || pending.enroll) {
-      seeOther(ctx, `/interaction/${details.uid}`);
-      return undefined;
-    }
-    return pending;
+  /** The first factor this browser passed in this interaction, waiting for the second; else undefined. */
+  private pending(ctx: Context, details: InteractionDetails): PendingSecondFactor | undefined {
+    const pending = this.deps.pending.get(ctx, details.uid);
+    return pending && !pending.enroll ? pending : undefined;
   }
 
   private async choices(accountId: string, locale: Parameters<typeof translator>[0]): Promise<MethodChoice[]> {
@@ -70,13 +93,13 @@ export class FactorStep {
     return choices;
   }
 
-  async show(ctx: Context, details: InteractionDetails): Promise<void> {
+  async show(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
-    if (!pending) return;
+    if (!pending) return outcome.back(details.uid);
     const choices = await this.choices(pending.accountId, this.deps.pages.localeOf(ctx));
     const wanted = typeof ctx.query['method'] === 'string' ? ctx.query['method'] : undefined;
     const current = choices.find((c) => c.id === wanted) ?? choices[0];
-    if (!current) return seeOther(ctx, `/interaction/${details.uid}`);
+    if (!current) return outcome.back(details.uid);
     const error = ERRORS.find((e) => e === ctx.query['error']);
     const retryAfter = Number(ctx.query['retry']) || undefined;
     let smsPending = false;
@@ -84,7 +107,7 @@ export class FactorStep {
       const factor = await this.deps.mfa.factors.find(pending.accountId, current.id);
       smsPending = !!factor?.phone && (await this.deps.mfa.smsCodes.pending(pending.accountId, 'login', factor.phone));
     }
-    await this.deps.pages.render(ctx, 'mfa-challenge', {
+    return outcome.page('mfa-challenge', {
       uid: details.uid,
       current,
       others: choices.filter((c) => c !== current),
@@ -97,17 +120,23 @@ export class FactorStep {
     });
   }
 
-  private back(ctx: Context, uid: string, method: string, error: StepError, extra: Record<string, string> = {}): void {
-    seeOther(ctx, `/interaction/${uid}/mfa?${new URLSearchParams({ method, error, ...extra })}`);
+  /** Back to the factor step, on the method tried, saying what went wrong. */
+  private factorPage(uid: string, method: string, error: StepError, extra: Record<string, string> = {}): StepOutcome {
+    return outcome.redirect(`/interaction/${uid}/mfa?${new URLSearchParams({ method, error, ...extra })}`);
   }
 
-  /** Throttled like a password: false (and the request answered) while the wait lasts. */
-  private async allowed(ctx: Context, uid: string, pending: PendingSecondFactor, method: string): Promise<boolean> {
+  /** Throttled like a password: the way back to the factor step while the wait lasts, else undefined. */
+  private async throttled(
+    ctx: Context,
+    uid: string,
+    pending: PendingSecondFactor,
+    method: string,
+  ): Promise<StepOutcome | undefined> {
     const decision = await this.deps.throttle.check(throttleIdentifier(pending.accountId), ctx.ip);
-    if (decision.allowed) return true;
+    if (decision.allowed) return undefined;
+    // The 303 back says how long to wait, as the page after it does (a redirect outcome carries no headers).
     ctx.set('Retry-After', String(decision.retryAfterSeconds));
-    this.back(ctx, uid, method, 'throttled', { retry: String(decision.retryAfterSeconds) });
-    return false;
+    return this.factorPage(uid, method, 'throttled', { retry: String(decision.retryAfterSeconds) });
   }
 
   private async failed(
@@ -116,131 +145,136 @@ export class FactorStep {
     pending: PendingSecondFactor,
     method: string,
     error: StepError,
-  ): Promise<void> {
+  ): Promise<StepOutcome> {
     await this.deps.throttle.recordFailure(throttleIdentifier(pending.accountId), ctx.ip);
     this.deps.logger.info(
       { event: 'mfa.failed', uid, accountId: pending.accountId, outcome: error },
       'second factor refused',
     );
-    this.back(ctx, uid, method, error);
+    return this.factorPage(uid, method, error);
   }
 
-  /** The factor held: remember the device if asked, and sign in with both factors. */
+  /** The factor held: remember the device if asked, and the sign-in goes on with both factors. */
   private async passed(
     ctx: Context,
     details: InteractionDetails,
     pending: PendingSecondFactor,
     method: SecondFactorMethod,
-  ): Promise<void> {
+    remember: boolean,
+  ): Promise<StepOutcome> {
     await this.deps.throttle.recordSuccess(throttleIdentifier(pending.accountId), ctx.ip);
-    this.deps.gate.pending.clear(ctx, details.uid);
-    if (formField(ctx, 'remember') === '1') await this.deps.mfa.rememberedDevices.remember(ctx, pending.accountId);
+    this.deps.pending.clear(ctx, details.uid);
+    if (remember) await this.deps.mfa.rememberedDevices.remember(ctx, pending.accountId);
     this.deps.logger.info(
       { event: 'mfa.succeeded', uid: details.uid, accountId: pending.accountId, method },
       'second factor passed',
     );
-    await this.deps.completion.signIn(ctx, details, {
+    return secondFactorPassed({
       accountId: pending.accountId,
       amr: withSecondFactor(pending.amr, method),
       acr: ACR_MULTI_FACTOR,
     });
   }
 
-  async submitTotp(ctx: Context, details: InteractionDetails): Promise<void> {
+  async submitTotp(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
-    if (!pending) return;
-    const factorId = formField(ctx, 'factor');
-    if (!(await this.allowed(ctx, details.uid, pending, factorId))) return;
-    const outcome = await this.deps.mfa.authenticatorApp.verify(pending.accountId, factorId, formField(ctx, 'code'));
-    if (outcome !== 'accepted') return this.failed(ctx, details.uid, pending, factorId, outcome);
-    await this.passed(ctx, details, pending, 'otp');
+    if (!pending) return outcome.back(details.uid);
+    const form = readForm(ctx, codeForm);
+    const throttled = await this.throttled(ctx, details.uid, pending, form.factor);
+    if (throttled) return throttled;
+    const verdict = await this.deps.mfa.authenticatorApp.verify(pending.accountId, form.factor, form.code);
+    if (verdict !== 'accepted') return this.failed(ctx, details.uid, pending, form.factor, verdict);
+    return this.passed(ctx, details, pending, 'otp', form.remember);
   }
 
-  async sendSms(ctx: Context, details: InteractionDetails): Promise<void> {
+  async sendSms(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
-    if (!pending) return;
-    const factorId = formField(ctx, 'factor');
+    if (!pending) return outcome.back(details.uid);
+    const factorId = readForm(ctx, sendSmsForm).factor;
     const factor = await this.deps.mfa.factors.find(pending.accountId, factorId);
     const sender = this.deps.mfa.sms;
-    if (!factor?.phone || factor.kind !== 'sms' || !sender) return this.back(ctx, details.uid, factorId, 'sms_none');
+    if (!factor?.phone || factor.kind !== 'sms' || !sender) return this.factorPage(details.uid, factorId, 'sms_none');
     const decision = await this.deps.mfa.smsCodes.issue(pending.accountId, 'login', factor.phone);
     if (!decision.allowed) {
       ctx.set('Retry-After', String(decision.retryAfterSeconds));
-      return this.back(ctx, details.uid, factorId, decision.reason === 'exhausted' ? 'exhausted' : 'sms_wait', {
+      return this.factorPage(details.uid, factorId, decision.reason === 'exhausted' ? 'exhausted' : 'sms_wait', {
         retry: String(decision.retryAfterSeconds),
       });
     }
     try {
-      await sender.send({ to: factor.phone, body: smsBody(this.deps, this.deps.pages.localeOf(ctx), decision.code) });
+      await sender.send({
+        to: factor.phone,
+        body: smsBody(this.deps.config, this.deps.pages.localeOf(ctx), decision.code),
+      });
     } catch (error) {
       if (!(error instanceof SmsDeliveryError)) throw error;
       this.deps.logger.warn(
         { event: 'sms.failed', uid: details.uid, err: error.message },
         'SMS code could not be sent',
       );
-      return this.back(ctx, details.uid, factorId, 'sms_failed');
+      return this.factorPage(details.uid, factorId, 'sms_failed');
     }
     this.deps.logger.info({ event: 'mfa.sms_sent', uid: details.uid, to: maskPhone(factor.phone) }, 'SMS code sent');
-    seeOther(ctx, `/interaction/${details.uid}/mfa?${new URLSearchParams({ method: factorId, sent: '1' })}`);
+    return outcome.redirect(`/interaction/${details.uid}/mfa?${new URLSearchParams({ method: factorId, sent: '1' })}`);
   }
 
-  async submitSms(ctx: Context, details: InteractionDetails): Promise<void> {
+  async submitSms(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
-    if (!pending) return;
-    const factorId = formField(ctx, 'factor');
-    const factor = await this.deps.mfa.factors.find(pending.accountId, factorId);
+    if (!pending) return outcome.back(details.uid);
+    const form = readForm(ctx, codeForm);
+    const factor = await this.deps.mfa.factors.find(pending.accountId, form.factor);
     if (!factor?.phone || factor.kind !== 'sms' || !this.deps.mfa.sms)
-      return this.back(ctx, details.uid, factorId, 'sms_none');
-    if (!(await this.allowed(ctx, details.uid, pending, factorId))) return;
-    const outcome = await this.deps.mfa.smsCodes.check(
-      pending.accountId,
-      'login',
-      factor.phone,
-      formField(ctx, 'code'),
-    );
-    if (outcome !== 'verified')
-      return this.failed(ctx, details.uid, pending, factorId, outcome === 'none' ? 'expired' : outcome);
+      return this.factorPage(details.uid, form.factor, 'sms_none');
+    const throttled = await this.throttled(ctx, details.uid, pending, form.factor);
+    if (throttled) return throttled;
+    const verdict = await this.deps.mfa.smsCodes.check(pending.accountId, 'login', factor.phone, form.code);
+    if (verdict !== 'verified')
+      return this.failed(ctx, details.uid, pending, form.factor, verdict === 'none' ? 'expired' : verdict);
     await this.deps.mfa.factors.touch(factor.id);
-    await this.passed(ctx, details, pending, 'sms');
+    return this.passed(ctx, details, pending, 'sms', form.remember);
   }
 
-  async submitRecoveryCode(ctx: Context, details: InteractionDetails): Promise<void> {
+  async submitRecoveryCode(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
-    if (!pending) return;
-    if (!(await this.allowed(ctx, details.uid, pending, 'recovery'))) return;
-    if (!(await this.deps.mfa.recoveryCodes.use(pending.accountId, formField(ctx, 'code')))) {
+    if (!pending) return outcome.back(details.uid);
+    const form = readForm(ctx, codeForm);
+    const throttled = await this.throttled(ctx, details.uid, pending, 'recovery');
+    if (throttled) return throttled;
+    if (!(await this.deps.mfa.recoveryCodes.use(pending.accountId, form.code))) {
       return this.failed(ctx, details.uid, pending, 'recovery', 'wrong');
     }
     // RFC 8176 has no method for recovery codes: they are one-time passwords.
-    await this.passed(ctx, details, pending, 'otp');
+    return this.passed(ctx, details, pending, 'otp', form.remember);
   }
 
-  async passkeyOptions(ctx: Context, details: InteractionDetails): Promise<void> {
-    const pending = this.deps.gate.pending.get(ctx, details.uid);
-    if (!pending || pending.enroll) {
+  async passkeyOptions(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
+    const pending = this.pending(ctx, details);
+    if (!pending) {
+      // The JSON outcome has no status of its own: Koa keeps one set before the body.
       ctx.status = 409;
-      return sendJson(ctx, { error: 'no_pending_sign_in' });
+      return outcome.json({ error: 'no_pending_sign_in' });
     }
     const { challengeId, options } = await this.deps.mfa.passkeys.authenticationOptions(
       'second_factor',
       pending.accountId,
     );
     this.webauthnCookie.set(ctx, `/interaction/${details.uid}`, challengeId);
-    sendJson(ctx, options);
+    return outcome.json(options);
   }
 
-  async submitPasskey(ctx: Context, details: InteractionDetails): Promise<void> {
+  async submitPasskey(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
-    if (!pending) return;
-    const method = formField(ctx, 'factor') || 'passkey';
-    if (!(await this.allowed(ctx, details.uid, pending, method))) return;
-    const response = parseCredentialJson<AuthenticationResponseJSON>(formField(ctx, 'credential'));
+    if (!pending) return outcome.back(details.uid);
+    const form = readForm(ctx, passkeyForm);
+    const method = form.factor || 'passkey';
+    const throttled = await this.throttled(ctx, details.uid, pending, method);
+    if (throttled) return throttled;
     const challengeId = this.webauthnCookie.take(ctx, `/interaction/${details.uid}`);
-    const result = response
-      ? await this.deps.mfa.passkeys.verifyAssertion('second_factor', challengeId, response, pending.accountId)
+    const result = form.credential
+      ? await this.deps.mfa.passkeys.verifyAssertion('second_factor', challengeId, form.credential, pending.accountId)
       : undefined;
     if (!result?.ok) return this.failed(ctx, details.uid, pending, method, 'passkey');
-    await this.passed(ctx, details, pending, passkeyMethod(result.passkey));
+    return this.passed(ctx, details, pending, passkeyMethod(result.passkey), form.remember);
   }
 }
 
@@ -255,10 +289,10 @@ export function describeFactor(factor: Factor, t: ReturnType<typeof translator>)
  * browsers offer the code only on Umbral's own pages.
  */
 export function smsBody(
-  deps: Pick<LoginStepDependencies, 'config'>,
+  config: Pick<Config, 'productName' | 'issuer'>,
   locale: Parameters<typeof translator>[0],
   code: string,
 ): string {
   const t = translator(locale);
-  return `${t('mfa.sms.body', { product: deps.config.productName, code })}\n\n@${new URL(deps.config.issuer).hostname} #${code}`;
+  return `${t('mfa.sms.body', { product: config.productName, code })}\n\n@${new URL(config.issuer).hostname} #${code}`;
 }

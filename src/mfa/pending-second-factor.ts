@@ -1,4 +1,13 @@
 import type { Context } from 'koa';
+import { outcome, type ProvenLogin, type StepOutcome } from '../interactions/interaction.ts';
+
+/** The sign-in step (second-factor-step.ts) whose pages this state carries a sign-in through. */
+export const SECOND_FACTOR_STEP = 'second-factor';
+
+/** Every factor passed on a page of the second-factor step: the sign-in goes on with the steps after it. */
+export function secondFactorPassed(login: ProvenLogin): StepOutcome {
+  return outcome.login(login, SECOND_FACTOR_STEP);
+}
 
 /** A sign-in whose first factor passed, waiting for the second (or for a first one to be enrolled). */
 export interface PendingSecondFactor {

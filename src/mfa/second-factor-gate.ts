@@ -1,61 +1,51 @@
 import type { Context } from 'koa';
-import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
-import type { InteractionDetails } from '../interactions/interactions-router.ts';
-import type { FirstFactor } from '../interactions/login-completion.ts';
+import {
+  type FirstFactor,
+  type InteractionDetails,
+  outcome,
+  type ProvenLogin,
+  type StepOutcome,
+} from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { Database } from '../storage/schema.ts';
-import { UserRepository } from '../users/users.ts';
+import type { UserRepository } from '../users/users.ts';
 import { acrOfLevel, levelOfAmr, requestedLevelOfParams } from './authentication-level.ts';
 import { clientRequiresMfa, STEP_UP_REASON } from './login-checks.ts';
 import type { Mfa } from './mfa.ts';
-import { PendingSecondFactorCookie } from './pending-second-factor.ts';
-
-/** A sign-in every factor of which has passed: what the session records. */
-export interface ProvenLogin {
-  accountId: string;
-  amr: string[];
-  acr: string;
-}
+import type { PendingSecondFactorCookie } from './pending-second-factor.ts';
 
 export interface SecondFactorGateDependencies {
-  provider: Provider;
-  db: Kysely<Database>;
-  mfa: Mfa;
+  provider: Pick<Provider, 'Client'>;
+  users: Pick<UserRepository, 'findById'>;
+  mfa: Pick<Mfa, 'factors' | 'rememberedDevices'>;
   logger: Logger;
-  secure: boolean;
+  pending: PendingSecondFactorCookie;
 }
 
 /**
- * Stands between every first factor and the session (LoginCompletion calls it). A user with a
+ * Stands between every first factor and the session (the second-factor step's `enter`). A user with a
  * factor gets the factor step, unless this browser was remembered and the request does not demand
  * the MFA level; a user without one goes on, unless the client requires MFA or the request demands
  * it essentially: then they enroll a factor first. The passed first factor waits in a cookie bound
  * to the interaction (pending-second-factor.ts).
  */
 export class SecondFactorGate {
-  readonly pending: PendingSecondFactorCookie;
-  private readonly users: UserRepository;
+  constructor(private readonly deps: SecondFactorGateDependencies) {}
 
-  constructor(private readonly deps: SecondFactorGateDependencies) {
-    this.pending = new PendingSecondFactorCookie(deps.secure);
-    this.users = new UserRepository(deps.db);
-  }
-
-  /** The login when no second factor is needed; otherwise sends the browser to the factor step and returns undefined. */
+  /** The login, with its acr, when no second factor is needed; otherwise the way to the factor step (or enrollment). */
   async afterFirstFactor(
     ctx: Context,
     details: InteractionDetails,
     first: FirstFactor,
-  ): Promise<ProvenLogin | undefined> {
+  ): Promise<ProvenLogin | StepOutcome> {
     if (levelOfAmr(first.amr) === 'mfa') return { accountId: first.accountId, amr: first.amr, acr: acrOfLevel('mfa') };
     const demand = await this.demand(details);
     const hasFactors = await this.deps.mfa.factors.hasFactors(first.accountId);
     const single: ProvenLogin = { accountId: first.accountId, amr: first.amr, acr: acrOfLevel('sfa') };
     if (!hasFactors) {
       if (!demand.mustEnroll) return single;
-      this.pending.set(ctx, {
+      this.deps.pending.set(ctx, {
         uid: details.uid,
         accountId: first.accountId,
         amr: first.amr,
@@ -66,10 +56,10 @@ export class SecondFactorGate {
         { event: 'mfa.enrollment_required', uid: details.uid, accountId: first.accountId },
         'sign-in needs a second factor to be enrolled',
       );
-      return redirect(ctx, `/interaction/${details.uid}/mfa/enroll`);
+      return outcome.redirect(`/interaction/${details.uid}/mfa/enroll`);
     }
     if (!demand.demanded) {
-      const user = await this.users.findById(first.accountId);
+      const user = await this.deps.users.findById(first.accountId);
       if (user && (await this.deps.mfa.rememberedDevices.isRemembered(ctx, user))) {
         this.deps.logger.info(
           { event: 'mfa.remembered_device', uid: details.uid, accountId: first.accountId },
@@ -78,14 +68,14 @@ export class SecondFactorGate {
         return single;
       }
     }
-    this.pending.set(ctx, {
+    this.deps.pending.set(ctx, {
       uid: details.uid,
       accountId: first.accountId,
       amr: first.amr,
       enroll: false,
       demanded: demand.demanded,
     });
-    return redirect(ctx, `/interaction/${details.uid}/mfa`);
+    return outcome.redirect(`/interaction/${details.uid}/mfa`);
   }
 
   /**
@@ -119,10 +109,4 @@ export class SecondFactorGate {
       mustEnroll: clientDemands || (requestDemands && requested.essential),
     };
   }
-}
-
-function redirect(ctx: Context, location: string): undefined {
-  ctx.redirect(location);
-  ctx.status = 303;
-  return undefined;
 }

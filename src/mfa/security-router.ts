@@ -1,12 +1,12 @@
 import Router from '@koa/router';
-import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
+import { z } from 'zod';
 import type { AccountAccess, SignedInAccount } from '../account/account-access.ts';
 import { RECENT_SIGN_IN_SECONDS } from '../account/account-access.ts';
 import type { AccountSignIn } from '../account/account-sign-in.ts';
 import type { Config } from '../config/config.ts';
-import { formField, seeOther } from '../http/form.ts';
+import { formFields, parseForm, readForm, seeOther, sendJson } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -14,10 +14,9 @@ import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { countryOptions, defaultCountry, parsePhone } from '../users/phone.ts';
 import { levelOfAmr } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
-import { labelOf } from './login-enrollment.ts';
-import { sendJson, throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
+import { labelOf, passkeyRegistrationForm, totpConfirmForm } from './login-enrollment.ts';
+import { throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
 import type { Mfa } from './mfa.ts';
-import { parseCredentialJson } from './passkeys.ts';
 import { RecoveryCodesDisplay } from './recovery-codes-display.ts';
 import { maskPhone, SmsDeliveryError } from './sms/sms-sender.ts';
 
@@ -31,6 +30,21 @@ export interface SecurityRouterDependencies {
   throttle: LoginThrottle;
   logger: Logger;
 }
+
+/** The phone to enroll for SMS as typed (shown back when refused), and the country of a national number. */
+const smsPhoneFields = z.object({
+  phone: formFields.trimmed().transform((phone) => phone.slice(0, 40)),
+  phone_country: formFields.text(),
+});
+/** The same, with the number in E.164: one that is not a valid mobile number is refused on `phone` (a message key). */
+const smsPhoneForm = smsPhoneFields.transform((values, issues) => {
+  const parsed = parsePhone(values.phone, values.phone_country);
+  if (parsed.ok) return { ...values, e164: parsed.e164 };
+  issues.addIssue({ code: 'custom', path: ['phone'], message: 'mfa.sms.invalid_phone' });
+  return z.NEVER;
+});
+/** The code sent to the phone being enrolled. */
+const smsCodeForm = z.object({ code: formFields.text() });
 
 const BASE = '/account/security';
 const CODES_PATH = `${BASE}/recovery-codes`;
@@ -147,11 +161,10 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const { user } = account(ctx);
     const decision = await deps.throttle.check(throttleIdentifier(user.id), ctx.ip);
     if (!decision.allowed) return seeOther(ctx, `${BASE}/totp?error=throttled&retry=${decision.retryAfterSeconds}`);
+    const form = readForm(ctx, totpConfirmForm);
     const factorId = await mfa.factors.pendingTotpId(user.id);
-    const label = labelOf(formField(ctx, 'label'), t(ctx)('mfa.totp.default_label'));
-    const outcome = factorId
-      ? await mfa.authenticatorApp.confirm(user.id, factorId, formField(ctx, 'code'), label)
-      : 'wrong';
+    const label = labelOf(form.label, t(ctx)('mfa.totp.default_label'));
+    const outcome = factorId ? await mfa.authenticatorApp.confirm(user.id, factorId, form.code, label) : 'wrong';
     if (outcome !== 'accepted') {
       await deps.throttle.recordFailure(throttleIdentifier(user.id), ctx.ip);
       return seeOther(ctx, `${BASE}/totp?error=wrong`);
@@ -179,10 +192,12 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const sender = mfa.sms;
     if (!sender) return seeOther(ctx, BASE);
     const { user } = account(ctx);
-    const values = { phone: formField(ctx, 'phone').trim().slice(0, 40), country: formField(ctx, 'phone_country') };
-    const parsed = parsePhone(values.phone, values.country);
-    if (!parsed.ok) return showSmsForm(ctx, values, t(ctx)('mfa.sms.invalid_phone'), 400);
-    const decision = await mfa.smsCodes.issue(user.id, 'enroll', parsed.e164);
+    const typed = readForm(ctx, smsPhoneFields);
+    const values = { phone: typed.phone, country: typed.phone_country };
+    const form = parseForm(ctx, smsPhoneForm);
+    if (!form.ok) return showSmsForm(ctx, values, t(ctx)(form.fieldErrors['phone'] ?? 'mfa.sms.invalid_phone'), 400);
+    const phone = form.value.e164;
+    const decision = await mfa.smsCodes.issue(user.id, 'enroll', phone);
     if (!decision.allowed) {
       ctx.set('Retry-After', String(decision.retryAfterSeconds));
       return showSmsForm(
@@ -195,14 +210,14 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
       );
     }
     try {
-      await sender.send({ to: parsed.e164, body: smsBody(deps, pages.localeOf(ctx), decision.code) });
+      await sender.send({ to: phone, body: smsBody(deps.config, pages.localeOf(ctx), decision.code) });
     } catch (error) {
       if (!(error instanceof SmsDeliveryError)) throw error;
       deps.logger.warn({ event: 'sms.failed', err: error.message }, 'SMS code could not be sent');
       return showSmsForm(ctx, values, t(ctx)('mfa.error.sms_failed'), 502);
     }
     deps.logger.info(
-      { event: 'mfa.sms_enroll_sent', accountId: user.id, to: maskPhone(parsed.e164) },
+      { event: 'mfa.sms_enroll_sent', accountId: user.id, to: maskPhone(phone) },
       'SMS enrollment code sent',
     );
     seeOther(ctx, `${BASE}/sms/verify`);
@@ -226,7 +241,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const decision = await deps.throttle.check(throttleIdentifier(user.id), ctx.ip);
     if (!decision.allowed)
       return seeOther(ctx, `${BASE}/sms/verify?error=throttled&retry=${decision.retryAfterSeconds}`);
-    const outcome = await mfa.smsCodes.check(user.id, 'enroll', phone, formField(ctx, 'code'));
+    const outcome = await mfa.smsCodes.check(user.id, 'enroll', phone, readForm(ctx, smsCodeForm).code);
     if (outcome !== 'verified') {
       await deps.throttle.recordFailure(throttleIdentifier(user.id), ctx.ip);
       return seeOther(ctx, `${BASE}/sms/verify?error=${outcome === 'none' ? 'expired' : outcome}`);
@@ -246,8 +261,9 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
   router.get('/passkey', (ctx) => seeOther(ctx, BASE));
   router.post('/passkey', recent, async (ctx) => {
     const { user } = account(ctx);
-    const label = labelOf(formField(ctx, 'label'), t(ctx)('mfa.passkey.default_label'));
-    const response = parseCredentialJson<RegistrationResponseJSON>(formField(ctx, 'credential'));
+    const form = readForm(ctx, passkeyRegistrationForm);
+    const label = labelOf(form.label, t(ctx)('mfa.passkey.default_label'));
+    const response = form.credential;
     const challengeId = webauthnCookie.take(ctx, BASE);
     const factor = response ? await mfa.passkeys.register(user.id, challengeId, response, label) : undefined;
     if (!factor) return seeOther(ctx, `${BASE}?error=passkey`);
