@@ -32,11 +32,12 @@ import { LoginIdentifierCookie } from './interactions/login-identifier-cookie.ts
 import { PasswordStep } from './interactions/password-step.ts';
 import { SignInPipeline } from './interactions/sign-in-pipeline.ts';
 import { SignUpStep } from './interactions/sign-up-step.ts';
+import { termsLabelHtml } from './interactions/terms-label.ts';
 import { VerificationStep } from './interactions/verification-step.ts';
 import { verifyEmailRouter } from './interactions/verify-email-router.ts';
 import type { Logger } from './logging/logger.ts';
 import { Mfa } from './mfa/mfa.ts';
-import { PasskeySignInStep } from './mfa/passkey-login.ts';
+import { PasskeySignInStep } from './mfa/passkey-sign-in-step.ts';
 import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
@@ -218,12 +219,22 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       users,
       verifications: new EmailVerifications(storage.db),
     });
-    const federationStep = new FederationStep({ config, pages, logger, db: storage.db, federation, verification });
+    const federationStep = new FederationStep({
+      config,
+      provider,
+      pages,
+      logger,
+      storage,
+      throttle,
+      federation,
+      verification,
+      termsLabelHtml: (t) => termsLabelHtml(config, t),
+    });
     // The sign-in, in order. GET /interaction/:uid asks each step's `resume` which page comes now;
     // after a first factor each step's `enter` runs in turn. A new step is one file and one line here.
     const signIn = new SignInPipeline([
       verification,
-      new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, db: storage.db }),
+      new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new SignUpStep({ config, provider, db: storage.db, pages, logger, users, identifier, verification }),
       new PasswordStep({
         provider,
@@ -236,7 +247,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identifierRouting: federationStep.identifierRouting,
       }),
       new ForgotPasswordStep({ pages, resets, identifier }),
-      new PasskeySignInStep({ config, provider, pages, throttle, logger, mfa }),
+      new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),

@@ -10,33 +10,32 @@ import type { SignInPipeline } from './sign-in-pipeline.ts';
 export class InteractionOutcomes {
   constructor(private readonly deps: { provider: Provider; pages: PageRenderer; pipeline: SignInPipeline }) {}
 
-  /** An answer that needs no interaction (a route's `whenGone`): a page or a redirect. */
-  async sendWithout(ctx: Context, answer: StepOutcome): Promise<void> {
-    if (answer.type === 'redirect') return seeOther(ctx, answer.location);
-    if (answer.type !== 'page') throw new Error(`a ${answer.type} outcome needs an interaction`);
-    return this.deps.pages.render(ctx, answer.view, answer.locals, answer.status);
-  }
-
-  async send(ctx: Context, details: InteractionDetails, answer: StepOutcome): Promise<void> {
+  /**
+   * Answers with `answer`. Without `details` (a route's `whenGone`: the interaction is gone)
+   * only pages, redirects and JSON can be sent.
+   */
+  async send(ctx: Context, details: InteractionDetails | undefined, answer: StepOutcome): Promise<void> {
     let current = answer;
-    // A passed first factor (or a step's own page passed) runs the steps that follow.
-    while (current.type === 'login') {
-      current = await this.deps.pipeline.continue(ctx, details, current.login, current.after);
-    }
-    switch (current.type) {
-      case 'redirect':
-        return seeOther(ctx, current.location);
-      case 'page':
-        for (const [name, value] of Object.entries(current.headers ?? {})) ctx.set(name, value);
-        return this.deps.pages.render(ctx, current.view, current.locals, current.status);
-      case 'json':
-        return sendJson(ctx, current.body);
-      case 'result': {
+    while (current.type === 'login' || current.type === 'result') {
+      if (!details) throw new Error(`a ${current.type} outcome needs an interaction`);
+      if (current.type === 'result') {
         const returnTo = await this.deps.provider.interactionResult(ctx.req, ctx.res, current.result, {
           mergeWithLastSubmission: current.merge,
         });
         return seeOther(ctx, returnTo);
       }
+      // A passed first factor (or a paused step's page passed) runs the steps that follow.
+      current = await this.deps.pipeline.continue(ctx, details, current.login, current.after);
+    }
+    for (const [name, value] of Object.entries(current.headers ?? {})) ctx.set(name, value);
+    switch (current.type) {
+      case 'redirect':
+        return seeOther(ctx, current.location);
+      case 'page':
+        return this.deps.pages.render(ctx, current.view, current.locals, current.status);
+      case 'json':
+        ctx.status = current.status;
+        return sendJson(ctx, current.body);
     }
   }
 }

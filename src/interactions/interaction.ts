@@ -31,11 +31,11 @@ export interface ProvenLogin {
  */
 export type StepOutcome =
   /** 303 to another page (the step's next page, or the interaction's current step). */
-  | { type: 'redirect'; location: string }
+  | { type: 'redirect'; location: string; headers?: Record<string, string> }
   /** A page of views/pages, with its status (400 for a refused form, 429 when throttled). */
   | { type: 'page'; view: string; locals: Record<string, unknown>; status: number; headers?: Record<string, string> }
   /** JSON for the WebAuthn script: never cached. */
-  | { type: 'json'; body: unknown }
+  | { type: 'json'; body: unknown; status: number; headers?: Record<string, string> }
   /** A first factor passed: the sign-in goes on through the steps after `after` (from the first when absent). */
   | { type: 'login'; login: FirstFactor; after?: string }
   /** The interaction ends: oidc-provider's result (a login, a consent, an error). */
@@ -43,12 +43,17 @@ export type StepOutcome =
 
 /** Builders for StepOutcome, so steps read as sentences: `return outcome.page('verify', {...}, 400)`. */
 export const outcome = {
-  redirect: (location: string): StepOutcome => ({ type: 'redirect', location }),
+  /** `headers`, e.g. Retry-After on a 303 back to a throttled form. */
+  redirect: (location: string, headers?: Record<string, string>): StepOutcome => ({
+    type: 'redirect',
+    location,
+    ...(headers ? { headers } : {}),
+  }),
   /** Back to the interaction's current step (a form resubmitted after the step changed, a lost cookie). */
   back: (uid: string): StepOutcome => ({ type: 'redirect', location: `/interaction/${uid}` }),
   page: (view: string, locals: Record<string, unknown> = {}, status = 200, headers?: Record<string, string>) =>
     ({ type: 'page', view, locals, status, ...(headers ? { headers } : {}) }) satisfies StepOutcome as StepOutcome,
-  json: (body: unknown): StepOutcome => ({ type: 'json', body }),
+  json: (body: unknown, status = 200): StepOutcome => ({ type: 'json', body, status }),
   login: (login: FirstFactor, after?: string): StepOutcome => ({ type: 'login', login, ...(after ? { after } : {}) }),
   result: (result: InteractionResults, merge = false): StepOutcome => ({ type: 'result', result, merge }),
 };

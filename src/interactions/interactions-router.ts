@@ -68,7 +68,7 @@ export function interactionsRouter(deps: InteractionsRouterDependencies): Router
         if (route.whenGone && error instanceof errors.SessionNotFound) return undefined;
         throw error;
       });
-      if (!details) return outcomes.sendWithout(ctx, route.whenGone!);
+      if (!details) return outcomes.send(ctx, undefined, route.whenGone!);
       // A form of another prompt (resubmitted after the step changed): back to the current step.
       if (!serves(route, details)) return seeOther(ctx, `/interaction/${details.uid}`);
       await outcomes.send(ctx, details, await route.handle(ctx, details));

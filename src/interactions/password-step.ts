@@ -71,7 +71,7 @@ export class PasswordStep implements SignInStep {
       ? (await this.deps.users.findById(details.session.accountId))?.email
       : undefined;
     const sessionEnded = this.deps.sessionNotice.take(ctx);
-    // A passkey sign-in that did not hold comes back here (src/mfa/passkey-login.ts).
+    // A passkey sign-in that did not hold comes back here (src/mfa/passkey-sign-in-step.ts).
     const passkey = ctx.query['passkey'];
     const passkeyError = passkey === 'failed' || passkey === 'throttled' ? passkey : undefined;
     const shownEmail = email ?? (hint || sessionEmail || '');

@@ -121,8 +121,10 @@ export class FactorStep {
   }
 
   /** Back to the factor step, on the method tried, saying what went wrong. */
-  private factorPage(uid: string, method: string, error: StepError, extra: Record<string, string> = {}): StepOutcome {
-    return outcome.redirect(`/interaction/${uid}/mfa?${new URLSearchParams({ method, error, ...extra })}`);
+  /** Back to the factor step with the error; a wait (`retry` seconds) is also said in Retry-After. */
+  private factorPage(uid: string, method: string, error: StepError, extra: { retry?: string } = {}): StepOutcome {
+    const location = `/interaction/${uid}/mfa?${new URLSearchParams({ method, error, ...extra })}`;
+    return outcome.redirect(location, extra.retry ? { 'Retry-After': extra.retry } : undefined);
   }
 
   /** Throttled like a password: the way back to the factor step while the wait lasts, else undefined. */
@@ -134,8 +136,6 @@ export class FactorStep {
   ): Promise<StepOutcome | undefined> {
     const decision = await this.deps.throttle.check(throttleIdentifier(pending.accountId), ctx.ip);
     if (decision.allowed) return undefined;
-    // The 303 back says how long to wait, as the page after it does (a redirect outcome carries no headers).
-    ctx.set('Retry-After', String(decision.retryAfterSeconds));
     return this.factorPage(uid, method, 'throttled', { retry: String(decision.retryAfterSeconds) });
   }
 
@@ -196,7 +196,6 @@ export class FactorStep {
     if (!factor?.phone || factor.kind !== 'sms' || !sender) return this.factorPage(details.uid, factorId, 'sms_none');
     const decision = await this.deps.mfa.smsCodes.issue(pending.accountId, 'login', factor.phone);
     if (!decision.allowed) {
-      ctx.set('Retry-After', String(decision.retryAfterSeconds));
       return this.factorPage(details.uid, factorId, decision.reason === 'exhausted' ? 'exhausted' : 'sms_wait', {
         retry: String(decision.retryAfterSeconds),
       });
@@ -250,9 +249,7 @@ export class FactorStep {
   async passkeyOptions(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const pending = this.pending(ctx, details);
     if (!pending) {
-      // The JSON outcome has no status of its own: Koa keeps one set before the body.
-      ctx.status = 409;
-      return outcome.json({ error: 'no_pending_sign_in' });
+      return outcome.json({ error: 'no_pending_sign_in' }, 409);
     }
     const { challengeId, options } = await this.deps.mfa.passkeys.authenticationOptions(
       'second_factor',

@@ -138,9 +138,7 @@ export class LoginEnrollment {
     const pending = this.pending(ctx, details);
     const user = pending ? await this.deps.users.findById(pending.accountId) : undefined;
     if (!user) {
-      // The JSON outcome has no status of its own: Koa keeps one set before the body.
-      ctx.status = 409;
-      return outcome.json({ error: 'no_pending_sign_in' });
+      return outcome.json({ error: 'no_pending_sign_in' }, 409);
     }
     const { challengeId, options } = await this.deps.mfa.passkeys.registrationOptions(user);
     this.webauthnCookie.set(ctx, `/interaction/${details.uid}`, challengeId);

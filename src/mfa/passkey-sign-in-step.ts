@@ -66,9 +66,9 @@ export class PasskeySignInStep implements SignInStep {
     const identifier = throttleIdentifier(response?.id);
     const decision = await this.deps.throttle.check(identifier, ctx.ip);
     if (!decision.allowed) {
-      // The 303 back says how long to wait (a redirect outcome carries no headers of its own).
-      ctx.set('Retry-After', String(decision.retryAfterSeconds));
-      return outcome.redirect(`/interaction/${details.uid}?passkey=throttled`);
+      // The 303 back says how long to wait.
+      const wait = { 'Retry-After': String(decision.retryAfterSeconds) };
+      return outcome.redirect(`/interaction/${details.uid}?passkey=throttled`, wait);
     }
     const challengeId = this.webauthnCookie.take(ctx, `/interaction/${details.uid}`);
     const result = response ? await this.deps.mfa.passkeys.verifyAssertion('login', challengeId, response) : undefined;
