@@ -49,9 +49,3 @@ export function sendJson(ctx: Context, body: unknown): void {
   ctx.type = 'application/json';
   ctx.body = body;
 }
-
-/** @deprecated being replaced by parseForm/readForm with a schema per form. */
-export function formField(ctx: Context, name: string): string {
-  const value = (ctx.request as { body?: Record<string, unknown> }).body?.[name];
-  return typeof value === 'string' ? value : '';
-}
