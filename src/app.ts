@@ -44,7 +44,7 @@ import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
 import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
-import { purgeExpiredAccountTokens } from './users/account-tokens-purge.ts';
+import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 
 export interface Umbral {
   app: Koa;

@@ -121,18 +121,23 @@ async function connectToRunningServer(dataDir: string): Promise<Storage | undefi
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
 
-/** Applies pending migrations; returns the names applied now. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+/** A migrator over Umbral's migrations, keeping its bookkeeping in the connection's current schema. */
+export async function createMigrator(db: Kysely<Database>): Promise<Migrator> {
   // Named explicitly: without it Kysely takes a migration table in any schema for ours.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]!.schema;
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'umbral_migrations',
     migrationLockTableName: 'umbral_migrations_lock',
     migrationTableSchema: schema,
   });
+}
+
+/** Applies pending migrations; returns the names applied now. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = await createMigrator(db);
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -63,7 +63,7 @@ export interface UserTable {
 export interface AccountTokenTable {
   id: string;
   user_id: string;
-  /** verify_email | reset_password | change_email */
+  /** verify_email | signup_decoy | reset_password | change_email (src/users/account-tokens.ts) */
   purpose: string;
   token_hash: string;
   code_hash: string | null;
