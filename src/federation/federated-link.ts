@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
 import { verifyPassword } from '../users/password-hasher.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
+import { MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { UserRepository } from '../users/users.ts';
 import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
 

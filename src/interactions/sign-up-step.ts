@@ -9,13 +9,12 @@ import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { signUpDatabase } from '../users/email-verification.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { MAX_NAME_LENGTH } from '../users/person-name.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
 import { UserRepository } from '../users/users.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import { termsLabelHtml } from './terms-label.ts';
 import type { VerificationStep } from './verification-step.ts';
-
-export const MAX_NAME_LENGTH = 200;
 
 interface SignUpValues {
   name: string;

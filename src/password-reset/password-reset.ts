@@ -9,8 +9,8 @@ import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { hashPassword } from '../users/password-hasher.ts';
-import { checkPassword } from '../users/password-policy.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
 
 export const RESET_PURPOSE = 'reset_password';
