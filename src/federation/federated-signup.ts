@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import { sql } from 'kysely';
 import { formField } from '../http/form.ts';
 import { type Locale, translator } from '../i18n/i18n.ts';
 import type { InteractionDetails } from '../interactions/interactions-router.ts';
 import { termsLabelHtml } from '../interactions/terms-label.ts';
 import type { UserRow } from '../storage/schema.ts';
-import { signUpDatabase } from '../users/email-verification.ts';
 import { MAX_NAME_LENGTH } from '../users/person-name.ts';
+import { SelfServiceUsers } from '../users/self-service-users.ts';
 import { UserRepository } from '../users/users.ts';
 import type { FederatedLogin, FederatedLoginDependencies } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
@@ -25,12 +23,14 @@ import type { AuthenticatedLogin } from './federation-logins.ts';
  */
 export class FederatedSignUp {
   private readonly users: UserRepository;
+  private readonly selfService: SelfServiceUsers;
 
   constructor(
     private readonly deps: FederatedLoginDependencies,
     private readonly login: FederatedLogin,
   ) {
     this.users = new UserRepository(deps.storage.db);
+    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion);
   }
 
   async show(
@@ -77,7 +77,12 @@ export class FederatedSignUp {
 
     const { identity } = pending;
     const email = identity.email!;
-    const created = await this.insertUser(email, values.name, identity.emailVerified, locale);
+    const created = await this.selfService.create({
+      email,
+      name: values.name,
+      emailVerified: identity.emailVerified,
+      locale,
+    });
     if (created) {
       if (!(await this.login.link(created, identity, details.uid, 'automatic'))) {
         // The upstream account was linked to another user meanwhile (a second tab): that one signs in.
@@ -118,31 +123,5 @@ export class FederatedSignUp {
       reason: 'signup',
       decoy: true,
     });
-  }
-
-  private async insertUser(
-    email: string,
-    name: string,
-    emailVerified: boolean,
-    locale: Locale,
-  ): Promise<UserRow | undefined> {
-    const now = new Date();
-    return signUpDatabase(this.deps.storage.db)
-      .insertInto('users')
-      .values({
-        id: randomUUID(),
-        email,
-        email_verified: emailVerified,
-        email_verification_required: !emailVerified,
-        name,
-        phone: null,
-        password_hash: null,
-        terms_version: this.deps.config.termsVersion,
-        terms_accepted_at: now,
-        locale,
-      })
-      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
-      .returningAll()
-      .executeTakeFirst();
   }
 }

@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import { sql } from 'kysely';
 import { formField } from '../http/form.ts';
-import { type Locale, translator } from '../i18n/i18n.ts';
+import { translator } from '../i18n/i18n.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { throttledAddress } from '../throttling/throttle-keys.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
-import { signUpDatabase } from '../users/email-verification.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password-policy.ts';
 import { MAX_NAME_LENGTH } from '../users/person-name.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
+import { SelfServiceUsers } from '../users/self-service-users.ts';
 import { UserRepository } from '../users/users.ts';
 import type { InteractionDependencies, InteractionDetails } from './interactions-router.ts';
 import { termsLabelHtml } from './terms-label.ts';
@@ -38,12 +36,14 @@ export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
  */
 export class SignUpStep {
   private readonly users: UserRepository;
+  private readonly selfService: SelfServiceUsers;
 
   constructor(
     private readonly deps: InteractionDependencies,
     private readonly verification: VerificationStep,
   ) {
     this.users = new UserRepository(deps.storage.db);
+    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion);
   }
 
   private minLength(): number {
@@ -142,7 +142,16 @@ export class SignUpStep {
     // Hashed whether or not the email is taken, so both answers take as long.
     const passwordHash = await hashPassword(password);
     const existing = await this.users.findByEmail(values.email);
-    const created = existing ? undefined : await this.insertUser(values, phone.e164, passwordHash, locale);
+    const created = existing
+      ? undefined
+      : await this.selfService.create({
+          email: values.email,
+          name: values.name,
+          phone: phone.e164,
+          passwordHash,
+          emailVerified: false,
+          locale,
+        });
     const owner = existing ?? (created ? undefined : await this.users.findByEmail(values.email)); // lost a race
     if (created) {
       this.deps.logger.info(
@@ -170,27 +179,5 @@ export class SignUpStep {
       reason: 'signup',
       decoy: true,
     });
-  }
-
-  private async insertUser(values: SignUpValues, phone: string, passwordHash: string, locale: Locale) {
-    const now = new Date();
-    return signUpDatabase(this.deps.storage.db)
-      .insertInto('users')
-      .values({
-        id: randomUUID(),
-        email: values.email,
-        email_verified: false,
-        email_verification_required: true,
-        name: values.name,
-        phone,
-        password_hash: passwordHash,
-        terms_version: this.deps.config.termsVersion,
-        terms_accepted_at: now,
-        locale,
-        password_changed_at: now,
-      })
-      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
-      .returningAll()
-      .executeTakeFirst();
   }
 }
