@@ -59,18 +59,12 @@ export interface Umbral {
   close(): Promise<void>;
 }
 
-export interface UmbralOptions {
-  /** PostgreSQL schema to use (tests give each run its own). */
-  schema?: string;
-}
-
 /** Opens storage, applies migrations, and assembles the Koa app around oidc-provider. */
-export async function createUmbral(config: Config, logger: Logger, options: UmbralOptions = {}): Promise<Umbral> {
+export async function createUmbral(config: Config, logger: Logger): Promise<Umbral> {
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     role: 'server',
-    ...(options.schema ? { schema: options.schema } : {}),
   });
   try {
     const applied = await migrateToLatest(storage.db);

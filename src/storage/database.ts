@@ -17,8 +17,6 @@ export interface StorageOptions {
    * DATA_DIR; the CLI uses that socket when a server is running, else opens the files itself.
    */
   role: 'server' | 'cli';
-  /** PostgreSQL only: a schema to use (created if missing), e.g. one per test run. */
-  schema?: string;
   poolSize?: number;
 }
 
@@ -42,22 +40,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 }
 
 async function openPostgres(connectionString: string, options: StorageOptions): Promise<Storage> {
-  const schema = options.schema;
-  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  if (schema) {
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    try {
-      await admin.query(`create schema if not exists ${schema}`);
-    } finally {
-      await admin.end();
-    }
-  }
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? 10,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
