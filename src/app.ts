@@ -55,7 +55,7 @@ import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
 import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
-import { purgeExpiredAccountTokens } from './users/account-tokens-purge.ts';
+import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { UserRepository } from './users/users.ts';
 
@@ -72,18 +72,12 @@ export interface Umbral {
   close(): Promise<void>;
 }
 
-export interface UmbralOptions {
-  /** PostgreSQL schema to use (tests give each run its own). */
-  schema?: string;
-}
-
 /** Opens storage, applies migrations, and assembles the Koa app around oidc-provider. */
-export async function createUmbral(config: Config, logger: Logger, options: UmbralOptions = {}): Promise<Umbral> {
+export async function createUmbral(config: Config, logger: Logger): Promise<Umbral> {
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     role: 'server',
-    ...(options.schema ? { schema: options.schema } : {}),
   });
   try {
     const applied = await migrateToLatest(storage.db);

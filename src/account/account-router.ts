@@ -6,9 +6,9 @@ import type { Config } from '../config/config.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
-import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
 import { UserRepository } from '../users/users.ts';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
@@ -38,7 +38,7 @@ const SAVED = ['profile', 'password', 'email'] as const;
 
 /** /account: the signed-in person's profile (name, phone) and the way to every other part. */
 const profileForm = z.object({
-  name: formFields.text().transform((name) => name.trim().replace(/\s+/g, ' ')),
+  name: formFields.text().transform(normalizeName),
   phone: formFields.text().transform((phone) => phone.trim().slice(0, 40)),
   phone_country: formFields.text(),
 });
@@ -96,9 +96,8 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
     const values = { name: form.name, phone: form.phone, phoneCountry: form.phone_country };
     if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(deps.pages.localeOf(ctx));
     const errors: ProfileErrors = {};
-    if (!values.name) errors.name = t('signup.error.name_required');
-    else if ([...values.name].length > MAX_NAME_LENGTH)
-      errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    const nameError = nameProblem(values.name);
+    if (nameError) errors.name = t(`signup.error.${nameError}`, { max: MAX_NAME_LENGTH });
     const phone = values.phone ? parsePhone(values.phone, values.phoneCountry) : undefined;
     if (phone && !phone.ok) errors.phone = t('signup.error.phone_invalid');
     if (Object.keys(errors).length) return show(ctx, values, errors, 400);

@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Locale } from '../i18n/i18n.ts';
@@ -6,6 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import { RESET_PURPOSE } from '../password-reset/password-reset.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
+import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { UserRepository } from '../users/users.ts';
 
@@ -13,9 +13,6 @@ export const CHANGE_EMAIL_PURPOSE = 'change_email';
 export const CHANGE_EMAIL_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 /** Requests per account per hour: each one mails two addresses. */
 export const CHANGE_EMAIL_REQUESTS_PER_HOUR = 5;
-
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 interface ChangeEmailData {
   newEmail: string;
@@ -34,47 +31,32 @@ export type ConfirmOutcome = { kind: 'changed'; newEmail: string } | { kind: 'in
  */
 export class EmailChange {
   private readonly users: UserRepository;
+  private readonly tokens: AccountTokenRepository;
 
   constructor(private readonly deps: { config: Config; db: Kysely<Database>; mailer: Mailer; logger: Logger }) {
     this.users = new UserRepository(deps.db);
+    this.tokens = new AccountTokenRepository(deps.db);
   }
 
   async request(user: UserRow, input: string, locale: Locale): Promise<RequestOutcome> {
     const newEmail = normalizeEmail(input);
     if (!isValidEmail(newEmail)) return { kind: 'invalid' };
     if (newEmail.toLowerCase() === user.email.toLowerCase()) return { kind: 'same' };
-    const recent = await this.deps.db
-      .selectFrom('account_tokens')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('user_id', '=', user.id)
-      .where('purpose', '=', CHANGE_EMAIL_PURPOSE)
-      .where('created_at', '>', new Date(Date.now() - 60 * 60 * 1000))
-      .executeTakeFirstOrThrow();
-    if (Number(recent.count) >= CHANGE_EMAIL_REQUESTS_PER_HOUR) return { kind: 'limited' };
+    const recent = await this.tokens.countIssuedSince(
+      user.id,
+      CHANGE_EMAIL_PURPOSE,
+      new Date(Date.now() - 60 * 60 * 1000),
+    );
+    if (recent >= CHANGE_EMAIL_REQUESTS_PER_HOUR) return { kind: 'limited' };
 
-    const token = randomBytes(32).toString('base64url');
+    const token = newOpaqueToken();
     const data: ChangeEmailData = { newEmail, passwordChangedAt: user.password_changed_at?.toISOString() ?? null };
-    const now = new Date();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: now })
-        .where('user_id', '=', user.id)
-        .where('purpose', '=', CHANGE_EMAIL_PURPOSE)
-        .where('consumed_at', 'is', null)
-        .execute();
-      await trx
-        .insertInto('account_tokens')
-        .values({
-          id: randomUUID(),
-          user_id: user.id,
-          purpose: CHANGE_EMAIL_PURPOSE,
-          token_hash: hashToken(token),
-          data: JSON.stringify(data),
-          created_at: now,
-          expires_at: new Date(now.getTime() + CHANGE_EMAIL_LINK_TTL_MS),
-        })
-        .execute();
+    await this.tokens.issue({
+      userId: user.id,
+      purpose: CHANGE_EMAIL_PURPOSE,
+      tokenHash: hashOpaqueToken(token),
+      data,
+      ttlMs: CHANGE_EMAIL_LINK_TTL_MS,
     });
     const taken = await this.users.findByEmail(newEmail);
     if (!taken) {
@@ -102,16 +84,8 @@ export class EmailChange {
 
   /** The pending new address of the user, if a link is out (shown on the "sent" page). */
   async pending(userId: string): Promise<string | undefined> {
-    const row = await this.deps.db
-      .selectFrom('account_tokens')
-      .select('data')
-      .where('user_id', '=', userId)
-      .where('purpose', '=', CHANGE_EMAIL_PURPOSE)
-      .where('consumed_at', 'is', null)
-      .where('expires_at', '>', new Date())
-      .orderBy('created_at', 'desc')
-      .executeTakeFirst();
-    return (row?.data as ChangeEmailData | undefined)?.newEmail;
+    const row = await this.tokens.latestValid(userId, CHANGE_EMAIL_PURPOSE);
+    return row ? accountTokenData<ChangeEmailData>(row).newEmail : undefined;
   }
 
   /** Whether a link is still good (GET shows a button; only the POST changes anything, as mail scanners open links). */
@@ -123,53 +97,27 @@ export class EmailChange {
     const found = await this.find(token);
     if (!found) return { kind: 'invalid' };
     const { row, data } = found;
-    const now = new Date();
     return this.deps.db.transaction().execute(async (trx) => {
-      const consumed = await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: now })
-        .where('id', '=', row.id)
-        .where('consumed_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(consumed.numUpdatedRows) !== 1) return { kind: 'invalid' as const };
+      const tokens = new AccountTokenRepository(trx);
+      if (!(await tokens.consume(row.id, CHANGE_EMAIL_PURPOSE))) return { kind: 'invalid' as const };
       const users = new UserRepository(trx);
       // Checked first: a failed unique insert would abort the whole transaction on PostgreSQL.
       const holder = await users.findByEmail(data.newEmail);
       if (holder && holder.id !== row.user_id) return { kind: 'taken' as const };
       await users.changeEmail(row.user_id, data.newEmail);
       // Reset links went to the old address: they must not outlive the change.
-      await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: now })
-        .where('user_id', '=', row.user_id)
-        .where('purpose', '=', RESET_PURPOSE)
-        .where('consumed_at', 'is', null)
-        .execute();
+      await tokens.voidOutstanding(row.user_id, RESET_PURPOSE);
       this.deps.logger.info({ event: 'account.email_changed', accountId: row.user_id }, 'email changed');
       return { kind: 'changed' as const, newEmail: data.newEmail };
     });
   }
 
   private async find(token: string) {
-    if (!TOKEN_PATTERN.test(token)) return undefined;
-    const row = await this.deps.db
-      .selectFrom('account_tokens')
-      .innerJoin('users', 'users.id', 'account_tokens.user_id')
-      .select([
-        'account_tokens.id',
-        'account_tokens.user_id',
-        'account_tokens.data',
-        'users.password_changed_at',
-        'users.disabled',
-      ])
-      .where('account_tokens.token_hash', '=', hashToken(token))
-      .where('account_tokens.purpose', '=', CHANGE_EMAIL_PURPOSE)
-      .where('account_tokens.consumed_at', 'is', null)
-      .where('account_tokens.expires_at', '>', new Date())
-      .executeTakeFirst();
-    if (!row || row.disabled) return undefined;
-    const data = row.data as unknown as ChangeEmailData;
-    if ((row.password_changed_at?.toISOString() ?? null) !== data.passwordChangedAt) return undefined;
+    const found = await this.tokens.findValid(token, CHANGE_EMAIL_PURPOSE);
+    if (!found) return undefined;
+    const { row, owner } = found;
+    const data = accountTokenData<ChangeEmailData>(row);
+    if ((owner.passwordChangedAt?.toISOString() ?? null) !== data.passwordChangedAt) return undefined;
     return { row, data };
   }
 

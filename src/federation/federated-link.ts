@@ -6,7 +6,8 @@ import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { verifyPassword } from '../users/password-hasher.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
+import { MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { UserRepository } from '../users/users.ts';
 import type { FederatedLogin } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
 

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import { sql } from 'kysely';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
@@ -13,11 +11,11 @@ import {
   outcome,
   type StepOutcome,
 } from '../interactions/interaction.ts';
-import { MAX_NAME_LENGTH } from '../interactions/sign-up-step.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
 import type { UserRow } from '../storage/schema.ts';
-import { signUpDatabase } from '../users/email-verification.ts';
+import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
+import { SelfServiceUsers } from '../users/self-service-users.ts';
 import { UserRepository } from '../users/users.ts';
 import type { FederatedLogin, Federation } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
@@ -41,7 +39,7 @@ export interface FederatedSignUpDependencies {
 
 /** The name as the page shows it back: spaces collapsed; the terms ticked only with their own value. */
 const signUpValues = z.object({
-  name: formFields.text().transform((name) => name.trim().replace(/\s+/g, ' ')),
+  name: formFields.text().transform(normalizeName),
   terms: formFields.text().transform((terms) => terms === 'accepted'),
 });
 type SignUpValues = z.output<typeof signUpValues>;
@@ -49,9 +47,10 @@ type SignUpValues = z.output<typeof signUpValues>;
 /** What the form must satisfy, with each field's error in the person's language. */
 function signUpForm(t: Translate) {
   return z.object({
-    name: signUpValues.shape.name
-      .pipe(z.string().min(1, t('signup.error.name_required')))
-      .refine((name) => [...name].length <= MAX_NAME_LENGTH, t('signup.error.name_too_long', { max: MAX_NAME_LENGTH })),
+    name: signUpValues.shape.name.superRefine((name, check) => {
+      const problem = nameProblem(name);
+      if (problem) check.addIssue({ code: 'custom', message: t(`signup.error.${problem}`, { max: MAX_NAME_LENGTH }) });
+    }),
     terms: signUpValues.shape.terms.pipe(z.literal(true, t('signup.error.terms_required'))),
   });
 }
@@ -69,12 +68,14 @@ function signUpForm(t: Translate) {
  */
 export class FederatedSignUp {
   private readonly users: UserRepository;
+  private readonly selfService: SelfServiceUsers;
 
   constructor(
     private readonly deps: FederatedSignUpDependencies,
     private readonly login: FederatedLogin,
   ) {
     this.users = new UserRepository(deps.storage.db);
+    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion);
   }
 
   async show(
@@ -112,7 +113,12 @@ export class FederatedSignUp {
 
     const { identity } = pending;
     const email = identity.email!;
-    const created = await this.insertUser(email, values.name, identity.emailVerified, locale);
+    const created = await this.selfService.create({
+      email,
+      name: values.name,
+      emailVerified: identity.emailVerified,
+      locale,
+    });
     if (created) {
       if (!(await this.login.link(created, identity, details.uid, 'automatic'))) {
         // The upstream account was linked to another user meanwhile (a second tab): that one signs in.
@@ -153,31 +159,5 @@ export class FederatedSignUp {
       reason: 'signup',
       decoy: true,
     });
-  }
-
-  private async insertUser(
-    email: string,
-    name: string,
-    emailVerified: boolean,
-    locale: Locale,
-  ): Promise<UserRow | undefined> {
-    const now = new Date();
-    return signUpDatabase(this.deps.storage.db)
-      .insertInto('users')
-      .values({
-        id: randomUUID(),
-        email,
-        email_verified: emailVerified,
-        email_verification_required: !emailVerified,
-        name,
-        phone: null,
-        password_hash: null,
-        terms_version: this.deps.config.termsVersion,
-        terms_accepted_at: now,
-        locale,
-      })
-      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
-      .returningAll()
-      .executeTakeFirst();
   }
 }

@@ -158,7 +158,3 @@ export function readFederationSettings(
     trustUpstreamMfa: flag('FEDERATION_TRUST_UPSTREAM_MFA'),
   };
 }
-
-export function configuredProviders(settings: FederationSettings): ProviderName[] {
-  return PROVIDERS.filter((name) => settings[name] !== undefined);
-}

@@ -1,21 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import { type Locale, translator } from '../i18n/i18n.ts';
+import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { throttledAddress } from '../throttling/throttle-keys.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
-import { signUpDatabase } from '../users/email-verification.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
+import { SelfServiceUsers } from '../users/self-service-users.ts';
 import type { UserRepository } from '../users/users.ts';
 import {
   type InteractionDetails,
@@ -27,8 +27,6 @@ import {
 import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
 import { termsLabelHtml } from './terms-label.ts';
 import type { VerificationStep } from './verification-step.ts';
-
-export const MAX_NAME_LENGTH = 200;
 
 interface SignUpValues {
   name: string;
@@ -55,7 +53,7 @@ export interface SignUpStepDependencies {
 }
 
 const signUpForm = z.object({
-  name: formFields.text().transform((name) => name.trim().replace(/\s+/g, ' ')),
+  name: formFields.text().transform(normalizeName),
   email: formFields.text().transform(normalizeEmail),
   phone: formFields.text().transform((phone) => phone.trim().slice(0, 40)),
   phone_country: formFields.text(),
@@ -77,10 +75,12 @@ export class SignUpStep implements SignInStep {
   readonly routes: readonly InteractionRoute[];
   private readonly users: UserRepository;
   private readonly verification: SignUpStepDependencies['verification'];
+  private readonly selfService: SelfServiceUsers;
 
   constructor(private readonly deps: SignUpStepDependencies) {
     this.users = deps.users;
     this.verification = deps.verification;
+    this.selfService = new SelfServiceUsers(deps.db, deps.config.termsVersion);
     this.routes = [
       { method: 'get', path: '/signup', handle: (ctx, details) => this.show(ctx, details) },
       { method: 'post', path: '/signup', handle: (ctx, details) => this.submit(ctx, details) },
@@ -148,9 +148,8 @@ export class SignUpStep implements SignInStep {
     const values: SignUpValues = { name, email, phone: typedPhone, phoneCountry, terms };
 
     const errors: FieldErrors = {};
-    if (!values.name) errors.name = t('signup.error.name_required');
-    else if ([...values.name].length > MAX_NAME_LENGTH)
-      errors.name = t('signup.error.name_too_long', { max: MAX_NAME_LENGTH });
+    const nameError = nameProblem(values.name);
+    if (nameError) errors.name = t(`signup.error.${nameError}`, { max: MAX_NAME_LENGTH });
     if (!isValidEmail(values.email)) errors.email = t('signup.error.email_invalid');
     const phone = parsePhone(values.phone, values.phoneCountry);
     if (!values.phone) errors.phone = t('signup.error.phone_required');
@@ -185,7 +184,16 @@ export class SignUpStep implements SignInStep {
     // Hashed whether or not the email is taken, so both answers take as long.
     const passwordHash = await hashPassword(password);
     const existing = await this.users.findByEmail(values.email);
-    const created = existing ? undefined : await this.insertUser(values, phone.e164, passwordHash, locale);
+    const created = existing
+      ? undefined
+      : await this.selfService.create({
+          email: values.email,
+          name: values.name,
+          phone: phone.e164,
+          passwordHash,
+          emailVerified: false,
+          locale,
+        });
     const owner = existing ?? (created ? undefined : await this.users.findByEmail(values.email)); // lost a race
     if (created) {
       this.deps.logger.info(
@@ -214,27 +222,5 @@ export class SignUpStep implements SignInStep {
       reason: 'signup',
       decoy: true,
     });
-  }
-
-  private async insertUser(values: SignUpValues, phone: string, passwordHash: string, locale: Locale) {
-    const now = new Date();
-    return signUpDatabase(this.deps.db)
-      .insertInto('users')
-      .values({
-        id: randomUUID(),
-        email: values.email,
-        email_verified: false,
-        email_verification_required: true,
-        name: values.name,
-        phone,
-        password_hash: passwordHash,
-        terms_version: this.deps.config.termsVersion,
-        terms_accepted_at: now,
-        locale,
-        password_changed_at: now,
-      })
-      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
-      .returningAll()
-      .executeTakeFirst();
   }
 }

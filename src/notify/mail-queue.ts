@@ -4,8 +4,6 @@ import type { Database, MailQueueRow } from '../storage/schema.ts';
 import type { RenderedEmail } from './email-renderer.ts';
 import type { OutgoingEmail } from './mailer.ts';
 
-export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
-
 /** A claimed row stays 'sending' this long; past it another worker (or a restart) may take it again. */
 const CLAIM_LEASE_SECONDS = 300;
 const CLAIM_BATCH = 10;

@@ -1,16 +1,16 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import { formatInstant, type Locale, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import type { Database } from '../storage/schema.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
+import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { hashPassword } from '../users/password-hasher.ts';
-import { checkPassword } from '../users/password-policy.ts';
-import { MAX_PASSWORD_LENGTH, UserRepository } from '../users/users.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
 
 export const RESET_PURPOSE = 'reset_password';
@@ -21,19 +21,6 @@ export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
  * for existing accounts (one insert, one queued email) cannot be told apart by timing.
  */
 export const MIN_FORGOT_RESPONSE_MS = 200;
-
-/** 256 random bits, base64url: exactly 43 characters. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-export function newResetToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, hash: hashResetToken(token) };
-}
-
-/** Only this hash is stored: a leaked table does not give working links. */
-export function hashResetToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 /** Stored with each reset token. */
 export interface ResetTokenData {
@@ -50,10 +37,14 @@ export interface ValidResetToken {
 
 /** Reset tokens in `account_tokens` (purpose reset_password): single use, expiring, at most one live per user. */
 export class PasswordResetTokens {
+  private readonly tokens: AccountTokenRepository;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.tokens = new AccountTokenRepository(db, now);
+  }
 
   /**
    * Stores a new token for `userId`, and consumes every older unconsumed one: only the newest
@@ -61,46 +52,20 @@ export class PasswordResetTokens {
    * paths do comparable work.
    */
   async issue(userId: string | undefined, hash: string, data: ResetTokenData): Promise<void> {
-    const at = new Date(this.now());
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: at })
-        .where('user_id', '=', userId ?? '')
-        .where('purpose', '=', RESET_PURPOSE)
-        .where('consumed_at', 'is', null)
-        .execute();
+      const tokens = new AccountTokenRepository(trx, this.now);
+      await tokens.voidOutstanding(userId ?? '', RESET_PURPOSE);
       if (!userId) return;
-      await trx
-        .insertInto('account_tokens')
-        .values({
-          id: randomUUID(),
-          user_id: userId,
-          purpose: RESET_PURPOSE,
-          token_hash: hash,
-          data: JSON.stringify(data),
-          created_at: at,
-          expires_at: new Date(at.getTime() + RESET_TOKEN_TTL_MS),
-        })
-        .execute();
+      await tokens.insert({ userId, purpose: RESET_PURPOSE, tokenHash: hash, data, ttlMs: RESET_TOKEN_TTL_MS });
     });
   }
 
   /** The token's row when it is unused, unexpired and its account enabled; does not consume it. */
   async find(token: string): Promise<ValidResetToken | undefined> {
-    if (!TOKEN_PATTERN.test(token)) return undefined;
-    const row = await this.db
-      .selectFrom('account_tokens')
-      .innerJoin('users', 'users.id', 'account_tokens.user_id')
-      .select(['account_tokens.id', 'account_tokens.user_id', 'account_tokens.data', 'users.email'])
-      .where('account_tokens.token_hash', '=', hashResetToken(token))
-      .where('account_tokens.purpose', '=', RESET_PURPOSE)
-      .where('account_tokens.consumed_at', 'is', null)
-      .where('account_tokens.expires_at', '>', new Date(this.now()))
-      .where('users.disabled', '=', false)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return { id: row.id, userId: row.user_id, email: row.email, data: (row.data ?? {}) as ResetTokenData };
+    const found = await this.tokens.findValid(token, RESET_PURPOSE);
+    if (!found) return undefined;
+    const { row, owner } = found;
+    return { id: row.id, userId: row.user_id, email: owner.email, data: accountTokenData<ResetTokenData>(row) };
   }
 
   /**
@@ -112,24 +77,11 @@ export class PasswordResetTokens {
   async redeem(tokenId: string, passwordHash: string): Promise<{ userId: string; data: ResetTokenData } | undefined> {
     const at = new Date(this.now());
     return this.db.transaction().execute(async (trx) => {
-      const consumed = await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: at })
-        .where('id', '=', tokenId)
-        .where('purpose', '=', RESET_PURPOSE)
-        .where('consumed_at', 'is', null)
-        .where('expires_at', '>', at)
-        .returning(['user_id', 'data'])
-        .executeTakeFirst();
+      const tokens = new AccountTokenRepository(trx, () => at.getTime());
+      const consumed = await tokens.consume(tokenId, RESET_PURPOSE);
       if (!consumed) return undefined;
       const userId = consumed.user_id;
-      await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: at })
-        .where('user_id', '=', userId)
-        .where('purpose', '=', RESET_PURPOSE)
-        .where('consumed_at', 'is', null)
-        .execute();
+      await tokens.voidOutstanding(userId, RESET_PURPOSE);
       // Following the link proved control of the mailbox.
       await trx
         .updateTable('users')
@@ -137,7 +89,7 @@ export class PasswordResetTokens {
         .where('id', '=', userId)
         .execute();
       await revokeEverything(trx, userId);
-      return { userId, data: (consumed.data ?? {}) as ResetTokenData };
+      return { userId, data: accountTokenData<ResetTokenData>(consumed) };
     });
   }
 }
@@ -253,9 +205,9 @@ export class PasswordResetService {
       const withinLimit = accountCount.count <= this.limits.forgotPerAccount.limit;
       const user = await this.users.findByEmail(email);
       const recipient = user && !user.disabled && withinLimit ? user : undefined;
-      const { token, hash } = newResetToken();
+      const token = newOpaqueToken();
       const data: ResetTokenData = input.interactionUid ? { interactionUid: input.interactionUid } : {};
-      await this.tokens.issue(recipient?.id, hash, data);
+      await this.tokens.issue(recipient?.id, hashOpaqueToken(token), data);
       if (recipient) {
         await this.send({
           to: recipient.email,
@@ -361,15 +313,4 @@ export class PasswordResetService {
   private send(email: OutgoingEmail): Promise<void> {
     return enqueueQuietly(this.deps.mailer, this.deps.logger, email);
   }
-}
-
-/** For tests and tools: the reset rows of one user, newest first. */
-export async function resetTokensOf(db: Kysely<Database>, userId: string) {
-  return db
-    .selectFrom('account_tokens')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('purpose', '=', RESET_PURPOSE)
-    .orderBy(sql`created_at`, 'desc')
-    .execute();
 }

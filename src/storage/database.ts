@@ -17,8 +17,6 @@ export interface StorageOptions {
    * DATA_DIR; the CLI uses that socket when a server is running, else opens the files itself.
    */
   role: 'server' | 'cli';
-  /** PostgreSQL only: a schema to use (created if missing), e.g. one per test run. */
-  schema?: string;
   poolSize?: number;
 }
 
@@ -42,22 +40,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 }
 
 async function openPostgres(connectionString: string, options: StorageOptions): Promise<Storage> {
-  const schema = options.schema;
-  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  if (schema) {
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    try {
-      await admin.query(`create schema if not exists ${schema}`);
-    } finally {
-      await admin.end();
-    }
-  }
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? 10,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
@@ -121,18 +104,23 @@ async function connectToRunningServer(dataDir: string): Promise<Storage | undefi
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
 
-/** Applies pending migrations; returns the names applied now. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+/** A migrator over Umbral's migrations, keeping its bookkeeping in the connection's current schema. */
+export async function createMigrator(db: Kysely<Database>): Promise<Migrator> {
   // Named explicitly: without it Kysely takes a migration table in any schema for ours.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]!.schema;
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'umbral_migrations',
     migrationLockTableName: 'umbral_migrations_lock',
     migrationTableSchema: schema,
   });
+}
+
+/** Applies pending migrations; returns the names applied now. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = await createMigrator(db);
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

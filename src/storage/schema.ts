@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T = Record<string, unknown>> = ColumnType<T, string, string>;
@@ -63,7 +63,7 @@ export interface UserTable {
 export interface AccountTokenTable {
   id: string;
   user_id: string;
-  /** verify_email | reset_password | change_email */
+  /** verify_email | signup_decoy | reset_password | change_email (src/users/account-tokens.ts) */
   purpose: string;
   token_hash: string;
   code_hash: string | null;
@@ -244,5 +244,4 @@ export interface Database {
 }
 
 export type UserRow = Selectable<UserTable>;
-export type NewUser = Insertable<UserTable>;
 export type MailQueueRow = Selectable<MailQueueTable>;

@@ -1,6 +1,13 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
-import type { AccountTokenTable, Database, UserTable } from '../storage/schema.ts';
+import { type Generated, type Kysely, sql } from 'kysely';
+import type { Database, UserTable } from '../storage/schema.ts';
+import {
+  AccountTokenRepository,
+  type AccountTokenRow,
+  accountTokenData,
+  hashOpaqueToken,
+  newOpaqueToken,
+} from './account-tokens.ts';
 
 /**
  * Email verification secrets, in `account_tokens`: one row holds a link token (256 bits,
@@ -85,10 +92,6 @@ export function requiresEmailVerification(user: { email_verified: boolean }): bo
   );
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
 /** The code's hash is bound to its row, so equal codes never share a hash; the attempt limit guards its small space. */
 function hashCode(id: string, code: string): Buffer {
   return createHash('sha256').update(`${id}:${code}`).digest();
@@ -98,14 +101,18 @@ export function newCode(): string {
   return String(randomInt(0, 1_000_000)).padStart(6, '0');
 }
 
-type TokenRow = Selectable<AccountTokenTable>;
+const PURPOSES = [VERIFY_EMAIL_PURPOSE, SIGNUP_DECOY_PURPOSE] as const;
 
 export class EmailVerifications {
+  private readonly tokens: AccountTokenRepository;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly limits: VerificationLimits = VERIFICATION_LIMITS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.tokens = new AccountTokenRepository(db, now);
+  }
 
   /** Whether another email may go to this user now (sign-up, resend, held-back login alike). */
   async sendAllowance(userId: string): Promise<SendAllowance> {
@@ -114,7 +121,7 @@ export class EmailVerifications {
       .selectFrom('account_tokens')
       .select('created_at')
       .where('user_id', '=', userId)
-      .where('purpose', 'in', [VERIFY_EMAIL_PURPOSE, SIGNUP_DECOY_PURPOSE])
+      .where('purpose', 'in', PURPOSES)
       .where('created_at', '>', new Date(now - 60 * 60 * 1000))
       .where(sql<string>`data->>'sent'`, '=', 'true')
       .orderBy('created_at', 'desc')
@@ -139,60 +146,32 @@ export class EmailVerifications {
     purpose: VerificationPurpose,
     data: VerificationData,
   ): Promise<{ verification: Verification; token: string; code: string }> {
-    const now = this.now();
     const id = randomBytes(16).toString('base64url');
-    const token = randomBytes(32).toString('base64url');
+    const token = newOpaqueToken();
     const code = newCode();
     // A decoy's code hash matches no code: nothing entered can ever verify it.
     const codeHash = purpose === VERIFY_EMAIL_PURPOSE ? hashCode(id, code) : randomBytes(32);
-    const row = await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: new Date(now) })
-        .where('user_id', '=', userId)
-        .where('purpose', '=', purpose)
-        .where('consumed_at', 'is', null)
-        .execute();
-      return trx
-        .insertInto('account_tokens')
-        .values({
-          id,
-          user_id: userId,
-          purpose,
-          token_hash: hashToken(token),
-          code_hash: codeHash.toString('hex'),
-          data: JSON.stringify(data),
-          created_at: new Date(now),
-          expires_at: new Date(now + this.limits.linkTtlSeconds * 1000),
-          code_expires_at: new Date(now + this.limits.codeTtlSeconds * 1000),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    const row = await this.tokens.issue({
+      id,
+      userId,
+      purpose,
+      tokenHash: hashOpaqueToken(token),
+      codeHash: codeHash.toString('hex'),
+      data,
+      ttlMs: this.limits.linkTtlSeconds * 1000,
+      codeTtlMs: this.limits.codeTtlSeconds * 1000,
     });
     return { verification: toVerification(row), token, code };
   }
 
   async find(id: string): Promise<Verification | undefined> {
-    const row = await this.db
-      .selectFrom('account_tokens')
-      .selectAll()
-      .where('id', '=', id)
-      .where('purpose', 'in', [VERIFY_EMAIL_PURPOSE, SIGNUP_DECOY_PURPOSE])
-      .executeTakeFirst();
+    const row = await this.tokens.findById(id, PURPOSES);
     return row ? toVerification(row) : undefined;
   }
 
   /** The latest verification of the user that a code or link can still complete. */
   async latestLive(userId: string): Promise<Verification | undefined> {
-    const row = await this.db
-      .selectFrom('account_tokens')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('purpose', '=', VERIFY_EMAIL_PURPOSE)
-      .where('consumed_at', 'is', null)
-      .where('expires_at', '>', new Date(this.now()))
-      .orderBy('created_at', 'desc')
-      .executeTakeFirst();
+    const row = await this.tokens.latestValid(userId, VERIFY_EMAIL_PURPOSE);
     return row ? toVerification(row) : undefined;
   }
 
@@ -208,12 +187,7 @@ export class EmailVerifications {
 
   /** Counts an attempt, then checks the code: five wrong ones and the code is dead. */
   async checkCode(id: string, code: string): Promise<CodeOutcome> {
-    const row = await this.db
-      .selectFrom('account_tokens')
-      .selectAll()
-      .where('id', '=', id)
-      .where('purpose', 'in', [VERIFY_EMAIL_PURPOSE, SIGNUP_DECOY_PURPOSE])
-      .executeTakeFirst();
+    const row = await this.tokens.findById(id, PURPOSES);
     const found = row ? toVerification(row) : undefined;
     if (!found || found.consumedAt) return { outcome: 'gone' };
     if (found.attempts >= this.limits.maxCodeAttempts) return { outcome: 'exhausted' };
@@ -238,13 +212,7 @@ export class EmailVerifications {
 
   /** The verification a link's token belongs to, whatever its state (the page explains used or expired links). */
   async findByToken(token: string): Promise<Verification | undefined> {
-    if (!token || token.length > 100) return undefined;
-    const row = await this.db
-      .selectFrom('account_tokens')
-      .selectAll()
-      .where('token_hash', '=', hashToken(token))
-      .where('purpose', '=', VERIFY_EMAIL_PURPOSE)
-      .executeTakeFirst();
+    const row = await this.tokens.findByToken(token, VERIFY_EMAIL_PURPOSE);
     return row ? toVerification(row) : undefined;
   }
 
@@ -261,20 +229,15 @@ export class EmailVerifications {
 
   /** Consumes the verification (once: a concurrent second use gets nothing) and marks the email verified. */
   private async markVerified(id: string, via: 'code' | 'link'): Promise<Verification | undefined> {
-    const now = new Date(this.now());
     return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('account_tokens')
-        .set({ consumed_at: now, data: sql`data || ${JSON.stringify({ verified: true, via })}::jsonb` as never })
-        .where('id', '=', id)
-        .where('purpose', '=', VERIFY_EMAIL_PURPOSE)
-        .where('consumed_at', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await new AccountTokenRepository(trx, this.now).consume(id, VERIFY_EMAIL_PURPOSE, {
+        verified: true,
+        via,
+      });
       if (!row) return undefined;
       await trx
         .updateTable('users')
-        .set({ email_verified: true, updated_at: now })
+        .set({ email_verified: true, updated_at: new Date(this.now()) })
         .where('id', '=', row.user_id)
         .execute();
       return toVerification(row);
@@ -282,8 +245,8 @@ export class EmailVerifications {
   }
 }
 
-function toVerification(row: TokenRow): Verification {
-  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : (row.data ?? {})) as VerificationData;
+function toVerification(row: AccountTokenRow): Verification {
+  const data = accountTokenData<VerificationData>(row);
   return {
     id: row.id,
     userId: row.user_id,

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
 
 export class UserInputError extends Error {
   constructor(message: string) {
@@ -18,10 +19,6 @@ export interface NewUserInput {
   phone?: string | undefined;
   emailVerified?: boolean | undefined;
 }
-
-/** Password rules every path shares; the full policy (common lists…) comes with self-service sign-up. */
-export const MIN_PASSWORD_LENGTH = 8;
-export const MAX_PASSWORD_LENGTH = 256;
 
 export class UserRepository {
   constructor(private readonly db: Kysely<Database>) {}

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { verifyPassword } from '../../src/users/password-hasher.ts';
-import { MIN_PASSWORD_LENGTH } from '../../src/users/users.ts';
+import { MIN_PASSWORD_LENGTH } from '../../src/users/password-policy.ts';
 import { createTestStore, STORES, type TestStore } from '../support/stores.ts';
 import { inStore, runUmbral } from './umbral-cli.ts';
 

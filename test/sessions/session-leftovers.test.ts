@@ -1,6 +1,6 @@
 import test from 'ava';
 import { purgeSessionLeftovers, SessionActivity } from '../../src/sessions/session-activity.ts';
-import { purgeExpiredAccountTokens } from '../../src/users/account-tokens-purge.ts';
+import { purgeExpiredAccountTokens } from '../../src/users/account-tokens.ts';
 import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
 
 const HOURS_AGO = (h: number) => new Date(Date.now() - h * 60 * 60 * 1000);

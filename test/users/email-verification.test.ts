@@ -1,10 +1,6 @@
 import test from 'ava';
-import {
-  EmailVerifications,
-  hashToken,
-  SIGNUP_DECOY_PURPOSE,
-  VERIFY_EMAIL_PURPOSE,
-} from '../../src/users/email-verification.ts';
+import { hashOpaqueToken } from '../../src/users/account-tokens.ts';
+import { EmailVerifications, SIGNUP_DECOY_PURPOSE, VERIFY_EMAIL_PURPOSE } from '../../src/users/email-verification.ts';
 import { UserRepository } from '../../src/users/users.ts';
 import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
 
@@ -32,7 +28,7 @@ for (const kind of STORES) {
         .selectAll()
         .where('id', '=', first.verification.id)
         .executeTakeFirstOrThrow();
-      t.is(row.token_hash, hashToken(first.token));
+      t.is(row.token_hash, hashOpaqueToken(first.token));
       t.false(JSON.stringify(row).includes(first.token));
       t.false(row.code_hash!.includes(first.code));
       t.deepEqual(await verifications.sendAllowance(ana.id), { allowed: false, retryAfterSeconds: 60 });
