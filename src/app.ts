@@ -47,6 +47,7 @@ import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
 import { cookieNames } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
+import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
 import { SessionDirectory } from './sessions/session-directory.ts';
@@ -249,6 +250,7 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
+    app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 
     const purgeTimer = setInterval(() => {

@@ -61,6 +61,7 @@ export class PageRenderer {
       'session_expired',
       'invalid_scope',
       'unauthorized_client',
+      'request_too_large',
     ];
     const kind = known.includes(out.error) ? out.error : 'generic';
     await this.render(
