@@ -7,6 +7,7 @@ import {
 } from '../clients/client-registry.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import { clientKeysFromOptions } from './client-keys-options.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson } from './print.ts';
 
@@ -24,6 +25,8 @@ export const CLIENT_ADD_OPTIONS = {
   'require-mfa': { type: 'boolean' },
   public: { type: 'boolean' },
   name: { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'jwks-file': { type: 'string' },
 } as const;
 
 export const CLIENT_REMOVE_OPTIONS = { 'client-id': { type: 'string', required: true } } as const;
@@ -65,6 +68,7 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
     singleSession: options['single-session'],
     requireMfa: options['require-mfa'],
     public: options.public,
+    keys: clientKeysFromOptions(options),
   };
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, await context.provider());

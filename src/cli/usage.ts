@@ -23,6 +23,10 @@ Clients
                                        without one enroll it during the sign-in
       --public                         no secret (browser or native app; PKCE only)
       --name NAME                      shown to users on the login and consent pages
+      --jwks-uri URI                   where the portal publishes its public keys: it then
+                                       signs in to the token endpoint with private_key_jwt
+                                       (no secret) and may sign request objects
+      --jwks-file PATH                 the same, with the keys in a JWKS file (public keys only)
   umbral clients list                  all clients as JSON, without secrets
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants

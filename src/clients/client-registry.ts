@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
 import type { Database } from '../storage/schema.ts';
+import { type ClientKeys, InvalidClientKeysError, publicJwks } from './client-keys.ts';
 import { generateClientSecret, hashClientSecret } from './client-secret.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -21,6 +22,8 @@ export interface ClientRegistration {
   /** Every sign-in to this portal needs a second factor; users without one enroll during the login. */
   requireMfa?: boolean | undefined;
   public: boolean;
+  /** Public keys: the client authenticates with private_key_jwt and may sign request objects. */
+  keys?: ClientKeys | undefined;
 }
 
 export class ClientInputError extends Error {
@@ -59,12 +62,18 @@ export class ClientRegistry {
     if (!usesBrowser && input.grantTypes.includes('refresh_token')) {
       throw new ClientInputError('refresh_token needs authorization_code');
     }
-    const secret = input.public ? undefined : (input.clientSecret ?? generateClientSecret());
+    if (input.keys && (input.public || input.clientSecret !== undefined)) {
+      throw new ClientInputError('a client with keys authenticates with them: drop --public and --client-secret');
+    }
+    if (input.keys && 'jwks' in input.keys) checkPublicKeys(input.keys.jwks);
+    const secret = input.public || input.keys ? undefined : (input.clientSecret ?? generateClientSecret());
     const metadata: Record<string, unknown> = {
       client_id: input.clientId,
       ...(input.name ? { client_name: input.name } : {}),
       ...(secret ? { client_secret: hashClientSecret(secret) } : {}),
-      token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+      token_endpoint_auth_method: input.public ? 'none' : input.keys ? 'private_key_jwt' : 'client_secret_basic',
+      ...(input.keys && 'jwksUri' in input.keys ? { jwks_uri: input.keys.jwksUri } : {}),
+      ...(input.keys && 'jwks' in input.keys ? { jwks: input.keys.jwks } : {}),
       grant_types: input.grantTypes,
       response_types: usesBrowser ? ['code'] : [],
       redirect_uris: input.redirectUris,
@@ -110,5 +119,15 @@ export class ClientRegistry {
       .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
       .execute();
     return true;
+  }
+}
+
+/** oidc-provider would take private keys too; a portal's private key must never be given to us. */
+function checkPublicKeys(jwks: unknown): void {
+  try {
+    publicJwks(jwks);
+  } catch (error) {
+    if (error instanceof InvalidClientKeysError) throw new ClientInputError(error.message);
+    throw error;
   }
 }
