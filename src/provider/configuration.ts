@@ -121,6 +121,9 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       claimsParameter: { enabled: true },
+      // Signed request objects (RFC 9101) from portals with registered keys, by value or pushed (PAR);
+      // unsigned ones (alg none) are refused, since requestObjectSigningAlgValues does not list none.
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
