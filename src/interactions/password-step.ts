@@ -123,9 +123,9 @@ export class PasswordStep implements SignInStep {
     const locale = this.deps.pages.localeOf(ctx);
     if (!account || !passwordMatches) {
       await this.deps.throttle.recordFailure(email, ip);
-      // Only accounts are counted, so an unknown email reads "wrong password" forever: past the
-      // cap, 100 attempts tell an account from no account (README, "Locked password sign-in").
-      const lock = await this.deps.lockout.recordFailure(account, locale);
+      // Only accounts with a password are counted, so an unknown email reads "wrong password"
+      // forever: 100 attempts tell such an account from none (README, "Locked password sign-in").
+      const lock = await this.deps.lockout.recordFailure(account?.password_hash ? account : undefined, locale);
       this.deps.logger.info({ event: 'login.failed', uid: details.uid }, 'password login failed');
       return outcome.redirect(`/interaction/${details.uid}?error=${lock === 'locked' ? 'locked' : 'credentials'}`);
     }
