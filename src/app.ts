@@ -55,7 +55,11 @@ import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
+import { AccountLockout } from './throttling/account-lockout.ts';
+import { LockoutResetStep } from './throttling/lockout-reset-step.ts';
 import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
+import { UnlockLinks } from './throttling/unlock-links.ts';
+import { unlockRouter } from './throttling/unlock-router.ts';
 import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { UserRepository } from './users/users.ts';
@@ -123,11 +127,18 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
     // Development without SMTP_URL keeps mail here; it holds secret links, so never in production.
     if (!config.production) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
     const terminator = new SessionTerminator({ provider, db: storage.db, logger });
+    // The hard cap on consecutive wrong passwords; the emailed link at /unlock lifts it.
+    const unlockLinks = new UnlockLinks({ db: storage.db, mailer, logger, issuer: config.issuer });
+    const lockout = new AccountLockout({ db: storage.db, links: unlockLinks, logger });
+    app.use(
+      unlockRouter({ issuer: config.issuer, secure: config.secure, pages, links: unlockLinks, lockout }).routes(),
+    );
     const resets = new PasswordResetService({
       config,
       db: storage.db,
       mailer,
       logger,
+      lockout,
       endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
     });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
@@ -230,11 +241,14 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
     const signIn = new SignInPipeline([
       verification,
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
+      new LockoutResetStep(lockout),
       new SignUpStep({ config, provider, db: storage.db, pages, logger, users, identifier, verification }),
       new PasswordStep({
         provider,
         users,
         throttle,
+        lockout,
+        pages,
         logger,
         identifier,
         sessionNotice: endedSessionNotice,

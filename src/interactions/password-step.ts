@@ -2,8 +2,10 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { formFields, readForm } from '../http/form.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
+import type { PasswordLockout } from '../throttling/account-lockout.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { requiresEmailVerification } from '../users/email-verification.ts';
@@ -26,6 +28,10 @@ export interface PasswordStepDependencies {
   provider: Provider;
   users: UserRepository;
   throttle: LoginThrottle;
+  /** The hard cap on consecutive wrong passwords, past which only the emailed unlock link helps. */
+  lockout: PasswordLockout;
+  /** The page's language, for the unlock email of an account that has none of its own. */
+  pages: Pick<PageRenderer, 'localeOf'>;
   logger: Logger;
   identifier: LoginIdentifierCookie;
   /** Why this browser's last session was ended, shown once on the login page. */
@@ -42,7 +48,8 @@ const passwordForm = z.object({ password: formFields.text() });
 /**
  * Identifier-first password login (email → Siguiente → password). The email step never looks the
  * account up, and a wrong password reads exactly like an unknown email, so nothing reveals which
- * emails exist.
+ * emails exist. After 100 consecutive wrong passwords an account's password is refused, right or
+ * wrong, until its owner opens the emailed unlock link (src/throttling/account-lockout.ts).
  */
 export class PasswordStep implements SignInStep {
   readonly name = 'password';
@@ -61,7 +68,8 @@ export class PasswordStep implements SignInStep {
     const email = this.deps.identifier.get(ctx, details.uid);
     const common = { uid: details.uid, clientName: await this.clientName(details) };
     if (email && ctx.query['step'] !== 'identifier') {
-      const error = ctx.query['error'] === 'credentials' ? 'credentials' : undefined;
+      const shown = ctx.query['error'];
+      const error = shown === 'credentials' || shown === 'locked' ? shown : undefined;
       // Where a password reset started from this sign-in ends (forgot-password-router.ts).
       const notice = ctx.query['notice'] === 'password_changed' ? 'password_changed' : undefined;
       return outcome.page('login-password', { ...common, email, error, notice });
@@ -111,24 +119,36 @@ export class PasswordStep implements SignInStep {
 
     const user = await this.deps.users.findByEmail(email);
     const passwordMatches = await verifyPassword(user?.password_hash, password);
-    if (!user || !passwordMatches || user.disabled) {
+    const account = user && !user.disabled ? user : undefined;
+    const locale = this.deps.pages.localeOf(ctx);
+    if (!account || !passwordMatches) {
       await this.deps.throttle.recordFailure(email, ip);
+      // Only accounts with a password are counted, so an unknown email reads "wrong password"
+      // forever: 100 attempts tell such an account from none (README, "Locked password sign-in").
+      const lock = await this.deps.lockout.recordFailure(account?.password_hash ? account : undefined, locale);
       this.deps.logger.info({ event: 'login.failed', uid: details.uid }, 'password login failed');
-      return outcome.redirect(`/interaction/${details.uid}?error=credentials`);
+      return outcome.redirect(`/interaction/${details.uid}?error=${lock === 'locked' ? 'locked' : 'credentials'}`);
+    }
+    if (await this.deps.lockout.isLocked(account, locale)) {
+      this.deps.logger.info({ event: 'login.refused_locked', uid: details.uid, accountId: account.id }, 'locked');
+      return outcome.redirect(`/interaction/${details.uid}?error=locked`);
     }
 
     await this.deps.throttle.recordSuccess(email, ip);
+    await this.deps.lockout.reset(account.id);
     // A self-service account whose email is not verified yet: the right password leads to the
     // verification step, and the login completes there (verification-step.ts).
-    if (requiresEmailVerification(user)) {
+    if (requiresEmailVerification(account)) {
       this.deps.identifier.clear(ctx, details.uid);
-      return this.deps.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login' });
+      return this.deps.verification.begin(ctx, details, { user: account, typedEmail: account.email, reason: 'login' });
     }
-    if (needsRehash(user.password_hash!)) await this.deps.users.setPasswordHash(user.id, await hashPassword(password));
-    await this.deps.users.recordLogin(user.id);
+    if (needsRehash(account.password_hash!)) {
+      await this.deps.users.setPasswordHash(account.id, await hashPassword(password));
+    }
+    await this.deps.users.recordLogin(account.id);
     this.deps.identifier.clear(ctx, details.uid);
-    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: user.id }, 'password login');
-    return outcome.login({ accountId: user.id, amr: ['pwd'] });
+    this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: account.id }, 'password login');
+    return outcome.login({ accountId: account.id, amr: ['pwd'] });
   }
 
   private async clientName(details: InteractionDetails): Promise<string | undefined> {

@@ -151,6 +151,8 @@ export interface PasswordResetDependencies {
    * what is left of them; without it the portals only notice when their tokens stop working.
    */
   endSessions?: (accountId: string) => Promise<unknown>;
+  /** A reset proves the mailbox: it lifts a lock on the password sign-in (src/throttling/account-lockout.ts). */
+  lockout?: { reset(accountId: string): Promise<void> };
 }
 
 /**
@@ -275,6 +277,7 @@ export class PasswordResetService {
     await this.deps.endSessions?.(found.userId);
     const redeemed = await this.tokens.redeem(found.id, passwordHash);
     if (!redeemed) return this.badToken(input.ip); // used or expired meanwhile (a double submit)
+    await this.deps.lockout?.reset(redeemed.userId);
     this.deps.logger.info(
       { event: 'password_reset.completed', accountId: redeemed.userId },
       'password reset; every session and token revoked',

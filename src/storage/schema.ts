@@ -63,7 +63,7 @@ export interface UserTable {
 export interface AccountTokenTable {
   id: string;
   user_id: string;
-  /** verify_email | signup_decoy | reset_password | change_email (src/users/account-tokens.ts) */
+  /** verify_email | signup_decoy | reset_password | change_email | unlock_login (src/users/account-tokens.ts) */
   purpose: string;
   token_hash: string;
   code_hash: string | null;
@@ -80,6 +80,15 @@ export interface ThrottleTable {
   failures: number;
   last_failure_at: Timestamp;
   expires_at: Timestamp;
+}
+
+/** Consecutive wrong passwords of one account (src/throttling/account-lockout.ts); no row means none. */
+export interface LoginLockoutTable {
+  user_id: string;
+  failures: number;
+  last_failure_at: Timestamp;
+  /** When this lock's unlock link was mailed: at most one per lock (and again once it expired). */
+  unlock_mailed_at: Date | null;
 }
 
 /** Outgoing email (see src/notify/mail-queue.ts). */
@@ -229,6 +238,7 @@ export interface Database {
   cookie_keys: CookieKeyTable;
   users: UserTable;
   throttle: ThrottleTable;
+  login_lockouts: LoginLockoutTable;
   account_tokens: AccountTokenTable;
   mail_queue: MailQueueTable;
   session_activity: SessionActivityTable;

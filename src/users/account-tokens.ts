@@ -4,12 +4,12 @@ import type { AccountTokenTable, Database } from '../storage/schema.ts';
 
 /**
  * The single-use secrets mailed to account owners, in `account_tokens`: email verification
- * (and its sign-up decoys), password reset, email change. Each is an opaque token in a link;
- * only its hash is stored, so a leaked table gives no working link. Issuing one voids the
- * user's earlier ones of the same purpose: only the newest link works.
+ * (and its sign-up decoys), password reset, email change, unlocking the password sign-in. Each
+ * is an opaque token in a link; only its hash is stored, so a leaked table gives no working link.
+ * Issuing one voids the user's earlier ones of the same purpose: only the newest link works.
  */
 
-export type AccountTokenPurpose = 'verify_email' | 'signup_decoy' | 'reset_password' | 'change_email';
+export type AccountTokenPurpose = 'verify_email' | 'signup_decoy' | 'reset_password' | 'change_email' | 'unlock_login';
 export type AccountTokenRow = Selectable<AccountTokenTable>;
 
 /** 256 random bits, base64url: exactly 43 characters. */
