@@ -7,6 +7,7 @@ import * as sessions from './0005-sessions.ts';
 import * as mfa from './0006-mfa.ts';
 import * as federation from './0007-federation.ts';
 import * as accountTokenHashes from './0008-account-token-hashes.ts';
+import * as refreshRotation from './0009-refresh-rotation.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-mfa': mfa,
   '0007-federation': federation,
   '0008-account-token-hashes': accountTokenHashes,
+  '0009-refresh-rotation': refreshRotation,
 };
