@@ -5,13 +5,13 @@ import type { Kysely } from 'kysely';
 import type * as oidc from 'openid-client';
 import { createUmbral } from '../../src/app.ts';
 import { type ClientRegistration, ClientRegistry } from '../../src/clients/client-registry.ts';
-import { createLogger } from '../../src/logging/logger.ts';
+import { createLogger, type Logger } from '../../src/logging/logger.ts';
 import { REFRESH_TOKEN_REUSE_GRACE_SECONDS } from '../../src/provider/refresh-rotations.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import { UserRepository } from '../../src/users/users.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind, testConfig } from '../support/stores.ts';
+import { createTestStore, STORES, type StoreKind, type TestStore, testConfig } from '../support/stores.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const PAST_GRACE_MS = (REFRESH_TOKEN_REUSE_GRACE_SECONDS + 5) * 1000;
@@ -27,14 +27,30 @@ interface LogLine {
 /**
  * Umbral as startUmbral runs it, with two things the fixture does not offer: a clock the test
  * moves (the reuse grace reads it; no sleeping) and the logs kept as parsed lines.
+ * `issuer` set: another server for the same issuer and database, as a second process would be.
  */
-async function startWithClock(t: ExecutionContext, kind: StoreKind) {
-  const store = await createTestStore(kind);
+async function serve(t: ExecutionContext, store: TestStore, clock: () => number, logger: Logger, issuer?: string) {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://localhost:${port}`;
+  const ownIssuer = issuer ?? `http://localhost:${port}`;
+  const umbral = await createUmbral(testConfig(store, { ISSUER: ownIssuer, PORT: String(port) }), logger, {
+    now: clock,
+  });
+  server.on('request', umbral.app.callback());
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await umbral.close();
+  });
+  return { umbral, issuer: ownIssuer, tokenEndpoint: `http://127.0.0.1:${port}/token` };
+}
+
+async function startWithClock(t: ExecutionContext, kind: StoreKind) {
+  const store = await createTestStore(kind);
+  t.teardown(() => store.cleanup()); // teardowns run last first: after the servers stop
   let offset = 0;
+  const clock = () => Date.now() + offset;
   const logs: LogLine[] = [];
   const raw: string[] = [];
   const logger = createLogger('info', {
@@ -43,16 +59,7 @@ async function startWithClock(t: ExecutionContext, kind: StoreKind) {
       logs.push(JSON.parse(line) as LogLine);
     },
   });
-  const umbral = await createUmbral(testConfig(store, { ISSUER: issuer, PORT: String(port) }), logger, {
-    now: () => Date.now() + offset,
-  });
-  server.on('request', umbral.app.callback());
-  t.teardown(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await umbral.close();
-    await store.cleanup();
-  });
+  const { umbral, issuer } = await serve(t, store, clock, logger);
   const clients = new ClientRegistry(umbral.storage.db, umbral.provider);
   const register = (input: Partial<ClientRegistration> & { clientId: string }) =>
     clients.register({
@@ -73,6 +80,8 @@ async function startWithClock(t: ExecutionContext, kind: StoreKind) {
     /** Everything logged, as written: tokens must never appear in it. */
     logText: () => raw.join(''),
     register,
+    /** Another Umbral on the same database: its token endpoint. */
+    secondServer: async () => (await serve(t, store, clock, logger, issuer)).tokenEndpoint,
     advance(ms: number) {
       offset += ms;
     },
@@ -243,4 +252,52 @@ for (const kind of STORES) {
       [],
     );
   });
+}
+
+/** A refresh through a given server's token endpoint, as a public client sends it. */
+async function refreshAt(tokenEndpoint: string, clientId: string, refreshToken: string) {
+  const response = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+// Several processes share only PostgreSQL (PGlite is one process by design): two servers stand for them.
+if (STORES.includes('postgres')) {
+  test.serial(
+    '[postgres] two servers on one database: concurrent refreshes through both get one successor',
+    async (t) => {
+      const world = await startWithClock(t, 'postgres');
+      await world.register({ clientId: 'spa', public: true });
+      const { tokens } = await world.signIn('spa');
+      const grantId = await grantOf(world, tokens.refresh_token!);
+      const servers = [`${world.issuer.replace('localhost', '127.0.0.1')}/token`, await world.secondServer()];
+
+      let current = tokens.refresh_token!;
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => refreshAt(servers[i % 2]!, 'spa', current)),
+        );
+        t.deepEqual(
+          answers.map((answer) => answer.status),
+          Array(6).fill(200),
+        );
+        const successors = new Set(answers.map((answer) => answer.body['refresh_token']));
+        t.is(successors.size, 1, `round ${round}: one successor across both servers`);
+        t.is(new Set(answers.map((answer) => answer.body['access_token'])).size, 1);
+        const [successor] = successors;
+        t.not(successor, current);
+        current = successor!;
+      }
+      const live = (await world.refreshTokens(grantId)).filter((row) => row.consumed_at === null);
+      t.deepEqual(
+        live.map((row) => row.id),
+        [current],
+        'one live refresh token after three contested rotations',
+      );
+      t.true(await world.active(current));
+    },
+  );
 }
