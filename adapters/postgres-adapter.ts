@@ -1,11 +1,29 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Database } from '../src/storage/schema.ts';
+import type { Database, OidcModelTable } from '../src/storage/schema.ts';
+
+export type OidcModelRow = Insertable<OidcModelTable>;
+
+/**
+ * A token request under way (src/provider/refresh-rotations.ts). When oidc-provider rotates a
+ * refresh token, the adapter writes nothing: it notes the consumed token and keeps the
+ * successor's rows, which the request commits only if it is the first to consume that token.
+ */
+export interface TokenRequestScope {
+  current(): RotationAttempt | undefined;
+}
+
+export interface RotationAttempt {
+  /** The refresh token this request rotates; set when oidc-provider consumes it. */
+  consumedId?: string;
+  /** What the rotation writes after consuming (the successor refresh token, the access token). */
+  rows: OidcModelRow[];
+}
 
 export interface AdapterOptions {
   /**
-   * Seconds during which a rotated refresh token still works. Portals that refresh from two
-   * tabs at once would otherwise trip reuse detection, which revokes the whole grant.
+   * Seconds after a refresh token's rotation during which presenting it again is answered with
+   * the same successor instead of revoking the grant (two tabs refreshing at once).
    */
   refreshTokenReuseGraceSeconds: number;
   /**
@@ -13,6 +31,28 @@ export interface AdapterOptions {
    * client up; a short cache spares that query, and a removed client stops working within it.
    */
   clientCacheSeconds: number;
+  /** Token requests in progress; without it, every write goes straight to the database. */
+  tokenRequests?: TokenRequestScope;
+  /** Milliseconds since the epoch; the reuse grace reads it (tests move it). */
+  now?: () => number;
+}
+
+/** Writes one model row, replacing the row of the same model and id. */
+export async function writeModelRow(db: Kysely<Database>, row: OidcModelRow): Promise<void> {
+  await db
+    .insertInto('oidc_models')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['model', 'id']).doUpdateSet({
+        payload: row.payload,
+        grant_id: row.grant_id,
+        user_code: row.user_code,
+        uid: row.uid,
+        account_id: row.account_id,
+        expires_at: row.expires_at,
+      }),
+    )
+    .execute();
 }
 
 /**
@@ -21,6 +61,7 @@ export interface AdapterOptions {
  * Registered clients live in their own table, written by the operator CLI.
  */
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
+  const now = options.now ?? Date.now;
   const clientCache = new Map<string, { metadata: AdapterPayload | undefined; until: number }>();
 
   async function findClient(id: string): Promise<AdapterPayload | undefined> {
@@ -40,7 +81,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are registered with `umbral clients add`');
-      const row = {
+      const row: OidcModelRow = {
         model: this.model,
         id,
         payload: JSON.stringify(payload),
@@ -50,20 +91,12 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         account_id: payload.accountId ?? null,
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
-      await db
-        .insertInto('oidc_models')
-        .values(row)
-        .onConflict((oc) =>
-          oc.columns(['model', 'id']).doUpdateSet({
-            payload: row.payload,
-            grant_id: row.grant_id,
-            user_code: row.user_code,
-            uid: row.uid,
-            account_id: row.account_id,
-            expires_at: row.expires_at,
-          }),
-        )
-        .execute();
+      const attempt = options.tokenRequests?.current();
+      if (attempt?.consumedId && (this.model === 'RefreshToken' || this.model === 'AccessToken')) {
+        attempt.rows.push(row); // the rotation's successor: written only if the rotation wins
+        return;
+      }
+      await writeModelRow(db, row);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -88,9 +121,14 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
     }
 
     async consume(id: string): Promise<void> {
+      const attempt = options.tokenRequests?.current();
+      if (attempt && this.model === 'RefreshToken') {
+        attempt.consumedId = id; // claimed atomically when the request commits
+        return;
+      }
       await db
         .updateTable('oidc_models')
-        .set({ consumed_at: new Date() })
+        .set({ consumed_at: new Date(now()) })
         .where('model', '=', this.model)
         .where('id', '=', id)
         .where('consumed_at', 'is', null)
@@ -118,8 +156,11 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
 
     private withConsumption(payload: AdapterPayload, consumedAt: Date | null): AdapterPayload {
       if (!consumedAt) return payload;
-      const ageSeconds = (Date.now() - consumedAt.getTime()) / 1000;
-      if (this.model === 'RefreshToken' && ageSeconds < options.refreshTokenReuseGraceSeconds) return payload;
+      // Within the grace, a token request may present a rotated refresh token again: oidc-provider
+      // sees it unused and rotates it, and the request's commit finds the rotation already done and
+      // answers with its response (src/provider/refresh-rotations.ts). Anywhere else it is spent.
+      const withinGrace = now() - consumedAt.getTime() < options.refreshTokenReuseGraceSeconds * 1000;
+      if (this.model === 'RefreshToken' && withinGrace && options.tokenRequests?.current()) return payload;
       return { ...payload, consumed: Math.floor(consumedAt.getTime() / 1000) };
     }
   };

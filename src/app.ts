@@ -48,6 +48,7 @@ import { passwordResetRouter } from './password-reset/password-reset-router.ts';
 import { cookieNames } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
+import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
 import { SessionDirectory } from './sessions/session-directory.ts';
@@ -77,8 +78,13 @@ export interface Umbral {
   close(): Promise<void>;
 }
 
+export interface UmbralOptions {
+  /** Milliseconds since the epoch, for the refresh-token reuse grace (tests move it). */
+  now?: () => number;
+}
+
 /** Opens storage, applies migrations, and assembles the Koa app around oidc-provider. */
-export async function createUmbral(config: Config, logger: Logger): Promise<Umbral> {
+export async function createUmbral(config: Config, logger: Logger, options: UmbralOptions = {}): Promise<Umbral> {
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -90,7 +96,9 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
     const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl });
     // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
     const secretKey = loadSecretEncryptionKey(config, logger);
-    const provider = await createProvider({ config, storage, pages, logger, secretBox: new SecretBox(secretKey) });
+    const secretBox = new SecretBox(secretKey);
+    const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
+    const provider = await createProvider({ config, storage, pages, logger, secretBox, refreshRotations });
     const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl });
     const mailer = createMailer({ config, db: storage.db, logger });
     const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey });
@@ -274,9 +282,13 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
         purgeSessionLeftovers(storage.db),
         purgeExpiredAccountTokens(storage.db),
         mfa.purgeExpired(),
+        refreshRotations.forgetSpent(),
       ]).then(
-        ([oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows]) =>
-          logger.debug({ oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows }, 'purged expired rows'),
+        ([oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows, rotationResponses]) =>
+          logger.debug(
+            { oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows, rotationResponses },
+            'purged expired rows',
+          ),
         (error) => logger.warn({ err: error }, 'purge of expired rows failed'),
       );
     }, config.purgeIntervalSeconds * 1000);

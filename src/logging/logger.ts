@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -6,8 +6,8 @@ export type { Logger };
  * Structured JSON logs. Redaction is a second line of defence: code never logs
  * passwords, secrets or tokens on purpose, but request bodies and headers must not leak them either.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'umbral' },
     redact: {
@@ -26,5 +26,7 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  // Standard output unless told otherwise (tests read what is logged).
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -11,9 +11,10 @@ import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
 import { buildProviderConfiguration } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
+import { idempotentRefresh } from './idempotent-refresh.ts';
+import { REFRESH_TOKEN_REUSE_GRACE_SECONDS, type RefreshRotations } from './refresh-rotations.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
-export const REFRESH_TOKEN_REUSE_GRACE_SECONDS = 5;
 export const CLIENT_CACHE_SECONDS = 5;
 
 /** The oidc-provider instance, configured from the database's keys and clients. */
@@ -24,8 +25,10 @@ export async function createProvider(options: {
   logger: Logger;
   /** Opens the sealed signing keys (SECRET_ENCRYPTION_KEY). */
   secretBox: SecretBox;
+  /** Serving token requests: rotations committed once, repeats answered alike. The CLI serves none. */
+  refreshRotations?: RefreshRotations;
 }): Promise<Provider> {
-  const { config, storage, pages, logger } = options;
+  const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
     loadSigningKeys(storage.db, options.secretBox),
     loadCookieKeys(storage.db),
@@ -40,11 +43,16 @@ export async function createProvider(options: {
       secondFactors: new FactorRepository(storage.db),
     }),
     adapter: createAdapterClass(storage.db, {
-      refreshTokenReuseGraceSeconds: REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+      refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
       clientCacheSeconds: CLIENT_CACHE_SECONDS,
+      tokenRequests: rotations,
+      now: rotations?.now,
     }),
   });
   provider.proxy = config.trustProxy;
+  if (rotations) {
+    provider.use(idempotentRefresh({ rotations, logger, tokenPath: provider.pathFor('token', { mountPath: '' }) }));
+  }
 
   // Registered secrets are stored as hashes (see client-secret.ts); compare the presented one hashed.
   provider.Client.prototype.compareClientSecret = function compareClientSecret(

@@ -15,6 +15,8 @@ export interface OidcModelTable {
   account_id: string | null;
   expires_at: Date | null;
   consumed_at: Date | null;
+  /** A rotated refresh token's sealed token response, kept for the reuse grace only. */
+  rotation_response: string | null;
 }
 
 /** Relying parties registered by operators; `metadata` is oidc-provider client metadata. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createAdapterClass, purgeExpired } from '../../adapters/postgres-adapter.ts';
+import { createAdapterClass, purgeExpired, type RotationAttempt } from '../../adapters/postgres-adapter.ts';
 import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
 
 for (const kind of STORES) {
@@ -54,16 +54,64 @@ for (const kind of STORES) {
 
     await refresh.upsert('r1', { grantId: 'g2' }, 60);
     await refresh.consume('r1');
-    t.is((await refresh.find('r1'))?.consumed, undefined, 'a just-rotated refresh token is usable within the grace');
-    await storage.db
-      .updateTable('oidc_models')
-      .set({ consumed_at: new Date(Date.now() - 6000) })
-      .where('id', '=', 'r1')
-      .execute();
-    t.true(typeof (await refresh.find('r1'))?.consumed === 'number', 'after the grace, reuse is detected');
+    t.true(
+      typeof (await refresh.find('r1'))?.consumed === 'number',
+      'outside a token request, a rotated refresh token is spent at once',
+    );
 
     await sessions.destroy('s1');
     t.is(await sessions.findByUid('uid-1'), undefined);
+  });
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] inside a token request, a rotation is held back and the grace reads the clock`, async (t) => {
+    const store = await createTestStore(kind);
+    const storage = await openTestStorage(store);
+    t.teardown(async () => {
+      await storage.close();
+      await store.cleanup();
+    });
+    let attempt: RotationAttempt | undefined;
+    let now = Date.now();
+    const Adapter = createAdapterClass(storage.db, {
+      refreshTokenReuseGraceSeconds: 5,
+      clientCacheSeconds: 0,
+      tokenRequests: { current: () => attempt },
+      now: () => now,
+    });
+    const refresh = new Adapter('RefreshToken');
+    const access = new Adapter('AccessToken');
+    const grants = new Adapter('Grant');
+    await refresh.upsert('r1', { grantId: 'g1' }, 60);
+
+    attempt = { rows: [] };
+    await grants.upsert('g1', { accountId: 'u1' }, 60);
+    await refresh.consume('r1');
+    await refresh.upsert('r2', { grantId: 'g1' }, 60);
+    await access.upsert('a2', { grantId: 'g1' }, 60);
+    t.is(attempt.consumedId, 'r1', 'the consumed token is noted');
+    t.deepEqual(
+      attempt.rows.map((row) => [row.model, row.id]),
+      [
+        ['RefreshToken', 'r2'],
+        ['AccessToken', 'a2'],
+      ],
+      'the successor and its access token are held back',
+    );
+    const written = await storage.db.selectFrom('oidc_models').select(['id', 'consumed_at']).orderBy('id').execute();
+    t.deepEqual(written, [
+      { id: 'g1', consumed_at: null },
+      { id: 'r1', consumed_at: null },
+    ]);
+
+    attempt = undefined;
+    await refresh.consume('r1'); // as a winning commit would, at the clock's time
+    attempt = { rows: [] };
+    now += 4000;
+    t.is((await refresh.find('r1'))?.consumed, undefined, 'within the grace, the token request sees it unused');
+    now += 2000;
+    t.true(typeof (await refresh.find('r1'))?.consumed === 'number', 'after the grace, reuse is detected');
   });
 }
 

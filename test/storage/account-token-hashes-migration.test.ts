@@ -4,7 +4,7 @@ import { EmailChange } from '../../src/account/email-change.ts';
 import type { Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { Mailer } from '../../src/notify/mailer.ts';
-import { createMigrator, migrateToLatest, openStorage } from '../../src/storage/database.ts';
+import { createMigrator, openStorage } from '../../src/storage/database.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../../src/users/account-tokens.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 
@@ -61,7 +61,13 @@ for (const kind of STORES) {
       ])
       .execute();
 
-    t.deepEqual(await migrateToLatest(db), ['0008-account-token-hashes']);
+    // Up to 0008 only: later migrations are not this test's, and migrateDown below must undo 0008.
+    const applied = await migrator.migrateTo('0008-account-token-hashes');
+    t.falsy(applied.error);
+    t.deepEqual(
+      applied.results?.map((r) => r.migrationName),
+      ['0008-account-token-hashes'],
+    );
     const hashes = async () =>
       Object.fromEntries(
         (await db.selectFrom('account_tokens').select(['id', 'token_hash']).execute()).map((r) => [r.id, r.token_hash]),

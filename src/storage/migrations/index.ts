@@ -8,6 +8,7 @@ import * as mfa from './0006-mfa.ts';
 import * as federation from './0007-federation.ts';
 import * as accountTokenHashes from './0008-account-token-hashes.ts';
 import * as loginLockouts from './0009-login-lockouts.ts';
+import * as refreshRotation from './0010-refresh-rotation.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-federation': federation,
   '0008-account-token-hashes': accountTokenHashes,
   '0009-login-lockouts': loginLockouts,
+  '0010-refresh-rotation': refreshRotation,
 };
