@@ -285,6 +285,13 @@ for (const kind of STORES) {
       const spa = await call(`${server.issuer}/reg`, 'POST', token, portal({ token_endpoint_auth_method: 'none' }));
       t.is(spa.status, 201, 'the token was not spent by the refusals');
       t.false('client_secret' in spa.body, 'a public client gets no secret');
+
+      // Two registrations racing with one token: exactly one gets a client.
+      const raced = await issueInitialAccessToken(server.umbral.provider, HOUR);
+      const statuses = await Promise.all(
+        [1, 2, 3].map(() => call(`${server.issuer}/reg`, 'POST', raced.token, portal())),
+      );
+      t.deepEqual(statuses.map((r) => r.status).sort(), [201, 401, 401]);
     },
   );
 
