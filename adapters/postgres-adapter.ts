@@ -1,6 +1,8 @@
 import { type Insertable, type Kysely, sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import type { Database, OidcModelTable } from '../src/storage/schema.ts';
+import { hashOpaqueToken } from '../src/users/account-tokens.ts';
 
 export type OidcModelRow = Insertable<OidcModelTable>;
 
@@ -56,13 +58,80 @@ export async function writeModelRow(db: Kysely<Database>, row: OidcModelRow): Pr
 }
 
 /**
+ * Long-lived bearer tokens of dynamic registration: kept under the SHA-256 of their value and
+ * without it in the payload, so a database dump holds none that works. The value is the id
+ * oidc-provider looks them up by, so find puts it back.
+ */
+const HASHED_MODELS = new Set(['InitialAccessToken', 'RegistrationAccessToken']);
+
+/** The id a token of `model` is stored under; for the hashed models also what logs may name it by. */
+export function storedTokenId(model: string, id: string): string {
+  return HASHED_MODELS.has(model) ? hashOpaqueToken(id) : id;
+}
+
+/** Models bound to one client, removed with it. */
+const CLIENT_BOUND_MODELS = [
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'ClientCredentials',
+  'Grant',
+  'RegistrationAccessToken',
+];
+
+/** Removes a registered client and every token, code and grant issued to it. */
+export async function deleteClient(db: Kysely<Database>, clientId: string): Promise<boolean> {
+  const result = await db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0) return false;
+  await db
+    .deleteFrom('oidc_models')
+    .where('model', 'in', CLIENT_BOUND_MODELS)
+    .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
+    .execute();
+  return true;
+}
+
+/**
+ * Deletes an unexpired initial access token, in one statement: true for exactly one of any
+ * registrations racing with the same token, which is what makes the token single-use.
+ */
+export async function takeInitialAccessToken(db: Kysely<Database>, value: string): Promise<boolean> {
+  const taken = await db
+    .deleteFrom('oidc_models')
+    .where('model', '=', 'InitialAccessToken')
+    .where('id', '=', storedTokenId('InitialAccessToken', value))
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
+    .returning('id')
+    .executeTakeFirst();
+  return taken !== undefined;
+}
+
+/**
  * oidc-provider storage on PostgreSQL (or PGlite): every model in one table keyed by
  * (model, id), payload as jsonb; grantId, uid and userCode copied out into indexed columns.
- * Registered clients live in their own table, written by the operator CLI.
+ * Registered clients live in their own table, written by the operator CLI and by dynamic
+ * registration; their secrets are stored hashed either way.
  */
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
   const now = options.now ?? Date.now;
   const clientCache = new Map<string, { metadata: AdapterPayload | undefined; until: number }>();
+
+  /** Dynamic registration writes here; the secret in clear is in its response only. */
+  async function upsertClient(id: string, payload: AdapterPayload): Promise<void> {
+    const secret = payload['client_secret'];
+    const metadata = JSON.stringify({
+      ...payload,
+      ...(typeof secret === 'string' && !isHashedClientSecret(secret)
+        ? { client_secret: hashClientSecret(secret) }
+        : {}),
+    });
+    await db
+      .insertInto('clients')
+      .values({ client_id: id, metadata })
+      .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata, updated_at: new Date() }))
+      .execute();
+    clientCache.delete(id);
+  }
 
   async function findClient(id: string): Promise<AdapterPayload | undefined> {
     const cached = clientCache.get(id);
@@ -80,11 +149,13 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
     constructor(readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      if (this.model === 'Client') throw new Error('clients are registered with `umbral clients add`');
+      if (this.model === 'Client') return upsertClient(id, payload);
+      const hashed = HASHED_MODELS.has(this.model);
+      const { jti: _value, ...withoutValue } = payload;
       const row: OidcModelRow = {
         model: this.model,
-        id,
-        payload: JSON.stringify(payload),
+        id: storedTokenId(this.model, id),
+        payload: JSON.stringify(hashed ? withoutValue : payload),
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
@@ -105,11 +176,12 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         .selectFrom('oidc_models')
         .select(['payload', 'consumed_at'])
         .where('model', '=', this.model)
-        .where('id', '=', id)
+        .where('id', '=', storedTokenId(this.model, id))
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
         .executeTakeFirst();
       if (!row) return undefined;
-      return this.withConsumption(row.payload as AdapterPayload, row.consumed_at);
+      const payload = row.payload as AdapterPayload;
+      return this.withConsumption(HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload, row.consumed_at);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -130,13 +202,23 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         .updateTable('oidc_models')
         .set({ consumed_at: new Date(now()) })
         .where('model', '=', this.model)
-        .where('id', '=', id)
+        .where('id', '=', storedTokenId(this.model, id))
         .where('consumed_at', 'is', null)
         .execute();
     }
 
     async destroy(id: string): Promise<void> {
-      await db.deleteFrom('oidc_models').where('model', '=', this.model).where('id', '=', id).execute();
+      if (this.model === 'Client') {
+        // RFC 7592 deletion: the client's tokens and grants go with it, as with `umbral clients remove`.
+        await deleteClient(db, id);
+        clientCache.delete(id);
+        return;
+      }
+      await db
+        .deleteFrom('oidc_models')
+        .where('model', '=', this.model)
+        .where('id', '=', storedTokenId(this.model, id))
+        .execute();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

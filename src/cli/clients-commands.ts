@@ -31,7 +31,7 @@ export const CLIENT_ADD_OPTIONS = {
 
 export const CLIENT_REMOVE_OPTIONS = { 'client-id': { type: 'string', required: true } } as const;
 
-/** `umbral clients add|list|remove …` */
+/** `umbral clients add|list|remove|registration-token …` */
 export async function runClientsCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
@@ -41,8 +41,10 @@ export async function runClientsCommand(args: string[], env: NodeJS.ProcessEnv):
       return listClients(rest, env);
     case 'remove':
       return removeClient(rest, env);
+    case 'registration-token':
+      return (await import('./registration-token-command.ts')).createRegistrationToken(rest, env);
     case undefined:
-      throw new CliUsageError('"clients" needs a subcommand: add, list or remove');
+      throw new CliUsageError('"clients" needs a subcommand: add, list, remove or registration-token');
     default:
       throw new CliUsageError(`unknown command "clients ${action}"`);
   }

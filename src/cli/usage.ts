@@ -30,6 +30,11 @@ Clients
   umbral clients list                  all clients as JSON, without secrets
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants
+  umbral clients registration-token [--expires-in 1d]
+                                       one initial access token for dynamic registration
+                                       (CLIENT_REGISTRATION=token): it registers one client,
+                                       is printed once and stored hashed
+      --expires-in DURATION            30m, 12h, 1d, 7d ... at most 30d (default: 1d)
 
 Users
   umbral users add --email EMAIL (--password PASSWORD | --password-stdin) [options]

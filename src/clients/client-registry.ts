@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
+import { deleteClient } from '../../adapters/postgres-adapter.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
 import type { Database } from '../storage/schema.ts';
 import { type ClientKeys, InvalidClientKeysError, publicJwks } from './client-keys.ts';
+import { clientMetadataProblem } from './client-metadata-rules.ts';
 import { generateClientSecret, hashClientSecret } from './client-secret.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -85,6 +87,8 @@ export class ClientRegistry {
       ...(input.singleSession ? { single_session: true } : {}),
       ...(input.requireMfa ? { require_mfa: true } : {}),
     };
+    const problem = clientMetadataProblem(metadata);
+    if (problem) throw new ClientInputError(problem);
     try {
       await this.provider.Client.validate(metadata as never);
     } catch (error) {
@@ -109,16 +113,9 @@ export class ClientRegistry {
     });
   }
 
-  /** Removes the client and every token, code and grant issued to it. */
+  /** Removes the client and every token, code and grant issued to it (a registration access token too). */
   async remove(clientId: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) return false;
-    await this.db
-      .deleteFrom('oidc_models')
-      .where('model', 'in', ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'Grant'])
-      .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
-      .execute();
-    return true;
+    return deleteClient(this.db, clientId);
   }
 }
 

@@ -15,6 +15,11 @@ export function hashClientSecret(secret: string): string {
   return PREFIX + createHash('sha256').update(secret).digest('base64url');
 }
 
+/** Whether a stored value is already a hash made here (a generated secret never contains "$"). */
+export function isHashedClientSecret(value: string): boolean {
+  return value.startsWith(PREFIX);
+}
+
 export function clientSecretMatches(stored: string | undefined, presented: string): boolean {
   if (!stored?.startsWith(PREFIX)) return false;
   const expected = Buffer.from(stored);

@@ -43,7 +43,15 @@ export interface Config {
   secretEncryptionKey: Buffer | undefined;
   /** Where SMS codes go: Twilio, the log and dev outbox (development), or nowhere (the SMS factor is not offered). */
   sms: SmsConfig;
+  /**
+   * Dynamic client registration (RFC 7591/7592) at /reg: off, with an initial access token from
+   * `umbral clients registration-token`, or open to anyone (closed networks and testing only).
+   */
+  clientRegistration: ClientRegistrationMode;
 }
+
+export const CLIENT_REGISTRATION_MODES = ['off', 'token', 'open'] as const;
+export type ClientRegistrationMode = (typeof CLIENT_REGISTRATION_MODES)[number];
 
 export type SmsConfig =
   | { provider: 'twilio'; accountSid: string; authToken: string; from: string; baseUrl: string }
@@ -129,6 +137,11 @@ const schema = z.object({
   MICROSOFT_TRUST_EMAIL: booleanFlag.default(false),
   FEDERATION_AUTO_LINK: booleanFlag.default(false),
   FEDERATION_TRUST_UPSTREAM_MFA: booleanFlag.default(false),
+  CLIENT_REGISTRATION: z
+    .enum(CLIENT_REGISTRATION_MODES, {
+      error: 'must be off, token (an initial access token from `umbral clients registration-token`) or open',
+    })
+    .default('off'),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -194,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     federation,
     secretEncryptionKey: v.SECRET_ENCRYPTION_KEY ? Buffer.from(v.SECRET_ENCRYPTION_KEY, 'base64') : undefined,
     sms: smsConfig(v, production),
+    clientRegistration: v.CLIENT_REGISTRATION,
   };
 }
 

@@ -1,11 +1,16 @@
 import type { JWK } from 'jose';
-import { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountClientMetadata } from '../account/account-client.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { ACR_VALUES } from '../mfa/authentication-level.ts';
 import { addSecondFactorChecks, type SecondFactorDirectory } from '../mfa/login-checks.ts';
 import { CLAIMS_BY_SCOPE } from '../users/user-claims.ts';
+import {
+  checkSelfRegisteredClient,
+  registrationFeatures,
+  type TakeInitialAccessToken,
+} from './dynamic-registration.ts';
 
 /** Lifetimes in seconds. */
 export const TTL = {
@@ -35,6 +40,8 @@ export interface ProviderSettings {
   pages: PageRenderer;
   /** Who has a second factor: the step-up check asks (src/mfa/login-checks.ts). */
   secondFactors?: SecondFactorDirectory;
+  /** Spends a single-use initial access token of dynamic registration (CLIENT_REGISTRATION=token). */
+  takeInitialAccessToken: TakeInitialAccessToken;
 }
 
 export function cookieNames(secure: boolean) {
@@ -96,18 +103,21 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     extraClientMetadata: {
       properties: ['first_party', 'single_session', 'require_mfa'],
-      validator(_ctx, key, value) {
+      validator(ctx, key, value, metadata) {
         if (
           (key === 'first_party' || key === 'single_session' || key === 'require_mfa') &&
           value !== undefined &&
           typeof value !== 'boolean'
         ) {
-          throw new Error(`${key} must be a boolean`);
+          // An oidc-provider error, so a dynamic registration gets invalid_client_metadata, not a 500.
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
+        if (key === 'first_party') checkSelfRegisteredClient(ctx, metadata as unknown as Record<string, unknown>);
       },
     },
     features: {
       devInteractions: { enabled: false },
+      ...registrationFeatures(config.clientRegistration, settings.takeInitialAccessToken),
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,

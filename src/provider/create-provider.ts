@@ -1,5 +1,5 @@
 import Provider from 'oidc-provider';
-import { createAdapterClass } from '../../adapters/postgres-adapter.ts';
+import { createAdapterClass, takeInitialAccessToken } from '../../adapters/postgres-adapter.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -11,6 +11,7 @@ import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
 import { buildProviderConfiguration } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
+import { watchRegistrations } from './dynamic-registration.ts';
 import { idempotentRefresh } from './idempotent-refresh.ts';
 import { REFRESH_TOKEN_REUSE_GRACE_SECONDS, type RefreshRotations } from './refresh-rotations.ts';
 import { loadSigningKeys } from './signing-keys.ts';
@@ -41,6 +42,7 @@ export async function createProvider(options: {
       pages,
       findAccount: createFindAccount(new UserRepository(storage.db)),
       secondFactors: new FactorRepository(storage.db),
+      takeInitialAccessToken: (value) => takeInitialAccessToken(storage.db, value),
     }),
     adapter: createAdapterClass(storage.db, {
       refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
@@ -62,6 +64,7 @@ export async function createProvider(options: {
     return clientSecretMatches(this.clientSecret, actual);
   } as never;
 
+  watchRegistrations(provider, config.clientRegistration, logger);
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
   for (const event of [
     'grant.error',

@@ -110,6 +110,15 @@ for (const kind of STORES) {
       [['--redirect-uri', 'portal.example/cb'], 'umbral: --redirect-uri "portal.example/cb" is not an absolute URL'],
       // Well-formed, but oidc-provider's client validation rejects it.
       [['--redirect-uri', 'https://portal.example/cb#x'], 'umbral: redirect_uris must not contain fragments'],
+      // The rules dynamic registration shares (src/clients/client-metadata-rules.ts).
+      [
+        ['--redirect-uri', 'http://portal.example/cb'],
+        'umbral: redirect_uris must use https unless the host is a loopback address (localhost, 127.0.0.1, [::1])',
+      ],
+      [
+        ['--redirect-uri', 'https://portal.example/cb', '--post-logout-redirect-uri', 'http://127.example.com/'],
+        'umbral: post_logout_redirect_uris must use https unless the host is a loopback address (localhost, 127.0.0.1, [::1])',
+      ],
       [
         ['--redirect-uri', 'https://x.example/cb', '--grant-types', 'authorization_code,implicit'],
         'umbral: unknown grant type "implicit"; use authorization_code, refresh_token, client_credentials',

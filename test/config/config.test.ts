@@ -9,6 +9,7 @@ test('defaults give a working local setup', (t) => {
   t.true(config.dataDir.endsWith('/data'));
   t.is(config.databaseUrl, undefined);
   t.is(config.logLevel, 'info');
+  t.is(config.clientRegistration, 'off');
 });
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
@@ -29,6 +30,7 @@ const invalid: Array<[Record<string, string>, string, RegExp]> = [
   [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL', /redis/],
   [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', /true or false/],
   [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
+  [{ CLIENT_REGISTRATION: 'yes' }, 'CLIENT_REGISTRATION', /must be off, token .* or open/],
 ];
 
 for (const [env, variable, message] of invalid) {
