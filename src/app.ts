@@ -171,6 +171,7 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
         pages,
         access,
         emailChange: new EmailChange({ config, db: storage.db, mailer, logger }),
+        secure: config.secure,
       }).routes(),
     );
     app.use(

@@ -137,7 +137,7 @@ for (const kind of STORES) {
       const [mail] = await mailbox.waitFor(ANA, 1);
       const link = resetLinkIn(mail!);
       // A mail scanner fetching the link does not use it up.
-      t.is((await new HttpBrowser().request(link)).status, 200);
+      t.is((await new HttpBrowser().open(link)).status, 200);
       const resetPage = await started.browser.open(link);
       t.is(resetPage.status, 200);
       t.regex(resetPage.body, /Crea una contraseña nueva/);
@@ -182,7 +182,7 @@ for (const kind of STORES) {
       const changed = mailbox.to(ANA).find((m) => /Se cambió tu contraseña de Umbral/.test(m.subject));
       t.truthy(changed, 'password-changed email sent');
       t.true(changed!.text.includes(`${server.issuer}/password/forgot`));
-      const reused = await started.browser.request(link);
+      const reused = await started.browser.open(link);
       t.is(reused.status, 400);
       t.regex(reused.body, /Este enlace ya no es válido/);
       const reposted = await submitReset(new HttpBrowser(), resetPage, 'yet another long secret');
@@ -206,7 +206,7 @@ for (const kind of STORES) {
       const [first] = await mailbox.waitFor(ANA, 1);
       await forgotStandalone(server, ANA);
       const second = (await mailbox.waitFor(ANA, 2))[1]!;
-      const stale = await new HttpBrowser().request(resetLinkIn(first!));
+      const stale = await new HttpBrowser().open(resetLinkIn(first!));
       t.is(stale.status, 400);
       t.regex(stale.body, /Este enlace ya no es válido/);
       t.regex(stale.body, /href="\/password\/forgot"/, 'offers a new link');
@@ -231,7 +231,7 @@ for (const kind of STORES) {
         'each refusal says why',
       );
       t.is(await passwordHashOf(server, ANA), hashBefore, 'nothing changed');
-      const stillUsable = await new HttpBrowser().request(resetLinkIn(second));
+      const stillUsable = await new HttpBrowser().open(resetLinkIn(second));
       t.is(stillUsable.status, 200, 'a refused password does not use up the link');
 
       // An expired link.
@@ -240,7 +240,7 @@ for (const kind of STORES) {
         .set({ expires_at: sql<Date>`now() - interval '1 minute'` })
         .where('user_id', '=', ana.id)
         .execute();
-      const expired = await new HttpBrowser().request(resetLinkIn(second));
+      const expired = await new HttpBrowser().open(resetLinkIn(second));
       t.is(expired.status, 400);
       t.regex(expired.body, /Este enlace ya no es válido/);
       const expiredPost = await submitReset(browser, resetPage, NEW_PASSWORD);
@@ -336,7 +336,7 @@ for (const kind of STORES) {
       const good = resetLinkIn(mailbox.to(ANA)[2]!);
       let blocked: Page | undefined;
       for (let i = 0; i < 12 && !blocked; i++) {
-        const page = await browser.request(
+        const page = await browser.open(
           `${server.issuer}/password/reset?token=${'x'.repeat(43 - String(i).length)}${i}`,
         );
         if (page.status === 429) blocked = page;
@@ -344,7 +344,7 @@ for (const kind of STORES) {
       }
       t.truthy(blocked, 'the bad-link limit engaged');
       t.true(Number(blocked!.headers.get('retry-after')) >= 1);
-      t.is((await browser.request(good)).status, 429);
+      t.is((await browser.open(good)).status, 429);
     },
   );
 }
