@@ -348,3 +348,95 @@ for (const kind of STORES) {
     },
   );
 }
+
+/** The Set-Cookie line of `name` in `page` (the value's one, not its `.sig`). */
+function setCookie(page: Page, name: string): string | undefined {
+  return page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
+}
+
+/** What Chromium sends with a form posted from a `Referrer-Policy: no-referrer` page of ours. */
+const NO_REFERRER_POST = { origin: 'null', 'sec-fetch-site': 'same-origin' };
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the reset link's token leaves the URL: a 303 to /password/reset, the token in a short-lived cookie of that page, no-referrer, and a form and retry link without it`,
+    async (t) => {
+      const { server, mailbox } = await setup(t, kind);
+      await forgotStandalone(server, ANA);
+      const [mail] = await mailbox.waitFor(ANA, 1);
+      const link = resetLinkIn(mail!);
+      const token = new URL(link).searchParams.get('token')!;
+
+      const browser = new HttpBrowser();
+      const opened = await browser.request(link);
+      t.is(opened.status, 303);
+      t.is(opened.headers.get('location'), '/password/reset');
+      t.is(opened.headers.get('referrer-policy'), 'no-referrer');
+      const cookie = setCookie(opened, 'umbral.reset-link');
+      if (!cookie) return t.fail('no link cookie');
+      t.regex(cookie, /; path=\/password\/reset;/i);
+      t.regex(cookie, /; httponly/i);
+      t.regex(cookie, /; samesite=lax/i);
+      t.truthy(setCookie(opened, 'umbral.reset-link.sig'), 'signed');
+      const expires = Date.parse(/; expires=([^;]+)/i.exec(cookie)![1]!);
+      t.true(expires > Date.now() && expires <= Date.now() + 15 * 60_000 + 5_000, 'gone within 15 minutes');
+
+      const page = await browser.follow(opened);
+      t.is(page.status, 200);
+      t.is(page.url, `${server.issuer}/password/reset`, 'no token in the final URL');
+      t.is(page.headers.get('referrer-policy'), 'no-referrer');
+      t.regex(page.body, /<meta name="referrer" content="no-referrer">/);
+      t.false(page.body.includes(token), 'the page does not repeat the token');
+      t.deepEqual(Object.keys(formOf(page.body, '/password/reset').hidden), ['_csrf'], 'no token field');
+
+      // Other pages keep same-origin.
+      const forgot = await browser.open(`${server.issuer}/password/forgot`);
+      t.is(forgot.headers.get('referrer-policy'), 'same-origin');
+      t.regex(forgot.body, /<meta name="referrer" content="same-origin">/);
+
+      // A POST whose CSRF check fails offers the page again, without the token; so does a null Origin
+      // that does not come with Sec-Fetch-Site: same-origin.
+      const { action, hidden } = formOf(page.body, '/password/reset');
+      const fields = { password: NEW_PASSWORD, password_confirmation: NEW_PASSWORD };
+      const post = (extra: Record<string, string>, headers: Record<string, string> = {}) =>
+        browser.request(new URL(action, page.url).href, { form: { ...hidden, ...fields, ...extra }, headers });
+      for (const [what, expired] of [
+        ['a wrong CSRF token', await post({ _csrf: 'x'.repeat(hidden['_csrf']!.length) })],
+        ['Origin: null alone', await post({}, { origin: 'null' })],
+        ['Origin: null from another site', await post({}, { origin: 'null', 'sec-fetch-site': 'cross-site' })],
+      ] as const) {
+        t.is(expired.status, 403, what);
+        t.regex(expired.body, /href="\/password\/reset"/, `${what}: the retry link is the tokenless page`);
+        t.false(expired.body.includes(token), what);
+      }
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), OLD_PASSWORD), 'nothing changed');
+
+      // As Chromium posts it from a no-referrer page: Origin null, Sec-Fetch-Site same-origin.
+      const changed = await post({}, NO_REFERRER_POST);
+      t.is(changed.status, 303);
+      t.is(changed.headers.get('location'), '/password/changed');
+      t.regex(setCookie(changed, 'umbral.reset-link') ?? '', /expires=Thu, 01 Jan 1970/i, 'the cookie is cleared');
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), NEW_PASSWORD));
+
+      // A replayed link, or a replayed form, is refused, at the tokenless URL.
+      const replayed = await browser.open(link);
+      t.is(replayed.status, 400);
+      t.is(replayed.url, `${server.issuer}/password/reset`);
+      t.regex(replayed.body, /Este enlace ya no es válido/);
+      const reposted = await post({}, NO_REFERRER_POST);
+      t.is(reposted.status, 400);
+      t.regex(reposted.body, /Este enlace ya no es válido/);
+
+      // Without the cookie (never opened, or its 15 minutes gone), the page is the invalid-link page.
+      const bare = await new HttpBrowser().open(`${server.issuer}/password/reset`);
+      t.is(bare.status, 400);
+      t.regex(bare.body, /Este enlace ya no es válido/);
+      // A repeated or empty token: no cookie, the same invalid-link page, at the tokenless URL too.
+      for (const query of [`?token=${token}&token=${token}`, '?token=']) {
+        const odd = await new HttpBrowser().open(`${server.issuer}/password/reset${query}`);
+        t.is(odd.status, 400, query);
+        t.is(odd.url, `${server.issuer}/password/reset`, query);
+      }
+    },
+  );
+}
