@@ -191,6 +191,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         pages,
         access,
         emailChange: new EmailChange({ config, db: storage.db, mailer, logger }),
+        secure: config.secure,
       }).routes(),
     );
     app.use(

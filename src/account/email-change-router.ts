@@ -2,24 +2,33 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { formFields, readForm, seeOther } from '../http/form.ts';
+import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from './account-access.ts';
-import type { EmailChange } from './email-change.ts';
+import { CHANGE_EMAIL_LINK_TTL_MS, type EmailChange } from './email-change.ts';
 
 /**
  * /account/email: asks for the new address after a recent sign-in; /account/email/confirm is
  * where the emailed link lands (any browser: the link is the proof), with a button to confirm.
+ * The link's first GET moves its token into a cookie and 303s to the page without it
+ * (link-token-cookie.ts); the button's POST reads it from there.
  */
 const emailForm = z.object({ email: formFields.text() });
-const tokenForm = z.object({ token: formFields.text() });
 
 export function emailChangeRouter(deps: {
   pages: PageRenderer;
   access: AccountAccess;
   emailChange: EmailChange;
+  secure: boolean;
 }): Router {
   const router = new Router({ prefix: '/account/email' });
   const recent = deps.access.require({ recentSeconds: RECENT_SIGN_IN_SECONDS });
+  const link = new LinkTokenCookie({
+    name: 'umbral.email-change-link',
+    path: '/account/email/confirm',
+    secure: deps.secure,
+    linkTtlSeconds: CHANGE_EMAIL_LINK_TTL_MS / 1000,
+  });
 
   const show = (ctx: Context, newEmail = '', error?: string, status = 200) => {
     const { user } = ctx.state['account'] as SignedInAccount;
@@ -44,14 +53,18 @@ export function emailChangeRouter(deps: {
   });
 
   router.get('/confirm', async (ctx) => {
-    const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
-    if (!(await deps.emailChange.isValid(token)))
+    if (link.takeFromUrl(ctx)) return;
+    if (!(await deps.emailChange.isValid(link.read(ctx)))) {
+      link.clear(ctx);
       return deps.pages.render(ctx, 'account-email-result', { result: 'invalid' }, 400);
-    await deps.pages.render(ctx, 'account-email-confirm', { token });
+    }
+    await deps.pages.render(ctx, 'account-email-confirm', {});
   });
 
   router.post('/confirm', async (ctx) => {
-    const outcome = await deps.emailChange.confirm(readForm(ctx, tokenForm).token);
+    const outcome = await deps.emailChange.confirm(link.read(ctx));
+    // Used up, or found invalid: either way the token is done with.
+    link.clear(ctx);
     const status = outcome.kind === 'changed' ? 200 : outcome.kind === 'taken' ? 409 : 400;
     await deps.pages.render(
       ctx,

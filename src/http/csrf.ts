@@ -8,6 +8,9 @@ const csrfForm = z.object({ _csrf: formFields.text() });
 /**
  * Double-submit CSRF protection for Umbral's own forms: a random token in a signed,
  * HttpOnly cookie that every form repeats in `_csrf`; the Origin header, when sent, must be ours.
+ * `Origin: null` passes only with `Sec-Fetch-Site: same-origin`: that is what browsers send for a
+ * form on one of our `Referrer-Policy: no-referrer` pages (the emailed links'), and no page can
+ * forge a Sec-Fetch-* header. Everywhere else `null` (a sandboxed frame, a data: URL) is refused.
  */
 export function csrfProtection(options: { issuer: string; secure: boolean }): Middleware {
   const cookieName = options.secure ? '__Host-umbral.csrf' : 'umbral.csrf';
@@ -28,10 +31,9 @@ export function csrfProtection(options: { issuer: string; secure: boolean }): Mi
     if (ctx.method === 'POST') {
       const sentOrigin = ctx.get('origin');
       const sent = readForm(ctx, csrfForm)._csrf;
-      const valid =
-        (!sentOrigin || sentOrigin === origin) &&
-        sent.length === token.length &&
-        timingSafeEqual(Buffer.from(sent), Buffer.from(token));
+      const ours =
+        !sentOrigin || sentOrigin === origin || (sentOrigin === 'null' && ctx.get('sec-fetch-site') === 'same-origin');
+      const valid = ours && sent.length === token.length && timingSafeEqual(Buffer.from(sent), Buffer.from(token));
       if (!valid) {
         ctx.state['csrfFailed'] = true;
         ctx.throw(403, 'csrf');

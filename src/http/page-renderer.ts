@@ -44,6 +44,8 @@ export class PageRenderer {
       productName: this.branding.productName,
       logoUrl: this.branding.logoUrl ?? '/assets/logo.svg',
       csrfToken: ctx.state['csrfToken'],
+      // The <meta name="referrer"> repeats the header (a page may have tightened it): the two never disagree.
+      referrerPolicy: ctx.response.get('Referrer-Policy') || 'same-origin',
       title: undefined,
       ...locals,
     });

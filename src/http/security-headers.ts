@@ -7,7 +7,8 @@ import type { Middleware } from 'koa';
 export function securityHeaders(secure: boolean): Middleware {
   return async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
-    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on our own form POSTs.
+    // same-origin by default; the pages of emailed links (link-token-cookie.ts) tighten it to no-referrer,
+    // whose forms then post with `Origin: null` (see csrf.ts).
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'");

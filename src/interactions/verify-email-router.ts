@@ -2,14 +2,14 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { formFields, readForm, seeOther } from '../http/form.ts';
+import { seeOther } from '../http/form.ts';
+import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
-import { EmailVerifications } from '../users/email-verification.ts';
+import { EmailVerifications, VERIFICATION_LIMITS } from '../users/email-verification.ts';
 import { VerificationCookies } from './verification-step.ts';
 
 export interface VerifyEmailLinkDependencies {
@@ -21,34 +21,41 @@ export interface VerifyEmailLinkDependencies {
 }
 
 /**
- * The link in the verification email. GET only shows a confirmation button: mail scanners and
- * link previews fetch GET links, and must neither use up the link nor verify anyone. The
- * button's POST verifies; in the browser that signed up (its interaction still open) the
- * sign-in then continues, elsewhere a "cuenta verificada" page points back to the portal.
+ * The link in the verification email. Its first GET moves the token into a cookie and 303s to
+ * /verify-email without it (link-token-cookie.ts); that page only shows a confirmation button:
+ * mail scanners and link previews fetch GET links, and must neither use up the link nor verify
+ * anyone. The button's POST verifies; in the browser that signed up (its interaction still open)
+ * the sign-in then continues, elsewhere a "cuenta verificada" page points back to the portal.
+ * The form carries no field of its own (CSRF aside): there is nothing for a schema to parse.
  */
-const tokenForm = z.object({ token: formFields.text() });
-
 export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
   const { pages, provider } = deps;
   const store = new EmailVerifications(deps.storage.db);
   const cookies = new VerificationCookies(deps.config.secure);
+  const link = new LinkTokenCookie({
+    name: 'umbral.verify-email-link',
+    path: '/verify-email',
+    secure: deps.config.secure,
+    linkTtlSeconds: VERIFICATION_LIMITS.linkTtlSeconds,
+  });
   const router = new Router({ prefix: '/verify-email' });
   router.use(staleForm(pages));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '4kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
   router.get('/', async (ctx) => {
-    const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
-    const verification = await store.findByToken(token);
+    if (link.takeFromUrl(ctx)) return;
+    const verification = await store.findByToken(link.read(ctx));
+    const live = verification && !verification.data.verified && store.isLinkLive(verification);
+    if (!live) link.clear(ctx);
     if (verification?.data.verified) return seeOther(ctx, doneUrl(verification.data.clientId));
-    if (!verification || !store.isLinkLive(verification))
-      return pages.render(ctx, 'verify-link', { valid: false }, 400);
-    await pages.render(ctx, 'verify-link', { valid: true, token, email: verification.data.email });
+    if (!live) return pages.render(ctx, 'verify-link', { valid: false }, 400);
+    await pages.render(ctx, 'verify-link', { valid: true, email: verification.data.email });
   });
 
   router.post('/', async (ctx) => {
-    const { token } = readForm(ctx, tokenForm);
-    const verified = await store.confirmLink(token);
+    const verified = await store.confirmLink(link.read(ctx));
+    link.clear(ctx);
     if (!verified) return pages.render(ctx, 'verify-link', { valid: false }, 400);
     deps.logger.info({ event: 'email_verification.verified', via: 'link', uid: verified.data.uid }, 'email verified');
     const uid = verified.data.uid;
@@ -82,15 +89,14 @@ function safeUrl(value: unknown): string | undefined {
   return url && (url.protocol === 'https:' || url.protocol === 'http:') ? url.href : undefined;
 }
 
-/** A confirmation posted from a page whose CSRF cookie is gone: offer the link's page again. */
+/** A confirmation posted from a page whose CSRF cookie is gone: offer the link's page again (its token is in its cookie). */
 function staleForm(pages: PageRenderer) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
     } catch (error) {
       if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        const retryUrl = `/verify-email?token=${encodeURIComponent(readForm(ctx, tokenForm).token)}`;
-        await pages.render(ctx, 'form-expired', { retryUrl }, 403);
+        await pages.render(ctx, 'form-expired', { retryUrl: '/verify-email' }, 403);
         return;
       }
       throw error;

@@ -5,9 +5,10 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
+import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
-import type { PasswordResetService, ResetOutcome } from './password-reset.ts';
+import { type PasswordResetService, RESET_TOKEN_TTL_MS, type ResetOutcome } from './password-reset.ts';
 
 export interface PasswordResetRouterDependencies {
   config: Config;
@@ -17,7 +18,6 @@ export interface PasswordResetRouterDependencies {
 
 const emailForm = z.object({ email: formFields.text().transform(normalizeEmail) });
 const resetForm = z.object({
-  token: formFields.text(),
   password: formFields.text(),
   password_confirmation: formFields.text(),
 });
@@ -26,13 +26,20 @@ const resetForm = z.object({
  * The standalone "forgot password" pages (linked from emails and from anywhere outside a
  * sign-in) and the reset page the emailed link opens:
  *   GET/POST /password/forgot → /password/forgot/sent (the same page for every email)
- *   GET/POST /password/reset?token=… → /password/changed, or back to the sign-in it started from.
+ *   GET /password/reset?token=… → 303 /password/reset (the token kept in a cookie, out of the URL);
+ *   GET/POST /password/reset → /password/changed, or back to the sign-in it started from.
  * The "forgot" step inside a sign-in is forgot-password-step.ts.
  */
 export function passwordResetRouter(deps: PasswordResetRouterDependencies): Router {
   const { pages, resets } = deps;
   const router = new Router({ prefix: '/password' });
-  router.use(expiredForms(pages));
+  const link = new LinkTokenCookie({
+    name: 'umbral.reset-link',
+    path: '/password/reset',
+    secure: deps.config.secure,
+    linkTtlSeconds: RESET_TOKEN_TTL_MS / 1000,
+  });
+  router.use(expiredForms(pages, link));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
@@ -61,17 +68,20 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
 
   // Opening the link only shows the form: mail scanners fetch links, and must not use them up.
   router.get('/reset', async (ctx) => {
-    const token = typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '';
-    const outcome = await resets.openLink(token, ctx.ip);
+    if (link.takeFromUrl(ctx)) return;
+    const outcome = await resets.openLink(link.read(ctx), ctx.ip);
     if (outcome.kind === 'limited') return renderLimited(ctx, pages, outcome.retryAfterSeconds);
-    if (outcome.kind === 'invalid') return pages.render(ctx, 'reset-password-invalid', {}, 400);
-    await renderResetForm(ctx, pages, deps.config, token, outcome.email);
+    if (outcome.kind === 'invalid') {
+      link.clear(ctx);
+      return pages.render(ctx, 'reset-password-invalid', {}, 400);
+    }
+    await renderResetForm(ctx, pages, deps.config, outcome.email);
   });
 
   router.post('/reset', async (ctx) => {
-    const { token, password, password_confirmation: confirmation } = readForm(ctx, resetForm);
+    const { password, password_confirmation: confirmation } = readForm(ctx, resetForm);
     const outcome: ResetOutcome = await resets.reset({
-      token,
+      token: link.read(ctx),
       password,
       confirmation,
       ip: ctx.ip,
@@ -81,10 +91,12 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
       case 'limited':
         return renderLimited(ctx, pages, outcome.retryAfterSeconds);
       case 'invalid':
+        link.clear(ctx);
         return pages.render(ctx, 'reset-password-invalid', {}, 400);
       case 'rejected':
-        return renderResetForm(ctx, pages, deps.config, token, outcome.email, outcome, 400);
+        return renderResetForm(ctx, pages, deps.config, outcome.email, outcome, 400);
       case 'changed':
+        link.clear(ctx);
         // No sign-in here: the person signs in with the new password through the normal login.
         seeOther(
           ctx,
@@ -106,7 +118,6 @@ async function renderResetForm(
   ctx: Context,
   pages: PageRenderer,
   config: Config,
-  token: string,
   email: string,
   rejected?: Extract<ResetOutcome, { kind: 'rejected' }>,
   status = 200,
@@ -115,7 +126,6 @@ async function renderResetForm(
     ctx,
     'reset-password',
     {
-      token,
       email,
       minLength: Math.max(8, config.minPasswordLength),
       error: rejected?.error,
@@ -132,17 +142,14 @@ export async function renderLimited(ctx: Context, pages: PageRenderer, retryAfte
 }
 
 /** A form whose CSRF token no longer matches ends on a page that offers to start again. */
-function expiredForms(pages: PageRenderer) {
+function expiredForms(pages: PageRenderer, link: LinkTokenCookie) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
     } catch (error) {
       if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        const { token } = readForm(ctx, resetForm);
-        const retryUrl =
-          ctx.path.endsWith('/reset') && token
-            ? `/password/reset?token=${encodeURIComponent(token)}`
-            : '/password/forgot';
+        // The link's token is still in its cookie: the reset page shows the form again, from it.
+        const retryUrl = ctx.path.endsWith('/reset') && link.read(ctx) ? '/password/reset' : '/password/forgot';
         await pages.render(ctx, 'form-expired', { retryUrl }, 403);
         return;
       }

@@ -175,20 +175,49 @@ for (const kind of STORES) {
     t.true((await mailsTo(server, 'ana@example.com')).some((m) => m.template === 'email-change-requested'));
 
     // Opening the link changes nothing (mail scanners open links); the button does, from any browser.
+    // The first GET moves the token out of the URL, into a cookie of the confirmation page.
+    const token = new URL(confirmUrl).searchParams.get('token')!;
     const elsewhere = new HttpBrowser({ 'accept-language': 'es' });
-    const confirmPage = await elsewhere.open(confirmUrl);
+    const opened = await elsewhere.request(confirmUrl);
+    t.is(opened.status, 303);
+    t.is(opened.headers.get('location'), '/account/email/confirm');
+    t.is(opened.headers.get('referrer-policy'), 'no-referrer');
+    const cookie = opened.headers.getSetCookie().find((line) => line.startsWith('umbral.email-change-link='));
+    t.regex(cookie ?? '', /; path=\/account\/email\/confirm;.*; samesite=lax; httponly/i);
+    const confirmPage = await elsewhere.follow(opened);
     t.is(confirmPage.status, 200);
+    t.is(confirmPage.url, `${server.issuer}/account/email/confirm`, 'no token in the final URL');
+    t.is(confirmPage.headers.get('referrer-policy'), 'no-referrer');
+    t.regex(confirmPage.body, /<meta name="referrer" content="no-referrer">/);
+    t.false(confirmPage.body.includes(token), 'the page does not repeat the token');
     t.is((await server.users.findById(user.id))!.email, 'ana@example.com');
-    const done = await elsewhere.submit(confirmPage, '/account/email/confirm', {});
+    // As Chromium posts it from a no-referrer page: Origin null, Sec-Fetch-Site same-origin.
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(confirmPage.body)![1]!;
+    const confirm = () =>
+      elsewhere.request(confirmPage.url, {
+        form: { _csrf: csrf },
+        headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
+      });
+    const crossSite = await elsewhere.request(confirmPage.url, {
+      form: { _csrf: csrf },
+      headers: { origin: 'null', 'sec-fetch-site': 'cross-site' },
+    });
+    t.is(crossSite.status, 403, 'a null Origin from another site is refused');
+    t.is((await server.users.findById(user.id))!.email, 'ana@example.com');
+    const done = await confirm();
     t.is(done.status, 200);
     t.regex(done.body, /Desde ahora inicias sesión con ana\.nueva@example\.com/);
     const changed = (await server.users.findById(user.id))!;
     t.is(changed.email, 'ana.nueva@example.com');
     t.true(changed.email_verified);
 
-    const reused = await elsewhere.submit(confirmPage, '/account/email/confirm', {});
+    const reused = await confirm();
     t.is(reused.status, 400);
     t.regex(reused.body, /Este enlace ya no sirve/);
+    const replayed = await new HttpBrowser().open(confirmUrl);
+    t.is(replayed.status, 400, 'a replayed link is refused');
+    t.is(replayed.url, `${server.issuer}/account/email/confirm`);
+    t.regex(replayed.body, /Este enlace ya no sirve/);
 
     // The new address signs in; the old one no longer does.
     const fresh = new HttpBrowser();

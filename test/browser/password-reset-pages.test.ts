@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import type { Page } from 'playwright-core';
+import type { Page, Request as PlaywrightRequest } from 'playwright-core';
 import { STORES } from '../support/stores.ts';
 import { CREDENTIALS_ERROR, expectHeading, landOn, submitEmail, submitPassword } from './browser-support.ts';
 import { type MailWorld, mailSuite } from './mail-suite.ts';
@@ -273,6 +273,78 @@ for (const kind of STORES) {
       await chooseNewPassword(page, NEW_PASSWORD);
       await expectHeading(page, 'Tu contraseña se cambió');
       t.not((await w.server.users.findById(user.id))!.password_hash, user.password_hash);
+    },
+  );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] opened in Chromium, the reset link ends on /password/reset without its token, says no-referrer, leaks the token in no Referer, and its form (CSRF included) takes the new password`,
+    async (t) => {
+      const w = worlds.get(kind)!;
+      const user = await createUser(w, `eva.reset.${kind}@example.com`);
+      const page = await noJsPage(t, w);
+      await page.goto(`${w.server.issuer}/password/forgot`);
+      await sendForgotForm(page, user.email);
+      const link = await resetLink(w, user.email);
+      const token = new URL(link).searchParams.get('token')!;
+
+      // Opened in a browser of its own (nothing cached: every asset is fetched). Every request its
+      // page makes is recorded; the headers Chromium really sent are read at the end.
+      const device = await noJsPage(t, w);
+      const seen: PlaywrightRequest[] = [];
+      device.on('request', (request) => seen.push(request));
+      const response = await device.goto(link);
+      await expectHeading(device, 'Crea una contraseña nueva');
+      await device.waitForLoadState('load');
+      t.is(device.url(), `${w.server.issuer}/password/reset`, 'no token in the final URL');
+      t.is(response?.status(), 200);
+      t.is(response?.headers()['referrer-policy'], 'no-referrer');
+      t.is(await device.locator('meta[name="referrer"]').getAttribute('content'), 'no-referrer');
+      t.is(await device.locator('input[name="token"]').count(), 0, 'no token field');
+
+      const posted = device.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/password/reset',
+      );
+      await chooseNewPassword(device, NEW_PASSWORD);
+      t.is((await posted).status(), 303, 'the CSRF check lets the form through');
+      await expectHeading(device, 'Tu contraseña se cambió');
+      t.not((await w.server.users.findById(user.id))!.password_hash, user.password_hash);
+
+      const requests = await Promise.all(
+        seen.map(async (r) => ({ url: r.url(), method: r.method(), headers: await r.allHeaders() })),
+      );
+      // The reset page's own asset requests: before its POST. Those Chromium fetched over the network
+      // (not from its memory cache) show every header it sent.
+      const assets = requests
+        .slice(
+          0,
+          requests.findIndex((r) => r.method === 'POST'),
+        )
+        .filter((r) => new URL(r.url).pathname.startsWith('/assets/'));
+      const fetched = assets.filter((r) => r.headers['host']);
+      t.true(
+        fetched.some((r) => r.url.endsWith('/assets/umbral.css')),
+        `the page's stylesheet came over the network: ${requests.map((r) => r.url).join(', ')}`,
+      );
+      for (const asset of fetched) t.false('referer' in asset.headers, `${asset.url}: no Referer at all`);
+      for (const request of requests) {
+        t.false(
+          (request.headers['referer'] ?? '').includes(token),
+          `${request.method} ${request.url} carries no token in its Referer`,
+        );
+      }
+      t.deepEqual(
+        requests.filter((r) => r.url.includes(token)).map((r) => r.url),
+        [link],
+        'no URL but the link itself carries the token',
+      );
+      // What Chromium really sends from a no-referrer page, and what csrf.ts lets through for it.
+      const post = requests.find((r) => r.method === 'POST');
+      t.deepEqual(
+        { origin: post?.headers['origin'], site: post?.headers['sec-fetch-site'] },
+        { origin: 'null', site: 'same-origin' },
+      );
     },
   );
 }

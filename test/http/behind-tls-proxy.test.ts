@@ -60,4 +60,17 @@ test('under https, cookies are Secure and __Host-/__Secure- prefixed, and HSTS i
   t.truthy(csrf, 'the CSRF cookie is __Host- prefixed');
   t.regex(csrf!, /; path=\//);
   t.regex(csrf!, /; secure/i);
+
+  // An emailed link's token cookie: Secure and __Secure- (not __Host-: it is scoped to the link's page).
+  const link = await fetch(`http://127.0.0.1:${port}/password/reset?token=${'x'.repeat(43)}`, {
+    redirect: 'manual',
+    headers: proxied,
+  });
+  t.is(link.status, 303);
+  t.is(link.headers.get('location'), '/password/reset');
+  const tokenCookie = link.headers.getSetCookie().find((c) => c.startsWith('__Secure-umbral.reset-link='));
+  t.truthy(tokenCookie, 'the link cookie is __Secure- prefixed');
+  t.regex(tokenCookie!, /; path=\/password\/reset;/);
+  t.regex(tokenCookie!, /; secure/i);
+  t.regex(tokenCookie!, /; httponly/i);
 });

@@ -210,3 +210,60 @@ for (const kind of STORES) {
     },
   );
 }
+
+/** What Chromium sends with a form posted from a `Referrer-Policy: no-referrer` page of ours. */
+const NO_REFERRER_POST = { origin: 'null', 'sec-fetch-site': 'same-origin' };
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the verification link's token leaves the URL: a 303 to /verify-email, no-referrer, the sign-in goes on from a no-referrer POST, a replay is refused`,
+    async (t) => {
+      const world = await signUpWorld(t, kind);
+      const { server, rp } = world;
+      const browser = new HttpBrowser();
+      const { page: signUp, request } = await openSignUp(world, browser);
+      await browser.submit(signUp, '/signup', signUpFields(), REDIRECT);
+      const [mail] = await world.mailTo('ana@example.com');
+      const link = linkOf(mail!);
+      const token = new URL(link).searchParams.get('token')!;
+
+      const opened = await browser.request(link);
+      t.is(opened.status, 303);
+      t.is(opened.headers.get('location'), '/verify-email');
+      t.is(opened.headers.get('referrer-policy'), 'no-referrer');
+      const cookie = opened.headers.getSetCookie().find((line) => line.startsWith('umbral.verify-email-link='));
+      t.regex(cookie ?? '', /; path=\/verify-email;.*; samesite=lax; httponly/i);
+
+      const page = await browser.follow(opened);
+      t.is(page.status, 200);
+      t.is(page.url, `${server.issuer}/verify-email`, 'no token in the final URL');
+      t.is(page.headers.get('referrer-policy'), 'no-referrer');
+      t.regex(page.body, /<meta name="referrer" content="no-referrer">/);
+      t.false(page.body.includes(token), 'the page does not repeat the token');
+      t.false((await server.users.findByEmail('ana@example.com'))!.email_verified, 'opening verifies nothing');
+
+      const url = `${server.issuer}/verify-email`;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      const stale = await browser.request(url, { form: { _csrf: 'x'.repeat(csrf.length) } });
+      t.is(stale.status, 403);
+      t.regex(stale.body, /href="\/verify-email"/, 'the retry link is the tokenless page');
+      t.false(stale.body.includes(token));
+      t.false((await server.users.findByEmail('ana@example.com'))!.email_verified);
+
+      const confirmed = await browser.request(url, { form: { _csrf: csrf }, headers: NO_REFERRER_POST });
+      t.is(confirmed.status, 303);
+      t.regex(confirmed.headers.get('location')!, /^\/interaction\/[\w-]+$/, 'back to the sign-in in this browser');
+      const callback = await browser.follow(confirmed, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT), 'the pending authorization continued');
+      t.deepEqual((await rp.exchange(callback.url, request)).claims()!.amr, ['pwd']);
+      t.true((await server.users.findByEmail('ana@example.com'))!.email_verified);
+
+      const replayed = await browser.request(url, { form: { _csrf: csrf }, headers: NO_REFERRER_POST });
+      t.is(replayed.status, 400, 'the form cannot be replayed');
+      t.regex(replayed.body, /El enlace no es válido/);
+      const reopened = await new HttpBrowser().open(link);
+      t.regex(reopened.body, /Cuenta verificada/, 'a used link says the account is verified');
+      t.false(reopened.url.includes(token));
+    },
+  );
+}

@@ -137,7 +137,7 @@ for (const kind of STORES) {
       const [mail] = await mailbox.waitFor(ANA, 1);
       const link = resetLinkIn(mail!);
       // A mail scanner fetching the link does not use it up.
-      t.is((await new HttpBrowser().request(link)).status, 200);
+      t.is((await new HttpBrowser().open(link)).status, 200);
       const resetPage = await started.browser.open(link);
       t.is(resetPage.status, 200);
       t.regex(resetPage.body, /Crea una contraseña nueva/);
@@ -182,7 +182,7 @@ for (const kind of STORES) {
       const changed = mailbox.to(ANA).find((m) => /Se cambió tu contraseña de Umbral/.test(m.subject));
       t.truthy(changed, 'password-changed email sent');
       t.true(changed!.text.includes(`${server.issuer}/password/forgot`));
-      const reused = await started.browser.request(link);
+      const reused = await started.browser.open(link);
       t.is(reused.status, 400);
       t.regex(reused.body, /Este enlace ya no es válido/);
       const reposted = await submitReset(new HttpBrowser(), resetPage, 'yet another long secret');
@@ -206,7 +206,7 @@ for (const kind of STORES) {
       const [first] = await mailbox.waitFor(ANA, 1);
       await forgotStandalone(server, ANA);
       const second = (await mailbox.waitFor(ANA, 2))[1]!;
-      const stale = await new HttpBrowser().request(resetLinkIn(first!));
+      const stale = await new HttpBrowser().open(resetLinkIn(first!));
       t.is(stale.status, 400);
       t.regex(stale.body, /Este enlace ya no es válido/);
       t.regex(stale.body, /href="\/password\/forgot"/, 'offers a new link');
@@ -231,7 +231,7 @@ for (const kind of STORES) {
         'each refusal says why',
       );
       t.is(await passwordHashOf(server, ANA), hashBefore, 'nothing changed');
-      const stillUsable = await new HttpBrowser().request(resetLinkIn(second));
+      const stillUsable = await new HttpBrowser().open(resetLinkIn(second));
       t.is(stillUsable.status, 200, 'a refused password does not use up the link');
 
       // An expired link.
@@ -240,7 +240,7 @@ for (const kind of STORES) {
         .set({ expires_at: sql<Date>`now() - interval '1 minute'` })
         .where('user_id', '=', ana.id)
         .execute();
-      const expired = await new HttpBrowser().request(resetLinkIn(second));
+      const expired = await new HttpBrowser().open(resetLinkIn(second));
       t.is(expired.status, 400);
       t.regex(expired.body, /Este enlace ya no es válido/);
       const expiredPost = await submitReset(browser, resetPage, NEW_PASSWORD);
@@ -336,7 +336,7 @@ for (const kind of STORES) {
       const good = resetLinkIn(mailbox.to(ANA)[2]!);
       let blocked: Page | undefined;
       for (let i = 0; i < 12 && !blocked; i++) {
-        const page = await browser.request(
+        const page = await browser.open(
           `${server.issuer}/password/reset?token=${'x'.repeat(43 - String(i).length)}${i}`,
         );
         if (page.status === 429) blocked = page;
@@ -344,7 +344,99 @@ for (const kind of STORES) {
       }
       t.truthy(blocked, 'the bad-link limit engaged');
       t.true(Number(blocked!.headers.get('retry-after')) >= 1);
-      t.is((await browser.request(good)).status, 429);
+      t.is((await browser.open(good)).status, 429);
+    },
+  );
+}
+
+/** The Set-Cookie line of `name` in `page` (the value's one, not its `.sig`). */
+function setCookie(page: Page, name: string): string | undefined {
+  return page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
+}
+
+/** What Chromium sends with a form posted from a `Referrer-Policy: no-referrer` page of ours. */
+const NO_REFERRER_POST = { origin: 'null', 'sec-fetch-site': 'same-origin' };
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the reset link's token leaves the URL: a 303 to /password/reset, the token in a short-lived cookie of that page, no-referrer, and a form and retry link without it`,
+    async (t) => {
+      const { server, mailbox } = await setup(t, kind);
+      await forgotStandalone(server, ANA);
+      const [mail] = await mailbox.waitFor(ANA, 1);
+      const link = resetLinkIn(mail!);
+      const token = new URL(link).searchParams.get('token')!;
+
+      const browser = new HttpBrowser();
+      const opened = await browser.request(link);
+      t.is(opened.status, 303);
+      t.is(opened.headers.get('location'), '/password/reset');
+      t.is(opened.headers.get('referrer-policy'), 'no-referrer');
+      const cookie = setCookie(opened, 'umbral.reset-link');
+      if (!cookie) return t.fail('no link cookie');
+      t.regex(cookie, /; path=\/password\/reset;/i);
+      t.regex(cookie, /; httponly/i);
+      t.regex(cookie, /; samesite=lax/i);
+      t.truthy(setCookie(opened, 'umbral.reset-link.sig'), 'signed');
+      const expires = Date.parse(/; expires=([^;]+)/i.exec(cookie)![1]!);
+      t.true(expires > Date.now() && expires <= Date.now() + 15 * 60_000 + 5_000, 'gone within 15 minutes');
+
+      const page = await browser.follow(opened);
+      t.is(page.status, 200);
+      t.is(page.url, `${server.issuer}/password/reset`, 'no token in the final URL');
+      t.is(page.headers.get('referrer-policy'), 'no-referrer');
+      t.regex(page.body, /<meta name="referrer" content="no-referrer">/);
+      t.false(page.body.includes(token), 'the page does not repeat the token');
+      t.deepEqual(Object.keys(formOf(page.body, '/password/reset').hidden), ['_csrf'], 'no token field');
+
+      // Other pages keep same-origin.
+      const forgot = await browser.open(`${server.issuer}/password/forgot`);
+      t.is(forgot.headers.get('referrer-policy'), 'same-origin');
+      t.regex(forgot.body, /<meta name="referrer" content="same-origin">/);
+
+      // A POST whose CSRF check fails offers the page again, without the token; so does a null Origin
+      // that does not come with Sec-Fetch-Site: same-origin.
+      const { action, hidden } = formOf(page.body, '/password/reset');
+      const fields = { password: NEW_PASSWORD, password_confirmation: NEW_PASSWORD };
+      const post = (extra: Record<string, string>, headers: Record<string, string> = {}) =>
+        browser.request(new URL(action, page.url).href, { form: { ...hidden, ...fields, ...extra }, headers });
+      for (const [what, expired] of [
+        ['a wrong CSRF token', await post({ _csrf: 'x'.repeat(hidden['_csrf']!.length) })],
+        ['Origin: null alone', await post({}, { origin: 'null' })],
+        ['Origin: null from another site', await post({}, { origin: 'null', 'sec-fetch-site': 'cross-site' })],
+      ] as const) {
+        t.is(expired.status, 403, what);
+        t.regex(expired.body, /href="\/password\/reset"/, `${what}: the retry link is the tokenless page`);
+        t.false(expired.body.includes(token), what);
+      }
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), OLD_PASSWORD), 'nothing changed');
+
+      // As Chromium posts it from a no-referrer page: Origin null, Sec-Fetch-Site same-origin.
+      const changed = await post({}, NO_REFERRER_POST);
+      t.is(changed.status, 303);
+      t.is(changed.headers.get('location'), '/password/changed');
+      t.regex(setCookie(changed, 'umbral.reset-link') ?? '', /expires=Thu, 01 Jan 1970/i, 'the cookie is cleared');
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), NEW_PASSWORD));
+
+      // A replayed link, or a replayed form, is refused, at the tokenless URL.
+      const replayed = await browser.open(link);
+      t.is(replayed.status, 400);
+      t.is(replayed.url, `${server.issuer}/password/reset`);
+      t.regex(replayed.body, /Este enlace ya no es válido/);
+      const reposted = await post({}, NO_REFERRER_POST);
+      t.is(reposted.status, 400);
+      t.regex(reposted.body, /Este enlace ya no es válido/);
+
+      // Without the cookie (never opened, or its 15 minutes gone), the page is the invalid-link page.
+      const bare = await new HttpBrowser().open(`${server.issuer}/password/reset`);
+      t.is(bare.status, 400);
+      t.regex(bare.body, /Este enlace ya no es válido/);
+      // A repeated or empty token: no cookie, the same invalid-link page, at the tokenless URL too.
+      for (const query of [`?token=${token}&token=${token}`, '?token=']) {
+        const odd = await new HttpBrowser().open(`${server.issuer}/password/reset${query}`);
+        t.is(odd.status, 400, query);
+        t.is(odd.url, `${server.issuer}/password/reset`, query);
+      }
     },
   );
 }
