@@ -5,6 +5,8 @@ import {
   GRANT_TYPES,
   type GrantType,
 } from '../clients/client-registry.ts';
+import { PKCE_MODES, type PkceMode } from '../provider/client-metadata.ts';
+import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../provider/signing-keys.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import { clientKeysFromOptions } from './client-keys-options.ts';
@@ -27,6 +29,9 @@ export const CLIENT_ADD_OPTIONS = {
   name: { type: 'string' },
   'jwks-uri': { type: 'string' },
   'jwks-file': { type: 'string' },
+  'id-token-signing-alg': { type: 'string' },
+  'strict-id-token-claims': { type: 'boolean' },
+  pkce: { type: 'string' },
 } as const;
 
 export const CLIENT_REMOVE_OPTIONS = { 'client-id': { type: 'string', required: true } } as const;
@@ -71,6 +76,9 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
     requireMfa: options['require-mfa'],
     public: options.public,
     keys: clientKeysFromOptions(options),
+    idTokenSigningAlg: parseSigningAlg(options['id-token-signing-alg']),
+    strictIdTokenClaims: options['strict-id-token-claims'],
+    pkce: parsePkceMode(options.pkce),
   };
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, await context.provider());
@@ -110,6 +118,16 @@ function parseGrantTypes(value: string): GrantType[] {
     }
   }
   return [...new Set(names)] as GrantType[];
+}
+
+function parseSigningAlg(value: string | undefined): SigningAlg | undefined {
+  if (value === undefined || isSigningAlg(value)) return value;
+  throw new CliInputError(`--id-token-signing-alg "${value}" is not offered; use ${SIGNING_ALGS.join(', ')}`);
+}
+
+function parsePkceMode(value: string | undefined): PkceMode | undefined {
+  if (value === undefined || (PKCE_MODES as readonly string[]).includes(value)) return value as PkceMode | undefined;
+  throw new CliInputError(`--pkce "${value}" is not a PKCE policy; use ${PKCE_MODES.join(' or ')}`);
 }
 
 /** Full syntax only; oidc-provider's client validation judges the rest (scheme, fragments…). */

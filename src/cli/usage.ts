@@ -27,6 +27,13 @@ Clients
                                        signs in to the token endpoint with private_key_jwt
                                        (no secret) and may sign request objects
       --jwks-file PATH                 the same, with the keys in a JWKS file (public keys only)
+      --id-token-signing-alg ALG       RS256 (default), PS256, ES256 or EdDSA; also signs
+                                       its back-channel logout tokens
+      --strict-id-token-claims         ID tokens carry only sub, acr, amr, auth_time, sid
+                                       and claims asked for by name; email, name and the
+                                       other scope claims only in userinfo
+      --pkce required|optional         optional: a confidential client may omit PKCE when
+                                       it sends a nonce (default: required)
   umbral clients list                  all clients as JSON, without secrets
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants
@@ -57,8 +64,8 @@ Domains (sign-in with Google or Microsoft by email domain)
   umbral domains remove --domain DOMAIN
 
 Keys
-  umbral keys rotate                   new signing keys (ES256, RS256) and cookie key;
-                                       running servers use them after a restart
+  umbral keys rotate                   new signing keys (RS256, PS256, ES256, EdDSA) and
+                                       cookie key; running servers use them after a restart
 
 Database
   umbral migrate                       apply pending migrations and list them

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { deleteClient } from '../../adapters/postgres-adapter.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
+import type { PkceMode } from '../provider/client-metadata.ts';
+import { DEFAULT_ID_TOKEN_SIGNING_ALG, type SigningAlg } from '../provider/signing-keys.ts';
 import type { Database } from '../storage/schema.ts';
 import { type ClientKeys, InvalidClientKeysError, publicJwks } from './client-keys.ts';
 import { clientMetadataProblem } from './client-metadata-rules.ts';
@@ -26,6 +28,12 @@ export interface ClientRegistration {
   public: boolean;
   /** Public keys: the client authenticates with private_key_jwt and may sign request objects. */
   keys?: ClientKeys | undefined;
+  /** How its ID tokens (and back-channel logout tokens) are signed; RS256 when not given. */
+  idTokenSigningAlg?: SigningAlg | undefined;
+  /** ID tokens carry only the openid claims and those asked for by name; scope claims reach only userinfo. */
+  strictIdTokenClaims?: boolean | undefined;
+  /** 'optional': a confidential portal whose library cannot send PKCE may omit it when it sends a nonce. */
+  pkce?: PkceMode | undefined;
 }
 
 export class ClientInputError extends Error {
@@ -53,6 +61,11 @@ export class ClientRegistry {
     if (input.public && input.clientSecret !== undefined) throw new ClientInputError('a public client has no secret');
     if (input.public && input.grantTypes.includes('client_credentials')) {
       throw new ClientInputError('client_credentials needs a confidential client (drop --public)');
+    }
+    if (input.public && input.pkce === 'optional') {
+      throw new ClientInputError(
+        'pkce optional needs a confidential client: a public client has no secret, so PKCE is what protects its codes',
+      );
     }
     if (input.clientSecret !== undefined && input.clientSecret.length < 32) {
       throw new ClientInputError('client secret must be at least 32 characters; omit it to have one generated');
@@ -83,7 +96,10 @@ export class ClientRegistry {
       ...(input.backchannelLogoutUri
         ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
         : {}),
+      id_token_signed_response_alg: input.idTokenSigningAlg ?? DEFAULT_ID_TOKEN_SIGNING_ALG,
       first_party: input.firstParty,
+      ...(input.strictIdTokenClaims ? { strict_id_token_claims: true } : {}),
+      ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
       ...(input.singleSession ? { single_session: true } : {}),
       ...(input.requireMfa ? { require_mfa: true } : {}),
     };

@@ -1,16 +1,16 @@
 import type { JWK } from 'jose';
-import { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { type Configuration, type FindAccount, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountClientMetadata } from '../account/account-client.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { ACR_VALUES } from '../mfa/authentication-level.ts';
 import { addSecondFactorChecks, type SecondFactorDirectory } from '../mfa/login-checks.ts';
 import { CLAIMS_BY_SCOPE } from '../users/user-claims.ts';
-import {
-  checkSelfRegisteredClient,
-  registrationFeatures,
-  type TakeInitialAccessToken,
-} from './dynamic-registration.ts';
+import { extraClientMetadata } from './client-metadata.ts';
+import { registrationFeatures, type TakeInitialAccessToken } from './dynamic-registration.ts';
+import { withStrictIdTokenClaims } from './id-token-claims.ts';
+import { pkceRequired } from './pkce-policy.ts';
+import { DEFAULT_ID_TOKEN_SIGNING_ALG, SIGNING_ALGS } from './signing-keys.ts';
 
 /** Lifetimes in seconds. */
 export const TTL = {
@@ -36,7 +36,7 @@ export interface ProviderSettings {
   config: Config;
   jwks: JWK[];
   cookieKeys: string[];
-  findAccount: Configuration['findAccount'];
+  findAccount: FindAccount;
   pages: PageRenderer;
   /** Who has a second factor: the step-up check asks (src/mfa/login-checks.ts). */
   secondFactors?: SecondFactorDirectory;
@@ -71,7 +71,7 @@ function isFirstParty(ctx: KoaContextWithOIDC): boolean {
 export function buildProviderConfiguration(settings: ProviderSettings): Configuration {
   const { config, pages } = settings;
   return {
-    findAccount: settings.findAccount,
+    findAccount: withStrictIdTokenClaims(settings.findAccount),
     // Umbral's own account page is a portal like any other (src/account/account-client.ts).
     clients: [accountClientMetadata(config.issuer, config.productName)],
     jwks: { keys: settings.jwks as never },
@@ -84,37 +84,28 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     claims: CLAIMS_BY_SCOPE,
     scopes: ['openid', 'offline_access', 'email', 'profile', 'phone'],
     responseTypes: ['code'],
-    pkce: { required: () => true },
+    // Required, but for confidential portals registered with pkce: 'optional' that send a nonce.
+    pkce: { required: pkceRequired },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'ES256',
+      // OpenID Connect Registration's default, and what RP libraries expect when told nothing.
+      id_token_signed_response_alg: DEFAULT_ID_TOKEN_SIGNING_ALG,
     },
-    // No HMAC algorithms: client secrets are stored hashed, so they cannot be used as keys.
+    // Every alg there is a signing key for (signing-keys.ts). No HMAC algorithms: client secrets
+    // are stored hashed, so they cannot be used as keys. Back-channel logout tokens are signed
+    // with the client's id_token_signed_response_alg (oidc-provider's IdToken, use 'logout').
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256', 'RS256'],
-      userinfoSigningAlgValues: ['ES256', 'RS256'],
-      introspectionSigningAlgValues: ['ES256', 'RS256'],
-      authorizationSigningAlgValues: ['ES256', 'RS256'],
-      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
-      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      idTokenSigningAlgValues: [...SIGNING_ALGS],
+      userinfoSigningAlgValues: [...SIGNING_ALGS],
+      introspectionSigningAlgValues: [...SIGNING_ALGS],
+      authorizationSigningAlgValues: [...SIGNING_ALGS],
+      clientAuthSigningAlgValues: [...SIGNING_ALGS],
+      requestObjectSigningAlgValues: [...SIGNING_ALGS],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-    extraClientMetadata: {
-      properties: ['first_party', 'single_session', 'require_mfa'],
-      validator(ctx, key, value, metadata) {
-        if (
-          (key === 'first_party' || key === 'single_session' || key === 'require_mfa') &&
-          value !== undefined &&
-          typeof value !== 'boolean'
-        ) {
-          // An oidc-provider error, so a dynamic registration gets invalid_client_metadata, not a 500.
-          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
-        }
-        if (key === 'first_party') checkSelfRegisteredClient(ctx, metadata as unknown as Record<string, unknown>);
-      },
-    },
+    extraClientMetadata,
     features: {
       devInteractions: { enabled: false },
       ...registrationFeatures(config.clientRegistration, settings.takeInitialAccessToken),
@@ -205,7 +196,8 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
       : {}),
     // Advertised in discovery (acr_values_supported); see src/mfa/authentication-level.ts.
     acrValues: [...ACR_VALUES],
-    conformIdTokenClaims: true,
+    // Granted scope claims go in ID tokens too; strict_id_token_claims portals opt out (id-token-claims.ts).
+    conformIdTokenClaims: false,
     allowOmittingSingleRegisteredRedirectUri: true,
   };
 }

@@ -3,9 +3,25 @@ import type { Kysely } from 'kysely';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../storage/schema.ts';
 
-/** Every algorithm Umbral signs with; ES256 first, so it is the default for new clients. */
-export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
-type SigningAlg = (typeof SIGNING_ALGS)[number];
+/**
+ * Every algorithm Umbral signs with, each with a key of its own (RFC 8725 §3.1: one key, one
+ * algorithm; so PS256 does not share the RS256 key). RS256 is the ID token default: OpenID Connect
+ * Registration makes it the default of every client that names none, and RP libraries expect it.
+ */
+export const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export const DEFAULT_ID_TOKEN_SIGNING_ALG: SigningAlg = 'RS256';
+
+export function isSigningAlg(value: string): value is SigningAlg {
+  return (SIGNING_ALGS as readonly string[]).includes(value);
+}
+
+/** RSA keys of 2048 bits; EdDSA is Ed25519 (jose's default curve, the only one oidc-provider signs with). */
+function keyOptions(alg: SigningAlg) {
+  if (alg === 'RS256' || alg === 'PS256') return { modulusLength: 2048 };
+  if (alg === 'EdDSA') return { crv: 'Ed25519' };
+  return {};
+}
 
 /**
  * How a private key is stored: sealed with SECRET_ENCRYPTION_KEY (src/crypto/secret-box.ts),
@@ -23,10 +39,7 @@ function seal(box: SecretBox, jwk: JWK & { kid: string }): string {
 }
 
 async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
-  const { privateKey } = await generateKeyPair(alg, {
-    extractable: true,
-    ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
-  });
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...keyOptions(alg) });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   return { kid, alg, private_jwk: seal(box, { ...jwk, kid, alg, use: 'sig' }) };

@@ -13,7 +13,7 @@ interface Rotation {
 
 for (const kind of STORES) {
   test.serial(
-    `[${kind}] migrate applies pending migrations once; keys rotate adds two keys and retires two`,
+    `[${kind}] migrate applies pending migrations once; keys rotate adds a key per alg (RS256, PS256, ES256, EdDSA) and retires the old ones`,
     async (t) => {
       const store = await createTestStore(kind);
       t.teardown(() => store.cleanup());
@@ -34,14 +34,14 @@ for (const kind of STORES) {
       const initial = await runUmbral(['keys', 'rotate'], { env: store.env });
       t.is(initial.code, 0, initial.stderr);
       const firstKeys = JSON.parse(initial.stdout) as Rotation;
-      t.is(firstKeys.added.length, 2);
+      t.is(firstKeys.added.length, 4);
       t.deepEqual(firstKeys.retired, []);
 
       const rotatedAt = Date.now();
       const rotated = await runUmbral(['keys', 'rotate'], { env: store.env });
       t.is(rotated.code, 0, rotated.stderr);
       const rotation = JSON.parse(rotated.stdout) as Rotation;
-      t.is(rotation.added.length, 2);
+      t.is(rotation.added.length, 4);
       t.deepEqual([...rotation.retired].sort(), [...firstKeys.added].sort());
       t.regex(rotated.stderr, /restart/);
 
@@ -49,10 +49,10 @@ for (const kind of STORES) {
         keys: await db.selectFrom('signing_keys').selectAll().execute(),
         cookieKeys: await db.selectFrom('cookie_keys').select('id').execute(),
       }));
-      t.is(keys.length, 4);
+      t.is(keys.length, 8);
       const active = keys.filter((k) => k.retired_at === null);
       t.deepEqual(active.map((k) => k.kid).sort(), [...rotation.added].sort());
-      t.deepEqual(active.map((k) => k.alg).sort(), ['ES256', 'RS256']);
+      t.deepEqual(active.map((k) => k.alg).sort(), ['ES256', 'EdDSA', 'PS256', 'RS256']);
       for (const key of keys.filter((k) => rotation.retired.includes(k.kid))) {
         const publishedFor = (key.unpublish_at!.getTime() - rotatedAt) / 1000;
         t.true(Math.abs(publishedFor - RETIRED_KEY_PUBLISH_SECONDS) < 120, `published for ${publishedFor} s`);

@@ -51,7 +51,7 @@ for (const kind of STORES) {
     t.is(meta['backchannel_logout_supported'], true);
     t.is(meta['claims_parameter_supported'], true);
     const jwks = (await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: Array<{ alg: string; d?: string }> };
-    t.deepEqual(jwks.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
+    t.deepEqual(jwks.keys.map((k) => k.alg).sort(), ['ES256', 'EdDSA', 'PS256', 'RS256']);
     t.true(
       jwks.keys.every((k) => k.d === undefined),
       'no private parts published',

@@ -1,0 +1,39 @@
+import { type Configuration, errors } from 'oidc-provider';
+import { checkSelfRegisteredClient } from './dynamic-registration.ts';
+
+/** How a portal's authorization requests are held to PKCE (src/provider/pkce-policy.ts). */
+export const PKCE_MODES = ['required', 'optional'] as const;
+export type PkceMode = (typeof PKCE_MODES)[number];
+
+const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'strict_id_token_claims'];
+
+/**
+ * Umbral's own client metadata, checked by oidc-provider whenever a client is validated or loaded:
+ * - first_party: the operator's own portal (no consent page).
+ * - single_session: a sign-in there ends the user's other sessions.
+ * - require_mfa: every sign-in there needs a second factor.
+ * - strict_id_token_claims: ID tokens carry only what OIDC Core's strict reading allows
+ *   (src/provider/id-token-claims.ts).
+ * - pkce: 'optional' lets a confidential client omit PKCE when it sends a nonce.
+ */
+export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata']> = {
+  properties: [...BOOLEAN_PROPERTIES, 'pkce'],
+  // oidc-provider's own error, so a dynamic registration gets invalid_client_metadata, not a 500.
+  validator(ctx, key, value, metadata) {
+    // Once per validation: a self-registered client meets the extra rules of dynamic registration.
+    if (key === 'first_party') checkSelfRegisteredClient(ctx, metadata as unknown as Record<string, unknown>);
+    if (value === undefined) return;
+    if (BOOLEAN_PROPERTIES.includes(key) && typeof value !== 'boolean') {
+      throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
+    }
+    if (key === 'pkce') {
+      if (!(PKCE_MODES as readonly unknown[]).includes(value)) {
+        throw new errors.InvalidClientMetadata(`pkce must be ${PKCE_MODES.join(' or ')}`);
+      }
+      // A public client has no secret: PKCE is the only thing that binds its code to it.
+      if (value === 'optional' && metadata.token_endpoint_auth_method === 'none') {
+        throw new errors.InvalidClientMetadata('pkce optional needs a confidential client');
+      }
+    }
+  },
+};
