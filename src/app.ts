@@ -240,7 +240,7 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
         verification,
         identifierRouting: federationStep.identifierRouting,
       }),
-      new ForgotPasswordStep({ pages, resets, identifier }),
+      new ForgotPasswordStep({ pages, resets, identifier, provider }),
       new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
       new ConsentStep({ provider }),
