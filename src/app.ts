@@ -160,6 +160,7 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
         access,
         signIn: accountSignIn,
         logger,
+        mailer,
         sections: accountSections,
       }).routes(),
     );
