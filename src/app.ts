@@ -21,6 +21,7 @@ import { federationCallbackRouter } from './federation/federation-callback-route
 import { FederationStep } from './federation/federation-step.ts';
 import { identitiesRouter } from './federation/identities-router.ts';
 import { assetsRouter } from './http/assets-router.ts';
+import { clientAddress } from './http/client-address.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
@@ -95,11 +96,13 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
 
     const app = new Koa();
     app.keys = provider.keys; // the same cookie keys, so interaction cookies verify in both
-    app.proxy = config.trustProxy;
+    // Forwarded headers count only from our proxies; ctx.ip is the client as TRUST_PROXY says.
+    app.proxy = config.trustProxy.kind !== 'none';
     app.silent = true;
     app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
       if (!error.status || error.status >= 500) logger.error({ err: error }, 'request failed');
     });
+    app.use(clientAddress(config.trustProxy));
     app.use(async (ctx, next) => {
       const started = performance.now();
       await next();

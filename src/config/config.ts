@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
@@ -11,7 +12,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
-  trustProxy: boolean;
+  /** Which peers may say, in X-Forwarded-*, who the client is and how it reached us (src/http/client-address.ts). */
+  trustProxy: TrustProxy;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   productName: string;
   logoUrl: string | undefined;
@@ -43,6 +45,23 @@ export interface Config {
   secretEncryptionKey: Buffer | undefined;
   /** Where SMS codes go: Twilio, the log and dev outbox (development), or nowhere (the SMS factor is not offered). */
   sms: SmsConfig;
+}
+
+/**
+ * TRUST_PROXY: no proxy; a number of proxies in front (each appends to X-Forwarded-For), so the
+ * client is that many entries from the right; or the proxies' own addresses, so the client is the
+ * rightmost entry that is not one of them.
+ */
+export type TrustProxy =
+  | { kind: 'none' }
+  | { kind: 'hops'; hops: number }
+  | { kind: 'addresses'; ranges: ProxyRange[] };
+
+/** One trusted proxy address or network: `10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`. */
+export interface ProxyRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
 }
 
 export type SmsConfig =
@@ -79,7 +98,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
-  TRUST_PROXY: booleanFlag.default(false),
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -177,7 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(v.DATA_DIR),
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
-    trustProxy: v.TRUST_PROXY,
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
     logLevel: v.LOG_LEVEL,
     productName: v.PRODUCT_NAME,
     logoUrl: v.LOGO_URL,
@@ -214,6 +233,40 @@ function smsConfig(v: z.infer<typeof schema>, production: boolean): SmsConfig {
     from: v.TWILIO_FROM!,
     baseUrl: v.TWILIO_BASE_URL.replace(/\/+$/, ''),
   };
+}
+
+const TRUST_PROXY_FORMS =
+  'must be false, true (one proxy), a number of proxies (1, 2…) or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8, 2001:db8::/32)';
+
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'false' || text === 'no' || text === '0') return { kind: 'none' };
+  // `true` meant "trust X-Forwarded-For": kept as one proxy in front, the common setup.
+  if (text === 'true' || text === 'yes') return { kind: 'hops', hops: 1 };
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 20)
+      throw new ConfigError('TRUST_PROXY', `${text} proxies in a row is not plausible: ${TRUST_PROXY_FORMS}`);
+    return { kind: 'hops', hops };
+  }
+  const ranges = text.split(',').map((entry) => entry.trim());
+  return { kind: 'addresses', ranges: ranges.map(proxyRange) };
+}
+
+function proxyRange(entry: string): ProxyRange {
+  const [rawAddress = '', rawPrefix, ...rest] = entry.split('/');
+  const address = rawAddress.replace(/^\[(.*)\]$/, '$1');
+  const version = isIP(address);
+  if (!entry || rest.length || version === 0) {
+    throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR: ${TRUST_PROXY_FORMS}`);
+  }
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  const bits = version === 4 ? 32 : 128;
+  const prefix = rawPrefix === undefined ? bits : /^\d{1,3}$/.test(rawPrefix) ? Number(rawPrefix) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= bits)) {
+    throw new ConfigError('TRUST_PROXY', `"${entry}": the prefix length must be 0 to ${bits}`);
+  }
+  return { address, prefix, family };
 }
 
 function isLoopback(hostname: string): boolean {

@@ -44,7 +44,7 @@ export async function createProvider(options: {
       clientCacheSeconds: CLIENT_CACHE_SECONDS,
     }),
   });
-  provider.proxy = config.trustProxy;
+  provider.proxy = config.trustProxy.kind !== 'none';
 
   // Registered secrets are stored as hashes (see client-secret.ts); compare the presented one hashed.
   provider.Client.prototype.compareClientSecret = function compareClientSecret(
