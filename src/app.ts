@@ -122,8 +122,8 @@ export async function createUmbral(config: Config, logger: Logger): Promise<Umbr
     app.use(healthRouter(storage).routes());
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
-    // Development without SMTP_URL keeps mail here; it holds secret links, so never in production.
-    if (!config.production) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
+    // Without SMTP_URL, on a loopback ISSUER only, mail is kept here; it holds secret links.
+    if (config.devOutbox) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
     const terminator = new SessionTerminator({ provider, db: storage.db, logger });
     const resets = new PasswordResetService({
       config,

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
@@ -26,8 +26,13 @@ export interface Config {
   allowPrivateNetworkFetch: boolean;
   /** NODE_ENV=production: no dev outbox, mail must be configured. */
   production: boolean;
-  /** smtp:// or smtps:// with credentials; unset outside production → the dev outbox. */
+  /** smtp:// or smtps:// with credentials; unset (only allowed with a loopback ISSUER) → the dev outbox. */
   smtpUrl: string | undefined;
+  /**
+   * Serve /dev/outbox: only when ISSUER is a loopback address and no SMTP_URL is set. It lists who
+   * has an account and holds their secret links, so nothing reachable from elsewhere may serve it.
+   */
+  devOutbox: boolean;
   mailFrom: string;
   termsUrl: string;
   privacyUrl: string;
@@ -166,7 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.data;
   const issuer = (v.ISSUER ?? `http://localhost:${v.PORT}`).replace(/\/+$/, '');
   const secure = issuer.startsWith('https://');
-  if (!secure && !isLoopback(new URL(issuer).hostname)) {
+  const loopback = isLoopback(new URL(issuer).hostname);
+  if (!secure && !loopback) {
     throw new ConfigError('ISSUER', 'must be https:// unless the host is localhost or a loopback address');
   }
   const production = v.NODE_ENV === 'production';
@@ -181,6 +187,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'SMTP_URL',
       'must be set in production (NODE_ENV=production): account emails need a mail server',
+    );
+  }
+  if (!loopback && !v.SMTP_URL) {
+    throw new ConfigError(
+      'SMTP_URL',
+      `must be set when ISSUER (${issuer}) is not a loopback address: account emails need a mail server, and the dev outbox that keeps them otherwise is served only on localhost`,
     );
   }
   if (production && !v.SECRET_ENCRYPTION_KEY) {
@@ -204,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateNetworkFetch: v.ALLOW_PRIVATE_NETWORK_FETCH,
     production,
     smtpUrl: v.SMTP_URL,
+    devOutbox: loopback && !v.SMTP_URL && !production,
     mailFrom: v.MAIL_FROM ?? `${v.PRODUCT_NAME} <no-reply@${new URL(issuer).hostname}>`,
     termsUrl: v.TERMS_URL,
     privacyUrl: v.PRIVACY_URL,
@@ -269,8 +282,12 @@ function proxyRange(entry: string): ProxyRange {
   return { address, prefix, family };
 }
 
+/** localhost (and *.localhost, RFC 6761), 127.0.0.0/8 and [::1]; not a name that merely starts with "127.". */
 function isLoopback(hostname: string): boolean {
   return (
-    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]'
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    (isIPv4(hostname) && hostname.startsWith('127.')) ||
+    hostname === '[::1]'
   );
 }

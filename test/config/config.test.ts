@@ -13,7 +13,7 @@ test('defaults give a working local setup', (t) => {
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
   t.is(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
-  const secure = loadConfig({ ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true' });
+  const secure = loadConfig({ ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail:25' });
   t.is(secure.issuer, 'https://id.example.com');
   t.true(secure.secure);
   t.deepEqual(secure.trustProxy, { kind: 'hops', hops: 1 }, 'true keeps meaning one proxy');
