@@ -21,6 +21,7 @@ import { federationCallbackRouter } from './federation/federation-callback-route
 import { FederationStep } from './federation/federation-step.ts';
 import { identitiesRouter } from './federation/identities-router.ts';
 import { assetsRouter } from './http/assets-router.ts';
+import { clientAddress } from './http/client-address.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
@@ -108,11 +109,13 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
 
     const app = new Koa();
     app.keys = provider.keys; // the same cookie keys, so interaction cookies verify in both
-    app.proxy = config.trustProxy;
+    // Forwarded headers count only from our proxies; ctx.ip is the client as TRUST_PROXY says.
+    app.proxy = config.trustProxy.kind !== 'none';
     app.silent = true;
     app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
       if (!error.status || error.status >= 500) logger.error({ err: error }, 'request failed');
     });
+    app.use(clientAddress(config.trustProxy));
     app.use(async (ctx, next) => {
       const started = performance.now();
       await next();
@@ -132,8 +135,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(healthRouter(storage).routes());
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
-    // Development without SMTP_URL keeps mail here; it holds secret links, so never in production.
-    if (!config.production) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
+    // Without SMTP_URL, on a loopback ISSUER only, mail is kept here; it holds secret links.
+    if (config.devOutbox) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
     const terminator = new SessionTerminator({ provider, db: storage.db, logger });
     // The hard cap on consecutive wrong passwords; the emailed link at /unlock lifts it.
     const unlockLinks = new UnlockLinks({ db: storage.db, mailer, logger, issuer: config.issuer });
@@ -180,6 +183,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         access,
         signIn: accountSignIn,
         logger,
+        mailer,
         sections: accountSections,
       }).routes(),
     );
@@ -264,7 +268,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         verification,
         identifierRouting: federationStep.identifierRouting,
       }),
-      new ForgotPasswordStep({ pages, resets, identifier }),
+      new ForgotPasswordStep({ pages, resets, identifier, provider }),
       new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
       new ConsentStep({ provider }),

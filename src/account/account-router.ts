@@ -5,13 +5,15 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import { translator } from '../i18n/i18n.ts';
+import { formatInstant, preferredLocale, translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
+import { maskPhone } from '../mfa/sms/sms-sender.ts';
+import { enqueueQuietly, type Mailer } from '../notify/mailer.ts';
 import type { Database } from '../storage/schema.ts';
 import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
 import { UserRepository } from '../users/users.ts';
-import type { AccountAccess, SignedInAccount } from './account-access.ts';
+import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from './account-access.ts';
 import type { AccountSignIn } from './account-sign-in.ts';
 
 /** A part of the account page owned by another capability (second factors, linked identities). */
@@ -29,6 +31,7 @@ export interface AccountRouterDependencies {
   access: AccountAccess;
   signIn: AccountSignIn;
   logger: Logger;
+  mailer: Mailer;
   sections: AccountSection[];
 }
 
@@ -89,7 +92,13 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
 
   router.get('/', deps.access.require(), async (ctx) => show(ctx));
 
-  router.post('/profile', deps.access.require(), async (ctx) => {
+  // The phone is where a reset or a second factor may later be sent, so changing the profile asks
+  // for as recent a sign-in as changing the email. A stale form is sent (303) here, which signs the
+  // person in again and returns to the account page.
+  const recent = deps.access.require({ recentSeconds: RECENT_SIGN_IN_SECONDS });
+  router.get('/profile', recent, async (ctx) => seeOther(ctx, '/account'));
+
+  router.post('/profile', recent, async (ctx) => {
     const { user } = ctx.state['account'] as SignedInAccount;
     const t = translator(deps.pages.localeOf(ctx));
     const form = readForm(ctx, profileForm);
@@ -101,8 +110,30 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
     const phone = values.phone ? parsePhone(values.phone, values.phoneCountry) : undefined;
     if (phone && !phone.ok) errors.phone = t('signup.error.phone_invalid');
     if (Object.keys(errors).length) return show(ctx, values, errors, 400);
-    await users.updateProfile(user.id, { name: values.name, phone: phone?.ok ? phone.e164 : null });
-    deps.logger.info({ event: 'account.profile_updated', accountId: user.id }, 'profile updated');
+    const newPhone = phone?.ok ? phone.e164 : null;
+    const nameChanged = values.name !== (user.name ?? '');
+    const phoneChanged = newPhone !== user.phone;
+    if (nameChanged || phoneChanged) {
+      await users.updateProfile(user.id, { name: values.name, phone: newPhone });
+      deps.logger.info(
+        { event: 'account.profile_updated', accountId: user.id, nameChanged, phoneChanged },
+        'profile updated',
+      );
+      const locale = preferredLocale(user.locale, deps.pages.localeOf(ctx));
+      await enqueueQuietly(deps.mailer, deps.logger, {
+        to: user.email,
+        template: 'profile-changed',
+        locale,
+        data: {
+          email: user.email,
+          changedAt: formatInstant(new Date(), locale),
+          nameChanged,
+          phoneChanged,
+          phone: newPhone ? maskPhone(newPhone) : '',
+          accountUrl: `${deps.config.issuer}/account`,
+        },
+      });
+    }
     seeOther(ctx, '/account?saved=profile');
   });
 

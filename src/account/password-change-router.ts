@@ -84,7 +84,12 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
     const errors: PasswordErrors = {};
     if (!password) errors.password = t('signup.error.password_required');
     else {
-      const verdict = checkPassword(password, { email: user.email, minLength: deps.config.minPasswordLength });
+      // The account page is Umbral's own portal: its name is the product's.
+      const verdict = checkPassword(password, {
+        email: user.email,
+        minLength: deps.config.minPasswordLength,
+        productName: deps.config.productName,
+      });
       if (!verdict.ok) errors.password = t(verdict.messageKey, verdict.vars);
       else if (password === current) errors.password = t('account.password.error.same');
       else if (confirmation !== password) errors.password_confirmation = t('signup.error.password_mismatch');

@@ -1,7 +1,9 @@
+import { translator } from '../i18n/i18n.ts';
 import type { UserRow } from '../storage/schema.ts';
+import { checkPassword } from '../users/password-policy.ts';
 import { UserInputError, UserRepository } from '../users/users.ts';
 import { withCliContext } from './cli-context.ts';
-import { CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson } from './print.ts';
 import { readPasswordLine } from './read-password.ts';
@@ -43,6 +45,13 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   // Read before opening the database, so a slow typist does not hold the DATA_DIR lock.
   const password = options.password ?? (await readPasswordLine());
   await withCliContext(env, async (context) => {
+    // The same policy as every other way of choosing a password, stated in English.
+    const verdict = checkPassword(password, {
+      email: options.email,
+      minLength: context.config.minPasswordLength,
+      productName: context.config.productName,
+    });
+    if (!verdict.ok) throw new CliInputError(translator('en')(verdict.messageKey, verdict.vars));
     const users = new UserRepository(context.storage.db);
     const user = await rejectingAsInput(UserInputError, () =>
       users.create({

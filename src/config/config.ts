@@ -1,3 +1,4 @@
+import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
@@ -11,7 +12,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
-  trustProxy: boolean;
+  /** Which peers may say, in X-Forwarded-*, who the client is and how it reached us (src/http/client-address.ts). */
+  trustProxy: TrustProxy;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   productName: string;
   logoUrl: string | undefined;
@@ -24,8 +26,13 @@ export interface Config {
   allowPrivateNetworkFetch: boolean;
   /** NODE_ENV=production: no dev outbox, mail must be configured. */
   production: boolean;
-  /** smtp:// or smtps:// with credentials; unset outside production → the dev outbox. */
+  /** smtp:// or smtps:// with credentials; unset (only allowed with a loopback ISSUER) → the dev outbox. */
   smtpUrl: string | undefined;
+  /**
+   * Serve /dev/outbox: only when ISSUER is a loopback address and no SMTP_URL is set. It lists who
+   * has an account and holds their secret links, so nothing reachable from elsewhere may serve it.
+   */
+  devOutbox: boolean;
   mailFrom: string;
   termsUrl: string;
   privacyUrl: string;
@@ -52,6 +59,23 @@ export interface Config {
 
 export const CLIENT_REGISTRATION_MODES = ['off', 'token', 'open'] as const;
 export type ClientRegistrationMode = (typeof CLIENT_REGISTRATION_MODES)[number];
+
+/**
+ * TRUST_PROXY: no proxy; a number of proxies in front (each appends to X-Forwarded-For), so the
+ * client is that many entries from the right; or the proxies' own addresses, so the client is the
+ * rightmost entry that is not one of them.
+ */
+export type TrustProxy =
+  | { kind: 'none' }
+  | { kind: 'hops'; hops: number }
+  | { kind: 'addresses'; ranges: ProxyRange[] };
+
+/** One trusted proxy address or network: `10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`. */
+export interface ProxyRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
 
 export type SmsConfig =
   | { provider: 'twilio'; accountSid: string; authToken: string; from: string; baseUrl: string }
@@ -87,7 +111,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
-  TRUST_PROXY: booleanFlag.default(false),
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -160,7 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.data;
   const issuer = (v.ISSUER ?? `http://localhost:${v.PORT}`).replace(/\/+$/, '');
   const secure = issuer.startsWith('https://');
-  if (!secure && !isLoopback(new URL(issuer).hostname)) {
+  const loopback = isLoopback(new URL(issuer).hostname);
+  if (!secure && !loopback) {
     throw new ConfigError('ISSUER', 'must be https:// unless the host is localhost or a loopback address');
   }
   const production = v.NODE_ENV === 'production';
@@ -177,6 +202,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'must be set in production (NODE_ENV=production): account emails need a mail server',
     );
   }
+  if (!loopback && !v.SMTP_URL) {
+    throw new ConfigError(
+      'SMTP_URL',
+      `must be set when ISSUER (${issuer}) is not a loopback address: account emails need a mail server, and the dev outbox that keeps them otherwise is served only on localhost`,
+    );
+  }
   if (production && !v.SECRET_ENCRYPTION_KEY) {
     throw new ConfigError(
       'SECRET_ENCRYPTION_KEY',
@@ -190,7 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(v.DATA_DIR),
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
-    trustProxy: v.TRUST_PROXY,
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
     logLevel: v.LOG_LEVEL,
     productName: v.PRODUCT_NAME,
     logoUrl: v.LOGO_URL,
@@ -198,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateNetworkFetch: v.ALLOW_PRIVATE_NETWORK_FETCH,
     production,
     smtpUrl: v.SMTP_URL,
+    devOutbox: loopback && !v.SMTP_URL && !production,
     mailFrom: v.MAIL_FROM ?? `${v.PRODUCT_NAME} <no-reply@${new URL(issuer).hostname}>`,
     termsUrl: v.TERMS_URL,
     privacyUrl: v.PRIVACY_URL,
@@ -230,8 +262,46 @@ function smsConfig(v: z.infer<typeof schema>, production: boolean): SmsConfig {
   };
 }
 
+const TRUST_PROXY_FORMS =
+  'must be false, true (one proxy), a number of proxies (1, 2…) or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8, 2001:db8::/32)';
+
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'false' || text === 'no' || text === '0') return { kind: 'none' };
+  // `true` meant "trust X-Forwarded-For": kept as one proxy in front, the common setup.
+  if (text === 'true' || text === 'yes') return { kind: 'hops', hops: 1 };
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 20)
+      throw new ConfigError('TRUST_PROXY', `${text} proxies in a row is not plausible: ${TRUST_PROXY_FORMS}`);
+    return { kind: 'hops', hops };
+  }
+  const ranges = text.split(',').map((entry) => entry.trim());
+  return { kind: 'addresses', ranges: ranges.map(proxyRange) };
+}
+
+function proxyRange(entry: string): ProxyRange {
+  const [rawAddress = '', rawPrefix, ...rest] = entry.split('/');
+  const address = rawAddress.replace(/^\[(.*)\]$/, '$1');
+  const version = isIP(address);
+  if (!entry || rest.length || version === 0) {
+    throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR: ${TRUST_PROXY_FORMS}`);
+  }
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  const bits = version === 4 ? 32 : 128;
+  const prefix = rawPrefix === undefined ? bits : /^\d{1,3}$/.test(rawPrefix) ? Number(rawPrefix) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= bits)) {
+    throw new ConfigError('TRUST_PROXY', `"${entry}": the prefix length must be 0 to ${bits}`);
+  }
+  return { address, prefix, family };
+}
+
+/** localhost (and *.localhost, RFC 6761), 127.0.0.0/8 and [::1]; not a name that merely starts with "127.". */
 function isLoopback(hostname: string): boolean {
   return (
-    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('127.') || hostname === '[::1]'
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    (isIPv4(hostname) && hostname.startsWith('127.')) ||
+    hostname === '[::1]'
   );
 }

@@ -41,7 +41,7 @@ type FieldErrors = Partial<
 >;
 
 export interface SignUpStepDependencies {
-  config: Pick<Config, 'issuer' | 'minPasswordLength' | 'termsVersion' | 'termsUrl' | 'privacyUrl'>;
+  config: Pick<Config, 'issuer' | 'minPasswordLength' | 'productName' | 'termsVersion' | 'termsUrl' | 'privacyUrl'>;
   provider: Provider;
   db: Kysely<Database>;
   pages: Pick<PageRenderer, 'localeOf'>;
@@ -157,7 +157,13 @@ export class SignUpStep implements SignInStep {
     if (!password) {
       errors.password = t('signup.error.password_required');
     } else {
-      const verdict = checkPassword(password, { email: values.email, minLength: this.deps.config.minPasswordLength });
+      const client = await this.deps.provider.Client.find(String(details.params['client_id']));
+      const verdict = checkPassword(password, {
+        email: values.email,
+        minLength: this.deps.config.minPasswordLength,
+        productName: this.deps.config.productName,
+        portalName: client?.clientName,
+      });
       if (!verdict.ok) errors.password = t(verdict.messageKey, verdict.vars);
       else if (confirmation !== password) errors.password_confirmation = t('signup.error.password_mismatch');
     }

@@ -31,8 +31,8 @@ export interface QueuedMailer extends Mailer {
 
 /**
  * The mailer: enqueue() stores the message and wakes the in-process worker, which renders and
- * sends it over SMTP_URL, or, without SMTP_URL (never in production: config refuses), keeps it in
- * the dev outbox at /dev/outbox.
+ * sends it over SMTP_URL, or, without SMTP_URL (only on a loopback ISSUER outside production:
+ * config refuses anything else), keeps it in the dev outbox at /dev/outbox.
  */
 export function createMailer(options: MailerOptions): QueuedMailer {
   const { config, logger } = options;

@@ -33,12 +33,13 @@ export interface DevOutboxOptions {
 
 /**
  * GET /dev/outbox: queued and delivered email with status and last error, and for the dev outbox
- * transport each message's text (links clickable) and HTML. Development only: it holds secret
- * links, so in production the router has no routes at all (404), even if mounted by mistake.
+ * transport each message's text (links clickable) and HTML. It tells who has an account and holds
+ * secret links, so it exists only where config.devOutbox says (a loopback ISSUER without
+ * SMTP_URL); anywhere else the router has no routes at all (404), even if mounted by mistake.
  */
 export function devOutboxRouter({ config, db, pages }: DevOutboxOptions): Router {
   const router = new Router();
-  if (config.production) return router;
+  if (!config.devOutbox) return router;
   const queue = new MailQueue(db);
 
   router.get('/dev/outbox', async (ctx) => {

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { formFields, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -17,6 +18,8 @@ export interface ForgotPasswordStepDependencies {
   pages: Pick<PageRenderer, 'localeOf'>;
   resets: Pick<PasswordResetService, 'requestReset'>;
   identifier: LoginIdentifierCookie;
+  /** Finds the sign-in's portal, whose name the new password may not be based on. */
+  provider: Pick<Provider, 'Client'>;
 }
 
 const forgotForm = z.object({ email: formFields.text().transform(normalizeEmail) });
@@ -80,7 +83,14 @@ export class ForgotPasswordStep implements SignInStep {
     const { email } = readForm(ctx, forgotForm);
     if (!isValidEmail(email)) return this.form(details, email, 'email_invalid');
     const locale = this.deps.pages.localeOf(ctx);
-    const sent = await this.deps.resets.requestReset({ email, ip: ctx.ip, locale, interactionUid: details.uid });
+    const portalName = (await this.deps.provider.Client.find(String(details.params['client_id'])))?.clientName;
+    const sent = await this.deps.resets.requestReset({
+      email,
+      ip: ctx.ip,
+      locale,
+      interactionUid: details.uid,
+      portalName,
+    });
     if (sent.kind === 'ip_limited') return resetLimitedPage(sent.retryAfterSeconds);
     // The password step, when they come back to it, is for the email the link went to.
     this.deps.identifier.set(ctx, details.uid, email);

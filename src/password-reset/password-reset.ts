@@ -9,7 +9,7 @@ import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { hashPassword } from '../users/password-hasher.ts';
-import { checkPassword, MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { checkPassword, MAX_PASSWORD_LENGTH, type PasswordMessageVars } from '../users/password-policy.ts';
 import { UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
 
@@ -26,6 +26,8 @@ export const MIN_FORGOT_RESPONSE_MS = 200;
 export interface ResetTokenData {
   /** The sign-in the reset was started from, to return to it afterwards. */
   interactionUid?: string;
+  /** The client_name of that sign-in's portal: the new password may not be based on it. */
+  portalName?: string;
 }
 
 export interface ValidResetToken {
@@ -134,7 +136,7 @@ export type ResetOutcome =
       kind: 'rejected';
       email: string;
       error: ResetError;
-      policy?: { messageKey: string; vars: Record<string, number> };
+      policy?: { messageKey: string; vars: PasswordMessageVars };
     }
   | { kind: 'invalid' }
   | { kind: 'limited'; retryAfterSeconds: number };
@@ -191,6 +193,7 @@ export class PasswordResetService {
     ip: string;
     locale: Locale;
     interactionUid?: string | undefined;
+    portalName?: string | undefined;
   }): Promise<ForgotOutcome> {
     const started = performance.now();
     const ipCount = await this.counter.hit(resetLimitKeys.forgotIp(input.ip), this.limits.forgotPerIp.windowMs);
@@ -208,7 +211,10 @@ export class PasswordResetService {
       const user = await this.users.findByEmail(email);
       const recipient = user && !user.disabled && withinLimit ? user : undefined;
       const token = newOpaqueToken();
-      const data: ResetTokenData = input.interactionUid ? { interactionUid: input.interactionUid } : {};
+      const data: ResetTokenData = {
+        ...(input.interactionUid ? { interactionUid: input.interactionUid } : {}),
+        ...(input.portalName ? { portalName: input.portalName } : {}),
+      };
       await this.tokens.issue(recipient?.id, hashOpaqueToken(token), data);
       if (recipient) {
         await this.send({
@@ -264,7 +270,12 @@ export class PasswordResetService {
     // Compared as typed: a password cut to length above must still match its (uncut) confirmation,
     // so an over-long one is refused as too long, not as a mismatch.
     if (input.password !== input.confirmation) return { kind: 'rejected', email: found.email, error: 'mismatch' };
-    const verdict = checkPassword(password, { email: found.email, minLength: this.deps.config.minPasswordLength });
+    const verdict = checkPassword(password, {
+      email: found.email,
+      minLength: this.deps.config.minPasswordLength,
+      productName: this.deps.config.productName,
+      portalName: found.data.portalName,
+    });
     if (!verdict.ok)
       return {
         kind: 'rejected',

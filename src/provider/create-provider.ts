@@ -51,7 +51,7 @@ export async function createProvider(options: {
       now: rotations?.now,
     }),
   });
-  provider.proxy = config.trustProxy;
+  provider.proxy = config.trustProxy.kind !== 'none';
   if (rotations) {
     provider.use(idempotentRefresh({ rotations, logger, tokenPath: provider.pathFor('token', { mountPath: '' }) }));
   }

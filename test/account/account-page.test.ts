@@ -2,7 +2,24 @@ import test from 'ava';
 import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
+import type { RunningUmbral } from '../support/umbral-server.ts';
 import { accountWorld, linkIn, mailsTo, openAccount, PASSWORD } from './account-fixture.ts';
+
+/** Makes the user's browser sessions look signed in `seconds` ago. */
+async function ageSignIn(server: RunningUmbral, userId: string, seconds: number): Promise<void> {
+  await server.umbral.storage.db
+    .updateTable('oidc_models')
+    .set((eb) => ({
+      payload: eb.fn('jsonb_set', [
+        eb.ref('payload'),
+        eb.val('{loginTs}'),
+        eb.val(String(Math.floor(Date.now() / 1000) - seconds)),
+      ]) as never,
+    }))
+    .where('model', '=', 'Session')
+    .where('account_id', '=', userId)
+    .execute();
+}
 
 for (const kind of STORES) {
   test.serial(`[${kind}] /account signs in through Umbral's own login, then edits the profile`, async (t) => {
@@ -52,6 +69,61 @@ for (const kind of STORES) {
     t.is(forged.status, 403);
     t.is((await server.users.findById(user.id))!.name, 'Ana María Pérez');
   });
+
+  test.serial(
+    `[${kind}] changing the phone needs a recent sign-in; the owner is told what changed, the phone masked`,
+    async (t) => {
+      const { server, user } = await accountWorld(t, kind);
+      await server.users.updateProfile(user.id, { name: 'Ana Pérez', phone: '+525512345678' });
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const page = await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      const postProfile = (phone: string) =>
+        browser.request(`${server.issuer}/account/profile`, {
+          form: { _csrf: csrf, name: 'Ana Pérez', phone, phone_country: 'MX' },
+        });
+
+      // Signed in hours ago: the form is sent to sign in again, and nothing changes.
+      await ageSignIn(server, user.id, 3 * 60 * 60);
+      const stale = await postProfile('55 8765 4321');
+      t.is(stale.status, 303);
+      t.is(stale.headers.get('location'), '/account/profile');
+      const reauth = await browser.request(`${server.issuer}/account/profile`);
+      t.is(reauth.status, 303);
+      const authorize = new URL(reauth.headers.get('location')!, server.issuer);
+      t.is(authorize.pathname, '/auth');
+      t.is(authorize.searchParams.get('prompt'), 'login');
+      t.is(authorize.searchParams.get('login_hint'), 'ana@example.com');
+      t.is((await server.users.findById(user.id))!.phone, '+525512345678', 'nothing changed');
+      t.is((await mailsTo(server, 'ana@example.com')).filter((m) => m.template === 'profile-changed').length, 0);
+
+      // After signing in again it comes back to the account page, and the change goes through.
+      const back = await openAccount(server, browser, '/account/profile', 'ana@example.com', PASSWORD);
+      t.is(back.status, 200);
+      t.true(back.url.endsWith('/account'));
+      const freshCsrf = /name="_csrf" value="([^"]+)"/.exec(back.body)![1]!;
+      const saved = await browser.request(`${server.issuer}/account/profile`, {
+        form: { _csrf: freshCsrf, name: 'Ana Pérez', phone: '55 8765 4321', phone_country: 'MX' },
+      });
+      t.is(saved.status, 303);
+      t.is(saved.headers.get('location'), '/account?saved=profile');
+      t.is((await server.users.findById(user.id))!.phone, '+525587654321');
+
+      await (server.umbral.mailer as unknown as { drain(ms?: number): Promise<void> }).drain(15_000);
+      const notices = (await mailsTo(server, 'ana@example.com')).filter((m) => m.template === 'profile-changed');
+      t.is(notices.length, 1);
+      const notice = notices[0]!;
+      t.regex(notice.subject ?? '', /Umbral: se cambiaron los datos de tu cuenta/);
+      const text = notice.text_body ?? '';
+      t.regex(text, /el teléfono, que ahora es \+52•+4321/);
+      t.notRegex(text, /el nombre/, 'the name did not change');
+      t.false(text.includes('5587654321'), 'the phone is masked');
+      t.false(text.includes('5512345678'), 'nor is the old one shown');
+      t.regex(text, /\d{4}/, 'when: the date is in it');
+      t.false(/token=|code=|_csrf/.test(`${text} ${notice.html_body ?? ''}`), 'no secret in it');
+      t.true(text.includes(`${server.issuer}/account`));
+    },
+  );
 
   test.serial(`[${kind}] the account callback refuses a code that is not this browser's`, async (t) => {
     const { server } = await accountWorld(t, kind);
@@ -136,18 +208,7 @@ for (const kind of STORES) {
     await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);
 
     // A sign-in older than five minutes must be renewed first.
-    await server.umbral.storage.db
-      .updateTable('oidc_models')
-      .set((eb) => ({
-        payload: eb.fn('jsonb_set', [
-          eb.ref('payload'),
-          eb.val('{loginTs}'),
-          eb.val(String(Math.floor(Date.now() / 1000) - 600)),
-        ]) as never,
-      }))
-      .where('model', '=', 'Session')
-      .where('account_id', '=', user.id)
-      .execute();
+    await ageSignIn(server, user.id, 600);
     const stale = await browser.request(`${server.issuer}/account/email`);
     const reauth = new URL(stale.headers.get('location')!, server.issuer);
     t.is(reauth.searchParams.get('prompt'), 'login');

@@ -78,10 +78,29 @@ for (const kind of STORES) {
       env: env(),
     });
     t.is(result.code, 1);
-    t.is(result.stderr.trim(), `umbral: password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+    t.is(result.stderr.trim(), `umbral: The password must be at least ${MIN_PASSWORD_LENGTH} characters.`);
     t.is(result.stdout, '');
     t.is(await userByEmail(stores.get(kind)!, 'bo@example.com'), undefined);
   });
+
+  test.serial(
+    `[${kind}] users add refuses a password based on a common one, the product name or the email`,
+    async (t) => {
+      for (const [password, message] of [
+        ['qwerty2026!', /common one with numbers, symbols or swapped letters/],
+        ['Umbral2026', /must not be the name Umbral/],
+        ['PRODUCT-2026', /must not be the name Product,/],
+        ['bo.perez2026', /must not contain your email address/],
+      ] as const) {
+        const result = await runUmbral(['users', 'add', '--email', 'bo.perez@example.com', '--password', password], {
+          env: { ...env(), PRODUCT_NAME: password === 'PRODUCT-2026' ? 'Product' : 'Umbral' },
+        });
+        t.is(result.code, 1, password);
+        t.regex(result.stderr, message, password);
+      }
+      t.is(await userByEmail(stores.get(kind)!, 'bo.perez@example.com'), undefined);
+    },
+  );
 
   test.serial(`[${kind}] users add --password-stdin reads the first line of stdin and needs one`, async (t) => {
     const result = await runUmbral(['users', 'add', '--email', 'cy@example.com', '--password-stdin'], {

@@ -14,10 +14,10 @@ test('defaults give a working local setup', (t) => {
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
   t.is(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
-  const secure = loadConfig({ ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true' });
+  const secure = loadConfig({ ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail:25' });
   t.is(secure.issuer, 'https://id.example.com');
   t.true(secure.secure);
-  t.true(secure.trustProxy);
+  t.deepEqual(secure.trustProxy, { kind: 'hops', hops: 1 }, 'true keeps meaning one proxy');
 });
 
 const invalid: Array<[Record<string, string>, string, RegExp]> = [
@@ -28,7 +28,14 @@ const invalid: Array<[Record<string, string>, string, RegExp]> = [
   [{ ISSUER: 'https://id.example.com/?x=1' }, 'ISSUER', /query/],
   [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL', /postgres/],
   [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL', /redis/],
-  [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', /true or false/],
+  [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', /"maybe" is not an IP address or CIDR: must be false, true/],
+  [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', /prefix length must be 0 to 32/],
+  [{ TRUST_PROXY: '2001:db8::/129' }, 'TRUST_PROXY', /prefix length must be 0 to 128/],
+  [{ TRUST_PROXY: '10.0.0.1,,10.0.0.2' }, 'TRUST_PROXY', /"" is not an IP address/],
+  [{ TRUST_PROXY: '10.0.0.256' }, 'TRUST_PROXY', /not an IP address or CIDR/],
+  [{ TRUST_PROXY: '10.0.0.0/8/1' }, 'TRUST_PROXY', /not an IP address or CIDR/],
+  [{ TRUST_PROXY: '-1' }, 'TRUST_PROXY', /not an IP address or CIDR/],
+  [{ TRUST_PROXY: '99' }, 'TRUST_PROXY', /not plausible/],
   [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
   [{ CLIENT_REGISTRATION: 'yes' }, 'CLIENT_REGISTRATION', /must be off, token .* or open/],
 ];

@@ -4,12 +4,15 @@ import test from 'ava';
 import { createUmbral } from '../../src/app.ts';
 import { ClientRegistry } from '../../src/clients/client-registry.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { startSmtpServer } from '../notify/smtp-test-server.ts';
 import { createTestStore, testConfig } from '../support/stores.ts';
 
 /** Umbral behind a TLS-terminating proxy: https ISSUER, TRUST_PROXY, X-Forwarded-Proto from the proxy. */
 test('under https, cookies are Secure and __Host-/__Secure- prefixed, and HSTS is sent', async (t) => {
   const store = await createTestStore('pglite');
-  const config = testConfig(store, { ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' });
+  // A public ISSUER needs a mail server: the dev outbox is for loopback issuers only.
+  const smtp = await startSmtpServer();
+  const config = testConfig(store, { ISSUER: 'https://id.example.com', TRUST_PROXY: 'true', SMTP_URL: smtp.url });
   const umbral = await createUmbral(config, createLogger('silent'));
   const server = http.createServer(umbral.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -17,6 +20,7 @@ test('under https, cookies are Secure and __Host-/__Secure- prefixed, and HSTS i
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await umbral.close();
+    await smtp.close();
     await store.cleanup();
   });
   const { port } = server.address() as AddressInfo;

@@ -5,9 +5,13 @@ import test from 'ava';
 import type { QueuedMailer } from '../../src/notify/create-mailer.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
-import { ISSUER, openMailer } from './mailer-fixture.ts';
+import { openMailer } from './mailer-fixture.ts';
+import { startSmtpServer } from './smtp-test-server.ts';
 
+/** The dev outbox exists only on a loopback ISSUER. */
+const ISSUER = 'http://localhost:3000';
 const SECRET_LINK = `${ISSUER}/verify?token=SeCrEt-T0KEN`;
+const OUTBOX_ROUTES = ['/dev/outbox', '/dev/outbox.css', '/dev/outbox/anything', '/dev/outbox/anything/html'];
 
 /** A template whose text carries a secret link, as verification and reset emails do. */
 function templatesWithSecretLink(): string {
@@ -32,7 +36,7 @@ for (const kind of STORES) {
     t.teardown(() => fs.rmSync(viewsDir, { recursive: true, force: true }));
     const store = await createTestStore(kind);
     t.teardown(() => store.cleanup());
-    const fixture = await openMailer(store, {}, { viewsDir });
+    const fixture = await openMailer(store, { ISSUER }, { viewsDir });
     t.teardown(() => fixture.close());
 
     await fixture.mailer.enqueue({
@@ -121,8 +125,31 @@ for (const kind of STORES) {
     });
     t.teardown(() => server.stop());
     t.true(server.config.production);
-    for (const route of ['/dev/outbox', '/dev/outbox.css', '/dev/outbox/anything', '/dev/outbox/anything/html']) {
+    for (const route of OUTBOX_ROUTES) {
       t.is((await fetch(`${server.issuer}${route}`)).status, 404, route);
     }
+  });
+
+  test(`outside production the outbox is served only on a loopback ISSUER without SMTP_URL (${kind})`, async (t) => {
+    const smtp = await startSmtpServer();
+    t.teardown(() => smtp.close());
+    const answers = async (env: Record<string, string>) => {
+      const store = await createTestStore(kind);
+      t.teardown(() => store.cleanup());
+      const server = await startUmbral(store, env);
+      t.teardown(() => server.stop());
+      t.false(server.config.production);
+      // Fetched at the listening address: an https ISSUER is what a proxy in front would serve.
+      return Promise.all(OUTBOX_ROUTES.map(async (route) => (await fetch(`${server.issuer}${route}`)).status));
+    };
+    t.deepEqual(
+      await answers({ ISSUER: 'https://id.example.com', SMTP_URL: smtp.url, NODE_ENV: 'development' }),
+      [404, 404, 404, 404],
+      'an https issuer, even in development',
+    );
+    t.deepEqual(await answers({ SMTP_URL: smtp.url }), [404, 404, 404, 404], 'loopback, but mail goes over SMTP');
+    const [list, css] = await answers({});
+    t.is(list, 200, 'loopback without SMTP_URL');
+    t.is(css, 200);
   });
 }

@@ -24,9 +24,30 @@ test('production without SMTP_URL refuses to start; with it, mail settings are r
   t.is(config.smtpUrl, 'smtps://u:p@mail.example.com:465');
   t.is(config.mailFrom, 'Acme <no-reply@acme.example>');
   t.is(
-    loadConfig({ PRODUCT_NAME: 'Acme ID', ISSUER: 'https://id.acme.example' }).mailFrom,
+    loadConfig({ PRODUCT_NAME: 'Acme ID', ISSUER: 'https://id.acme.example', SMTP_URL: 'smtp://mail:25' }).mailFrom,
     'Acme ID <no-reply@id.acme.example>',
   );
+});
+
+test('a public ISSUER without SMTP_URL refuses to start, whatever NODE_ENV says; loopback ones keep the dev outbox', (t) => {
+  for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }]) {
+    const error = t.throws(() => loadConfig({ ...env, ISSUER: 'https://id.acme.example' }), {
+      instanceOf: ConfigError,
+    });
+    t.is(error.variable, 'SMTP_URL');
+    t.regex(
+      error.message,
+      /^SMTP_URL: must be set when ISSUER \(https:\/\/id\.acme\.example\) is not a loopback address/,
+    );
+  }
+  const https = loadConfig({ ISSUER: 'https://id.acme.example', SMTP_URL: 'smtp://mail:25' });
+  t.false(https.devOutbox, 'https issuer with SMTP: no outbox');
+  for (const issuer of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://127.8.9.1', 'http://[::1]:3000']) {
+    t.true(loadConfig({ ISSUER: issuer }).devOutbox, issuer);
+    t.false(loadConfig({ ISSUER: issuer, SMTP_URL: 'smtp://mail:25' }).devOutbox, `${issuer} with SMTP`);
+  }
+  t.true(loadConfig({ ISSUER: 'https://localhost:8443' }).devOutbox, 'https on localhost is still loopback');
+  t.throws(() => loadConfig({ ISSUER: 'https://127.example.com' }), { instanceOf: ConfigError }, 'not loopback');
 });
 
 test('the renderer makes the logo absolute and keeps an absolute LOGO_URL as it is', async (t) => {

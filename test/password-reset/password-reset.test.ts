@@ -273,6 +273,37 @@ for (const kind of STORES) {
     },
   );
 
+  test.serial(
+    `[${kind}] a reset started at a portal refuses that portal's name, the product's and common passwords dressed up`,
+    async (t) => {
+      const { server, mailbox } = await setup(t, kind);
+      const named = await server.registerClient({
+        clientId: 'beneficios',
+        name: 'Portal de Beneficios',
+        redirectUris: [REDIRECT],
+      });
+      const rp = await RelyingParty.discover(server.issuer, 'beneficios', named.client_secret, REDIRECT);
+      const started = await forgotFromSignIn(rp, ANA);
+      const [mail] = await mailbox.waitFor(ANA, 1);
+      const resetPage = await started.browser.open(resetLinkIn(mail!));
+      const hashBefore = await passwordHashOf(server, ANA);
+      for (const [password, reason] of [
+        ['Portal-de-Beneficios-2026', /no puede ser el nombre Portal de Beneficios, aunque/],
+        ['Umbral2026', /no puede ser el nombre Umbral, aunque/],
+        ['password1234567', /muy común con números, símbolos o letras cambiadas/],
+        ['qwerty2026!', /muy común con números, símbolos o letras cambiadas/],
+      ] as const) {
+        const refused = await submitReset(started.browser, resetPage, password);
+        t.is(refused.status, 400, password);
+        t.regex(refused.body, reason, password);
+      }
+      t.is(await passwordHashOf(server, ANA), hashBefore, 'nothing changed');
+      const done = await submitReset(started.browser, resetPage, 'beneficios para toda la familia');
+      t.regex(done.url, /notice=password_changed|password-changed/);
+      t.true(await verifyPassword(await passwordHashOf(server, ANA), 'beneficios para toda la familia'));
+    },
+  );
+
   test.serial(`[${kind}] reset links are built from ISSUER, never from the Host header`, async (t) => {
     const { server, mailbox } = await setup(t, kind);
     const port = new URL(server.issuer).port;
