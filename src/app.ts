@@ -1,7 +1,5 @@
-import path from 'node:path';
-import Koa from 'koa';
+import type Koa from 'koa';
 import mount from 'koa-mount';
-import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
@@ -21,12 +19,10 @@ import { federationCallbackRouter } from './federation/federation-callback-route
 import { FederationStep } from './federation/federation-step.ts';
 import { identitiesRouter } from './federation/identities-router.ts';
 import { assetsRouter } from './http/assets-router.ts';
-import { clientAddress } from './http/client-address.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
-import { securityHeaders } from './http/security-headers.ts';
-import { negotiateLocale } from './i18n/i18n.ts';
+import { createWebApp } from './http/web-app.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
 import { LoginIdentifierCookie } from './interactions/login-identifier-cookie.ts';
@@ -57,6 +53,7 @@ import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
+import { startPurgeTimer } from './storage/purge-timer.ts';
 import { AccountLockout } from './throttling/account-lockout.ts';
 import { LockoutResetStep } from './throttling/lockout-reset-step.ts';
 import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
@@ -107,30 +104,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     /** Parts of the account page that other capabilities add (second factors, linked identities). */
     const accountSections: AccountSection[] = [];
 
-    const app = new Koa();
-    app.keys = provider.keys; // the same cookie keys, so interaction cookies verify in both
-    // Forwarded headers count only from our proxies; ctx.ip is the client as TRUST_PROXY says.
-    app.proxy = config.trustProxy.kind !== 'none';
-    app.silent = true;
-    app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
-      if (!error.status || error.status >= 500) logger.error({ err: error }, 'request failed');
-    });
-    app.use(clientAddress(config.trustProxy));
-    app.use(async (ctx, next) => {
-      const started = performance.now();
-      await next();
-      logger.debug(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
-    });
-    app.use(securityHeaders(config.secure));
-    app.use(async (ctx, next) => {
-      ctx.state['locale'] = negotiateLocale(undefined, ctx.get('accept-language'));
-      await next();
-    });
-    // Compiled templates are cached: pages change with a deploy, not at run time.
-    app.use(views(path.resolve(import.meta.dirname, '../views'), { extension: 'ejs', options: { cache: true } }));
+    const app = createWebApp({ keys: provider.keys, trustProxy: config.trustProxy, secure: config.secure, logger });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
@@ -280,24 +254,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 
-    const purgeTimer = setInterval(() => {
-      Promise.all([
-        purgeExpired(storage.db),
-        purgeExpiredThrottle(storage.db),
-        purgeSessionLeftovers(storage.db),
-        purgeExpiredAccountTokens(storage.db),
-        mfa.purgeExpired(),
-        refreshRotations.forgetSpent(),
-      ]).then(
-        ([oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows, rotationResponses]) =>
-          logger.debug(
-            { oidcRows, throttleRows, sessionRows, accountTokenRows, mfaRows, rotationResponses },
-            'purged expired rows',
-          ),
-        (error) => logger.warn({ err: error }, 'purge of expired rows failed'),
-      );
-    }, config.purgeIntervalSeconds * 1000);
-    purgeTimer.unref();
+    const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
+      oidcRows: () => purgeExpired(storage.db),
+      throttleRows: () => purgeExpiredThrottle(storage.db),
+      sessionRows: () => purgeSessionLeftovers(storage.db),
+      accountTokenRows: () => purgeExpiredAccountTokens(storage.db),
+      mfaRows: () => mfa.purgeExpired(),
+      rotationResponses: () => refreshRotations.forgetSpent(),
+    });
 
     return {
       app,
@@ -308,7 +272,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       terminator,
       mfa,
       async close() {
-        clearInterval(purgeTimer);
+        purge.stop();
         await terminator.settled();
         await mailer.stop();
         await throttle.close();

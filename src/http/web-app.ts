@@ -1,0 +1,39 @@
+import path from 'node:path';
+import Koa from 'koa';
+import views from 'koa-views';
+import type { TrustProxy } from '../config/config.ts';
+import { negotiateLocale } from '../i18n/i18n.ts';
+import type { Logger } from '../logging/logger.ts';
+import { clientAddress } from './client-address.ts';
+import { securityHeaders } from './security-headers.ts';
+
+/**
+ * The Koa app every capability's routes join: cookie keys shared with oidc-provider, the client's
+ * address as TRUST_PROXY says, request logs, security headers, the page's language and templates.
+ */
+export function createWebApp(options: { keys: Koa['keys']; trustProxy: TrustProxy; secure: boolean; logger: Logger }) {
+  const { logger } = options;
+  const app = new Koa();
+  app.keys = options.keys; // the provider's cookie keys, so interaction cookies verify in both
+  // Forwarded headers count only from our proxies; ctx.ip is the client as TRUST_PROXY says.
+  app.proxy = options.trustProxy.kind !== 'none';
+  app.silent = true;
+  app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
+    if (!error.status || error.status >= 500) logger.error({ err: error }, 'request failed');
+  });
+  app.use(clientAddress(options.trustProxy));
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round(performance.now() - started);
+    logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+  });
+  app.use(securityHeaders(options.secure));
+  app.use(async (ctx, next) => {
+    ctx.state['locale'] = negotiateLocale(undefined, ctx.get('accept-language'));
+    await next();
+  });
+  // Compiled templates are cached: pages change with a deploy, not at run time.
+  app.use(views(path.resolve(import.meta.dirname, '../../views'), { extension: 'ejs', options: { cache: true } }));
+  return app;
+}
