@@ -15,7 +15,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] migrate applies pending migrations once; keys rotate adds two keys and retires two`,
     async (t) => {
-      const store = await createTestStore(kind);
+      const store = await createTestStore(kind, { migrated: false });
       t.teardown(() => store.cleanup());
 
       const first = await runUmbral(['migrate'], { env: store.env });
