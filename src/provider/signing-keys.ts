@@ -5,7 +5,7 @@ import type { Database } from '../storage/schema.ts';
 
 /** Every algorithm Umbral signs with; ES256 first, so it is the default for new clients. */
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
-type SigningAlg = (typeof SIGNING_ALGS)[number];
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 /**
  * How a private key is stored: sealed with SECRET_ENCRYPTION_KEY (src/crypto/secret-box.ts),
@@ -22,12 +22,30 @@ function seal(box: SecretBox, jwk: JWK & { kid: string }): string {
   return JSON.stringify({ sealed: box.seal(JSON.stringify(jwk), sealContext(jwk.kid)) } satisfies StoredKey);
 }
 
-async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
+/** Makes a new private key of `alg`, as a JWK. */
+export type PrivateKeySource = (alg: SigningAlg) => Promise<JWK>;
+
+async function generatePrivateJwk(alg: SigningAlg): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, {
     extractable: true,
     ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
   });
-  const jwk = await exportJWK(privateKey);
+  return exportJWK(privateKey);
+}
+
+let privateKeySource: PrivateKeySource = generatePrivateJwk;
+
+/**
+ * For tests only: a 2048-bit RSA key takes up to a second to make, and every test server makes
+ * one, so tests hand out keys made once per run instead (test/support/signing-key-pool.ts).
+ * The server never calls this; it always generates fresh keys.
+ */
+export function useSigningKeySource(source: PrivateKeySource): void {
+  privateKeySource = source;
+}
+
+async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
+  const jwk = await privateKeySource(alg);
   const kid = await calculateJwkThumbprint(jwk);
   return { kid, alg, private_jwk: seal(box, { ...jwk, kid, alg, use: 'sig' }) };
 }
