@@ -13,6 +13,8 @@ export interface AdapterOptions {
    * client up; a short cache spares that query, and a removed client stops working within it.
    */
   clientCacheSeconds: number;
+  /** The client cache's clock, in ms; tests pass one they move instead of waiting. */
+  now?: () => number;
 }
 
 /**
@@ -22,15 +24,16 @@ export interface AdapterOptions {
  */
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
   const clientCache = new Map<string, { metadata: AdapterPayload | undefined; until: number }>();
+  const now = options.now ?? Date.now;
 
   async function findClient(id: string): Promise<AdapterPayload | undefined> {
     const cached = clientCache.get(id);
-    if (cached && cached.until > Date.now()) return cached.metadata;
+    if (cached && cached.until > now()) return cached.metadata;
     const client = await db.selectFrom('clients').select('metadata').where('client_id', '=', id).executeTakeFirst();
     const metadata = client?.metadata as AdapterPayload | undefined;
     if (options.clientCacheSeconds > 0) {
       if (clientCache.size > 10_000) clientCache.clear(); // unknown ids sent at will must not grow it without end
-      clientCache.set(id, { metadata, until: Date.now() + options.clientCacheSeconds * 1000 });
+      clientCache.set(id, { metadata, until: now() + options.clientCacheSeconds * 1000 });
     }
     return metadata;
   }
