@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest, openStorage } from '../../src/storage/database.ts';
+import type { Database } from '../../src/storage/schema.ts';
 
 /**
  * Migrated databases made once and copied for each test: migrating from scratch takes seconds,
@@ -19,13 +21,28 @@ function migrationsHash(): string {
 }
 
 /** Opens `storage` (as the server would), migrates it and closes it again. */
-async function migrate(options: { databaseUrl: string | undefined; dataDir: string }): Promise<void> {
+async function migrate(
+  options: { databaseUrl: string | undefined; dataDir: string },
+  finish: (db: Kysely<Database>) => Promise<void> = async () => {},
+): Promise<void> {
   const storage = await openStorage({ ...options, role: 'cli' });
   try {
     await migrateToLatest(storage.db);
+    await finish(storage.db);
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * PGlite's initdb leaves template0 and template1, which Umbral never uses (it never creates a
+ * database there): without them each test's copy has half the files to copy and delete.
+ */
+async function dropTemplateDatabases(db: Kysely<Database>): Promise<void> {
+  await sql`update pg_database set datistemplate = false where datname in ('template0', 'template1')`.execute(db);
+  await sql`drop database template0`.execute(db);
+  await sql`drop database template1`.execute(db);
+  await sql`checkpoint`.execute(db);
 }
 
 /**
@@ -33,12 +50,12 @@ async function migrate(options: { databaseUrl: string | undefined; dataDir: stri
  * own copy and rename it into place: the rename is atomic, the loser throws its copy away.
  */
 export async function pgliteTemplate(): Promise<string> {
-  const template = path.join(os.tmpdir(), `umbral-pglite-migrated-${migrationsHash()}`);
+  const template = path.join(os.tmpdir(), `umbral-pglite-migrated-${migrationsHash()}-slim`);
   if (fs.existsSync(path.join(template, 'ready'))) return template;
   const building = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
   fs.mkdirSync(building, { recursive: true });
   try {
-    await migrate({ databaseUrl: undefined, dataDir: building });
+    await migrate({ databaseUrl: undefined, dataDir: building }, dropTemplateDatabases);
     fs.writeFileSync(path.join(building, 'ready'), '');
     fs.renameSync(building, template);
   } catch (error) {
