@@ -3,13 +3,15 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorld } from './signup-fixture.ts';
+import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorlds } from './signup-fixture.ts';
+
+const signUpWorld = signUpWorlds(test);
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] sign up from the login page, verify by code, and the portal gets the new account`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server, rp } = world;
       const browser = new HttpBrowser();
 
@@ -91,7 +93,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] prompt=create opens sign-up; the emailed link, confirmed in the same browser, continues the sign-in`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server, rp } = world;
       const browser = new HttpBrowser({ 'accept-language': 'pt-BR,pt;q=0.9' });
       const request = await rp.authorizationRequest({ prompt: 'create', scope: 'openid email profile phone' });
@@ -135,7 +137,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] the link opened in another browser ends on "cuenta verificada", then a login works`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server, rp } = world;
       await server.umbral.storage.db
         .updateTable('clients')
@@ -162,7 +164,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] an unverified account is held back at login and sent to the verification step`, async (t) => {
-    const world = await signUpWorld(t, kind);
+    const world = await signUpWorld(kind);
     const { server, rp } = world;
     const first = new HttpBrowser();
     const { page } = await openSignUp(world, first);
@@ -192,7 +194,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] accounts added by operators sign in without verification; prompt=create lets them sign in instead`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       await world.server.users.create({ email: 'beto@example.com', password: 'correct horse battery' });
       const login = await world.rp.signIn(new HttpBrowser(), 'beto@example.com', 'correct horse battery');
       t.true(login.callback.url.startsWith(REDIRECT));

@@ -21,6 +21,8 @@ export interface TestSmtpServer {
   received: ParsedMail[];
   /** DATA commands seen, accepted or not. */
   dataAttempts: number;
+  /** Forgets what was received, for the next test on a shared server. */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,10 @@ export async function startSmtpServer(behaviour: SmtpBehaviour = {}): Promise<Te
     },
     get dataAttempts() {
       return state.dataAttempts;
+    },
+    forget() {
+      state.received = [];
+      state.dataAttempts = 0;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
