@@ -1,5 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import { startBackchannelReceiver } from '../support/backchannel-receiver.ts';
+import { openSignedIn } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
@@ -55,10 +56,7 @@ export async function openAccount(
   email: string,
   password: string,
 ): Promise<Page> {
-  let page = await browser.open(`${server.issuer}${path}`);
-  if (page.body.includes('/identifier"')) page = await browser.submit(page, '/identifier', { email });
-  if (page.body.includes('/password"')) page = await browser.submit(page, '/password', { password });
-  return page;
+  return openSignedIn(browser, `${server.issuer}${path}`, email, password);
 }
 
 /** Emails queued to `to` (the dev outbox keeps them in mail_queue), oldest first. */

@@ -1,5 +1,6 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import { federationWorlds, PASSWORD } from './federation-world.ts';
@@ -228,8 +229,13 @@ for (const kind of STORES) {
       t.regex(page.body, /Se canceló el inicio de sesión en Google/);
       t.notRegex(page.body, /at \w+ \(|node_modules|Error:/);
       const again = await browser.open(new URL(/href="([^"]+\?step=identifier)"/.exec(page.body)![1]!, page.url).href);
-      const password = await browser.submit(again, '/identifier', { email: 'sol@empresa.example' }, world.redirectUri);
-      const callback = await browser.submit(password, '/password', { password: PASSWORD }, world.redirectUri);
+      const { next: callback } = await submitCredentials(
+        browser,
+        again,
+        'sol@empresa.example',
+        PASSWORD,
+        world.redirectUri,
+      );
       t.true(isAt(callback, world.redirectUri));
       t.deepEqual((await rp.exchange(callback.url, request)).claims()!.amr, ['pwd']);
     },

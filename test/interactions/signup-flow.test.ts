@@ -1,6 +1,7 @@
 import test from 'ava';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorlds } from './signup-fixture.ts';
@@ -204,9 +205,14 @@ for (const kind of STORES) {
       const signUpPage = await browser.open(request.url, REDIRECT);
       const href = /href="([^"]*\?step=identifier)"/.exec(signUpPage.body)![1]!;
       const identifier = await browser.open(new URL(href, signUpPage.url).href);
-      const password = await browser.submit(identifier, '/identifier', { email: 'beto@example.com' }, REDIRECT);
-      t.regex(password.body, /autocomplete="current-password"/);
-      const callback = await browser.submit(password, '/password', { password: 'correct horse battery' }, REDIRECT);
+      const { passwordPage, next: callback } = await submitCredentials(
+        browser,
+        identifier,
+        'beto@example.com',
+        'correct horse battery',
+        REDIRECT,
+      );
+      t.regex(passwordPage.body, /autocomplete="current-password"/);
       t.true(callback.url.startsWith(REDIRECT), 'a login answers prompt=create');
       t.truthy((await world.rp.exchange(callback.url, request)).id_token);
     },
