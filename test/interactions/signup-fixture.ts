@@ -1,4 +1,5 @@
 import type { TestFn } from 'ava';
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { resetServer } from '../support/empty-store.ts';
@@ -24,7 +25,8 @@ export interface SignUpWorld {
  * kind and environment for the test file, emptied before each test (see worldsPerFile).
  */
 export function signUpWorlds(test: TestFn) {
-  const world = worldsPerFile(test, async ({ kind, env }: { kind: StoreKind; env: Record<string, string> }) => {
+  type Settings = { kind: StoreKind; env: Record<string, string>; clientUri: string | undefined };
+  const world = worldsPerFile(test, async ({ kind, env, clientUri }: Settings) => {
     const stops: Array<() => Promise<void>> = [];
     const close = async () => {
       for (const stop of stops.reverse()) await stop();
@@ -41,6 +43,14 @@ export function signUpWorlds(test: TestFn) {
         redirectUris: [REDIRECT],
         name: 'Portal de Clientes',
       });
+      if (clientUri) {
+        // Not an option of `clients add`: set in the stored metadata, before the server first reads (and caches) it.
+        await server.umbral.storage.db
+          .updateTable('clients')
+          .set({ metadata: sql`metadata || ${JSON.stringify({ client_uri: clientUri })}::jsonb` as never })
+          .where('client_id', '=', 'portal')
+          .execute();
+      }
       const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
       return {
         world: { server, smtp, rp, mailTo: (to: string, count = 1) => waitForMail(smtp, to, count, 10_000) },
@@ -55,7 +65,11 @@ export function signUpWorlds(test: TestFn) {
       throw error;
     }
   });
-  return (kind: StoreKind, env: Record<string, string> = {}): Promise<SignUpWorld> => world({ kind, env });
+  return (
+    kind: StoreKind,
+    env: Record<string, string> = {},
+    portal: { clientUri?: string } = {},
+  ): Promise<SignUpWorld> => world({ kind, env, clientUri: portal.clientUri });
 }
 
 export function codeOf(mail: ParsedMail): string {

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
@@ -138,13 +137,8 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] the link opened in another browser ends on "cuenta verificada", then a login works`,
     async (t) => {
-      const world = await signUpWorld(kind);
+      const world = await signUpWorld(kind, {}, { clientUri: 'https://portal.example.com/' });
       const { server, rp } = world;
-      await server.umbral.storage.db
-        .updateTable('clients')
-        .set({ metadata: sql`metadata || '{"client_uri": "https://portal.example.com/"}'::jsonb` as never })
-        .where('client_id', '=', 'portal')
-        .execute();
       const browser = new HttpBrowser();
       const { page } = await openSignUp(world, browser);
       await browser.submit(page, '/signup', signUpFields(), REDIRECT);
