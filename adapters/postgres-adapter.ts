@@ -35,7 +35,7 @@ export interface AdapterOptions {
   clientCacheSeconds: number;
   /** Token requests in progress; without it, every write goes straight to the database. */
   tokenRequests?: TokenRequestScope;
-  /** Milliseconds since the epoch; the reuse grace reads it (tests move it). */
+  /** Milliseconds since the epoch; the reuse grace and the client cache read it (tests move it). */
   now?: () => number;
 }
 
@@ -135,12 +135,12 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
 
   async function findClient(id: string): Promise<AdapterPayload | undefined> {
     const cached = clientCache.get(id);
-    if (cached && cached.until > Date.now()) return cached.metadata;
+    if (cached && cached.until > now()) return cached.metadata;
     const client = await db.selectFrom('clients').select('metadata').where('client_id', '=', id).executeTakeFirst();
     const metadata = client?.metadata as AdapterPayload | undefined;
     if (options.clientCacheSeconds > 0) {
       if (clientCache.size > 10_000) clientCache.clear(); // unknown ids sent at will must not grow it without end
-      clientCache.set(id, { metadata, until: Date.now() + options.clientCacheSeconds * 1000 });
+      clientCache.set(id, { metadata, until: now() + options.clientCacheSeconds * 1000 });
     }
     return metadata;
   }

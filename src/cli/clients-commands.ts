@@ -9,6 +9,7 @@ import { PKCE_MODES, type PkceMode } from '../provider/client-metadata.ts';
 import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../provider/signing-keys.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 import { clientKeysFromOptions } from './client-keys-options.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson } from './print.ts';
@@ -37,17 +38,17 @@ export const CLIENT_ADD_OPTIONS = {
 export const CLIENT_REMOVE_OPTIONS = { 'client-id': { type: 'string', required: true } } as const;
 
 /** `umbral clients add|list|remove|registration-token …` */
-export async function runClientsCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export async function runClientsCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
     case 'add':
-      return addClient(rest, env);
+      return addClient(rest, env, io);
     case 'list':
-      return listClients(rest, env);
+      return listClients(rest, env, io);
     case 'remove':
-      return removeClient(rest, env);
+      return removeClient(rest, env, io);
     case 'registration-token':
-      return (await import('./registration-token-command.ts')).createRegistrationToken(rest, env);
+      return (await import('./registration-token-command.ts')).createRegistrationToken(rest, env, io);
     case undefined:
       throw new CliUsageError('"clients" needs a subcommand: add, list, remove or registration-token');
     default:
@@ -55,7 +56,7 @@ export async function runClientsCommand(args: string[], env: NodeJS.ProcessEnv):
   }
 }
 
-async function addClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function addClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('clients add', args, CLIENT_ADD_OPTIONS);
   // Checked before the database is opened: a typo costs nothing and changes nothing.
   const registration: ClientRegistration = {
@@ -83,26 +84,26 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, await context.provider());
     // The only time the secret is shown: the database keeps a hash of it.
-    printJson(await rejectingAsInput(ClientInputError, () => registry.register(registration)));
+    printJson(io, await rejectingAsInput(ClientInputError, () => registry.register(registration)));
   });
 }
 
-async function listClients(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function listClients(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   parseOptions('clients list', args, {});
   await withCliContext(env, async (context) => {
     // list() never needs the provider; the registry only uses it to validate new clients.
     const registry = new ClientRegistry(context.storage.db, undefined as never);
-    printJson(await registry.list());
+    printJson(io, await registry.list());
   });
 }
 
-async function removeClient(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function removeClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('clients remove', args, CLIENT_REMOVE_OPTIONS);
   const clientId = options['client-id'];
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, undefined as never);
     if (!(await registry.remove(clientId))) throw new CliInputError(`no client with id ${clientId}`);
-    printJson({ removed: clientId });
+    printJson(io, { removed: clientId });
   });
 }
 

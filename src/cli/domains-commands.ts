@@ -2,6 +2,7 @@ import { DomainRouteInputError, DomainRoutes, normalizeDomain } from '../federat
 import { isDomainName, isProviderName } from '../federation/federation-settings.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson, printNote } from './print.ts';
 
@@ -13,15 +14,15 @@ export const DOMAIN_ADD_OPTIONS = {
 export const DOMAIN_REMOVE_OPTIONS = { domain: { type: 'string', required: true } } as const;
 
 /** `umbral domains add|list|remove …`: email domains whose people sign in at Google or Microsoft. */
-export async function runDomainsCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export async function runDomainsCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
     case 'add':
-      return addDomain(rest, env);
+      return addDomain(rest, env, io);
     case 'list':
-      return listDomains(rest, env);
+      return listDomains(rest, env, io);
     case 'remove':
-      return removeDomain(rest, env);
+      return removeDomain(rest, env, io);
     case undefined:
       throw new CliUsageError('"domains" needs a subcommand: add, list or remove');
     default:
@@ -35,7 +36,7 @@ function checkedDomain(value: string): string {
   return domain;
 }
 
-async function addDomain(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function addDomain(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('domains add', args, DOMAIN_ADD_OPTIONS);
   // Checked before the database is opened: a typo costs nothing and changes nothing.
   const domain = checkedDomain(options.domain);
@@ -48,23 +49,24 @@ async function addDomain(args: string[], env: NodeJS.ProcessEnv): Promise<void> 
     );
     if (!context.config.federation[provider]) {
       printNote(
+        io,
         `note: ${provider} is not configured on this environment (${provider === 'google' ? 'GOOGLE' : 'MICROSOFT'}_CLIENT_ID); until it is, ${domain} signs in with a password as before`,
       );
     }
-    printJson(route);
+    printJson(io, route);
   });
 }
 
-async function listDomains(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function listDomains(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   parseOptions('domains list', args, {});
-  await withCliContext(env, async (context) => printJson(await new DomainRoutes(context.storage.db).list()));
+  await withCliContext(env, async (context) => printJson(io, await new DomainRoutes(context.storage.db).list()));
 }
 
-async function removeDomain(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function removeDomain(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('domains remove', args, DOMAIN_REMOVE_OPTIONS);
   const domain = checkedDomain(options.domain);
   await withCliContext(env, async (context) => {
     await rejectingAsInput(DomainRouteInputError, () => new DomainRoutes(context.storage.db).remove(domain));
-    printJson({ removed: domain });
+    printJson(io, { removed: domain });
   });
 }

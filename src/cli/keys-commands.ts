@@ -2,15 +2,16 @@ import { addCookieKey } from '../provider/cookie-keys.ts';
 import { rotateSigningKeys } from '../provider/signing-keys.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliUsageError } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson, printNote } from './print.ts';
 
 /** `umbral keys rotate` */
-export async function runKeysCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export async function runKeysCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
     case 'rotate':
-      return rotateKeys(rest, env);
+      return rotateKeys(rest, env, io);
     case undefined:
       throw new CliUsageError('"keys" needs a subcommand: rotate');
     default:
@@ -18,17 +19,18 @@ export async function runKeysCommand(args: string[], env: NodeJS.ProcessEnv): Pr
   }
 }
 
-async function rotateKeys(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function rotateKeys(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   parseOptions('keys rotate', args, {});
   // configuration.ts loads oidc-provider: only worth it once the command line is known to be right.
   const { RETIRED_KEY_PUBLISH_SECONDS, ROTATION_RESTART_WINDOW_SECONDS } = await import('../provider/configuration.ts');
   await withCliContext(env, async (context) => {
     const result = await rotateSigningKeys(context.storage.db, await context.secretBox(), RETIRED_KEY_PUBLISH_SECONDS);
     await addCookieKey(context.storage.db);
-    printJson(result);
+    printJson(io, result);
   });
   // Servers load keys at start-up and keep signing with the retired keys until restarted.
   printNote(
+    io,
     'New signing and cookie keys stored. Running servers sign with the new keys after they restart: ' +
       `restart them within ${ROTATION_RESTART_WINDOW_SECONDS / 3600} hours. ` +
       `Retired keys stay published for ${Math.round(RETIRED_KEY_PUBLISH_SECONDS / 3600)} hours from now.`,

@@ -8,6 +8,7 @@ import { MailQueue } from '../notify/mail-queue.ts';
 import { UserRepository } from '../users/users.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson } from './print.ts';
 
@@ -18,7 +19,7 @@ export const RESET_MFA_OPTIONS = { email: { type: 'string', required: true } } a
  * codes. Removes their factors, recovery codes and remembered devices, so their next sign-in asks
  * only the password (or enrollment, for portals that require MFA), and emails them about it.
  */
-export async function resetMfa(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export async function resetMfa(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('users reset-mfa', args, RESET_MFA_OPTIONS);
   await withCliContext(env, async ({ config, storage }) => {
     const db = storage.db;
@@ -36,6 +37,6 @@ export async function resetMfa(args: string[], env: NodeJS.ProcessEnv): Promise<
     });
     const locale = preferredLocale(user.locale, DEFAULT_LOCALE);
     await notifications.factorChanged(user, 'reset', locale);
-    printJson({ email: user.email, factors_removed: factors });
+    printJson(io, { email: user.email, factors_removed: factors });
   });
 }

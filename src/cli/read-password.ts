@@ -1,17 +1,22 @@
 import readline from 'node:readline';
 import { CliInputError } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 
 /**
  * One line from stdin, for `--password-stdin`: piped input is read as is; at a terminal the
  * typing is not echoed. Either way the password stays out of shell history and `ps` output.
  */
-export async function readPasswordLine(input: NodeJS.ReadStream = process.stdin): Promise<string> {
-  const line = input.isTTY ? await readHiddenLine(input) : await readFirstLine(input);
+export async function readPasswordLine(io: CliIo): Promise<string> {
+  const input = io.stdin;
+  const line =
+    input.isTTY && input.setRawMode
+      ? await readHiddenLine(io, input.setRawMode.bind(input))
+      : await readFirstLine(input);
   if (line === undefined) throw new CliInputError('--password-stdin: stdin ended before a password was read');
   return line;
 }
 
-async function readFirstLine(input: NodeJS.ReadStream): Promise<string | undefined> {
+async function readFirstLine(input: CliIo['stdin']): Promise<string | undefined> {
   const lines = readline.createInterface({ input, crlfDelay: Infinity, terminal: false });
   try {
     for await (const line of lines) return line;
@@ -22,9 +27,10 @@ async function readFirstLine(input: NodeJS.ReadStream): Promise<string | undefin
   }
 }
 
-async function readHiddenLine(input: NodeJS.ReadStream): Promise<string | undefined> {
-  input.setRawMode(true); // before the prompt, so nothing typed after it is echoed
-  process.stderr.write('Password: ');
+async function readHiddenLine(io: CliIo, setRawMode: (mode: boolean) => unknown): Promise<string | undefined> {
+  const input = io.stdin;
+  setRawMode(true); // before the prompt, so nothing typed after it is echoed
+  io.stderr.write('Password: ');
   input.setEncoding('utf8');
   input.resume();
   try {
@@ -46,8 +52,8 @@ async function readHiddenLine(input: NodeJS.ReadStream): Promise<string | undefi
       input.on('data', onData);
     });
   } finally {
-    input.setRawMode(false);
+    setRawMode(false);
     input.pause();
-    process.stderr.write('\n');
+    io.stderr.write('\n');
   }
 }

@@ -1,6 +1,7 @@
 import { issueInitialAccessToken } from '../clients/initial-access-tokens.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
 import { parseDuration } from './duration.ts';
 import { printJson, printNote } from './print.ts';
@@ -12,7 +13,7 @@ const MAX_EXPIRES_IN_SECONDS = 30 * 24 * 60 * 60;
 const DEFAULT_EXPIRES_IN = '1d';
 
 /** `umbral clients registration-token [--expires-in 1d]`: one initial access token for dynamic registration. */
-export async function createRegistrationToken(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export async function createRegistrationToken(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('clients registration-token', args, REGISTRATION_TOKEN_OPTIONS);
   // Checked before the database is opened: a typo costs nothing and changes nothing.
   const expiresIn = parseDuration('--expires-in', options['expires-in'] ?? DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN_SECONDS);
@@ -22,7 +23,7 @@ export async function createRegistrationToken(args: string[], env: NodeJS.Proces
     }
     const issued = await issueInitialAccessToken(await context.provider(), expiresIn);
     // The only time the token is shown: the database keeps a hash of it.
-    printJson({
+    printJson(io, {
       initial_access_token: issued.token,
       id: issued.id,
       expires_at: issued.expiresAt.toISOString(),
@@ -30,7 +31,7 @@ export async function createRegistrationToken(args: string[], env: NodeJS.Proces
       registration_endpoint: `${context.config.issuer}/reg`,
     });
     if (context.config.clientRegistration === 'off') {
-      printNote('note: the server takes this token once it runs with CLIENT_REGISTRATION=token (now off)');
+      printNote(io, 'note: the server takes this token once it runs with CLIENT_REGISTRATION=token (now off)');
     }
   });
 }

@@ -4,6 +4,7 @@ import { checkPassword } from '../users/password-policy.ts';
 import { UserInputError, UserRepository } from '../users/users.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
 import { printJson } from './print.ts';
 import { readPasswordLine } from './read-password.ts';
@@ -18,15 +19,15 @@ export const USER_ADD_OPTIONS = {
 } as const;
 
 /** `umbral users add|list|reset-mfa …` */
-export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
     case 'add':
-      return addUser(rest, env);
+      return addUser(rest, env, io);
     case 'list':
-      return listUsers(rest, env);
+      return listUsers(rest, env, io);
     case 'reset-mfa':
-      return (await import('./mfa-commands.ts')).resetMfa(rest, env);
+      return (await import('./mfa-commands.ts')).resetMfa(rest, env, io);
     case undefined:
       throw new CliUsageError('"users" needs a subcommand: add, list or reset-mfa');
     default:
@@ -34,7 +35,7 @@ export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv): P
   }
 }
 
-async function addUser(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function addUser(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('users add', args, USER_ADD_OPTIONS);
   if (options.password !== undefined && options['password-stdin']) {
     throw new CliUsageError('give either --password or --password-stdin, not both');
@@ -43,7 +44,7 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
     throw new CliUsageError('"users add" needs --password or --password-stdin');
   }
   // Read before opening the database, so a slow typist does not hold the DATA_DIR lock.
-  const password = options.password ?? (await readPasswordLine());
+  const password = options.password ?? (await readPasswordLine(io));
   await withCliContext(env, async (context) => {
     // The same policy as every other way of choosing a password, stated in English.
     const verdict = checkPassword(password, {
@@ -62,14 +63,14 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
         emailVerified: options.verified,
       }),
     );
-    printJson(visibleUser(user));
+    printJson(io, visibleUser(user));
   });
 }
 
-async function listUsers(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function listUsers(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   parseOptions('users list', args, {});
   await withCliContext(env, async (context) => {
-    printJson((await new UserRepository(context.storage.db).list()).map(visibleUser));
+    printJson(io, (await new UserRepository(context.storage.db).list()).map(visibleUser));
   });
 }
 

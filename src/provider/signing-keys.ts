@@ -38,9 +38,27 @@ function seal(box: SecretBox, jwk: JWK & { kid: string }): string {
   return JSON.stringify({ sealed: box.seal(JSON.stringify(jwk), sealContext(jwk.kid)) } satisfies StoredKey);
 }
 
-async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
+/** Makes a new private key of `alg`, as a JWK. */
+export type PrivateKeySource = (alg: SigningAlg) => Promise<JWK>;
+
+export async function generatePrivateJwk(alg: SigningAlg): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...keyOptions(alg) });
-  const jwk = await exportJWK(privateKey);
+  return exportJWK(privateKey);
+}
+
+let privateKeySource: PrivateKeySource = generatePrivateJwk;
+
+/**
+ * For tests only: a 2048-bit RSA key takes up to a second to make, and every test server makes
+ * two, so tests hand out keys made once per run instead (test/support/signing-key-pool.ts).
+ * The server never calls this; it always generates fresh keys.
+ */
+export function useSigningKeySource(source: PrivateKeySource): void {
+  privateKeySource = source;
+}
+
+async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
+  const jwk = await privateKeySource(alg);
   const kid = await calculateJwkThumbprint(jwk);
   return { kid, alg, private_jwk: seal(box, { ...jwk, kid, alg, use: 'sig' }) };
 }

@@ -1,9 +1,12 @@
-import type { ExecutionContext } from 'ava';
+import type { TestFn } from 'ava';
 import { startBackchannelReceiver } from '../support/backchannel-receiver.ts';
+import { resetServer } from '../support/empty-store.ts';
+import { openSignedIn } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 
 export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const PASSWORD = 'correct horse battery';
@@ -17,34 +20,58 @@ export interface AccountWorld {
   user: Awaited<ReturnType<RunningUmbral['users']['create']>>;
 }
 
-/** Umbral (dev outbox mail), a user, and a portal registered for back-channel logout. */
-export async function accountWorld(
-  t: ExecutionContext,
-  kind: StoreKind,
-  options: { env?: Record<string, string>; singleSession?: boolean } = {},
-): Promise<AccountWorld> {
-  // Teardowns run last-in first-out, and each part is released even if a later one fails to start.
-  const store = await createTestStore(kind);
-  t.teardown(() => store.cleanup());
-  const receiver = await startBackchannelReceiver();
-  t.teardown(() => receiver.close());
-  const server = await startUmbral(store, { ALLOW_PRIVATE_NETWORK_FETCH: 'true', ...options.env });
-  t.teardown(() => server.stop());
-  const client = await server.registerClient({
-    clientId: 'portal',
-    name: 'Portal de Beneficios',
-    redirectUris: [REDIRECT],
-    backchannelLogoutUri: receiver.uri,
-    singleSession: options.singleSession,
-  });
-  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
-  const user = await server.users.create({
-    email: 'ana@example.com',
-    password: PASSWORD,
-    name: 'Ana Pérez',
-    emailVerified: true,
-  });
-  return { server, rp, receiver, user };
+const USER = { email: 'ana@example.com', password: PASSWORD, name: 'Ana Pérez', emailVerified: true };
+
+/**
+ * Umbral (dev outbox mail), a user, and a portal registered for back-channel logout: one per store
+ * kind and options for the test file, emptied before each test (see worldsPerFile) and given the
+ * user afresh.
+ */
+export function accountWorlds(test: TestFn) {
+  const world = worldsPerFile(test, startAccountWorld);
+  return (kind: StoreKind, options: { env?: Record<string, string>; singleSession?: boolean } = {}) =>
+    world({ kind, env: options.env ?? {}, singleSession: options.singleSession ?? false });
+}
+
+async function startAccountWorld(settings: {
+  kind: StoreKind;
+  env: Record<string, string>;
+  singleSession: boolean;
+}): Promise<SharedWorld<AccountWorld>> {
+  // Stopped last-in first-out, and each part is released even if a later one fails to start.
+  const stops: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const store = await createTestStore(settings.kind);
+    stops.push(() => store.cleanup());
+    const receiver = await startBackchannelReceiver();
+    stops.push(() => receiver.close());
+    const server = await startUmbral(store, { ALLOW_PRIVATE_NETWORK_FETCH: 'true', ...settings.env });
+    stops.push(() => server.stop());
+    const client = await server.registerClient({
+      clientId: 'portal',
+      name: 'Portal de Beneficios',
+      redirectUris: [REDIRECT],
+      backchannelLogoutUri: receiver.uri,
+      singleSession: settings.singleSession,
+    });
+    const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
+    const world: AccountWorld = { server, rp, receiver, user: await server.users.create(USER) };
+    return {
+      world,
+      async reset() {
+        await resetServer(server);
+        receiver.tokens.length = 0;
+        world.user = await server.users.create(USER);
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Opens an /account URL in `browser`, signing in through the hosted login when asked to. */
@@ -55,10 +82,7 @@ export async function openAccount(
   email: string,
   password: string,
 ): Promise<Page> {
-  let page = await browser.open(`${server.issuer}${path}`);
-  if (page.body.includes('/identifier"')) page = await browser.submit(page, '/identifier', { email });
-  if (page.body.includes('/password"')) page = await browser.submit(page, '/password', { password });
-  return page;
+  return openSignedIn(browser, `${server.issuer}${path}`, email, password);
 }
 
 /** Emails queued to `to` (the dev outbox keeps them in mail_queue), oldest first. */

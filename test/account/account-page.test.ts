@@ -3,7 +3,9 @@ import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import type { RunningUmbral } from '../support/umbral-server.ts';
-import { accountWorld, linkIn, mailsTo, openAccount, PASSWORD } from './account-fixture.ts';
+import { accountWorlds, linkIn, mailsTo, openAccount, PASSWORD } from './account-fixture.ts';
+
+const accountWorld = accountWorlds(test);
 
 /** Makes the user's browser sessions look signed in `seconds` ago. */
 async function ageSignIn(server: RunningUmbral, userId: string, seconds: number): Promise<void> {
@@ -23,7 +25,7 @@ async function ageSignIn(server: RunningUmbral, userId: string, seconds: number)
 
 for (const kind of STORES) {
   test.serial(`[${kind}] /account signs in through Umbral's own login, then edits the profile`, async (t) => {
-    const { server, user } = await accountWorld(t, kind);
+    const { server, user } = await accountWorld(kind);
     const browser = new HttpBrowser({ 'accept-language': 'es-MX' });
 
     const first = await browser.request(`${server.issuer}/account`);
@@ -73,7 +75,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] changing the phone needs a recent sign-in; the owner is told what changed, the phone masked`,
     async (t) => {
-      const { server, user } = await accountWorld(t, kind);
+      const { server, user } = await accountWorld(kind);
       await server.users.updateProfile(user.id, { name: 'Ana Pérez', phone: '+525512345678' });
       const browser = new HttpBrowser({ 'accept-language': 'es' });
       const page = await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);
@@ -126,7 +128,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] the account callback refuses a code that is not this browser's`, async (t) => {
-    const { server } = await accountWorld(t, kind);
+    const { server } = await accountWorld(kind);
     const browser = new HttpBrowser();
     const noCookie = await browser.request(`${server.issuer}/account/callback?code=abc&state=xyz`);
     t.is(noCookie.status, 400);
@@ -140,7 +142,7 @@ for (const kind of STORES) {
   });
 
   test.serial(`[${kind}] changing the password: current one required, others signed out, owner told`, async (t) => {
-    const { server, rp, receiver, user } = await accountWorld(t, kind);
+    const { server, rp, receiver, user } = await accountWorld(kind);
     // Another device, signed in to the portal with a refresh token.
     const laptop = new HttpBrowser();
     const other = await rp.signIn(laptop, 'ana@example.com', PASSWORD);
@@ -202,7 +204,7 @@ for (const kind of STORES) {
   });
 
   test.serial(`[${kind}] changing the email: recent sign-in, link to the new address, notice to the old`, async (t) => {
-    const { server, rp, user } = await accountWorld(t, kind);
+    const { server, rp, user } = await accountWorld(kind);
     await server.users.create({ email: 'taken@example.com', password: 'otra clave larga y buena' });
     const browser = new HttpBrowser({ 'accept-language': 'es' });
     await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);

@@ -1,9 +1,9 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { DomainRoutes } from '../../src/federation/domain-routes.ts';
 import { MICROSOFT_CONSUMERS_TENANT_ID } from '../../src/federation/federation-settings.ts';
-import { type FederationWorld, federationWorld, PASSWORD, TENANT_ACME } from '../federation/federation-world.ts';
+import { type FederationWorld, federationWorlds, PASSWORD, TENANT_ACME } from '../federation/federation-world.ts';
 import { codeOf } from '../interactions/signup-fixture.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import {
@@ -17,7 +17,8 @@ import {
 } from './browser-support.ts';
 
 // Headless Chromium through Umbral's pages and the two local providers' pages. Serial: one
-// Chromium for the file, a fresh context and a fresh Umbral (with its own providers) per test.
+// Chromium for the file, a fresh context per test, and an Umbral (with its own providers) per store and
+// environment, emptied before each test.
 let browser: Browser | undefined;
 let portal: Portal | undefined;
 test.before(async () => {
@@ -29,8 +30,10 @@ test.after.always(async () => {
   await portal?.close();
 });
 
-async function world(t: ExecutionContext, kind: StoreKind, env: Record<string, string> = {}): Promise<FederationWorld> {
-  return federationWorld(t, kind, env, portal!.redirectUri);
+const federationWorld = federationWorlds(test);
+
+async function world(kind: StoreKind, env: Record<string, string> = {}): Promise<FederationWorld> {
+  return federationWorld(kind, env, portal!.redirectUri);
 }
 
 /** The provider's own page(s): the account, then Continue (or Cancel). */
@@ -55,7 +58,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] Chromium: a new person signs up with Microsoft, verifies by email and reaches the portal`,
     async (t) => {
-      const w = await world(t, kind);
+      const w = await world(kind);
       const account = w.microsoft.addAccount({ email: 'nora@acme.example', tid: TENANT_ACME, name: 'Nora Díaz' });
       const { page } = await newContext(t, browser!);
       const request = await w.rp.authorizationRequest();
@@ -81,7 +84,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] Chromium: another person signs in with Google and lands as a verified account`, async (t) => {
-    const w = await world(t, kind);
+    const w = await world(kind);
     const account = w.google.addAccount({ email: 'olga@gmail.example', emailVerified: true, name: 'Olga' });
     const { page } = await newContext(t, browser!);
     const request = await w.rp.authorizationRequest({ prompt: 'create' });
@@ -102,7 +105,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] Chromium: linking needs the local password; an unverified local email is never linked`,
     async (t) => {
-      const w = await world(t, kind);
+      const w = await world(kind);
       const local = await w.server.users.create({
         email: 'pia@empresa.example',
         password: PASSWORD,
@@ -146,7 +149,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] Chromium: domain routing, a wrong tenant and a cancelled consent, each ending somewhere clear`,
     async (t) => {
-      const w = await world(t, kind, { MICROSOFT_TENANT: 'organizations' });
+      const w = await world(kind, { MICROSOFT_TENANT: 'organizations' });
       await new DomainRoutes(w.server.umbral.storage.db).add('outlook.example', 'microsoft');
       const personal = w.microsoft.addAccount({ email: 'rui@outlook.example', tid: MICROSOFT_CONSUMERS_TENANT_ID });
       const { page } = await newContext(t, browser!);

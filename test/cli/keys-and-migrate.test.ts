@@ -4,7 +4,7 @@ import test from 'ava';
 import { RETIRED_KEY_PUBLISH_SECONDS } from '../../src/provider/configuration.ts';
 import { migrations } from '../../src/storage/migrations/index.ts';
 import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
-import { inStore, runUmbral } from './umbral-cli.ts';
+import { inStore, runUmbral, spawnUmbral } from './umbral-cli.ts';
 
 interface Rotation {
   added: string[];
@@ -15,7 +15,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] migrate applies pending migrations once; keys rotate adds a key per alg (RS256, PS256, ES256, EdDSA) and retires the old ones`,
     async (t) => {
-      const store = await createTestStore(kind);
+      const store = await createTestStore(kind, { migrated: false });
       t.teardown(() => store.cleanup());
 
       const first = await runUmbral(['migrate'], { env: store.env });
@@ -86,13 +86,15 @@ test.serial('[pglite] while a server holds DATA_DIR, commands go through its soc
   t.regex(migrate.stdout, /running Umbral server holds DATA_DIR/);
 });
 
+// The one test that starts the real launcher (bin/umbral.js): the exit code and stderr an operator sees.
+// It must be another process anyway: the lock names this test process as the live holder.
 test.serial('[pglite] a DATA_DIR locked by another live process is reported without a stack trace', async (t) => {
   const store = await createTestStore('pglite');
   t.teardown(() => store.cleanup());
   // This test process stands in for a server that holds the lock but shares no socket.
   fs.writeFileSync(path.join(store.dataDir, 'umbral.lock'), String(process.pid));
 
-  const result = await runUmbral(['users', 'list'], { env: store.env });
+  const result = await spawnUmbral(['users', 'list'], { env: store.env });
   t.is(result.code, 1);
   t.is(result.stdout, '');
   t.regex(result.stderr, new RegExp(`^umbral: .* is in use by another Umbral process \\(pid ${process.pid}\\)`));

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { main } from '../../src/cli/command-line.ts';
 import { openStorage } from '../../src/storage/database.ts';
 import type { Database } from '../../src/storage/schema.ts';
+import { usePooledSigningKeys } from '../support/signing-key-pool.ts';
 import type { TestStore } from '../support/stores.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -14,22 +17,43 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The environment of a run, built from scratch so the test runner's own DATABASE_URL never leaks into a PGlite run. */
+function cliEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? '/tmp',
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+}
+
 /**
- * Runs the real `umbral` launcher in a child process, as an operator would. The environment is
- * built from scratch so the test runner's own DATABASE_URL never leaks into a PGlite run.
+ * Runs `umbral …` in this process, as the launcher would (src/cli/main.ts) but with its own
+ * environment and streams: no process to start, and the modules stay loaded between runs.
  */
-export function runUmbral(
+export async function runUmbral(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliResult> {
+  usePooledSigningKeys();
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, cliEnv(options.env), {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from(options.stdin ? [options.stdin] : []),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the real `umbral` launcher in a child process, as an operator would. */
+export function spawnUmbral(
   args: string[],
   options: { env?: Record<string, string>; stdin?: string } = {},
 ): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: REPO,
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: process.env['HOME'] ?? '/tmp',
-      LOG_LEVEL: 'silent',
-      ...options.env,
-    },
+    env: cliEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -2,14 +2,16 @@ import test from 'ava';
 import { DomainRoutes } from '../../src/federation/domain-routes.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { federationWorld, PASSWORD, TENANT_ACME } from './federation-world.ts';
+import { federationWorlds, PASSWORD, TENANT_ACME } from './federation-world.ts';
 import { continueAtProvider, isAt } from './flow-helpers.ts';
+
+const federationWorld = federationWorlds(test);
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] a routed domain goes straight to its provider with login_hint; unmapped domains behave exactly as before`,
     async (t) => {
-      const world = await federationWorld(t, kind, { MICROSOFT_TRUST_EMAIL: 'true' });
+      const world = await federationWorld(kind, { MICROSOFT_TRUST_EMAIL: 'true' });
       const { server, microsoft, rp } = world;
       await new DomainRoutes(server.umbral.storage.db).add('acme.example', 'microsoft');
       const account = microsoft.addAccount({ email: 'carlos@acme.example', tid: TENANT_ACME, edov: true });

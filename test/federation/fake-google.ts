@@ -23,6 +23,8 @@ export interface FakeGoogle {
     name?: string;
     amr?: string[];
   }): FakeAccount;
+  /** Removes every account, for the next test on a shared world. */
+  forgetAccounts(): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,9 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
       };
       accounts.push(account);
       return account;
+    },
+    forgetAccounts() {
+      accounts.length = 0;
     },
     close: () => server.close(),
   };

@@ -30,6 +30,8 @@ export interface FakeMicrosoft {
     amr?: string[];
     claims?: Record<string, unknown>;
   }): FakeAccount & { tid: string; oid: string };
+  /** Removes every account, for the next test on a shared world. */
+  forgetAccounts(): void;
   close(): Promise<void>;
 }
 
@@ -207,6 +209,9 @@ export async function startFakeMicrosoft(tenantIds: string[]): Promise<FakeMicro
       };
       accounts.push(account);
       return account;
+    },
+    forgetAccounts() {
+      accounts.length = 0;
     },
     close: () => server.close(),
   };

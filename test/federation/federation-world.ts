@@ -1,9 +1,11 @@
-import type { ExecutionContext } from 'ava';
+import type { TestFn } from 'ava';
 import type { ParsedMail } from 'mailparser';
 import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
+import { resetServer } from '../support/empty-store.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 import { type FakeGoogle, startFakeGoogle } from './fake-google.ts';
 import { type FakeMicrosoft, startFakeMicrosoft } from './fake-microsoft.ts';
 
@@ -24,58 +26,83 @@ export interface FederationWorld {
 /**
  * Umbral with Google and Microsoft configured against two local providers, a real SMTP server
  * for the verification mail, and one first-party portal. `env` overrides (tenant, allow-lists,
- * operator switches) go to Umbral.
+ * operator switches) go to Umbral. One world per store kind, environment and portal for the test
+ * file, emptied before each test (see worldsPerFile).
  */
-export async function federationWorld(
-  t: ExecutionContext,
-  kind: StoreKind,
-  env: Record<string, string> = {},
-  redirectUri = 'http://127.0.0.1:9/cb',
-): Promise<FederationWorld> {
-  // Teardowns run last-in first-out, and each part is released even if a later one fails to start.
-  const google = await startFakeGoogle();
-  t.teardown(() => google.close());
-  const microsoft = await startFakeMicrosoft([TENANT_ACME, TENANT_OTHER]);
-  t.teardown(() => microsoft.close());
-  const smtp = await startSmtpServer();
-  t.teardown(() => smtp.close());
-  const store = await createTestStore(kind);
-  t.teardown(() => store.cleanup());
-  const server = await startUmbral(store, {
-    SMTP_URL: smtp.url,
-    GOOGLE_CLIENT_ID: 'umbral-at-google',
-    GOOGLE_CLIENT_SECRET: 'google-secret-for-umbral',
-    GOOGLE_ISSUER: google.issuer,
-    MICROSOFT_CLIENT_ID: 'umbral-at-microsoft',
-    MICROSOFT_CLIENT_SECRET: 'microsoft-secret-for-umbral',
-    MICROSOFT_AUTHORITY: microsoft.authority,
-    ...(process.env['UMBRAL_TEST_LOG_LEVEL'] ? { LOG_LEVEL: process.env['UMBRAL_TEST_LOG_LEVEL'] } : {}),
-    ...env,
-  });
-  t.teardown(() => server.stop());
-  google.allowClient({
-    clientId: 'umbral-at-google',
-    clientSecret: 'google-secret-for-umbral',
-    redirectUri: `${server.issuer}/federation/google/callback`,
-  });
-  microsoft.allowClient({
-    clientId: 'umbral-at-microsoft',
-    clientSecret: 'microsoft-secret-for-umbral',
-    redirectUri: `${server.issuer}/federation/microsoft/callback`,
-  });
-  const client = await server.registerClient({
-    clientId: 'portal',
-    redirectUris: [redirectUri],
-    name: 'Portal de Clientes',
-  });
-  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, redirectUri);
-  return {
-    server,
-    google,
-    microsoft,
-    smtp,
-    rp,
-    redirectUri,
-    mailTo: (to, count = 1) => waitForMail(smtp, to, count, 10_000),
+export function federationWorlds(test: TestFn) {
+  const world = worldsPerFile(test, startFederationWorld);
+  return (kind: StoreKind, env: Record<string, string> = {}, redirectUri = 'http://127.0.0.1:9/cb') =>
+    world({ kind, env, redirectUri });
+}
+
+async function startFederationWorld(settings: {
+  kind: StoreKind;
+  env: Record<string, string>;
+  redirectUri: string;
+}): Promise<SharedWorld<FederationWorld>> {
+  const { kind, env, redirectUri } = settings;
+  // Stopped last-in first-out, and each part is released even if a later one fails to start.
+  const stops: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const stop of stops.reverse()) await stop();
   };
+  try {
+    const google = await startFakeGoogle();
+    stops.push(() => google.close());
+    const microsoft = await startFakeMicrosoft([TENANT_ACME, TENANT_OTHER]);
+    stops.push(() => microsoft.close());
+    const smtp = await startSmtpServer();
+    stops.push(() => smtp.close());
+    const store = await createTestStore(kind);
+    stops.push(() => store.cleanup());
+    const server = await startUmbral(store, {
+      SMTP_URL: smtp.url,
+      GOOGLE_CLIENT_ID: 'umbral-at-google',
+      GOOGLE_CLIENT_SECRET: 'google-secret-for-umbral',
+      GOOGLE_ISSUER: google.issuer,
+      MICROSOFT_CLIENT_ID: 'umbral-at-microsoft',
+      MICROSOFT_CLIENT_SECRET: 'microsoft-secret-for-umbral',
+      MICROSOFT_AUTHORITY: microsoft.authority,
+      ...(process.env['UMBRAL_TEST_LOG_LEVEL'] ? { LOG_LEVEL: process.env['UMBRAL_TEST_LOG_LEVEL'] } : {}),
+      ...env,
+    });
+    stops.push(() => server.stop());
+    google.allowClient({
+      clientId: 'umbral-at-google',
+      clientSecret: 'google-secret-for-umbral',
+      redirectUri: `${server.issuer}/federation/google/callback`,
+    });
+    microsoft.allowClient({
+      clientId: 'umbral-at-microsoft',
+      clientSecret: 'microsoft-secret-for-umbral',
+      redirectUri: `${server.issuer}/federation/microsoft/callback`,
+    });
+    const client = await server.registerClient({
+      clientId: 'portal',
+      redirectUris: [redirectUri],
+      name: 'Portal de Clientes',
+    });
+    const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, redirectUri);
+    return {
+      world: {
+        server,
+        google,
+        microsoft,
+        smtp,
+        rp,
+        redirectUri,
+        mailTo: (to, count = 1) => waitForMail(smtp, to, count, 10_000),
+      },
+      async reset() {
+        await resetServer(server);
+        smtp.forget();
+        google.forgetAccounts();
+        microsoft.forgetAccounts();
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -1,15 +1,18 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { federationWorld, PASSWORD } from './federation-world.ts';
+import { federationWorlds, PASSWORD } from './federation-world.ts';
 import { continueAtProvider, isAt, signInWith } from './flow-helpers.ts';
+
+const federationWorld = federationWorlds(test);
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] Google sign-up: terms confirmed, a verified account keyed on (issuer, sub), then a plain sign-in`,
     async (t) => {
-      const world = await federationWorld(t, kind);
+      const world = await federationWorld(kind);
       const { server, google, rp } = world;
       const account = google.addAccount({ email: 'Lucia@Gmail.example', name: 'Lucía Gómez', emailVerified: true });
       const browser = new HttpBrowser();
@@ -86,7 +89,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] a Google account with the email of a verified local account links only with that account's password`,
     async (t) => {
-      const world = await federationWorld(t, kind);
+      const world = await federationWorld(kind);
       const { server, google, rp } = world;
       const local = await server.users.create({
         email: 'ana@empresa.example',
@@ -132,7 +135,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] no linking into an account whose email is unverified, even with automatic linking on`,
     async (t) => {
-      const world = await federationWorld(t, kind, { FEDERATION_AUTO_LINK: 'true' });
+      const world = await federationWorld(kind, { FEDERATION_AUTO_LINK: 'true' });
       const { server, google } = world;
       // Someone registered the email first and never verified it (a pre-hijacking attempt, say).
       const squatter = await server.users.create({
@@ -154,7 +157,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] automatic linking (operator switch) links a verified email to a verified account without the password`,
     async (t) => {
-      const world = await federationWorld(t, kind, { FEDERATION_AUTO_LINK: 'true' });
+      const world = await federationWorld(kind, { FEDERATION_AUTO_LINK: 'true' });
       const { server, google, rp } = world;
       const local = await server.users.create({
         email: 'leo@empresa.example',
@@ -192,7 +195,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] a Google Workspace allow-list refuses other domains, with a page that leads back to the other methods`,
     async (t) => {
-      const world = await federationWorld(t, kind, { GOOGLE_ALLOWED_DOMAINS: 'acme.example' });
+      const world = await federationWorld(kind, { GOOGLE_ALLOWED_DOMAINS: 'acme.example' });
       const { server, google } = world;
       const outsider = google.addAccount({ email: 'pepe@gmail.example', emailVerified: true });
       const browser = new HttpBrowser();
@@ -213,7 +216,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] cancelling at Google ends on a Spanish page, and the authorization resumes with the password`,
     async (t) => {
-      const world = await federationWorld(t, kind);
+      const world = await federationWorld(kind);
       const { server, google, rp } = world;
       await server.users.create({ email: 'sol@empresa.example', password: PASSWORD, emailVerified: true });
       const account = google.addAccount({ email: 'sol@empresa.example' });
@@ -226,8 +229,13 @@ for (const kind of STORES) {
       t.regex(page.body, /Se canceló el inicio de sesión en Google/);
       t.notRegex(page.body, /at \w+ \(|node_modules|Error:/);
       const again = await browser.open(new URL(/href="([^"]+\?step=identifier)"/.exec(page.body)![1]!, page.url).href);
-      const password = await browser.submit(again, '/identifier', { email: 'sol@empresa.example' }, world.redirectUri);
-      const callback = await browser.submit(password, '/password', { password: PASSWORD }, world.redirectUri);
+      const { next: callback } = await submitCredentials(
+        browser,
+        again,
+        'sol@empresa.example',
+        PASSWORD,
+        world.redirectUri,
+      );
       t.true(isAt(callback, world.redirectUri));
       t.deepEqual((await rp.exchange(callback.url, request)).claims()!.amr, ['pwd']);
     },

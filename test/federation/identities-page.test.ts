@@ -4,13 +4,15 @@ import type { UpstreamIdentity } from '../../src/federation/upstream-identity.ts
 import { openAccount } from '../account/account-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { federationWorld, PASSWORD, TENANT_ACME } from './federation-world.ts';
+import { federationWorlds, PASSWORD, TENANT_ACME } from './federation-world.ts';
+
+const federationWorld = federationWorlds(test);
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 
 for (const kind of STORES) {
   test.serial(`[${kind}] /account/identities lists linked accounts and never unlinks the last way in`, async (t) => {
-    const { server } = await federationWorld(t, kind);
+    const { server } = await federationWorld(kind);
     const user = await server.users.create({
       email: 'ana@acme.com',
       password: PASSWORD,

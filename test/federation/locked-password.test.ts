@@ -2,8 +2,10 @@ import test from 'ava';
 import { LOCKOUT_THRESHOLD } from '../../src/throttling/account-lockout.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { federationWorld, PASSWORD } from './federation-world.ts';
+import { federationWorlds, PASSWORD } from './federation-world.ts';
 import { isAt, signInWith } from './flow-helpers.ts';
+
+const federationWorld = federationWorlds(test);
 
 // A locked password sign-in (src/throttling/account-lockout.ts) locks only the password: Google
 // still signs the owner in, and that sign-in resets the count. Passkeys take the same way through
@@ -12,7 +14,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] a locked password does not lock Google out, and a Google sign-in lifts the lock`,
     async (t) => {
-      const world = await federationWorld(t, kind);
+      const world = await federationWorld(kind);
       const { server, google, rp } = world;
       const ana = await server.users.create({ email: 'ana@empresa.example', password: PASSWORD, emailVerified: true });
       const account = google.addAccount({ email: 'ana@empresa.example', emailVerified: true });

@@ -4,14 +4,16 @@ import { MICROSOFT_CONSUMERS_TENANT_ID } from '../../src/federation/federation-s
 import { codeOf } from '../interactions/signup-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { federationWorld, PASSWORD, TENANT_ACME, TENANT_OTHER } from './federation-world.ts';
+import { federationWorlds, PASSWORD, TENANT_ACME, TENANT_OTHER } from './federation-world.ts';
 import { isAt, signInWith } from './flow-helpers.ts';
+
+const federationWorld = federationWorlds(test);
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] Microsoft sign-up through the common endpoint: {tenantid} resolved, email verified by mail, keyed on (tid, oid)`,
     async (t) => {
-      const world = await federationWorld(t, kind);
+      const world = await federationWorld(kind);
       const { server, microsoft, rp } = world;
       const account = microsoft.addAccount({ email: 'carlos@acme.example', tid: TENANT_ACME, name: 'Carlos Ruiz' });
       const browser = new HttpBrowser();
@@ -53,7 +55,7 @@ for (const kind of STORES) {
     `[${kind}] an attacker's Microsoft account with the victim's email never reaches the victim's account`,
     async (t) => {
       // Even trusting Microsoft's emails: this tenant's admin typed the address, no domain owner verified it.
-      const world = await federationWorld(t, kind, { MICROSOFT_TRUST_EMAIL: 'true', FEDERATION_AUTO_LINK: 'true' });
+      const world = await federationWorld(kind, { MICROSOFT_TRUST_EMAIL: 'true', FEDERATION_AUTO_LINK: 'true' });
       const { server, microsoft } = world;
       const victim = await server.users.create({
         email: 'victima@banco.example',
@@ -86,7 +88,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] trusted Microsoft emails with a verified domain owner make verified accounts; trusted upstream MFA reaches amr`,
     async (t) => {
-      const world = await federationWorld(t, kind, {
+      const world = await federationWorld(kind, {
         MICROSOFT_TRUST_EMAIL: 'true',
         FEDERATION_TRUST_UPSTREAM_MFA: 'true',
       });
@@ -113,7 +115,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] untrusted upstream MFA is recorded on the link but not asserted`, async (t) => {
-    const world = await federationWorld(t, kind, { MICROSOFT_TRUST_EMAIL: 'true' });
+    const world = await federationWorld(kind, { MICROSOFT_TRUST_EMAIL: 'true' });
     const { server, microsoft, rp } = world;
     const account = microsoft.addAccount({
       email: 'eli@acme.example',
@@ -140,7 +142,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] wrong tenants are refused: organizations takes no personal account, the allow-list holds, tid must match iss`,
     async (t) => {
-      const world = await federationWorld(t, kind, {
+      const world = await federationWorld(kind, {
         MICROSOFT_TENANT: 'organizations',
         MICROSOFT_ALLOWED_TENANTS: TENANT_ACME,
       });
@@ -170,7 +172,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] a tenant's own endpoint (fixed issuer) signs in its accounts`, async (t) => {
-    const world = await federationWorld(t, kind, { MICROSOFT_TENANT: TENANT_ACME, MICROSOFT_TRUST_EMAIL: 'true' });
+    const world = await federationWorld(kind, { MICROSOFT_TENANT: TENANT_ACME, MICROSOFT_TRUST_EMAIL: 'true' });
     const account = world.microsoft.addAccount({ email: 'ivo@acme.example', tid: TENANT_ACME, edov: true });
     const browser = new HttpBrowser();
     const request = await world.rp.authorizationRequest();
@@ -182,7 +184,7 @@ for (const kind of STORES) {
   });
 
   test.serial(`[${kind}] an unreachable provider ends on a clear page, never a stack trace`, async (t) => {
-    const world = await federationWorld(t, kind, { GOOGLE_ISSUER: 'http://127.0.0.1:9' });
+    const world = await federationWorld(kind, { GOOGLE_ISSUER: 'http://127.0.0.1:9' });
     const browser = new HttpBrowser({ 'accept-language': 'en' });
     const request = await world.rp.authorizationRequest();
     const identifier = await browser.open(request.url, world.redirectUri);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore } from '../support/stores.ts';
@@ -19,8 +20,13 @@ test('an outage behind the login (Redis unreachable) ends on a friendly page, no
   const browser = new HttpBrowser();
   const request = await rp.authorizationRequest();
   const identifier = await browser.open(request.url, REDIRECT);
-  const passwordPage = await browser.submit(identifier, '/identifier', { email: 'ana@example.com' }, REDIRECT);
-  const result = await browser.submit(passwordPage, '/password', { password: 'correct horse battery' }, REDIRECT);
+  const { next: result } = await submitCredentials(
+    browser,
+    identifier,
+    'ana@example.com',
+    'correct horse battery',
+    REDIRECT,
+  );
   t.is(result.status, 500);
   t.regex(result.body, /Algo salió mal/);
   t.notRegex(result.body, /Error:|ECONNREFUSED|at .*\.ts:\d+/);

@@ -1,23 +1,39 @@
 import test from 'ava';
+import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 
-async function setup(t: import('ava').ExecutionContext, kind: (typeof STORES)[number]) {
-  const store = await createTestStore(kind);
-  const server = await startUmbral(store);
-  t.teardown(async () => {
-    await server.stop();
-    await store.cleanup();
-  });
-  const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT] });
-  await server.users.create({ email: 'ana@example.com', password: 'correct horse battery' });
-  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
-  return { server, rp };
-}
+/** One server per store kind for the file, with a portal and Ana, emptied and given Ana afresh before each test. */
+const setup = worldsPerFile(
+  test,
+  async (kind: (typeof STORES)[number]): Promise<SharedWorld<{ server: RunningUmbral; rp: RelyingParty }>> => {
+    const store = await createTestStore(kind);
+    const server = await startUmbral(store).catch(async (error: unknown) => {
+      await store.cleanup();
+      throw error;
+    });
+    const createUser = () => server.users.create({ email: 'ana@example.com', password: 'correct horse battery' });
+    const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT] });
+    await createUser();
+    const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
+    return {
+      world: { server, rp },
+      async reset() {
+        await resetServer(server);
+        await createUser();
+      },
+      async close() {
+        await server.stop();
+        await store.cleanup();
+      },
+    };
+  },
+);
 
 /** Identifier step, then one password POST; returns the POST's own response and the page after it. */
 async function tryPassword(_server: RunningUmbral, rp: RelyingParty, email: string, password: string) {
@@ -40,7 +56,7 @@ function visibleText(page: Page): string {
 
 for (const kind of STORES) {
   test.serial(`[${kind}] a wrong password and an unknown email look the same`, async (t) => {
-    const { server, rp } = await setup(t, kind);
+    const { server, rp } = await setup(kind);
     const wrong = await tryPassword(server, rp, 'ana@example.com', 'not the password');
     const unknown = await tryPassword(server, rp, 'nadie@example.com', 'not the password');
     t.is(unknown.passwordPage.status, 200, 'an unknown email still reaches the password step');
@@ -58,7 +74,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] repeated failures are slowed, then answered 429 with Retry-After, even for the right password`,
     async (t) => {
-      const { server, rp } = await setup(t, kind);
+      const { server, rp } = await setup(kind);
       let throttled: Awaited<ReturnType<typeof tryPassword>>['post'] | undefined;
       for (let attempt = 0; attempt < 15 && !throttled; attempt++) {
         const { post } = await tryPassword(server, rp, 'ana@example.com', `wrong-${attempt}`);
@@ -83,7 +99,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] forms need their CSRF token; stale and finished interactions end on friendly pages`,
     async (t) => {
-      const { server, rp } = await setup(t, kind);
+      const { server, rp } = await setup(kind);
       const browser = new HttpBrowser();
       const request = await rp.authorizationRequest();
       const identifier = await browser.open(request.url, REDIRECT);
@@ -121,7 +137,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] pages speak es by default, en and pt-BR on request, with safe headers`, async (t) => {
-    const { server, rp } = await setup(t, kind);
+    const { server, rp } = await setup(kind);
     const spanish = await new HttpBrowser().open((await rp.authorizationRequest()).url, REDIRECT);
     t.regex(spanish.body, /<html lang="es">/);
     t.regex(spanish.body, /Siguiente/);

@@ -1,10 +1,13 @@
-import type { ExecutionContext } from 'ava';
+import type { TestFn } from 'ava';
+import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
+import { resetServer } from '../support/empty-store.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { worldsPerFile } from '../support/worlds-per-file.ts';
 
 export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const PASSWORD = 'luna llena sobre el volcán';
@@ -17,30 +20,56 @@ export interface SignUpWorld {
   mailTo(to: string, count?: number): Promise<ParsedMail[]>;
 }
 
-/** Umbral with its real mailer sending to an SMTP server started for the test, and one first-party portal. */
-export async function signUpWorld(
-  t: ExecutionContext,
-  kind: StoreKind,
-  env: Record<string, string> = {},
-): Promise<SignUpWorld> {
-  const smtp = await startSmtpServer();
-  t.teardown(() => smtp.close()); // teardowns run last-in first-out: the server stops first
-  const store = await createTestStore(kind);
-  t.teardown(() => store.cleanup());
-  const server = await startUmbral(store, { SMTP_URL: smtp.url, ...env });
-  t.teardown(() => server.stop());
-  const client = await server.registerClient({
-    clientId: 'portal',
-    redirectUris: [REDIRECT],
-    name: 'Portal de Clientes',
+/**
+ * Umbral with its real mailer sending to an SMTP server, and one first-party portal: one per store
+ * kind and environment for the test file, emptied before each test (see worldsPerFile).
+ */
+export function signUpWorlds(test: TestFn) {
+  type Settings = { kind: StoreKind; env: Record<string, string>; clientUri: string | undefined };
+  const world = worldsPerFile(test, async ({ kind, env, clientUri }: Settings) => {
+    const stops: Array<() => Promise<void>> = [];
+    const close = async () => {
+      for (const stop of stops.reverse()) await stop();
+    };
+    try {
+      const smtp = await startSmtpServer();
+      stops.push(() => smtp.close());
+      const store = await createTestStore(kind);
+      stops.push(() => store.cleanup());
+      const server = await startUmbral(store, { SMTP_URL: smtp.url, ...env });
+      stops.push(() => server.stop());
+      const client = await server.registerClient({
+        clientId: 'portal',
+        redirectUris: [REDIRECT],
+        name: 'Portal de Clientes',
+      });
+      if (clientUri) {
+        // Not an option of `clients add`: set in the stored metadata, before the server first reads (and caches) it.
+        await server.umbral.storage.db
+          .updateTable('clients')
+          .set({ metadata: sql`metadata || ${JSON.stringify({ client_uri: clientUri })}::jsonb` as never })
+          .where('client_id', '=', 'portal')
+          .execute();
+      }
+      const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
+      return {
+        world: { server, smtp, rp, mailTo: (to: string, count = 1) => waitForMail(smtp, to, count, 10_000) },
+        async reset() {
+          await resetServer(server);
+          smtp.forget();
+        },
+        close,
+      };
+    } catch (error) {
+      await close();
+      throw error;
+    }
   });
-  const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
-  return {
-    server,
-    smtp,
-    rp,
-    mailTo: (to, count = 1) => waitForMail(smtp, to, count, 10_000),
-  };
+  return (
+    kind: StoreKind,
+    env: Record<string, string> = {},
+    portal: { clientUri?: string } = {},
+  ): Promise<SignUpWorld> => world({ kind, env, clientUri: portal.clientUri });
 }
 
 export function codeOf(mail: ParsedMail): string {

@@ -1,15 +1,17 @@
 import test from 'ava';
-import { sql } from 'kysely';
 import * as oidc from 'openid-client';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorld } from './signup-fixture.ts';
+import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorlds } from './signup-fixture.ts';
+
+const signUpWorld = signUpWorlds(test);
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] sign up from the login page, verify by code, and the portal gets the new account`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server, rp } = world;
       const browser = new HttpBrowser();
 
@@ -91,7 +93,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] prompt=create opens sign-up; the emailed link, confirmed in the same browser, continues the sign-in`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server, rp } = world;
       const browser = new HttpBrowser({ 'accept-language': 'pt-BR,pt;q=0.9' });
       const request = await rp.authorizationRequest({ prompt: 'create', scope: 'openid email profile phone' });
@@ -135,13 +137,8 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] the link opened in another browser ends on "cuenta verificada", then a login works`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind, {}, { clientUri: 'https://portal.example.com/' });
       const { server, rp } = world;
-      await server.umbral.storage.db
-        .updateTable('clients')
-        .set({ metadata: sql`metadata || '{"client_uri": "https://portal.example.com/"}'::jsonb` as never })
-        .where('client_id', '=', 'portal')
-        .execute();
       const browser = new HttpBrowser();
       const { page } = await openSignUp(world, browser);
       await browser.submit(page, '/signup', signUpFields(), REDIRECT);
@@ -162,7 +159,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] an unverified account is held back at login and sent to the verification step`, async (t) => {
-    const world = await signUpWorld(t, kind);
+    const world = await signUpWorld(kind);
     const { server, rp } = world;
     const first = new HttpBrowser();
     const { page } = await openSignUp(world, first);
@@ -192,7 +189,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] accounts added by operators sign in without verification; prompt=create lets them sign in instead`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       await world.server.users.create({ email: 'beto@example.com', password: 'correct horse battery' });
       const login = await world.rp.signIn(new HttpBrowser(), 'beto@example.com', 'correct horse battery');
       t.true(login.callback.url.startsWith(REDIRECT));
@@ -202,9 +199,14 @@ for (const kind of STORES) {
       const signUpPage = await browser.open(request.url, REDIRECT);
       const href = /href="([^"]*\?step=identifier)"/.exec(signUpPage.body)![1]!;
       const identifier = await browser.open(new URL(href, signUpPage.url).href);
-      const password = await browser.submit(identifier, '/identifier', { email: 'beto@example.com' }, REDIRECT);
-      t.regex(password.body, /autocomplete="current-password"/);
-      const callback = await browser.submit(password, '/password', { password: 'correct horse battery' }, REDIRECT);
+      const { passwordPage, next: callback } = await submitCredentials(
+        browser,
+        identifier,
+        'beto@example.com',
+        'correct horse battery',
+        REDIRECT,
+      );
+      t.regex(passwordPage.body, /autocomplete="current-password"/);
       t.true(callback.url.startsWith(REDIRECT), 'a login answers prompt=create');
       t.truthy((await world.rp.exchange(callback.url, request)).id_token);
     },
@@ -218,7 +220,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] the verification link's token leaves the URL: a 303 to /verify-email, no-referrer, the sign-in goes on from a no-referrer POST, a replay is refused`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server, rp } = world;
       const browser = new HttpBrowser();
       const { page: signUp, request } = await openSignUp(world, browser);

@@ -2,7 +2,17 @@ import test from 'ava';
 import { SIGNUPS_PER_IP } from '../../src/interactions/sign-up-step.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { codeOf, linkOf, openSignUp, REDIRECT, type SignUpWorld, signUpFields, signUpWorld } from './signup-fixture.ts';
+import {
+  codeOf,
+  linkOf,
+  openSignUp,
+  REDIRECT,
+  type SignUpWorld,
+  signUpFields,
+  signUpWorlds,
+} from './signup-fixture.ts';
+
+const signUpWorld = signUpWorlds(test);
 
 /** Moves every verification of the test back in time, as if `seconds` had passed. */
 async function age(
@@ -36,7 +46,7 @@ function otherCode(code: string): string {
 
 for (const kind of STORES) {
   test.serial(`[${kind}] five wrong codes kill the code; a new one must be asked for`, async (t) => {
-    const world = await signUpWorld(t, kind);
+    const world = await signUpWorld(kind);
     const { browser, verify, mail } = await signedUp(world);
     const code = codeOf(mail);
 
@@ -65,7 +75,7 @@ for (const kind of STORES) {
   });
 
   test.serial(`[${kind}] an expired code and an expired link are refused`, async (t) => {
-    const world = await signUpWorld(t, kind);
+    const world = await signUpWorld(kind);
     const { browser, verify, mail } = await signedUp(world);
     await age(world, 15 * 60 + 1, 'code_expires_at');
     const late = await browser.submit(verify, '/verify', { code: codeOf(mail) });
@@ -101,7 +111,7 @@ for (const kind of STORES) {
   });
 
   test.serial(`[${kind}] resend: a new code replaces the old, at most one a minute and five an hour`, async (t) => {
-    const world = await signUpWorld(t, kind);
+    const world = await signUpWorld(kind);
     const { browser, verify, mail } = await signedUp(world);
 
     const tooSoon = await browser.submit(verify, '/verify/resend', {});
@@ -137,7 +147,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] one address may create ${SIGNUPS_PER_IP.limit} accounts an hour; the next is refused and creates nothing`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       for (let n = 1; n <= SIGNUPS_PER_IP.limit; n++) {
         const browser = new HttpBrowser();
         const { page } = await openSignUp(world, browser);

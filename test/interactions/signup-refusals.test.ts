@@ -1,13 +1,15 @@
 import test from 'ava';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
-import { codeOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorld, visibleText } from './signup-fixture.ts';
+import { codeOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorlds, visibleText } from './signup-fixture.ts';
+
+const signUpWorld = signUpWorlds(test);
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] refusals name the field, keep the values but not the passwords, and create nothing`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const browser = new HttpBrowser();
       const { page } = await openSignUp(world, browser);
 
@@ -107,7 +109,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] MIN_PASSWORD_LENGTH raises the floor`, async (t) => {
-    const world = await signUpWorld(t, kind, { MIN_PASSWORD_LENGTH: '12' });
+    const world = await signUpWorld(kind, { MIN_PASSWORD_LENGTH: '12' });
     const browser = new HttpBrowser();
     const { page } = await openSignUp(world, browser);
     t.regex(page.body, /Al menos 12 caracteres/);
@@ -122,7 +124,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] a sign-up with a registered email looks like any other; its owner is told by email`,
     async (t) => {
-      const world = await signUpWorld(t, kind);
+      const world = await signUpWorld(kind);
       const { server } = world;
       const owner = await server.users.create({
         email: 'Beto@Example.com',

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { generate } from 'otplib';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import { ACR_MFA, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-fixture.ts';
@@ -7,8 +8,7 @@ import { ACR_MFA, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-
 /** Signs in to the account page through the hosted login; returns /account/security. */
 async function openSecurityPage(browser: HttpBrowser, issuer: string, email: string): Promise<Page> {
   const identifier = await browser.open(`${issuer}/account/security`);
-  const passwordPage = await browser.submit(identifier, '/identifier', { email });
-  return browser.submit(passwordPage, '/password', { password: PASSWORD });
+  return (await submitCredentials(browser, identifier, email, PASSWORD)).next;
 }
 
 function setupKeyOf(page: Page): string {
@@ -58,8 +58,7 @@ for (const kind of STORES) {
 
       // From now on the security page wants the new factor too: a fresh sign-in with it.
       const identifier = await browser.open(`${server.issuer}/account/security`);
-      const passwordPage = await browser.submit(identifier, '/identifier', { email: 'ana@example.com' });
-      const factorPage0 = await browser.submit(passwordPage, '/password', { password: PASSWORD });
+      const { next: factorPage0 } = await submitCredentials(browser, identifier, 'ana@example.com', PASSWORD);
       t.regex(factorPage0.url, /\/mfa$/);
       const page = await browser.submit(factorPage0, '/mfa/totp', { code: await step(0) });
       t.regex(page.url, /\/account\/security$/);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { generate } from 'otplib';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import type { RunningUmbral } from '../support/umbral-server.ts';
@@ -8,8 +9,7 @@ import { currentCode, enrollTotp, newBrowser, PASSWORD, startMfaFixture } from '
 /** The account page's sign-in for a user with an authenticator app: password, then the code. */
 async function openSecurityPage(browser: HttpBrowser, issuer: string, email: string, code: string): Promise<Page> {
   const identifier = await browser.open(`${issuer}/account/security`);
-  const passwordPage = await browser.submit(identifier, '/identifier', { email });
-  const factorPage = await browser.submit(passwordPage, '/password', { password: PASSWORD });
+  const { next: factorPage } = await submitCredentials(browser, identifier, email, PASSWORD);
   return browser.submit(factorPage, '/mfa/totp', { code });
 }
 
@@ -118,8 +118,7 @@ for (const kind of STORES) {
       // The security page wants the second factor: password again, then the factor step.
       const identifier = await browser.open(`${server.issuer}/account/security`);
       t.regex(identifier.body, /action="\/interaction\/[^"]+\/identifier"/);
-      const passwordPage = await browser.submit(identifier, '/identifier', { email: 'bea@example.com' });
-      const factorPage = await browser.submit(passwordPage, '/password', { password: PASSWORD });
+      const { next: factorPage } = await submitCredentials(browser, identifier, 'bea@example.com', PASSWORD);
       t.regex(factorPage.url, /\/mfa$/, 'the factor is asked despite the remembered device');
       const security = await browser.submit(factorPage, '/mfa/totp', {
         code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }),

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import { ACR_MFA, ACR_SFA, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-fixture.ts';
@@ -8,8 +9,7 @@ const PHONE = '+525512345678';
 
 async function openSecurityPage(browser: HttpBrowser, issuer: string, email: string): Promise<Page> {
   const identifier = await browser.open(`${issuer}/account/security`);
-  const passwordPage = await browser.submit(identifier, '/identifier', { email });
-  return browser.submit(passwordPage, '/password', { password: PASSWORD });
+  return (await submitCredentials(browser, identifier, email, PASSWORD)).next;
 }
 
 for (const kind of STORES) {

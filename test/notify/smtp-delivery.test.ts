@@ -58,7 +58,8 @@ for (const kind of STORES) {
   });
 
   test.serial(`enqueue stores the message and returns without waiting for SMTP (${kind})`, async (t) => {
-    const smtp = await startSmtpServer({ delayMs: 1500 });
+    let answer!: () => void;
+    const smtp = await startSmtpServer({ answerDataWhen: new Promise<void>((resolve) => (answer = resolve)) });
     t.teardown(() => smtp.close());
     const store = await createTestStore(kind);
     t.teardown(() => store.cleanup());
@@ -70,6 +71,7 @@ for (const kind of STORES) {
     t.true(row?.status === 'pending' || row?.status === 'sending', `status right after enqueue: ${row?.status}`);
     t.is(smtp.received.length, 0, 'the SMTP server has not accepted it yet');
 
+    answer();
     await fixture.mailer.drain();
     t.is(smtp.received.length, 1);
     t.is(smtp.received[0]!.subject, 'Acme ID: e-mail de teste');

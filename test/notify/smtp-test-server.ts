@@ -6,8 +6,8 @@ export const SMTP_USER = 'mailer';
 export const SMTP_PASS = 's3cret pass';
 
 export interface SmtpBehaviour {
-  /** Answers DATA after this long (ms). */
-  delayMs?: number;
+  /** Answers DATA only once this resolves: a slow server, held for exactly as long as the test needs. */
+  answerDataWhen?: Promise<void>;
   /** Reply to the Nth DATA (1-based); undefined accepts. E.g. 451 → temporary, 550 → permanent. */
   dataReply?: (attempt: number) => { code: number; message: string } | undefined;
   /** Rejects this recipient at RCPT TO with 550. */
@@ -21,6 +21,8 @@ export interface TestSmtpServer {
   received: ParsedMail[];
   /** DATA commands seen, accepted or not. */
   dataAttempts: number;
+  /** Forgets what was received, for the next test on a shared server. */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startSmtpServer(behaviour: SmtpBehaviour = {}): Promise<Te
       stream.on('end', () => {
         state.dataAttempts += 1;
         const reply = behaviour.dataReply?.(state.dataAttempts);
-        setTimeout(() => {
+        void Promise.resolve(behaviour.answerDataWhen).then(() => {
           if (reply) return callback(smtpError(reply.code, reply.message));
           simpleParser(Buffer.concat(chunks)).then(
             (mail) => {
@@ -56,7 +58,7 @@ export async function startSmtpServer(behaviour: SmtpBehaviour = {}): Promise<Te
             },
             (error: Error) => callback(error),
           );
-        }, behaviour.delayMs ?? 0);
+        });
       });
     },
   });
@@ -69,6 +71,10 @@ export async function startSmtpServer(behaviour: SmtpBehaviour = {}): Promise<Te
     },
     get dataAttempts() {
       return state.dataAttempts;
+    },
+    forget() {
+      state.received = [];
+      state.dataAttempts = 0;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,8 +1,17 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
-import { type AccountWorld, accountWorld, linkIn, mailsTo, openAccount, PASSWORD } from '../account/account-fixture.ts';
+import {
+  type AccountWorld,
+  accountWorlds,
+  linkIn,
+  mailsTo,
+  openAccount,
+  PASSWORD,
+} from '../account/account-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
+
+const accountWorld = accountWorlds(test);
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
 const SAFARI_IPHONE =
@@ -19,7 +28,7 @@ async function portalSignIn({ rp }: AccountWorld, browser: HttpBrowser, email = 
 
 for (const kind of STORES) {
   test.serial(`[${kind}] the sessions page lists devices and ends one, or all others`, async (t) => {
-    const world = await accountWorld(t, kind);
+    const world = await accountWorld(kind);
     const { server, rp, receiver } = world;
     const laptop = new HttpBrowser({ 'user-agent': FIREFOX_LINUX, 'accept-language': 'es' });
     const iphone = new HttpBrowser({ 'user-agent': SAFARI_IPHONE, 'accept-language': 'es' });
@@ -69,7 +78,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] single-session portal: a new sign-in ends the older browser's session, which is told why`,
     async (t) => {
-      const world = await accountWorld(t, kind, { singleSession: true });
+      const world = await accountWorld(kind, { singleSession: true });
       const { rp, receiver } = world;
       const office = new HttpBrowser({ 'accept-language': 'es' });
       const home = new HttpBrowser({ 'accept-language': 'es' });
@@ -94,7 +103,7 @@ for (const kind of STORES) {
   );
 
   test.serial(`[${kind}] SINGLE_SESSION=true applies to every portal; without it sessions coexist`, async (t) => {
-    const plain = await accountWorld(t, kind);
+    const plain = await accountWorld(kind);
     await portalSignIn(plain, new HttpBrowser());
     await portalSignIn(plain, new HttpBrowser());
     await plain.server.umbral.terminator.settled();
@@ -106,7 +115,7 @@ for (const kind of STORES) {
       .execute();
     t.is(sessions.length, 2);
 
-    const strict = await accountWorld(t, kind, { env: { SINGLE_SESSION: 'true' } });
+    const strict = await accountWorld(kind, { env: { SINGLE_SESSION: 'true' } });
     await portalSignIn(strict, new HttpBrowser());
     await portalSignIn(strict, new HttpBrowser());
     await strict.receiver.waitFor(1);
@@ -121,7 +130,7 @@ for (const kind of STORES) {
 
 for (const kind of STORES) {
   test.serial(`[${kind}] a password reset tells the portals of every session it ends`, async (t) => {
-    const world = await accountWorld(t, kind);
+    const world = await accountWorld(kind);
     const { server, rp, receiver } = world;
     const laptop = new HttpBrowser({ 'accept-language': 'es' });
     const signedIn = await portalSignIn(world, laptop);

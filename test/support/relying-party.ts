@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { submitCredentials } from './hosted-sign-in.ts';
 import type { HttpBrowser, Page } from './http-browser.ts';
 
 /** openid-client as the portal: discovery, PKCE S256, state and nonce, code exchange. */
@@ -57,9 +58,8 @@ export class RelyingParty {
   async signIn(browser: HttpBrowser, email: string, password: string, params: Record<string, string> = {}) {
     const request = await this.authorizationRequest(params);
     const identifierPage = await browser.open(request.url, this.redirectUri);
-    const passwordPage = await browser.submit(identifierPage, '/identifier', { email }, this.redirectUri);
-    const callback = await browser.submit(passwordPage, '/password', { password }, this.redirectUri);
-    return { request, identifierPage, passwordPage, callback };
+    const { passwordPage, next } = await submitCredentials(browser, identifierPage, email, password, this.redirectUri);
+    return { request, identifierPage, passwordPage, callback: next };
   }
 }
 

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.ts';
+import { pgliteTemplate, postgresTemplate } from './store-templates.ts';
 
 export type StoreKind = 'pglite' | 'postgres';
 
@@ -22,34 +22,17 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-const migrationsDir = path.resolve(import.meta.dirname, '../../src/storage/migrations');
-
 /**
- * A migrated PGlite data directory made once per machine and copied for each test:
- * creating PGlite from scratch takes seconds, copying takes milliseconds.
+ * A store of its own for one test (or one test file), copied from a migrated template; with
+ * `migrated: false` an empty one, for tests of migrating itself.
  */
-async function pgliteTemplate(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of fs.readdirSync(migrationsDir).sort()) hash.update(fs.readFileSync(path.join(migrationsDir, file)));
-  const template = path.join(os.tmpdir(), `umbral-pglite-template-${hash.digest('hex').slice(0, 16)}`);
-  if (fs.existsSync(path.join(template, 'ready'))) return template;
-  const building = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  fs.mkdirSync(building, { recursive: true });
-  const db = await PGlite.create(path.join(building, 'pglite'));
-  await db.close();
-  fs.writeFileSync(path.join(building, 'ready'), '');
-  try {
-    fs.renameSync(building, template);
-  } catch {
-    fs.rmSync(building, { recursive: true, force: true }); // another process won the race
-  }
-  return template;
-}
-
-export async function createTestStore(kind: StoreKind): Promise<TestStore> {
+export async function createTestStore(kind: StoreKind, options: { migrated?: boolean } = {}): Promise<TestStore> {
+  const migrated = options.migrated ?? true;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-'));
   if (kind === 'pglite') {
-    fs.cpSync(path.join(await pgliteTemplate(), 'pglite'), path.join(dataDir, 'pglite'), { recursive: true });
+    if (migrated) {
+      fs.cpSync(path.join(await pgliteTemplate(), 'pglite'), path.join(dataDir, 'pglite'), { recursive: true });
+    }
     return {
       kind,
       dataDir,
@@ -64,7 +47,8 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
   // database, and that listing fails when another test drops its schema at the same moment.
   const adminUrl = process.env['DATABASE_URL']!;
   const name = `umbral_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
+  const template = migrated ? ` template ${await postgresTemplate(adminUrl)}` : '';
+  await withAdmin(adminUrl, (client) => client.query(`create database ${name}${template}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();

@@ -5,6 +5,7 @@ import { type ClientRegistration, ClientRegistry, type RegisteredClient } from '
 import type { Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { UserRepository } from '../../src/users/users.ts';
+import { usePooledSigningKeys } from './signing-key-pool.ts';
 import { type TestStore, testConfig } from './stores.ts';
 
 export interface RunningUmbral {
@@ -22,6 +23,7 @@ export interface RunningUmbral {
  * then the app's handler is attached (Koa composes middleware at callback()).
  */
 export async function startUmbral(store: TestStore, env: Record<string, string> = {}): Promise<RunningUmbral> {
+  usePooledSigningKeys();
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
