@@ -77,7 +77,7 @@ export interface Umbral {
 }
 
 export interface UmbralOptions {
-  /** Milliseconds since the epoch, for the refresh-token reuse grace (tests move it). */
+  /** Milliseconds since the epoch, for the login throttle and the refresh-token reuse grace (tests move it). */
   now?: () => number;
 }
 
@@ -97,7 +97,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const secretBox = new SecretBox(secretKey);
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     const provider = await createProvider({ config, storage, pages, logger, secretBox, refreshRotations });
-    const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl });
+    const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl, now: options.now });
     const mailer = createMailer({ config, db: storage.db, logger });
     const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey });
     const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { BROWSER_STORES, createTestStore } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 import { launchChromium, newContext, startPortal } from './browser-support.ts';
 
@@ -51,7 +51,7 @@ function smtpMailbox(smtp: TestSmtpServer): Mailbox {
   };
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   for (const delivery of ['dev outbox', 'SMTP'] as const) {
     test.serial(
       `[${kind}] [${delivery}] sign up, verify, sign in, forget, reset, and change the password from /account`,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ExecutionContext, TestFn } from 'ava';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind, type TestStore } from '../support/stores.ts';
+import { BROWSER_STORES, createTestStore, type StoreKind, type TestStore } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -139,7 +139,7 @@ export function browserSuite(test: TestFn) {
       launchChromium().then((launched) => {
         browser = launched;
       }),
-      ...STORES.map((kind) =>
+      ...BROWSER_STORES.map((kind) =>
         startFixture(kind).then((fixture) => {
           fixtures.set(kind, fixture);
         }),

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { STORES } from '../support/stores.ts';
+import { BROWSER_STORES } from '../support/stores.ts';
 import { browserSuite, expectHeading, landOn, newContext, signIn } from './browser-support.ts';
 
 // Real Chromium, because the point is SameSite: the portal (127.0.0.1) and Umbral (localhost)
@@ -22,7 +22,7 @@ async function postFromPortal(page: Page, portalOrigin: string, action: string, 
   await page.getByRole('button', { name: 'Enviar' }).click();
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   test.serial(`[${kind}] a cross-site form POST to /auth and /session/end finds the session`, async (t) => {
     const fixture = suite.fixture(kind);
     const user = await fixture.createUser(`post-${kind}@example.com`);

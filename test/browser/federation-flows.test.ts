@@ -5,7 +5,7 @@ import { DomainRoutes } from '../../src/federation/domain-routes.ts';
 import { MICROSOFT_CONSUMERS_TENANT_ID } from '../../src/federation/federation-settings.ts';
 import { type FederationWorld, federationWorlds, PASSWORD, TENANT_ACME } from '../federation/federation-world.ts';
 import { codeOf } from '../interactions/signup-fixture.ts';
-import { STORES, type StoreKind } from '../support/stores.ts';
+import { BROWSER_STORES, type StoreKind } from '../support/stores.ts';
 import {
   expectHeading,
   landOn,
@@ -54,7 +54,7 @@ async function acceptTerms(page: Page) {
   await page.getByRole('button', { name: 'Crear cuenta' }).click();
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   test.serial(
     `[${kind}] Chromium: a new person signs up with Microsoft, verifies by email and reaches the portal`,
     async (t) => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Locator, Page } from 'playwright-core';
-import { STORES, type StoreKind } from '../support/stores.ts';
+import { BROWSER_STORES, type StoreKind } from '../support/stores.ts';
 import {
   browserSuite,
   CREDENTIALS_ERROR,
@@ -77,7 +77,7 @@ async function screenshot(t: ExecutionContext, page: Page, file: string) {
   t.log('screenshot', file);
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   const fixture = () => suite.fixture(kind);
 
   test.serial(`[${kind}] a portal signs a user in through the hosted pages with JavaScript disabled`, async (t) => {

@@ -3,7 +3,7 @@ import type { ParsedMail } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import { receivedBy, startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { BROWSER_STORES, createTestStore, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { launchChromium, newContext, type Portal, startPortal } from './browser-support.ts';
 
@@ -56,7 +56,7 @@ export function mailSuite(test: TestFn) {
   const stops: Array<() => Promise<void>> = [];
   test.before(async () => {
     browser = await launchChromium();
-    for (const kind of STORES) worlds.set(kind, await startMailWorld(kind, stops));
+    for (const kind of BROWSER_STORES) worlds.set(kind, await startMailWorld(kind, stops));
   });
   test.after.always(async () => {
     await browser?.close();

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Page, Request as PlaywrightRequest } from 'playwright-core';
-import { STORES } from '../support/stores.ts';
+import { BROWSER_STORES } from '../support/stores.ts';
 import { CREDENTIALS_ERROR, expectHeading, landOn, submitEmail, submitPassword } from './browser-support.ts';
 import { type MailWorld, mailSuite } from './mail-suite.ts';
 
@@ -73,7 +73,7 @@ async function chooseNewPassword(page: Page, password: string, confirmation = pa
   await page.getByRole('button', { name: 'Cambiar contraseña' }).click();
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   const world = () => worlds.get(kind)!;
 
   test.serial(
@@ -277,7 +277,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   test.serial(
     `[${kind}] opened in Chromium, the reset link ends on /password/reset without its token, says no-referrer, leaks the token in no Referer, and its form (CSRF included) takes the new password`,
     async (t) => {

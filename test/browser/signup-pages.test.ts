@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Page } from 'playwright-core';
 import { codeOf, linkOf } from '../interactions/signup-fixture.ts';
-import { STORES } from '../support/stores.ts';
+import { BROWSER_STORES } from '../support/stores.ts';
 import { expectHeading, landOn, newContext } from './browser-support.ts';
 import { type MailWorld, mailSuite } from './mail-suite.ts';
 
@@ -60,7 +60,7 @@ async function attribute(page: Page, label: string, name: string, exact = false)
   return page.getByLabel(label, { exact }).getAttribute(name);
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   const world = () => worlds.get(kind)!;
 
   test.serial(

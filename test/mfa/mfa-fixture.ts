@@ -20,13 +20,15 @@ export interface MfaFixture {
 export async function startMfaFixture(
   t: ExecutionContext,
   kind: StoreKind,
-  options: { env?: Record<string, string>; client?: { requireMfa?: boolean } } = {},
+  options: { env?: Record<string, string>; client?: { requireMfa?: boolean }; now?: () => number } = {},
 ): Promise<MfaFixture> {
   const store = await createTestStore(kind);
-  const server = await startUmbral(store, options.env ?? {}).catch(async (error: unknown) => {
-    await store.cleanup();
-    throw error;
-  });
+  const server = await startUmbral(store, options.env ?? {}, options.now ? { now: options.now } : {}).catch(
+    async (error: unknown) => {
+      await store.cleanup();
+      throw error;
+    },
+  );
   t.teardown(async () => {
     await server.stop();
     await store.cleanup();

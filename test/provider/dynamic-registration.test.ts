@@ -9,6 +9,7 @@ import { issueInitialAccessToken } from '../../src/clients/initial-access-tokens
 import { UserRepository } from '../../src/users/users.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
+import { usePooledSigningKeys } from '../support/signing-key-pool.ts';
 import { createTestStore, STORES, type TestStore, testConfig } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
@@ -54,6 +55,7 @@ async function startLogged(store: TestStore, env: Record<string, string>) {
   const issuer = `http://localhost:${port}`;
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+  usePooledSigningKeys();
   const umbral = await createUmbral(testConfig(store, { ISSUER: issuer, PORT: String(port), ...env }), logger);
   server.on('request', umbral.app.callback());
   return {

@@ -102,6 +102,11 @@ for (const kind of STORES) {
         pkce: 'optional',
       } as never),
     );
-    t.regex(invalid!.message, /pkce optional needs a confidential client/);
+    // invalid_client_metadata, with the reason as its description.
+    t.is(invalid!.message, 'invalid_client_metadata');
+    t.regex(
+      (invalid as { error_description?: string }).error_description ?? '',
+      /pkce optional needs a confidential client/,
+    );
   });
 }

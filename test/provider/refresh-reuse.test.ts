@@ -11,6 +11,7 @@ import type { Database } from '../../src/storage/schema.ts';
 import { UserRepository } from '../../src/users/users.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
+import { usePooledSigningKeys } from '../support/signing-key-pool.ts';
 import { createTestStore, STORES, type StoreKind, type TestStore, testConfig } from '../support/stores.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -34,6 +35,7 @@ async function serve(t: ExecutionContext, store: TestStore, clock: () => number,
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const ownIssuer = issuer ?? `http://localhost:${port}`;
+  usePooledSigningKeys();
   const umbral = await createUmbral(testConfig(store, { ISSUER: ownIssuer, PORT: String(port) }), logger, {
     now: clock,
   });

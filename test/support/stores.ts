@@ -12,6 +12,14 @@ export type StoreKind = 'pglite' | 'postgres';
 /** Every storage test runs on PGlite, and on PostgreSQL too when DATABASE_URL is set (as in CI). */
 export const STORES: StoreKind[] = process.env['DATABASE_URL'] ? ['pglite', 'postgres'] : ['pglite'];
 
+/**
+ * Browser journeys run once, on the store CI runs (PostgreSQL when DATABASE_URL is set): what they
+ * add over the HTTP tests is the browser, and the storage those journeys touch (sign-up,
+ * verification, reset, sessions, federation) is tested on both stores by the HTTP tests. Passkeys
+ * have no HTTP test (they need the virtual authenticator), so their browser test keeps STORES.
+ */
+export const BROWSER_STORES: StoreKind[] = process.env['DATABASE_URL'] ? ['postgres'] : ['pglite'];
+
 export interface TestStore {
   kind: StoreKind;
   dataDir: string;

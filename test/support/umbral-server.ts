@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createUmbral, type Umbral } from '../../src/app.ts';
+import { createUmbral, type Umbral, type UmbralOptions } from '../../src/app.ts';
 import { type ClientRegistration, ClientRegistry, type RegisteredClient } from '../../src/clients/client-registry.ts';
 import type { Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
@@ -22,7 +22,11 @@ export interface RunningUmbral {
  * Umbral on a random loopback port. The port is bound first, so ISSUER can name it,
  * then the app's handler is attached (Koa composes middleware at callback()).
  */
-export async function startUmbral(store: TestStore, env: Record<string, string> = {}): Promise<RunningUmbral> {
+export async function startUmbral(
+  store: TestStore,
+  env: Record<string, string> = {},
+  options: UmbralOptions = {},
+): Promise<RunningUmbral> {
   usePooledSigningKeys();
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(Number(env['PORT'] ?? 0), '127.0.0.1', resolve));
@@ -31,7 +35,7 @@ export async function startUmbral(store: TestStore, env: Record<string, string> 
   const config = testConfig(store, { ISSUER: issuer, PORT: String(port), ...env });
   let umbral: Umbral;
   try {
-    umbral = await createUmbral(config, createLogger(config.logLevel));
+    umbral = await createUmbral(config, createLogger(config.logLevel), options);
   } catch (error) {
     server.close(); // else the bound port keeps the test process alive
     throw error;
