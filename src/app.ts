@@ -97,7 +97,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const secretBox = new SecretBox(secretKey);
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     const provider = await createProvider({ config, storage, pages, logger, secretBox, refreshRotations });
-    const throttle = createLoginThrottle({ db: storage.db, redisUrl: config.redisUrl, now: options.now });
+    const throttle = createLoginThrottle({
+      db: storage.db,
+      redisUrl: config.redisUrl,
+      redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,
+      now: options.now,
+    });
     const mailer = createMailer({ config, db: storage.db, logger });
     const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey });
     const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);

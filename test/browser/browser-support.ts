@@ -128,10 +128,10 @@ export async function startFixture(kind: StoreKind): Promise<BrowserFixture> {
 }
 
 /**
- * One Chromium for the test file and one Umbral per store, started in test.before and
- * stopped in test.after.always, even when part of the start-up failed.
+ * One Chromium for the test file and one Umbral per store of `stores` (those its tests run on),
+ * started in test.before and stopped in test.after.always, even when part of the start-up failed.
  */
-export function browserSuite(test: TestFn) {
+export function browserSuite(test: TestFn, stores: readonly StoreKind[] = BROWSER_STORES) {
   let browser: Browser | undefined;
   const fixtures = new Map<StoreKind, BrowserFixture>();
   test.before(async () => {
@@ -139,7 +139,7 @@ export function browserSuite(test: TestFn) {
       launchChromium().then((launched) => {
         browser = launched;
       }),
-      ...BROWSER_STORES.map((kind) =>
+      ...stores.map((kind) =>
         startFixture(kind).then((fixture) => {
           fixtures.set(kind, fixture);
         }),

@@ -13,7 +13,7 @@ import {
 
 // Passkeys in real Chromium, with its virtual authenticator standing in for the device's
 // platform authenticator (user verification by "PIN or biometric" always succeeds).
-const suite = browserSuite(test);
+const suite = browserSuite(test, STORES);
 
 const ACR_MFA = 'urn:umbral:acr:mfa';
 

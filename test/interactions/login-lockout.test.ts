@@ -19,7 +19,10 @@ async function setup(t: ExecutionContext, kind: (typeof STORES)[number]) {
   const store = await createTestStore(kind);
   const mailbox = await startMailbox();
   const redisUrl = process.env['REDIS_URL'];
-  const redis: Record<string, string> = redisUrl ? { REDIS_URL: redisUrl } : {};
+  // Its own key prefix: Redis outlives the test, and the per-address counter is shared by every test from 127.0.0.1.
+  const redis: Record<string, string> = redisUrl
+    ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `umbral-test-${randomBytes(6).toString('hex')}:` }
+    : {};
   const server = await startUmbral(store, { SMTP_URL: mailbox.url, ...redis });
   t.teardown(async () => {
     await server.stop();
