@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { seeOther } from './form.ts';
 
 /** The longest a link's token waits in its cookie, however long the link itself lives. */
 export const LINK_TOKEN_COOKIE_SECONDS = 15 * 60;
@@ -45,8 +46,7 @@ export class LinkTokenCookie {
     if (typeof token === 'string' && token) this.set(ctx, token, this.maxAgeSeconds * 1000);
     // An empty or repeated parameter: no token, so the page shows the link as invalid.
     else this.clear(ctx);
-    ctx.redirect(this.path);
-    ctx.status = 303;
+    seeOther(ctx, this.path);
     return true;
   }
 

@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa';
+import { seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 
 /**
@@ -34,8 +35,7 @@ export function endpointFormPosts(options: {
       return options.pages.renderError(ctx, { error: 'request_too_large' }, undefined, 413);
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(query ? `${ctx.path}?${query}` : ctx.path);
-    ctx.status = 303;
+    seeOther(ctx, query ? `${ctx.path}?${query}` : ctx.path);
   };
 }
 
