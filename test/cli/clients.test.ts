@@ -1,23 +1,9 @@
 import test from 'ava';
 import { hashClientSecret } from '../../src/clients/client-secret.ts';
-import { createTestStore, STORES, type TestStore } from '../support/stores.ts';
-import { inStore, ownStderr, runUmbral } from './umbral-cli.ts';
+import { STORES } from '../support/stores.ts';
+import { ownStderr, runUmbral, storedClients, storesPerFile } from './umbral-cli.ts';
 
-// One store per kind, shared by this file's serial tests: every CLI run costs a process and a database open.
-const stores = new Map<string, TestStore>();
-
-test.before(async () => {
-  for (const kind of STORES) stores.set(kind, await createTestStore(kind));
-});
-
-test.after.always(async () => {
-  for (const store of stores.values()) await store.cleanup();
-});
-
-async function storedClients(store: TestStore): Promise<Map<string, Record<string, unknown>>> {
-  const rows = await inStore(store, (db) => db.selectFrom('clients').select(['client_id', 'metadata']).execute());
-  return new Map(rows.map((r) => [r.client_id, r.metadata as Record<string, unknown>]));
-}
+const stores = storesPerFile(test);
 
 for (const kind of STORES) {
   const env = () => stores.get(kind)!.env;

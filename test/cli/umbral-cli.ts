@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import type { TestFn } from 'ava';
 import type { Kysely } from 'kysely';
 import { main } from '../../src/cli/command-line.ts';
 import { openStorage } from '../../src/storage/database.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import { usePooledSigningKeys } from '../support/signing-key-pool.ts';
-import type { TestStore } from '../support/stores.ts';
+import { createTestStore, STORES, type StoreKind, type TestStore } from '../support/stores.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(REPO, 'bin/umbral.js');
@@ -90,4 +91,25 @@ export function ownStderr(result: CliResult): string {
     .split('\n')
     .filter((line) => !line.startsWith('oidc-provider WARNING'))
     .join('\n');
+}
+
+/**
+ * One store per kind for a CLI test file, made before its tests and removed after them: every
+ * CLI run opens the database, and the file's serial tests can share it.
+ */
+export function storesPerFile(test: TestFn): Map<StoreKind, TestStore> {
+  const stores = new Map<StoreKind, TestStore>();
+  test.before(async () => {
+    for (const kind of STORES) stores.set(kind, await createTestStore(kind));
+  });
+  test.after.always(async () => {
+    for (const store of stores.values()) await store.cleanup();
+  });
+  return stores;
+}
+
+/** The registered clients, by id, with their stored metadata. */
+export async function storedClients(store: TestStore): Promise<Map<string, Record<string, unknown>>> {
+  const rows = await inStore(store, (db) => db.selectFrom('clients').select(['client_id', 'metadata']).execute());
+  return new Map(rows.map((r) => [r.client_id, r.metadata as Record<string, unknown>]));
 }
