@@ -51,24 +51,19 @@ export async function sendInteractionError(
   error: unknown,
   retryUrl: (ctx: Context) => string,
 ): Promise<boolean> {
-  if (error instanceof errors.SessionNotFound) {
-    await pages.render(ctx, 'expired', {}, 400);
-    return true;
-  }
   if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
     await pages.render(ctx, 'form-expired', { retryUrl: retryUrl(ctx) }, 403);
     return true;
   }
-  if (!(error instanceof InteractionError)) return false;
-  switch (error.code) {
-    case 'interaction_expired':
-      await pages.render(ctx, 'expired', {}, 400);
-      return true;
-    case 'form_expired':
-      await pages.render(ctx, 'form-expired', { retryUrl: retryUrl(ctx) }, 403);
-      return true;
-    case 'not_found':
-      await pages.renderError(ctx, { error: 'generic' }, error, 404);
-      return true;
-  }
+  // oidc-provider's own error for a missing or foreign interaction reads as ours.
+  const code =
+    error instanceof errors.SessionNotFound
+      ? 'interaction_expired'
+      : error instanceof InteractionError
+        ? error.code
+        : undefined;
+  if (code === undefined) return false;
+  if (code === 'interaction_expired') await pages.render(ctx, 'expired', {}, 400);
+  else await pages.renderError(ctx, { error: 'generic' }, error, 404);
+  return true;
 }

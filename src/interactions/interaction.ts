@@ -62,8 +62,6 @@ export const outcome = {
 export type InteractionErrorCode =
   /** The interaction expired, finished already, or belongs to another browser. */
   | 'interaction_expired'
-  /** A form older than its CSRF token. */
-  | 'form_expired'
   /** No such thing here (an unknown upstream provider, a step that is not configured). */
   | 'not_found';
 

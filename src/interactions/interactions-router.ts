@@ -31,16 +31,16 @@ export function interactionsRouter(deps: InteractionsRouterDependencies): Router
   const pagesWithForms = new Set(routes.filter((route) => route.method === 'get').map((route) => route.path));
 
   const router = new Router({ prefix: '/interaction/:uid' });
+  // A stale form links back to its own page when it has one, else to the current step.
+  const retryUrl = (ctx: Context) => {
+    const sub = ctx.path.slice(`/interaction/${ctx.params['uid']}`.length);
+    return `/interaction/${ctx.params['uid']}${pagesWithForms.has(sub) ? sub : ''}`;
+  };
   router.use(async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      // A stale form links back to its own page when it has one, else to the current step.
-      const retry = (c: Context) => {
-        const sub = c.path.slice(`/interaction/${c.params['uid']}`.length);
-        return `/interaction/${c.params['uid']}${pagesWithForms.has(sub) ? sub : ''}`;
-      };
-      if (!(await sendInteractionError(ctx, pages, error, retry))) throw error;
+      if (!(await sendInteractionError(ctx, pages, error, retryUrl))) throw error;
     }
   });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
