@@ -233,6 +233,80 @@ export interface MfaRememberedDeviceTable {
   expires_at: Timestamp;
 }
 
+/** A role template every organization uses (src/organizations/roles.ts); admin and member are built in. */
+export interface RoleTable {
+  name: string;
+  description: string | null;
+  permissions: Json<string[]>;
+  built_in: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+/** A company (src/organizations); its status is derived from the dates and the operator's hold. */
+export interface OrganizationTable {
+  id: string;
+  slug: string;
+  name: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string | null;
+  tax_id: string | null;
+  activates_at: Timestamp;
+  ends_at: Timestamp | null;
+  seat_limit: number | null;
+  /** A client id: where members land after accepting an invitation. */
+  home_client_id: string | null;
+  require_mfa: Generated<boolean>;
+  single_session: Generated<boolean>;
+  /** Of password, google, microsoft, passkey. */
+  sign_in_methods: Json<string[]>;
+  /** The operator's hold (suspend); cleared by resume. */
+  suspended_at: Date | null;
+  /** When the activation was carried out: the designated admins were mailed. */
+  welcomed_at: Date | null;
+  end_warned_at: Date | null;
+  /** When the end was carried out: members' sessions at organization portals ended. */
+  ended_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** A Microsoft tenant (tid) or Google Workspace domain (hd) whose users join the organization. */
+export interface OrganizationUpstreamBindingTable {
+  provider: 'microsoft' | 'google';
+  value: string;
+  organization_id: string;
+}
+
+export interface OrganizationMembershipTable {
+  organization_id: string;
+  user_id: string;
+  roles: Json<string[]>;
+  joined_at: Generated<Date>;
+  /** Set when the member was removed; the row stays as history and a new join clears it. */
+  removed_at: Date | null;
+  /** Who brought them in: an invitation's inviter, `operator`, or `microsoft:<tid>` / `google:<hd>`. */
+  invited_by: string | null;
+}
+
+export interface OrganizationInvitationTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  roles: Json<string[]>;
+  /** SHA-256 of the link's token; null until the first mail (a scheduled company's admins). */
+  token_hash: string | null;
+  expires_at: Timestamp;
+  /** pending | accepted | revoked | expired */
+  status: Generated<string>;
+  times_sent: Generated<number>;
+  last_sent_at: Date | null;
+  invited_by: string | null;
+  designates_admin: Generated<boolean>;
+  accepted_by: string | null;
+  accepted_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -253,7 +327,14 @@ export interface Database {
   mfa_sms_challenges: MfaSmsChallengeTable;
   webauthn_challenges: WebauthnChallengeTable;
   mfa_remembered_devices: MfaRememberedDeviceTable;
+  roles: RoleTable;
+  organizations: OrganizationTable;
+  organization_upstream_bindings: OrganizationUpstreamBindingTable;
+  organization_memberships: OrganizationMembershipTable;
+  organization_invitations: OrganizationInvitationTable;
 }
 
 export type UserRow = Selectable<UserTable>;
 export type MailQueueRow = Selectable<MailQueueTable>;
+export type OrganizationRow = Selectable<OrganizationTable>;
+export type OrganizationInvitationRow = Selectable<OrganizationInvitationTable>;

@@ -7,7 +7,14 @@ import type { RunningUmbral } from './umbral-server.ts';
  * loaded at start, and registered clients (oidc-provider caches their metadata for a few seconds,
  * so a world registers its clients once).
  */
-const KEPT = new Set(['umbral_migrations', 'umbral_migrations_lock', 'signing_keys', 'cookie_keys', 'clients']);
+const KEPT = new Set([
+  'umbral_migrations',
+  'umbral_migrations_lock',
+  'signing_keys',
+  'cookie_keys',
+  'clients',
+  'roles',
+]);
 
 /** Deletes everything earlier tests made (users, sessions, mail, throttle counters…), as a fresh store would have none. */
 export async function emptyStore(db: Kysely<Database>): Promise<void> {
@@ -17,6 +24,8 @@ export async function emptyStore(db: Kysely<Database>): Promise<void> {
   const tables = rows.map((r) => r.name).filter((name) => !KEPT.has(name));
   // One statement: tables that reference each other are emptied together.
   if (tables.length) await sql.raw(`truncate ${tables.map((name) => `"${name}"`).join(', ')}`).execute(db);
+  // The built-in roles come from a migration, as in a fresh store; operators' roles go.
+  await db.deleteFrom('roles').where('built_in', '=', false).execute();
 }
 
 /** Lets what an earlier test set going finish (mail, back-channel logouts), then empties the store under the server. */

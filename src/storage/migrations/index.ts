@@ -9,6 +9,7 @@ import * as federation from './0007-federation.ts';
 import * as accountTokenHashes from './0008-account-token-hashes.ts';
 import * as loginLockouts from './0009-login-lockouts.ts';
 import * as refreshRotation from './0010-refresh-rotation.ts';
+import * as organizations from './0011-organizations.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-account-token-hashes': accountTokenHashes,
   '0009-login-lockouts': loginLockouts,
   '0010-refresh-rotation': refreshRotation,
+  '0011-organizations': organizations,
 };
