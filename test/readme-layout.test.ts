@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { PROJECT_ROOT } from '../src/config/project-root.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = PROJECT_ROOT;
 
 /** The paths named in the first column of the README's layout table. */
 function layoutTable(): string[] {

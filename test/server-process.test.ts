@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
+import { PROJECT_ROOT } from '../src/config/project-root.ts';
 import { createTestStore, STORES } from './support/stores.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = PROJECT_ROOT;
 
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
+import { viewsPath } from '../config/project-root.ts';
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
@@ -12,7 +13,7 @@ const TYPES: Record<string, string> = {
 
 /** Serves views/assets (stylesheet, logo): a fixed set read once, so no path ever reaches the disk. */
 export function assetsRouter(): Router {
-  const dir = path.resolve(import.meta.dirname, '../../views/assets');
+  const dir = viewsPath('assets');
   const files = new Map(
     fs
       .readdirSync(dir)

@@ -1,7 +1,7 @@
-import path from 'node:path';
 import Koa from 'koa';
 import views from 'koa-views';
 import type { TrustProxy } from '../config/config.ts';
+import { viewsPath } from '../config/project-root.ts';
 import { negotiateLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { clientAddress } from './client-address.ts';
@@ -34,6 +34,6 @@ export function createWebApp(options: { keys: Koa['keys']; trustProxy: TrustProx
     await next();
   });
   // Compiled templates are cached: pages change with a deploy, not at run time.
-  app.use(views(path.resolve(import.meta.dirname, '../../views'), { extension: 'ejs', options: { cache: true } }));
+  app.use(views(viewsPath(), { extension: 'ejs', options: { cache: true } }));
   return app;
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { viewsPath } from '../config/project-root.ts';
 
 /** Spanish first (Latin America), then Portuguese (Brazil) and English. */
 export const LOCALES = ['es', 'pt-BR', 'en'] as const;
@@ -9,7 +10,7 @@ export const DEFAULT_LOCALE: Locale = 'es';
 type Messages = Record<string, string>;
 export type Translate = (key: string, vars?: Record<string, string | number | undefined>) => string;
 
-const localesDir = path.resolve(import.meta.dirname, '../../views/locales');
+const localesDir = viewsPath('locales');
 
 /** A locale's messages: every views/locales/<locale>/*.json (one file per feature) merged; a key defined twice is an error. */
 function loadCatalog(locale: Locale): Messages {

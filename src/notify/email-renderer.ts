@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
+import { viewsPath } from '../config/project-root.ts';
 import { DEFAULT_LOCALE, LOCALES, type Locale, translator } from '../i18n/i18n.ts';
 
 export interface RenderedEmail {
@@ -28,7 +29,7 @@ export class EmailTemplateError extends Error {
   override name = 'EmailTemplateError';
 }
 
-const DEFAULT_VIEWS_DIR = path.resolve(import.meta.dirname, '../../views/emails');
+const DEFAULT_VIEWS_DIR = viewsPath('emails');
 const TEMPLATE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /**

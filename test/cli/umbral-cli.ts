@@ -4,12 +4,13 @@ import { Readable } from 'node:stream';
 import type { TestFn } from 'ava';
 import type { Kysely } from 'kysely';
 import { main } from '../../src/cli/command-line.ts';
+import { PROJECT_ROOT } from '../../src/config/project-root.ts';
 import { openStorage } from '../../src/storage/database.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import { usePooledSigningKeys } from '../support/signing-key-pool.ts';
 import { createTestStore, STORES, type StoreKind, type TestStore } from '../support/stores.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
+const REPO = PROJECT_ROOT;
 const BIN = path.join(REPO, 'bin/umbral.js');
 
 export interface CliResult {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { viewsPath } from '../../src/config/project-root.ts';
 import type { QueuedMailer } from '../../src/notify/create-mailer.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
@@ -16,7 +17,7 @@ const OUTBOX_ROUTES = ['/dev/outbox', '/dev/outbox.css', '/dev/outbox/anything',
 /** A template whose text carries a secret link, as verification and reset emails do. */
 function templatesWithSecretLink(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-emails-'));
-  fs.cpSync(path.resolve(import.meta.dirname, '../../views/emails/partials'), path.join(dir, 'partials'), {
+  fs.cpSync(viewsPath('emails', 'partials'), path.join(dir, 'partials'), {
     recursive: true,
   });
   fs.writeFileSync(

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The directory holding package.json and views/. Found by walking up, so the same code finds it
+ * whether it runs from src/ (tsx) or compiled under build/ (the test suite).
+ */
+export const PROJECT_ROOT = findRoot(import.meta.dirname);
+
+function findRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'views'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no project root (package.json and views/) above ${start}`);
+  }
+}
+
+/** A path inside views/ (pages, emails, locales, assets). */
+export function viewsPath(...parts: string[]): string {
+  return path.join(PROJECT_ROOT, 'views', ...parts);
+}
