@@ -39,6 +39,7 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { AccountMemberships } from './organizations/account-memberships.ts';
 import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
@@ -165,6 +166,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         logger,
         mailer,
         sections: accountSections,
+        organizations: new AccountMemberships(storage.db, options.now),
       }).routes(),
     );
     app.use(
