@@ -39,6 +39,8 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { AccountMemberships } from './organizations/account-memberships.ts';
+import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
@@ -164,6 +166,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         logger,
         mailer,
         sections: accountSections,
+        organizations: new AccountMemberships(storage.db, options.now),
       }).routes(),
     );
     app.use(
@@ -227,6 +230,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federation,
       verification,
       termsLabelHtml: (t) => termsLabelHtml(config, t),
+      // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
+      afterUpstreamSignIn: new UpstreamJoining({ db: storage.db, logger, now: options.now }),
     });
     // The sign-in, in order. GET /interaction/:uid asks each step's `resume` which page comes now;
     // after a first factor each step's `enter` runs in turn. A new step is one file and one line here.

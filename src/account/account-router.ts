@@ -24,6 +24,21 @@ export interface AccountSection {
   descriptionKey: string;
 }
 
+/** One of the person's organizations, with their roles in it (src/organizations, passed in by app.ts). */
+export interface AccountOrganization {
+  name: string;
+  /** Ended contracts are not listed; scheduled and suspended ones say so. */
+  status: 'active' | 'scheduled' | 'suspended';
+  activatesAt: Date;
+  /** A built-in role comes with the message key of its label; any other is shown by its name. */
+  roles: Array<{ name: string; labelKey?: string | undefined }>;
+}
+
+/** The organizations the account page lists. */
+export interface AccountOrganizations {
+  of(userId: string): Promise<AccountOrganization[]>;
+}
+
 export interface AccountRouterDependencies {
   config: Config;
   db: Kysely<Database>;
@@ -33,6 +48,7 @@ export interface AccountRouterDependencies {
   logger: Logger;
   mailer: Mailer;
   sections: AccountSection[];
+  organizations: AccountOrganizations;
 }
 
 type ProfileErrors = Partial<Record<'name' | 'phone', string>>;
@@ -59,6 +75,17 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
     const { user } = ctx.state['account'] as SignedInAccount;
     const locale = deps.pages.localeOf(ctx);
     const saved = SAVED.find((s) => s === ctx.query['saved']);
+    const t = translator(locale);
+    const organizations = (await deps.organizations.of(user.id)).map((org) => ({
+      name: org.name,
+      status:
+        org.status === 'scheduled'
+          ? t('organizations.account.status.scheduled', { date: formatInstant(org.activatesAt, locale) })
+          : org.status === 'suspended'
+            ? t('organizations.account.status.suspended')
+            : undefined,
+      roles: org.roles.map((role) => (role.labelKey ? t(role.labelKey) : role.name)),
+    }));
     await deps.pages.render(
       ctx,
       'account',
@@ -69,6 +96,7 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
         countries: countryOptions(locale),
         saved,
         sections: deps.sections,
+        organizations,
         hasPassword: !!user.password_hash,
       },
       status,

@@ -8,6 +8,7 @@ import {
   InteractionError,
   outcome,
   type StepOutcome,
+  type UpstreamSignInListener,
 } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
@@ -43,6 +44,8 @@ export interface FederatedLoginDependencies {
   federation: Federation;
   /** An account whose email is still unconfirmed verifies it before the sign-in goes on. */
   verification: EmailVerificationStart;
+  /** Told who signed in and from which upstream tenant (organizations join people on it). */
+  afterUpstreamSignIn: UpstreamSignInListener;
 }
 
 /** RFC 8176 values an upstream may assert and Umbral may repeat when the operator trusts it. */
@@ -228,6 +231,7 @@ export class FederatedLogin implements IdentifierRouting {
     proof: string[] = [],
   ): Promise<StepOutcome> {
     if (!(await this.federation.logins.finish(login.id))) return this.errorPage(details, login.provider, 'expired');
+    await this.announce(details, login, user);
     const amr = this.amrFor(login.identity, proof);
     if (requiresEmailVerification(user)) {
       return this.deps.verification.begin(ctx, details, { user, typedEmail: user.email, reason: 'login', amr });
@@ -238,6 +242,28 @@ export class FederatedLogin implements IdentifierRouting {
       'federated login',
     );
     return outcome.login({ accountId: user.id, amr });
+  }
+
+  /**
+   * The upstream proved this account's identity (it is linked to it): whoever acts on the upstream
+   * tenant is told, before the email verification or second factor. The tenant counts even when
+   * the email is still unverified, since it comes from the signed ID token, not from the email.
+   * Nothing it does or fails to do stops the sign-in.
+   */
+  private async announce(details: InteractionDetails, login: AuthenticatedLogin, user: UserRow): Promise<void> {
+    try {
+      await this.deps.afterUpstreamSignIn.upstreamSignIn({
+        accountId: user.id,
+        provider: login.provider,
+        tenant: login.identity.tenant,
+        uid: details.uid,
+      });
+    } catch (error) {
+      this.deps.logger.error(
+        { event: 'federation.after_sign_in_failed', provider: login.provider, uid: details.uid, err: error },
+        'what follows an upstream sign-in failed; the sign-in goes on',
+      );
+    }
   }
 
   /**

@@ -1,5 +1,11 @@
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
-import { type FederationSettings, isTenantId, type ProviderName } from './federation-settings.ts';
+import {
+  type FederationSettings,
+  isDomainName,
+  isTenantId,
+  MICROSOFT_CONSUMERS_TENANT_ID,
+  type ProviderName,
+} from './federation-settings.ts';
 
 /** Who the upstream says signed in, after every check, in the terms Umbral keys and links on. */
 export interface UpstreamIdentity {
@@ -17,6 +23,13 @@ export interface UpstreamIdentity {
   /** How the person authenticated upstream (RFC 8176 values as the upstream asserted them). */
   amr: string[];
   acr: string | undefined;
+  /**
+   * The upstream's own tenant, from the verified ID token, never from the email: Microsoft's `tid`
+   * (absent for personal accounts), Google's Workspace domain `hd` (absent for consumer accounts).
+   * What an organization binds to have members join (src/organizations/upstream-joining.ts).
+   * Optional: an upstream sign-in kept from before it was read has none.
+   */
+  tenant?: string | undefined;
 }
 
 /** Why an upstream sign-in cannot be used; each has its own message on the error page. */
@@ -56,13 +69,20 @@ function emailOf(value: unknown): string | undefined {
   return isValidEmail(email) ? email : undefined;
 }
 
+/** Google's `hd`, lower-cased, when it is a domain name; anything else counts as none. */
+function hostedDomainOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const hd = value.toLowerCase();
+  return isDomainName(hd) ? hd : undefined;
+}
+
 /** Google: keyed on (issuer, sub); `hd` names the Workspace domain, absent for consumer accounts. */
 export function googleIdentity(claims: Claims, settings: NonNullable<FederationSettings['google']>): UpstreamIdentity {
   const subject = text(claims['sub'], 255);
   const issuer = text(claims['iss'], 255);
   if (!subject || !issuer) throw new UpstreamRefusal('failed', 'google ID token without sub or iss');
+  const hd = hostedDomainOf(claims['hd']);
   if (settings.allowedDomains.length) {
-    const hd = typeof claims['hd'] === 'string' ? claims['hd'].toLowerCase() : undefined;
     if (!hd || !settings.allowedDomains.includes(hd))
       throw new UpstreamRefusal('domain_not_allowed', `google hosted domain ${hd ?? '(none)'} is not allowed`);
   }
@@ -78,6 +98,7 @@ export function googleIdentity(claims: Claims, settings: NonNullable<FederationS
     name: text(claims['name']),
     amr: amrOf(claims),
     acr: text(claims['acr'], 100),
+    tenant: hd,
   };
 }
 
@@ -112,5 +133,7 @@ export function microsoftIdentity(
     name: text(claims['name']),
     amr: amrOf(claims),
     acr: text(claims['acr'], 100),
+    // Personal accounts all share one tenant: it is nobody's organization.
+    tenant: tid === MICROSOFT_CONSUMERS_TENANT_ID ? undefined : tid,
   };
 }

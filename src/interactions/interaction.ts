@@ -137,3 +137,22 @@ export interface VerificationTarget {
 export interface IdentifierRouting {
   route(ctx: Context, details: InteractionDetails, email: string): Promise<StepOutcome | undefined>;
 }
+
+/**
+ * What an upstream sign-in (Google, Microsoft) tells the capabilities that act on who the person is
+ * upstream, once the account linked to that upstream identity is known: organizations join people
+ * on their tenant. Called once per upstream sign-in, before the email verification or second
+ * factor it may lead to. It never refuses the sign-in: what it cannot do, it logs.
+ */
+export interface UpstreamSignInListener {
+  upstreamSignIn(event: UpstreamSignIn): Promise<void>;
+}
+
+export interface UpstreamSignIn {
+  accountId: string;
+  provider: 'google' | 'microsoft';
+  /** From the verified ID token: Microsoft's `tid`, Google's Workspace domain (`hd`); never the email's domain. */
+  tenant: string | undefined;
+  /** The interaction, for the logs. */
+  uid: string;
+}

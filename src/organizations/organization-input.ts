@@ -1,3 +1,4 @@
+import { MICROSOFT_CONSUMERS_TENANT_ID } from '../federation/federation-settings.ts';
 import { countryCode } from './countries.ts';
 import { OrganizationInputError } from './organization-errors.ts';
 
@@ -117,6 +118,12 @@ export function parseMicrosoftTenant(value: string): string {
   const tenant = value.trim().toLowerCase();
   if (!TENANT_ID_PATTERN.test(tenant)) {
     throw new OrganizationInputError(`"${value}" is not a Microsoft tenant id (a GUID, the tid claim)`);
+  }
+  // Every personal Microsoft account carries this tid: bound, anyone at all would join.
+  if (tenant === MICROSOFT_CONSUMERS_TENANT_ID) {
+    throw new OrganizationInputError(
+      `"${value}" is Microsoft's tenant for personal accounts, shared by everyone: bind a work or school tenant`,
+    );
   }
   return tenant;
 }

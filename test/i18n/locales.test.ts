@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { LOCALES, messageKeys, negotiateLocale, translator } from '../../src/i18n/i18n.ts';
 
@@ -28,4 +30,36 @@ test('negotiation: ui_locales first, then Accept-Language by weight, then Spanis
   t.is(negotiateLocale(undefined, 'de, fr;q=0.9'), 'es');
   t.is(negotiateLocale('', ''), 'es');
   t.is(translator('en')('login.to_continue', { client: 'CRM' }), 'to continue to CRM');
+});
+
+/** The .ts and .ejs files under `dir`, recursively. */
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).flatMap((entry) => {
+    if (!entry.isFile() || !/\.(ts|ejs)$/.test(entry.name)) return [];
+    return [path.join(entry.parentPath, entry.name)];
+  });
+}
+
+test('every message key that views and code name literally exists (so in every locale)', (t) => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const keys = messageKeys('es');
+  // In a view, any quoted dotted name is a message key; in code, the argument of t(…) and the
+  // value of a `…Key:` property (AccountSection's titleKey, say). `'prefix.' + name` names a family.
+  const inView = /'([a-z][\w-]*(?:\.[\w-]+)*\.?)'(\s*\+)?/g;
+  const inCode = /(?:\bt\(\s*|\b\w+Key:\s*)'([a-z][\w-]*(?:\.[\w-]+)*\.?)'(\s*\+)?/g;
+  let checked = 0;
+  for (const file of [...sourceFiles(path.join(root, 'views')), ...sourceFiles(path.join(root, 'src'))]) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const [, key = '', concatenated] of text.matchAll(file.endsWith('.ejs') ? inView : inCode)) {
+      if (!key.includes('.')) continue;
+      checked++;
+      const family = concatenated !== undefined || key.endsWith('.');
+      const known = family ? keys.some((k) => k.startsWith(key)) : keys.includes(key);
+      t.true(known, `${path.relative(root, file)} names ${family ? 'the family ' : ''}${key}, which no catalog has`);
+    }
+  }
+  t.true(checked > 100, `only ${checked} keys found: the scan no longer matches how keys are written`);
+  // The account page's companies, keys built from data, in every locale (parity checks the rest).
+  for (const key of ['role.admin', 'role.member', 'status.scheduled', 'status.suspended'])
+    t.true(keys.includes(`organizations.account.${key}`), key);
 });
