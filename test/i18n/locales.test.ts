@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { PROJECT_ROOT } from '../../src/config/project-root.ts';
 import { LOCALES, messageKeys, negotiateLocale, translator } from '../../src/i18n/i18n.ts';
 
 test('every locale has exactly the same messages', (t) => {
@@ -41,7 +42,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 test('every message key that views and code name literally exists (so in every locale)', (t) => {
-  const root = path.resolve(import.meta.dirname, '../..');
+  const root = PROJECT_ROOT;
   const keys = messageKeys('es');
   // In a view, any quoted dotted name is a message key; in code, the argument of t(…) and the
   // value of a `…Key:` property (AccountSection's titleKey, say). `'prefix.' + name` names a family.
