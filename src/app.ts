@@ -40,6 +40,9 @@ import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
 import { AccountMemberships } from './organizations/account-memberships.ts';
+import { ContractScheduler } from './organizations/contract-scheduler.ts';
+import { OrganizationMail } from './organizations/organization-mail.ts';
+import { OrganizationSessions } from './organizations/organization-sessions.ts';
 import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
@@ -75,11 +78,13 @@ export interface Umbral {
   terminator: SessionTerminator;
   /** Second factors: enrolled factors, recovery codes, remembered devices (src/mfa). */
   mfa: Mfa;
+  /** Companies' contract events (src/organizations); `runOnce()` lets tests drive it. */
+  contracts: ContractScheduler;
   close(): Promise<void>;
 }
 
 export interface UmbralOptions {
-  /** Milliseconds since the epoch, for the login throttle and the refresh-token reuse grace (tests move it). */
+  /** Milliseconds since the epoch, for the login throttle, the refresh-token reuse grace and companies' contract dates (tests move it). */
   now?: () => number;
 }
 
@@ -264,6 +269,17 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 
+    // Companies' contract dates: welcome, end warning and end, once across every process.
+    const contracts = new ContractScheduler({
+      db: storage.db,
+      logger,
+      mail: new OrganizationMail({ issuer: config.issuer, productName: config.productName, now: options.now }),
+      sessions: new OrganizationSessions({ provider: async () => provider, logger }),
+      endWarningDays: config.orgEndWarningDays,
+      now: options.now,
+    });
+    contracts.start(config.orgSchedulerIntervalSeconds);
+
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
       oidcRows: () => purgeExpired(storage.db),
       throttleRows: () => purgeExpiredThrottle(storage.db),
@@ -281,8 +297,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mailer,
       terminator,
       mfa,
+      contracts,
       async close() {
         purge.stop();
+        await contracts.stop();
         await terminator.settled();
         await mailer.stop();
         await throttle.close();

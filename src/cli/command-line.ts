@@ -10,6 +10,8 @@ const COMMANDS: Record<string, () => Promise<CommandGroup>> = {
   users: async () => (await import('./users-commands.ts')).runUsersCommand,
   keys: async () => (await import('./keys-commands.ts')).runKeysCommand,
   domains: async () => (await import('./domains-commands.ts')).runDomainsCommand,
+  orgs: async () => (await import('./orgs-commands.ts')).runOrgsCommand,
+  roles: async () => (await import('./roles-commands.ts')).runRolesCommand,
   migrate: async () => (await import('./migrate-command.ts')).runMigrateCommand,
 };
 

@@ -63,6 +63,57 @@ Domains (sign-in with Google or Microsoft by email domain)
   umbral domains list                  all routed domains as JSON
   umbral domains remove --domain DOMAIN
 
+Organizations (companies of the portals)
+  umbral orgs add --name NAME [options]
+                                       prints {id, slug, status} as JSON
+      --slug SLUG                      default: made from the name ("Acme S.A." -> acme-s-a)
+      --country CC                     ISO 3166-1 alpha-2 (CL, MX, BR ...)
+      --tax-id ID
+      --activates-at ISO-8601          when the contract starts (default: now), with an
+                                       offset if it has a time: 2027-03-01T09:00:00-03:00
+      --ends-at ISO-8601               when it ends (after --activates-at, not in the past)
+      --admin EMAIL                    repeat for several: each gets the welcome email
+                                       with a sign-up link at the activation (at once if
+                                       already active)
+      --seats N                        members plus pending invitations, at most N
+      --home-client CLIENT_ID          a registered client: where members land
+      --require-mfa                    members sign in with a second factor
+      --single-session                 one active session per member
+      --sign-in-method M               repeat: password, google, microsoft, passkey
+                                       (default: all four)
+      --microsoft-tenant TID           repeat: its Microsoft users join as members
+      --google-domain HD               repeat: its Google Workspace users join as members
+  umbral orgs list [--json]
+  umbral orgs show --org SLUG [--json] status, dates, policy, bindings, members and
+                                       pending invitations
+  umbral orgs update --org SLUG [options of orgs add]
+                                       changes what is given (--admin invites more
+                                       admins); --no-country, --no-tax-id, --no-ends-at,
+                                       --no-seats, --no-home-client, --no-require-mfa,
+                                       --no-single-session, --no-microsoft-tenants and
+                                       --no-google-domains clear
+  umbral orgs suspend --org SLUG       holds it now: members' sessions at portals that
+                                       require an organization end (back-channel logout)
+  umbral orgs resume --org SLUG        lifts the hold
+  umbral orgs remove --org SLUG        deletes it with its memberships and invitations
+  umbral orgs invite --org SLUG --email EMAIL [--role R ...] [--expires-in 7d]
+                                       mailed at once if active; while scheduled it is
+                                       mailed at the activation. --role admin designates
+                                       an admin (default role: member); --expires-in up
+                                       to 30d, counted from the mail
+  umbral orgs revoke-invitation --org SLUG --email EMAIL
+  umbral orgs members --org SLUG [--json]
+  umbral orgs remove-member --org SLUG --email EMAIL
+                                       also ends their sessions at the portals that
+                                       require or use an organization; the last admin
+                                       of an active organization stays
+
+Roles (the same for every organization)
+  umbral roles add --name NAME [--permission P ...] [--description TEXT]
+                                       e.g. --name supervisor --permission conversations:assign
+  umbral roles list [--json]
+  umbral roles remove --name NAME      refused for admin and member, and while in use
+
 Keys
   umbral keys rotate                   new signing keys (RS256, PS256, ES256, EdDSA) and
                                        cookie key; running servers use them after a restart
@@ -72,7 +123,8 @@ Database
 
   umbral help, umbral --help           this text
 
-Results are printed to stdout as JSON. Exit codes: 0 success, 1 a rejected
+Results are printed to stdout as JSON (list, show and members print a table
+unless given --json). Exit codes: 0 success, 1 a rejected
 value (nothing is changed) or another failure, 2 unknown command or option.
 `;
 

@@ -57,6 +57,10 @@ export interface Config {
    * `umbral clients registration-token`, or open to anyone (closed networks and testing only).
    */
   clientRegistration: ClientRegistrationMode;
+  /** How often each process's contract scheduler looks for due organization events (src/organizations). */
+  orgSchedulerIntervalSeconds: number;
+  /** Days before an organization's `ends_at` its admins are warned by email. */
+  orgEndWarningDays: number;
 }
 
 export const CLIENT_REGISTRATION_MODES = ['off', 'token', 'open'] as const;
@@ -172,6 +176,18 @@ const schema = z.object({
       error: 'must be off, token (an initial access token from `umbral clients registration-token`) or open',
     })
     .default('off'),
+  ORG_SCHEDULER_INTERVAL_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 1 to 3600' })
+    .int('must be a whole number of seconds from 1 to 3600')
+    .min(1, 'must be a whole number of seconds from 1 to 3600')
+    .max(3600, 'must be a whole number of seconds from 1 to 3600')
+    .default(60),
+  ORG_END_WARNING_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days from 0 to 365' })
+    .int('must be a whole number of days from 0 to 365')
+    .min(0, 'must be a whole number of days from 0 to 365')
+    .max(365, 'must be a whole number of days from 0 to 365')
+    .default(14),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -247,6 +263,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretEncryptionKey: v.SECRET_ENCRYPTION_KEY ? Buffer.from(v.SECRET_ENCRYPTION_KEY, 'base64') : undefined,
     sms: smsConfig(v, production),
     clientRegistration: v.CLIENT_REGISTRATION,
+    orgSchedulerIntervalSeconds: v.ORG_SCHEDULER_INTERVAL_SECONDS,
+    orgEndWarningDays: v.ORG_END_WARNING_DAYS,
   };
 }
 

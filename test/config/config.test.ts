@@ -10,6 +10,8 @@ test('defaults give a working local setup', (t) => {
   t.is(config.databaseUrl, undefined);
   t.is(config.logLevel, 'info');
   t.is(config.clientRegistration, 'off');
+  t.is(config.orgSchedulerIntervalSeconds, 60);
+  t.is(config.orgEndWarningDays, 14);
 });
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
@@ -38,6 +40,11 @@ const invalid: Array<[Record<string, string>, string, RegExp]> = [
   [{ TRUST_PROXY: '99' }, 'TRUST_PROXY', /not plausible/],
   [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
   [{ CLIENT_REGISTRATION: 'yes' }, 'CLIENT_REGISTRATION', /must be off, token .* or open/],
+  [{ ORG_SCHEDULER_INTERVAL_SECONDS: '0' }, 'ORG_SCHEDULER_INTERVAL_SECONDS', /from 1 to 3600/],
+  [{ ORG_SCHEDULER_INTERVAL_SECONDS: '1.5' }, 'ORG_SCHEDULER_INTERVAL_SECONDS', /whole number/],
+  [{ ORG_SCHEDULER_INTERVAL_SECONDS: 'often' }, 'ORG_SCHEDULER_INTERVAL_SECONDS', /whole number/],
+  [{ ORG_END_WARNING_DAYS: '-1' }, 'ORG_END_WARNING_DAYS', /from 0 to 365/],
+  [{ ORG_END_WARNING_DAYS: '400' }, 'ORG_END_WARNING_DAYS', /from 0 to 365/],
 ];
 
 for (const [env, variable, message] of invalid) {
