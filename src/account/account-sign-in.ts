@@ -13,8 +13,9 @@ interface PendingSignIn {
 
 export type CallbackOutcome = { kind: 'signed_in'; returnTo: string } | { kind: 'cancelled' } | { kind: 'invalid' };
 
-/** Only our own account pages: never an open redirect. */
-export function safeReturnTo(value: unknown): string {
+/** Only our own account pages, or one of `otherPaths` exactly: never an open redirect. */
+export function safeReturnTo(value: unknown, otherPaths: readonly string[] = []): string {
+  if (typeof value === 'string' && otherPaths.includes(value)) return value;
   return typeof value === 'string' &&
     /^\/account(?:[/?#]|$)/.test(value) &&
     !value.includes('//') &&
@@ -34,7 +35,16 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
 export class AccountSignIn {
   private readonly cookieName: string;
 
-  constructor(private readonly deps: { provider: Provider; issuer: string; secure: boolean; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      provider: Provider;
+      issuer: string;
+      secure: boolean;
+      logger: Logger;
+      /** Pages outside /account a sign-in may return to, as exact paths (an invitation's landing). */
+      returnPaths?: readonly string[];
+    },
+  ) {
     this.cookieName = deps.secure ? '__Secure-umbral.account-signin' : 'umbral.account-signin';
   }
 
@@ -45,7 +55,7 @@ export class AccountSignIn {
     const pending: PendingSignIn = {
       state: b64(randomBytes(16)),
       verifier: b64(randomBytes(32)),
-      returnTo: safeReturnTo(options.returnTo),
+      returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths),
     };
     ctx.cookies.set(this.cookieName, b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
@@ -119,7 +129,11 @@ export class AccountSignIn {
     try {
       const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingSignIn>;
       if (typeof parsed.state !== 'string' || typeof parsed.verifier !== 'string') return undefined;
-      return { state: parsed.state, verifier: parsed.verifier, returnTo: safeReturnTo(parsed.returnTo) };
+      return {
+        state: parsed.state,
+        verifier: parsed.verifier,
+        returnTo: safeReturnTo(parsed.returnTo, this.deps.returnPaths),
+      };
     } catch {
       return undefined;
     }

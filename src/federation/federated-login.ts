@@ -8,6 +8,7 @@ import {
   InteractionError,
   outcome,
   type StepOutcome,
+  type UpstreamAdmission,
 } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
@@ -43,6 +44,8 @@ export interface FederatedLoginDependencies {
   federation: Federation;
   /** An account whose email is still unconfirmed verifies it before the sign-in goes on. */
   verification: EmailVerificationStart;
+  /** Other steps' say on who signed in upstream (an invitation's address), before any account is touched. */
+  upstreamAdmissions?: readonly UpstreamAdmission[] | undefined;
 }
 
 /** RFC 8176 values an upstream may assert and Umbral may repeat when the operator trusts it. */
@@ -176,6 +179,13 @@ export class FederatedLogin implements IdentifierRouting {
     const login = await this.pending(ctx, details, ctx.query['login']);
     if (!login) return this.errorPage(details, String(ctx.query['provider'] ?? ''), 'expired');
     const { identity } = login;
+    for (const admission of this.deps.upstreamAdmissions ?? []) {
+      const refused = await admission.admit(ctx, details, identity);
+      if (refused) {
+        await this.federation.logins.finish(login.id);
+        return refused;
+      }
+    }
     const linked = await this.federation.identities.find(identity);
     if (linked) {
       const user = await this.users.findById(linked.user_id);
