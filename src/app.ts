@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import { AccountAccess } from './account/account-access.ts';
+import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
 import { accountForms } from './account/account-forms.ts';
 import { type AccountSection, accountRouter } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
@@ -256,6 +257,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       cookies: invitationCookies,
       verification,
       upstream: federationStep.upstreamSignIn,
+      clientId: ACCOUNT_CLIENT_ID,
       now,
     });
     upstreamAdmissions.push(invitationStep);

@@ -57,7 +57,7 @@ export class AccountSignIn {
       verifier: b64(randomBytes(32)),
       returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths),
     };
-    ctx.cookies.set(this.cookieName, b64(Buffer.from(JSON.stringify(pending))), {
+    ctx.cookies.set(this.cookieFor(pending.state), b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -85,8 +85,8 @@ export class AccountSignIn {
   }
 
   async callback(ctx: Context): Promise<CallbackOutcome> {
-    const pending = this.takePending(ctx);
     const state = typeof ctx.query['state'] === 'string' ? ctx.query['state'] : '';
+    const pending = this.takePending(ctx, state);
     if (!pending || !equal(state, pending.state)) return { kind: 'invalid' };
     if (typeof ctx.query['error'] === 'string') return { kind: 'cancelled' };
     const codeValue = typeof ctx.query['code'] === 'string' ? ctx.query['code'] : '';
@@ -114,9 +114,19 @@ export class AccountSignIn {
     return { kind: 'signed_in', returnTo: pending.returnTo };
   }
 
-  private takePending(ctx: Context): PendingSignIn | undefined {
-    const raw = ctx.cookies.get(this.cookieName, { signed: true });
-    ctx.cookies.set(this.cookieName, '', {
+  /**
+   * One cookie per sign-in, named after its state: two tabs signing in at once (an invitation
+   * opened twice) each come back to their own, instead of the later one's overwriting the first.
+   */
+  private cookieFor(state: string): string {
+    return `${this.cookieName}.${b64(createHash('sha256').update(state).digest()).slice(0, 16)}`;
+  }
+
+  private takePending(ctx: Context, state: string): PendingSignIn | undefined {
+    if (!state) return undefined;
+    const name = this.cookieFor(state);
+    const raw = ctx.cookies.get(name, { signed: true });
+    ctx.cookies.set(name, '', {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',

@@ -29,6 +29,11 @@ export interface InvitationStepDependencies {
   verification: EmailVerificationStart;
   /** "Continuar con Google / Microsoft" from the invitation page (federation-step.ts). */
   upstream: UpstreamSignIn;
+  /**
+   * The client of the authorization the invitation page starts (the account page's): another
+   * portal's sign-in in this browser never picks up an invitation that was not started for it.
+   */
+  clientId: string;
   now: () => number;
 }
 
@@ -51,7 +56,7 @@ export class InvitationStep implements SignInStep, SignUpAddress, UpstreamAdmiss
   constructor(private readonly deps: InvitationStepDependencies) {}
 
   async resume(ctx: Context, details: InteractionDetails): Promise<StepOutcome | undefined> {
-    if (!isSigningIn(details)) return undefined;
+    if (!isSigningIn(details) || details.params['client_id'] !== this.deps.clientId) return undefined;
     const claimed = this.deps.cookies.claim(ctx, details.uid);
     if (!claimed?.fresh) return undefined;
     const invitation = await this.usable(claimed.carried);
