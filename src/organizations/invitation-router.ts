@@ -72,12 +72,7 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
   /** The page for a link that cannot be used, with a way forward. */
-  async function renderInvalid(
-    ctx: Context,
-    problem: InvitationProblem,
-    invitation: Invitation | undefined,
-    signedIn = false,
-  ): Promise<void> {
+  async function renderInvalid(ctx: Context, problem: InvitationProblem, invitation: Invitation | undefined) {
     const portalUrl = invitation
       ? await homePortalUrl(deps.provider, deps.config.issuer, invitation.organization, invitation.row.email)
       : undefined;
@@ -86,7 +81,7 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
       'invitation-invalid',
       {
         problem,
-        signedIn,
+        signedIn: false,
         organizationName: invitation?.organization.name,
         signInUrl: portalUrl ?? '/account',
       },
