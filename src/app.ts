@@ -256,7 +256,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       users,
       cookies: invitationCookies,
       verification,
-      upstream: federationStep.upstreamSignIn,
+      upstream: federationStep.upstreamStart,
       clientId: ACCOUNT_CLIENT_ID,
       now,
     });

@@ -162,7 +162,7 @@ export interface UpstreamAdmission {
 }
 
 /** Starts a sign-in with Google or Microsoft from another step (an invitation's "Continuar con Google"). */
-export interface UpstreamSignIn {
+export interface UpstreamSignInStart {
   /** The configured providers, e.g. ['google', 'microsoft']. */
   names(): readonly string[];
   start(ctx: Context, details: InteractionDetails, provider: string, loginHint?: string): Promise<StepOutcome>;

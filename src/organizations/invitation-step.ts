@@ -10,7 +10,7 @@ import {
   type StepOutcome,
   type UpstreamAccount,
   type UpstreamAdmission,
-  type UpstreamSignIn,
+  type UpstreamSignInStart,
 } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { UserRow } from '../storage/schema.ts';
@@ -28,7 +28,7 @@ export interface InvitationStepDependencies {
   /** An account whose email is unproven verifies it before it joins. */
   verification: EmailVerificationStart;
   /** "Continuar con Google / Microsoft" from the invitation page (federation-step.ts). */
-  upstream: UpstreamSignIn;
+  upstream: UpstreamSignInStart;
   /**
    * The client of the authorization the invitation page starts (the account page's): another
    * portal's sign-in in this browser never picks up an invitation that was not started for it.
