@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import { AccountAccess } from './account/account-access.ts';
+import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
 import { accountForms } from './account/account-forms.ts';
 import { type AccountSection, accountRouter } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
@@ -24,6 +25,7 @@ import { healthRouter } from './http/health-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { createWebApp } from './http/web-app.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
+import type { UpstreamAdmission } from './interactions/interaction.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
 import { LoginIdentifierCookie } from './interactions/login-identifier-cookie.ts';
 import { PasswordStep } from './interactions/password-step.ts';
@@ -41,8 +43,14 @@ import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
 import { AccountMemberships } from './organizations/account-memberships.ts';
 import { ContractScheduler } from './organizations/contract-scheduler.ts';
+import { INVITATION_LANDING_PATH, InvitationCookies } from './organizations/invitation-cookies.ts';
+import { invitationRouter } from './organizations/invitation-router.ts';
+import { InvitationStep } from './organizations/invitation-step.ts';
+import { InvitationRepository } from './organizations/invitations.ts';
+import { MembershipRepository } from './organizations/memberships.ts';
 import { OrganizationMail } from './organizations/organization-mail.ts';
 import { OrganizationSessions } from './organizations/organization-sessions.ts';
+import { OrganizationRepository } from './organizations/organizations.ts';
 import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
@@ -158,7 +166,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         })
         .catch((error: unknown) => logger.warn({ err: error }, 'could not record session activity'));
     });
-    const accountSignIn = new AccountSignIn({ provider, issuer: config.issuer, secure: config.secure, logger });
+    // The sign-in an invitation page starts returns to its landing (src/organizations/invitation-router.ts).
+    const accountSignIn = new AccountSignIn({
+      provider,
+      issuer: config.issuer,
+      secure: config.secure,
+      logger,
+      returnPaths: [INVITATION_LANDING_PATH],
+    });
     const access = new AccountAccess({ provider, db: storage.db, signIn: accountSignIn, pages });
     app.use(accountForms({ issuer: config.issuer, secure: config.secure }));
     app.use(
@@ -225,6 +240,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       users,
       verifications: new EmailVerifications(storage.db),
     });
+    // Steps that may refuse an upstream account before federation touches any (an invitation's address).
+    const upstreamAdmissions: UpstreamAdmission[] = [];
     const federationStep = new FederationStep({
       config,
       provider,
@@ -237,14 +254,57 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       termsLabelHtml: (t) => termsLabelHtml(config, t),
       // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
       afterUpstreamSignIn: new UpstreamJoining({ db: storage.db, logger, now: options.now }),
+      upstreamAdmissions,
     });
+    // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
+    const now = options.now ?? Date.now;
+    const invitations = new InvitationRepository(storage.db, now);
+    const invitationCookies = new InvitationCookies(config.secure);
+    const invitationStep = new InvitationStep({
+      logger,
+      invitations,
+      users,
+      cookies: invitationCookies,
+      verification,
+      upstream: federationStep.upstreamStart,
+      clientId: ACCOUNT_CLIENT_ID,
+      now,
+    });
+    upstreamAdmissions.push(invitationStep);
+    app.use(
+      invitationRouter({
+        config,
+        provider,
+        pages,
+        logger,
+        invitations,
+        organizations: new OrganizationRepository(storage.db),
+        memberships: new MembershipRepository(storage.db),
+        users,
+        cookies: invitationCookies,
+        signIn: accountSignIn,
+        upstreamNames: () => federation.upstreams.names(),
+        now,
+      }).routes(),
+    );
     // The sign-in, in order. GET /interaction/:uid asks each step's `resume` which page comes now;
     // after a first factor each step's `enter` runs in turn. A new step is one file and one line here.
     const signIn = new SignInPipeline([
       verification,
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
-      new SignUpStep({ config, provider, db: storage.db, pages, logger, users, identifier, verification }),
+      invitationStep,
+      new SignUpStep({
+        config,
+        provider,
+        db: storage.db,
+        pages,
+        logger,
+        users,
+        identifier,
+        verification,
+        address: invitationStep,
+      }),
       new PasswordStep({
         provider,
         users,

@@ -13,8 +13,9 @@ interface PendingSignIn {
 
 export type CallbackOutcome = { kind: 'signed_in'; returnTo: string } | { kind: 'cancelled' } | { kind: 'invalid' };
 
-/** Only our own account pages: never an open redirect. */
-export function safeReturnTo(value: unknown): string {
+/** Only our own account pages, or one of `otherPaths` exactly: never an open redirect. */
+export function safeReturnTo(value: unknown, otherPaths: readonly string[] = []): string {
+  if (typeof value === 'string' && otherPaths.includes(value)) return value;
   return typeof value === 'string' &&
     /^\/account(?:[/?#]|$)/.test(value) &&
     !value.includes('//') &&
@@ -34,7 +35,16 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
 export class AccountSignIn {
   private readonly cookieName: string;
 
-  constructor(private readonly deps: { provider: Provider; issuer: string; secure: boolean; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      provider: Provider;
+      issuer: string;
+      secure: boolean;
+      logger: Logger;
+      /** Pages outside /account a sign-in may return to, as exact paths (an invitation's landing). */
+      returnPaths?: readonly string[];
+    },
+  ) {
     this.cookieName = deps.secure ? '__Secure-umbral.account-signin' : 'umbral.account-signin';
   }
 
@@ -45,9 +55,9 @@ export class AccountSignIn {
     const pending: PendingSignIn = {
       state: b64(randomBytes(16)),
       verifier: b64(randomBytes(32)),
-      returnTo: safeReturnTo(options.returnTo),
+      returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths),
     };
-    ctx.cookies.set(this.cookieName, b64(Buffer.from(JSON.stringify(pending))), {
+    ctx.cookies.set(this.cookieFor(pending.state), b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -75,8 +85,8 @@ export class AccountSignIn {
   }
 
   async callback(ctx: Context): Promise<CallbackOutcome> {
-    const pending = this.takePending(ctx);
     const state = typeof ctx.query['state'] === 'string' ? ctx.query['state'] : '';
+    const pending = this.takePending(ctx, state);
     if (!pending || !equal(state, pending.state)) return { kind: 'invalid' };
     if (typeof ctx.query['error'] === 'string') return { kind: 'cancelled' };
     const codeValue = typeof ctx.query['code'] === 'string' ? ctx.query['code'] : '';
@@ -104,9 +114,19 @@ export class AccountSignIn {
     return { kind: 'signed_in', returnTo: pending.returnTo };
   }
 
-  private takePending(ctx: Context): PendingSignIn | undefined {
-    const raw = ctx.cookies.get(this.cookieName, { signed: true });
-    ctx.cookies.set(this.cookieName, '', {
+  /**
+   * One cookie per sign-in, named after its state: two tabs signing in at once (an invitation
+   * opened twice) each come back to their own, instead of the later one's overwriting the first.
+   */
+  private cookieFor(state: string): string {
+    return `${this.cookieName}.${b64(createHash('sha256').update(state).digest()).slice(0, 16)}`;
+  }
+
+  private takePending(ctx: Context, state: string): PendingSignIn | undefined {
+    if (!state) return undefined;
+    const name = this.cookieFor(state);
+    const raw = ctx.cookies.get(name, { signed: true });
+    ctx.cookies.set(name, '', {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -119,7 +139,11 @@ export class AccountSignIn {
     try {
       const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingSignIn>;
       if (typeof parsed.state !== 'string' || typeof parsed.verifier !== 'string') return undefined;
-      return { state: parsed.state, verifier: parsed.verifier, returnTo: safeReturnTo(parsed.returnTo) };
+      return {
+        state: parsed.state,
+        verifier: parsed.verifier,
+        returnTo: safeReturnTo(parsed.returnTo, this.deps.returnPaths),
+      };
     } catch {
       return undefined;
     }

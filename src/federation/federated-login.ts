@@ -8,6 +8,7 @@ import {
   InteractionError,
   outcome,
   type StepOutcome,
+  type UpstreamAdmission,
   type UpstreamSignInListener,
 } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -44,6 +45,8 @@ export interface FederatedLoginDependencies {
   federation: Federation;
   /** An account whose email is still unconfirmed verifies it before the sign-in goes on. */
   verification: EmailVerificationStart;
+  /** Other steps' say on who signed in upstream (an invitation's address), before any account is touched. */
+  upstreamAdmissions?: readonly UpstreamAdmission[] | undefined;
   /** Told who signed in and from which upstream tenant (organizations join people on it). */
   afterUpstreamSignIn: UpstreamSignInListener;
 }
@@ -179,6 +182,13 @@ export class FederatedLogin implements IdentifierRouting {
     const login = await this.pending(ctx, details, ctx.query['login']);
     if (!login) return this.errorPage(details, String(ctx.query['provider'] ?? ''), 'expired');
     const { identity } = login;
+    for (const admission of this.deps.upstreamAdmissions ?? []) {
+      const refused = await admission.admit(ctx, details, identity);
+      if (refused) {
+        await this.federation.logins.finish(login.id);
+        return refused;
+      }
+    }
     const linked = await this.federation.identities.find(identity);
     if (linked) {
       const user = await this.users.findById(linked.user_id);

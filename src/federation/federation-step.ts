@@ -8,6 +8,7 @@ import {
   type InteractionRoute,
   type SignInStep,
   type StepOutcome,
+  type UpstreamSignInStart,
 } from '../interactions/interaction.ts';
 import { FederatedLink, type FederatedLinkDependencies } from './federated-link.ts';
 import { FederatedLogin, type FederatedLoginDependencies } from './federated-login.ts';
@@ -37,12 +38,21 @@ export class FederationStep implements SignInStep {
   readonly routes: readonly InteractionRoute[];
   /** For the password step: an email of a domain routed to Google or Microsoft goes there. */
   readonly identifierRouting: IdentifierRouting;
+  /** For other steps (an invitation's "Continuar con Google"): the upstream sign-in, started from their page. */
+  readonly upstreamStart: UpstreamSignInStart;
 
   constructor(deps: FederationStepDependencies) {
     const login = new FederatedLogin(deps);
     const signUp = new FederatedSignUp(deps, login);
     const link = new FederatedLink(deps, login);
     this.identifierRouting = login;
+    this.upstreamStart = {
+      names: () => deps.federation.upstreams.names(),
+      start: async (ctx, details, provider, loginHint) => {
+        if (!isProviderName(provider)) throw new InteractionError('not_found', `no upstream provider ${provider}`);
+        return login.start(ctx, details, provider, loginHint);
+      },
+    };
 
     /** The page for the upstream sign-in this request names; the expired page when it has ended or is another's. */
     const withPending =

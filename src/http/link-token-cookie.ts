@@ -40,14 +40,25 @@ export class LinkTokenCookie {
    * checks, so that even a bad link ends on a URL without its token.
    */
   takeFromUrl(ctx: Context, param = 'token'): boolean {
-    noReferrer(ctx);
-    if (!Object.hasOwn(ctx.query, param)) return false;
+    if (!Object.hasOwn(ctx.query, param)) {
+      noReferrer(ctx);
+      return false;
+    }
     const token = ctx.query[param];
-    if (typeof token === 'string' && token) this.set(ctx, token, this.maxAgeSeconds * 1000);
     // An empty or repeated parameter: no token, so the page shows the link as invalid.
+    this.takeFromPath(ctx, typeof token === 'string' ? token : '');
+    return true;
+  }
+
+  /**
+   * The same for a link whose token is a segment of its path (`/invitations/<token>`): keeps the
+   * token in the cookie and answers 303 to the page, whose URL has none.
+   */
+  takeFromPath(ctx: Context, token: string): void {
+    noReferrer(ctx);
+    if (token) this.set(ctx, token, this.maxAgeSeconds * 1000);
     else this.clear(ctx);
     seeOther(ctx, this.path);
-    return true;
   }
 
   /** The token this browser brought from the link, or '' when none (never opened, expired or cleared). */

@@ -139,6 +139,36 @@ export interface IdentifierRouting {
 }
 
 /**
+ * An address a sign-up in this interaction must use (an invitation's): the sign-up form shows it
+ * read-only and ignores any other email posted. Undefined leaves the sign-up as ever.
+ */
+export interface SignUpAddress {
+  fixedEmail(ctx: Context, details: InteractionDetails): Promise<string | undefined>;
+}
+
+/** Who signed in upstream, as far as other steps need to know before federation signs anyone in. */
+export interface UpstreamAccount {
+  provider: string;
+  email: string | undefined;
+  emailVerified: boolean;
+}
+
+/**
+ * A step's say on an upstream sign-in, asked before federation signs in, links or creates any
+ * account: a refusal page of the step's own (an invitation for another address), or undefined.
+ */
+export interface UpstreamAdmission {
+  admit(ctx: Context, details: InteractionDetails, account: UpstreamAccount): Promise<StepOutcome | undefined>;
+}
+
+/** Starts a sign-in with Google or Microsoft from another step (an invitation's "Continuar con Google"). */
+export interface UpstreamSignInStart {
+  /** The configured providers, e.g. ['google', 'microsoft']. */
+  names(): readonly string[];
+  start(ctx: Context, details: InteractionDetails, provider: string, loginHint?: string): Promise<StepOutcome>;
+}
+
+/**
  * What an upstream sign-in (Google, Microsoft) tells the capabilities that act on who the person is
  * upstream, once the account linked to that upstream identity is known: organizations join people
  * on their tenant. Called once per upstream sign-in, before the email verification or second

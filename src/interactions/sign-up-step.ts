@@ -22,6 +22,7 @@ import {
   type InteractionRoute,
   outcome,
   type SignInStep,
+  type SignUpAddress,
   type StepOutcome,
 } from './interaction.ts';
 import type { LoginIdentifierCookie } from './login-identifier-cookie.ts';
@@ -50,6 +51,8 @@ export interface SignUpStepDependencies {
   identifier: LoginIdentifierCookie;
   /** Sign-up, decoy and resumed sign-up all lead to the verification step. */
   verification: Pick<VerificationStep, 'begin' | 'resumeSignUp' | 'warnExistingOwner'>;
+  /** An address this interaction's sign-up must use (an invitation's); none leaves the email to the person. */
+  address?: SignUpAddress | undefined;
 }
 
 const signUpForm = z.object({
@@ -117,18 +120,21 @@ export class SignUpStep implements SignInStep {
       ...String(details.params['ui_locales'] ?? '').split(' '),
       ...ctx.get('accept-language').split(','),
     ].filter(Boolean);
+    const fixedEmail = await this.deps.address?.fixedEmail(ctx, details);
+    const shown = values ?? {
+      name: '',
+      email: hint,
+      phone: '',
+      phoneCountry: defaultCountry(locale, languageTags),
+      terms: false,
+    };
     return outcome.page(
       'signup',
       {
         uid: details.uid,
         clientName: client?.clientName,
-        values: values ?? {
-          name: '',
-          email: hint,
-          phone: '',
-          phoneCountry: defaultCountry(locale, languageTags),
-          terms: false,
-        },
+        values: fixedEmail === undefined ? shown : { ...shown, email: fixedEmail },
+        emailFixed: fixedEmail !== undefined,
         errors,
         countries: countryOptions(locale),
         minLength: this.minLength(),
@@ -143,7 +149,9 @@ export class SignUpStep implements SignInStep {
     const locale = this.deps.pages.localeOf(ctx);
     const t = translator(locale);
     const form = readForm(ctx, signUpForm);
-    const { name, email, phone: typedPhone, terms, password, password_confirmation: confirmation } = form;
+    const { name, phone: typedPhone, terms, password, password_confirmation: confirmation } = form;
+    // A fixed address (an invitation's) is the one signed up, whatever the form says.
+    const email = (await this.deps.address?.fixedEmail(ctx, details)) ?? form.email;
     const phoneCountry = isCountryCode(form.phone_country) ? form.phone_country : defaultCountry(locale);
     const values: SignUpValues = { name, email, phone: typedPhone, phoneCountry, terms };
 

@@ -20,7 +20,11 @@ export class HttpBrowser {
   /** Every response seen, in order. */
   readonly history: Page[] = [];
 
-  constructor(private readonly headers: Record<string, string> = {}) {}
+  /** `fetcher` stands in for fetch, e.g. to reach a test portal over HTTPS with its own certificate. */
+  constructor(
+    private readonly headers: Record<string, string> = {},
+    private readonly fetcher: typeof fetch = fetch,
+  ) {}
 
   private cookieHeader(url: URL): string {
     return [...this.cookies.values()]
@@ -59,7 +63,7 @@ export class HttpBrowser {
     init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
   ): Promise<Page> {
     const target = new URL(url);
-    const response = await fetch(target, {
+    const response = await this.fetcher(target, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       redirect: 'manual',
       headers: {
