@@ -129,7 +129,7 @@ export class OrganizationAuthorizations {
 
   /**
    * In front of oidc-provider (provider.use): once an authorization has issued its code, the
-   * grant is recorded as the organization's, and the organization's single_session ends the
+   * grant is recorded as the organization's (or as for none), and the organization's single_session ends the
    * person's other sessions. A federated sign-in's provider is recorded for its session.
    */
   afterAuthorization(options: {
@@ -145,16 +145,17 @@ export class OrganizationAuthorizations {
       const code = oidc.entities.AuthorizationCode;
       const choice = decisions.get(oidc)?.choice;
       const { accountId, clientId, grantId } = code ?? {};
-      if (!accountId || !clientId || !grantId || choice?.kind !== 'organization' || choice.problem) return;
+      const settled = choice ? settledOrganization(choice) : undefined;
+      if (!accountId || !clientId || !grantId || settled === undefined) return;
       const grantExp = oidc.entities.Grant?.exp;
       await this.deps.grants.bind({
         grantId,
-        organizationId: choice.organization.row.id,
+        organizationId: settled,
         accountId,
         clientId,
         expiresAt: new Date((grantExp ?? Math.floor(Date.now() / 1000) + options.ttl.Grant) * 1000),
       });
-      if (choice.organization.row.single_session) {
+      if (choice?.kind === 'organization' && choice.organization.row.single_session) {
         await options.endOtherSessions({ accountId, clientId, keepSessionUid: oidc.session!.uid });
       }
     };
@@ -184,7 +185,7 @@ export class OrganizationAuthorizations {
       mode,
       named: typeof named === 'string' && named ? named : undefined,
       chosen,
-      remembered: bound?.organizationId,
+      remembered: bound?.organizationId ?? undefined,
       // A login in this very request passed the sign-in step, which judged the policy already.
       signIn: result?.['login'] && chosen ? undefined : await this.sessionSignIn(oidc.session),
     });

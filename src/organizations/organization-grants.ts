@@ -4,7 +4,8 @@ import type { Database } from '../storage/schema.ts';
 /** The organization one authorization (an oidc-provider grant: one session at one portal) is for. */
 export interface OrganizationGrant {
   grantId: string;
-  organizationId: string;
+  /** Null: for no organization (an optional portal, a person without one). */
+  organizationId: string | null;
   accountId: string;
   clientId: string;
 }
@@ -12,8 +13,8 @@ export interface OrganizationGrant {
 /**
  * Where the organization of each authorization is recorded: keyed by the grant, which every
  * code, access token and refresh token of that session at that portal names. A grant's
- * organization is written once, when its first authorization for an organization succeeds, and
- * never changed: switching organization replaces the grant (`revoke` the old one with its tokens),
+ * organization (or that it has none) is written once, when its first authorization at a portal
+ * that deals with organizations succeeds, and never changed: switching organization replaces the grant (`revoke` the old one with its tokens),
  * so a token issued for one organization never starts speaking for another.
  */
 export class OrganizationGrants {

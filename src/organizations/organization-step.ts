@@ -270,7 +270,7 @@ export class OrganizationStep implements SignInStep {
     const bound = details.grantId ? await this.deps.grants.find(details.grantId) : undefined;
     const remembered =
       bound?.accountId === accountId && bound.clientId === details.params['client_id']
-        ? bound.organizationId
+        ? (bound.organizationId ?? undefined)
         : undefined;
     return { accountId, mode, named: typeof named === 'string' && named ? named : undefined, remembered };
   }

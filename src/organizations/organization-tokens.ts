@@ -47,6 +47,7 @@ export class OrganizationTokens {
     const grant = await this.deps.grants.find(grantId);
     if (!grant) return { kind: 'none' };
     if (grant.accountId !== accountId) return { kind: 'void', reason: 'belongs to another account' };
+    if (grant.organizationId === null) return { kind: 'none' };
     const organization = await this.deps.organizations.findById(grant.organizationId);
     if (!organization) return { kind: 'void', reason: 'no longer exists' };
     const status = organizationStatus(organization.row, this.deps.now());

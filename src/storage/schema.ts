@@ -310,7 +310,8 @@ export interface OrganizationInvitationTable {
 /** The organization an oidc-provider grant (one session at one portal) is for (src/organizations/organization-grants.ts). */
 export interface OrganizationGrantTable {
   grant_id: string;
-  organization_id: string;
+  /** Null: the authorization is for no organization. */
+  organization_id: string | null;
   account_id: string;
   client_id: string;
   created_at: Generated<Date>;

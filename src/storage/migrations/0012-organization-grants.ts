@@ -2,9 +2,9 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * The organization each authorization is for (src/organizations/organization-grants.ts): one row
- * per oidc-provider grant, i.e. per session and portal. A grant's organization never changes; a
- * switch to another organization replaces the grant (and revokes its tokens), so a token is never
- * re-labelled. No foreign key to organizations: a removed organization's grants must keep failing.
+ * per oidc-provider grant, i.e. per session and portal, null when it is for none. A grant's
+ * organization never changes; a switch to another (or to none) replaces the grant and revokes its
+ * tokens, so a token is never re-labelled. No foreign key to organizations: a removed organization's grants must keep failing.
  *
  * And which upstream provider a federated sign-in of a session used (amr says only `fed`), so an
  * organization's allowed sign-in methods can be judged again on the session's later authorizations.
@@ -13,7 +13,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create table organization_grants (
       grant_id text primary key,
-      organization_id text not null,
+      -- null: the authorization is for no organization (an optional portal, a person without one)
+      organization_id text,
       account_id text not null,
       client_id text not null,
       created_at timestamptz not null default now(),
