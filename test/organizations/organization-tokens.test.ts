@@ -80,6 +80,17 @@ for (const kind of STORES) {
     },
   );
 
+  test.serial(`[${kind}] oidc-provider knows the organization client metadata and refuses other values`, async (t) => {
+    const { server } = await world(kind);
+    const base = { client_id: 'x', client_secret: 'a'.repeat(40), redirect_uris: ['https://x.example/cb'] };
+    await t.notThrowsAsync(server.umbral.provider.Client.validate({ ...base, organization: 'optional' } as never));
+    const refused = await t.throwsAsync(
+      server.umbral.provider.Client.validate({ ...base, organization: 'yes' } as never),
+    );
+    t.is((refused as { error?: string }).error, 'invalid_client_metadata', 'what dynamic registration would answer');
+    t.is((refused as { error_description?: string }).error_description, 'organization must be required or optional');
+  });
+
   test.serial(`[${kind}] a strict portal gets the organization in userinfo only`, async (t) => {
     const { portals, createUser, createOrg } = await world(kind);
     const ana = await createUser('ana@acme.example');
