@@ -4,7 +4,8 @@
  * - required: every sign-in there is for one active organization the person belongs to;
  *   without one the sign-in cannot finish.
  * - optional: the organization's claims when the person has one; a sign-in without one goes on.
- * A portal without the setting that asks for the `organization` scope is treated as optional.
+ * A portal without the setting that asks for the `organization` scope, or names an organization
+ * (`organization=`), is treated as optional: a named organization is always checked.
  */
 export const ORGANIZATION_MODES = ['required', 'optional'] as const;
 export type OrganizationMode = (typeof ORGANIZATION_MODES)[number];
@@ -28,15 +29,19 @@ export function clientOrganizationMode(client: { [key: string]: unknown } | unde
   return isOrganizationMode(value) ? value : undefined;
 }
 
-/** How this authorization request deals with organizations: the client's setting, or optional when it asks the scope. */
+/**
+ * How this authorization request deals with organizations: the client's setting, or optional
+ * when it asks the scope or names an organization (which is then checked like any other).
+ */
 export function requestMode(
   client: { [key: string]: unknown } | undefined,
-  scope: unknown,
+  params: { scope?: unknown; [ORGANIZATION_PARAM]?: unknown },
 ): OrganizationMode | undefined {
   const own = clientOrganizationMode(client);
   if (own) return own;
-  const scopes = typeof scope === 'string' ? scope.split(' ') : [];
-  return scopes.includes(ORGANIZATION_SCOPE) ? 'optional' : undefined;
+  const scopes = typeof params.scope === 'string' ? params.scope.split(' ') : [];
+  const named = typeof params[ORGANIZATION_PARAM] === 'string' && params[ORGANIZATION_PARAM] !== '';
+  return scopes.includes(ORGANIZATION_SCOPE) || named ? 'optional' : undefined;
 }
 
 /** An `organization=` value worth looking up: an id or a slug, nothing longer or stranger. */

@@ -172,7 +172,7 @@ export class OrganizationAuthorizations {
     const { oidc } = ctx;
     const client = oidc.client as unknown as Record<string, unknown> | undefined;
     const params = oidc.params as Record<string, unknown>;
-    const mode = requestMode(client, params['scope']);
+    const mode = requestMode(client, params);
     const accountId = oidc.session?.accountId;
     if (!mode || !accountId || !oidc.client) return undefined;
     const found = grant?.jti ? await this.deps.grants.find(grant.jti) : undefined;

@@ -257,7 +257,7 @@ export class OrganizationStep implements SignInStep {
 
   private async modeOf(details: InteractionDetails): Promise<OrganizationMode | undefined> {
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
-    return requestMode(client as unknown as Record<string, unknown> | undefined, details.params['scope']);
+    return requestMode(client as unknown as Record<string, unknown> | undefined, details.params);
   }
 
   /** What the request itself says: the organization it names, the one remembered for the session at this portal. */

@@ -20,13 +20,15 @@ export const REDIRECT = {
   optional: 'http://127.0.0.1:9/optional/cb',
   plain: 'http://127.0.0.1:9/plain/cb',
   strict: 'http://127.0.0.1:9/strict/cb',
+  third: 'http://127.0.0.1:9/third/cb',
 } as const;
 
 export type Receiver = Awaited<ReturnType<typeof startBackchannelReceiver>>;
 
 /**
  * Umbral with four portals: one requiring an organization, one where it is optional, one without
- * the setting, and one requiring it whose ID tokens are strict (--strict-id-token-claims).
+ * the setting, one requiring it whose ID tokens are strict (--strict-id-token-claims), and a third
+ * party without the setting (its users consent).
  */
 export interface OrganizationWorld {
   server: RunningUmbral;
@@ -51,6 +53,7 @@ const PORTAL_NAMES = {
   optional: 'CRM de Ventas',
   plain: 'Nube de Clientes',
   strict: 'Portal Estricto',
+  third: 'App de Terceros',
 };
 
 /** One world per store kind for the test file, emptied before each test. */
@@ -77,9 +80,9 @@ async function startOrganizationWorld(settings: { kind: StoreKind }): Promise<Sh
     );
     stops.push(() => server.stop());
     const portals = {} as OrganizationWorld['portals'];
-    for (const kind of ['required', 'optional', 'plain', 'strict'] as const) {
+    for (const kind of ['required', 'optional', 'plain', 'strict', 'third'] as const) {
       const organization: OrganizationMode | undefined =
-        kind === 'plain' ? undefined : kind === 'strict' ? 'required' : kind;
+        kind === 'plain' || kind === 'third' ? undefined : kind === 'strict' ? 'required' : kind;
       const client = await server.registerClient({
         clientId: `${kind}-portal`,
         name: PORTAL_NAMES[kind],
@@ -87,6 +90,7 @@ async function startOrganizationWorld(settings: { kind: StoreKind }): Promise<Sh
         backchannelLogoutUri: receiver.uri,
         organization,
         strictIdTokenClaims: kind === 'strict',
+        firstParty: kind !== 'third',
       });
       portals[kind] = await RelyingParty.discover(
         server.issuer,

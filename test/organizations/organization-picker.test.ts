@@ -1,5 +1,6 @@
 import test from 'ava';
 import type * as oidc from 'openid-client';
+import { generate } from 'otplib';
 import { formOf, type Page } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import {
@@ -119,6 +120,53 @@ for (const kind of STORES) {
       const done = await browser.submit(asked.page, '/organization', { organization: globex.id }, other.redirectUri);
       t.true(atPortal(done, other));
       t.is((await other.exchange(done.url, asked.request)).claims()!['org_id'], globex.id);
+    },
+  );
+
+  test.serial(
+    `[${kind}] picking an organization that requires a second factor asks it (enrollment here), at sign-in or signed in already`,
+    async (t) => {
+      const w = await world(kind);
+      const { ana, acme, globex } = await anaOfTwo(w);
+      await w.orgs.update(globex.id, { requireMfa: true });
+      const rp = w.portals.required;
+      const enrollAndFinish = async (browser: ReturnType<typeof newBrowser>, page: Page) => {
+        t.regex(page.url, /\/mfa\/enroll$/);
+        const setup = await browser.submit(page, '/mfa/enroll/totp', {});
+        const secret = /<code id="setup-key">([A-Z2-7 ]+)<\/code>/.exec(setup.body)![1]!.replace(/ /g, '');
+        const codes = await browser.submit(setup, '/mfa/enroll/totp/confirm', { code: await generate({ secret }) });
+        return browser.submit(codes, '/mfa/enroll/done', {}, rp.redirectUri);
+      };
+
+      const browser = newBrowser();
+      const { request, callback: picker } = await signIn(rp, browser, ana.email);
+      const enroll = await browser.submit(picker, '/organization', { organization: globex.id }, rp.redirectUri);
+      const done = await enrollAndFinish(browser, enroll);
+      t.true(atPortal(done, rp));
+      t.like((await rp.exchange(done.url, request)).claims(), { org_id: globex.id, acr: 'urn:umbral:acr:mfa' });
+
+      // Bea, signed in with one factor at a portal without organizations, picks Globex at this one.
+      const bea = await w.createUser('bea@globex.example');
+      for (const organizationId of [acme.id, globex.id]) {
+        await w.memberships.join({ organizationId, userId: bea.id, roles: ['member'], invitedBy: null });
+      }
+      const beaBrowser = newBrowser();
+      const plain = w.portals.plain;
+      t.true(atPortal((await signIn(plain, beaBrowser, bea.email, { scope: 'openid' })).callback, plain));
+      const asked = await authorize(rp, beaBrowser);
+      t.regex(asked.page.url, /\/organization$/);
+      const enrollBea = await beaBrowser.submit(
+        asked.page,
+        '/organization',
+        { organization: globex.id },
+        rp.redirectUri,
+      );
+      const beaDone = await enrollAndFinish(beaBrowser, enrollBea);
+      t.true(atPortal(beaDone, rp));
+      t.like((await rp.exchange(beaDone.url, asked.request)).claims(), {
+        org_id: globex.id,
+        acr: 'urn:umbral:acr:mfa',
+      });
     },
   );
 

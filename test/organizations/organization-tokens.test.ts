@@ -77,8 +77,32 @@ for (const kind of STORES) {
       // With the scope, the same portal gets them.
       const second = await signIn(rp, newBrowser(), ana.email);
       t.is((await rp.exchange(second.callback.url, second.request)).claims()!['org_slug'], 'acme');
+
+      // Naming an organization is checked even without the scope: a portal may rely on it.
+      const bob = await createUser('bob@initech.example');
+      await createOrg('initech', {}, [{ userId: bob.id }]);
+      const named = await signIn(rp, newBrowser(), ana.email, { scope: 'openid email', organization: 'initech' });
+      t.is(named.callback.status, 403);
+      t.regex(named.callback.body, /No puedes entrar con esa empresa/);
     },
   );
+
+  test.serial(`[${kind}] a third-party portal asking the scope gets consent for it, then the claims`, async (t) => {
+    const { portals, createUser, createOrg } = await world(kind);
+    const ana = await createUser('ana@acme.example');
+    const acme = await createOrg('acme', {}, [{ userId: ana.id }]);
+    const rp = portals.third;
+    const browser = newBrowser();
+    const { request, callback: consent } = await signIn(rp, browser, ana.email);
+    t.regex(consent.body, /App de Terceros quiere acceder a tu cuenta/);
+    t.regex(consent.body, /Saber con qué empresa entras, y tus roles y permisos en ella/);
+    const callback = await browser.submit(consent, '/consent', {}, rp.redirectUri);
+    t.true(atPortal(callback, rp));
+    t.is((await rp.exchange(callback.url, request)).claims()!['org_id'], acme.id);
+    const silent = await authorize(rp, browser, { prompt: 'none' });
+    t.true(atPortal(silent.page, rp), 'consented and remembered');
+    t.is((await rp.exchange(silent.page.url, silent.request)).claims()!['org_id'], acme.id);
+  });
 
   test.serial(`[${kind}] oidc-provider knows the organization client metadata and refuses other values`, async (t) => {
     const { server } = await world(kind);

@@ -26,9 +26,10 @@ test('an organization takes a sign-in by a method it allows; an unknown provider
 });
 
 test('a portal deals with organizations by its setting, or optionally when it asks the scope', (t) => {
-  t.is(requestMode({ organization: 'required' }, 'openid'), 'required');
-  t.is(requestMode({ organization: 'optional' }, 'openid organization'), 'optional');
-  t.is(requestMode({}, 'openid email organization'), 'optional');
-  t.is(requestMode({}, 'openid email'), undefined);
-  t.is(requestMode({ organization: 'bogus' }, undefined), undefined);
+  t.is(requestMode({ organization: 'required' }, { scope: 'openid' }), 'required');
+  t.is(requestMode({ organization: 'optional' }, { scope: 'openid organization' }), 'optional');
+  t.is(requestMode({}, { scope: 'openid email organization' }), 'optional');
+  t.is(requestMode({}, { scope: 'openid', organization: 'acme' }), 'optional', 'a named organization is checked');
+  t.is(requestMode({}, { scope: 'openid email' }), undefined);
+  t.is(requestMode({ organization: 'bogus' }, {}), undefined);
 });
