@@ -13,6 +13,7 @@ import { STEP_UP_REASON } from '../mfa/login-checks.ts';
 import { isOrganizationReference, ORGANIZATION_PARAM, requestMode } from './client-organization.ts';
 import { type Choice, isOrganizationAnswer, type OrganizationChooser } from './organization-choice.ts';
 import type { OrganizationGrant, OrganizationGrants } from './organization-grants.ts';
+import { SIGN_IN_METHODS, type SignInMethod } from './organization-input.ts';
 import { type SessionUpstreams, type SignInWay, signInWayOf, type Upstream } from './sign-in-methods.ts';
 
 const { Check, Prompt } = interactionPolicy;
@@ -228,4 +229,20 @@ function settledOrganization(choice: Choice): string | null | undefined {
   if (choice.kind === 'without') return null;
   if (choice.kind === 'organization' && !choice.problem) return choice.organization.row.id;
   return undefined;
+}
+
+/** How the session signed in, as the organization prompt's check read it (its details); from amr alone otherwise. */
+export function signInOfPrompt(details: {
+  prompt: { details: Record<string, unknown> };
+  session?: { amr?: string[] | undefined } | undefined;
+}): SessionSignIn {
+  const detail = details.prompt.details[SIGN_IN_DETAIL] as Partial<SessionSignIn> | undefined;
+  const amr = Array.isArray(details.session?.amr) ? details.session.amr : [];
+  if (!detail || !Array.isArray(detail.methods))
+    return { ...signInWayOf(amr, undefined), mfa: levelOfAmr(amr) === 'mfa' };
+  return {
+    methods: detail.methods.filter((m): m is SignInMethod => (SIGN_IN_METHODS as readonly unknown[]).includes(m)),
+    unknownUpstream: detail.unknownUpstream === true,
+    mfa: detail.mfa === true,
+  };
 }

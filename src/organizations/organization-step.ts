@@ -16,7 +16,7 @@ import {
 import type { Logger } from '../logging/logger.ts';
 import { levelOfAmr } from '../mfa/authentication-level.ts';
 import { ORGANIZATION_PARAM, type OrganizationMode, requestMode } from './client-organization.ts';
-import { ORGANIZATION_PROMPT, type SessionSignIn, SIGN_IN_DETAIL } from './organization-authorizations.ts';
+import { ORGANIZATION_PROMPT, signInOfPrompt } from './organization-authorizations.ts';
 import {
   type Choice,
   type ChoiceRequest,
@@ -88,7 +88,7 @@ export class OrganizationStep implements SignInStep {
     const choice = await this.deps.chooser.decide({
       ...(await this.request(details, accountId, (await this.modeOf(details)) ?? 'optional')),
       chosen: answerOf(details.lastSubmission?.[ORGANIZATION_PROMPT]),
-      signIn: sessionSignInOf(details),
+      signIn: signInOfPrompt(details),
     });
     return this.afterSession(details, choice);
   }
@@ -97,7 +97,7 @@ export class OrganizationStep implements SignInStep {
     const who = this.chooserOf(ctx, details);
     if (!who) return outcome.back(details.uid);
     const options = await this.deps.chooser.options(accountOf(who));
-    if (options.length < 2) return outcome.back(details.uid);
+    if (options.length < 2) return this.decideAgain(ctx, details, who);
     return this.pickerPage(
       details,
       options.map((m) => m.organization),
@@ -111,7 +111,7 @@ export class OrganizationStep implements SignInStep {
     const options = await this.deps.chooser.options(accountOf(who));
     const picked = options.find((m) => m.organization.id === organization);
     if (!picked) {
-      if (options.length < 2) return outcome.back(details.uid);
+      if (options.length < 2) return this.decideAgain(ctx, details, who);
       return this.pickerPage(
         details,
         options.map((m) => m.organization),
@@ -129,7 +129,7 @@ export class OrganizationStep implements SignInStep {
         accountId: who.accountId,
         mode,
         chosen,
-        signIn: sessionSignInOf(details),
+        signIn: signInOfPrompt(details),
       });
       return this.afterSession(details, choice);
     }
@@ -137,6 +137,17 @@ export class OrganizationStep implements SignInStep {
       accountId: who.login.accountId,
       mode,
       chosen,
+      signIn: await this.signInOf(who.login),
+    });
+    const next = await this.afterLogin(ctx, details, who.login, choice);
+    return isOutcome(next) ? next : outcome.login(next, this.name);
+  }
+
+  /** Nothing left to pick from (an organization ended meanwhile): decided as if the picker had not been needed. */
+  private async decideAgain(ctx: Context, details: InteractionDetails, who: Chooser): Promise<StepOutcome> {
+    if (who.kind === 'session') return (await this.resume(ctx, details)) ?? outcome.back(details.uid);
+    const choice = await this.deps.chooser.decide({
+      ...(await this.request(details, who.login.accountId, (await this.modeOf(details)) ?? 'optional')),
       signIn: await this.signInOf(who.login),
     });
     const next = await this.afterLogin(ctx, details, who.login, choice);
@@ -296,16 +307,4 @@ function withAnswer(login: FirstFactor, answer: OrganizationAnswer): FirstFactor
 
 function answerOf(value: unknown): OrganizationAnswer | undefined {
   return isOrganizationAnswer(value) ? value : undefined;
-}
-
-/** How the session signed in, as oidc-provider's check read it (the prompt's details). */
-function sessionSignInOf(details: InteractionDetails): ChoiceRequest['signIn'] {
-  const detail = (details.prompt.details as Record<string, unknown>)[SIGN_IN_DETAIL] as SessionSignIn | undefined;
-  const amr = Array.isArray(details.session?.amr) ? details.session.amr : [];
-  if (!detail) return { ...signInWayOf(amr, undefined), mfa: levelOfAmr(amr) === 'mfa' };
-  return {
-    methods: detail.methods.filter((m): m is SignInMethod => typeof m === 'string') as SignInMethod[],
-    unknownUpstream: detail.unknownUpstream === true,
-    mfa: detail.mfa === true,
-  };
 }

@@ -60,7 +60,9 @@ export class PendingOrganizationCookie {
         accountId: value.accountId,
         amr: value.amr.filter((m): m is string => typeof m === 'string'),
         ...(typeof value.acr === 'string' ? { acr: value.acr } : {}),
-        ...(isOrganizationAnswer(value.chosen) ? { chosen: value.chosen } : {}),
+        ...(isOrganizationAnswer(value.chosen)
+          ? { chosen: 'id' in value.chosen ? { id: value.chosen.id } : { none: true as const } }
+          : {}),
         expiresAt: value.expiresAt,
       };
     } catch {

@@ -172,10 +172,10 @@ for (const kind of STORES) {
 
   test.serial(`[${kind}] the picker refuses an organization it did not offer, and grants nothing for it`, async (t) => {
     const w = await world(kind);
-    const { ana } = await anaOfTwo(w);
+    const { ana, acme, globex } = await anaOfTwo(w);
     const rp = w.portals.required;
     const browser = newBrowser();
-    const { callback: picker } = await signIn(rp, browser, ana.email);
+    const { request, callback: picker } = await signIn(rp, browser, ana.email);
     const initech = await w.orgs.find('initech');
     for (const value of [initech!.row.id, (await w.orgs.find('held'))!.row.id, 'nonsense']) {
       const refused = await browser.submit(picker, '/organization', { organization: value }, rp.redirectUri);
@@ -185,10 +185,16 @@ for (const kind of STORES) {
     }
     t.deepEqual(await w.server.umbral.storage.db.selectFrom('organization_grants').selectAll().execute(), []);
 
+    // Globex is suspended while the picker is open: picking it leaves the one active organization.
+    await w.orgs.suspend(globex.id);
+    const late = await browser.submit(picker, '/organization', { organization: globex.id }, rp.redirectUri);
+    t.true(atPortal(late, rp));
+    t.is((await rp.exchange(late.url, request)).claims()!['org_id'], acme.id);
+
     // Without the sign-in behind it, the picker is not there to post to.
     const stranger = newBrowser();
-    const request = await rp.authorizationRequest();
-    const identifier = await stranger.open(request.url, rp.redirectUri);
+    const strangerRequest = await rp.authorizationRequest();
+    const identifier = await stranger.open(strangerRequest.url, rp.redirectUri);
     const forged = await stranger.request(`${identifier.url}/organization`, {
       form: { _csrf: formOf(identifier.body, '/identifier').hidden['_csrf']!, organization: initech!.row.id },
     });
