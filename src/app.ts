@@ -16,6 +16,7 @@ import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
 import { createFederation, exposeProviders } from './federation/create-federation.ts';
+import { FederatedIdentities } from './federation/federated-identities.ts';
 import { federationCallbackRouter } from './federation/federation-callback-router.ts';
 import { FederationStep } from './federation/federation-step.ts';
 import { identitiesRouter } from './federation/identities-router.ts';
@@ -50,12 +51,14 @@ import { InvitationRepository } from './organizations/invitations.ts';
 import { MembershipRepository } from './organizations/memberships.ts';
 import { OrganizationMail } from './organizations/organization-mail.ts';
 import { OrganizationSessions } from './organizations/organization-sessions.ts';
+import { createOrganizationSignIn } from './organizations/organization-sign-in.ts';
+import { OrganizationStep } from './organizations/organization-step.ts';
 import { OrganizationRepository } from './organizations/organizations.ts';
 import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
-import { cookieNames } from './provider/configuration.ts';
+import { cookieNames, TTL } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
@@ -111,7 +114,22 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
-    const provider = await createProvider({ config, storage, pages, logger, secretBox, refreshRotations });
+    // The organization of each authorization: oidc-provider's checks, grants and tokens, and the sign-in step.
+    const organizationSignIn = createOrganizationSignIn({
+      db: storage.db,
+      logger,
+      identities: new FederatedIdentities(storage.db),
+      now: options.now,
+    });
+    const provider = await createProvider({
+      config,
+      storage,
+      pages,
+      logger,
+      secretBox,
+      refreshRotations,
+      organizations: organizationSignIn,
+    });
     const throttle = createLoginThrottle({
       db: storage.db,
       redisUrl: config.redisUrl,
@@ -152,6 +170,19 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(exposeProviders(federation));
     app.use(federationCallbackRouter({ config, pages, logger, ...federation }).routes());
     const singleSession = new SingleSessionPolicy({ provider, terminator, everywhere: config.singleSession });
+    provider.use(
+      organizationSignIn.authorizations.afterAuthorization({
+        // An organization's single_session: its member's other sessions end, whatever the portal.
+        endOtherSessions: ({ accountId, clientId, keepSessionUid }) =>
+          singleSession.enforce({
+            accountId,
+            clientId,
+            currentSession: { uid: keepSessionUid, accountId },
+            required: true,
+          }),
+        ttl: TTL,
+      }),
+    );
     const activity = new SessionActivity(storage.db);
     // Device and address of each session, as portals use it (shown on /account/sessions).
     provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
@@ -294,6 +325,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
       invitationStep,
+      new OrganizationStep({
+        config,
+        provider,
+        chooser: organizationSignIn.chooser,
+        grants: organizationSignIn.grants,
+        latestUpstream: organizationSignIn.latestUpstream,
+        logger,
+      }),
       new SignUpStep({
         config,
         provider,
@@ -347,6 +386,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       accountTokenRows: () => purgeExpiredAccountTokens(storage.db),
       mfaRows: () => mfa.purgeExpired(),
       rotationResponses: () => refreshRotations.forgetSpent(),
+      organizationRows: () => organizationSignIn.purgeExpired(),
     });
 
     return {

@@ -5,6 +5,7 @@ import {
   GRANT_TYPES,
   type GrantType,
 } from '../clients/client-registry.ts';
+import { isOrganizationMode, ORGANIZATION_MODES, type OrganizationMode } from '../organizations/client-organization.ts';
 import { PKCE_MODES, type PkceMode } from '../provider/client-metadata.ts';
 import { isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../provider/signing-keys.ts';
 import { withCliContext } from './cli-context.ts';
@@ -33,6 +34,8 @@ export const CLIENT_ADD_OPTIONS = {
   'id-token-signing-alg': { type: 'string' },
   'strict-id-token-claims': { type: 'boolean' },
   pkce: { type: 'string' },
+  organization: { type: 'string' },
+  'initiate-login-uri': { type: 'string' },
 } as const;
 
 export const CLIENT_REMOVE_OPTIONS = { 'client-id': { type: 'string', required: true } } as const;
@@ -80,6 +83,11 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
     idTokenSigningAlg: parseSigningAlg(options['id-token-signing-alg']),
     strictIdTokenClaims: options['strict-id-token-claims'],
     pkce: parsePkceMode(options.pkce),
+    organization: parseOrganizationMode(options.organization),
+    initiateLoginUri:
+      options['initiate-login-uri'] === undefined
+        ? undefined
+        : absoluteUrl('--initiate-login-uri', options['initiate-login-uri']),
   };
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, await context.provider());
@@ -129,6 +137,13 @@ function parseSigningAlg(value: string | undefined): SigningAlg | undefined {
 function parsePkceMode(value: string | undefined): PkceMode | undefined {
   if (value === undefined || (PKCE_MODES as readonly string[]).includes(value)) return value as PkceMode | undefined;
   throw new CliInputError(`--pkce "${value}" is not a PKCE policy; use ${PKCE_MODES.join(' or ')}`);
+}
+
+function parseOrganizationMode(value: string | undefined): OrganizationMode | undefined {
+  if (value === undefined || isOrganizationMode(value)) return value;
+  throw new CliInputError(
+    `--organization "${value}" is not an organization setting; use ${ORGANIZATION_MODES.join(' or ')} (or leave it out)`,
+  );
 }
 
 /** Full syntax only; oidc-provider's client validation judges the rest (scheme, fragments…). */

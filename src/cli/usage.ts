@@ -34,6 +34,11 @@ Clients
                                        other scope claims only in userinfo
       --pkce required|optional         optional: a confidential client may omit PKCE when
                                        it sends a nonce (default: required)
+      --organization required|optional required: every sign-in is for an active organization
+                                       the person belongs to (or it cannot finish);
+                                       optional: its claims when there is one (default: none)
+      --initiate-login-uri URI         https: where the portal starts its own sign-in
+                                       (invitations land people there)
   umbral clients list                  all clients as JSON, without secrets
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants

@@ -10,6 +10,7 @@ export interface ClientMetadataFields {
   redirect_uris?: unknown;
   post_logout_redirect_uris?: unknown;
   backchannel_logout_uri?: unknown;
+  initiate_login_uri?: unknown;
   grant_types?: unknown;
   response_types?: unknown;
   token_endpoint_auth_method?: unknown;
@@ -28,6 +29,11 @@ export function clientMetadataProblem(metadata: ClientMetadataFields): string | 
   }
   if (isPlainHttpElsewhere(metadata.backchannel_logout_uri)) {
     return 'backchannel_logout_uri must use https unless the host is a loopback address';
+  }
+  // OpenID Connect Registration allows only https here, and oidc-provider holds every client to it.
+  const initiate = typeof metadata.initiate_login_uri === 'string' ? URL.parse(metadata.initiate_login_uri) : null;
+  if (metadata.initiate_login_uri !== undefined && (initiate?.protocol !== 'https:' || initiate.hash)) {
+    return 'initiate_login_uri must be an https URI without a fragment (OpenID Connect Registration allows no other scheme, even on loopback)';
   }
   const grantTypes = Array.isArray(metadata.grant_types) ? metadata.grant_types : [];
   const isPublic = metadata.token_endpoint_auth_method === 'none';

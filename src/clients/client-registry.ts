@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { deleteClient } from '../../adapters/postgres-adapter.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
+import type { OrganizationMode } from '../organizations/client-organization.ts';
 import type { PkceMode } from '../provider/client-metadata.ts';
 import { DEFAULT_ID_TOKEN_SIGNING_ALG, type SigningAlg } from '../provider/signing-keys.ts';
 import type { Database } from '../storage/schema.ts';
@@ -34,6 +35,10 @@ export interface ClientRegistration {
   strictIdTokenClaims?: boolean | undefined;
   /** 'optional': a confidential portal whose library cannot send PKCE may omit it when it sends a nonce. */
   pkce?: PkceMode | undefined;
+  /** Whether its sign-ins are for an organization the person belongs to (src/organizations/client-organization.ts). */
+  organization?: OrganizationMode | undefined;
+  /** Where the portal starts its own sign-in (OpenID Connect `initiate_login_uri`): people land there from invitations. */
+  initiateLoginUri?: string | undefined;
 }
 
 export class ClientInputError extends Error {
@@ -102,6 +107,8 @@ export class ClientRegistry {
       ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
       ...(input.singleSession ? { single_session: true } : {}),
       ...(input.requireMfa ? { require_mfa: true } : {}),
+      ...(input.organization ? { organization: input.organization } : {}),
+      ...(input.initiateLoginUri !== undefined ? { initiate_login_uri: input.initiateLoginUri } : {}),
     };
     const problem = clientMetadataProblem(metadata);
     if (problem) throw new ClientInputError(problem);

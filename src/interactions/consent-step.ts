@@ -14,7 +14,7 @@ interface MissingGrant {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-const DESCRIBED_SCOPES = ['openid', 'email', 'profile', 'phone', 'offline_access'];
+const DESCRIBED_SCOPES = ['openid', 'email', 'profile', 'phone', 'offline_access', 'organization'];
 
 /** Consent for third-party clients: shows what is asked, and grants exactly that. */
 export class ConsentStep implements SignInStep {

@@ -16,6 +16,17 @@ export interface FirstFactor {
   accountId: string;
   amr: string[];
   acr?: string;
+  /**
+   * A later step's policy (an organization's require_mfa) demands the second factor, whatever the
+   * portal or the request asks: the second-factor step asks it, or enrollment. Set by the step that
+   * sends the login back through the steps (`outcome.login(login)`).
+   */
+  mfaRequired?: boolean;
+  /**
+   * What steps decided for this authorization besides the login (e.g. `organization`), handed to
+   * oidc-provider with it: its checks read them as `ctx.oidc.result`.
+   */
+  extraResults?: Record<string, unknown>;
 }
 
 /** A sign-in every factor of which has passed: what the session records. */

@@ -45,7 +45,10 @@ export class SignInPipeline {
       if (isOutcome(passed)) return passed;
       login = passed;
     }
-    const result = { login: { accountId: login.accountId, amr: login.amr, remember: true, ...acrOf(login) } };
+    const result = {
+      ...login.extraResults,
+      login: { accountId: login.accountId, amr: login.amr, remember: true, ...acrOf(login) },
+    };
     return outcome.result(answeringCreate(details, result));
   }
 }

@@ -40,7 +40,7 @@ export class SecondFactorGate {
     first: FirstFactor,
   ): Promise<ProvenLogin | StepOutcome> {
     if (levelOfAmr(first.amr) === 'mfa') return { accountId: first.accountId, amr: first.amr, acr: acrOfLevel('mfa') };
-    const demand = await this.demand(details);
+    const demand = await this.demand(details, first);
     const hasFactors = await this.deps.mfa.factors.hasFactors(first.accountId);
     const single: ProvenLogin = { accountId: first.accountId, amr: first.amr, acr: acrOfLevel('sfa') };
     if (!hasFactors) {
@@ -95,8 +95,15 @@ export class SecondFactorGate {
     return { accountId: session.accountId, amr: Array.isArray(session.amr) ? session.amr : ['pwd'] };
   }
 
-  /** What this authorization request wants: the MFA level at all (no remembered device), and a factor even if none is enrolled. */
-  private async demand(details: InteractionDetails): Promise<{ demanded: boolean; mustEnroll: boolean }> {
+  /**
+   * What this authorization request wants: the MFA level at all (no remembered device), and a
+   * factor even if none is enrolled. A later step's policy may demand it too (`mfaRequired`).
+   */
+  private async demand(
+    details: InteractionDetails,
+    first: FirstFactor,
+  ): Promise<{ demanded: boolean; mustEnroll: boolean }> {
+    if (first.mfaRequired) return { demanded: true, mustEnroll: true };
     const requested = requestedLevelOfParams(details.params);
     const clientId = String(details.params['client_id']);
     const client = await this.deps.provider.Client.find(clientId);

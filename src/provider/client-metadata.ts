@@ -1,4 +1,5 @@
 import { type Configuration, errors } from 'oidc-provider';
+import { isOrganizationMode, ORGANIZATION_MODES } from '../organizations/client-organization.ts';
 import { checkSelfRegisteredClient } from './dynamic-registration.ts';
 
 /** How a portal's authorization requests are held to PKCE (src/provider/pkce-policy.ts). */
@@ -15,9 +16,11 @@ const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'str
  * - strict_id_token_claims: ID tokens carry only what OIDC Core's strict reading allows
  *   (src/provider/id-token-claims.ts).
  * - pkce: 'optional' lets a confidential client omit PKCE when it sends a nonce.
+ * - organization: 'required' or 'optional', how its sign-ins choose an organization
+ *   (src/organizations/client-organization.ts).
  */
 export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata']> = {
-  properties: [...BOOLEAN_PROPERTIES, 'pkce'],
+  properties: [...BOOLEAN_PROPERTIES, 'pkce', 'organization'],
   // oidc-provider's own error, so a dynamic registration gets invalid_client_metadata, not a 500.
   validator(ctx, key, value, metadata) {
     // Once per validation: a self-registered client meets the extra rules of dynamic registration.
@@ -34,6 +37,9 @@ export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata
       if (value === 'optional' && metadata.token_endpoint_auth_method === 'none') {
         throw new errors.InvalidClientMetadata('pkce optional needs a confidential client');
       }
+    }
+    if (key === 'organization' && !isOrganizationMode(value)) {
+      throw new errors.InvalidClientMetadata(`organization must be ${ORGANIZATION_MODES.join(' or ')}`);
     }
   },
 };

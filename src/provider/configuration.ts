@@ -5,6 +5,9 @@ import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { ACR_VALUES } from '../mfa/authentication-level.ts';
 import { addSecondFactorChecks, type SecondFactorDirectory } from '../mfa/login-checks.ts';
+import { ORGANIZATION_CLAIMS, ORGANIZATION_SCOPE } from '../organizations/client-organization.ts';
+import type { OrganizationAuthorizations } from '../organizations/organization-authorizations.ts';
+import type { OrganizationTokens } from '../organizations/organization-tokens.ts';
 import { CLAIMS_BY_SCOPE } from '../users/user-claims.ts';
 import { extraClientMetadata } from './client-metadata.ts';
 import { registrationFeatures, type TakeInitialAccessToken } from './dynamic-registration.ts';
@@ -42,6 +45,8 @@ export interface ProviderSettings {
   secondFactors?: SecondFactorDirectory;
   /** Spends a single-use initial access token of dynamic registration (CLIENT_REGISTRATION=token). */
   takeInitialAccessToken: TakeInitialAccessToken;
+  /** The organization of each authorization and its tokens (src/organizations); the CLI needs none. */
+  organizations?: { authorizations: OrganizationAuthorizations; tokens: OrganizationTokens } | undefined;
 }
 
 export function cookieNames(secure: boolean) {
@@ -56,11 +61,16 @@ export function cookieNames(secure: boolean) {
  * prompt=create opens the sign-up page, and discovery lists it in prompt_values_supported.
  * Requestable, so it is asked only when the portal asks for it, until a login answers it.
  */
-function interactionPolicyWithCreate(secondFactors?: SecondFactorDirectory) {
+function interactionPolicyWithCreate(
+  secondFactors?: SecondFactorDirectory,
+  organizations?: Pick<OrganizationAuthorizations, 'extendPolicy'>,
+) {
   const policy = interactionPolicy.base();
   policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
   // acr_values, the claims parameter and require_mfa portals step a one-factor session up (src/mfa).
   if (secondFactors) addSecondFactorChecks(policy, secondFactors);
+  // The organization of the authorization: its own prompt before consent, its second factor (src/organizations).
+  organizations?.extendPolicy(policy);
   return policy;
 }
 
@@ -68,10 +78,29 @@ function isFirstParty(ctx: KoaContextWithOIDC): boolean {
   return ctx.oidc.client?.['first_party'] === true;
 }
 
+/** First-party portals are the operator's own: their users are not asked to consent. */
+async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+  const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+  if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+  if (!isFirstParty(ctx) || !ctx.oidc.session?.accountId) return undefined;
+  const grant = new ctx.oidc.provider.Grant({
+    clientId: ctx.oidc.client!.clientId,
+    accountId: ctx.oidc.session.accountId,
+  });
+  const params = ctx.oidc.params as { scope?: string };
+  grant.addOIDCScope(params.scope ?? 'openid');
+  const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
+  if (claims.id_token) grant.addOIDCClaims(Object.keys(claims.id_token));
+  if (claims.userinfo) grant.addOIDCClaims(Object.keys(claims.userinfo));
+  await grant.save();
+  return grant;
+}
+
 export function buildProviderConfiguration(settings: ProviderSettings): Configuration {
-  const { config, pages } = settings;
+  const { config, pages, organizations } = settings;
+  const findAccount = organizations ? organizations.tokens.wrapFindAccount(settings.findAccount) : settings.findAccount;
   return {
-    findAccount: withStrictIdTokenClaims(settings.findAccount),
+    findAccount: withStrictIdTokenClaims(findAccount),
     // Umbral's own account page is a portal like any other (src/account/account-client.ts).
     clients: [accountClientMetadata(config.issuer, config.productName)],
     jwks: { keys: settings.jwks as never },
@@ -81,8 +110,12 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
       long: { httpOnly: true, sameSite: 'lax', secure: config.secure },
       short: { httpOnly: true, sameSite: 'lax', secure: config.secure },
     },
-    claims: CLAIMS_BY_SCOPE,
-    scopes: ['openid', 'offline_access', 'email', 'profile', 'phone'],
+    claims: { ...CLAIMS_BY_SCOPE, [ORGANIZATION_SCOPE]: ORGANIZATION_CLAIMS },
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'phone', ORGANIZATION_SCOPE],
+    // organization=<id or slug> names the organization of the authorization (src/organizations).
+    ...(organizations ? { extraParams: organizations.authorizations.extraParams } : {}),
+    // Access tokens keep their organization's claims, which introspection answers with.
+    ...(organizations ? { extraTokenClaims: (ctx, token) => organizations.tokens.extraTokenClaims(ctx, token) } : {}),
     responseTypes: ['code'],
     // Required, but for confidential portals registered with pkce: 'optional' that send a nonce.
     pkce: { required: pkceRequired },
@@ -114,8 +147,13 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
         enabled: true,
         // A client may introspect its own tokens; the operator's own (first-party, confidential)
         // backends may introspect any, as resource servers do. Third parties never see others' tokens.
+        // A token whose organization ended, was suspended or lost the person reads as inactive.
         allowedPolicy: async (_ctx, client, token) =>
-          token.clientId === client.clientId || (client['first_party'] === true && client.clientAuthMethod !== 'none'),
+          (token.clientId === client.clientId ||
+            (client['first_party'] === true && client.clientAuthMethod !== 'none')) &&
+          (organizations
+            ? await organizations.tokens.stillCounts(token as { grantId?: string; accountId?: string })
+            : true),
       },
       revocation: {
         enabled: true,
@@ -146,7 +184,7 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: interactionPolicyWithCreate(settings.secondFactors),
+      policy: interactionPolicyWithCreate(settings.secondFactors, organizations?.authorizations),
     },
     // oidc-provider does not publish prompt_values_supported itself; clients look for "create" there.
     discovery: {
@@ -158,23 +196,9 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
           .map((p) => p.name),
       ],
     },
-    // First-party portals are the operator's own: their users are not asked to consent.
-    async loadExistingGrant(ctx) {
-      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (!isFirstParty(ctx) || !ctx.oidc.session?.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({
-        clientId: ctx.oidc.client!.clientId,
-        accountId: ctx.oidc.session.accountId,
-      });
-      const params = ctx.oidc.params as { scope?: string };
-      grant.addOIDCScope(params.scope ?? 'openid');
-      const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
-      if (claims.id_token) grant.addOIDCClaims(Object.keys(claims.id_token));
-      if (claims.userinfo) grant.addOIDCClaims(Object.keys(claims.userinfo));
-      await grant.save();
-      return grant;
-    },
+    loadExistingGrant: organizations
+      ? organizations.authorizations.wrapLoadExistingGrant(loadExistingGrant)
+      : loadExistingGrant,
     // Refresh tokens for clients registered with the refresh_token grant; third parties must ask for offline_access.
     async issueRefreshToken(_ctx, client, code) {
       if (!client.grantTypeAllowed('refresh_token')) return false;

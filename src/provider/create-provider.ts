@@ -9,7 +9,7 @@ import { FactorRepository } from '../mfa/factor-repository.ts';
 import type { Storage } from '../storage/database.ts';
 import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
-import { buildProviderConfiguration } from './configuration.ts';
+import { buildProviderConfiguration, type ProviderSettings } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { watchRegistrations } from './dynamic-registration.ts';
 import { idempotentRefresh } from './idempotent-refresh.ts';
@@ -28,6 +28,8 @@ export async function createProvider(options: {
   secretBox: SecretBox;
   /** Serving token requests: rotations committed once, repeats answered alike. The CLI serves none. */
   refreshRotations?: RefreshRotations;
+  /** The organization of each authorization (src/organizations); the CLI serves no authorization. */
+  organizations?: ProviderSettings['organizations'];
 }): Promise<Provider> {
   const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
@@ -43,6 +45,7 @@ export async function createProvider(options: {
       findAccount: createFindAccount(new UserRepository(storage.db)),
       secondFactors: new FactorRepository(storage.db),
       takeInitialAccessToken: (value) => takeInitialAccessToken(storage.db, value),
+      organizations: options.organizations,
     }),
     adapter: createAdapterClass(storage.db, {
       refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,

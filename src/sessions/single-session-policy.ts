@@ -15,13 +15,18 @@ export class SingleSessionPolicy {
     return client?.['single_session'] === true;
   }
 
-  /** Called once the sign-in is complete (every factor passed), before the new session is written. */
+  /**
+   * Called once the sign-in is complete (every factor passed), before the new session is written.
+   * `required`: another policy asks for one session whatever the portal (an organization's
+   * single_session, src/organizations), and the current session is kept.
+   */
   async enforce(input: {
     accountId: string;
     clientId: string;
     currentSession: { uid: string; accountId?: string | undefined } | undefined;
+    required?: boolean;
   }): Promise<number> {
-    if (!(await this.appliesTo(input.clientId))) return 0;
+    if (!input.required && !(await this.appliesTo(input.clientId))) return 0;
     const keep = input.currentSession?.accountId === input.accountId ? input.currentSession.uid : undefined;
     return this.deps.terminator.endOthers(input.accountId, keep, 'signed_in_elsewhere');
   }

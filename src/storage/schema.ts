@@ -307,6 +307,26 @@ export interface OrganizationInvitationTable {
   created_at: Generated<Date>;
 }
 
+/** The organization an oidc-provider grant (one session at one portal) is for (src/organizations/organization-grants.ts). */
+export interface OrganizationGrantTable {
+  grant_id: string;
+  /** Null: the authorization is for no organization. */
+  organization_id: string | null;
+  account_id: string;
+  client_id: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+/** The upstream provider (google, microsoft) a session's federated sign-in used; amr says only `fed`. */
+export interface SessionUpstreamTable {
+  session_uid: string;
+  /** The session's loginTs when recorded: a later sign-in in the same session makes the row stale. */
+  login_ts: ColumnType<string | number, number, number>;
+  upstream: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -332,6 +352,8 @@ export interface Database {
   organization_upstream_bindings: OrganizationUpstreamBindingTable;
   organization_memberships: OrganizationMembershipTable;
   organization_invitations: OrganizationInvitationTable;
+  organization_grants: OrganizationGrantTable;
+  session_upstreams: SessionUpstreamTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -10,6 +10,7 @@ import * as accountTokenHashes from './0008-account-token-hashes.ts';
 import * as loginLockouts from './0009-login-lockouts.ts';
 import * as refreshRotation from './0010-refresh-rotation.ts';
 import * as organizations from './0011-organizations.ts';
+import * as organizationGrants from './0012-organization-grants.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-login-lockouts': loginLockouts,
   '0010-refresh-rotation': refreshRotation,
   '0011-organizations': organizations,
+  '0012-organization-grants': organizationGrants,
 };

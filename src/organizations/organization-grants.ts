@@ -1,0 +1,84 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../storage/schema.ts';
+
+/** The organization one authorization (an oidc-provider grant: one session at one portal) is for. */
+export interface OrganizationGrant {
+  grantId: string;
+  /** Null: for no organization (an optional portal, a person without one). */
+  organizationId: string | null;
+  accountId: string;
+  clientId: string;
+}
+
+/**
+ * Where the organization of each authorization is recorded: keyed by the grant, which every
+ * code, access token and refresh token of that session at that portal names. A grant's
+ * organization (or that it has none) is written once, when its first authorization at a portal
+ * that deals with organizations succeeds, and never changed: switching organization replaces the grant (`revoke` the old one with its tokens),
+ * so a token issued for one organization never starts speaking for another.
+ */
+export class OrganizationGrants {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async find(grantId: string): Promise<OrganizationGrant | undefined> {
+    const row = await this.db
+      .selectFrom('organization_grants')
+      .select(['grant_id', 'organization_id', 'account_id', 'client_id'])
+      .where('grant_id', '=', grantId)
+      .executeTakeFirst();
+    return row
+      ? {
+          grantId: row.grant_id,
+          organizationId: row.organization_id,
+          accountId: row.account_id,
+          clientId: row.client_id,
+        }
+      : undefined;
+  }
+
+  /** Records the grant's organization; a grant already recorded keeps the one it has. */
+  async bind(grant: OrganizationGrant & { expiresAt: Date }): Promise<void> {
+    await this.db
+      .insertInto('organization_grants')
+      .values({
+        grant_id: grant.grantId,
+        organization_id: grant.organizationId,
+        account_id: grant.accountId,
+        client_id: grant.clientId,
+        expires_at: grant.expiresAt,
+      })
+      .onConflict((oc) => oc.column('grant_id').doNothing())
+      .execute();
+  }
+
+  /** Removes the grant with its codes and tokens (they all carry its id), and its organization. */
+  async revoke(grantId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('oidc_models')
+        .where((eb) =>
+          eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]),
+        )
+        .execute();
+      await trx.deleteFrom('organization_grants').where('grant_id', '=', grantId).execute();
+    });
+  }
+
+  /** The grants of an organization's members (e.g. to end them when the organization ends). */
+  async grantIdsOf(organizationId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('organization_grants')
+      .select('grant_id')
+      .where('organization_id', '=', organizationId)
+      .execute();
+    return rows.map((row) => row.grant_id);
+  }
+
+  async purgeExpired(): Promise<number> {
+    const result = await this.db
+      .deleteFrom('organization_grants')
+      .where('expires_at', '<', sql<Date>`now()`)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
