@@ -1,17 +1,11 @@
 import type Koa from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
-import { AccountAccess } from './account/account-access.ts';
 import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
-import { accountForms } from './account/account-forms.ts';
-import { type AccountSection, accountRouter } from './account/account-router.ts';
+import { mountAccountPages } from './account/account-pages.ts';
+import type { AccountSection } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
-import { EmailChange } from './account/email-change.ts';
-import { emailChangeRouter } from './account/email-change-router.ts';
-import { passwordChangeRouter } from './account/password-change-router.ts';
-import { sessionsRouter } from './account/sessions-router.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
@@ -44,16 +38,12 @@ import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
 import { AccountMemberships } from './organizations/account-memberships.ts';
 import { ContractScheduler } from './organizations/contract-scheduler.ts';
-import { INVITATION_LANDING_PATH, InvitationCookies } from './organizations/invitation-cookies.ts';
-import { invitationRouter } from './organizations/invitation-router.ts';
-import { InvitationStep } from './organizations/invitation-step.ts';
-import { InvitationRepository } from './organizations/invitations.ts';
-import { MembershipRepository } from './organizations/memberships.ts';
+import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
+import { invitationPages } from './organizations/invitation-pages.ts';
 import { OrganizationMail } from './organizations/organization-mail.ts';
 import { OrganizationSessions } from './organizations/organization-sessions.ts';
 import { createOrganizationSignIn } from './organizations/organization-sign-in.ts';
 import { OrganizationStep } from './organizations/organization-step.ts';
-import { OrganizationRepository } from './organizations/organizations.ts';
 import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
@@ -64,7 +54,6 @@ import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
-import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
@@ -183,20 +172,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         ttl: TTL,
       }),
     );
-    const activity = new SessionActivity(storage.db);
-    // Device and address of each session, as portals use it (shown on /account/sessions).
-    provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
-      const session = ctx.oidc.session;
-      if (!session?.accountId) return;
-      activity
-        .record({
-          sessionUid: session.uid,
-          accountId: session.accountId,
-          userAgent: ctx.get('user-agent') || undefined,
-          ip: ctx.ip,
-        })
-        .catch((error: unknown) => logger.warn({ err: error }, 'could not record session activity'));
-    });
+    // Device and address of each session (shown on /account/sessions).
+    new SessionActivity(storage.db).recordAuthorizations(provider, logger);
     // The sign-in an invitation page starts returns to its landing (src/organizations/invitation-router.ts).
     const accountSignIn = new AccountSignIn({
       provider,
@@ -205,40 +182,19 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
       returnPaths: [INVITATION_LANDING_PATH],
     });
-    const access = new AccountAccess({ provider, db: storage.db, signIn: accountSignIn, pages });
-    app.use(accountForms({ issuer: config.issuer, secure: config.secure }));
-    app.use(
-      accountRouter({
-        config,
-        db: storage.db,
-        pages,
-        access,
-        signIn: accountSignIn,
-        logger,
-        mailer,
-        sections: accountSections,
-        organizations: new AccountMemberships(storage.db, options.now),
-      }).routes(),
-    );
-    app.use(
-      passwordChangeRouter({ config, db: storage.db, pages, access, throttle, terminator, mailer, logger }).routes(),
-    );
-    app.use(
-      emailChangeRouter({
-        pages,
-        access,
-        emailChange: new EmailChange({ config, db: storage.db, mailer, logger }),
-        secure: config.secure,
-      }).routes(),
-    );
-    app.use(
-      sessionsRouter({
-        pages,
-        access,
-        directory: new SessionDirectory({ db: storage.db, provider }),
-        terminator,
-      }).routes(),
-    );
+    const access = mountAccountPages(app, {
+      config,
+      db: storage.db,
+      pages,
+      provider,
+      signIn: accountSignIn,
+      throttle,
+      terminator,
+      mailer,
+      logger,
+      sections: accountSections,
+      organizations: new AccountMemberships(storage.db, options.now),
+    });
     accountSections.push({
       href: '/account/security',
       titleKey: 'mfa.section.title',
@@ -288,43 +244,29 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       upstreamAdmissions,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
-    const now = options.now ?? Date.now;
-    const invitations = new InvitationRepository(storage.db, now);
-    const invitationCookies = new InvitationCookies(config.secure);
-    const invitationStep = new InvitationStep({
+    const invitations = invitationPages({
+      config,
+      db: storage.db,
+      provider,
+      pages,
       logger,
-      invitations,
       users,
-      cookies: invitationCookies,
       verification,
       upstream: federationStep.upstreamStart,
+      upstreamNames: () => federation.upstreams.names(),
+      signIn: accountSignIn,
       clientId: ACCOUNT_CLIENT_ID,
-      now,
+      now: options.now ?? Date.now,
     });
-    upstreamAdmissions.push(invitationStep);
-    app.use(
-      invitationRouter({
-        config,
-        provider,
-        pages,
-        logger,
-        invitations,
-        organizations: new OrganizationRepository(storage.db),
-        memberships: new MembershipRepository(storage.db),
-        users,
-        cookies: invitationCookies,
-        signIn: accountSignIn,
-        upstreamNames: () => federation.upstreams.names(),
-        now,
-      }).routes(),
-    );
+    upstreamAdmissions.push(invitations.step);
+    app.use(invitations.router.routes());
     // The sign-in, in order. GET /interaction/:uid asks each step's `resume` which page comes now;
     // after a first factor each step's `enter` runs in turn. A new step is one file and one line here.
     const signIn = new SignInPipeline([
       verification,
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
-      invitationStep,
+      invitations.step,
       new OrganizationStep({
         config,
         provider,
@@ -342,7 +284,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         users,
         identifier,
         verification,
-        address: invitationStep,
+        address: invitations.step,
       }),
       new PasswordStep({
         provider,

@@ -1,4 +1,7 @@
 import { type Kysely, sql } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 
 /** Longest stored User-Agent: enough to name the browser, not a place to park data. */
@@ -20,6 +23,20 @@ export interface SessionSighting {
  */
 export class SessionActivity {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Records the device and address of each session at every authorization, as portals see it. */
+  recordAuthorizations(provider: Provider, logger: Logger): void {
+    provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+      const session = ctx.oidc.session;
+      if (!session?.accountId) return;
+      this.record({
+        sessionUid: session.uid,
+        accountId: session.accountId,
+        userAgent: ctx.get('user-agent') || undefined,
+        ip: ctx.ip,
+      }).catch((error: unknown) => logger.warn({ err: error }, 'could not record session activity'));
+    });
+  }
 
   async record(sighting: SessionSighting): Promise<void> {
     const userAgent = sighting.userAgent?.slice(0, MAX_USER_AGENT) ?? null;
