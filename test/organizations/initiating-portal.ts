@@ -37,7 +37,8 @@ export interface InitiatingPortal {
   close(): Promise<void>;
 }
 
-export async function startInitiatingPortal(): Promise<InitiatingPortal> {
+/** `scope`: what the portal asks for (default openid email profile; a company portal adds `organization`). */
+export async function startInitiatingPortal(options: { scope?: string } = {}): Promise<InitiatingPortal> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-portal-'));
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
@@ -92,7 +93,10 @@ export async function startInitiatingPortal(): Promise<InitiatingPortal> {
       // Third-party initiated login: only from the issuer the portal knows.
       if (!rp || target.searchParams.get('iss') !== issuer) return html(400, 'Emisor desconocido');
       const hint = target.searchParams.get('login_hint');
-      const request = await rp.authorizationRequest(hint ? { login_hint: hint } : {});
+      const request = await rp.authorizationRequest({
+        ...(options.scope ? { scope: options.scope } : {}),
+        ...(hint ? { login_hint: hint } : {}),
+      });
       const sid = randomBytes(16).toString('base64url');
       pending.set(sid, request);
       return {
