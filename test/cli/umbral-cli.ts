@@ -95,15 +95,26 @@ export function ownStderr(result: CliResult): string {
 }
 
 /**
- * One store per kind for a CLI test file, made before its tests and removed after them: every
- * CLI run opens the database, and the file's serial tests can share it.
+ * One store per kind for a CLI test file, made before its tests and removed after them, so the
+ * file's serial tests share it. The embedded store is held open as a running server holds it:
+ * the CLI reaches it over the server's socket, as an operator's `umbral` does next to `npm start`,
+ * instead of starting PGlite for every command (a second of CPU each). Opening DATA_DIR itself,
+ * with no server, is tested by keys-and-migrate.test.ts and the spawned bin/umbral.js test.
  */
 export function storesPerFile(test: TestFn): Map<StoreKind, TestStore> {
   const stores = new Map<StoreKind, TestStore>();
+  const served: Array<{ close(): Promise<void> }> = [];
   test.before(async () => {
-    for (const kind of STORES) stores.set(kind, await createTestStore(kind));
+    for (const kind of STORES) {
+      const store = await createTestStore(kind);
+      stores.set(kind, store);
+      if (kind === 'pglite') {
+        served.push(await openStorage({ databaseUrl: undefined, dataDir: store.dataDir, role: 'server' }));
+      }
+    }
   });
   test.after.always(async () => {
+    for (const storage of served) await storage.close();
     for (const store of stores.values()) await store.cleanup();
   });
   return stores;
