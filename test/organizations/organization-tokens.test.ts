@@ -15,7 +15,7 @@ import {
 
 const world = organizationWorlds(test);
 
-const ADMIN_PERMISSIONS = ['organization:invitations:manage', 'organization:members:manage'];
+const ADMIN_PERMISSIONS = ['org:manage'];
 
 for (const kind of STORES) {
   test.serial(

@@ -17,8 +17,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`
     insert into roles (name, description, permissions, built_in) values
-      ('admin', 'Manages the organization''s members and invitations',
-       '["organization:members:manage","organization:invitations:manage"]', true),
+      ('admin', 'Manages the organization''s members, invitations and roles', '["org:manage"]', true),
       ('member', 'A member of the organization', '[]', true)`.execute(db);
   await sql`
     create table organizations (
