@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../logging/logger.ts';
+import { BackchannelDeliveries, revokeGrants } from '../sessions/backchannel-deliveries.ts';
 import type { Database } from '../storage/schema.ts';
 
 /**
@@ -37,9 +38,11 @@ interface SessionPayload {
  * read from the `clients` table's metadata (`organization`), as stored.
  */
 export class OrganizationSessions {
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly backchannel: BackchannelDeliveries;
 
-  constructor(private readonly deps: { provider: () => Promise<Provider>; logger: Logger }) {}
+  constructor(private readonly deps: { provider: () => Promise<Provider>; logger: Logger }) {
+    this.backchannel = new BackchannelDeliveries(deps.provider, deps.logger);
+  }
 
   async takeOut(
     db: Db,
@@ -94,14 +97,7 @@ export class OrganizationSessions {
           .execute();
       }
     }
-    if (grantIds.length) {
-      await db
-        .deleteFrom('oidc_models')
-        .where((eb) =>
-          eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]),
-        )
-        .execute();
-    }
+    await revokeGrants(db, grantIds);
     if (logouts.length) {
       this.deps.logger.info(
         { event: 'organization.portal_sessions_ended', portalSessions: logouts.length },
@@ -113,26 +109,11 @@ export class OrganizationSessions {
 
   /** Tells each portal, by back-channel logout when it registered for it; in the background (see `settled`). */
   deliver(logouts: PortalLogout[]): void {
-    const { logger } = this.deps;
-    for (const { accountId, clientId, sid } of logouts) {
-      const delivery = (async () => {
-        const provider = await this.deps.provider();
-        const client = await provider.Client.find(clientId);
-        if (!client?.backchannelLogoutUri) return;
-        // Public in oidc-provider (end_session uses it), missing from its type definitions.
-        const notify = client['backchannelLogout'] as (sub: string, sid: string | undefined) => Promise<void>;
-        await notify.call(client, accountId, sid);
-        logger.info({ event: 'backchannel.delivered', clientId }, 'back-channel logout delivered');
-      })().catch((error: unknown) => {
-        logger.warn({ event: 'backchannel.failed', clientId, err: error }, 'back-channel logout failed');
-      });
-      this.deliveries.add(delivery);
-      void delivery.finally(() => this.deliveries.delete(delivery));
-    }
+    for (const { accountId, clientId, sid } of logouts) this.backchannel.send(accountId, clientId, sid);
   }
 
   /** Waits for back-channel deliveries still under way (the CLI before it exits, shutdown, tests). */
   async settled(): Promise<void> {
-    while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
+    await this.backchannel.settled();
   }
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import { BackchannelDeliveries, revokeGrants } from './backchannel-deliveries.ts';
 import { SessionActivity } from './session-activity.ts';
 
 /** Why a session was ended; its browser is told on its next visit (see ended-session-notice.ts). */
@@ -22,10 +23,11 @@ export function cookieHash(sessionCookieValue: string): string {
  */
 export class SessionTerminator {
   private readonly activity: SessionActivity;
-  private readonly deliveries = new Set<Promise<void>>();
+  private readonly backchannel: BackchannelDeliveries;
 
   constructor(private readonly deps: { provider: Provider; db: Kysely<Database>; logger: Logger }) {
     this.activity = new SessionActivity(deps.db);
+    this.backchannel = new BackchannelDeliveries(async () => deps.provider, deps.logger);
   }
 
   /** Ends one session of `accountId` by its uid; false when there is no such session of theirs. */
@@ -54,24 +56,17 @@ export class SessionTerminator {
 
   /** Waits for back-channel deliveries still under way (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
+    await this.backchannel.settled();
   }
 
   private async end(session: ProviderSession, reason: EndReason): Promise<void> {
-    const { provider, db, logger } = this.deps;
+    const { db, logger } = this.deps;
     const accountId = session.accountId!;
     const authorizations = Object.entries(session.authorizations ?? {});
     const grantIds = authorizations
       .map(([, authorization]) => authorization.grantId)
       .filter((id): id is string => !!id);
-    if (grantIds.length) {
-      await db
-        .deleteFrom('oidc_models')
-        .where((eb) =>
-          eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]),
-        )
-        .execute();
-    }
+    await revokeGrants(db, grantIds);
     await session.destroy();
     await db
       .insertInto('ended_sessions')
@@ -81,20 +76,6 @@ export class SessionTerminator {
     await this.activity.forget([session.uid]);
     logger.info({ event: 'session.ended', reason, accountId, portals: authorizations.length }, 'session ended');
 
-    for (const [clientId] of authorizations) {
-      const sid = session.sidFor(clientId);
-      const delivery = (async () => {
-        const client = await provider.Client.find(clientId);
-        if (!client?.backchannelLogoutUri) return;
-        // Public in oidc-provider (end_session uses it), missing from its type definitions.
-        const notify = client['backchannelLogout'] as (sub: string, sid: string | undefined) => Promise<void>;
-        await notify.call(client, accountId, sid);
-        logger.info({ event: 'backchannel.delivered', clientId }, 'back-channel logout delivered');
-      })().catch((error: unknown) => {
-        logger.warn({ event: 'backchannel.failed', clientId, err: error }, 'back-channel logout failed');
-      });
-      this.deliveries.add(delivery);
-      void delivery.finally(() => this.deliveries.delete(delivery));
-    }
+    for (const [clientId] of authorizations) this.backchannel.send(accountId, clientId, session.sidFor(clientId));
   }
 }

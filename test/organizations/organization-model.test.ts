@@ -6,34 +6,17 @@ import { parseCountry, parseInstant, slugFromName } from '../../src/organization
 import { organizationStatus } from '../../src/organizations/organization-status.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { RoleRepository } from '../../src/organizations/roles.ts';
-import type { Storage } from '../../src/storage/database.ts';
 import { UserRepository } from '../../src/users/users.ts';
-import { emptyStore } from '../support/empty-store.ts';
-import { createTestStore, openTestStorage, STORES, type StoreKind } from '../support/stores.ts';
+import { storagesPerFile } from '../support/storages-per-file.ts';
+import { STORES, type StoreKind } from '../support/stores.ts';
 
 const HOUR = 3600_000;
 
-const storages = new Map<StoreKind, Promise<{ storage: Storage; cleanup(): Promise<void> }>>();
-test.after.always(async () => {
-  for (const opened of storages.values()) {
-    const { storage, cleanup } = await opened;
-    await storage.close();
-    await cleanup();
-  }
-});
+const storageFor = storagesPerFile(test);
 
 /** One migrated store per kind for this file, emptied before each test. */
 async function model(kind: StoreKind) {
-  let opened = storages.get(kind);
-  if (!opened) {
-    opened = createTestStore(kind).then(async (store) => ({
-      storage: await openTestStorage(store),
-      cleanup: store.cleanup,
-    }));
-    storages.set(kind, opened);
-  }
-  const { storage } = await opened;
-  await emptyStore(storage.db);
+  const storage = await storageFor(kind);
   const db = storage.db;
   return {
     db,

@@ -10,10 +10,9 @@ import { OrganizationInputError } from '../../src/organizations/organization-err
 import { type OrganizationFields, parseMicrosoftTenant } from '../../src/organizations/organization-input.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { UpstreamJoining } from '../../src/organizations/upstream-joining.ts';
-import type { Storage } from '../../src/storage/database.ts';
 import { UserRepository } from '../../src/users/users.ts';
-import { emptyStore } from '../support/empty-store.ts';
-import { createTestStore, openTestStorage, STORES, type StoreKind } from '../support/stores.ts';
+import { storagesPerFile } from '../support/storages-per-file.ts';
+import { STORES, type StoreKind } from '../support/stores.ts';
 
 const DAY = 24 * 3600_000;
 // Real time: invitations' expiry and seats are compared with the database's now().
@@ -21,27 +20,11 @@ const NOW = Date.now();
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const OTHER_TENANT = '22222222-2222-4222-8222-222222222222';
 
-const storages = new Map<StoreKind, Promise<{ storage: Storage; cleanup(): Promise<void> }>>();
-test.after.always(async () => {
-  for (const opened of storages.values()) {
-    const { storage, cleanup } = await opened;
-    await storage.close();
-    await cleanup();
-  }
-});
+const storageFor = storagesPerFile(test);
 
 /** One migrated store per kind for this file, emptied before each test; the joining at NOW, its logs kept. */
 async function model(kind: StoreKind) {
-  let opened = storages.get(kind);
-  if (!opened) {
-    opened = createTestStore(kind).then(async (store) => ({
-      storage: await openTestStorage(store),
-      cleanup: store.cleanup,
-    }));
-    storages.set(kind, opened);
-  }
-  const { storage } = await opened;
-  await emptyStore(storage.db);
+  const storage = await storageFor(kind);
   const db = storage.db;
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
