@@ -17,6 +17,7 @@ import { identitiesRouter } from './federation/identities-router.ts';
 import { assetsRouter } from './http/assets-router.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health-router.ts';
+import { legalRouter } from './http/legal-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { createWebApp } from './http/web-app.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
@@ -66,6 +67,7 @@ import { UnlockLinks } from './throttling/unlock-links.ts';
 import { unlockRouter } from './throttling/unlock-router.ts';
 import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
+import { RememberedLanguage } from './users/remembered-language.ts';
 import { UserRepository } from './users/users.ts';
 
 export interface Umbral {
@@ -131,11 +133,29 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     /** Parts of the account page that other capabilities add (second factors, linked identities). */
     const accountSections: AccountSection[] = [];
 
-    const app = createWebApp({ keys: provider.keys, trustProxy: config.trustProxy, secure: config.secure, logger });
+    // The footer's language choice becomes the account's, for its emails (src/users/remembered-language.ts).
+    const language = new RememberedLanguage({
+      db: storage.db,
+      provider,
+      sessionCookie: cookieNames(config.secure).session,
+      logger,
+    });
+    language.recordAuthorizations();
+    const app = createWebApp({
+      keys: provider.keys,
+      trustProxy: config.trustProxy,
+      secure: config.secure,
+      logger,
+      onLanguageChoice: (ctx, locale) =>
+        language.chosen(ctx, locale).catch((error: unknown) => {
+          logger.warn({ err: error }, 'could not remember the chosen language');
+        }),
+    });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
+    app.use(legalRouter(pages).routes());
     // Without SMTP_URL, on a loopback ISSUER only, mail is kept here; it holds secret links.
     if (config.devOutbox) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
     const terminator = new SessionTerminator({ provider, db: storage.db, logger });

@@ -70,7 +70,7 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
       ctx.set('Retry-After', String(decision.retryAfterSeconds));
       return show(
         ctx,
-        { current: t('login.error.throttled', { seconds: decision.retryAfterSeconds }) },
+        { current: t('login.error.throttled', { count: decision.retryAfterSeconds }) },
         429,
         decision.retryAfterSeconds,
       );

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import { type Locale, negotiateLocale, translator } from '../i18n/i18n.ts';
+import { LOCALES, type Locale, negotiateLocale, translator } from '../i18n/i18n.ts';
+import { LANGUAGE_NAMES, languageHref } from './page-locale.ts';
 
 export interface Branding {
   productName: string;
@@ -47,6 +48,13 @@ export class PageRenderer {
       // The <meta name="referrer"> repeats the header (a page may have tightened it): the two never disagree.
       referrerPolicy: ctx.response.get('Referrer-Policy') || 'same-origin',
       title: undefined,
+      // The footer's switcher: this page again in each language (views/partials/foot.ejs).
+      languages: LOCALES.map((code) => ({
+        code,
+        name: LANGUAGE_NAMES[code],
+        href: languageHref(ctx, code),
+        current: code === locale,
+      })),
       ...locals,
     });
   }

@@ -2,16 +2,22 @@ import Koa from 'koa';
 import views from 'koa-views';
 import type { TrustProxy } from '../config/config.ts';
 import { viewsPath } from '../config/project-root.ts';
-import { negotiateLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { clientAddress } from './client-address.ts';
+import { type PageLocaleOptions, pageLocaleMiddleware } from './page-locale.ts';
 import { securityHeaders } from './security-headers.ts';
 
 /**
  * The Koa app every capability's routes join: cookie keys shared with oidc-provider, the client's
  * address as TRUST_PROXY says, request logs, security headers, the page's language and templates.
  */
-export function createWebApp(options: { keys: Koa['keys']; trustProxy: TrustProxy; secure: boolean; logger: Logger }) {
+export function createWebApp(options: {
+  keys: Koa['keys'];
+  trustProxy: TrustProxy;
+  secure: boolean;
+  logger: Logger;
+  onLanguageChoice?: PageLocaleOptions['onChoice'];
+}) {
   const { logger } = options;
   const app = new Koa();
   app.keys = options.keys; // the provider's cookie keys, so interaction cookies verify in both
@@ -29,10 +35,7 @@ export function createWebApp(options: { keys: Koa['keys']; trustProxy: TrustProx
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
   });
   app.use(securityHeaders(options.secure));
-  app.use(async (ctx, next) => {
-    ctx.state['locale'] = negotiateLocale(undefined, ctx.get('accept-language'));
-    await next();
-  });
+  app.use(pageLocaleMiddleware({ secure: options.secure, onChoice: options.onLanguageChoice }));
   // Compiled templates are cached: pages change with a deploy, not at run time.
   app.use(views(viewsPath(), { extension: 'ejs', options: { cache: true } }));
   return app;

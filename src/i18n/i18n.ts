@@ -30,6 +30,7 @@ function loadCatalog(locale: Locale): Messages {
 }
 
 const catalogs = new Map<Locale, Messages>(LOCALES.map((locale) => [locale, loadCatalog(locale)]));
+const pluralRules = new Map<Locale, Intl.PluralRules>(LOCALES.map((locale) => [locale, new Intl.PluralRules(locale)]));
 
 /** Maps a language tag to a supported locale: pt, pt-PT → pt-BR; es-MX → es; en-GB → en. */
 function match(tag: string): Locale | undefined {
@@ -41,12 +42,19 @@ function match(tag: string): Locale | undefined {
   return LOCALES.find((l) => l.toLowerCase().split('-')[0] === primary);
 }
 
-/** `ui_locales` (space-separated, in order of preference) wins over Accept-Language. */
-export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined): Locale {
-  for (const tag of (uiLocales ?? '').split(' ')) {
+/** The first supported locale of space-separated tags (`ui_locales`), if any. */
+export function supportedLocale(tags: string | undefined): Locale | undefined {
+  for (const tag of (tags ?? '').split(' ')) {
     const found = match(tag);
     if (found) return found;
   }
+  return undefined;
+}
+
+/** `ui_locales` (space-separated, in order of preference) wins over Accept-Language. */
+export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined): Locale {
+  const asked = supportedLocale(uiLocales);
+  if (asked) return asked;
   const ranked = (acceptLanguage ?? '')
     .split(',')
     .map((part, index) => {
@@ -63,11 +71,24 @@ export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: s
   return DEFAULT_LOCALE;
 }
 
+/**
+ * A message, or for a counted one its plural form (i18next's convention: `key_one`, `key_other`,
+ * chosen by `vars.count` through the locale's CLDR rules; a category the catalog lacks, such as
+ * Spanish `many`, reads as `other`).
+ */
+function lookup(messages: Messages, rules: Intl.PluralRules, key: string, vars: Parameters<Translate>[1]) {
+  const plain = messages[key];
+  if (plain !== undefined || vars?.['count'] === undefined) return plain;
+  return messages[`${key}_${rules.select(Number(vars['count']))}`] ?? messages[`${key}_other`];
+}
+
 export function translator(locale: Locale): Translate {
   const messages = catalogs.get(locale)!;
   const fallback = catalogs.get(DEFAULT_LOCALE)!;
+  const rules = pluralRules.get(locale)!;
+  const fallbackRules = pluralRules.get(DEFAULT_LOCALE)!;
   return (key, vars) => {
-    const template = messages[key] ?? fallback[key];
+    const template = lookup(messages, rules, key, vars) ?? lookup(fallback, fallbackRules, key, vars);
     if (template === undefined) throw new Error(`missing message ${key}`);
     return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars?.[name] ?? ''));
   };

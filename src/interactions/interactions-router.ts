@@ -5,8 +5,8 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { csrfProtection } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
+import { pageLocale } from '../http/page-locale.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
-import { negotiateLocale } from '../i18n/i18n.ts';
 import { type InteractionDetails, type InteractionRoute, isSigningIn, outcome } from './interaction.ts';
 import { InteractionOutcomes, sendInteractionError } from './interaction-outcomes.ts';
 import type { SignInPipeline } from './sign-in-pipeline.ts';
@@ -50,10 +50,7 @@ export function interactionsRouter(deps: InteractionsRouterDependencies): Router
   async function load(ctx: Context): Promise<InteractionDetails> {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
-    ctx.state['locale'] = negotiateLocale(
-      details.params['ui_locales'] as string | undefined,
-      ctx.get('accept-language'),
-    );
+    ctx.state['locale'] = pageLocale(ctx, details.params['ui_locales'] as string | undefined);
     return details;
   }
 

@@ -269,7 +269,7 @@ export class VerificationStep implements SignInStep, EmailVerificationStart {
     const allowance = await this.store.sendAllowance(verification.userId);
     if (!allowance.allowed) {
       const t = translator(this.deps.pages.localeOf(ctx));
-      const error = t('verify.error.resend_wait', { seconds: allowance.retryAfterSeconds });
+      const error = t('verify.error.resend_wait', { count: allowance.retryAfterSeconds });
       return this.page(ctx, details, { error }, 429, { 'Retry-After': String(allowance.retryAfterSeconds) });
     }
     const { verified: _verified, via: _via, ...data } = verification.data;

@@ -63,6 +63,8 @@ interface MethodChoice {
   id: string;
   kind: Factor['kind'] | 'recovery';
   label: string;
+  /** What tells it apart without repeating its kind (the app's or passkey's name, the masked number): the lead names it. */
+  detail: string | undefined;
 }
 
 /**
@@ -87,9 +89,14 @@ export class FactorStep {
     const t = translator(locale);
     const factors = await this.deps.mfa.factors.list(accountId);
     const usable = factors.filter((f) => f.kind !== 'sms' || this.deps.mfa.sms);
-    const choices: MethodChoice[] = usable.map((f) => ({ id: f.id, kind: f.kind, label: describeFactor(f, t) }));
+    const choices: MethodChoice[] = usable.map((f) => ({
+      id: f.id,
+      kind: f.kind,
+      label: describeFactor(f, t),
+      detail: (f.kind === 'sms' ? maskPhone(f.phone ?? '') : f.label) || undefined,
+    }));
     if (await this.deps.mfa.recoveryCodes.hasAny(accountId))
-      choices.push({ id: 'recovery', kind: 'recovery', label: t('mfa.kind.recovery') });
+      choices.push({ id: 'recovery', kind: 'recovery', label: t('mfa.kind.recovery'), detail: undefined });
     return choices;
   }
 

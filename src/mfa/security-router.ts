@@ -183,7 +183,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     if (!mfa.sms) return seeOther(ctx, BASE);
     const error =
       ctx.query['error'] === 'sms_wait' || ctx.query['error'] === 'sms_failed' || ctx.query['error'] === 'exhausted'
-        ? t(ctx)(`mfa.error.${ctx.query['error']}`, { seconds: Number(ctx.query['retry']) || '' })
+        ? t(ctx)(`mfa.error.${ctx.query['error']}`, { count: Number(ctx.query['retry']) || '' })
         : undefined;
     await showSmsForm(ctx, { phone: '', country: defaultCountry(pages.localeOf(ctx)) }, error);
   });
@@ -204,7 +204,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
         ctx,
         values,
         t(ctx)(decision.reason === 'exhausted' ? 'mfa.error.exhausted' : 'mfa.error.sms_wait', {
-          seconds: decision.retryAfterSeconds,
+          count: decision.retryAfterSeconds,
         }),
         429,
       );
@@ -230,7 +230,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const errorKey = ['wrong', 'expired', 'exhausted', 'throttled'].find((e) => e === ctx.query['error']);
     await pages.render(ctx, 'account-security-sms-verify', {
       phone: maskPhone(phone),
-      error: errorKey ? t(ctx)(`mfa.error.${errorKey}`, { seconds: Number(ctx.query['retry']) || '' }) : undefined,
+      error: errorKey ? t(ctx)(`mfa.error.${errorKey}`, { count: Number(ctx.query['retry']) || '' }) : undefined,
     });
   });
 

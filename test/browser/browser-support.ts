@@ -159,7 +159,7 @@ export function browserSuite(test: TestFn, stores: readonly StoreKind[] = BROWSE
 }
 
 /** Headings of Umbral's dead-end pages: seeing one where a step was expected fails at once, saying which. */
-const DEAD_ENDS = ['El formulario caducó', 'Algo salió mal', 'Esta página ya no es válida'];
+const DEAD_ENDS = ['El formulario venció', 'Algo salió mal', 'Esta página ya no es válida'];
 
 function deadEnd(page: Page) {
   return page.getByRole('heading', { level: 1, name: new RegExp(`^(${DEAD_ENDS.join('|')})$`) });

@@ -95,7 +95,7 @@ for (const kind of BROWSER_STORES) {
     t.is(identifier?.status(), 200);
     t.regex(new URL(page.url()).pathname, /^\/interaction\/[\w-]+$/);
     await expectHeading(page, 'Inicia sesión');
-    t.true(await page.getByText('para continuar a Portal de Clientes').isVisible());
+    t.true(await page.getByText('para continuar en Portal de Clientes').isVisible());
 
     await submitEmail(page, user.email);
     t.is((await page.locator('.identity-email').textContent())?.trim(), user.email, 'the chosen email is shown');

@@ -70,7 +70,7 @@ for (const kind of BROWSER_STORES) {
       const page = await noJsPage(t, w);
       const email = `Ana.Codigo.${kind}@Example.com`;
       const request = await openSignUpFromLogin(page, w);
-      t.true(await page.getByText('para continuar a Portal de Clientes').isVisible());
+      t.true(await page.getByText('para continuar en Portal de Clientes').isVisible());
       t.is(await page.getByLabel('País o región').inputValue(), 'MX', 'a Spanish (Mexico) browser preselects Mexico');
 
       await fillSignUp(page, { name: 'Ana Pérez', email, phone: '55 1234 5678', password: PASSWORD });

@@ -82,7 +82,7 @@ for (const kind of STORES) {
       const callbackHop = again.history.find((p) => p.url.includes('/federation/google/callback?'))!;
       const replay = await again.open(callbackHop.url, world.redirectUri);
       t.is(replay.status, 400);
-      t.regex(replay.body, /caducó o ya se usó/);
+      t.regex(replay.body, /venció o ya se usó/);
     },
   );
 

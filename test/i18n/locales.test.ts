@@ -33,6 +33,18 @@ test('negotiation: ui_locales first, then Accept-Language by weight, then Spanis
   t.is(translator('en')('login.to_continue', { client: 'CRM' }), 'to continue to CRM');
 });
 
+test('counted messages take their plural form from the count, by the locale’s rules', (t) => {
+  const es = translator('es');
+  t.regex(es('login.error.throttled', { count: 1 }), /Espera 1 segundo y/);
+  t.regex(es('login.error.throttled', { count: 5 }), /Espera 5 segundos y/);
+  t.regex(translator('en')('verify.error.resend_wait', { count: 1 }), /Wait 1 second before/);
+  t.regex(translator('pt-BR')('mfa.error.sms_wait', { count: 30 }), /em 30 segundos/);
+  for (const locale of LOCALES) {
+    for (const key of messageKeys(locale).filter((k) => k.endsWith('_other')))
+      t.true(messageKeys(locale).includes(key.replace(/_other$/, '_one')), `${locale} ${key} has its one form`);
+  }
+});
+
 /** The .ts and .ejs files under `dir`, recursively. */
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).flatMap((entry) => {
@@ -55,7 +67,8 @@ test('every message key that views and code name literally exists (so in every l
       if (!key.includes('.')) continue;
       checked++;
       const family = concatenated !== undefined || key.endsWith('.');
-      const known = family ? keys.some((k) => k.startsWith(key)) : keys.includes(key);
+      // A counted message is its plural forms (key_one, key_other: src/i18n/i18n.ts).
+      const known = family ? keys.some((k) => k.startsWith(key)) : keys.includes(key) || keys.includes(`${key}_other`);
       t.true(known, `${path.relative(root, file)} names ${family ? 'the family ' : ''}${key}, which no catalog has`);
     }
   }

@@ -108,7 +108,7 @@ for (const kind of STORES) {
         form: { email: 'ana@example.com', _csrf: 'forged' },
       });
       t.is(forged.status, 403);
-      t.regex(forged.body, /El formulario caducó/);
+      t.regex(forged.body, /El formulario venció/);
       const crossSite = await browser.request(`${server.issuer}${action}`, {
         form: { email: 'ana@example.com', _csrf: /name="_csrf" value="([^"]+)"/.exec(identifier.body)![1]! },
         headers: { origin: 'https://evil.example' },

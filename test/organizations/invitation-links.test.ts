@@ -274,7 +274,7 @@ for (const kind of STORES) {
     const page = await browser.open(invitation.link);
     const forged = await browser.request(`${w.server.issuer}/invitations/start`, { form: { method: 'signup' } });
     t.is(forged.status, 403);
-    t.regex(textOf(forged), /El formulario caducó/);
+    t.regex(textOf(forged), /El formulario venció/);
     const unknown = await browser.submit(page, '/invitations/start', { method: 'passkey-magic' });
     t.is(unknown.status, 400);
     t.regex(textOf(unknown), /Únete a Acme S\.A\./);
