@@ -9,6 +9,14 @@ import { createTestStore, STORES } from './support/stores.ts';
 
 const root = PROJECT_ROOT;
 
+/** `npm start`'s own command (`node … build/src/main.js`), read from package.json, run by this Node. */
+const START = (() => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(' ');
+  if (node !== 'node') throw new Error(`npm start is not a plain node command: ${pkg.scripts.start}`);
+  return args;
+})();
+
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -18,7 +26,7 @@ async function freePort(): Promise<number> {
 }
 
 function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, START, {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
