@@ -126,6 +126,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       redisUrl: config.redisUrl,
       redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,
       now: options.now,
+      logger,
     });
     const mailer = createMailer({ config, db: storage.db, logger });
     const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { createUmbral } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
+import { shutdownOnClose } from './http/server-shutdown.ts';
 import { createLogger } from './logging/logger.ts';
 
 /** `npm start`: serve Umbral until SIGTERM or SIGINT, then finish in-flight requests and close storage. */
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const umbral = await createUmbral(config, logger);
   const server = http.createServer(umbral.app.callback());
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
+  const shutdown = shutdownOnClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, resolve);
@@ -38,9 +40,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     forced.unref();
-    server.close();
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.once('close', resolve));
+    // Idle connections close now; requests in flight finish, answered with `Connection: close`.
+    await shutdown.close();
     await umbral.close();
     logger.info('stopped');
     process.exit(0);

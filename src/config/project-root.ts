@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * The directory holding package.json and views/. Found by walking up, so the same code finds it
- * whether it runs from src/ (tsx) or compiled under build/ (the test suite).
+ * whether it runs from src/ (tsx: npm run dev) or compiled under build/ (npm start, bin/umbral.js, the tests).
  */
 export const PROJECT_ROOT = findRoot(import.meta.dirname);
 

@@ -44,6 +44,13 @@ async function openPostgres(connectionString: string, options: StorageOptions): 
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
+  // A client checked out of the pool (a query or transaction under way) that loses its connection
+  // (PostgreSQL restarted, pg_terminate_backend, a proxy) emits 'error' on itself, and the pool only
+  // listens while a client is idle: without this listener that event ends the process. Its query
+  // rejects anyway, so the request fails alone, and the pool discards the client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { DatabaseThrottleStore } from './database-throttle-store.ts';
+import { FallbackThrottleStore } from './fallback-throttle-store.ts';
 import { RedisThrottleStore } from './redis-throttle-store.ts';
 import { throttleKeys } from './throttle-keys.ts';
 import {
@@ -40,13 +42,15 @@ export interface LoginThrottle {
 
 export interface LoginThrottleOptions {
   db: Kysely<Database>;
-  /** When set, counters live in Redis instead of the database. */
+  /** When set, counters live in Redis instead of the database (in the database while Redis is unreachable). */
   redisUrl?: string | undefined;
   /** Prefix of Redis keys; defaults to `umbral:throttle:` (tests use one of their own). */
   redisKeyPrefix?: string | undefined;
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
   now?: () => number;
   policy?: ThrottlePolicyOverrides;
+  /** Told when Redis becomes unreachable and when it answers again. */
+  logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
 const SCOPES = ['pair', 'account', 'ip'] as const satisfies readonly (keyof ThrottlePolicy)[];
@@ -54,9 +58,14 @@ const SCOPES = ['pair', 'account', 'ip'] as const satisfies readonly (keyof Thro
 export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
   const policy = resolveThrottlePolicy(options.policy);
   const now = options.now ?? Date.now;
+  const database = new DatabaseThrottleStore(options.db);
   const store: ThrottleStore = options.redisUrl
-    ? new RedisThrottleStore(options.redisUrl, options.redisKeyPrefix)
-    : new DatabaseThrottleStore(options.db);
+    ? new FallbackThrottleStore(
+        new RedisThrottleStore(options.redisUrl, options.redisKeyPrefix),
+        database,
+        options.logger,
+      )
+    : database;
 
   /** How long the attempt must still wait because of one counter, in ms. */
   function remainingWait(scope: keyof ThrottlePolicy, counter: FailureCounter | undefined, at: number): number {

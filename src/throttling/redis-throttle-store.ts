@@ -1,4 +1,4 @@
-import { Redis, type Result } from 'ioredis';
+import { Redis, type RedisOptions, type Result } from 'ioredis';
 import type { CountedFailure, FailureCounter, ThrottleStore } from './throttle-store.ts';
 
 export const REDIS_THROTTLE_PREFIX = 'umbral:throttle:';
@@ -23,6 +23,19 @@ redis.call('PEXPIRE', KEYS[1], string.format('%d', math.max(expires - now, 1)))
 return failures
 `;
 
+/**
+ * Fail fast while Redis is away, so the database answers instead (FallbackThrottleStore): ioredis's
+ * defaults queue a command while disconnected and retry it across reconnections, so a sign-in
+ * waited seconds for an error. Here a command fails at once when there is no connection, and
+ * after a second on a connection that stopped answering.
+ */
+export const REDIS_THROTTLE_OPTIONS = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  connectTimeout: 1000,
+  commandTimeout: 1000,
+} as const satisfies RedisOptions;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     umbralThrottleRecordFailure(key: string, now: number, windowMs: number): Result<number, Context>;
@@ -33,16 +46,31 @@ declare module 'ioredis' {
 export class RedisThrottleStore implements ThrottleStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  /** Settles when the first connection is made or fails: without an offline queue, commands wait for it. */
+  readonly #firstAttempt: Promise<void>;
 
   constructor(url: string, prefix = REDIS_THROTTLE_PREFIX) {
     this.#prefix = prefix;
-    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    this.#redis = new Redis(url, REDIS_THROTTLE_OPTIONS);
     // Without a listener ioredis prints every connection error; commands still reject, so callers see them.
     this.#redis.on('error', () => {});
+    this.#firstAttempt = new Promise((resolve) => {
+      const settled = () => {
+        for (const event of ['ready', 'error', 'end']) this.#redis.off(event, settled);
+        resolve();
+      };
+      for (const event of ['ready', 'error', 'end']) this.#redis.once(event, settled);
+    });
     this.#redis.defineCommand('umbralThrottleRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE_LUA });
   }
 
+  /** The options the client runs with (tests check them). */
+  get clientOptions(): RedisOptions {
+    return this.#redis.options;
+  }
+
   async read(keys: readonly string[]): Promise<Map<string, FailureCounter>> {
+    await this.#firstAttempt;
     const stored = await Promise.all(
       keys.map((key) => this.#redis.hmget(this.#prefix + key, 'failures', 'last', 'expires')),
     );
@@ -57,6 +85,7 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async recordFailure(failures: readonly CountedFailure[], now: number): Promise<void> {
+    await this.#firstAttempt;
     // One script per key rather than one over all keys: each counter only needs to be atomic by
     // itself, and single-key scripts also work when the keys live on different cluster nodes.
     await Promise.all(
@@ -67,6 +96,7 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async clear(keys: readonly string[]): Promise<void> {
+    await this.#firstAttempt;
     await Promise.all(keys.map((key) => this.#redis.unlink(this.#prefix + key)));
   }
 
