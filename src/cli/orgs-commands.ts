@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
+import { requireTaxId } from '../organizations/company-checks.ts';
+import { type CompanyColumns, companyColumns } from '../organizations/company-columns.ts';
+import { parseSegment } from '../organizations/company-input.ts';
 import { DEFAULT_INVITATION_TTL_MS } from '../organizations/invitations.ts';
 import { assertContractDates, slugFromName } from '../organizations/organization-input.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
 import { ADMIN_ROLE } from '../organizations/roles.ts';
+import { formatTaxId, taxIdName } from '../organizations/tax-ids.ts';
 import { CliInputError, CliUsageError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
@@ -70,7 +74,10 @@ async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo
   if (fields.seatLimit != null && admins.length > fields.seatLimit) {
     throw new CliInputError(`${admins.length} admins do not fit in ${fields.seatLimit} seats`);
   }
+  const company = parsed(() => companyColumns(fields));
   await withOrgs(env, io, async (c) => {
+    checkSegment(c, fields);
+    await assertTaxIdFree(c, fields.country ?? null, company.tax_id, undefined);
     if (fields.homeClientId) await assertClientExists(c.db, fields.homeClientId);
     const org = await c.orgs.create({ ...fields, name, slug, activatesAt });
     let mailed: number;
@@ -88,7 +95,39 @@ async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo
       'organization added',
     );
     printJson(io, summary((await c.orgs.findById(org.row.id))!, new Date()));
+    warnAboutTaxId(io, org.row.country, company);
   });
+}
+
+/** `--segment` is one of the deployment's COMPANY_SEGMENTS. */
+function checkSegment(c: OrgsContext, fields: { segment?: string | null | undefined }): void {
+  if (typeof fields.segment === 'string') {
+    const segment = fields.segment;
+    fields.segment = parsed(() => parseSegment(segment, c.context.config.companySegments));
+  }
+}
+
+/** One tax id, one company; the operator is told which company has it (the model refuses it too). */
+async function assertTaxIdFree(
+  c: OrgsContext,
+  country: string | null,
+  taxId: string | null | undefined,
+  own: Organization | undefined,
+): Promise<void> {
+  if (!country || !taxId) return;
+  const holder = await c.orgs.withTaxId(country, taxId);
+  if (holder && holder.row.id !== own?.row.id) {
+    throw new CliInputError(
+      `${taxIdName(country) ?? 'tax id'} ${formatTaxId(country, taxId)} is already registered to ${holder.row.name} (${holder.row.slug}): one tax id, one company`,
+    );
+  }
+}
+
+/** Accepted with a second look worth taking (an RFC whose check digit does not match): said on stderr. */
+function warnAboutTaxId(io: CliIo, country: string | null, company: CompanyColumns): void {
+  if (!country || !company.tax_id) return;
+  const { warning } = requireTaxId(country, company.tax_id);
+  if (warning) io.stderr.write(`warning: ${warning}\n`);
 }
 
 /**
@@ -152,6 +191,10 @@ async function updateOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
     const org = await c.organization(options.org);
     const row = org.row;
     // Everything that could refuse is checked first, so a refusal leaves the company as it was.
+    checkSegment(c, fields);
+    const company = parsed(() => companyColumns(fields, row));
+    const country = fields.country === undefined ? row.country : fields.country;
+    await assertTaxIdFree(c, country, company.tax_id === undefined ? row.tax_id : company.tax_id, org);
     const activatesAt = fields.activatesAt ?? new Date(row.activates_at);
     const endsAt = fields.endsAt === undefined ? (row.ends_at ? new Date(row.ends_at) : null) : fields.endsAt;
     parsed(() => assertContractDates(activatesAt, endsAt));
@@ -190,6 +233,7 @@ async function updateOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
       'organization updated',
     );
     printJson(io, summary((await c.orgs.findById(row.id))!, new Date()));
+    warnAboutTaxId(io, country, company);
   });
 }
 
