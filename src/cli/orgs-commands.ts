@@ -1,16 +1,14 @@
 import { sql } from 'kysely';
-import { requireTaxId } from '../organizations/company-checks.ts';
-import { type CompanyColumns, companyColumns } from '../organizations/company-columns.ts';
-import { parseSegment } from '../organizations/company-input.ts';
+import { companyColumns } from '../organizations/company-columns.ts';
 import { DEFAULT_INVITATION_TTL_MS } from '../organizations/invitations.ts';
 import { assertContractDates, slugFromName } from '../organizations/organization-input.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
 import { ADMIN_ROLE } from '../organizations/roles.ts';
-import { formatTaxId, taxIdName } from '../organizations/tax-ids.ts';
 import { CliInputError, CliUsageError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
+import { assertTaxIdFree, checkSegment, warnAboutTaxId } from './orgs-company.ts';
 import {
   assertEndsInFuture,
   ORG_ADD_OPTIONS,
@@ -97,37 +95,6 @@ async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo
     printJson(io, summary((await c.orgs.findById(org.row.id))!, new Date()));
     warnAboutTaxId(io, org.row.country, company);
   });
-}
-
-/** `--segment` is one of the deployment's COMPANY_SEGMENTS. */
-function checkSegment(c: OrgsContext, fields: { segment?: string | null | undefined }): void {
-  if (typeof fields.segment === 'string') {
-    const segment = fields.segment;
-    fields.segment = parsed(() => parseSegment(segment, c.context.config.companySegments));
-  }
-}
-
-/** One tax id, one company; the operator is told which company has it (the model refuses it too). */
-async function assertTaxIdFree(
-  c: OrgsContext,
-  country: string | null,
-  taxId: string | null | undefined,
-  own: Organization | undefined,
-): Promise<void> {
-  if (!country || !taxId) return;
-  const holder = await c.orgs.withTaxId(country, taxId);
-  if (holder && holder.row.id !== own?.row.id) {
-    throw new CliInputError(
-      `${taxIdName(country) ?? 'tax id'} ${formatTaxId(country, taxId)} is already registered to ${holder.row.name} (${holder.row.slug}): one tax id, one company`,
-    );
-  }
-}
-
-/** Accepted with a second look worth taking (an RFC whose check digit does not match): said on stderr. */
-function warnAboutTaxId(io: CliIo, country: string | null, company: CompanyColumns): void {
-  if (!country || !company.tax_id) return;
-  const { warning } = requireTaxId(country, company.tax_id);
-  if (warning) io.stderr.write(`warning: ${warning}\n`);
 }
 
 /**
