@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { companyColumns } from '../organizations/company-columns.ts';
 import { DEFAULT_INVITATION_TTL_MS } from '../organizations/invitations.ts';
 import { assertContractDates, slugFromName } from '../organizations/organization-input.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
@@ -7,6 +8,7 @@ import { ADMIN_ROLE } from '../organizations/roles.ts';
 import { CliInputError, CliUsageError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
+import { assertTaxIdFree, checkSegment, warnAboutTaxId } from './orgs-company.ts';
 import {
   assertEndsInFuture,
   ORG_ADD_OPTIONS,
@@ -70,7 +72,10 @@ async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo
   if (fields.seatLimit != null && admins.length > fields.seatLimit) {
     throw new CliInputError(`${admins.length} admins do not fit in ${fields.seatLimit} seats`);
   }
+  const company = parsed(() => companyColumns(fields));
   await withOrgs(env, io, async (c) => {
+    checkSegment(c, fields);
+    await assertTaxIdFree(c, fields.country ?? null, company.tax_id, undefined);
     if (fields.homeClientId) await assertClientExists(c.db, fields.homeClientId);
     const org = await c.orgs.create({ ...fields, name, slug, activatesAt });
     let mailed: number;
@@ -88,6 +93,7 @@ async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo
       'organization added',
     );
     printJson(io, summary((await c.orgs.findById(org.row.id))!, new Date()));
+    warnAboutTaxId(io, org.row.country, company);
   });
 }
 
@@ -152,6 +158,10 @@ async function updateOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
     const org = await c.organization(options.org);
     const row = org.row;
     // Everything that could refuse is checked first, so a refusal leaves the company as it was.
+    checkSegment(c, fields);
+    const company = parsed(() => companyColumns(fields, row));
+    const country = fields.country === undefined ? row.country : fields.country;
+    await assertTaxIdFree(c, country, company.tax_id === undefined ? row.tax_id : company.tax_id, org);
     const activatesAt = fields.activatesAt ?? new Date(row.activates_at);
     const endsAt = fields.endsAt === undefined ? (row.ends_at ? new Date(row.ends_at) : null) : fields.endsAt;
     parsed(() => assertContractDates(activatesAt, endsAt));
@@ -190,6 +200,7 @@ async function updateOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
       'organization updated',
     );
     printJson(io, summary((await c.orgs.findById(row.id))!, new Date()));
+    warnAboutTaxId(io, country, company);
   });
 }
 

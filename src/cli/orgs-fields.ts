@@ -1,3 +1,4 @@
+import { COMPANY_TEXT_LIMITS, parseCompanyText, parseEmployeeBand } from '../organizations/company-input.ts';
 import {
   type OrganizationFields,
   parseCountry,
@@ -22,6 +23,13 @@ const FIELD_OPTIONS = {
   slug: { type: 'string' },
   country: { type: 'string' },
   'tax-id': { type: 'string' },
+  'legal-name': { type: 'string' },
+  employees: { type: 'string' },
+  segment: { type: 'string' },
+  'postal-code': { type: 'string' },
+  address: { type: 'string' },
+  'address-number': { type: 'string' },
+  'address-complement': { type: 'string' },
   'activates-at': { type: 'string' },
   'ends-at': { type: 'string' },
   admin: { type: 'string', multiple: true },
@@ -34,12 +42,28 @@ const FIELD_OPTIONS = {
   'google-domain': { type: 'string', multiple: true },
 } as const;
 
+const COMPANY_OPTION_LIMITS = {
+  'legal-name': COMPANY_TEXT_LIMITS.legalName,
+  // Long enough for any country's; the country's own format is checked when stored.
+  'postal-code': 40,
+  address: COMPANY_TEXT_LIMITS.addressLine,
+  'address-number': COMPANY_TEXT_LIMITS.addressNumber,
+  'address-complement': COMPANY_TEXT_LIMITS.addressComplement,
+} as const;
+
 export const ORG_ADD_OPTIONS = { ...FIELD_OPTIONS, name: { type: 'string', required: true } } as const;
 
 /** `orgs update` also clears: each `--no-…` undoes its option (and refuses to come with it). */
 const CLEAR_OPTIONS = {
   'no-country': 'country',
   'no-tax-id': 'tax-id',
+  'no-legal-name': 'legal-name',
+  'no-employees': 'employees',
+  'no-segment': 'segment',
+  'no-postal-code': 'postal-code',
+  'no-address': 'address',
+  'no-address-number': 'address-number',
+  'no-address-complement': 'address-complement',
   'no-ends-at': 'ends-at',
   'no-seats': 'seats',
   'no-home-client': 'home-client',
@@ -69,13 +93,29 @@ export function parseExpiresIn(value: string | undefined): number {
   return parseDuration('--expires-in', value ?? DEFAULT_INVITATION_EXPIRES_IN, MAX_INVITATION_SECONDS) * 1000;
 }
 
-/** Every field given, parsed; what was not given stays undefined (an update leaves it as it is). */
+/**
+ * Every field given, parsed; what was not given stays undefined (an update leaves it as it is).
+ * The tax id and postal code are checked against the country where it is known (orgs-commands);
+ * the segment against COMPANY_SEGMENTS, once the configuration is read.
+ */
 export function parseFields(options: FieldValues): OrganizationFields {
   const fields: OrganizationFields = {};
   if (options.name !== undefined) fields.name = parsed(() => parseName(options.name!));
   if (options.slug !== undefined) fields.slug = parsed(() => parseSlug(options.slug!));
   if (options.country !== undefined) fields.country = parsed(() => parseCountry(options.country!));
   if (options['tax-id'] !== undefined) fields.taxId = parsed(() => parseTaxId(options['tax-id']!));
+  const text = (option: keyof typeof COMPANY_OPTION_LIMITS) => {
+    const value = options[option];
+    if (value === undefined) return undefined;
+    return parsed(() => parseCompanyText(value, `--${option}`, COMPANY_OPTION_LIMITS[option]));
+  };
+  if (options['legal-name'] !== undefined) fields.legalName = text('legal-name');
+  if (options.employees !== undefined) fields.employeeBand = parsed(() => parseEmployeeBand(options.employees!));
+  if (options.segment !== undefined) fields.segment = options.segment;
+  if (options['postal-code'] !== undefined) fields.postalCode = text('postal-code');
+  if (options.address !== undefined) fields.addressLine = text('address');
+  if (options['address-number'] !== undefined) fields.addressNumber = text('address-number');
+  if (options['address-complement'] !== undefined) fields.addressComplement = text('address-complement');
   if (options['activates-at'] !== undefined) {
     fields.activatesAt = parsed(() => parseInstant(options['activates-at']!, '--activates-at'));
   }
@@ -113,6 +153,13 @@ export function parseUpdateFields(options: UpdateValues): OrganizationFields {
   const fields = parseFields(options);
   if (options['no-country']) fields.country = null;
   if (options['no-tax-id']) fields.taxId = null;
+  if (options['no-legal-name']) fields.legalName = null;
+  if (options['no-employees']) fields.employeeBand = null;
+  if (options['no-segment']) fields.segment = null;
+  if (options['no-postal-code']) fields.postalCode = null;
+  if (options['no-address']) fields.addressLine = null;
+  if (options['no-address-number']) fields.addressNumber = null;
+  if (options['no-address-complement']) fields.addressComplement = null;
   if (options['no-ends-at']) fields.endsAt = null;
   if (options['no-seats']) fields.seatLimit = null;
   if (options['no-home-client']) fields.homeClientId = null;

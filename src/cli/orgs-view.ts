@@ -2,6 +2,7 @@ import { jsonArray } from '../organizations/json-array.ts';
 import type { Member } from '../organizations/memberships.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
+import { formatTaxId, taxIdName } from '../organizations/tax-ids.ts';
 import type { OrganizationInvitationRow } from '../storage/schema.ts';
 import { isoOrDash, table } from './orgs-support.ts';
 
@@ -70,7 +71,18 @@ export function detailJson({ org, members, invitations, seatsTaken }: Organizati
   return {
     ...listed(org, now),
     country: row.country,
+    // As stored (compact, what org_tax_id carries), and as the country writes it.
     tax_id: row.tax_id,
+    tax_id_formatted: row.tax_id === null ? null : formatTaxId(row.country, row.tax_id),
+    legal_name: row.legal_name,
+    employees: row.employee_band,
+    segment: row.segment,
+    address: {
+      line: row.address_line,
+      number: row.address_number,
+      complement: row.address_complement,
+      postal_code: row.postal_code,
+    },
     seat_limit: row.seat_limit,
     seats_taken: seatsTaken,
     home_client_id: row.home_client_id,
@@ -98,7 +110,12 @@ export function detailText(detail: OrganizationDetail, now: Date): string {
     ['id', row.id],
     ['status', organizationStatus(row, now)],
     ['country', row.country ?? '—'],
-    ['tax id', row.tax_id ?? '—'],
+    ['tax id', row.tax_id === null ? '—' : taxIdText(row.country, row.tax_id)],
+    ['legal name', row.legal_name ?? '—'],
+    ['employees', row.employee_band ?? '—'],
+    ['segment', row.segment ?? '—'],
+    ['address', addressText(row)],
+    ['postal code', row.postal_code ?? '—'],
     ['activates at', isoOrDash(row.activates_at)],
     ['ends at', isoOrDash(row.ends_at)],
     ['seats', `${seatsTaken} taken${row.seat_limit === null ? ', no limit' : ` of ${row.seat_limit}`}`],
@@ -114,6 +131,17 @@ export function detailText(detail: OrganizationDetail, now: Date): string {
     ['ended at', isoOrDash(row.ended_at)],
   ]);
   return `${lines}\nMembers (${members.length})\n${membersText(members, '  ')}\nPending invitations (${invitations.length})\n${invitationsText(invitations, '  ')}`;
+}
+
+/** "CUIT 30-50001091-2" where the country's id is checked, else the tax id as typed. */
+function taxIdText(country: string | null, taxId: string): string {
+  const name = taxIdName(country);
+  return name ? `${name} ${formatTaxId(country, taxId)}` : taxId;
+}
+
+function addressText(row: Organization['row']): string {
+  const street = [row.address_line, row.address_number].filter(Boolean).join(' ');
+  return [street, row.address_complement].filter(Boolean).join(', ') || '—';
 }
 
 export function membersText(members: Member[], indent = ''): string {

@@ -73,7 +73,18 @@ Organizations (companies of the portals)
                                        prints {id, slug, status} as JSON
       --slug SLUG                      default: made from the name ("Acme S.A." -> acme-s-a)
       --country CC                     ISO 3166-1 alpha-2 (CL, MX, BR ...)
-      --tax-id ID
+      --tax-id ID                      checked for --country: CUIT (AR), CNPJ (BR, also
+                                       alphanumeric), RUT (CL, UY), NIT (CO), RUC (EC,
+                                       PE), RFC (MX; a wrong check digit only warns);
+                                       one company per tax id
+      --legal-name NAME                the registered name (razón social)
+      --employees BAND                 1-10, 11-50, 51-200, 201-1000 or 1000+
+      --segment SEGMENT                one of COMPANY_SEGMENTS
+      --postal-code CODE               checked for --country (AR, BR, CL, CO, EC, MX,
+                                       PE, UY)
+      --address LINE                   street
+      --address-number N
+      --address-complement TEXT        floor, office...
       --activates-at ISO-8601          when the contract starts (default: now), with an
                                        offset if it has a time: 2027-03-01T09:00:00-03:00
       --ends-at ISO-8601               when it ends (after --activates-at, not in the past)
@@ -93,10 +104,14 @@ Organizations (companies of the portals)
                                        pending invitations
   umbral orgs update --org SLUG [options of orgs add]
                                        changes what is given (--admin invites more
-                                       admins); --no-country, --no-tax-id, --no-ends-at,
-                                       --no-seats, --no-home-client, --no-require-mfa,
-                                       --no-single-session, --no-microsoft-tenants and
-                                       --no-google-domains clear
+                                       admins; a new --country checks the stored tax id
+                                       and postal code again); --no-country, --no-tax-id,
+                                       --no-legal-name, --no-employees, --no-segment,
+                                       --no-postal-code, --no-address,
+                                       --no-address-number, --no-address-complement,
+                                       --no-ends-at, --no-seats, --no-home-client,
+                                       --no-require-mfa, --no-single-session,
+                                       --no-microsoft-tenants and --no-google-domains clear
   umbral orgs suspend --org SLUG       holds it now: members' sessions at portals that
                                        require an organization end (back-channel logout)
   umbral orgs resume --org SLUG        lifts the hold

@@ -61,6 +61,43 @@ export interface Config {
   orgSchedulerIntervalSeconds: number;
   /** Days before an organization's `ends_at` its admins are warned by email. */
   orgEndWarningDays: number;
+  /** The segments a company may choose (COMPANY_SEGMENTS): identifiers, in the order offered. */
+  companySegments: string[];
+}
+
+/** COMPANY_SEGMENTS unless set; views/locales/<locale>/organizations-company.json names each. */
+export const DEFAULT_COMPANY_SEGMENTS = [
+  'agriculture',
+  'construction',
+  'education',
+  'energy',
+  'finance',
+  'government',
+  'health',
+  'hospitality',
+  'manufacturing',
+  'media',
+  'nonprofit',
+  'professional-services',
+  'real-estate',
+  'retail',
+  'technology',
+  'transport',
+  'other',
+];
+
+const SEGMENT_FORM =
+  'must be a comma-separated list of segments: lower-case letters, digits and inner hyphens (1 to 40 each), at most 50, none twice';
+
+/** COMPANY_SEGMENTS: `retail, technology, other` → ['retail', 'technology', 'other']. */
+export function parseCompanySegments(value: string | undefined): string[] {
+  if (value === undefined || !value.trim()) return [...DEFAULT_COMPANY_SEGMENTS];
+  const segments = value.split(',').map((entry) => entry.trim());
+  const wellFormed = segments.every((s) => /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/.test(s));
+  if (!wellFormed || segments.length > 50 || new Set(segments).size !== segments.length) {
+    throw new ConfigError('COMPANY_SEGMENTS', SEGMENT_FORM);
+  }
+  return segments;
 }
 
 export const CLIENT_REGISTRATION_MODES = ['off', 'token', 'open'] as const;
@@ -188,6 +225,7 @@ const schema = z.object({
     .min(0, 'must be a whole number of days from 0 to 365')
     .max(365, 'must be a whole number of days from 0 to 365')
     .default(14),
+  COMPANY_SEGMENTS: z.string().optional(),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -265,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientRegistration: v.CLIENT_REGISTRATION,
     orgSchedulerIntervalSeconds: v.ORG_SCHEDULER_INTERVAL_SECONDS,
     orgEndWarningDays: v.ORG_END_WARNING_DAYS,
+    companySegments: parseCompanySegments(v.COMPANY_SEGMENTS),
   };
 }
 

@@ -14,7 +14,15 @@ export type OrganizationMode = (typeof ORGANIZATION_MODES)[number];
 export const ORGANIZATION_SCOPE = 'organization';
 
 /** The claims of the `organization` scope, in the ID token (unless the portal is strict), userinfo and introspection. */
-export const ORGANIZATION_CLAIMS = ['org_id', 'org_slug', 'org_name', 'org_roles', 'org_permissions'];
+export const ORGANIZATION_CLAIMS = [
+  'org_id',
+  'org_slug',
+  'org_name',
+  'org_roles',
+  'org_permissions',
+  'org_country',
+  'org_tax_id',
+];
 
 /** The authorization parameter a portal names the organization with: its id or its slug. */
 export const ORGANIZATION_PARAM = 'organization';

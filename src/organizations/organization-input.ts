@@ -1,4 +1,5 @@
 import { MICROSOFT_CONSUMERS_TENANT_ID } from '../federation/federation-settings.ts';
+import type { CompanyFields } from './company-input.ts';
 import { countryCode } from './countries.ts';
 import { OrganizationInputError } from './organization-errors.ts';
 
@@ -15,8 +16,12 @@ const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 /** ISO 8601 with a date, and a time with an offset if a time is given. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
-/** What an operator may set on an organization; every field is optional in an update. */
-export interface OrganizationFields {
+/**
+ * What an operator may set on an organization; every field is optional in an update. The tax id
+ * (and the postal code) are as typed: the model checks them against the country and stores them
+ * compact (src/organizations/company-columns.ts).
+ */
+export interface OrganizationFields extends CompanyFields {
   name?: string | undefined;
   slug?: string | undefined;
   country?: string | null | undefined;

@@ -14,6 +14,10 @@ export interface OrganizationClaims {
   org_name: string;
   org_roles: string[];
   org_permissions: string[];
+  /** ISO 3166-1 alpha-2, when the organization has a country. */
+  org_country?: string;
+  /** Compact, as stored (30500010912), when it has one: checked against org_country. */
+  org_tax_id?: string;
 }
 
 /** Where an authorization's organization stands now. */
@@ -58,12 +62,16 @@ export class OrganizationTokens {
   }
 
   async claimsOf(organization: Organization, roles: string[]): Promise<OrganizationClaims> {
+    const { row } = organization;
     return {
-      org_id: organization.row.id,
-      org_slug: organization.row.slug,
-      org_name: organization.row.name,
+      org_id: row.id,
+      org_slug: row.slug,
+      org_name: row.name,
       org_roles: [...roles].sort(),
       org_permissions: await this.deps.roles.permissionsOf(roles),
+      // Absent rather than null when not set: a portal reads their presence.
+      ...(row.country ? { org_country: row.country } : {}),
+      ...(row.tax_id ? { org_tax_id: row.tax_id } : {}),
     };
   }
 

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, OrganizationRow } from '../storage/schema.ts';
+import { companyColumns } from './company-columns.ts';
 import { jsonArray } from './json-array.ts';
-import { OrganizationInputError } from './organization-errors.ts';
+import { OrganizationInputError, TaxIdTakenError } from './organization-errors.ts';
 import {
   assertContractDates,
   type OrganizationFields,
   SIGN_IN_METHODS,
   type SignInMethod,
 } from './organization-input.ts';
+import { formatTaxId, taxIdName } from './tax-ids.ts';
 
 /** An organization with its upstream bindings, as the CLI, the steps and the scheduler read it. */
 export interface Organization {
@@ -24,11 +26,16 @@ type Db = Kysely<Database> | Transaction<Database>;
 export class OrganizationRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Creates it with its bindings in one transaction; a duplicate slug or a bound tenant is refused. */
+  /**
+   * Creates it with its bindings in one transaction; a duplicate slug, a bound tenant, a tax id
+   * or postal code its country refuses, and a tax id registered to another organization are refused.
+   */
   async create(fields: OrganizationFields & { name: string; slug: string; activatesAt: Date }): Promise<Organization> {
     assertContractDates(fields.activatesAt, fields.endsAt ?? null);
+    const company = companyColumns(fields);
     const id = randomUUID();
     return this.db.transaction().execute(async (trx) => {
+      await assertTaxIdFree(trx, fields.country ?? null, company.tax_id ?? null, id);
       const inserted = await trx
         .insertInto('organizations')
         .values({
@@ -36,7 +43,7 @@ export class OrganizationRepository {
           slug: fields.slug,
           name: fields.name,
           country: fields.country ?? null,
-          tax_id: fields.taxId ?? null,
+          ...company,
           activates_at: fields.activatesAt,
           ends_at: fields.endsAt ?? null,
           seat_limit: fields.seatLimit ?? null,
@@ -47,7 +54,8 @@ export class OrganizationRepository {
         })
         .onConflict((oc) => oc.column('slug').doNothing())
         .returning('id')
-        .executeTakeFirst();
+        .executeTakeFirst()
+        .catch(taxIdTaken(fields.country ?? null, company.tax_id ?? null));
       if (!inserted) throw new OrganizationInputError(`an organization with slug "${fields.slug}" already exists`);
       await replaceBindings(trx, id, 'microsoft', fields.microsoftTenants ?? []);
       await replaceBindings(trx, id, 'google', fields.googleDomains ?? []);
@@ -76,11 +84,14 @@ export class OrganizationRepository {
           .executeTakeFirst();
         if (taken) throw new OrganizationInputError(`an organization with slug "${fields.slug}" already exists`);
       }
-      const changes: Record<string, unknown> = {};
+      const company = companyColumns(fields, current);
+      const country = fields.country === undefined ? current.country : fields.country;
+      const taxId = company.tax_id === undefined ? current.tax_id : company.tax_id;
+      await assertTaxIdFree(trx, country, taxId, id);
+      const changes: Record<string, unknown> = { ...company };
       if (fields.name !== undefined) changes.name = fields.name;
       if (fields.slug !== undefined) changes.slug = fields.slug;
       if (fields.country !== undefined) changes.country = fields.country;
-      if (fields.taxId !== undefined) changes.tax_id = fields.taxId;
       if (fields.activatesAt !== undefined) {
         changes.activates_at = fields.activatesAt;
         // Moved later than now before it was carried out: the welcome waits for the new date.
@@ -100,7 +111,8 @@ export class OrganizationRepository {
         .updateTable('organizations')
         .set({ ...changes, updated_at: sql<Date>`now()` })
         .where('id', '=', id)
-        .execute();
+        .execute()
+        .catch(taxIdTaken(country, taxId));
       if (fields.microsoftTenants !== undefined) await replaceBindings(trx, id, 'microsoft', fields.microsoftTenants);
       if (fields.googleDomains !== undefined) await replaceBindings(trx, id, 'google', fields.googleDomains);
       return (await load(trx, id)) as Organization;
@@ -125,6 +137,17 @@ export class OrganizationRepository {
     const rows = await this.db.selectFrom('organizations').select('id').orderBy('name').orderBy('slug').execute();
     const all = await Promise.all(rows.map((row) => load(this.db, row.id)));
     return all.filter((org): org is Organization => org !== undefined);
+  }
+
+  /** The organization a tax id (compact, as stored) is registered to in that country. */
+  async withTaxId(country: string, taxId: string): Promise<Organization | undefined> {
+    const row = await this.db
+      .selectFrom('organizations')
+      .select('id')
+      .where('country', '=', country)
+      .where('tax_id', '=', taxId)
+      .executeTakeFirst();
+    return row ? load(this.db, row.id) : undefined;
   }
 
   /** The organization whose members sign in from this Microsoft tenant or Google Workspace domain. */
@@ -181,6 +204,39 @@ async function load(db: Db, id: string): Promise<Organization | undefined> {
     microsoftTenants: bindings.filter((b) => b.provider === 'microsoft').map((b) => b.value),
     googleDomains: bindings.filter((b) => b.provider === 'google').map((b) => b.value),
   };
+}
+
+/** One tax id, one company: refused when another organization holds it in that country. */
+async function assertTaxIdFree(db: Db, country: string | null, taxId: string | null, ownId: string): Promise<void> {
+  if (country === null || taxId === null) return;
+  const holder = await db
+    .selectFrom('organizations')
+    .select('id')
+    .where('country', '=', country)
+    .where('tax_id', '=', taxId)
+    .where('id', '<>', ownId)
+    .executeTakeFirst();
+  if (holder) throw takenError(country, taxId, holder.id);
+}
+
+/** Two at once got past assertTaxIdFree: the unique index (country, tax_id) refuses the second. */
+function taxIdTaken(country: string | null, taxId: string | null) {
+  return (error: unknown): never => {
+    const unique = (error as { code?: string; message?: string }).code === '23505';
+    if (unique && country && taxId && String((error as Error).message).includes('organizations_tax_id')) {
+      throw takenError(country, taxId, '');
+    }
+    throw error;
+  };
+}
+
+function takenError(country: string, taxId: string, organizationId: string): TaxIdTakenError {
+  return new TaxIdTakenError(
+    country,
+    taxId,
+    organizationId,
+    `${taxIdName(country) ?? 'tax id'} ${formatTaxId(country, taxId)} (${country}) is already registered to another organization: one tax id, one company`,
+  );
 }
 
 async function replaceBindings(

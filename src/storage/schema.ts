@@ -249,7 +249,18 @@ export interface OrganizationTable {
   name: string;
   /** ISO 3166-1 alpha-2. */
   country: string | null;
+  /** Compact (30500010912), checked against `country`; unique per country. */
   tax_id: string | null;
+  legal_name: string | null;
+  /** 1-10, 11-50, 51-200, 201-1000 or 1000+. */
+  employee_band: string | null;
+  /** One of COMPANY_SEGMENTS when it was set. */
+  segment: string | null;
+  /** As the country writes it (C1425DKF, 01310-100), checked against `country`. */
+  postal_code: string | null;
+  address_line: string | null;
+  address_number: string | null;
+  address_complement: string | null;
   activates_at: Timestamp;
   ends_at: Timestamp | null;
   seat_limit: number | null;

@@ -175,7 +175,7 @@ for (const kind of STORES) {
         '--country',
         'cl',
         '--tax-id',
-        '76.123.456-7',
+        '76.086.428-5',
         '--activates-at',
         '2030-03-01T09:00:00-03:00',
         '--ends-at',
@@ -207,7 +207,7 @@ for (const kind of STORES) {
       t.like(row, {
         name: 'Acme S.A.',
         country: 'CL',
-        tax_id: '76.123.456-7',
+        tax_id: '760864285',
         seat_limit: 10,
         home_client_id: 'benefits',
         require_mfa: true,

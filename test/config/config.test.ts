@@ -45,7 +45,21 @@ const invalid: Array<[Record<string, string>, string, RegExp]> = [
   [{ ORG_SCHEDULER_INTERVAL_SECONDS: 'often' }, 'ORG_SCHEDULER_INTERVAL_SECONDS', /whole number/],
   [{ ORG_END_WARNING_DAYS: '-1' }, 'ORG_END_WARNING_DAYS', /from 0 to 365/],
   [{ ORG_END_WARNING_DAYS: '400' }, 'ORG_END_WARNING_DAYS', /from 0 to 365/],
+  [{ COMPANY_SEGMENTS: 'Retail,tech' }, 'COMPANY_SEGMENTS', /lower-case letters/],
+  [{ COMPANY_SEGMENTS: 'retail,,tech' }, 'COMPANY_SEGMENTS', /comma-separated list/],
+  [{ COMPANY_SEGMENTS: 'retail,tech,retail' }, 'COMPANY_SEGMENTS', /none twice/],
+  [{ COMPANY_SEGMENTS: Array.from({ length: 51 }, (_, i) => `s${i}`).join(',') }, 'COMPANY_SEGMENTS', /at most 50/],
 ];
+
+test('COMPANY_SEGMENTS: a sensible default, or the comma-separated list given', (t) => {
+  t.true(loadConfig({}).companySegments.includes('technology'));
+  t.is(loadConfig({}).companySegments.at(-1), 'other');
+  t.deepEqual(loadConfig({ COMPANY_SEGMENTS: ' mining , salmon-farming,other ' }).companySegments, [
+    'mining',
+    'salmon-farming',
+    'other',
+  ]);
+});
 
 for (const [env, variable, message] of invalid) {
   test(`${variable}=${Object.values(env)[0]} is refused with a message naming it`, (t) => {

@@ -62,6 +62,34 @@ for (const kind of STORES) {
   );
 
   test.serial(
+    `[${kind}] the organization's country and tax id (compact, as stored) join its claims, and are listed in discovery`,
+    async (t) => {
+      const { server, portals, createUser, createOrg } = await world(kind);
+      const ana = await createUser('ana@acme.example');
+      await createOrg('acme', { name: 'Acme S.A.', country: 'AR', taxId: '30-50001091-2' }, [{ userId: ana.id }]);
+      const bob = await createUser('bob@initech.example');
+      await createOrg('initech', {}, [{ userId: bob.id }]);
+      const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as {
+        claims_supported: string[];
+      };
+      for (const claim of ['org_country', 'org_tax_id']) t.true(discovery.claims_supported.includes(claim), claim);
+
+      const rp = portals.required;
+      const signedIn = await signIn(rp, newBrowser(), ana.email);
+      const tokens = await rp.exchange(signedIn.callback.url, signedIn.request);
+      t.like(tokens.claims(), { org_slug: 'acme', org_country: 'AR', org_tax_id: '30500010912' });
+      t.like(await userinfo(rp, tokens.access_token, ana.id), { org_country: 'AR', org_tax_id: '30500010912' });
+
+      // Without a country or tax id the claims are absent, not null.
+      const other = await signIn(rp, newBrowser(), bob.email);
+      const claims = (await rp.exchange(other.callback.url, other.request)).claims()!;
+      t.is(claims['org_slug'], 'initech');
+      t.false('org_country' in claims);
+      t.false('org_tax_id' in claims);
+    },
+  );
+
+  test.serial(
     `[${kind}] without the organization scope a portal without the setting gets no organization claims`,
     async (t) => {
       const { portals, createUser, createOrg } = await world(kind);
