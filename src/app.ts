@@ -100,7 +100,11 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
   try {
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-    const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl });
+    const pages = new PageRenderer({
+      productName: config.productName,
+      logoUrl: config.logoUrl,
+      support: config.support,
+    });
     // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
@@ -121,6 +125,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       refreshRotations,
       organizations: organizationSignIn,
     });
+    // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
+    pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
     const throttle = createLoginThrottle({
       db: storage.db,
       redisUrl: config.redisUrl,

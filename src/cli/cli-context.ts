@@ -83,7 +83,7 @@ async function buildProvider(config: Config, storage: Storage): Promise<Provider
     secretBox,
     config,
     storage,
-    pages: new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl }),
+    pages: new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl, support: config.support }),
     // The CLI serves no requests, so the provider's event logs never fire; and stdout carries JSON.
     logger: createLogger('silent'),
   });

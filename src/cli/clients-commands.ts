@@ -36,6 +36,11 @@ export const CLIENT_ADD_OPTIONS = {
   pkce: { type: 'string' },
   organization: { type: 'string' },
   'initiate-login-uri': { type: 'string' },
+  'logo-uri': { type: 'string' },
+  'client-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'brand-color': { type: 'string' },
 } as const;
 
 export const CLIENT_REMOVE_OPTIONS = { 'client-id': { type: 'string', required: true } } as const;
@@ -88,6 +93,11 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
       options['initiate-login-uri'] === undefined
         ? undefined
         : absoluteUrl('--initiate-login-uri', options['initiate-login-uri']),
+    logoUri: optionalUrl('--logo-uri', options['logo-uri']),
+    clientUri: optionalUrl('--client-uri', options['client-uri']),
+    tosUri: optionalUrl('--tos-uri', options['tos-uri']),
+    policyUri: optionalUrl('--policy-uri', options['policy-uri']),
+    brandColor: options['brand-color'],
   };
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, await context.provider());
@@ -150,4 +160,8 @@ function parseOrganizationMode(value: string | undefined): OrganizationMode | un
 function absoluteUrl(option: string, value: string): string {
   if (!URL.canParse(value)) throw new CliInputError(`${option} "${value}" is not an absolute URL`);
   return value;
+}
+
+function optionalUrl(option: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : absoluteUrl(option, value);
 }

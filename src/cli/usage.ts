@@ -39,6 +39,12 @@ Clients
                                        optional: its claims when there is one (default: none)
       --initiate-login-uri URI         https: where the portal starts its own sign-in
                                        (invitations land people there)
+      --logo-uri URI                   the portal's logo, in the header of its sign-in pages
+      --client-uri URI                 the portal's home page
+      --tos-uri URI / --policy-uri URI its terms and privacy policy, linked in the footer
+                                       of its sign-in pages (URIs: https, http on loopback)
+      --brand-color #RRGGBB            its primary buttons' colour; white text on it must
+                                       reach 4.5:1 contrast (WCAG AA), or it is refused
   umbral clients list                  all clients as JSON, without secrets
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants

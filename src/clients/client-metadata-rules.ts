@@ -5,16 +5,25 @@
  * secrets are stored hashed, so they cannot be keys), no flow other than the code flow.
  */
 
+import { brandColorProblem } from './brand-color.ts';
+
 /** The client metadata these rules read, as oidc-provider's snake_case names. */
 export interface ClientMetadataFields {
   redirect_uris?: unknown;
   post_logout_redirect_uris?: unknown;
   backchannel_logout_uri?: unknown;
   initiate_login_uri?: unknown;
+  logo_uri?: unknown;
+  client_uri?: unknown;
+  tos_uri?: unknown;
+  policy_uri?: unknown;
+  brand_color?: unknown;
   grant_types?: unknown;
   response_types?: unknown;
   token_endpoint_auth_method?: unknown;
 }
+
+const BRANDING_URI_FIELDS = ['logo_uri', 'client_uri', 'tos_uri', 'policy_uri'] as const;
 
 /**
  * The first rule `metadata` breaks, worded with the field first as oidc-provider words its own
@@ -34,6 +43,19 @@ export function clientMetadataProblem(metadata: ClientMetadataFields): string | 
   const initiate = typeof metadata.initiate_login_uri === 'string' ? URL.parse(metadata.initiate_login_uri) : null;
   if (metadata.initiate_login_uri !== undefined && (initiate?.protocol !== 'https:' || initiate.hash)) {
     return 'initiate_login_uri must be an https URI without a fragment (OpenID Connect Registration allows no other scheme, even on loopback)';
+  }
+  // Shown on the hosted pages (src/http/page-branding.ts): fetched by every browser, linked from the footer.
+  for (const field of BRANDING_URI_FIELDS) {
+    const value = metadata[field];
+    if (value === undefined) continue;
+    const url = typeof value === 'string' ? URL.parse(value) : null;
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || isPlainHttpElsewhere(value)) {
+      return `${field} must be an https URL (http only when the host is a loopback address)`;
+    }
+  }
+  if (metadata.brand_color !== undefined) {
+    const problem = brandColorProblem(metadata.brand_color);
+    if (problem) return problem;
   }
   const grantTypes = Array.isArray(metadata.grant_types) ? metadata.grant_types : [];
   const isPublic = metadata.token_endpoint_auth_method === 'none';

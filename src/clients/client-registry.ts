@@ -39,6 +39,13 @@ export interface ClientRegistration {
   organization?: OrganizationMode | undefined;
   /** Where the portal starts its own sign-in (OpenID Connect `initiate_login_uri`): people land there from invitations. */
   initiateLoginUri?: string | undefined;
+  /** Its branding on the hosted pages (src/http/page-branding.ts): logo, home page, terms, privacy policy, colour. */
+  logoUri?: string | undefined;
+  clientUri?: string | undefined;
+  tosUri?: string | undefined;
+  policyUri?: string | undefined;
+  /** #RRGGBB, dark enough for white text (src/clients/brand-color.ts). */
+  brandColor?: string | undefined;
 }
 
 export class ClientInputError extends Error {
@@ -109,6 +116,11 @@ export class ClientRegistry {
       ...(input.requireMfa ? { require_mfa: true } : {}),
       ...(input.organization ? { organization: input.organization } : {}),
       ...(input.initiateLoginUri !== undefined ? { initiate_login_uri: input.initiateLoginUri } : {}),
+      ...(input.logoUri !== undefined ? { logo_uri: input.logoUri } : {}),
+      ...(input.clientUri !== undefined ? { client_uri: input.clientUri } : {}),
+      ...(input.tosUri !== undefined ? { tos_uri: input.tosUri } : {}),
+      ...(input.policyUri !== undefined ? { policy_uri: input.policyUri } : {}),
+      ...(input.brandColor !== undefined ? { brand_color: input.brandColor } : {}),
     };
     const problem = clientMetadataProblem(metadata);
     if (problem) throw new ClientInputError(problem);

@@ -3,6 +3,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
 
+export interface SupportContact {
+  url: string | undefined;
+  email: string | undefined;
+}
+
 /** Umbral's whole configuration, read once from the environment. */
 export interface Config {
   port: number;
@@ -38,6 +43,8 @@ export interface Config {
   mailFrom: string;
   termsUrl: string;
   privacyUrl: string;
+  /** The operator's help for the people on its pages, in every page's footer: a web page, an address, or both. */
+  support: SupportContact;
   /** Stored with each user's acceptance, so a new version can be asked for again. */
   termsVersion: string;
   minPasswordLength: number;
@@ -173,6 +180,8 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3, 'must be an address, e.g. "Umbral <no-reply@example.com>"').optional(),
   TERMS_URL: z.string().min(1).default('/legal/terms'),
   PRIVACY_URL: z.string().min(1).default('/legal/privacy'),
+  SUPPORT_URL: httpUrl.optional(),
+  SUPPORT_EMAIL: z.email({ error: 'must be an email address, e.g. soporte@example.com' }).optional(),
   TERMS_VERSION: z.string().min(1).max(40).default('1'),
   // Key for secrets at rest, and where SMS codes go (see smsConfig).
   SECRET_ENCRYPTION_KEY: z
@@ -294,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: v.MAIL_FROM ?? `${v.PRODUCT_NAME} <no-reply@${new URL(issuer).hostname}>`,
     termsUrl: v.TERMS_URL,
     privacyUrl: v.PRIVACY_URL,
+    support: { url: v.SUPPORT_URL, email: v.SUPPORT_EMAIL },
     termsVersion: v.TERMS_VERSION,
     minPasswordLength: v.MIN_PASSWORD_LENGTH,
     singleSession: v.SINGLE_SESSION,

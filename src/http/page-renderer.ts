@@ -1,34 +1,40 @@
 import type { Context } from 'koa';
 import { LOCALES, type Locale, negotiateLocale, translator } from '../i18n/i18n.ts';
+import { type OperatorBranding, PageBrandingResolver, styleAttributeSource } from './page-branding.ts';
 import { LANGUAGE_NAMES, languageHref } from './page-locale.ts';
-
-export interface Branding {
-  productName: string;
-  logoUrl: string | undefined;
-}
 
 /**
  * Our own pages load nothing but our stylesheet, images and our one script (passkeys,
  * /assets/webauthn.js, which fetches WebAuthn options from us); no inline script, ever.
  */
-const PAGE_CSP = [
-  "default-src 'none'",
-  "style-src 'self'",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data: https:",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+function pageCsp(brandStyle: string | undefined): string {
+  return [
+    "default-src 'none'",
+    // A portal's colour is one style attribute on <body>, allowed by its hash alone.
+    brandStyle ? `style-src 'self' ${styleAttributeSource(brandStyle)}` : "style-src 'self'",
+    "script-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self' data: https:",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 interface ErrorOut {
   error: string;
   error_description?: string;
 }
 
-/** Renders the hosted pages (views/pages) with the locale, branding and CSRF token they all need. */
+/**
+ * Renders the hosted pages (views/pages) with the locale, branding and CSRF token they all need.
+ * The branding is the portal's on its pages (src/http/page-branding.ts), the operator's elsewhere.
+ */
 export class PageRenderer {
-  constructor(private readonly branding: Branding) {}
+  readonly branding: PageBrandingResolver;
+
+  constructor(private readonly operator: OperatorBranding) {
+    this.branding = new PageBrandingResolver(operator);
+  }
 
   localeOf(ctx: Context): Locale {
     return (ctx.state['locale'] as Locale | undefined) ?? negotiateLocale(undefined, ctx.get('accept-language'));
@@ -36,14 +42,16 @@ export class PageRenderer {
 
   async render(ctx: Context, view: string, locals: Record<string, unknown> = {}, status = 200): Promise<void> {
     const locale = this.localeOf(ctx);
+    const brand = await this.branding.resolve(ctx);
     ctx.status = status;
-    ctx.set('Content-Security-Policy', PAGE_CSP);
+    ctx.set('Content-Security-Policy', pageCsp(brand.style));
     ctx.set('Cache-Control', 'no-store');
     await ctx.render(`pages/${view}`, {
       t: translator(locale),
       locale,
-      productName: this.branding.productName,
-      logoUrl: this.branding.logoUrl ?? '/assets/logo.svg',
+      brand,
+      // The operator's product (the account people have), whichever portal brands the page.
+      productName: this.operator.productName,
       csrfToken: ctx.state['csrfToken'],
       // The <meta name="referrer"> repeats the header (a page may have tightened it): the two never disagree.
       referrerPolicy: ctx.response.get('Referrer-Policy') || 'same-origin',

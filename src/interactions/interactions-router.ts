@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { csrfProtection } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
+import { brandPageFor } from '../http/page-branding.ts';
 import { pageLocale } from '../http/page-locale.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { type InteractionDetails, type InteractionRoute, isSigningIn, outcome } from './interaction.ts';
@@ -51,6 +52,7 @@ export function interactionsRouter(deps: InteractionsRouterDependencies): Router
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
     ctx.state['locale'] = pageLocale(ctx, details.params['ui_locales'] as string | undefined);
+    brandPageFor(ctx, details.params['client_id'] as string | undefined);
     return details;
   }
 

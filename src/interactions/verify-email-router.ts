@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
+import { brandPageFor } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Storage } from '../storage/database.ts';
@@ -50,6 +51,7 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
     if (!live) link.clear(ctx);
     if (verification?.data.verified) return seeOther(ctx, doneUrl(verification.data.clientId));
     if (!live) return pages.render(ctx, 'verify-link', { valid: false }, 400);
+    brandPageFor(ctx, verification.data.clientId);
     await pages.render(ctx, 'verify-link', { valid: true, email: verification.data.email });
   });
 
@@ -71,6 +73,7 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
   router.get('/done', async (ctx) => {
     const clientId = typeof ctx.query['client_id'] === 'string' ? ctx.query['client_id'] : undefined;
     const client = clientId ? await provider.Client.find(clientId).catch(() => undefined) : undefined;
+    brandPageFor(ctx, client?.clientId);
     const clientUrl = client ? safeUrl(client['initiateLoginUri'] ?? client['clientUri']) : undefined;
     await pages.render(ctx, 'verify-done', { clientName: client?.clientName ?? clientId, clientUrl });
   });

@@ -90,6 +90,7 @@ export class ForgotPasswordStep implements SignInStep {
       locale,
       interactionUid: details.uid,
       portalName,
+      clientId: String(details.params['client_id']),
     });
     if (sent.kind === 'ip_limited') return resetLimitedPage(sent.retryAfterSeconds);
     // The password step, when they come back to it, is for the email the link went to.

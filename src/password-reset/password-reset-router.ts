@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
+import { brandPageFor } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { type PasswordResetService, RESET_TOKEN_TTL_MS, type ResetOutcome } from './password-reset.ts';
@@ -75,6 +76,7 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
       link.clear(ctx);
       return pages.render(ctx, 'reset-password-invalid', {}, 400);
     }
+    brandPageFor(ctx, outcome.clientId);
     await renderResetForm(ctx, pages, deps.config, outcome.email);
   });
 
@@ -94,6 +96,7 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
         link.clear(ctx);
         return pages.render(ctx, 'reset-password-invalid', {}, 400);
       case 'rejected':
+        brandPageFor(ctx, outcome.clientId);
         return renderResetForm(ctx, pages, deps.config, outcome.email, outcome, 400);
       case 'changed':
         link.clear(ctx);

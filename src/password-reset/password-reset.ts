@@ -28,6 +28,8 @@ export interface ResetTokenData {
   interactionUid?: string;
   /** The client_name of that sign-in's portal: the new password may not be based on it. */
   portalName?: string;
+  /** That portal's client_id: the link's pages carry its branding (src/http/page-branding.ts). */
+  clientId?: string;
 }
 
 export interface ValidResetToken {
@@ -126,7 +128,7 @@ export async function revokeEverything(db: Kysely<Database>, accountId: string):
 
 export type ForgotOutcome = { kind: 'accepted' } | { kind: 'ip_limited'; retryAfterSeconds: number };
 export type LinkOutcome =
-  | { kind: 'valid'; email: string }
+  | { kind: 'valid'; email: string; clientId: string | undefined }
   | { kind: 'invalid' }
   | { kind: 'limited'; retryAfterSeconds: number };
 export type ResetError = 'mismatch' | 'policy' | 'required';
@@ -134,6 +136,7 @@ export type ResetOutcome =
   | { kind: 'changed'; interactionUid: string | undefined }
   | {
       kind: 'rejected';
+      clientId: string | undefined;
       email: string;
       error: ResetError;
       policy?: { messageKey: string; vars: PasswordMessageVars };
@@ -194,6 +197,7 @@ export class PasswordResetService {
     locale: Locale;
     interactionUid?: string | undefined;
     portalName?: string | undefined;
+    clientId?: string | undefined;
   }): Promise<ForgotOutcome> {
     const started = performance.now();
     const ipCount = await this.counter.hit(resetLimitKeys.forgotIp(input.ip), this.limits.forgotPerIp.windowMs);
@@ -214,6 +218,7 @@ export class PasswordResetService {
       const data: ResetTokenData = {
         ...(input.interactionUid ? { interactionUid: input.interactionUid } : {}),
         ...(input.portalName ? { portalName: input.portalName } : {}),
+        ...(input.clientId ? { clientId: input.clientId } : {}),
       };
       await this.tokens.issue(recipient?.id, hashOpaqueToken(token), data);
       if (recipient) {
@@ -249,7 +254,7 @@ export class PasswordResetService {
     if (limited) return limited;
     const found = await this.tokens.find(token);
     if (!found) return this.badToken(ip);
-    return { kind: 'valid', email: found.email };
+    return { kind: 'valid', email: found.email, clientId: found.data.clientId };
   }
 
   /** The reset form's POST: checks the link, then the new password, then changes it and revokes everything. */
@@ -266,10 +271,11 @@ export class PasswordResetService {
     if (!found) return this.badToken(input.ip);
 
     const password = input.password.slice(0, MAX_PASSWORD_LENGTH * 4);
-    if (!password) return { kind: 'rejected', email: found.email, error: 'required' };
+    if (!password) return { kind: 'rejected', email: found.email, clientId: found.data.clientId, error: 'required' };
     // Compared as typed: a password cut to length above must still match its (uncut) confirmation,
     // so an over-long one is refused as too long, not as a mismatch.
-    if (input.password !== input.confirmation) return { kind: 'rejected', email: found.email, error: 'mismatch' };
+    if (input.password !== input.confirmation)
+      return { kind: 'rejected', email: found.email, clientId: found.data.clientId, error: 'mismatch' };
     const verdict = checkPassword(password, {
       email: found.email,
       minLength: this.deps.config.minPasswordLength,
@@ -280,6 +286,7 @@ export class PasswordResetService {
       return {
         kind: 'rejected',
         email: found.email,
+        clientId: found.data.clientId,
         error: 'policy',
         policy: { messageKey: verdict.messageKey, vars: verdict.vars },
       };

@@ -1,4 +1,5 @@
 import { type Configuration, errors } from 'oidc-provider';
+import { brandColorProblem } from '../clients/brand-color.ts';
 import { isOrganizationMode, ORGANIZATION_MODES } from '../organizations/client-organization.ts';
 import { checkSelfRegisteredClient } from './dynamic-registration.ts';
 
@@ -18,9 +19,11 @@ const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'str
  * - pkce: 'optional' lets a confidential client omit PKCE when it sends a nonce.
  * - organization: 'required' or 'optional', how its sign-ins choose an organization
  *   (src/organizations/client-organization.ts).
+ * - brand_color: #RRGGBB, the portal's primary colour on its hosted pages (src/http/page-branding.ts),
+ *   dark enough for white text (src/clients/brand-color.ts).
  */
 export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata']> = {
-  properties: [...BOOLEAN_PROPERTIES, 'pkce', 'organization'],
+  properties: [...BOOLEAN_PROPERTIES, 'pkce', 'organization', 'brand_color'],
   // oidc-provider's own error, so a dynamic registration gets invalid_client_metadata, not a 500.
   validator(ctx, key, value, metadata) {
     // Once per validation: a self-registered client meets the extra rules of dynamic registration.
@@ -37,6 +40,10 @@ export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata
       if (value === 'optional' && metadata.token_endpoint_auth_method === 'none') {
         throw new errors.InvalidClientMetadata('pkce optional needs a confidential client');
       }
+    }
+    if (key === 'brand_color') {
+      const problem = brandColorProblem(value);
+      if (problem) throw new errors.InvalidClientMetadata(problem);
     }
     if (key === 'organization' && !isOrganizationMode(value)) {
       throw new errors.InvalidClientMetadata(`organization must be ${ORGANIZATION_MODES.join(' or ')}`);

@@ -73,3 +73,12 @@ for (const [env, variable, message] of invalid) {
 test('empty variables count as unset', (t) => {
   t.is(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
 });
+
+test('SUPPORT_URL and SUPPORT_EMAIL: the footer contact, checked', (t) => {
+  t.deepEqual(loadConfig({}).support, { url: undefined, email: undefined });
+  const both = loadConfig({ SUPPORT_URL: 'https://ayuda.example.com/', SUPPORT_EMAIL: 'soporte@example.com' });
+  t.deepEqual(both.support, { url: 'https://ayuda.example.com/', email: 'soporte@example.com' });
+  t.throws(() => loadConfig({ SUPPORT_URL: 'ayuda.example.com' }), { message: /^SUPPORT_URL: must be an http/ });
+  t.throws(() => loadConfig({ SUPPORT_URL: 'javascript:alert(1)' }), { message: /^SUPPORT_URL/ });
+  t.throws(() => loadConfig({ SUPPORT_EMAIL: 'soporte' }), { message: /^SUPPORT_EMAIL: must be an email address/ });
+});

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
+import { isHexColor } from '../clients/brand-color.ts';
+import type { SupportContact } from '../config/config.ts';
+
+/** The operator's own look, on every page that belongs to no portal. */
+export interface OperatorBranding {
+  productName: string;
+  /** LOGO_URL; Umbral's mark when unset. */
+  logoUrl: string | undefined;
+  support: SupportContact;
+}
+
+/** The metadata of a portal its pages show (oidc-provider's snake_case names). */
+export interface PortalBrandingMetadata {
+  client_name?: unknown;
+  logo_uri?: unknown;
+  client_uri?: unknown;
+  tos_uri?: unknown;
+  policy_uri?: unknown;
+  brand_color?: unknown;
+}
+
+/** What the header and footer of a page show (views/partials/head.ejs and foot.ejs). */
+export interface PageBranding {
+  /** The portal's client_name, else the product's. */
+  name: string;
+  logoUrl: string;
+  /** True when the logo is the portal's own: it then has an alt text of its own. */
+  portalLogo: boolean;
+  /** The inline style on <body> setting the portal's colour, or undefined (umbral.css's defaults). */
+  style: string | undefined;
+  /** The portal's terms and privacy policy, when it registered them. */
+  termsUrl: string | undefined;
+  privacyUrl: string | undefined;
+  support: SupportContact;
+}
+
+/** Finds a portal's metadata by client_id; undefined for an unknown one. */
+export type PortalFinder = (clientId: string) => Promise<PortalBrandingMetadata | undefined>;
+
+const CLIENT_ID_STATE = 'brandingClientId';
+
+/**
+ * Says which portal the page being handled belongs to, when ctx.oidc does not (interaction pages,
+ * links opened from an email). The page renderer brands the page after it.
+ */
+export function brandPageFor(ctx: Context, clientId: string | undefined): void {
+  if (clientId) ctx.state[CLIENT_ID_STATE] = clientId;
+}
+
+/** A page's branding: the portal's where it set one, the operator's for the rest. Pure. */
+export function pageBranding(operator: OperatorBranding, portal?: PortalBrandingMetadata): PageBranding {
+  const name = nonEmpty(portal?.client_name);
+  const logo = httpUrl(portal?.logo_uri);
+  const color = isHexColor(portal?.brand_color) ? portal.brand_color : undefined;
+  return {
+    name: name ?? operator.productName,
+    logoUrl: logo ?? operator.logoUrl ?? '/assets/logo.svg',
+    portalLogo: logo !== undefined,
+    // White text on it has passed the 4.5:1 check at registration (src/clients/brand-color.ts).
+    style: color ? `--brand: ${color}; --brand-text: #fff` : undefined,
+    termsUrl: httpUrl(portal?.tos_uri),
+    privacyUrl: httpUrl(portal?.policy_uri),
+    support: operator.support,
+  };
+}
+
+/**
+ * The CSP source that lets exactly this style attribute apply ('unsafe-hashes' with its hash),
+ * so the page policy keeps refusing every other inline style.
+ */
+export function styleAttributeSource(style: string): string {
+  return `'unsafe-hashes' 'sha256-${createHash('sha256').update(style).digest('base64')}'`;
+}
+
+/**
+ * Resolves the branding of each page in one place: the portal of the request (ctx.oidc.client on
+ * oidc-provider's own pages, such as logout; else the one brandPageFor named), or the operator's.
+ */
+export class PageBrandingResolver {
+  private findPortal: PortalFinder | undefined;
+
+  constructor(private readonly operator: OperatorBranding) {}
+
+  /** Set once the provider exists (it is created after the page renderer). */
+  usePortals(find: PortalFinder): void {
+    this.findPortal = find;
+  }
+
+  async resolve(ctx: Context): Promise<PageBranding> {
+    return pageBranding(this.operator, await this.portalOf(ctx));
+  }
+
+  private async portalOf(ctx: Context): Promise<PortalBrandingMetadata | undefined> {
+    const oidcClient = (ctx as { oidc?: { client?: { metadata(): PortalBrandingMetadata } } }).oidc?.client;
+    if (oidcClient) return oidcClient.metadata();
+    const clientId = ctx.state[CLIENT_ID_STATE] as string | undefined;
+    if (!clientId || !this.findPortal) return undefined;
+    // An unknown or broken client renders the operator's page rather than an error.
+    return this.findPortal(clientId).catch(() => undefined);
+  }
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value : undefined;
+}
+
+/** Registration allowed only http(s) URLs; anything else stored is not shown. */
+function httpUrl(value: unknown): string | undefined {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  return url && (url.protocol === 'https:' || url.protocol === 'http:') ? url.href : undefined;
+}

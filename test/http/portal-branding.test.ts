@@ -1,0 +1,199 @@
+import test from 'ava';
+import { ClientInputError } from '../../src/clients/client-registry.ts';
+import { styleAttributeSource } from '../../src/http/page-branding.ts';
+import { signUpFields } from '../interactions/signup-fixture.ts';
+import { startSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
+import { submitCredentials } from '../support/hosted-sign-in.ts';
+import { HttpBrowser, type Page } from '../support/http-browser.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { startUmbral } from '../support/umbral-server.ts';
+import { worldsPerFile } from '../support/worlds-per-file.ts';
+
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const PASSWORD = 'luna llena sobre el volcán';
+const BRAND = {
+  name: 'Portal Ñandú',
+  logoUri: 'https://cdn.nandu.example/logo.png',
+  clientUri: 'https://nandu.example/',
+  tosUri: 'https://nandu.example/terminos',
+  policyUri: 'https://nandu.example/privacidad',
+  brandColor: '#0b5cad',
+};
+const SUPPORT = { SUPPORT_URL: 'https://ayuda.example.com/', SUPPORT_EMAIL: 'soporte@example.com' };
+
+/** One Umbral per store with a branded third-party portal (so consent shows) and a plain one. */
+const world = worldsPerFile(test, async (kind: StoreKind) => {
+  const smtp = await startSmtpServer();
+  const store = await createTestStore(kind);
+  const server = await startUmbral(store, { SMTP_URL: smtp.url, ...SUPPORT });
+  const branded = await server.registerClient({
+    clientId: 'nandu',
+    redirectUris: [REDIRECT],
+    postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
+    firstParty: false,
+    ...BRAND,
+  });
+  const plain = await server.registerClient({ clientId: 'plain', redirectUris: [REDIRECT], name: 'Portal Simple' });
+  await server.users.create({ email: 'ana@example.com', password: PASSWORD, name: 'Ana Pérez', emailVerified: true });
+  return {
+    world: {
+      server,
+      mailTo: (to: string) => waitForMail(smtp, to, 1, 10_000),
+      brandedRp: await RelyingParty.discover(server.issuer, 'nandu', branded.client_secret, REDIRECT),
+      plainRp: await RelyingParty.discover(server.issuer, 'plain', plain.client_secret, REDIRECT),
+    },
+    async reset() {
+      await server.umbral.mailer.drain();
+      smtp.forget();
+    },
+    async close() {
+      await server.stop();
+      await store.cleanup();
+      await smtp.close();
+    },
+  };
+});
+
+/** Every mark of the portal's branding on a page: header, colour (allowed by the CSP), footer links. */
+function assertBranded(t: import('ava').ExecutionContext, page: Page, where: string): void {
+  t.is(page.status < 500, true, where);
+  t.regex(page.body, /<span class="product">Portal Ñandú<\/span>/, `${where}: the portal's name in the header`);
+  t.true(
+    page.body.includes(`<img src="${BRAND.logoUri}" alt="Logotipo de Portal Ñandú"`),
+    `${where}: the portal's logo, with an alt text`,
+  );
+  const style = '--brand: #0b5cad; --brand-text: #fff';
+  t.true(page.body.includes(`<body style="${style}">`), `${where}: the colour on <body>`);
+  t.true(page.headers.get('content-security-policy')!.includes(styleAttributeSource(style)), `${where}: CSP allows it`);
+  t.true(page.body.includes(`href="${BRAND.tosUri}"`), `${where}: the portal's terms`);
+  t.true(page.body.includes(`href="${BRAND.policyUri}"`), `${where}: the portal's privacy policy`);
+  assertSupport(t, page, where);
+}
+
+function assertSupport(t: import('ava').ExecutionContext, page: Page, where: string): void {
+  t.true(page.body.includes(`href="${SUPPORT.SUPPORT_URL}"`), `${where}: the support page`);
+  t.true(page.body.includes(`href="mailto:${SUPPORT.SUPPORT_EMAIL}"`), `${where}: the support address`);
+  t.true(page.body.includes('class="languages"'), `${where}: the language switcher stays`);
+}
+
+function linkIn(text: string, pattern: RegExp): string {
+  const match = pattern.exec(text);
+  if (!match) throw new Error(`no link ${pattern} in: ${text}`);
+  return match[1]!;
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] sign-in, consent and logout pages carry the portal's branding`, async (t) => {
+    const { server, brandedRp } = await world(kind);
+    const browser = new HttpBrowser({ 'accept-language': 'es' });
+    const request = await brandedRp.authorizationRequest();
+    const identifier = await browser.open(request.url, REDIRECT);
+    assertBranded(t, identifier, 'identifier step');
+    const { passwordPage, next: consent } = await submitCredentials(
+      browser,
+      identifier,
+      'ana@example.com',
+      PASSWORD,
+      REDIRECT,
+    );
+    assertBranded(t, passwordPage, 'password step');
+    t.true(consent.body.includes('/consent'), 'a third-party portal asks for consent');
+    assertBranded(t, consent, 'consent');
+    const callback = await browser.submit(consent, '/consent', {}, REDIRECT);
+    t.true(callback.url.startsWith(REDIRECT));
+
+    const logout = await browser.open(`${server.issuer}/session/end?client_id=nandu`);
+    assertBranded(t, logout, 'logout confirmation');
+    // Signing out of this portal only: oidc-provider forwards its client_id to the logged-out page.
+    const loggedOut = await browser.submit(logout, '/session/end/confirm', {});
+    t.true(loggedOut.url.includes('/session/end/success?client_id=nandu'));
+    assertBranded(t, loggedOut, 'logged out');
+  });
+
+  test.serial(`[${kind}] sign-up, verification and reset pages carry the portal's branding`, async (t) => {
+    const { server, brandedRp, mailTo } = await world(kind);
+    const browser = new HttpBrowser({ 'accept-language': 'es' });
+    const request = await brandedRp.authorizationRequest({ prompt: 'create' });
+    const signUp = await browser.open(request.url, REDIRECT);
+    t.true(signUp.body.includes('/signup'), 'prompt=create opens the sign-up');
+    assertBranded(t, signUp, 'sign-up');
+    const email = `bea.${kind}@example.com`;
+    const check = await browser.submit(signUp, '/signup', signUpFields({ name: 'Bea Ruiz', email }), REDIRECT);
+    assertBranded(t, check, 'check your email (code)');
+    const [mail] = await mailTo(email);
+    const link = linkIn(mail!.text ?? '', /^(http\S+\/verify-email\?token=\S+)$/m);
+    const elsewhere = new HttpBrowser({ 'accept-language': 'es' });
+    const verifyLink = await elsewhere.open(link);
+    assertBranded(t, verifyLink, 'verification link');
+    const done = await elsewhere.submit(verifyLink, '/verify-email', {});
+    assertBranded(t, done, 'verified elsewhere');
+
+    // Forgot password, from the password step of a sign-in to the portal.
+    const again = new HttpBrowser({ 'accept-language': 'es' });
+    const identifier = await again.open((await brandedRp.authorizationRequest()).url, REDIRECT);
+    const passwordPage = await again.submit(identifier, '/identifier', { email: 'ana@example.com' });
+    const forgot = await again.open(
+      new URL(linkIn(passwordPage.body, /href="(\/interaction\/[\w-]+\/forgot)"/), passwordPage.url).href,
+    );
+    assertBranded(t, forgot, 'forgot password');
+    const sent = await again.submit(forgot, '/forgot', { email: 'ana@example.com' });
+    assertBranded(t, sent, 'reset link sent');
+    const [resetMail] = await mailTo('ana@example.com');
+    const resetPage = await again.open(linkIn(resetMail!.text ?? '', /(\S+\/password\/reset\?token=[\w-]+)/));
+    assertBranded(t, resetPage, 'reset form');
+    const mismatch = await again.submit(resetPage, '/password/reset', {
+      password: PASSWORD,
+      password_confirmation: 'otra cosa distinta',
+    });
+    assertBranded(t, mismatch, 'reset form with an error');
+    t.truthy(server);
+  });
+
+  test.serial(
+    `[${kind}] an unbranded portal and Umbral's own pages show Umbral, with the support footer`,
+    async (t) => {
+      const { server, plainRp } = await world(kind);
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const identifier = await browser.open((await plainRp.authorizationRequest()).url, REDIRECT);
+      t.regex(identifier.body, /<span class="product">Portal Simple<\/span>/, 'its client_name still heads its pages');
+      t.true(identifier.body.includes('<img src="/assets/logo.svg" alt=""'), "Umbral's logo, decorative");
+      t.true(identifier.body.includes('<body>'), 'no colour of its own');
+      t.is(identifier.headers.get('content-security-policy')!.includes('unsafe-hashes'), false);
+      t.false(identifier.body.includes('nandu.example'));
+      assertSupport(t, identifier, 'plain portal');
+
+      const standalone = await browser.open(`${server.issuer}/password/forgot`);
+      t.regex(standalone.body, /<span class="product">Umbral<\/span>/);
+      assertSupport(t, standalone, 'a page of no portal');
+    },
+  );
+
+  test.serial(
+    `[${kind}] registration refuses colours too light for white text and URLs that are not https`,
+    async (t) => {
+      const { server } = await world(kind);
+      const register = (id: string, extra: Record<string, string>) =>
+        server.registerClient({ clientId: id, redirectUris: [REDIRECT], ...extra });
+      const light = await t.throwsAsync(register('amarillo', { brandColor: '#ffff00' }), {
+        instanceOf: ClientInputError,
+      });
+      t.regex(light.message, /brand_color #ffff00 is too light.*1\.07:1.*4\.5:1/);
+      await t.throwsAsync(register('rojo', { brandColor: 'red' }), { message: /#RRGGBB/ });
+      await t.throwsAsync(register('corto', { brandColor: '#05a' }), { message: /#RRGGBB/ });
+      await t.throwsAsync(register('plano', { logoUri: 'http://cdn.example/logo.png' }), {
+        message: /^logo_uri must be an https URL/,
+      });
+      await t.throwsAsync(register('script', { tosUri: 'javascript:alert(1)' }), {
+        message: /^tos_uri must be an https URL/,
+      });
+      await t.throwsAsync(register('ftp', { policyUri: 'ftp://example.com/p' }), { message: /^policy_uri/ });
+      await t.throwsAsync(register('home', { clientUri: 'http://example.com/' }), { message: /^client_uri/ });
+      const local = await register('local', { logoUri: 'http://127.0.0.1:8080/logo.png', brandColor: '#767676' });
+      t.is(local['logo_uri'], 'http://127.0.0.1:8080/logo.png', 'http on loopback, as for redirect URIs');
+      t.is(local['brand_color'], '#767676', '4.54:1 is enough');
+      const names = (await server.clients.list()).map((c) => c['client_id']);
+      t.false(names.includes('amarillo'), 'nothing stored for a refused portal');
+    },
+  );
+}
