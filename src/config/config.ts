@@ -61,6 +61,8 @@ export interface Config {
   orgSchedulerIntervalSeconds: number;
   /** Days before an organization's `ends_at` its admins are warned by email. */
   orgEndWarningDays: number;
+  /** Days an audit event is kept (src/audit); older ones go with the purge timer. */
+  auditRetentionDays: number;
 }
 
 export const CLIENT_REGISTRATION_MODES = ['off', 'token', 'open'] as const;
@@ -188,6 +190,12 @@ const schema = z.object({
     .min(0, 'must be a whole number of days from 0 to 365')
     .max(365, 'must be a whole number of days from 0 to 365')
     .default(14),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days from 1 to 36500' })
+    .int('must be a whole number of days from 1 to 36500')
+    .min(1, 'must be a whole number of days from 1 to 36500')
+    .max(36500, 'must be a whole number of days from 1 to 36500')
+    .default(400),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -265,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientRegistration: v.CLIENT_REGISTRATION,
     orgSchedulerIntervalSeconds: v.ORG_SCHEDULER_INTERVAL_SECONDS,
     orgEndWarningDays: v.ORG_END_WARNING_DAYS,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
   };
 }
 

@@ -12,6 +12,7 @@ test('defaults give a working local setup', (t) => {
   t.is(config.clientRegistration, 'off');
   t.is(config.orgSchedulerIntervalSeconds, 60);
   t.is(config.orgEndWarningDays, 14);
+  t.is(config.auditRetentionDays, 400);
 });
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
@@ -45,6 +46,8 @@ const invalid: Array<[Record<string, string>, string, RegExp]> = [
   [{ ORG_SCHEDULER_INTERVAL_SECONDS: 'often' }, 'ORG_SCHEDULER_INTERVAL_SECONDS', /whole number/],
   [{ ORG_END_WARNING_DAYS: '-1' }, 'ORG_END_WARNING_DAYS', /from 0 to 365/],
   [{ ORG_END_WARNING_DAYS: '400' }, 'ORG_END_WARNING_DAYS', /from 0 to 365/],
+  [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS', /from 1 to 36500/],
+  [{ AUDIT_RETENTION_DAYS: 'forever' }, 'AUDIT_RETENTION_DAYS', /whole number/],
 ];
 
 for (const [env, variable, message] of invalid) {

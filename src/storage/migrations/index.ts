@@ -11,6 +11,7 @@ import * as loginLockouts from './0009-login-lockouts.ts';
 import * as refreshRotation from './0010-refresh-rotation.ts';
 import * as organizations from './0011-organizations.ts';
 import * as organizationGrants from './0012-organization-grants.ts';
+import * as auditEvents from './0015-audit-events.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-refresh-rotation': refreshRotation,
   '0011-organizations': organizations,
   '0012-organization-grants': organizationGrants,
+  '0015-audit-events': auditEvents,
 };
