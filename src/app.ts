@@ -6,6 +6,7 @@ import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
 import { mountAccountPages } from './account/account-pages.ts';
 import type { AccountSection } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
@@ -82,6 +83,8 @@ export interface Umbral {
   mfa: Mfa;
   /** Companies' contract events (src/organizations); `runOnce()` lets tests drive it. */
   contracts: ContractScheduler;
+  /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
   try {
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+    const audit = new AuditLog({ db: storage.db, logger, now: options.now });
     const pages = new PageRenderer({
       productName: config.productName,
       logoUrl: config.logoUrl,
@@ -135,7 +139,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
     });
     const mailer = createMailer({ config, db: storage.db, logger });
-    const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey });
+    const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey, audit });
     const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);
     /** Parts of the account page that other capabilities add (second factors, linked identities). */
     const accountSections: AccountSection[] = [];
@@ -165,7 +169,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(legalRouter(pages).routes());
     // Without SMTP_URL, on a loopback ISSUER only, mail is kept here; it holds secret links.
     if (config.devOutbox) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
-    const terminator = new SessionTerminator({ provider, db: storage.db, logger });
+    const terminator = new SessionTerminator({ provider, db: storage.db, logger, audit });
     // The hard cap on consecutive wrong passwords; the emailed link at /unlock lifts it.
     const unlockLinks = new UnlockLinks({ db: storage.db, mailer, logger, issuer: config.issuer });
     const lockout = new AccountLockout({ db: storage.db, links: unlockLinks, logger });
@@ -178,6 +182,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mailer,
       logger,
       lockout,
+      audit,
       endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
     });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
@@ -220,6 +225,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mailer,
       logger,
       sections: accountSections,
+      audit,
       organizations: new AccountMemberships(storage.db, options.now),
     });
     accountSections.push({
@@ -324,13 +330,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         sessionNotice: endedSessionNotice,
         verification,
         identifierRouting: federationStep.identifierRouting,
+        audit,
       }),
       new ForgotPasswordStep({ pages, resets, identifier, provider }),
       new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ]);
+    ]).recordingTo(audit);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
@@ -356,6 +363,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfaRows: () => mfa.purgeExpired(),
       rotationResponses: () => refreshRotations.forgetSpent(),
       organizationRows: () => organizationSignIn.purgeExpired(),
+      auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
     });
 
     return {
@@ -367,11 +375,13 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       terminator,
       mfa,
       contracts,
+      audit,
       async close() {
         purge.stop();
         await contracts.stop();
         await terminator.settled();
         await mailer.stop();
+        await audit.close();
         await throttle.close();
         await storage.close();
       },

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
+import type { AuditTrail } from '../audit/audit-event.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { SessionDirectory } from '../sessions/session-directory.ts';
 import type { SessionTerminator } from '../sessions/session-terminator.ts';
@@ -17,6 +18,8 @@ export interface AccountPagesDependencies extends Omit<AccountRouterDependencies
   throttle: LoginThrottle;
   terminator: SessionTerminator;
   mailer: Mailer;
+  /** The audit log: password and email changes. */
+  audit?: AuditTrail;
 }
 
 /**
@@ -30,13 +33,23 @@ export function mountAccountPages(app: Koa, deps: AccountPagesDependencies): Acc
   app.use(accountForms({ issuer: config.issuer, secure: config.secure }));
   app.use(accountRouter({ ...deps, access }).routes());
   app.use(
-    passwordChangeRouter({ config, db, pages, access, throttle: deps.throttle, terminator, mailer, logger }).routes(),
+    passwordChangeRouter({
+      config,
+      db,
+      pages,
+      access,
+      throttle: deps.throttle,
+      terminator,
+      mailer,
+      logger,
+      audit: deps.audit,
+    }).routes(),
   );
   app.use(
     emailChangeRouter({
       pages,
       access,
-      emailChange: new EmailChange({ config, db, mailer, logger }),
+      emailChange: new EmailChange({ config, db, mailer, logger, audit: deps.audit }),
       secure: config.secure,
     }).routes(),
   );

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { AuditTrail } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -33,7 +34,15 @@ export class EmailChange {
   private readonly users: UserRepository;
   private readonly tokens: AccountTokenRepository;
 
-  constructor(private readonly deps: { config: Config; db: Kysely<Database>; mailer: Mailer; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      config: Config;
+      db: Kysely<Database>;
+      mailer: Mailer;
+      logger: Logger;
+      audit?: AuditTrail | undefined;
+    },
+  ) {
     this.users = new UserRepository(deps.db);
     this.tokens = new AccountTokenRepository(deps.db);
   }
@@ -108,6 +117,12 @@ export class EmailChange {
       // Reset links went to the old address: they must not outlive the change.
       await tokens.voidOutstanding(row.user_id, RESET_PURPOSE);
       this.deps.logger.info({ event: 'account.email_changed', accountId: row.user_id }, 'email changed');
+      this.deps.audit?.record({
+        type: 'email.changed',
+        actor: { kind: 'user', id: row.user_id },
+        subjectUserId: row.user_id,
+        data: { newEmail: data.newEmail },
+      });
       return { kind: 'changed' as const, newEmail: data.newEmail };
     });
   }

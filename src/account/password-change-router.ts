@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { type AuditTrail, originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -27,6 +28,7 @@ export interface PasswordChangeDependencies {
   terminator: SessionTerminator;
   mailer: Mailer;
   logger: Logger;
+  audit?: AuditTrail | undefined;
 }
 
 /**
@@ -102,6 +104,13 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
       { event: 'account.password_changed', accountId: user.id, endedSessions: ended },
       'password changed from the account page',
     );
+    deps.audit?.record({
+      type: 'password.changed',
+      actor: { kind: 'user', id: user.id },
+      subjectUserId: user.id,
+      ...originOf(ctx),
+      data: { via: 'account_page', endedSessions: ended },
+    });
     const locale = preferredLocale(user.locale, deps.pages.localeOf(ctx));
     await enqueueQuietly(deps.mailer, deps.logger, {
       to: user.email,

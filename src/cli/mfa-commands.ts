@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/audit-log.ts';
 import { DEFAULT_LOCALE, preferredLocale } from '../i18n/i18n.ts';
 import { createLogger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -10,6 +11,7 @@ import { withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
+import { operatorActor } from './operator-audit.ts';
 import { printJson } from './print.ts';
 
 export const RESET_MFA_OPTIONS = { email: { type: 'string', required: true } } as const;
@@ -30,13 +32,17 @@ export async function resetMfa(args: string[], env: NodeJS.ProcessEnv, io: CliIo
     await new RememberedDevices(db, config.secure).forgetAll(user.id);
     // Queued here; a running server's mail worker sends it (the CLI does not wait for SMTP).
     const queue = new MailQueue(db);
+    const logger = createLogger('silent');
+    const audit = new AuditLog({ db, logger, flushIntervalMs: 0 });
     const notifications = new MfaNotifications({
       mailer: { enqueue: async (email) => void (await queue.add(email)) },
       issuer: config.issuer,
-      logger: createLogger('silent'),
+      logger,
+      audit,
     });
     const locale = preferredLocale(user.locale, DEFAULT_LOCALE);
-    await notifications.factorChanged(user, 'reset', locale);
+    await notifications.factorChanged(user, 'reset', locale, undefined, { actor: operatorActor(env) });
+    await audit.close();
     printJson(io, { email: user.email, factors_removed: factors });
   });
 }

@@ -88,7 +88,7 @@ async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo
     }
     // Active already: the welcomes went above; the activation is recorded as carried out.
     mailed += await c.contracts.sendWaiting(org.row.id);
-    c.log.info(
+    await c.changed(
       { event: 'operator.org_added', command: 'orgs add', organizationId: org.row.id, admins: admins.length, mailed },
       'organization added',
     );
@@ -188,7 +188,7 @@ async function updateOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
     let mailed = await inviteAdmins(c, updated, admins);
     // An update that makes it active (an earlier date) mails what was waiting for that.
     mailed += await c.contracts.sendWaiting(row.id);
-    c.log.info(
+    await c.changed(
       {
         event: 'operator.org_updated',
         command: 'orgs update',
@@ -247,7 +247,7 @@ async function suspendOrganization(args: string[], env: NodeJS.ProcessEnv, io: C
     // As at the contract's end: members' sessions at the portals that require an organization end now.
     const logouts = await c.sessions.takeOut(c.db, { organizationId: org.row.id }, 'required');
     c.sessions.deliver(logouts);
-    c.log.info(
+    await c.changed(
       {
         event: 'operator.org_suspended',
         command: 'orgs suspend',
@@ -268,7 +268,7 @@ async function resumeOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
     if (!(await c.orgs.resume(org.row.id))) throw new CliInputError(`${org.row.slug} is not suspended`);
     // A welcome held back by the suspension goes now.
     const mailed = await c.contracts.sendWaiting(org.row.id);
-    c.log.info(
+    await c.changed(
       { event: 'operator.org_resumed', command: 'orgs resume', organizationId: org.row.id, mailed },
       'organization resumed',
     );
@@ -284,7 +284,7 @@ async function removeOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
     const logouts = await c.sessions.takeOut(c.db, { organizationId: org.row.id }, 'required');
     await c.orgs.remove(org.row.id);
     c.sessions.deliver(logouts);
-    c.log.info(
+    await c.changed(
       {
         event: 'operator.org_removed',
         command: 'orgs remove',

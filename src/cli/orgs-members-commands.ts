@@ -77,7 +77,7 @@ async function invite(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promis
       invitedBy: 'operator',
       linkTtlMs,
     });
-    c.log.info(
+    await c.changed(
       {
         event: 'operator.org_invited',
         command: 'orgs invite',
@@ -105,7 +105,7 @@ async function revokeInvitation(args: string[], env: NodeJS.ProcessEnv, io: CliI
     if (!(await c.invitations.revoke(org.row.id, email))) {
       throw new CliInputError(`${email} has no pending invitation to ${org.row.slug}`);
     }
-    c.log.info(
+    await c.changed(
       { event: 'operator.org_invitation_revoked', command: 'orgs revoke-invitation', organizationId: org.row.id },
       'invitation revoked',
     );
@@ -138,7 +138,7 @@ async function removeMember(args: string[], env: NodeJS.ProcessEnv, io: CliIo): 
     await c.memberships.remove(org.row.id, user.id, new Date());
     const logouts = await c.sessions.takeOut(c.db, { userIds: [user.id] }, 'required-or-optional');
     c.sessions.deliver(logouts);
-    c.log.info(
+    await c.changed(
       {
         event: 'operator.org_member_removed',
         command: 'orgs remove-member',

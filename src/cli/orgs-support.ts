@@ -13,6 +13,7 @@ import type { Database } from '../storage/schema.ts';
 import { type CliContext, withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
+import { type OperatorChange, recordOperatorChange } from './operator-audit.ts';
 
 /** What the `orgs` and `roles` commands work with, over the server's database. */
 export interface OrgsContext {
@@ -28,6 +29,8 @@ export interface OrgsContext {
   sessions: OrganizationSessions;
   /** Pino on stderr (stdout carries JSON): one info line per change an operator makes, nothing secret. */
   log: Logger;
+  /** One change made: its info line, and its audit event with the operator as actor. */
+  changed(change: OperatorChange, message: string): Promise<void>;
   /** The organization named by `--org` (slug or id), or a refusal. */
   organization(idOrSlug: string): Promise<Organization>;
 }
@@ -63,6 +66,7 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
         mail,
         sessions,
         log,
+        changed: (change, message) => recordOperatorChange({ db, log, env }, change, message),
         async organization(idOrSlug) {
           const found = await orgs.find(idOrSlug.trim());
           if (!found) throw new CliInputError(`no organization "${idOrSlug}" (see umbral orgs list)`);

@@ -43,7 +43,7 @@ async function addRole(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promi
   }
   await withOrgs(env, io, async (c) => {
     const role = await c.roles.add({ name, permissions, description });
-    c.log.info({ event: 'operator.role_added', command: 'roles add', role: role.name }, 'role added');
+    await c.changed({ event: 'operator.role_added', command: 'roles add', role: role.name }, 'role added');
     printJson(io, visibleRole(role));
   });
 }
@@ -69,7 +69,7 @@ async function removeRole(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pr
   const name = parsed(() => parseRoleName(options.name));
   await withOrgs(env, io, async (c) => {
     await c.roles.remove(name);
-    c.log.info({ event: 'operator.role_removed', command: 'roles remove', role: name }, 'role removed');
+    await c.changed({ event: 'operator.role_removed', command: 'roles remove', role: name }, 'role removed');
     printJson(io, { removed: name });
   });
 }

@@ -70,6 +70,8 @@ export interface Config {
   orgEndWarningDays: number;
   /** The segments a company may choose (COMPANY_SEGMENTS): identifiers, in the order offered. */
   companySegments: string[];
+  /** Days an audit event is kept (src/audit); older ones go with the purge timer. */
+  auditRetentionDays: number;
 }
 
 /** COMPANY_SEGMENTS unless set; views/locales/<locale>/organizations-company.json names each. */
@@ -235,6 +237,12 @@ const schema = z.object({
     .max(365, 'must be a whole number of days from 0 to 365')
     .default(14),
   COMPANY_SEGMENTS: z.string().optional(),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days from 1 to 36500' })
+    .int('must be a whole number of days from 1 to 36500')
+    .min(1, 'must be a whole number of days from 1 to 36500')
+    .max(36500, 'must be a whole number of days from 1 to 36500')
+    .default(400),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -314,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orgSchedulerIntervalSeconds: v.ORG_SCHEDULER_INTERVAL_SECONDS,
     orgEndWarningDays: v.ORG_END_WARNING_DAYS,
     companySegments: parseCompanySegments(v.COMPANY_SEGMENTS),
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
   };
 }
 

@@ -27,6 +27,8 @@ export interface FirstFactor {
    * oidc-provider with it: its checks read them as `ctx.oidc.result`.
    */
   extraResults?: Record<string, unknown>;
+  /** The organization the sign-in is for, once a step decided one (the audit log records it). */
+  organizationId?: string;
 }
 
 /** A sign-in every factor of which has passed: what the session records. */

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import { type AuditTrail, originOf } from '../audit/audit-event.ts';
 import { formFields, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -40,6 +41,8 @@ export interface PasswordStepDependencies {
   verification: EmailVerificationStart;
   /** Emails of routed domains go to their provider instead (federation); none when unconfigured. */
   identifierRouting?: IdentifierRouting | undefined;
+  /** Failed sign-ins are recorded here (the success is recorded once, by the pipeline). */
+  audit?: AuditTrail;
 }
 
 const identifierForm = z.object({ email: formFields.text() });
@@ -127,10 +130,12 @@ export class PasswordStep implements SignInStep {
       // forever: 100 attempts tell such an account from none (README, "Locked password sign-in").
       const lock = await this.deps.lockout.recordFailure(account?.password_hash ? account : undefined, locale);
       this.deps.logger.info({ event: 'login.failed', uid: details.uid }, 'password login failed');
+      this.failed(ctx, details, user?.id, user ? (user.disabled ? 'disabled' : 'wrong_password') : 'unknown_account');
       return outcome.redirect(`/interaction/${details.uid}?error=${lock === 'locked' ? 'locked' : 'credentials'}`);
     }
     if (await this.deps.lockout.isLocked(account, locale)) {
       this.deps.logger.info({ event: 'login.refused_locked', uid: details.uid, accountId: account.id }, 'locked');
+      this.failed(ctx, details, account.id, 'locked');
       return outcome.redirect(`/interaction/${details.uid}?error=locked`);
     }
 
@@ -149,6 +154,17 @@ export class PasswordStep implements SignInStep {
     this.deps.identifier.clear(ctx, details.uid);
     this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: account.id }, 'password login');
     return outcome.login({ accountId: account.id, amr: ['pwd'] });
+  }
+
+  /** A refused password, tied to the account when the email has one (for an unknown email, to no one). */
+  private failed(ctx: Context, details: InteractionDetails, userId: string | undefined, reason: string): void {
+    this.deps.audit?.record({
+      type: 'sign_in.failed',
+      actor: userId ? { kind: 'user', id: userId } : { kind: 'system' },
+      subjectUserId: userId,
+      ...originOf(ctx),
+      data: { method: 'pwd', reason, portal: String(details.params['client_id'] ?? '') },
+    });
   }
 
   private async clientName(details: InteractionDetails): Promise<string | undefined> {

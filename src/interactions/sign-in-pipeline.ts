@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
+import { type AuditTrail, NO_AUDIT, originOf } from '../audit/audit-event.ts';
 import {
   type FirstFactor,
   type InteractionDetails,
@@ -14,15 +15,24 @@ import {
  * Runs the steps src/app.ts declares, in their order. GET /interaction/:uid asks each step's
  * `resume` which page comes now; after a first factor each step's `enter` may pause the sign-in
  * (second factor, organization, company data…) and the last one passing it on ends the
- * interaction with the login.
+ * interaction with the login. That one place, whatever the method, records `sign_in.succeeded`
+ * in the audit log (method from amr, portal, organization when a step decided one).
  */
 export class SignInPipeline {
   private readonly names: string[];
+
+  private audit: AuditTrail = NO_AUDIT;
 
   constructor(readonly steps: readonly SignInStep[]) {
     this.names = steps.map((step) => step.name);
     const duplicate = this.names.find((name, index) => this.names.indexOf(name) !== index);
     if (duplicate) throw new Error(`two sign-in steps are named "${duplicate}"`);
+  }
+
+  /** Where completed sign-ins are recorded (src/audit); none until set. */
+  recordingTo(audit: AuditTrail): this {
+    this.audit = audit;
+    return this;
   }
 
   /** The page for GET /interaction/:uid: the first step that claims the interaction. */
@@ -45,6 +55,14 @@ export class SignInPipeline {
       if (isOutcome(passed)) return passed;
       login = passed;
     }
+    this.audit.record({
+      type: 'sign_in.succeeded',
+      actor: { kind: 'user', id: login.accountId },
+      subjectUserId: login.accountId,
+      organizationId: login.organizationId,
+      ...originOf(ctx),
+      data: { amr: login.amr, acr: login.acr ?? null, portal: String(details.params['client_id'] ?? '') },
+    });
     const result = {
       ...login.extraResults,
       login: { accountId: login.accountId, amr: login.amr, remember: true, ...acrOf(login) },

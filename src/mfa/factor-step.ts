@@ -1,6 +1,7 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -158,6 +159,13 @@ export class FactorStep {
       { event: 'mfa.failed', uid, accountId: pending.accountId, outcome: error },
       'second factor refused',
     );
+    this.deps.mfa.audit.record({
+      type: 'mfa.failed',
+      actor: { kind: 'user', id: pending.accountId },
+      subjectUserId: pending.accountId,
+      ...originOf(ctx),
+      data: { factor: method === 'recovery' ? 'recovery_code' : method, outcome: error },
+    });
     return this.factorPage(uid, method, error);
   }
 
@@ -168,7 +176,20 @@ export class FactorStep {
     pending: PendingSecondFactor,
     method: SecondFactorMethod,
     remember: boolean,
+    recoveryCode = false,
   ): Promise<StepOutcome> {
+    this.deps.mfa.audit.record({
+      type: 'mfa.used',
+      actor: { kind: 'user', id: pending.accountId },
+      subjectUserId: pending.accountId,
+      ...originOf(ctx),
+      data: {
+        method,
+        via: recoveryCode ? 'recovery_code' : 'factor',
+        remember,
+        portal: String(details.params['client_id'] ?? ''),
+      },
+    });
     await this.deps.throttle.recordSuccess(throttleIdentifier(pending.accountId), ctx.ip);
     this.deps.pending.clear(ctx, details.uid);
     if (remember) await this.deps.mfa.rememberedDevices.remember(ctx, pending.accountId);
@@ -250,7 +271,7 @@ export class FactorStep {
       return this.failed(ctx, details.uid, pending, 'recovery', 'wrong');
     }
     // RFC 8176 has no method for recovery codes: they are one-time passwords.
-    return this.passed(ctx, details, pending, 'otp', form.remember);
+    return this.passed(ctx, details, pending, 'otp', form.remember, true);
   }
 
   async passkeyOptions(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {

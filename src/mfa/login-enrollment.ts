@@ -2,6 +2,7 @@ import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import { originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -178,7 +179,13 @@ export class LoginEnrollment {
     const user = await this.deps.users.findById(pending.accountId);
     if (!user) return outcome.back(details.uid);
     await this.deps.mfa.factorsChanged(user.id);
-    await this.deps.mfa.notifications.factorChanged(user, 'added', this.deps.pages.localeOf(ctx), factor);
+    await this.deps.mfa.notifications.factorChanged(
+      user,
+      'added',
+      this.deps.pages.localeOf(ctx),
+      factor,
+      originOf(ctx),
+    );
     const codes = await this.deps.mfa.recoveryCodes.regenerate(user.id);
     this.codesDisplay.hold(ctx, this.codesPath(details.uid), user.id, codes);
     // The factor is proven: from here the sign-in goes on with both, after the codes are seen.

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { type AuditTrail, NO_AUDIT } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { SecretBox } from '../crypto/secret-box.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -24,6 +25,8 @@ export interface MfaDependencies {
   secretKey: Buffer;
   /** Replaces the configured SMS provider (tests). */
   smsSender?: SmsSender;
+  /** Where factor changes and uses are recorded; none when absent. */
+  audit?: AuditTrail;
 }
 
 /** Everything second factors need, built once and shared by the login's factor step and /account/security. */
@@ -39,6 +42,8 @@ export class Mfa {
   readonly rememberedDevices: RememberedDevices;
   readonly notifications: MfaNotifications;
   readonly secretBox: SecretBox;
+  /** The audit log: factors added, removed and used (src/audit). */
+  readonly audit: AuditTrail;
 
   constructor(readonly deps: MfaDependencies) {
     const { config, db, logger } = deps;
@@ -56,7 +61,13 @@ export class Mfa {
       logger,
     );
     this.rememberedDevices = new RememberedDevices(db, config.secure);
-    this.notifications = new MfaNotifications({ mailer: deps.mailer, issuer: config.issuer, logger });
+    this.audit = deps.audit ?? NO_AUDIT;
+    this.notifications = new MfaNotifications({
+      mailer: deps.mailer,
+      issuer: config.issuer,
+      logger,
+      audit: this.audit,
+    });
   }
 
   /** After any change of factors: remembered devices stop skipping the second factor. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AccountAccess, SignedInAccount } from '../account/account-access.ts';
 import { RECENT_SIGN_IN_SECONDS } from '../account/account-access.ts';
 import type { AccountSignIn } from '../account/account-sign-in.ts';
+import { originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, parseForm, readForm, seeOther, sendJson } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -92,6 +93,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
       change,
       pages.localeOf(ctx),
       factorLabel ? { kind: change, label: factorLabel } : undefined,
+      originOf(ctx),
     );
     deps.logger.info({ event: `mfa.${change}`, accountId: user.id }, 'second factors changed');
   }

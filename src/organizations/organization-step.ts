@@ -302,7 +302,8 @@ function accountOf(who: Chooser): string {
 }
 
 function withAnswer(login: FirstFactor, answer: OrganizationAnswer): FirstFactor {
-  return { ...login, extraResults: { ...login.extraResults, [ORGANIZATION_PROMPT]: answer } };
+  const decided = { ...login, extraResults: { ...login.extraResults, [ORGANIZATION_PROMPT]: answer } };
+  return 'id' in answer ? { ...decided, organizationId: answer.id } : decided;
 }
 
 function answerOf(value: unknown): OrganizationAnswer | undefined {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
+import type { AuditTrail } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formatInstant, type Locale, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -158,6 +159,8 @@ export interface PasswordResetDependencies {
   endSessions?: (accountId: string) => Promise<unknown>;
   /** A reset proves the mailbox: it lifts a lock on the password sign-in (src/throttling/account-lockout.ts). */
   lockout?: { reset(accountId: string): Promise<void> };
+  /** The audit log: completed resets. */
+  audit?: AuditTrail;
 }
 
 /**
@@ -300,6 +303,13 @@ export class PasswordResetService {
       { event: 'password_reset.completed', accountId: redeemed.userId },
       'password reset; every session and token revoked',
     );
+    this.deps.audit?.record({
+      type: 'password.reset',
+      actor: { kind: 'user', id: redeemed.userId },
+      subjectUserId: redeemed.userId,
+      ip: input.ip,
+      data: { via: 'reset_link' },
+    });
 
     const user = await this.users.findById(redeemed.userId);
     if (user) {

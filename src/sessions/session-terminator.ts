@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
+import { type AuditTrail, NO_AUDIT } from '../audit/audit-event.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { BackchannelDeliveries, revokeGrants } from './backchannel-deliveries.ts';
@@ -25,7 +26,7 @@ export class SessionTerminator {
   private readonly activity: SessionActivity;
   private readonly backchannel: BackchannelDeliveries;
 
-  constructor(private readonly deps: { provider: Provider; db: Kysely<Database>; logger: Logger }) {
+  constructor(private readonly deps: { provider: Provider; db: Kysely<Database>; logger: Logger; audit?: AuditTrail }) {
     this.activity = new SessionActivity(deps.db);
     this.backchannel = new BackchannelDeliveries(async () => deps.provider, deps.logger);
   }
@@ -75,6 +76,13 @@ export class SessionTerminator {
       .execute();
     await this.activity.forget([session.uid]);
     logger.info({ event: 'session.ended', reason, accountId, portals: authorizations.length }, 'session ended');
+    (this.deps.audit ?? NO_AUDIT).record({
+      type: 'session.ended',
+      // A new sign-in ending the others is the single-session policy's doing; the rest, the person's.
+      actor: reason === 'signed_in_elsewhere' ? { kind: 'system' } : { kind: 'user', id: accountId },
+      subjectUserId: accountId,
+      data: { reason, sessionUid: session.uid, portals: authorizations.map(([clientId]) => clientId) },
+    });
 
     for (const [clientId] of authorizations) this.backchannel.send(accountId, clientId, session.sidFor(clientId));
   }

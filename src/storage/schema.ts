@@ -338,6 +338,21 @@ export interface SessionUpstreamTable {
   expires_at: Timestamp;
 }
 
+/** One security-relevant event (src/audit/audit-log.ts); `data` never holds a secret. */
+export interface AuditEventTable {
+  id: string;
+  occurred_at: Timestamp;
+  type: string;
+  /** user | operator | client | system */
+  actor_kind: string;
+  actor_id: string | null;
+  subject_user_id: string | null;
+  organization_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  data: Json;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -365,6 +380,7 @@ export interface Database {
   organization_invitations: OrganizationInvitationTable;
   organization_grants: OrganizationGrantTable;
   session_upstreams: SessionUpstreamTable;
+  audit_events: AuditEventTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -12,6 +12,7 @@ test('defaults give a working local setup', (t) => {
   t.is(config.clientRegistration, 'off');
   t.is(config.orgSchedulerIntervalSeconds, 60);
   t.is(config.orgEndWarningDays, 14);
+  t.is(config.auditRetentionDays, 400);
 });
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {
@@ -49,6 +50,8 @@ const invalid: Array<[Record<string, string>, string, RegExp]> = [
   [{ COMPANY_SEGMENTS: 'retail,,tech' }, 'COMPANY_SEGMENTS', /comma-separated list/],
   [{ COMPANY_SEGMENTS: 'retail,tech,retail' }, 'COMPANY_SEGMENTS', /none twice/],
   [{ COMPANY_SEGMENTS: Array.from({ length: 51 }, (_, i) => `s${i}`).join(',') }, 'COMPANY_SEGMENTS', /at most 50/],
+  [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS', /from 1 to 36500/],
+  [{ AUDIT_RETENTION_DAYS: 'forever' }, 'AUDIT_RETENTION_DAYS', /whole number/],
 ];
 
 test('COMPANY_SEGMENTS: a sensible default, or the comma-separated list given', (t) => {

@@ -12,6 +12,7 @@ import * as refreshRotation from './0010-refresh-rotation.ts';
 import * as organizations from './0011-organizations.ts';
 import * as organizationGrants from './0012-organization-grants.ts';
 import * as companyData from './0013-company-data.ts';
+import * as auditEvents from './0014-audit-events.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-organizations': organizations,
   '0012-organization-grants': organizationGrants,
   '0013-company-data': companyData,
+  '0014-audit-events': auditEvents,
 };
