@@ -2,10 +2,12 @@ import http from 'node:http';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 import { verifyPassword } from '../../src/users/password-hasher.ts';
+import { resetServer } from '../support/empty-store.ts';
 import { formOf, HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import { worldsPerFile } from '../support/worlds-per-file.ts';
 import { resetLinkIn, startMailbox } from './password-reset-mailbox.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -13,19 +15,31 @@ const ANA = 'ana@example.com';
 const OLD_PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'otro secreto bien largo';
 
-async function setup(t: ExecutionContext, kind: (typeof STORES)[number]) {
+/** One server, mailbox and portal per store for the file; each test starts from an empty store and mailbox. */
+const worlds = worldsPerFile(test, async ({ kind }: { kind: StoreKind }) => {
   const store = await createTestStore(kind);
   const mailbox = await startMailbox();
   const server = await startUmbral(store, { SMTP_URL: mailbox.url });
-  t.teardown(async () => {
-    await server.stop();
-    await mailbox.close();
-    await store.cleanup();
-  });
   const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT] });
-  const ana = await server.users.create({ email: ANA, password: OLD_PASSWORD });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
-  return { server, rp, mailbox, ana };
+  return {
+    world: { server, rp, mailbox },
+    async reset() {
+      await resetServer(server);
+      mailbox.received.length = 0;
+    },
+    async close() {
+      await server.stop();
+      await mailbox.close();
+      await store.cleanup();
+    },
+  };
+});
+
+async function setup(_t: ExecutionContext, kind: StoreKind) {
+  const world = await worlds({ kind });
+  const ana = await world.server.users.create({ email: ANA, password: OLD_PASSWORD });
+  return { ...world, ana };
 }
 
 /** Waits until every queued email went out (or failed). */

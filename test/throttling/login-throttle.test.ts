@@ -5,7 +5,8 @@ import type { Storage } from '../../src/storage/database.ts';
 import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from '../../src/throttling/login-throttle.ts';
 import { hashIdentifier } from '../../src/throttling/throttle-keys.ts';
 import type { ThrottlePolicyOverrides } from '../../src/throttling/throttle-policy.ts';
-import { createTestStore, openTestStorage, STORES, type StoreKind } from '../support/stores.ts';
+import { storagesPerFile } from '../support/storages-per-file.ts';
+import { STORES, type StoreKind } from '../support/stores.ts';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SECOND = 1000;
@@ -26,13 +27,12 @@ interface Harness {
   storedFailures(): Promise<Record<string, number>>;
 }
 
+const storageFor = storagesPerFile(test);
+
 async function setup(t: ExecutionContext, backend: Backend, policy?: ThrottlePolicyOverrides): Promise<Harness> {
   // Redis tests use a database too, because createLoginThrottle takes one; it must stay unused.
-  // ava runs teardowns last-registered first: throttles and Redis, then storage, then the store.
-  const store = await createTestStore(backend === 'redis' ? 'pglite' : backend);
-  t.teardown(() => store.cleanup());
-  const storage = await openTestStorage(store);
-  t.teardown(() => storage.close());
+  // One store per kind for the file, emptied for each test; the throttles and Redis keys go with the test.
+  const storage = await storageFor(backend === 'redis' ? 'pglite' : backend);
   const clock = {
     now: Date.now(),
     advance: (ms: number) => {
