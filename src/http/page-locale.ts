@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { LOCALES, type Locale, negotiateLocale, supportedLocale } from '../i18n/i18n.ts';
+import { seeOther } from './form.ts';
 
 /** Each language as its speakers name it, for the footer's switcher. */
 export const LANGUAGE_NAMES: Record<Locale, string> = { es: 'Español', 'pt-BR': 'Português (Brasil)', en: 'English' };
@@ -85,8 +86,7 @@ export function pageLocaleMiddleware(options: PageLocaleOptions): Middleware {
         const site = ctx.get('sec-fetch-site');
         if (!site || site === 'same-origin') await options.onChoice?.(ctx, asked);
       }
-      ctx.status = 303;
-      ctx.redirect(ownPath(url));
+      seeOther(ctx, ownPath(url));
       return;
     }
     const stored = ctx.cookies.get(cookie);
