@@ -13,6 +13,7 @@ import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts'
 import type { CliIo } from './cli-io.ts';
 import { clientKeysFromOptions } from './client-keys-options.ts';
 import { parseOptions } from './command-options.ts';
+import { recordChangeOf } from './operator-audit.ts';
 import { printJson } from './print.ts';
 
 const DEFAULT_GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token'];
@@ -101,8 +102,16 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
   };
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, await context.provider());
+    const client = await rejectingAsInput(ClientInputError, () => registry.register(registration));
+    await recordChangeOf(
+      context,
+      env,
+      io,
+      { event: 'operator.client_added', command: 'clients add', clientId: registration.clientId },
+      'client added',
+    );
     // The only time the secret is shown: the database keeps a hash of it.
-    printJson(io, await rejectingAsInput(ClientInputError, () => registry.register(registration)));
+    printJson(io, client);
   });
 }
 
@@ -121,6 +130,13 @@ async function removeClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): 
   await withCliContext(env, async (context) => {
     const registry = new ClientRegistry(context.storage.db, undefined as never);
     if (!(await registry.remove(clientId))) throw new CliInputError(`no client with id ${clientId}`);
+    await recordChangeOf(
+      context,
+      env,
+      io,
+      { event: 'operator.client_removed', command: 'clients remove', clientId },
+      'client removed',
+    );
     printJson(io, { removed: clientId });
   });
 }

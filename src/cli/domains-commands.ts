@@ -4,6 +4,7 @@ import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
+import { recordChangeOf } from './operator-audit.ts';
 import { printJson, printNote } from './print.ts';
 
 export const DOMAIN_ADD_OPTIONS = {
@@ -47,6 +48,13 @@ async function addDomain(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
     const route = await rejectingAsInput(DomainRouteInputError, () =>
       new DomainRoutes(context.storage.db).add(domain, provider),
     );
+    await recordChangeOf(
+      context,
+      env,
+      io,
+      { event: 'operator.domain_added', command: 'domains add', domain, provider },
+      'domain route added',
+    );
     if (!context.config.federation[provider]) {
       printNote(
         io,
@@ -67,6 +75,13 @@ async function removeDomain(args: string[], env: NodeJS.ProcessEnv, io: CliIo): 
   const domain = checkedDomain(options.domain);
   await withCliContext(env, async (context) => {
     await rejectingAsInput(DomainRouteInputError, () => new DomainRoutes(context.storage.db).remove(domain));
+    await recordChangeOf(
+      context,
+      env,
+      io,
+      { event: 'operator.domain_removed', command: 'domains remove', domain },
+      'domain route removed',
+    );
     printJson(io, { removed: domain });
   });
 }

@@ -4,6 +4,7 @@ import { withCliContext } from './cli-context.ts';
 import { CliUsageError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
+import { recordChangeOf } from './operator-audit.ts';
 import { printJson, printNote } from './print.ts';
 
 /** `umbral keys rotate` */
@@ -26,6 +27,7 @@ async function rotateKeys(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pr
   await withCliContext(env, async (context) => {
     const result = await rotateSigningKeys(context.storage.db, await context.secretBox(), RETIRED_KEY_PUBLISH_SECONDS);
     await addCookieKey(context.storage.db);
+    await recordChangeOf(context, env, io, { event: 'operator.keys_rotated', command: 'keys rotate' }, 'keys rotated');
     printJson(io, result);
   });
   // Servers load keys at start-up and keep signing with the retired keys until restarted.

@@ -2,8 +2,10 @@ import { userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { AuditActor } from '../audit/audit-event.ts';
 import { AuditLog } from '../audit/audit-log.ts';
-import type { Logger } from '../logging/logger.ts';
+import { createLogger, type Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import type { CliContext } from './cli-context.ts';
+import type { CliIo } from './cli-io.ts';
 
 /** What a CLI command changed, as logged: `event` (e.g. operator.org_added), the command, and ids and counts. */
 export interface OperatorChange {
@@ -48,4 +50,16 @@ export async function recordOperatorChange(
     data: { command, ...summary },
   });
   await audit.close();
+}
+
+/** The same, for a command of its own context: the log line goes to the command's stderr. */
+export async function recordChangeOf(
+  context: CliContext,
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  change: OperatorChange,
+  message: string,
+): Promise<void> {
+  const log = createLogger(context.config.logLevel, { write: (line: string) => void io.stderr.write(line) });
+  await recordOperatorChange({ db: context.storage.db, log, env }, change, message);
 }

@@ -6,6 +6,7 @@ import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
+import { recordChangeOf } from './operator-audit.ts';
 import { printJson } from './print.ts';
 import { readPasswordLine } from './read-password.ts';
 
@@ -62,6 +63,13 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promi
         phone: options.phone,
         emailVerified: options.verified,
       }),
+    );
+    await recordChangeOf(
+      context,
+      env,
+      io,
+      { event: 'operator.user_added', command: 'users add', userId: user.id, verified: user.email_verified },
+      'user added',
     );
     printJson(io, visibleUser(user));
   });

@@ -143,6 +143,20 @@ for (const kind of STORES) {
     const org = await runUmbral(['orgs', 'add', '--name', 'Acme', '--slug', 'acme'], { env });
     t.is(org.code, 0, org.stderr);
     const { id } = JSON.parse(org.stdout) as { id: string };
+    const client = await runUmbral(
+      ['clients', 'add', '--client-id', 'crm', '--redirect-uri', 'https://crm.example/cb'],
+      { env },
+    );
+    t.is(client.code, 0, client.stderr);
+    const secret = (JSON.parse(client.stdout) as { client_secret: string }).client_secret;
+    const user = await runUmbral(
+      ['users', 'add', '--email', 'ana@acme.example', '--password', 'luna llena sobre el volcán'],
+      {
+        env,
+      },
+    );
+    t.is(user.code, 0, user.stderr);
+    const userId = (JSON.parse(user.stdout) as { id: string }).id;
 
     const rows = await inStore(store, (db) =>
       db.selectFrom('audit_events').selectAll().orderBy('occurred_at').execute(),
@@ -152,8 +166,15 @@ for (const kind of STORES) {
       [
         ['operator.role_added', 'operator', 'maria', null, null],
         ['operator.org_added', 'operator', 'maria', id, null],
+        ['operator.client_added', 'operator', 'maria', null, null],
+        ['operator.user_added', 'operator', 'maria', null, null],
       ],
     );
+    t.like(rows[2]!.data as Record<string, unknown>, { command: 'clients add', clientId: 'crm' });
+    t.is(rows[3]!.subject_user_id, userId);
+    const stored = JSON.stringify(rows);
+    t.false(stored.includes(secret), 'the client secret is not in the audit log');
+    t.false(stored.includes('luna llena'), 'nor the password');
     t.like(rows[0]!.data as Record<string, unknown>, { command: 'roles add', role: 'auditor' });
     t.like(rows[1]!.data as Record<string, unknown>, { command: 'orgs add' });
   });
