@@ -38,15 +38,10 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
-import { AccountMemberships } from './organizations/account-memberships.ts';
-import { ContractScheduler } from './organizations/contract-scheduler.ts';
+import { createCompanies } from './organizations/companies.ts';
+import type { ContractScheduler } from './organizations/contract-scheduler.ts';
 import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
 import { invitationPages } from './organizations/invitation-pages.ts';
-import { OrganizationMail } from './organizations/organization-mail.ts';
-import { OrganizationSessions } from './organizations/organization-sessions.ts';
-import { createOrganizationSignIn } from './organizations/organization-sign-in.ts';
-import { OrganizationStep } from './organizations/organization-step.ts';
-import { UpstreamJoining } from './organizations/upstream-joining.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
@@ -113,13 +108,15 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
-    // The organization of each authorization: oidc-provider's checks, grants and tokens, and the sign-in step.
-    const organizationSignIn = createOrganizationSignIn({
+    // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
+    const companies = createCompanies({
+      config,
       db: storage.db,
       logger,
       identities: new FederatedIdentities(storage.db),
       now: options.now,
     });
+    const organizationSignIn = companies.signIn;
     const provider = await createProvider({
       config,
       storage,
@@ -226,7 +223,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
       sections: accountSections,
       audit,
-      organizations: new AccountMemberships(storage.db, options.now),
+      organizations: companies.accountMemberships,
     });
     accountSections.push({
       href: '/account/security',
@@ -273,7 +270,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       verification,
       termsLabelHtml: (t) => termsLabelHtml(config, t),
       // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
-      afterUpstreamSignIn: new UpstreamJoining({ db: storage.db, logger, now: options.now }),
+      afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
@@ -300,14 +297,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
       invitations.step,
-      new OrganizationStep({
-        config,
-        provider,
-        chooser: organizationSignIn.chooser,
-        grants: organizationSignIn.grants,
-        latestUpstream: organizationSignIn.latestUpstream,
-        logger,
-      }),
+      companies.organizationStep(provider),
       new SignUpStep({
         config,
         provider,
@@ -345,14 +335,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(mount(provider));
 
     // Companies' contract dates: welcome, end warning and end, once across every process.
-    const contracts = new ContractScheduler({
-      db: storage.db,
-      logger,
-      mail: new OrganizationMail({ issuer: config.issuer, productName: config.productName, now: options.now }),
-      sessions: new OrganizationSessions({ provider: async () => provider, logger }),
-      endWarningDays: config.orgEndWarningDays,
-      now: options.now,
-    });
+    const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
 
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
