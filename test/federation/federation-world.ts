@@ -3,7 +3,7 @@ import type { ParsedMail } from 'mailparser';
 import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, type StoreKind } from '../support/stores.ts';
+import { createTestStore, type StoreKind, type TestStore } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 import { type FakeGoogle, startFakeGoogle } from './fake-google.ts';
@@ -47,36 +47,11 @@ async function startFederationWorld(settings: {
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const google = await startFakeGoogle();
-    stops.push(() => google.close());
-    const microsoft = await startFakeMicrosoft([TENANT_ACME, TENANT_OTHER]);
-    stops.push(() => microsoft.close());
     const smtp = await startSmtpServer();
     stops.push(() => smtp.close());
     const store = await createTestStore(kind);
     stops.push(() => store.cleanup());
-    const server = await startUmbral(store, {
-      SMTP_URL: smtp.url,
-      GOOGLE_CLIENT_ID: 'umbral-at-google',
-      GOOGLE_CLIENT_SECRET: 'google-secret-for-umbral',
-      GOOGLE_ISSUER: google.issuer,
-      MICROSOFT_CLIENT_ID: 'umbral-at-microsoft',
-      MICROSOFT_CLIENT_SECRET: 'microsoft-secret-for-umbral',
-      MICROSOFT_AUTHORITY: microsoft.authority,
-      ...(process.env['UMBRAL_TEST_LOG_LEVEL'] ? { LOG_LEVEL: process.env['UMBRAL_TEST_LOG_LEVEL'] } : {}),
-      ...env,
-    });
-    stops.push(() => server.stop());
-    google.allowClient({
-      clientId: 'umbral-at-google',
-      clientSecret: 'google-secret-for-umbral',
-      redirectUri: `${server.issuer}/federation/google/callback`,
-    });
-    microsoft.allowClient({
-      clientId: 'umbral-at-microsoft',
-      clientSecret: 'microsoft-secret-for-umbral',
-      redirectUri: `${server.issuer}/federation/microsoft/callback`,
-    });
+    const { google, microsoft, server } = await startFederatedUmbral(store, { SMTP_URL: smtp.url, ...env }, stops);
     const client = await server.registerClient({
       clientId: 'portal',
       redirectUris: [redirectUri],
@@ -105,4 +80,41 @@ async function startFederationWorld(settings: {
     await close();
     throw error;
   }
+}
+
+/**
+ * Google and Microsoft stand-ins and an Umbral signing in with both (plus `env`), each stopped
+ * through `stops` (last in, first out) by whoever made the world.
+ */
+export async function startFederatedUmbral(
+  store: TestStore,
+  env: Record<string, string>,
+  stops: Array<() => Promise<void>>,
+): Promise<{ google: FakeGoogle; microsoft: FakeMicrosoft; server: RunningUmbral }> {
+  const google = await startFakeGoogle();
+  stops.push(() => google.close());
+  const microsoft = await startFakeMicrosoft([TENANT_ACME, TENANT_OTHER]);
+  stops.push(() => microsoft.close());
+  const server = await startUmbral(store, {
+    GOOGLE_CLIENT_ID: 'umbral-at-google',
+    GOOGLE_CLIENT_SECRET: 'google-secret-for-umbral',
+    GOOGLE_ISSUER: google.issuer,
+    MICROSOFT_CLIENT_ID: 'umbral-at-microsoft',
+    MICROSOFT_CLIENT_SECRET: 'microsoft-secret-for-umbral',
+    MICROSOFT_AUTHORITY: microsoft.authority,
+    ...(process.env['UMBRAL_TEST_LOG_LEVEL'] ? { LOG_LEVEL: process.env['UMBRAL_TEST_LOG_LEVEL'] } : {}),
+    ...env,
+  });
+  stops.push(() => server.stop());
+  google.allowClient({
+    clientId: 'umbral-at-google',
+    clientSecret: 'google-secret-for-umbral',
+    redirectUri: `${server.issuer}/federation/google/callback`,
+  });
+  microsoft.allowClient({
+    clientId: 'umbral-at-microsoft',
+    clientSecret: 'microsoft-secret-for-umbral',
+    redirectUri: `${server.issuer}/federation/microsoft/callback`,
+  });
+  return { google, microsoft, server };
 }

@@ -1,17 +1,16 @@
 import type { TestFn } from 'ava';
-import { sql } from 'kysely';
 import type { ParsedMail } from 'mailparser';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { type Organization, OrganizationRepository } from '../../src/organizations/organizations.ts';
-import { type FakeGoogle, startFakeGoogle } from '../federation/fake-google.ts';
-import { type FakeMicrosoft, startFakeMicrosoft } from '../federation/fake-microsoft.ts';
-import { TENANT_ACME, TENANT_OTHER } from '../federation/federation-world.ts';
+import type { FakeGoogle } from '../federation/fake-google.ts';
+import type { FakeMicrosoft } from '../federation/fake-microsoft.ts';
+import { startFederatedUmbral } from '../federation/federation-world.ts';
 import { startSmtpServer, type TestSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { createTestStore, type StoreKind } from '../support/stores.ts';
-import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
+import type { RunningUmbral } from '../support/umbral-server.ts';
 import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 import { type InitiatingPortal, startInitiatingPortal } from './initiating-portal.ts';
 
@@ -58,51 +57,19 @@ async function startInvitationWorld({ kind }: { kind: StoreKind }): Promise<Shar
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const google = await startFakeGoogle();
-    stops.push(() => google.close());
-    const microsoft = await startFakeMicrosoft([TENANT_ACME, TENANT_OTHER]);
-    stops.push(() => microsoft.close());
     const smtp = await startSmtpServer();
     stops.push(() => smtp.close());
     const portal = await startInitiatingPortal();
     stops.push(() => portal.close());
     const store = await createTestStore(kind);
     stops.push(() => store.cleanup());
-    const server = await startUmbral(store, {
-      SMTP_URL: smtp.url,
-      GOOGLE_CLIENT_ID: 'umbral-at-google',
-      GOOGLE_CLIENT_SECRET: 'google-secret-for-umbral',
-      GOOGLE_ISSUER: google.issuer,
-      MICROSOFT_CLIENT_ID: 'umbral-at-microsoft',
-      MICROSOFT_CLIENT_SECRET: 'microsoft-secret-for-umbral',
-      MICROSOFT_AUTHORITY: microsoft.authority,
-      ...(process.env['UMBRAL_TEST_LOG_LEVEL'] ? { LOG_LEVEL: process.env['UMBRAL_TEST_LOG_LEVEL'] } : {}),
-    });
-    stops.push(() => server.stop());
-    google.allowClient({
-      clientId: 'umbral-at-google',
-      clientSecret: 'google-secret-for-umbral',
-      redirectUri: `${server.issuer}/federation/google/callback`,
-    });
-    microsoft.allowClient({
-      clientId: 'umbral-at-microsoft',
-      clientSecret: 'microsoft-secret-for-umbral',
-      redirectUri: `${server.issuer}/federation/microsoft/callback`,
-    });
+    const { google, microsoft, server } = await startFederatedUmbral(store, { SMTP_URL: smtp.url }, stops);
     const client = await server.registerClient({
       clientId: 'portal',
       redirectUris: [portal.redirectUri],
       name: 'Portal de Clientes',
+      initiateLoginUri: portal.initiateLoginUri,
     });
-    // `clients add --initiate-login-uri` is the tokens helper's: set in the stored metadata, before
-    // the server first reads (and caches) the client.
-    await server.umbral.storage.db
-      .updateTable('clients')
-      .set({
-        metadata: sql`metadata || ${JSON.stringify({ initiate_login_uri: portal.initiateLoginUri })}::jsonb` as never,
-      })
-      .where('client_id', '=', 'portal')
-      .execute();
     await server.registerClient({
       clientId: PLAIN_PORTAL.clientId,
       redirectUris: [PLAIN_PORTAL.redirectUri],

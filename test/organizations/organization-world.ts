@@ -1,5 +1,4 @@
 import type { TestFn } from 'ava';
-import { sql } from 'kysely';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import type { OrganizationFields } from '../../src/organizations/organization-input.ts';
@@ -73,8 +72,8 @@ async function startWorld(kind: StoreKind): Promise<SharedWorld<OrganizationWorl
         name: `Portal ${clientId}`,
         redirectUris: [redirect],
         backchannelLogoutUri: receiver.uri,
+        ...(organization ? { organization } : {}),
       });
-      if (organization) await setPortalOrganization(server, clientId, organization);
       return {
         clientId,
         receiver,
@@ -114,15 +113,6 @@ async function startWorld(kind: StoreKind): Promise<SharedWorld<OrganizationWorl
     await close();
     throw error;
   }
-}
-
-/** What `umbral clients add --organization …` (the tokens helper's) stores in the client's metadata. */
-export async function setPortalOrganization(server: RunningUmbral, clientId: string, value: 'required' | 'optional') {
-  await server.umbral.storage.db
-    .updateTable('clients')
-    .set({ metadata: sql`metadata || ${JSON.stringify({ organization: value })}::jsonb` })
-    .where('client_id', '=', clientId)
-    .execute();
 }
 
 /** A company on the world's clock (default: active since an hour ago, no end). */
