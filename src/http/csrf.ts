@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { formFields, readForm } from './form.ts';
+import type { PageRenderer } from './page-renderer.ts';
 
 const csrfForm = z.object({ _csrf: formFields.text() });
 
@@ -40,5 +41,23 @@ export function csrfProtection(options: { issuer: string; secure: boolean }): Mi
       }
     }
     await next();
+  };
+}
+
+/**
+ * A form that the CSRF check refused because its page went stale (the cookie expired or was
+ * cleared) ends on the form-expired page, with a link back to where it can be filled again.
+ */
+export function expiredFormPage(pages: PageRenderer, retryUrl: (ctx: Context) => string): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
+        await pages.render(ctx, 'form-expired', { retryUrl: retryUrl(ctx) }, 403);
+        return;
+      }
+      throw error;
+    }
   };
 }

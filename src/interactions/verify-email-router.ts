@@ -1,9 +1,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.ts';
-import { csrfProtection } from '../http/csrf.ts';
+import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import { brandPageFor } from '../http/page-branding.ts';
@@ -40,7 +39,8 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
     linkTtlSeconds: VERIFICATION_LIMITS.linkTtlSeconds,
   });
   const router = new Router({ prefix: '/verify-email' });
-  router.use(staleForm(pages));
+  // The link's token is still in its cookie: the link's page opens again from it.
+  router.use(expiredFormPage(pages, () => '/verify-email'));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '4kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
@@ -90,19 +90,4 @@ function safeUrl(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const url = URL.parse(value);
   return url && (url.protocol === 'https:' || url.protocol === 'http:') ? url.href : undefined;
-}
-
-/** A confirmation posted from a page whose CSRF cookie is gone: offer the link's page again (its token is in its cookie). */
-function staleForm(pages: PageRenderer) {
-  return async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (error) {
-      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        await pages.render(ctx, 'form-expired', { retryUrl: '/verify-email' }, 403);
-        return;
-      }
-      throw error;
-    }
-  };
 }

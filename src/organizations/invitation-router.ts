@@ -1,11 +1,11 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { AccountSignIn } from '../account/account-sign-in.ts';
 import type { Config } from '../config/config.ts';
-import { csrfProtection } from '../http/csrf.ts';
+import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -67,7 +67,8 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
     linkTtlSeconds: DEFAULT_INVITATION_TTL_MS / 1000,
   });
   const router = new Router({ prefix: '/invitations' });
-  router.use(expiredForms(pages));
+  // The invitation's token is in its cookie: the invitation page opens again from it.
+  router.use(expiredFormPage(pages, () => '/invitations'));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '4kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
@@ -188,19 +189,4 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
   });
 
   return router;
-}
-
-/** A form whose CSRF token no longer matches ends on a page that opens the invitation again (its token is in its cookie). */
-function expiredForms(pages: PageRenderer) {
-  return async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (error) {
-      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        await pages.render(ctx, 'form-expired', { retryUrl: '/invitations' }, 403);
-        return;
-      }
-      throw error;
-    }
-  };
 }

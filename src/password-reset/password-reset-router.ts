@@ -1,9 +1,9 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { csrfProtection } from '../http/csrf.ts';
+import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import { brandPageFor } from '../http/page-branding.ts';
@@ -40,7 +40,12 @@ export function passwordResetRouter(deps: PasswordResetRouterDependencies): Rout
     secure: deps.config.secure,
     linkTtlSeconds: RESET_TOKEN_TTL_MS / 1000,
   });
-  router.use(expiredForms(pages, link));
+  // The link's token is still in its cookie: the reset page shows the form again, from it.
+  router.use(
+    expiredFormPage(pages, (ctx) =>
+      ctx.path.endsWith('/reset') && link.read(ctx) ? '/password/reset' : '/password/forgot',
+    ),
+  );
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
   router.use(csrfProtection({ issuer: deps.config.issuer, secure: deps.config.secure }));
 
@@ -142,21 +147,4 @@ async function renderResetForm(
 export async function renderLimited(ctx: Context, pages: PageRenderer, retryAfterSeconds: number): Promise<void> {
   ctx.set('Retry-After', String(retryAfterSeconds));
   await pages.render(ctx, 'password-reset-limited', { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) }, 429);
-}
-
-/** A form whose CSRF token no longer matches ends on a page that offers to start again. */
-function expiredForms(pages: PageRenderer, link: LinkTokenCookie) {
-  return async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (error) {
-      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        // The link's token is still in its cookie: the reset page shows the form again, from it.
-        const retryUrl = ctx.path.endsWith('/reset') && link.read(ctx) ? '/password/reset' : '/password/forgot';
-        await pages.render(ctx, 'form-expired', { retryUrl }, 403);
-        return;
-      }
-      throw error;
-    }
-  };
 }

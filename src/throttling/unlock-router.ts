@@ -1,8 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { csrfProtection } from '../http/csrf.ts';
+import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { AccountLockout } from './account-lockout.ts';
@@ -27,7 +26,8 @@ const unlockForm = z.object({ token: formFields.text() });
 export function unlockRouter(deps: UnlockRouterDependencies): Router {
   const { pages } = deps;
   const router = new Router({ prefix: '/unlock' });
-  router.use(expiredForms(pages));
+  // The link's token is in the form: the unlock page opens again from it.
+  router.use(expiredFormPage(pages, (ctx) => `/unlock?token=${encodeURIComponent(readForm(ctx, unlockForm).token)}`));
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
   router.use(csrfProtection({ issuer: deps.issuer, secure: deps.secure }));
 
@@ -49,20 +49,4 @@ export function unlockRouter(deps: UnlockRouterDependencies): Router {
   });
 
   return router;
-}
-
-/** A form whose CSRF token no longer matches ends on a page that offers to open the link again. */
-function expiredForms(pages: PageRenderer) {
-  return async (ctx: Context, next: Next) => {
-    try {
-      await next();
-    } catch (error) {
-      if ((error as { status?: number }).status === 403 && ctx.state['csrfFailed']) {
-        const { token } = readForm(ctx, unlockForm);
-        await pages.render(ctx, 'form-expired', { retryUrl: `/unlock?token=${encodeURIComponent(token)}` }, 403);
-        return;
-      }
-      throw error;
-    }
-  };
 }
