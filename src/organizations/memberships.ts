@@ -151,11 +151,11 @@ export class MembershipRepository {
    */
   async setRoles(organizationId: string, userId: string, roles: string[], now: Date): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await this.lockOrganization(trx, organizationId);
+      const org = await this.lockOrganization(trx, organizationId);
       const current = await this.membership(organizationId, userId, trx);
       if (!current) throw new OrganizationInputError('that person is not a member of this organization');
       if (current.roles.includes(ADMIN_ROLE) && !roles.includes(ADMIN_ROLE)) {
-        await this.assertNotLastAdmin(trx, organizationId, userId, now);
+        await this.assertNotLastAdmin(trx, org, userId, now);
       }
       await trx
         .updateTable('organization_memberships')
@@ -169,10 +169,10 @@ export class MembershipRepository {
   /** Ends a membership; the last admin member of an active organization cannot be removed. */
   async remove(organizationId: string, userId: string, now: Date): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await this.lockOrganization(trx, organizationId);
+      const org = await this.lockOrganization(trx, organizationId);
       const current = await this.membership(organizationId, userId, trx);
       if (!current) throw new OrganizationInputError('that person is not a member of this organization');
-      if (current.roles.includes(ADMIN_ROLE)) await this.assertNotLastAdmin(trx, organizationId, userId, now);
+      if (current.roles.includes(ADMIN_ROLE)) await this.assertNotLastAdmin(trx, org, userId, now);
       await trx
         .updateTable('organization_memberships')
         .set({ removed_at: sql<Date>`now()` })
@@ -194,17 +194,13 @@ export class MembershipRepository {
     return org;
   }
 
-  private async assertNotLastAdmin(trx: Transaction<Database>, organizationId: string, userId: string, now: Date) {
-    const org = await trx
-      .selectFrom('organizations')
-      .selectAll()
-      .where('id', '=', organizationId)
-      .executeTakeFirstOrThrow();
+  /** `org` is the row lockOrganization returned, locked for this transaction. */
+  private async assertNotLastAdmin(trx: Transaction<Database>, org: OrganizationRow, userId: string, now: Date) {
     if (organizationStatus(org, now) !== 'active') return;
     const others = await trx
       .selectFrom('organization_memberships')
       .select('user_id')
-      .where('organization_id', '=', organizationId)
+      .where('organization_id', '=', org.id)
       .where('user_id', '!=', userId)
       .where('removed_at', 'is', null)
       .where(sql<boolean>`roles @> ${JSON.stringify([ADMIN_ROLE])}::jsonb`)
