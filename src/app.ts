@@ -6,6 +6,7 @@ import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
 import { mountAccountPages } from './account/account-pages.ts';
 import type { AccountSection } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
+import { createAdminConsole } from './admin-console/admin-console.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
@@ -247,6 +248,18 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
       }).routes(),
     );
+    // The operator console at /admin (src/admin-console): operators only, signed in with a passkey or an app.
+    const adminConsole = createAdminConsole({
+      config,
+      db: storage.db,
+      pages,
+      logger,
+      access,
+      signIn: accountSignIn,
+      mfa,
+      audit,
+    });
+    app.use(adminConsole.routes());
     const users = new UserRepository(storage.db);
     const identifier = new LoginIdentifierCookie(config.secure);
     const verification = new VerificationStep({

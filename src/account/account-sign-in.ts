@@ -13,15 +13,26 @@ interface PendingSignIn {
 
 export type CallbackOutcome = { kind: 'signed_in'; returnTo: string } | { kind: 'cancelled' } | { kind: 'invalid' };
 
-/** Only our own account pages, or one of `otherPaths` exactly: never an open redirect. */
-export function safeReturnTo(value: unknown, otherPaths: readonly string[] = []): string {
+/**
+ * Only our own account pages (or those under one of `otherPrefixes`, such as /admin), or one of
+ * `otherPaths` exactly: never an open redirect.
+ */
+export function safeReturnTo(
+  value: unknown,
+  otherPaths: readonly string[] = [],
+  otherPrefixes: readonly string[] = [],
+): string {
   if (typeof value === 'string' && otherPaths.includes(value)) return value;
   return typeof value === 'string' &&
-    /^\/account(?:[/?#]|$)/.test(value) &&
+    ['/account', ...otherPrefixes].some((prefix) => underPrefix(value, prefix)) &&
     !value.includes('//') &&
     !value.includes('\\')
     ? value
     : '/account';
+}
+
+function underPrefix(value: string, prefix: string): boolean {
+  return value === prefix || (value.startsWith(prefix) && '/?#'.includes(value.charAt(prefix.length)));
 }
 
 const b64 = (bytes: Buffer) => bytes.toString('base64url');
@@ -34,6 +45,7 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
  */
 export class AccountSignIn {
   private readonly cookieName: string;
+  private readonly returnPrefixes: string[] = [];
 
   constructor(
     private readonly deps: {
@@ -48,14 +60,26 @@ export class AccountSignIn {
     this.cookieName = deps.secure ? '__Secure-umbral.account-signin' : 'umbral.account-signin';
   }
 
+  /** Lets sign-ins return to pages under `prefix` (the operator console's /admin) as well. */
+  allowReturnsUnder(prefix: string): void {
+    this.returnPrefixes.push(prefix);
+  }
+
   start(
     ctx: Context,
-    options: { returnTo: string; reauth: boolean; loginHint?: string | undefined; locale: string },
+    options: {
+      returnTo: string;
+      reauth: boolean;
+      loginHint?: string | undefined;
+      locale: string;
+      /** `acr_values` to ask for (step-up to a second factor). */
+      acrValues?: string | undefined;
+    },
   ): void {
     const pending: PendingSignIn = {
       state: b64(randomBytes(16)),
       verifier: b64(randomBytes(32)),
-      returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths),
+      returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths, this.returnPrefixes),
     };
     ctx.cookies.set(this.cookieFor(pending.state), b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
@@ -81,6 +105,7 @@ export class AccountSignIn {
       params.set('max_age', '0');
     }
     if (options.loginHint) params.set('login_hint', options.loginHint);
+    if (options.acrValues) params.set('acr_values', options.acrValues);
     seeOther(ctx, `/auth?${params}`);
   }
 
@@ -142,7 +167,7 @@ export class AccountSignIn {
       return {
         state: parsed.state,
         verifier: parsed.verifier,
-        returnTo: safeReturnTo(parsed.returnTo, this.deps.returnPaths),
+        returnTo: safeReturnTo(parsed.returnTo, this.deps.returnPaths, this.returnPrefixes),
       };
     } catch {
       return undefined;

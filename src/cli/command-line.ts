@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<CommandGroup>> = {
   orgs: async () => (await import('./orgs-commands.ts')).runOrgsCommand,
   roles: async () => (await import('./roles-commands.ts')).runRolesCommand,
   migrate: async () => (await import('./migrate-command.ts')).runMigrateCommand,
+  operators: async () => (await import('./operators-commands.ts')).runOperatorsCommand,
 };
 
 const EXIT_OK = 0;

@@ -140,6 +140,12 @@ Roles (the same for every organization)
   umbral roles list [--json]
   umbral roles remove --name NAME      refused for admin and member, and while in use
 
+Operators (who may sign in to the console at ISSUER/admin)
+  umbral operators add --email EMAIL   grants an existing user; they sign in with a
+                                       passkey or an authenticator app
+  umbral operators list                all operators as JSON
+  umbral operators remove --email EMAIL
+
 Keys
   umbral keys rotate                   new signing keys (RS256, PS256, ES256, EdDSA) and
                                        cookie key; running servers use them after a restart

@@ -353,6 +353,14 @@ export interface AuditEventTable {
   data: Json;
 }
 
+/** A person granted the operator console (src/admin-console/operators.ts). */
+export interface OperatorTable {
+  user_id: string;
+  granted_at: Generated<Date>;
+  /** The CLI operator who granted it. */
+  granted_by: string | null;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -381,6 +389,7 @@ export interface Database {
   organization_grants: OrganizationGrantTable;
   session_upstreams: SessionUpstreamTable;
   audit_events: AuditEventTable;
+  operators: OperatorTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -1,0 +1,75 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import compose from 'koa-compose';
+import type { Kysely } from 'kysely';
+import type { AccountAccess } from '../account/account-access.ts';
+import type { AccountSignIn } from '../account/account-sign-in.ts';
+import type { AuditTrail } from '../audit/audit-event.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Config } from '../config/config.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Mfa } from '../mfa/mfa.ts';
+import type { Database } from '../storage/schema.ts';
+import { auditRouter } from './audit-router.ts';
+import { CONSOLE_PREFIX, consoleForms } from './console-forms.ts';
+import { type ConsoleSection, consoleKit, SECTION_ORDER } from './console-pages.ts';
+import { OperatorAccess } from './operator-access.ts';
+import { OperatorDirectory } from './operators.ts';
+import { organizationsRouter } from './organizations-router.ts';
+
+export interface AdminConsoleDependencies {
+  config: Pick<Config, 'issuer' | 'secure'>;
+  db: Kysely<Database>;
+  pages: PageRenderer;
+  logger: Logger;
+  /** The account page's session check and sign-in (the built-in account client). */
+  access: AccountAccess;
+  signIn: AccountSignIn;
+  mfa: Pick<Mfa, 'factors'>;
+  audit: AuditTrail & Pick<AuditLog, 'query'>;
+  now?: () => number;
+}
+
+/**
+ * The operator console at /admin: server-rendered pages over the same services as the Admin API
+ * and the CLI, for operators only (operator-access.ts), with CSRF on every form and every action
+ * in the audit log. app.ts mounts `routes()` before the provider.
+ */
+export function createAdminConsole(deps: AdminConsoleDependencies): { routes(): Middleware } {
+  deps.signIn.allowReturnsUnder(CONSOLE_PREFIX);
+  const now = deps.now ?? Date.now;
+  const access = new OperatorAccess({
+    access: deps.access,
+    signIn: deps.signIn,
+    operators: new OperatorDirectory(deps.db),
+    factors: deps.mfa.factors,
+    pages: deps.pages,
+    audit: deps.audit,
+  });
+  const routers: Router[] = [];
+  const sections: ConsoleSection[] = [];
+  const kit = consoleKit({
+    pages: deps.pages,
+    logger: deps.logger,
+    audit: deps.audit,
+    guard: access.require(),
+    fresh: access.requireFresh(),
+    sections: () => SECTION_ORDER.filter((s) => sections.includes(s)),
+  });
+  const add = (section: ConsoleSection, router: Router) => {
+    sections.push(section);
+    routers.push(router);
+  };
+  add('organizations', organizationsRouter(kit, { db: deps.db, now }));
+  add('audit', auditRouter(kit, { db: deps.db, audit: deps.audit }));
+
+  const home = new Router({ prefix: CONSOLE_PREFIX });
+  home.get('/', kit.guard, (ctx) => kit.render(ctx, 'home', 'admin-home'));
+  // From the second-factor page: sign in again with a passkey or authenticator app.
+  home.get('/step-up', async (ctx) => access.stepUp(ctx, (await deps.access.current(ctx))?.user.email));
+
+  const forms = consoleForms({ ...deps.config, pages: deps.pages });
+  const all = compose([forms, home.routes(), ...routers.map((r) => r.routes())] as Middleware[]);
+  return { routes: () => all };
+}
