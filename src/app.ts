@@ -52,6 +52,7 @@ import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
+import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
@@ -65,6 +66,7 @@ import { unlockRouter } from './throttling/unlock-router.ts';
 import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { RememberedLanguage } from './users/remembered-language.ts';
+import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
 
 export interface Umbral {
@@ -81,6 +83,8 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
+  /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
+  userAdministration: UserAdministration;
   close(): Promise<void>;
 }
 
@@ -184,6 +188,17 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
     });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
+    // Operators' and the Admin API's users service: search, disable, remove, factors, sessions.
+    const userAdministration = new UserAdministration({
+      config,
+      db: storage.db,
+      logger,
+      mailer,
+      audit,
+      sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
+      passwordResets: resets,
+      now: options.now,
+    });
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const federation = createFederation({ config, db: storage.db, logger });
     app.use(exposeProviders(federation));
@@ -246,6 +261,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identities: federation.identities,
         logger,
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
+        audit,
       }).routes(),
     );
     // The operator console at /admin (src/admin-console): operators only, signed in with a passkey or an app.
@@ -285,6 +301,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
       afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
+      audit,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
     const invitations = invitationPages({
@@ -372,6 +389,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
+      userAdministration,
       async close() {
         purge.stop();
         await contracts.stop();

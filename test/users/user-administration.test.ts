@@ -1,0 +1,190 @@
+import test from 'ava';
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
+import { FactorRepository } from '../../src/mfa/factor-repository.ts';
+import { MembershipRepository } from '../../src/organizations/memberships.ts';
+import { OrganizationRepository } from '../../src/organizations/organizations.ts';
+import type { AdministrativeOrigin } from '../../src/users/admin-user.ts';
+import { type AccountWorld, accountWorlds, PASSWORD } from '../account/account-fixture.ts';
+import { HttpBrowser } from '../support/http-browser.ts';
+import { STORES } from '../support/stores.ts';
+
+const accountWorld = accountWorlds(test);
+const OPERATOR: AdministrativeOrigin = { actor: { kind: 'operator', id: 'maria' }, via: 'console', ip: '203.0.113.9' };
+const spanish = () => new HttpBrowser({ 'accept-language': 'es' });
+
+/** Signs `browser` in to the portal; the tokens and the ID token's sid. */
+async function portalSignIn({ rp }: AccountWorld, browser: HttpBrowser) {
+  const { request, callback } = await rp.signIn(browser, 'ana@example.com', PASSWORD);
+  const tokens = await rp.exchange(callback.url, request);
+  return { tokens, sid: tokens.claims()!['sid'] as string };
+}
+
+async function auditOf(server: AccountWorld['server'], userId: string) {
+  await server.umbral.audit.flush();
+  return (await server.umbral.audit.query({ userId })).events.reverse();
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] a disabled user cannot sign in, their refresh token and userinfo fail, their portal hears the logout; enable restores sign-in`,
+    async (t) => {
+      const world = await accountWorld(kind);
+      const { server, rp, receiver, user } = world;
+      const admin = server.umbral.userAdministration;
+      const browser = spanish();
+      const signedIn = await portalSignIn(world, browser);
+
+      const disabled = await admin.disable({ email: 'ANA@example.com' }, OPERATOR);
+      t.like(disabled, { changed: true, sessionsEnded: 1, user: { disabled: true } });
+      const [logout] = await receiver.waitFor(1);
+      t.is(decodeJwt(logout!)['sid'], signedIn.sid, 'the portal is told which session ended');
+      await t.throwsAsync(rp.refresh(signedIn.tokens.refresh_token!), undefined, 'the refresh token fails');
+      await t.throwsAsync(oidc.fetchUserInfo(rp.config, signedIn.tokens.access_token, user.id), undefined, 'userinfo');
+      const silent = await browser.open((await rp.authorizationRequest({ prompt: 'none' })).url, rp.redirectUri);
+      t.is(new URL(silent.url).searchParams.get('error'), 'login_required', 'the old browser is not signed in');
+
+      // The right password is told the account is disabled; a wrong one reads like any other.
+      const right = await rp.signIn(spanish(), 'ana@example.com', PASSWORD);
+      t.regex(right.callback.body, /Esta cuenta está desactivada/);
+      const wrong = await rp.signIn(spanish(), 'ana@example.com', 'not the password at all');
+      t.regex(wrong.callback.body, /El correo electrónico o la contraseña no son correctos/);
+      t.notRegex(wrong.callback.body, /desactivada/);
+      t.false((await admin.disable({ id: user.id }, OPERATOR)).changed, 'disabling twice changes nothing');
+
+      t.like(await admin.enable({ email: 'ana@example.com' }, OPERATOR), { changed: true, user: { disabled: false } });
+      const again = spanish();
+      const back = await portalSignIn(world, again);
+      t.truthy(back.tokens.access_token, 'enabled: the password signs in again');
+
+      // A session that outlived its account's disabling (here, set behind the service's back) asks for a login.
+      await server.umbral.storage.db.updateTable('users').set({ disabled: true }).where('id', '=', user.id).execute();
+      const stale = await again.open((await rp.authorizationRequest({ prompt: 'none' })).url, rp.redirectUri);
+      t.is(new URL(stale.url).searchParams.get('error'), 'login_required');
+
+      const events = await auditOf(server, user.id);
+      const seen = events.map((e) => [e.type, e.actor.kind, e.actor.id, e.data['reason'] ?? e.data['via'] ?? null]);
+      t.deepEqual(seen, [
+        ['sign_in.succeeded', 'user', user.id, null],
+        ['session.ended', 'operator', 'maria', 'ended_by_administrator'],
+        ['user.disabled', 'operator', 'maria', 'console'],
+        ['sign_in.failed', 'user', user.id, 'disabled'],
+        ['sign_in.failed', 'user', user.id, 'disabled'],
+        ['user.enabled', 'operator', 'maria', 'console'],
+        ['sign_in.succeeded', 'user', user.id, null],
+      ]);
+      const disabling = events.find((e) => e.type === 'user.disabled')!;
+      t.is(disabling.ip, '203.0.113.9');
+      t.like(disabling.data, { sessions_ended: 1 });
+    },
+  );
+
+  test.serial(
+    `[${kind}] remove is refused for an organization's only admin, then deletes the user's tokens, factors and memberships`,
+    async (t) => {
+      const world = await accountWorld(kind);
+      const { server, rp, receiver, user } = world;
+      const { db } = server.umbral.storage;
+      const admin = server.umbral.userAdministration;
+      const signedIn = await portalSignIn(world, spanish());
+      const org = await new OrganizationRepository(db).create({
+        name: 'Acme',
+        slug: 'acme',
+        activatesAt: new Date(Date.now() - 3600_000),
+      });
+      const memberships = new MembershipRepository(db);
+      await memberships.join({ organizationId: org.row.id, userId: user.id, roles: ['admin'], invitedBy: 'operator' });
+      await new FactorRepository(db).addSms(user.id, '+5215512345678');
+
+      const refused = await t.throwsAsync(admin.remove({ email: 'ana@example.com' }, OPERATOR));
+      t.regex(refused.message, /ana@example.com is the only admin of "Acme" \(.+\): make another member admin first/);
+      t.like(refused, { problem: 'conflict' });
+      t.truthy(await server.users.findById(user.id), 'nothing changed');
+      t.truthy((await rp.refresh(signedIn.tokens.refresh_token!)).access_token, 'their tokens still work');
+      t.is(receiver.tokens.length, 0);
+
+      const bea = await server.users.create({ email: 'bea@example.com', password: PASSWORD, emailVerified: true });
+      await memberships.join({ organizationId: org.row.id, userId: bea.id, roles: ['admin'], invitedBy: 'operator' });
+      const removed = await admin.remove({ email: 'ana@example.com' }, OPERATOR);
+      t.like(removed, { sessionsEnded: 1, memberships: 1, user: { email: 'ana@example.com' } });
+      await receiver.waitFor(1);
+      await t.throwsAsync(rp.refresh(signedIn.tokens.refresh_token!));
+      t.is(await server.users.findById(user.id), undefined);
+      const left = await db
+        .selectFrom('oidc_models')
+        .select('model')
+        .where('account_id', '=', user.id)
+        .where('model', '!=', 'Interaction')
+        .execute();
+      t.deepEqual(left, [], 'no session, grant or token of theirs is left');
+      t.deepEqual(await memberships.members(org.row.id).then((m) => m.map((x) => x.email)), ['bea@example.com']);
+      t.false(await new FactorRepository(db).hasFactors(user.id));
+      const [deleted] = (await auditOf(server, user.id)).filter((e) => e.type === 'user.deleted');
+      t.like(deleted, { actor: { kind: 'operator', id: 'maria' }, data: { email: 'ana@example.com', memberships: 1 } });
+    },
+  );
+
+  test.serial(`[${kind}] search pages by email or name; bad input is refused with its field`, async (t) => {
+    const { server } = await accountWorld(kind);
+    const admin = server.umbral.userAdministration;
+    for (const [email, name] of [
+      ['bruno@example.com', 'Bruno Díaz'],
+      ['carla@example.com', 'Carla Pérez'],
+      ['dario@example.org', null],
+    ] as const) {
+      await admin.create({ email, name: name ?? undefined, password: PASSWORD }, OPERATOR);
+    }
+    const first = await admin.search({ query: 'PÉREZ', limit: 1 });
+    t.deepEqual(
+      first.users.map((u) => u.email),
+      ['ana@example.com'],
+    );
+    const second = await admin.search({ query: 'pérez', limit: 1, cursor: first.nextCursor });
+    t.deepEqual(
+      second.users.map((u) => u.email),
+      ['carla@example.com'],
+    );
+    t.is(second.nextCursor, undefined);
+    t.deepEqual(
+      (await admin.search({ query: '.org' })).users.map((u) => u.email),
+      ['dario@example.org'],
+    );
+    t.false(JSON.stringify(await admin.search({})).includes('argon2'), 'no password hash');
+
+    const refusals: Array<[() => Promise<unknown>, string, string]> = [
+      [() => admin.search({ limit: 0 }), 'limit', 'invalid'],
+      [() => admin.search({ cursor: 'not-ours' }), 'cursor', 'invalid'],
+      [() => admin.create({ email: 'nope', password: PASSWORD }, OPERATOR), 'email', 'invalid'],
+      [() => admin.create({ email: 'eva@example.com', password: 'short' }, OPERATOR), 'password', 'invalid'],
+      [() => admin.create({ email: 'Bruno@Example.com', password: PASSWORD }, OPERATOR), 'email', 'conflict'],
+      [() => admin.update({ email: 'bruno@example.com' }, { phone: '5512345678' }, OPERATOR), 'phone', 'invalid'],
+      [
+        () => admin.update({ email: 'bruno@example.com' }, { email: 'CARLA@example.com' }, OPERATOR),
+        'email',
+        'conflict',
+      ],
+      [() => admin.update({ email: 'bruno@example.com' }, { name: 'x'.repeat(201) }, OPERATOR), 'name', 'invalid'],
+    ];
+    for (const [call, field, problem] of refusals) {
+      const error = await t.throwsAsync(call());
+      t.like(error, { field, problem }, error.message);
+    }
+    await t.throwsAsync(admin.show({ email: 'nadie@example.com' }), {
+      message: 'no user with email nadie@example.com',
+    });
+    const bruno = await admin.show({ email: 'bruno@example.com' });
+    t.like(bruno, { name: 'Bruno Díaz', phone: null, email_verified: false, sessions: 0, organizations: [] });
+    t.is((await admin.search({})).users.length, 4, 'nothing was created');
+
+    const updated = await admin.update(
+      { email: 'bruno@example.com' },
+      { name: '  Bruno   Díaz Ruiz ', phone: '+5215512345678', email: 'bruno.diaz@example.com' },
+      OPERATOR,
+    );
+    t.like(updated, { name: 'Bruno Díaz Ruiz', phone: '+5215512345678', email: 'bruno.diaz@example.com' });
+    const [change] = (await auditOf(server, updated.id)).filter((e) => e.type === 'user.updated');
+    t.like(change!.data, {
+      changes: { email: { from: 'bruno@example.com', to: 'bruno.diaz@example.com' }, name: { to: 'Bruno Díaz Ruiz' } },
+    });
+  });
+}
