@@ -274,6 +274,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       signIn: accountSignIn,
       mfa,
       audit,
+      users: userAdministration,
     });
     app.use(adminConsole.routes());
     const users = new UserRepository(storage.db);

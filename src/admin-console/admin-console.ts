@@ -11,12 +11,14 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Mfa } from '../mfa/mfa.ts';
 import type { Database } from '../storage/schema.ts';
+import type { UserAdministration } from '../users/user-administration.ts';
 import { auditRouter } from './audit-router.ts';
 import { CONSOLE_PREFIX, consoleForms } from './console-forms.ts';
 import { type ConsoleSection, consoleKit, SECTION_ORDER } from './console-pages.ts';
 import { OperatorAccess } from './operator-access.ts';
 import { OperatorDirectory } from './operators.ts';
 import { organizationsRouter } from './organizations-router.ts';
+import { usersRouter } from './users-router.ts';
 
 export interface AdminConsoleDependencies {
   config: Pick<Config, 'issuer' | 'secure'>;
@@ -28,6 +30,8 @@ export interface AdminConsoleDependencies {
   signIn: AccountSignIn;
   mfa: Pick<Mfa, 'factors'>;
   audit: AuditTrail & Pick<AuditLog, 'query'>;
+  /** Users' administration (src/users), the Admin API's and the CLI's service too. */
+  users: UserAdministration;
   now?: () => number;
 }
 
@@ -61,6 +65,7 @@ export function createAdminConsole(deps: AdminConsoleDependencies): { routes(): 
     sections.push(section);
     routers.push(router);
   };
+  add('users', usersRouter(kit, { users: deps.users }));
   add('organizations', organizationsRouter(kit, { db: deps.db, now }));
   add('audit', auditRouter(kit, { db: deps.db, audit: deps.audit }));
 

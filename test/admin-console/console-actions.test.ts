@@ -1,0 +1,178 @@
+import test from 'ava';
+import { formOf, type HttpBrowser } from '../support/http-browser.ts';
+import { STORES } from '../support/stores.ts';
+import {
+  ACR_MFA,
+  ageSignIn,
+  type ConsoleWorld,
+  consoleWorlds,
+  createOperator,
+  createUser,
+  enrollTotp,
+  newBrowser,
+  openConsole,
+  PASSWORD,
+  REDIRECT,
+} from './console-fixture.ts';
+
+const consoleWorld = consoleWorlds(test);
+
+/** An operator with an authenticator app, signed in to the console in `browser`. */
+async function signedInOperator(world: ConsoleWorld, browser: HttpBrowser) {
+  const operator = await createOperator(world.server, 'olga@example.com');
+  const totp = await enrollTotp(world.server, operator);
+  const home = await openConsole(world, browser, '/admin', operator.email, totp);
+  if (home.status !== 200) throw new Error(`console did not open: ${home.status} ${home.url}`);
+  return { operator, totp };
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] users: search, and a bad search is a field error`, async (t) => {
+    const world = await consoleWorld(kind);
+    const browser = newBrowser();
+    await signedInOperator(world, browser);
+    const bea = await createUser(world.server, 'bea@example.com', 'Bea Souza');
+    await createUser(world.server, 'carlos@example.com', 'Carlos Díaz');
+    const found = await browser.open(`${world.server.issuer}/admin/users?q=souza`);
+    t.is(found.status, 200);
+    t.regex(found.body, new RegExp(`href="/admin/users/${bea.id}">bea@example\\.com</a>`));
+    t.notRegex(found.body, /carlos@example\.com/);
+    const tooLong = await browser.open(`${world.server.issuer}/admin/users?q=${'a'.repeat(260)}`);
+    t.is(tooLong.status, 400);
+    t.regex(tooLong.body, /id="q"[^>]*aria-invalid="true" aria-describedby="q-error"/);
+    t.regex(tooLong.body, /La búsqueda puede tener hasta 254 caracteres/);
+  });
+
+  test.serial(
+    `[${kind}] users: disable needs the email typed again and ends the portal session; enable, reset, end sessions`,
+    async (t) => {
+      const world = await consoleWorld(kind);
+      const browser = newBrowser();
+      const { operator } = await signedInOperator(world, browser);
+      const bea = await createUser(world.server, 'bea@example.com', 'Bea Souza');
+      const portal = newBrowser();
+      const { callback } = await world.rp.signIn(portal, bea.email, PASSWORD);
+      t.true(callback.url.startsWith(REDIRECT));
+      await enrollTotp(world.server, bea);
+
+      const page = await browser.open(`${world.server.issuer}/admin/users/${bea.id}`);
+      t.is(page.status, 200);
+      t.regex(page.body, /<h1>bea@example\.com<\/h1>/);
+      t.regex(page.body, /1 sesión abierta/);
+      t.regex(page.body, /App de autenticación «Teléfono»/);
+
+      const wrong = await browser.submit(page, `/admin/users/${bea.id}/disable`, { confirm_email: 'otra@example.com' });
+      t.is(wrong.status, 400);
+      t.regex(
+        wrong.body,
+        /id="disable-confirm"[^>]*value="otra@example\.com" aria-invalid="true" aria-describedby="disable-confirm-error"/,
+      );
+      t.regex(wrong.body, /Escribe el correo de esta cuenta/);
+      t.false((await world.server.users.findById(bea.id))!.disabled, 'nothing changed');
+      t.is(world.receiver.tokens.length, 0);
+
+      const self = await browser.open(`${world.server.issuer}/admin/users/${operator.id}`);
+      t.regex(self.body, /Es tu propia cuenta/);
+      t.notRegex(self.body, /\/disable"/, 'no disable form for oneself');
+      const selfPost = await browser.request(`${world.server.issuer}/admin/users/${operator.id}/disable`, {
+        form: { ...formOf(page.body, '/disable').hidden, confirm_email: operator.email },
+      });
+      t.is(selfPost.status, 400);
+      t.false((await world.server.users.findById(operator.id))!.disabled);
+
+      const disabled = await browser.submit(page, `/admin/users/${bea.id}/disable`, {
+        confirm_email: 'BEA@example.com',
+      });
+      t.is(browser.history.at(-2)!.status, 303, '303 after the POST');
+      t.is(disabled.status, 200);
+      t.regex(disabled.body, /Desactivamos la cuenta y cerramos todas sus sesiones/);
+      t.true((await world.server.users.findById(bea.id))!.disabled);
+      await world.server.umbral.terminator.settled();
+      t.is((await world.receiver.waitFor(1)).length, 1, 'the portal heard the back-channel logout');
+      await world.server.umbral.audit.flush();
+      const event = await world.server.umbral.storage.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('type', '=', 'user.disabled')
+        .executeTakeFirstOrThrow();
+      t.like(event, { actor_kind: 'operator', actor_id: operator.id, subject_user_id: bea.id });
+
+      const enabled = await browser.submit(disabled, `/admin/users/${bea.id}/enable`, {});
+      t.regex(enabled.body, /La cuenta puede volver a iniciar sesión/);
+      t.false((await world.server.users.findById(bea.id))!.disabled);
+
+      const badReset = await browser.submit(enabled, `/admin/users/${bea.id}/reset-factors`, { confirm_email: '' });
+      t.is(badReset.status, 400);
+      t.regex(badReset.body, /id="reset-confirm"[^>]*aria-invalid="true"/);
+      t.is((await world.server.umbral.mfa.factors.list(bea.id)).length, 1);
+      const reset = await browser.submit(enabled, `/admin/users/${bea.id}/reset-factors`, { confirm_email: bea.email });
+      t.regex(reset.body, /Quitamos su verificación en dos pasos/);
+      t.is((await world.server.umbral.mfa.factors.list(bea.id)).length, 0);
+
+      await world.rp.signIn(newBrowser(), bea.email, PASSWORD);
+      const withSession = await browser.open(`${world.server.issuer}/admin/users/${bea.id}`);
+      t.regex(withSession.body, /1 sesión abierta/);
+      const tampered = await browser.submit(withSession, `/admin/users/${bea.id}/end-sessions`, {
+        session: 'no-such-session',
+      });
+      t.is(tampered.status, 400);
+      t.regex(tampered.body, /Esa sesión ya no está abierta/);
+      const ended = await browser.submit(withSession, `/admin/users/${bea.id}/end-sessions`, { session: '' });
+      t.regex(ended.body, /Cerramos todas sus sesiones/);
+      t.regex(ended.body, /0 sesiones abiertas/);
+    },
+  );
+
+  test.serial(`[${kind}] a console form without its CSRF token is refused and changes nothing`, async (t) => {
+    const world = await consoleWorld(kind);
+    const browser = newBrowser();
+    await signedInOperator(world, browser);
+    const bea = await createUser(world.server, 'bea@example.com');
+    const refused = await browser.request(`${world.server.issuer}/admin/users/${bea.id}/disable`, {
+      form: { confirm_email: bea.email },
+    });
+    t.is(refused.status, 403);
+    t.regex(refused.body, /El formulario venció/);
+    t.regex(refused.body, new RegExp(`href="/admin/users/${bea.id}"`));
+    const forged = await browser.request(`${world.server.issuer}/admin/users/${bea.id}/disable`, {
+      form: { _csrf: 'forged', confirm_email: bea.email },
+    });
+    t.is(forged.status, 403);
+    t.false((await world.server.users.findById(bea.id))!.disabled);
+  });
+
+  test.serial(
+    `[${kind}] a destructive action after a sign-in older than 5 minutes asks for a fresh one first`,
+    async (t) => {
+      const world = await consoleWorld(kind);
+      const browser = newBrowser();
+      const { operator, totp } = await signedInOperator(world, browser);
+      const bea = await createUser(world.server, 'bea@example.com');
+      const page = await browser.open(`${world.server.issuer}/admin/users/${bea.id}`);
+      await ageSignIn(world.server, operator.id, 10 * 60);
+
+      const stale = await browser.request(`${world.server.issuer}/admin/users/${bea.id}/disable`, {
+        form: { ...formOf(page.body, '/disable').hidden, confirm_email: bea.email },
+      });
+      t.is(stale.status, 303);
+      const authorize = new URL(stale.headers.get('location')!, world.server.issuer);
+      t.is(authorize.pathname, '/auth');
+      t.is(authorize.searchParams.get('prompt'), 'login');
+      t.is(authorize.searchParams.get('max_age'), '0');
+      t.is(authorize.searchParams.get('acr_values'), ACR_MFA);
+      t.is(authorize.searchParams.get('login_hint'), operator.email);
+      t.false((await world.server.users.findById(bea.id))!.disabled, 'nothing done on a stale sign-in');
+
+      // Signing in again (password and code) comes back to the person's page, where the action works.
+      let back = await browser.follow(stale);
+      if (back.body.includes('/identifier"'))
+        back = await browser.submit(back, '/identifier', { email: operator.email });
+      back = await browser.submit(back, '/password', { password: PASSWORD });
+      back = await browser.submit(back, '/mfa/totp', { code: await totp.code() });
+      t.is(new URL(back.url).pathname, `/admin/users/${bea.id}`);
+      const disabled = await browser.submit(back, `/admin/users/${bea.id}/disable`, { confirm_email: bea.email });
+      t.regex(disabled.body, /Desactivamos la cuenta/);
+      t.true((await world.server.users.findById(bea.id))!.disabled);
+    },
+  );
+}
