@@ -65,6 +65,7 @@ import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { RememberedLanguage } from './users/remembered-language.ts';
 import { UserRepository } from './users/users.ts';
+import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
 
 export interface Umbral {
   app: Koa;
@@ -80,6 +81,8 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
+  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -107,6 +110,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
+    // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
+    const webhooks = createWebhooks({ config, db: storage.db, secretBox, logger, audit, now: options.now });
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
     const companies = createCompanies({
@@ -327,7 +332,9 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ]).recordingTo(audit);
+    ])
+      .recordingTo(audit)
+      .announcingTo(webhooks.events);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
@@ -347,6 +354,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       rotationResponses: () => refreshRotations.forgetSpent(),
       organizationRows: () => organizationSignIn.purgeExpired(),
       auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
+      webhookDeliveries: () => webhooks.purgeFinished(),
     });
 
     return {
@@ -359,10 +367,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
+      webhooks,
       async close() {
         purge.stop();
         await contracts.stop();
         await terminator.settled();
+        await webhooks.close();
         await mailer.stop();
         await audit.close();
         await throttle.close();
