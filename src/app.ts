@@ -120,6 +120,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
       identities: new FederatedIdentities(storage.db),
       now: options.now,
+      webhooks: webhooks.events,
     });
     const organizationSignIn = companies.signIn;
     const provider = await createProvider({
@@ -229,6 +230,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       sections: accountSections,
       audit,
       organizations: companies.accountMemberships,
+      webhooks: webhooks.events,
     });
     accountSections.push({
       href: '/account/security',
@@ -277,6 +279,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
       afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
+      webhooks: webhooks.events,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
     const invitations = invitationPages({
@@ -292,6 +295,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       signIn: accountSignIn,
       clientId: ACCOUNT_CLIENT_ID,
       now: options.now ?? Date.now,
+      webhooks: webhooks.events,
     });
     upstreamAdmissions.push(invitations.step);
     app.use(invitations.router.routes());
@@ -313,6 +317,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identifier,
         verification,
         address: invitations.step,
+        webhooks: webhooks.events,
       }),
       new PasswordStep({
         provider,

@@ -1,6 +1,8 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger.ts';
-import type { WebhookEventData, WebhookEvents, WebhookEventType, WebhookExecutor } from './webhook-events.ts';
-import type { WebhookQueue } from './webhook-queue.ts';
+import type { Database } from '../storage/schema.ts';
+import type { WebhookEventPayloads, WebhookEvents, WebhookEventType, WebhookExecutor } from './webhook-events.ts';
+import { WebhookQueue } from './webhook-queue.ts';
 
 /**
  * The WebhookEvents that src/app.ts hands to capabilities: `emit` is the queue's insert (in the
@@ -17,7 +19,7 @@ export class WebhookEventQueue implements WebhookEvents {
     private readonly wake: () => void,
   ) {}
 
-  emit(type: WebhookEventType, data: WebhookEventData, within?: WebhookExecutor): Promise<void> {
+  emit<T extends WebhookEventType>(type: T, data: WebhookEventPayloads[T], within?: WebhookExecutor): Promise<void> {
     if (within) return this.queue.enqueue(type, data, within).then(() => undefined);
     const insert = this.queue
       .enqueue(type, data)
@@ -36,4 +38,12 @@ export class WebhookEventQueue implements WebhookEvents {
   async settled(): Promise<void> {
     while (this.inFlight.size) await Promise.all(this.inFlight);
   }
+}
+
+/**
+ * Events queued only, for a short-lived process (the CLI): the servers' workers deliver them.
+ * Each emit resolves once its insert is done, so a command's events are queued before it exits.
+ */
+export function queuedWebhookEvents(db: Kysely<Database>, logger: Logger): WebhookEvents {
+  return new WebhookEventQueue(new WebhookQueue(db, Date.now), logger, () => {});
 }

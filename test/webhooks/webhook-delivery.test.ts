@@ -91,7 +91,14 @@ for (const kind of STORES) {
     const { endpoint, secret } = await endpointFor(w, ['user.created', 'org.member_added']);
     await endpointFor(w, ['org.ended']); // not subscribed: gets nothing
     w.receiver.answer(500);
-    await w.server.umbral.webhooks.events.emit('user.created', { user_id: 'u1', email: 'ana@example.com' });
+    const created = {
+      user_id: 'u1',
+      email: 'ana@example.com',
+      name: 'Ana',
+      email_verified: true,
+      source: 'operator' as const,
+    };
+    await w.server.umbral.webhooks.events.emit('user.created', created);
 
     const [first] = await w.receiver.waitFor(1);
     await w.server.umbral.webhooks.settled();
@@ -111,10 +118,7 @@ for (const kind of STORES) {
     const [, second] = await w.receiver.waitFor(2);
     t.is(second!.headers['webhook-id'], first!.headers['webhook-id']);
     t.is(second!.body, first!.body);
-    t.deepEqual((new Webhook(secret).verify(second!.body, second!.headers) as { data: unknown }).data, {
-      user_id: 'u1',
-      email: 'ana@example.com',
-    });
+    t.deepEqual((new Webhook(secret).verify(second!.body, second!.headers) as { data: unknown }).data, created);
     await w.server.umbral.webhooks.settled();
     [delivery] = await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id);
     t.is(delivery!.status, 'delivered');
@@ -130,7 +134,11 @@ for (const kind of STORES) {
     const w = await world(kind);
     const { secret } = await endpointFor(w, ['org.member_added']);
     w.receiver.answer(500);
-    await w.server.umbral.webhooks.events.emit('org.member_added', { organization_id: 'o1', user_id: 'u1' });
+    await w.server.umbral.webhooks.events.emit('org.member_added', {
+      organization_id: 'o1',
+      user_id: 'u1',
+      roles: ['member'],
+    });
     const [first] = await w.receiver.waitFor(1);
     await w.server.umbral.webhooks.settled();
     t.like(await w.server.umbral.webhooks.stats(), { queued: 1, retrying: 1, failed: 0 });

@@ -135,7 +135,7 @@ for (const kind of STORES) {
     );
     const { id } = JSON.parse(added.stdout) as { id: string };
     const queued = await inStore(store(), (db) =>
-      new WebhookQueue(db, Date.now).enqueue('org.ended', { organization_id: 'o1' }),
+      new WebhookQueue(db, Date.now).enqueue('org.ended', { organization_id: 'o1', slug: 'acme', name: 'Acme' }),
     );
     t.is(queued, 1);
     const history = await runUmbral(['webhooks', 'deliveries', '--id', id, '--limit', '10'], { env });
@@ -143,6 +143,59 @@ for (const kind of STORES) {
     t.like(JSON.parse(history.stdout), [{ eventType: 'org.ended', status: 'pending', attempts: [] }]);
     await runUmbral(['webhooks', 'remove', '--id', id], { env });
   });
+
+  test.serial(
+    `[${kind}] users add and orgs add queue user.created and org.activated for a subscribed endpoint`,
+    async (t) => {
+      const env = { ...store().env, ...ALLOW };
+      const added = await runUmbral(
+        ['webhooks', 'add', '--url', 'https://hooks.example.com/e', '--events', 'user.created,org.activated'],
+        { env },
+      );
+      const { id } = JSON.parse(added.stdout) as { id: string };
+      const user = await runUmbral(
+        [
+          'users',
+          'add',
+          '--email',
+          'bea@example.com',
+          '--password',
+          'a long passphrase 42',
+          '--name',
+          'Bea',
+          '--verified',
+        ],
+        { env },
+      );
+      t.is(user.code, 0, user.stderr);
+      const userId = (JSON.parse(user.stdout) as { id: string }).id;
+      const org = await runUmbral(['orgs', 'add', '--name', 'Acme Webhooks'], { env });
+      t.is(org.code, 0, org.stderr);
+      const orgId = (JSON.parse(org.stdout) as { id: string }).id;
+
+      const payloads = await inStore(store(), (db) =>
+        db
+          .selectFrom('webhook_deliveries')
+          .select('payload')
+          .where('endpoint_id', '=', id)
+          .orderBy('created_at')
+          .execute(),
+      );
+      const events = payloads.map((row) => JSON.parse(row.payload) as { type: string; data: unknown });
+      t.deepEqual(
+        events.map((e) => [e.type, e.data]),
+        [
+          [
+            'user.created',
+            { user_id: userId, email: 'bea@example.com', name: 'Bea', email_verified: true, source: 'operator' },
+          ],
+          ['org.activated', { organization_id: orgId, slug: 'acme-webhooks', name: 'Acme Webhooks' }],
+        ],
+      );
+      t.false(JSON.stringify(payloads).includes('a long passphrase'));
+      await runUmbral(['webhooks', 'remove', '--id', id], { env });
+    },
+  );
 
   test.serial(`[${kind}] bad input to webhooks gets a clear error and changes nothing`, async (t) => {
     const before = await webhookRows(store());
