@@ -349,6 +349,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
+    // Webhook deliveries queued by any process (or left by a restart), and their retries.
+    webhooks.worker.start();
 
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
       oidcRows: () => purgeExpired(storage.db),

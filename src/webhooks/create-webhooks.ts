@@ -4,7 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
-import { type WebhookQueueStats, webhookQueueStats } from './delivery-history.ts';
+import { type WebhookQueueStats, webhookQueueStats } from './queue-stats.ts';
 import { WebhookEndpoints } from './webhook-endpoints.ts';
 import { WebhookEventQueue } from './webhook-event-queue.ts';
 import type { WebhookEvents } from './webhook-events.ts';
@@ -20,7 +20,7 @@ export interface Webhooks {
   events: WebhookEvents;
   /** Endpoints and their history: the service under the Admin API. */
   endpoints: WebhookEndpoints;
-  /** This process's delivery worker; `runOnce()` lets tests drive it. */
+  /** This process's delivery worker (src/app.ts starts it); `runOnce()` lets tests drive it. */
   worker: WebhookWorker;
   /** Queue depth and failures, for metrics. */
   stats(): Promise<WebhookQueueStats>;
@@ -31,7 +31,7 @@ export interface Webhooks {
   close(): Promise<void>;
 }
 
-/** The webhooks capability, its worker started: events queued, then delivered by every process. */
+/** The webhooks capability: events queued, then delivered by every process's worker (not started). */
 export function createWebhooks(deps: {
   config: Pick<Config, 'allowPrivateNetworkFetch' | 'webhookRetryBaseSeconds'>;
   db: Kysely<Database>;
@@ -53,7 +53,6 @@ export function createWebhooks(deps: {
     now,
   });
   const events = new WebhookEventQueue(queue, deps.logger, () => worker.wake());
-  worker.start();
   return {
     events,
     endpoints: new WebhookEndpoints({

@@ -40,10 +40,13 @@ export class WebhookWorker {
   private running: Promise<WorkerRun> | undefined;
   private again = false;
   private stopped = false;
+  private started = false;
 
   constructor(private readonly options: WebhookWorkerOptions) {}
 
+  /** Polls every interval (due retries, events queued by other processes or in transactions) and runs now. */
   start(): void {
+    this.started = true;
     this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
     this.timer.unref();
     this.wake();
@@ -51,7 +54,7 @@ export class WebhookWorker {
 
   /** Runs soon (an event was just queued); a run under way runs again after it. */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.running) {
       this.again = true;
       return;
