@@ -68,6 +68,7 @@ import { EmailVerifications } from './users/email-verification.ts';
 import { RememberedLanguage } from './users/remembered-language.ts';
 import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
+import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
 
 export interface Umbral {
   app: Koa;
@@ -85,6 +86,8 @@ export interface Umbral {
   audit: AuditLog;
   /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
   userAdministration: UserAdministration;
+  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -112,6 +115,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
+    // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
+    const webhooks = createWebhooks({ config, db: storage.db, secretBox, logger, audit, now: options.now });
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
     const companies = createCompanies({
@@ -120,6 +125,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
       identities: new FederatedIdentities(storage.db),
       now: options.now,
+      webhooks: webhooks.events,
     });
     const organizationSignIn = companies.signIn;
     const provider = await createProvider({
@@ -240,6 +246,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       sections: accountSections,
       audit,
       organizations: companies.accountMemberships,
+      webhooks: webhooks.events,
     });
     accountSections.push({
       href: '/account/security',
@@ -303,6 +310,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
       audit,
+      webhooks: webhooks.events,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
     const invitations = invitationPages({
@@ -318,6 +326,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       signIn: accountSignIn,
       clientId: ACCOUNT_CLIENT_ID,
       now: options.now ?? Date.now,
+      webhooks: webhooks.events,
     });
     upstreamAdmissions.push(invitations.step);
     app.use(invitations.router.routes());
@@ -339,6 +348,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identifier,
         verification,
         address: invitations.step,
+        webhooks: webhooks.events,
       }),
       new PasswordStep({
         provider,
@@ -358,7 +368,9 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ]).recordingTo(audit);
+    ])
+      .recordingTo(audit)
+      .announcingTo(webhooks.events);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
@@ -368,6 +380,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
+    // Webhook deliveries queued by any process (or left by a restart), and their retries.
+    webhooks.worker.start();
 
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
       oidcRows: () => purgeExpired(storage.db),
@@ -378,6 +392,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       rotationResponses: () => refreshRotations.forgetSpent(),
       organizationRows: () => organizationSignIn.purgeExpired(),
       auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
+      webhookDeliveries: () => webhooks.purgeFinished(),
     });
 
     return {
@@ -391,10 +406,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       contracts,
       audit,
       userAdministration,
+      webhooks,
       async close() {
         purge.stop();
         await contracts.stop();
         await terminator.settled();
+        await webhooks.close();
         await mailer.stop();
         await audit.close();
         await throttle.close();

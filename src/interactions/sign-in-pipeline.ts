@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import { type AuditTrail, NO_AUDIT, originOf } from '../audit/audit-event.ts';
+import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import {
   type FirstFactor,
   type InteractionDetails,
@@ -16,12 +17,14 @@ import {
  * `resume` which page comes now; after a first factor each step's `enter` may pause the sign-in
  * (second factor, organization, company data…) and the last one passing it on ends the
  * interaction with the login. That one place, whatever the method, records `sign_in.succeeded`
- * in the audit log (method from amr, portal, organization when a step decided one).
+ * in the audit log (method from amr, portal, organization when a step decided one), and emits
+ * the `user.signed_in` webhook event.
  */
 export class SignInPipeline {
   private readonly names: string[];
 
   private audit: AuditTrail = NO_AUDIT;
+  private webhooks: WebhookEvents = NO_WEBHOOK_EVENTS;
 
   constructor(readonly steps: readonly SignInStep[]) {
     this.names = steps.map((step) => step.name);
@@ -32,6 +35,12 @@ export class SignInPipeline {
   /** Where completed sign-ins are recorded (src/audit); none until set. */
   recordingTo(audit: AuditTrail): this {
     this.audit = audit;
+    return this;
+  }
+
+  /** Where completed sign-ins are announced as `user.signed_in` (src/webhooks); nowhere until set. */
+  announcingTo(webhooks: WebhookEvents): this {
+    this.webhooks = webhooks;
     return this;
   }
 
@@ -62,6 +71,12 @@ export class SignInPipeline {
       organizationId: login.organizationId,
       ...originOf(ctx),
       data: { amr: login.amr, acr: login.acr ?? null, portal: String(details.params['client_id'] ?? '') },
+    });
+    void this.webhooks.emit('user.signed_in', {
+      user_id: login.accountId,
+      amr: login.amr,
+      client_id: String(details.params['client_id'] ?? ''),
+      organization_id: login.organizationId ?? null,
     });
     const result = {
       ...login.extraResults,

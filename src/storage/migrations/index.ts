@@ -14,6 +14,7 @@ import * as organizationGrants from './0012-organization-grants.ts';
 import * as companyData from './0013-company-data.ts';
 import * as auditEvents from './0014-audit-events.ts';
 import * as userAdministration from './0018-user-administration.ts';
+import * as webhooks from './0021-webhooks.ts';
 import * as operators from './0022-operators.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
@@ -33,5 +34,6 @@ export const migrations: Record<string, Migration> = {
   '0013-company-data': companyData,
   '0014-audit-events': auditEvents,
   '0018-user-administration': userAdministration,
+  '0021-webhooks': webhooks,
   '0022-operators': operators,
 };
