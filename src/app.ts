@@ -282,6 +282,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       audit,
       users: userAdministration,
+      webhooks: webhooks.endpoints,
     });
     app.use(adminConsole.routes());
     const users = new UserRepository(storage.db);

@@ -12,13 +12,16 @@ import type { Logger } from '../logging/logger.ts';
 import type { Mfa } from '../mfa/mfa.ts';
 import type { Database } from '../storage/schema.ts';
 import type { UserAdministration } from '../users/user-administration.ts';
+import type { WebhookEndpoints } from '../webhooks/webhook-endpoints.ts';
 import { auditRouter } from './audit-router.ts';
 import { CONSOLE_PREFIX, consoleForms } from './console-forms.ts';
 import { type ConsoleSection, consoleKit, SECTION_ORDER } from './console-pages.ts';
 import { OperatorAccess } from './operator-access.ts';
 import { OperatorDirectory } from './operators.ts';
 import { organizationsRouter } from './organizations-router.ts';
+import { ShownOnce } from './shown-once.ts';
 import { usersRouter } from './users-router.ts';
+import { webhooksRouter } from './webhooks-router.ts';
 
 export interface AdminConsoleDependencies {
   config: Pick<Config, 'issuer' | 'secure'>;
@@ -28,10 +31,13 @@ export interface AdminConsoleDependencies {
   /** The account page's session check and sign-in (the built-in account client). */
   access: AccountAccess;
   signIn: AccountSignIn;
-  mfa: Pick<Mfa, 'factors'>;
+  /** Second factors (who may enter), and the secret box that seals a secret until it is shown once. */
+  mfa: Pick<Mfa, 'factors' | 'secretBox'>;
   audit: AuditTrail & Pick<AuditLog, 'query'>;
   /** Users' administration (src/users), the Admin API's and the CLI's service too. */
   users: UserAdministration;
+  /** Webhook endpoints and their deliveries (src/webhooks). */
+  webhooks: WebhookEndpoints;
   now?: () => number;
 }
 
@@ -68,6 +74,8 @@ export function createAdminConsole(deps: AdminConsoleDependencies): { routes(): 
   add('users', usersRouter(kit, { users: deps.users }));
   add('organizations', organizationsRouter(kit, { db: deps.db, now }));
   add('audit', auditRouter(kit, { db: deps.db, audit: deps.audit }));
+  const shownOnce = new ShownOnce(deps.mfa.secretBox, deps.config.secure);
+  add('webhooks', webhooksRouter(kit, { endpoints: deps.webhooks, shownOnce }));
 
   const home = new Router({ prefix: CONSOLE_PREFIX });
   home.get('/', kit.guard, (ctx) => kit.render(ctx, 'home', 'admin-home'));

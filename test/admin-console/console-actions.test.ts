@@ -1,6 +1,7 @@
 import test from 'ava';
 import { formOf, type HttpBrowser } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
+import { startWebhookReceiver } from '../webhooks/webhook-receiver.ts';
 import {
   ACR_MFA,
   ageSignIn,
@@ -173,6 +174,58 @@ for (const kind of STORES) {
       const disabled = await browser.submit(back, `/admin/users/${bea.id}/disable`, { confirm_email: bea.email });
       t.regex(disabled.body, /Desactivamos la cuenta/);
       t.true((await world.server.users.findById(bea.id))!.disabled);
+    },
+  );
+
+  test.serial(
+    `[${kind}] webhooks: bad input is a field error; an endpoint's secret is shown once; deliveries; remove`,
+    async (t) => {
+      const world = await consoleWorld(kind);
+      const browser = newBrowser();
+      await signedInOperator(world, browser);
+      const receiver = await startWebhookReceiver();
+      t.teardown(() => receiver.close());
+      const endpoints = () => world.server.umbral.storage.db.selectFrom('webhook_endpoints').selectAll().execute();
+      const page = await browser.open(`${world.server.issuer}/admin/webhooks`);
+      t.is(page.status, 200);
+
+      for (const [fields, field] of [
+        [{ url: 'ftp://hooks.example.com/x', events: 'user.signed_in' }, 'url'],
+        [{ url: receiver.url }, 'events'],
+        [{ url: receiver.url, events: 'user.signed_in', description: 'x'.repeat(201) }, 'description'],
+      ] as const) {
+        const refused = await browser.submit(page, '/admin/webhooks/add', fields);
+        t.is(refused.status, 400, field);
+        t.regex(refused.body, new RegExp(`<p id="${field}-error" class="error">`), field);
+        t.regex(refused.body, new RegExp(`value="${fields.url.replace(/[.?/]/g, '\\$&')}"`), 'the URL typed is kept');
+      }
+      t.deepEqual(await endpoints(), [], 'nothing created');
+
+      const created = await browser.submit(page, '/admin/webhooks/add', {
+        url: receiver.url,
+        events: 'user.signed_in',
+        description: 'CRM',
+      });
+      t.is(created.status, 200);
+      const [endpoint] = await endpoints();
+      t.is(new URL(created.url).pathname, `/admin/webhooks/${endpoint!.id}`);
+      const secret = /<code data-secret>(whsec_[A-Za-z0-9+/=]+)<\/code>/.exec(created.body)?.[1];
+      t.truthy(secret, 'the secret is shown');
+      const again = await browser.open(created.url);
+      t.notRegex(again.body, /whsec_/, 'and only once');
+
+      await createUser(world.server, 'bea@example.com');
+      await world.rp.signIn(newBrowser(), 'bea@example.com', PASSWORD);
+      await receiver.waitFor(1);
+      await world.server.umbral.webhooks.settled();
+      const history = await browser.open(created.url);
+      t.regex(history.body, /<code>user\.signed_in<\/code>/);
+      t.regex(history.body, /HTTP 204/);
+      t.regex(history.body, /Entregada/);
+
+      const removed = await browser.submit(history, `/admin/webhooks/${endpoint!.id}/remove`, {});
+      t.regex(removed.body, /Eliminamos el destino con sus entregas/);
+      t.deepEqual(await endpoints(), []);
     },
   );
 }
