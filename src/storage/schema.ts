@@ -402,6 +402,20 @@ export interface WebhookAttemptTable {
   duration_ms: number;
 }
 
+/** An Admin API answer to a POST with an Idempotency-Key (src/admin-api/idempotency.ts), kept 24 hours. */
+export interface AdminIdempotencyKeyTable {
+  /** Who sent it: `client:<id>` or `user:<id>`. */
+  caller: string;
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still being answered. */
+  status: number | null;
+  /** The answer's body, sealed with SECRET_ENCRYPTION_KEY: it may hold a secret shown once. */
+  response: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -434,6 +448,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  admin_idempotency_keys: AdminIdempotencyKeyTable;
 }
 
 export type UserRow = Selectable<UserTable>;
