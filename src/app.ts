@@ -286,6 +286,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const adminConsole = createAdminConsole({
       config,
       db: storage.db,
+      provider,
       pages,
       logger,
       access,

@@ -2,10 +2,12 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Kysely } from 'kysely';
+import type Provider from 'oidc-provider';
 import type { AccountAccess } from '../account/account-access.ts';
 import type { AccountSignIn } from '../account/account-sign-in.ts';
 import type { AuditTrail } from '../audit/audit-event.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { ClientService } from '../clients/client-service.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -19,6 +21,7 @@ import { type ConsoleSection, consoleKit, SECTION_ORDER } from './console-pages.
 import { OperatorAccess } from './operator-access.ts';
 import { OperatorDirectory } from './operators.ts';
 import { organizationsRouter } from './organizations-router.ts';
+import { portalsRouter } from './portals-router.ts';
 import { ShownOnce } from './shown-once.ts';
 import { usersRouter } from './users-router.ts';
 import { webhooksRouter } from './webhooks-router.ts';
@@ -26,6 +29,8 @@ import { webhooksRouter } from './webhooks-router.ts';
 export interface AdminConsoleDependencies {
   config: Pick<Config, 'issuer' | 'secure'>;
   db: Kysely<Database>;
+  /** For the clients service (src/clients/client-service.ts): its checks and client cache. */
+  provider: Provider;
   pages: PageRenderer;
   logger: Logger;
   /** The account page's session check and sign-in (the built-in account client). */
@@ -71,10 +76,12 @@ export function createAdminConsole(deps: AdminConsoleDependencies): { routes(): 
     sections.push(section);
     routers.push(router);
   };
+  const shownOnce = new ShownOnce(deps.mfa.secretBox, deps.config.secure);
+  const clients = new ClientService({ db: deps.db, provider: deps.provider, audit: deps.audit, now: deps.now });
+  add('portals', portalsRouter(kit, { clients, shownOnce }));
   add('users', usersRouter(kit, { users: deps.users }));
   add('organizations', organizationsRouter(kit, { db: deps.db, now }));
   add('audit', auditRouter(kit, { db: deps.db, audit: deps.audit }));
-  const shownOnce = new ShownOnce(deps.mfa.secretBox, deps.config.secure);
   add('webhooks', webhooksRouter(kit, { endpoints: deps.webhooks, shownOnce }));
 
   const home = new Router({ prefix: CONSOLE_PREFIX });

@@ -228,4 +228,82 @@ for (const kind of STORES) {
       t.deepEqual(await endpoints(), []);
     },
   );
+
+  test.serial(
+    `[${kind}] portals: rotate a secret (shown once, both working), bad input refused, remove with its id typed`,
+    async (t) => {
+      const world = await consoleWorld(kind);
+      const browser = newBrowser();
+      const { operator } = await signedInOperator(world, browser);
+      const registered = await world.server.registerClient({
+        clientId: 'crm',
+        name: 'CRM de Ventas',
+        grantTypes: ['client_credentials'],
+        firstParty: true,
+      });
+      t.teardown(() => world.server.clients.remove('crm').then(() => undefined));
+      const oldSecret = registered.client_secret!;
+      const token = (secret: string) =>
+        fetch(`${world.server.issuer}/token`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`crm:${secret}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials',
+        }).then((r) => r.status);
+      const stored = async () =>
+        (
+          await world.server.umbral.storage.db
+            .selectFrom('clients')
+            .select('metadata')
+            .where('client_id', '=', 'crm')
+            .executeTakeFirst()
+        )?.metadata as Record<string, unknown> | undefined;
+
+      const list = await browser.open(`${world.server.issuer}/admin/portals?q=ventas`);
+      t.regex(list.body, /href="\/admin\/portals\/crm"><code>crm<\/code><\/a>/);
+      const page = await browser.open(`${world.server.issuer}/admin/portals/crm`);
+      t.is(page.status, 200);
+      t.regex(page.body, /<h1>CRM de Ventas<\/h1>/);
+      t.is([...page.body.matchAll(/data-secret-status="/g)].length, 1);
+
+      const before = JSON.stringify(await stored());
+      for (const days of ['abc', '91', '-1', '']) {
+        const refused = await browser.submit(page, '/admin/portals/crm/rotate-secret', { keep_old_days: days });
+        t.is(refused.status, 400, days);
+        t.regex(refused.body, /id="keep_old_days"[^>]*aria-invalid="true" aria-describedby="keep_old_days-error"/);
+        t.regex(refused.body, /Escribe un número entero de días, de 0 a 90/);
+      }
+      t.is(JSON.stringify(await stored()), before, 'nothing changed');
+
+      const rotated = await browser.submit(page, '/admin/portals/crm/rotate-secret', { keep_old_days: '3' });
+      t.is(browser.history.at(-2)!.status, 303);
+      const newSecret = /<code data-secret>([^<]+)<\/code>/.exec(rotated.body)?.[1];
+      t.truthy(newSecret, 'the new secret is shown');
+      t.regex(rotated.body, /El secreto anterior sigue funcionando hasta el/);
+      t.is([...rotated.body.matchAll(/data-secret-status="previous"/g)].length, 1);
+      t.notRegex((await browser.open(`${world.server.issuer}/admin/portals/crm`)).body, /data-secret>/, 'shown once');
+      t.is(await token(newSecret!), 200, 'the new secret works');
+      t.is(await token(oldSecret), 200, 'and the old one, during the overlap');
+      const event =
+        (await world.server.umbral.audit.flush(),
+        await world.server.umbral.storage.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('type', '=', 'client.secret_rotated')
+          .executeTakeFirstOrThrow());
+      t.like(event, { actor_kind: 'operator', actor_id: operator.id });
+      t.notRegex(JSON.stringify(event.data), new RegExp(newSecret!), 'the secret is not in the audit log');
+
+      const wrong = await browser.submit(page, '/admin/portals/crm/remove', { confirm_client_id: 'CRM' });
+      t.is(wrong.status, 400);
+      t.regex(wrong.body, /id="confirm_client_id"[^>]*value="CRM" aria-invalid="true"/);
+      t.truthy(await stored());
+      const removed = await browser.submit(page, '/admin/portals/crm/remove', { confirm_client_id: 'crm' });
+      t.is(new URL(removed.url).pathname, '/admin/portals');
+      t.regex(removed.body, /Eliminamos el portal crm con sus tokens/);
+      t.is(await stored(), undefined);
+    },
+  );
 }
