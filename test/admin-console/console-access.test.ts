@@ -1,4 +1,6 @@
 import test from 'ava';
+import { OPERATOR_EMAIL_OPTIONS } from '../../src/cli/operators-commands.ts';
+import { USAGE } from '../../src/cli/usage.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { ownStderr, runUmbral } from '../cli/umbral-cli.ts';
 import { STORES } from '../support/stores.ts';
@@ -16,6 +18,12 @@ import {
 } from './console-fixture.ts';
 
 const consoleWorld = consoleWorlds(test);
+
+test('the usage names the operators commands and their options', (t) => {
+  for (const name of Object.keys(OPERATOR_EMAIL_OPTIONS)) t.true(USAGE.includes(`--${name}`), name);
+  for (const command of ['operators add', 'operators list', 'operators remove'])
+    t.true(USAGE.includes(`umbral ${command}`), command);
+});
 
 for (const kind of STORES) {
   test.serial(
