@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import test from 'ava';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { OperatorDirectory } from '../../src/admin-console/operators.ts';
@@ -45,6 +46,17 @@ test.before(async () => {
 test.after.always(async () => {
   for (const stop of stops.reverse()) await stop();
 });
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** WCAG 2 A and AA violations axe-core finds on the page (the context bypasses CSP to inject it). */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  const results = (await page.evaluate(`axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] })`)) as {
+    violations: Array<{ id: string; nodes: Array<{ target: string[] }> }>;
+  };
+  return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
   const cdp = await context.newCDPSession(page);
@@ -99,7 +111,7 @@ for (const kind of BROWSER_STORES) {
       await expectHeading(beaPage, 'Tu cuenta');
 
       // The operator signs in with the password: the console asks for a passkey or an app first.
-      const { context, page } = await newContext(t, browser!);
+      const { context, page } = await newContext(t, browser!, { bypassCSP: true });
       await addVirtualAuthenticator(context, page);
       await page.goto(`${server.issuer}/admin`);
       await submitEmail(page, operator.email);
@@ -127,9 +139,11 @@ for (const kind of BROWSER_STORES) {
       await page.getByRole('button', { name: 'Buscar' }).click();
       await page.getByRole('link', { name: bea.email }).click();
       await expectHeading(page, bea.email);
+      t.deepEqual(await accessibilityViolations(page), [], 'the user page meets WCAG 2 AA as axe-core checks it');
       await page.getByRole('button', { name: 'Desactivar la cuenta' }).click();
       await expectHeading(page, bea.email);
       t.true(await page.locator('#disable-confirm[aria-invalid="true"]').isVisible(), 'the email was not typed');
+      t.deepEqual(await accessibilityViolations(page), [], 'and with its field error');
       t.false((await server.users.findById(bea.id))!.disabled);
 
       await page.getByLabel('Para confirmar, escribe su correo electrónico').fill(bea.email);
