@@ -292,6 +292,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       access,
       signIn: accountSignIn,
       mfa,
+      secretBox,
       audit,
       users: userAdministration,
       webhooks: webhooks.endpoints,

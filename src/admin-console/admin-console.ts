@@ -9,6 +9,7 @@ import type { AuditTrail } from '../audit/audit-event.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { ClientService } from '../clients/client-service.ts';
 import type { Config } from '../config/config.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Mfa } from '../mfa/mfa.ts';
@@ -18,6 +19,7 @@ import type { WebhookEndpoints } from '../webhooks/webhook-endpoints.ts';
 import { auditRouter } from './audit-router.ts';
 import { CONSOLE_PREFIX, consoleForms } from './console-forms.ts';
 import { type ConsoleSection, consoleKit, SECTION_ORDER } from './console-pages.ts';
+import { keysRouter } from './keys-router.ts';
 import { OperatorAccess } from './operator-access.ts';
 import { OperatorDirectory } from './operators.ts';
 import { organizationsRouter } from './organizations-router.ts';
@@ -36,8 +38,10 @@ export interface AdminConsoleDependencies {
   /** The account page's session check and sign-in (the built-in account client). */
   access: AccountAccess;
   signIn: AccountSignIn;
-  /** Second factors (who may enter), and the secret box that seals a secret until it is shown once. */
-  mfa: Pick<Mfa, 'factors' | 'secretBox'>;
+  /** Second factors: who may enter. */
+  mfa: Pick<Mfa, 'factors'>;
+  /** Seals signing keys, and a new secret until it is shown once. */
+  secretBox: SecretBox;
   audit: AuditTrail & Pick<AuditLog, 'query'>;
   /** Users' administration (src/users), the Admin API's and the CLI's service too. */
   users: UserAdministration;
@@ -76,13 +80,14 @@ export function createAdminConsole(deps: AdminConsoleDependencies): { routes(): 
     sections.push(section);
     routers.push(router);
   };
-  const shownOnce = new ShownOnce(deps.mfa.secretBox, deps.config.secure);
+  const shownOnce = new ShownOnce(deps.secretBox, deps.config.secure);
   const clients = new ClientService({ db: deps.db, provider: deps.provider, audit: deps.audit, now: deps.now });
   add('portals', portalsRouter(kit, { clients, shownOnce }));
   add('users', usersRouter(kit, { users: deps.users }));
   add('organizations', organizationsRouter(kit, { db: deps.db, now }));
   add('audit', auditRouter(kit, { db: deps.db, audit: deps.audit }));
   add('webhooks', webhooksRouter(kit, { endpoints: deps.webhooks, shownOnce }));
+  add('keys', keysRouter(kit, { db: deps.db, secretBox: deps.secretBox, now }));
 
   const home = new Router({ prefix: CONSOLE_PREFIX });
   home.get('/', kit.guard, (ctx) => kit.render(ctx, 'home', 'admin-home'));

@@ -305,4 +305,40 @@ for (const kind of STORES) {
       t.is(await stored(), undefined);
     },
   );
+
+  // Last of the file's tests on this world: the keys it adds stay (signing keys outlive a reset).
+  test.serial(`[${kind}] signing keys: listed; rotated after ticking the consequence, audited`, async (t) => {
+    const world = await consoleWorld(kind);
+    const browser = newBrowser();
+    const { operator } = await signedInOperator(world, browser);
+    const keys = () =>
+      world.server.umbral.storage.db.selectFrom('signing_keys').select(['kid', 'retired_at']).execute();
+    const before = await keys();
+    const page = await browser.open(`${world.server.issuer}/admin/keys`);
+    t.is(page.status, 200);
+    for (const key of before) t.regex(page.body, new RegExp(`data-kid="${key.kid}"`));
+    t.notRegex(page.body, /"d":|private/i, 'no private parts');
+
+    const unticked = await browser.submit(page, '/admin/keys/rotate', {});
+    t.is(unticked.status, 400);
+    t.regex(unticked.body, /id="confirm"[^>]*aria-invalid="true" aria-describedby="confirm-error"/);
+    t.deepEqual(await keys(), before, 'nothing rotated');
+
+    const rotated = await browser.submit(page, '/admin/keys/rotate', { confirm: '1' });
+    t.regex(rotated.body, /Rotamos las llaves/);
+    const after = await keys();
+    t.is(after.length, before.length + 4, 'a new key per algorithm');
+    t.true(
+      after.filter((k) => before.some((b) => b.kid === k.kid)).every((k) => k.retired_at !== null),
+      'the previous keys retired',
+    );
+    t.is([...rotated.body.matchAll(/Retirada/g)].length, after.filter((k) => k.retired_at).length);
+    await world.server.umbral.audit.flush();
+    const event = await world.server.umbral.storage.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('type', '=', 'keys.rotated')
+      .executeTakeFirstOrThrow();
+    t.like(event, { actor_kind: 'operator', actor_id: operator.id });
+  });
 }
