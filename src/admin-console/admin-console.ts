@@ -18,7 +18,7 @@ import type { UserAdministration } from '../users/user-administration.ts';
 import type { WebhookEndpoints } from '../webhooks/webhook-endpoints.ts';
 import { auditRouter } from './audit-router.ts';
 import { CONSOLE_PREFIX, consoleForms } from './console-forms.ts';
-import { type ConsoleSection, consoleKit, SECTION_ORDER } from './console-pages.ts';
+import { consoleKit, SECTIONS } from './console-pages.ts';
 import { keysRouter } from './keys-router.ts';
 import { OperatorAccess } from './operator-access.ts';
 import { OperatorDirectory } from './operators.ts';
@@ -66,28 +66,25 @@ export function createAdminConsole(deps: AdminConsoleDependencies): { routes(): 
     pages: deps.pages,
     audit: deps.audit,
   });
-  const routers: Router[] = [];
-  const sections: ConsoleSection[] = [];
   const kit = consoleKit({
     pages: deps.pages,
     logger: deps.logger,
     audit: deps.audit,
     guard: access.require(),
     fresh: access.requireFresh(),
-    sections: () => SECTION_ORDER.filter((s) => sections.includes(s)),
+    sections: SECTIONS,
   });
-  const add = (section: ConsoleSection, router: Router) => {
-    sections.push(section);
-    routers.push(router);
-  };
   const shownOnce = new ShownOnce(deps.secretBox, deps.config.secure);
   const clients = new ClientService({ db: deps.db, provider: deps.provider, audit: deps.audit, now: deps.now });
-  add('portals', portalsRouter(kit, { clients, shownOnce }));
-  add('users', usersRouter(kit, { users: deps.users }));
-  add('organizations', organizationsRouter(kit, { db: deps.db, now }));
-  add('audit', auditRouter(kit, { db: deps.db, audit: deps.audit }));
-  add('webhooks', webhooksRouter(kit, { endpoints: deps.webhooks, shownOnce }));
-  add('keys', keysRouter(kit, { db: deps.db, secretBox: deps.secretBox, now }));
+  // In the order of SECTIONS, the navigation's.
+  const routers = [
+    portalsRouter(kit, { clients, shownOnce }),
+    usersRouter(kit, { users: deps.users }),
+    organizationsRouter(kit, { db: deps.db, now }),
+    auditRouter(kit, { db: deps.db, audit: deps.audit }),
+    webhooksRouter(kit, { endpoints: deps.webhooks, shownOnce }),
+    keysRouter(kit, { db: deps.db, secretBox: deps.secretBox, now }),
+  ];
 
   const home = new Router({ prefix: CONSOLE_PREFIX });
   home.get('/', kit.guard, (ctx) => kit.render(ctx, 'home', 'admin-home'));

@@ -5,17 +5,9 @@ import { type Translate, translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { operatorOf } from './operator-access.ts';
 
-/** A part of the console, in its navigation: only the parts whose service is wired are listed. */
-export type ConsoleSection = 'portals' | 'users' | 'organizations' | 'audit' | 'webhooks' | 'keys';
-
-export const SECTION_ORDER: readonly ConsoleSection[] = [
-  'portals',
-  'users',
-  'organizations',
-  'audit',
-  'webhooks',
-  'keys',
-];
+/** The parts of the console, in the order of its navigation; each is /admin/<section>. */
+export const SECTIONS = ['portals', 'users', 'organizations', 'audit', 'webhooks', 'keys'] as const;
+export type ConsoleSection = (typeof SECTIONS)[number];
 
 /** What every console router gets. */
 export interface ConsoleKit {
@@ -53,7 +45,7 @@ export function consoleKit(deps: {
   audit: AuditTrail;
   guard: Middleware;
   fresh: Middleware;
-  sections: () => readonly ConsoleSection[];
+  sections: readonly ConsoleSection[];
 }): ConsoleKit {
   return {
     pages: deps.pages,
@@ -67,7 +59,7 @@ export function consoleKit(deps: {
         {
           operator: operatorOf(ctx).user,
           section,
-          sections: deps.sections(),
+          sections: deps.sections,
           when: instantFormat(deps.pages.localeOf(ctx)),
           ...locals,
         },

@@ -14,7 +14,7 @@ const STRONG_METHODS = ['otp', 'hwk', 'swk'];
 const STRONG_FACTORS: readonly FactorKind[] = ['totp', 'passkey'];
 
 /** The operator on a console page (ctx.state['operator']). */
-export interface ConsoleOperator extends SignedInAccount {}
+export type ConsoleOperator = SignedInAccount;
 
 export interface OperatorAccessDependencies {
   access: AccountAccess;
@@ -44,7 +44,11 @@ export class OperatorAccess {
     };
   }
 
-  /** Destructive actions (POST only): a fresh sign-in, or the browser signs in again and returns to `back`. */
+  /**
+   * Destructive actions (POST, after `require`): a sign-in less than five minutes old. Otherwise
+   * nothing is done: the browser signs in again (password and second factor) and comes back to
+   * the form's page, where the action can be sent again.
+   */
   requireFresh(): Middleware {
     return async (ctx, next) => {
       const operator = ctx.state['operator'] as ConsoleOperator;

@@ -7,6 +7,7 @@ import { STORES } from '../support/stores.ts';
 import {
   ACR_MFA,
   auditEvents,
+  CONSOLE_STORES,
   consoleWorlds,
   createOperator,
   createUser,
@@ -79,7 +80,9 @@ for (const kind of STORES) {
       }
     },
   );
+}
 
+for (const kind of CONSOLE_STORES) {
   test.serial(
     `[${kind}] a signed-in person who is not an operator gets a 403 page in their language, with a way back`,
     async (t) => {

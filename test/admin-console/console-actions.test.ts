@@ -1,10 +1,10 @@
 import test from 'ava';
 import { formOf, type HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
 import { startWebhookReceiver } from '../webhooks/webhook-receiver.ts';
 import {
   ACR_MFA,
   ageSignIn,
+  CONSOLE_STORES,
   type ConsoleWorld,
   consoleWorlds,
   createOperator,
@@ -27,7 +27,7 @@ async function signedInOperator(world: ConsoleWorld, browser: HttpBrowser) {
   return { operator, totp };
 }
 
-for (const kind of STORES) {
+for (const kind of CONSOLE_STORES) {
   test.serial(`[${kind}] users: search, and a bad search is a field error`, async (t) => {
     const world = await consoleWorld(kind);
     const browser = newBrowser();

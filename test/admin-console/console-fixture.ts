@@ -5,13 +5,20 @@ import { startBackchannelReceiver } from '../support/backchannel-receiver.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, type StoreKind, type TestStore } from '../support/stores.ts';
+import { BROWSER_STORES, createTestStore, type StoreKind, type TestStore } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 
 export const PASSWORD = 'correct horse battery';
 export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const ACR_MFA = 'urn:umbral:acr:mfa';
+
+/**
+ * The console's pages run on one store, the one CI runs (as the browser journeys do): they are
+ * thin over services whose own tests run on both stores (users' administration, clients,
+ * webhooks, the audit log). What the console stores itself, the operators, is tested on both.
+ */
+export const CONSOLE_STORES: StoreKind[] = BROWSER_STORES;
 
 export type Receiver = Awaited<ReturnType<typeof startBackchannelReceiver>>;
 
