@@ -45,6 +45,8 @@ for (const kind of STORES) {
     const bad = await call('GET', '/clients', { token: 'not.a.token' });
     t.is(bad.status, 401);
     t.regex(bad.headers.get('www-authenticate') ?? '', /^Bearer realm="umbral-admin", error="invalid_token"/);
+    const strangerBody = await call('POST', '/clients', { body: '{"client_id": ' });
+    t.is(strangerBody.status, 401, 'who first: a stranger learns nothing of the body rules');
     const basic = await call('GET', '/clients', { headers: { authorization: 'Basic YTpi' } });
     t.is(basic.status, 401);
     t.regex(basic.headers.get('www-authenticate') ?? '', /error="invalid_request"/);
