@@ -196,6 +196,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       audit,
       sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
       passwordResets: resets,
+      auditLog: audit,
       now: options.now,
     });
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());

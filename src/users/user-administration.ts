@@ -1,7 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AuditTrail } from '../audit/audit-event.ts';
+import { AuditCursorError, type AuditLog } from '../audit/audit-log.ts';
 import type { Config } from '../config/config.ts';
-import { FederatedIdentities, providerOf } from '../federation/federated-identities.ts';
 import { DEFAULT_LOCALE, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -26,6 +26,7 @@ import {
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { organizationsLeftWithoutAdmin } from './last-admin.ts';
 import { type UserChanges, UserChangeValidator } from './user-changes.ts';
+import { userDetails } from './user-details.ts';
 import { searchUsers, type UserPage, type UserSearch } from './user-search.ts';
 import { type NewUserInput, UserInputError, UserRepository } from './users.ts';
 
@@ -44,8 +45,13 @@ export interface UserAdministrationDependencies {
   /** Called on first need: the CLI builds oidc-provider only for the commands that touch sessions. */
   sessions: () => Promise<SessionTools>;
   passwordResets: Pick<PasswordResetService, 'sendLink'>;
+  /** Reads the audit log back: a user's sign-in events. */
+  auditLog?: Pick<AuditLog, 'query'>;
   now?: () => number;
 }
+
+/** The audit log's sign-in events: what `signInEvents` lists. */
+export const SIGN_IN_EVENT_TYPES = ['sign_in.succeeded', 'sign_in.failed'];
 
 /**
  * Users' administration: the one service the CLI, the Admin API and the operator console call,
@@ -71,34 +77,7 @@ export class UserAdministration {
   }
 
   async show(ref: UserReference): Promise<AdminUserDetails> {
-    const user = await this.find(ref);
-    const { db } = this.deps;
-    const [factors, codesLeft, identities, memberships, sessions] = await Promise.all([
-      new FactorRepository(db).list(user.id),
-      new RecoveryCodes(db).remaining(user.id),
-      new FederatedIdentities(db).listForUser(user.id),
-      new MembershipRepository(db).ofUser(user.id),
-      this.liveSessionCount(user.id),
-    ]);
-    return {
-      ...adminUserOf(user),
-      factors: factors.map((f) => ({
-        id: f.id,
-        kind: f.kind,
-        label: f.label,
-        created_at: f.createdAt,
-        last_used_at: f.lastUsedAt,
-      })),
-      recovery_codes_left: codesLeft,
-      identities: identities.map((i) => ({
-        provider: providerOf(i),
-        email: i.email,
-        linked_at: i.created_at,
-        last_login_at: i.last_login_at,
-      })),
-      organizations: memberships.map((m) => ({ id: m.organization.id, name: m.organization.name, roles: m.roles })),
-      sessions,
-    };
+    return userDetails(this.deps.db, await this.find(ref));
   }
 
   async create(input: NewUserInput, origin: AdministrativeOrigin): Promise<AdminUser> {
@@ -246,6 +225,32 @@ export class UserAdministration {
     return 1;
   }
 
+  /**
+   * The user's sign-ins, successful and refused, newest first from the audit log (method, portal,
+   * reason, IP address, user agent), with its cursor; `limit` 1 to 200, default 50.
+   */
+  async signInEvents(ref: UserReference, page: { limit?: number | undefined; cursor?: string | undefined } = {}) {
+    const user = await this.find(ref);
+    const limit = page.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+      throw new UserAdministrationError('invalid', 'limit must be a whole number from 1 to 200', 'limit');
+    }
+    if (!this.deps.auditLog) throw new Error('users administration without an audit log reader');
+    try {
+      return await this.deps.auditLog.query({
+        userId: user.id,
+        types: SIGN_IN_EVENT_TYPES,
+        limit,
+        cursor: page.cursor,
+      });
+    } catch (error) {
+      if (error instanceof AuditCursorError) {
+        throw new UserAdministrationError('invalid', 'cursor is not one this list returned', 'cursor');
+      }
+      throw error;
+    }
+  }
+
   /** Emails a password-reset link (older links stop working); refused for a disabled account. */
   async sendPasswordReset(ref: UserReference, origin: AdministrativeOrigin): Promise<AdminUser> {
     const user = await this.find(ref);
@@ -268,17 +273,6 @@ export class UserAdministration {
   private async endEverySession(userId: string, origin: AdministrativeOrigin): Promise<number> {
     const { terminator } = await this.deps.sessions();
     return terminator.endOthers(userId, undefined, 'ended_by_administrator', origin.actor);
-  }
-
-  private async liveSessionCount(userId: string): Promise<number> {
-    const { n } = await this.deps.db
-      .selectFrom('oidc_models')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('model', '=', 'Session')
-      .where('account_id', '=', userId)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-      .executeTakeFirstOrThrow();
-    return Number(n);
   }
 
   private refuseLastAdmin(user: UserRow, organizations: Array<{ id: string; name: string }>): void {

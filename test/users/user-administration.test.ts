@@ -73,6 +73,22 @@ for (const kind of STORES) {
         ['user.enabled', 'operator', 'maria', 'console'],
         ['sign_in.succeeded', 'user', user.id, null],
       ]);
+      const signIns = await admin.signInEvents({ email: 'ana@example.com' }, { limit: 3 });
+      t.deepEqual(
+        signIns.events.map((e) => [e.type, e.data['method'] ?? e.data['amr']]),
+        [
+          ['sign_in.succeeded', ['pwd']],
+          ['sign_in.failed', 'pwd'],
+          ['sign_in.failed', 'pwd'],
+        ],
+        'newest first, sign-ins only',
+      );
+      const older = await admin.signInEvents({ id: user.id }, { cursor: signIns.nextCursor });
+      t.deepEqual(
+        older.events.map((e) => e.type),
+        ['sign_in.succeeded'],
+      );
+      await t.throwsAsync(admin.signInEvents({ id: user.id }, { cursor: '!!' }), { message: /cursor is not one/ });
       const disabling = events.find((e) => e.type === 'user.disabled')!;
       t.is(disabling.ip, '203.0.113.9');
       t.like(disabling.data, { sessions_ended: 1 });
