@@ -21,7 +21,7 @@ export interface AdminApiOptions {
   db: Kysely<Database>;
   provider: Provider;
   secretBox: SecretBox;
-  audit: AuditTrail & Pick<AuditLog, 'query'>;
+  audit: AuditTrail & Pick<AuditLog, 'query' | 'flush'>;
   logger: Logger;
   now?: (() => number) | undefined;
 }

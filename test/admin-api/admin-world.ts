@@ -26,6 +26,8 @@ export interface Answer {
 
 export interface AdminWorld {
   server: RunningUmbral;
+  /** The environment that points the CLI at the server's store. */
+  env: Record<string, string>;
   clock: TestClock;
   /** A client registered with these admin scopes, and its secret. */
   adminClient(clientId: string, scopes: AdminScope[]): Promise<{ clientId: string; secret: string }>;
@@ -45,6 +47,7 @@ export async function startAdminWorld(kind: StoreKind) {
   const registered = new Map<string, string>();
   const world: AdminWorld = {
     server,
+    env: { ...store.env, ISSUER: server.issuer, USER: 'maria' },
     clock,
     async adminClient(clientId, scopes) {
       let secret = registered.get(clientId);
@@ -96,6 +99,7 @@ export async function startAdminWorld(kind: StoreKind) {
     world,
     async reset() {
       clock.offsetMs = 0;
+      await server.umbral.audit.flush(); // else an earlier test's buffered events land after the reset
       await resetServer(server);
       // Portals the tests made go; the admin clients registered once stay (the provider caches them).
       await server.umbral.storage.db
