@@ -22,6 +22,7 @@ import {
   referenceText,
   UserAdministrationError,
   type UserReference,
+  versionOf,
 } from './admin-user.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { organizationsLeftWithoutAdmin } from './last-admin.ts';
@@ -46,7 +47,7 @@ export interface UserAdministrationDependencies {
   sessions: () => Promise<SessionTools>;
   passwordResets: Pick<PasswordResetService, 'sendLink'>;
   /** Reads the audit log back: a user's sign-in events. */
-  auditLog?: Pick<AuditLog, 'query'>;
+  auditLog?: Pick<AuditLog, 'query' | 'flush'>;
   now?: () => number;
 }
 
@@ -100,17 +101,30 @@ export class UserAdministration {
     return adminUserOf(user);
   }
 
-  /** Name, email, phone and their verified flags; only what is given changes. */
-  async update(ref: UserReference, changes: UserChanges, origin: AdministrativeOrigin): Promise<AdminUser> {
+  /**
+   * Name, email, phone and their verified flags; only what is given changes. With
+   * `expectedVersion` (versionOf, an ETag), refused as stale once the user changed since.
+   */
+  async update(
+    ref: UserReference,
+    changes: UserChanges,
+    origin: AdministrativeOrigin,
+    expectedVersion?: string,
+  ): Promise<AdminUser> {
     const user = await this.find(ref);
+    const stale = () => new UserAdministrationError('stale', 'the user changed since it was read: read it again');
+    if (expectedVersion !== undefined && expectedVersion !== versionOf(user)) throw stale();
     const { set, summary } = await this.changes.check(user, changes);
     if (!Object.keys(summary).length) return adminUserOf(user);
+    const at = new Date(Math.max(this.now(), user.updated_at.getTime() + 1));
     const updated = await this.deps.db
       .updateTable('users')
-      .set({ ...set, updated_at: new Date(this.now()) })
+      .set({ ...set, updated_at: at })
       .where('id', '=', user.id)
+      // Unchanged since read: of two concurrent updates, the second finds no row.
+      .where('updated_at', '=', user.updated_at)
       .returningAll()
-      .executeTakeFirstOrThrow()
+      .executeTakeFirst()
       .catch((error: unknown) => {
         // Another account took that email between the check and the update.
         if (String((error as { code?: string }).code) === '23505') {
@@ -118,6 +132,7 @@ export class UserAdministration {
         }
         throw error;
       });
+    if (!updated) throw stale();
     this.record('user.updated', user.id, origin, { changes: summary });
     return adminUserOf(updated);
   }
@@ -236,6 +251,8 @@ export class UserAdministration {
       throw new UserAdministrationError('invalid', 'limit must be a whole number from 1 to 200', 'limit');
     }
     if (!this.deps.auditLog) throw new Error('users administration without an audit log reader');
+    // This process's sign-ins still buffered are written first.
+    await this.deps.auditLog.flush();
     try {
       return await this.deps.auditLog.query({
         userId: user.id,
