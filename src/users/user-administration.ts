@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AuditTrail } from '../audit/audit-event.ts';
 import { AuditCursorError, type AuditLog } from '../audit/audit-log.ts';
 import type { Config } from '../config/config.ts';
@@ -121,8 +121,8 @@ export class UserAdministration {
       .updateTable('users')
       .set({ ...set, updated_at: at })
       .where('id', '=', user.id)
-      // Unchanged since read: of two concurrent updates, the second finds no row.
-      .where('updated_at', '=', user.updated_at)
+      // Unchanged since read (to the millisecond a Date holds): of two concurrent updates, the second finds no row.
+      .where(sql<Date>`date_trunc('milliseconds', updated_at)`, '=', user.updated_at)
       .returningAll()
       .executeTakeFirst()
       .catch((error: unknown) => {

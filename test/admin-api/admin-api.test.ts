@@ -230,7 +230,10 @@ for (const kind of STORES) {
       });
       t.is(exported.status, 200);
       t.is(exported.headers.get('content-type'), 'application/x-ndjson');
-      const lines = exported.text.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string });
+      const lines = exported.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string });
       t.deepEqual(
         lines.map((line) => line.type),
         ['client.added', 'client.added'],
