@@ -246,10 +246,10 @@ async function api(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: the test reads the answers' fields and asserts on them
   return {
     status: response.status,
     type: response.headers.get('content-type'),
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the answers' fields and asserts on them
     json: (text ? JSON.parse(text) : undefined) as any,
   };
 }
