@@ -1,21 +1,14 @@
-import type { ActiveSession } from '../sessions/session-directory.ts';
-import { type AdministrativeOrigin, type AdminUser, UserAdministrationError, versionOf } from '../users/admin-user.ts';
 import type { UserAdministration } from '../users/user-administration.ts';
-import type { AdminApi, AdminRequest } from './admin-router.ts';
-import { AuditEventSchema, eventJson } from './audit-routes.ts';
+import type { AdminApi } from './admin-router.ts';
 import { pageOf } from './pagination.ts';
-import { Problem } from './problem.ts';
+import { registerUserAccountRoutes } from './user-account-routes.ts';
+import { asProblem, etag, adminOrigin as origin, versionIn } from './users-problems.ts';
 import {
-  FactorResetSchema,
-  SessionListSchema,
-  SessionsEndedSchema,
-  SignInEventQuery,
   UserCreateSchema,
   UserDetailsSchema,
   UserIdParams,
   UserListQuery,
   UserSchema,
-  UserSessionParams,
   UserStateSchema,
   UserUpdateSchema,
   withDates,
@@ -29,11 +22,6 @@ const TAG = 'Users';
  * once the service exists, since it needs the session terminator and the password resets.
  */
 export function registerUsersRoutes(api: AdminApi, users: UserAdministration): void {
-  const origin = (request: AdminRequest<unknown, unknown, unknown>): AdministrativeOrigin => ({
-    actor: request.actor,
-    via: 'api',
-    ...request.origin,
-  });
   const byId = (params: { user_id: string }) => ({ id: params.user_id });
 
   api.route({
@@ -186,144 +174,5 @@ export function registerUsersRoutes(api: AdminApi, users: UserAdministration): v
     });
   }
 
-  api.route({
-    method: 'post',
-    path: '/users/{user_id}/factor-resets',
-    operationId: 'resetUserFactors',
-    summary: "Remove a user's second factors, recovery codes and remembered devices",
-    description: 'For a lost phone: their next sign-in asks only the password (or enrollment). They are told by email.',
-    tag: TAG,
-    scope: 'users:write',
-    params: UserIdParams,
-    responses: { 200: { description: 'Reset.', schema: FactorResetSchema } },
-    handler: async (request) => {
-      const { factorsRemoved } = await asProblem(() => users.resetFactors(byId(request.params), origin(request)));
-      return { status: 200, body: { factors_removed: factorsRemoved } };
-    },
-  });
-
-  api.route({
-    method: 'get',
-    path: '/users/{user_id}/sessions',
-    operationId: 'listUserSessions',
-    summary: "A user's live browser sessions",
-    tag: TAG,
-    scope: 'users:read',
-    params: UserIdParams,
-    responses: { 200: { description: 'Most recently seen first.', schema: SessionListSchema } },
-    handler: async ({ params }) => {
-      const sessions = await asProblem(() => users.sessions(byId(params)));
-      return { status: 200, body: { items: sessions.map(sessionJson) } };
-    },
-  });
-
-  api.route({
-    method: 'delete',
-    path: '/users/{user_id}/sessions',
-    operationId: 'endUserSessions',
-    summary: "End all of a user's sessions",
-    description: 'Their portals are told by back-channel logout; the tokens issued in them stop working.',
-    tag: TAG,
-    scope: 'users:write',
-    params: UserIdParams,
-    responses: { 200: { description: 'Ended.', schema: SessionsEndedSchema } },
-    handler: async (request) => {
-      const ended = await asProblem(() => users.endSessions(byId(request.params), origin(request)));
-      return { status: 200, body: { sessions_ended: ended } };
-    },
-  });
-
-  api.route({
-    method: 'delete',
-    path: '/users/{user_id}/sessions/{session_uid}',
-    operationId: 'endUserSession',
-    summary: 'End one session of a user',
-    tag: TAG,
-    scope: 'users:write',
-    params: UserSessionParams,
-    responses: { 204: { description: 'Ended; its portals were told.' } },
-    handler: async (request) => {
-      const { user_id, session_uid } = request.params;
-      await asProblem(() => users.endSessions({ id: user_id }, origin(request), session_uid));
-      return { status: 204 };
-    },
-  });
-
-  api.route({
-    method: 'post',
-    path: '/users/{user_id}/password-resets',
-    operationId: 'sendUserPasswordReset',
-    summary: 'Email a user a password-reset link',
-    description: 'Valid one hour; older links stop working. Refused (409) for a disabled user.',
-    tag: TAG,
-    scope: 'users:write',
-    params: UserIdParams,
-    responses: { 202: { description: 'The email is queued.' } },
-    handler: async (request) => {
-      await asProblem(() => users.sendPasswordReset(byId(request.params), origin(request)));
-      return { status: 202 };
-    },
-  });
-
-  api.route({
-    method: 'get',
-    path: '/users/{user_id}/sign-in-events',
-    operationId: 'listUserSignInEvents',
-    summary: "A user's sign-ins, successful and refused, from the audit log",
-    tag: TAG,
-    scope: 'users:read',
-    params: UserIdParams,
-    query: SignInEventQuery,
-    responses: {
-      200: { description: 'Newest first.', schema: pageOf(AuditEventSchema, 'SignInEventPage') },
-    },
-    handler: async ({ params, query }) => {
-      const page = await asProblem(() =>
-        users.signInEvents(byId(params), { limit: query.limit, cursor: query.cursor }),
-      );
-      return {
-        status: 200,
-        body: { items: page.events.map(eventJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
-      };
-    },
-  });
-}
-
-/** The service's refusals as problems; a field at fault is named where the request carried it. */
-async function asProblem<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof UserAdministrationError)) throw error;
-    if (error.problem === 'not_found') throw new Problem('not_found', error.message);
-    if (error.problem === 'conflict') throw new Problem('conflict', error.message);
-    if (error.problem === 'stale') throw new Problem('precondition_failed', error.message);
-    if (!error.field) throw new Problem('validation', error.message);
-    const field = error.field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    const where = ['query', 'limit', 'cursor'].includes(field) ? 'query' : field === 'session' ? 'path' : 'body';
-    throw Problem.field(where, `/${field}`, error.message);
-  }
-}
-
-const etag = (user: Pick<AdminUser, 'updated_at'>) => `"${versionOf(user)}"`;
-
-/** The version in an If-Match (`"v"`, `W/"v"`); `*` or none means any. */
-function versionIn(ifMatch: string | undefined): string | undefined {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
-  return ifMatch
-    .trim()
-    .replace(/^W\//, '')
-    .replace(/^"(.*)"$/, '$1');
-}
-
-function sessionJson(session: ActiveSession) {
-  return {
-    uid: session.uid,
-    browser: session.browser ?? null,
-    os: session.os ?? null,
-    ip: session.ip ?? null,
-    signed_in_at: session.signedInAt?.toISOString() ?? null,
-    last_seen_at: session.lastSeenAt?.toISOString() ?? null,
-    portals: session.portals,
-  };
+  registerUserAccountRoutes(api, users);
 }

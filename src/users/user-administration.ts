@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { AuditTrail } from '../audit/audit-event.ts';
-import { AuditCursorError, type AuditLog } from '../audit/audit-log.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Config } from '../config/config.ts';
 import { DEFAULT_LOCALE, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -27,7 +27,7 @@ import {
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { organizationsLeftWithoutAdmin } from './last-admin.ts';
 import { type UserChanges, UserChangeValidator } from './user-changes.ts';
-import { userDetails } from './user-details.ts';
+import { signInEventsOf, userDetails } from './user-details.ts';
 import { searchUsers, type UserPage, type UserSearch } from './user-search.ts';
 import { type NewUserInput, UserInputError, UserRepository } from './users.ts';
 
@@ -50,9 +50,6 @@ export interface UserAdministrationDependencies {
   auditLog?: Pick<AuditLog, 'query' | 'flush'>;
   now?: () => number;
 }
-
-/** The audit log's sign-in events: what `signInEvents` lists. */
-export const SIGN_IN_EVENT_TYPES = ['sign_in.succeeded', 'sign_in.failed'];
 
 /**
  * Users' administration: the one service the CLI, the Admin API and the operator console call,
@@ -246,26 +243,8 @@ export class UserAdministration {
    */
   async signInEvents(ref: UserReference, page: { limit?: number | undefined; cursor?: string | undefined } = {}) {
     const user = await this.find(ref);
-    const limit = page.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
-      throw new UserAdministrationError('invalid', 'limit must be a whole number from 1 to 200', 'limit');
-    }
     if (!this.deps.auditLog) throw new Error('users administration without an audit log reader');
-    // This process's sign-ins still buffered are written first.
-    await this.deps.auditLog.flush();
-    try {
-      return await this.deps.auditLog.query({
-        userId: user.id,
-        types: SIGN_IN_EVENT_TYPES,
-        limit,
-        cursor: page.cursor,
-      });
-    } catch (error) {
-      if (error instanceof AuditCursorError) {
-        throw new UserAdministrationError('invalid', 'cursor is not one this list returned', 'cursor');
-      }
-      throw error;
-    }
+    return signInEventsOf(this.deps.auditLog, user.id, page);
   }
 
   /** Emails a password-reset link (older links stop working); refused for a disabled account. */
