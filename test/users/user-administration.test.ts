@@ -206,6 +206,41 @@ for (const kind of STORES) {
   });
 }
 
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] a refused passkey sign-in is recorded for the passkey's owner, an unknown one for no one`,
+    async (t) => {
+      const { server, rp, user } = await accountWorld(kind);
+      await new FactorRepository(server.umbral.storage.db).addPasskey(user.id, {
+        label: 'Llave',
+        credentialId: 'credencial-de-ana',
+        publicKey: new Uint8Array([1, 2, 3]),
+        signCount: 0,
+        transports: [],
+        deviceType: 'singleDevice',
+        backedUp: false,
+      });
+      for (const id of ['credencial-de-ana', 'credencial-de-nadie']) {
+        const browser = spanish();
+        const login = await browser.open((await rp.authorizationRequest()).url, rp.redirectUri);
+        // An assertion without its challenge: it cannot verify, whoever's passkey it names.
+        const credential = JSON.stringify({ id, rawId: id, type: 'public-key', response: {} });
+        const refused = await browser.submit(login, '/passkey', { credential });
+        t.regex(refused.url, /passkey=failed/);
+      }
+      await server.umbral.audit.flush();
+      const failures = (await server.umbral.audit.query({ type: 'sign_in.failed' })).events.reverse();
+      t.deepEqual(
+        failures.map((e) => [e.subjectUserId, e.actor.kind, e.data['method'], e.data['reason']]),
+        [
+          [user.id, 'user', 'passkey', 'challenge'],
+          [null, 'system', 'passkey', 'challenge'],
+        ],
+      );
+    },
+  );
+}
+
 /** A client registered once per server with these admin scopes, and a client_credentials token of it. */
 const adminClients = new WeakMap<object, Map<string, string>>();
 async function adminToken(server: AccountWorld['server'], clientId: string, scopes: AdminScope[]): Promise<string> {
