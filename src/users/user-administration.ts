@@ -93,7 +93,8 @@ export class UserAdministration {
     }
     this.record('user.created', user.id, origin, {
       email_verified: user.email_verified,
-      has_password: !!input.password,
+      // Not `has_password`: the audit log drops keys that look like a secret's.
+      sign_in_methods: input.password ? ['pwd'] : [],
     });
     return adminUserOf(user);
   }
@@ -152,7 +153,7 @@ export class UserAdministration {
       .executeTakeFirstOrThrow();
     const sessionsEnded = await this.endEverySession(user.id, origin);
     const tokensRevoked = await revokeEverything(this.deps.db, user.id);
-    this.record('user.disabled', user.id, origin, { sessions_ended: sessionsEnded, tokens_revoked: tokensRevoked });
+    this.record('user.disabled', user.id, origin, { sessions_ended: sessionsEnded, revoked_rows: tokensRevoked });
     return { user: adminUserOf(disabled), changed: true, sessionsEnded };
   }
 
@@ -193,7 +194,7 @@ export class UserAdministration {
     this.record('user.deleted', user.id, origin, {
       email: user.email,
       sessions_ended: sessionsEnded,
-      tokens_revoked: tokensRevoked,
+      revoked_rows: tokensRevoked,
       memberships,
     });
     return { user: adminUserOf(user), sessionsEnded, tokensRevoked, memberships };

@@ -92,7 +92,8 @@ for (const kind of STORES) {
       await t.throwsAsync(admin.signInEvents({ id: user.id }, { cursor: '!!' }), { message: /cursor is not one/ });
       const disabling = events.find((e) => e.type === 'user.disabled')!;
       t.is(disabling.ip, '203.0.113.9');
-      t.like(disabling.data, { sessions_ended: 1 });
+      t.like(disabling.data, { via: 'console', sessions_ended: 1 });
+      t.is(disabling.data['revoked_rows'], 0, "the session's grant and tokens went with it; nothing else was left");
     },
   );
 
