@@ -31,6 +31,8 @@ export interface AdminWorld {
   clock: TestClock;
   /** A client registered with these admin scopes, and its secret. */
   adminClient(clientId: string, scopes: AdminScope[]): Promise<{ clientId: string; secret: string }>;
+  /** Keeps a client a test registered across resets, as the world's own. */
+  keepClient(clientId: string, secret: string): void;
   /** An Admin API token through openid-client's client_credentials grant. */
   token(client: { clientId: string; secret: string }, scope?: string): Promise<string>;
   call(
@@ -62,6 +64,9 @@ export async function startAdminWorld(kind: StoreKind) {
         registered.set(clientId, secret);
       }
       return { clientId, secret };
+    },
+    keepClient(clientId, secret) {
+      registered.set(clientId, secret);
     },
     async token(client, scope) {
       const config = await oidc.discovery(new URL(server.issuer), client.clientId, client.secret, undefined, {
