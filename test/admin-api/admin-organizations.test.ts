@@ -142,6 +142,30 @@ for (const kind of STORES) {
     t.is((await w.call('GET', `/organizations/${acme.row.id}`, { token: bobToken })).status, 200, 'bob, admin now');
   });
 
+  test.serial(`[${kind}] a third-party portal cannot ask Admin API power for a person`, async (t) => {
+    const w = await world(kind);
+    const redirect = 'http://127.0.0.1:9/third/cb';
+    if (!consoleSecrets.has(`third:${w.server.issuer}`)) {
+      const third = await w.server.registerClient({ clientId: 'third', redirectUris: [redirect], firstParty: false });
+      consoleSecrets.set(`third:${w.server.issuer}`, third.client_secret!);
+      w.keepClient('third', third.client_secret!);
+    }
+    const rp = await RelyingParty.discover(
+      w.server.issuer,
+      'third',
+      consoleSecrets.get(`third:${w.server.issuer}`),
+      redirect,
+    );
+    const { url } = await rp.authorizationRequest({ scope: 'openid org:admin', resource: 'urn:umbral:admin' });
+    const response = await fetch(url, { redirect: 'manual' });
+    const location = new URL(response.headers.get('location') ?? '', w.server.issuer);
+    t.is(location.searchParams.get('error'), 'invalid_target');
+    t.is(
+      location.searchParams.get('error_description'),
+      'only first-party portals may ask for Admin API tokens for a person',
+    );
+  });
+
   test.serial(
     `[${kind}] organizations, roles and domain routes through the API, audited with the client`,
     async (t) => {
