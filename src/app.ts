@@ -9,6 +9,7 @@ import { AccountSignIn } from './account/account-sign-in.ts';
 import { createAdminApi } from './admin-api/admin-api.ts';
 import type { AdminApi } from './admin-api/admin-router.ts';
 import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
+import { registerUsersRoutes } from './admin-api/users-routes.ts';
 import { createAdminConsole } from './admin-console/admin-console.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
@@ -214,8 +215,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       audit,
       sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
       passwordResets: resets,
+      auditLog: audit,
       now: options.now,
     });
+    registerUsersRoutes(admin.api, userAdministration);
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const federation = createFederation({ config, db: storage.db, logger });
     app.use(exposeProviders(federation));

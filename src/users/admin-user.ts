@@ -6,8 +6,11 @@ import type { UserRow } from '../storage/schema.ts';
  * callers: the CLI, the Admin API and the operator console turn these into their own answers.
  */
 
-/** not_found: no such user (404); invalid: a value refused (400/422); conflict: the state forbids it (409). */
-export type UserAdministrationProblem = 'not_found' | 'invalid' | 'conflict';
+/**
+ * not_found: no such user (404); invalid: a value refused (400); conflict: the state forbids it
+ * (409); stale: the user changed since the version the caller read (412).
+ */
+export type UserAdministrationProblem = 'not_found' | 'invalid' | 'conflict' | 'stale';
 
 /** A refused administrative request: nothing was changed. `field` names the input at fault, if one is. */
 export class UserAdministrationError extends Error {
@@ -74,6 +77,11 @@ export function adminUserOf(row: UserRow): AdminUser {
     updated_at: row.updated_at,
     last_login_at: row.last_login_at,
   };
+}
+
+/** The version of a user a caller read: an update naming it is refused once the user changed since. */
+export function versionOf(user: { updated_at: Date }): string {
+  return String(user.updated_at.getTime());
 }
 
 export function referenceText(ref: UserReference): string {

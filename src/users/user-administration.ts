@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { AuditTrail } from '../audit/audit-event.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Config } from '../config/config.ts';
-import { FederatedIdentities, providerOf } from '../federation/federated-identities.ts';
 import { DEFAULT_LOCALE, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -22,10 +22,12 @@ import {
   referenceText,
   UserAdministrationError,
   type UserReference,
+  versionOf,
 } from './admin-user.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { organizationsLeftWithoutAdmin } from './last-admin.ts';
 import { type UserChanges, UserChangeValidator } from './user-changes.ts';
+import { signInEventsOf, userDetails } from './user-details.ts';
 import { searchUsers, type UserPage, type UserSearch } from './user-search.ts';
 import { type NewUserInput, UserInputError, UserRepository } from './users.ts';
 
@@ -44,6 +46,8 @@ export interface UserAdministrationDependencies {
   /** Called on first need: the CLI builds oidc-provider only for the commands that touch sessions. */
   sessions: () => Promise<SessionTools>;
   passwordResets: Pick<PasswordResetService, 'sendLink'>;
+  /** Reads the audit log back: a user's sign-in events. */
+  auditLog?: Pick<AuditLog, 'query' | 'flush'>;
   now?: () => number;
 }
 
@@ -71,34 +75,7 @@ export class UserAdministration {
   }
 
   async show(ref: UserReference): Promise<AdminUserDetails> {
-    const user = await this.find(ref);
-    const { db } = this.deps;
-    const [factors, codesLeft, identities, memberships, sessions] = await Promise.all([
-      new FactorRepository(db).list(user.id),
-      new RecoveryCodes(db).remaining(user.id),
-      new FederatedIdentities(db).listForUser(user.id),
-      new MembershipRepository(db).ofUser(user.id),
-      this.liveSessionCount(user.id),
-    ]);
-    return {
-      ...adminUserOf(user),
-      factors: factors.map((f) => ({
-        id: f.id,
-        kind: f.kind,
-        label: f.label,
-        created_at: f.createdAt,
-        last_used_at: f.lastUsedAt,
-      })),
-      recovery_codes_left: codesLeft,
-      identities: identities.map((i) => ({
-        provider: providerOf(i),
-        email: i.email,
-        linked_at: i.created_at,
-        last_login_at: i.last_login_at,
-      })),
-      organizations: memberships.map((m) => ({ id: m.organization.id, name: m.organization.name, roles: m.roles })),
-      sessions,
-    };
+    return userDetails(this.deps.db, await this.find(ref));
   }
 
   async create(input: NewUserInput, origin: AdministrativeOrigin): Promise<AdminUser> {
@@ -116,22 +93,36 @@ export class UserAdministration {
     }
     this.record('user.created', user.id, origin, {
       email_verified: user.email_verified,
-      has_password: !!input.password,
+      // Not `has_password`: the audit log drops keys that look like a secret's.
+      sign_in_methods: input.password ? ['pwd'] : [],
     });
     return adminUserOf(user);
   }
 
-  /** Name, email, phone and their verified flags; only what is given changes. */
-  async update(ref: UserReference, changes: UserChanges, origin: AdministrativeOrigin): Promise<AdminUser> {
+  /**
+   * Name, email, phone and their verified flags; only what is given changes. With
+   * `expectedVersion` (versionOf, an ETag), refused as stale once the user changed since.
+   */
+  async update(
+    ref: UserReference,
+    changes: UserChanges,
+    origin: AdministrativeOrigin,
+    expectedVersion?: string,
+  ): Promise<AdminUser> {
     const user = await this.find(ref);
+    const stale = () => new UserAdministrationError('stale', 'the user changed since it was read: read it again');
+    if (expectedVersion !== undefined && expectedVersion !== versionOf(user)) throw stale();
     const { set, summary } = await this.changes.check(user, changes);
     if (!Object.keys(summary).length) return adminUserOf(user);
+    const at = new Date(Math.max(this.now(), user.updated_at.getTime() + 1));
     const updated = await this.deps.db
       .updateTable('users')
-      .set({ ...set, updated_at: new Date(this.now()) })
+      .set({ ...set, updated_at: at })
       .where('id', '=', user.id)
+      // Unchanged since read (to the millisecond a Date holds): of two concurrent updates, the second finds no row.
+      .where(sql<Date>`date_trunc('milliseconds', updated_at)`, '=', user.updated_at)
       .returningAll()
-      .executeTakeFirstOrThrow()
+      .executeTakeFirst()
       .catch((error: unknown) => {
         // Another account took that email between the check and the update.
         if (String((error as { code?: string }).code) === '23505') {
@@ -139,6 +130,7 @@ export class UserAdministration {
         }
         throw error;
       });
+    if (!updated) throw stale();
     this.record('user.updated', user.id, origin, { changes: summary });
     return adminUserOf(updated);
   }
@@ -161,7 +153,7 @@ export class UserAdministration {
       .executeTakeFirstOrThrow();
     const sessionsEnded = await this.endEverySession(user.id, origin);
     const tokensRevoked = await revokeEverything(this.deps.db, user.id);
-    this.record('user.disabled', user.id, origin, { sessions_ended: sessionsEnded, tokens_revoked: tokensRevoked });
+    this.record('user.disabled', user.id, origin, { sessions_ended: sessionsEnded, revoked_rows: tokensRevoked });
     return { user: adminUserOf(disabled), changed: true, sessionsEnded };
   }
 
@@ -202,7 +194,7 @@ export class UserAdministration {
     this.record('user.deleted', user.id, origin, {
       email: user.email,
       sessions_ended: sessionsEnded,
-      tokens_revoked: tokensRevoked,
+      revoked_rows: tokensRevoked,
       memberships,
     });
     return { user: adminUserOf(user), sessionsEnded, tokensRevoked, memberships };
@@ -246,6 +238,16 @@ export class UserAdministration {
     return 1;
   }
 
+  /**
+   * The user's sign-ins, successful and refused, newest first from the audit log (method, portal,
+   * reason, IP address, user agent), with its cursor; `limit` 1 to 200, default 50.
+   */
+  async signInEvents(ref: UserReference, page: { limit?: number | undefined; cursor?: string | undefined } = {}) {
+    const user = await this.find(ref);
+    if (!this.deps.auditLog) throw new Error('users administration without an audit log reader');
+    return signInEventsOf(this.deps.auditLog, user.id, page);
+  }
+
   /** Emails a password-reset link (older links stop working); refused for a disabled account. */
   async sendPasswordReset(ref: UserReference, origin: AdministrativeOrigin): Promise<AdminUser> {
     const user = await this.find(ref);
@@ -268,17 +270,6 @@ export class UserAdministration {
   private async endEverySession(userId: string, origin: AdministrativeOrigin): Promise<number> {
     const { terminator } = await this.deps.sessions();
     return terminator.endOthers(userId, undefined, 'ended_by_administrator', origin.actor);
-  }
-
-  private async liveSessionCount(userId: string): Promise<number> {
-    const { n } = await this.deps.db
-      .selectFrom('oidc_models')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('model', '=', 'Session')
-      .where('account_id', '=', userId)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-      .executeTakeFirstOrThrow();
-    return Number(n);
   }
 
   private refuseLastAdmin(user: UserRow, organizations: Array<{ id: string; name: string }>): void {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
+import type { AdminScope } from '../../src/admin-api/admin-scopes.ts';
 import { FactorRepository } from '../../src/mfa/factor-repository.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
@@ -73,9 +74,26 @@ for (const kind of STORES) {
         ['user.enabled', 'operator', 'maria', 'console'],
         ['sign_in.succeeded', 'user', user.id, null],
       ]);
+      const signIns = await admin.signInEvents({ email: 'ana@example.com' }, { limit: 3 });
+      t.deepEqual(
+        signIns.events.map((e) => [e.type, e.data['method'] ?? e.data['amr']]),
+        [
+          ['sign_in.succeeded', ['pwd']],
+          ['sign_in.failed', 'pwd'],
+          ['sign_in.failed', 'pwd'],
+        ],
+        'newest first, sign-ins only',
+      );
+      const older = await admin.signInEvents({ id: user.id }, { cursor: signIns.nextCursor });
+      t.deepEqual(
+        older.events.map((e) => e.type),
+        ['sign_in.succeeded'],
+      );
+      await t.throwsAsync(admin.signInEvents({ id: user.id }, { cursor: '!!' }), { message: /cursor is not one/ });
       const disabling = events.find((e) => e.type === 'user.disabled')!;
       t.is(disabling.ip, '203.0.113.9');
-      t.like(disabling.data, { sessions_ended: 1 });
+      t.like(disabling.data, { via: 'console', sessions_ended: 1 });
+      t.is(disabling.data['revoked_rows'], 0, "the session's grant and tokens went with it; nothing else was left");
     },
   );
 
@@ -187,4 +205,178 @@ for (const kind of STORES) {
       changes: { email: { from: 'bruno@example.com', to: 'bruno.diaz@example.com' }, name: { to: 'Bruno Díaz Ruiz' } },
     });
   });
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] a refused passkey sign-in is recorded for the passkey's owner, an unknown one for no one`,
+    async (t) => {
+      const { server, rp, user } = await accountWorld(kind);
+      await new FactorRepository(server.umbral.storage.db).addPasskey(user.id, {
+        label: 'Llave',
+        credentialId: 'credencial-de-ana',
+        publicKey: new Uint8Array([1, 2, 3]),
+        signCount: 0,
+        transports: [],
+        deviceType: 'singleDevice',
+        backedUp: false,
+      });
+      for (const id of ['credencial-de-ana', 'credencial-de-nadie']) {
+        const browser = spanish();
+        const login = await browser.open((await rp.authorizationRequest()).url, rp.redirectUri);
+        // An assertion without its challenge: it cannot verify, whoever's passkey it names.
+        const credential = JSON.stringify({ id, rawId: id, type: 'public-key', response: {} });
+        const refused = await browser.submit(login, '/passkey', { credential });
+        t.regex(refused.url, /passkey=failed/);
+      }
+      await server.umbral.audit.flush();
+      const failures = (await server.umbral.audit.query({ type: 'sign_in.failed' })).events.reverse();
+      t.deepEqual(
+        failures.map((e) => [e.subjectUserId, e.actor.kind, e.data['method'], e.data['reason']]),
+        [
+          [user.id, 'user', 'passkey', 'challenge'],
+          [null, 'system', 'passkey', 'challenge'],
+        ],
+      );
+    },
+  );
+}
+
+/** A client registered once per server with these admin scopes, and a client_credentials token of it. */
+const adminClients = new WeakMap<object, Map<string, string>>();
+async function adminToken(server: AccountWorld['server'], clientId: string, scopes: AdminScope[]): Promise<string> {
+  const known = adminClients.get(server) ?? new Map<string, string>();
+  adminClients.set(server, known);
+  let secret = known.get(clientId);
+  if (!secret) {
+    const client = await server.registerClient({
+      clientId,
+      grantTypes: ['client_credentials'],
+      firstParty: false,
+      adminScopes: scopes,
+    });
+    secret = client.client_secret!;
+    known.set(clientId, secret);
+  }
+  const config = await oidc.discovery(new URL(server.issuer), clientId, secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  return (await oidc.clientCredentialsGrant(config, { resource: 'urn:umbral:admin' })).access_token;
+}
+
+async function api(
+  server: AccountWorld['server'],
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${server.issuer}/api/admin/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the answers' fields and asserts on them
+    json: (text ? JSON.parse(text) : undefined) as any,
+  };
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] Admin API: an automation client finds a user, reads their sign-ins and disables them; bad input is problem+json and changes nothing`,
+    async (t) => {
+      const world = await accountWorld(kind);
+      const { server, rp, receiver, user } = world;
+      const signedIn = await portalSignIn(world, spanish());
+      await rp.signIn(spanish(), 'ana@example.com', 'not the password at all');
+      const reader = await adminToken(server, 'helpdesk-reader', ['users:read']);
+      const writer = await adminToken(server, 'helpdesk', ['users:read', 'users:write']);
+
+      const found = await api(server, reader, 'GET', '/users?query=P%C3%A9rez');
+      t.is(found.status, 200);
+      t.deepEqual(
+        found.json.items.map((u: { id: string }) => u.id),
+        [user.id],
+      );
+      const signIns = await api(server, reader, 'GET', `/users/${user.id}/sign-in-events`);
+      t.deepEqual(
+        signIns.json.items.map((e: { type: string }) => e.type),
+        ['sign_in.failed', 'sign_in.succeeded'],
+      );
+      t.like(signIns.json.items[0], { subject_user_id: user.id, data: { method: 'pwd', reason: 'wrong_password' } });
+
+      const forbidden = await api(server, reader, 'POST', `/users/${user.id}/disable`);
+      t.is(forbidden.status, 403);
+      const bad: Array<[string, string, unknown, number, string]> = [
+        ['POST', '/users', { email: 'nope', password: PASSWORD }, 400, '/email'],
+        ['POST', '/users', { email: 'ANA@example.com', password: PASSWORD }, 409, ''],
+        ['POST', '/users', { email: 'eva@example.com', password: 'short' }, 400, '/password'],
+        ['PATCH', `/users/${user.id}`, { phone: '5512345678' }, 400, '/phone'],
+        ['PATCH', `/users/${user.id}`, { colour: 'blue' }, 400, ''],
+        ['PATCH', `/users/${user.id}`, { phone_verified: true }, 400, '/phone_verified'],
+        ['GET', '/users?cursor=zzz', undefined, 400, '/cursor'],
+        ['GET', '/users?limit=0', undefined, 400, '/limit'],
+        ['POST', '/users/no-such-user/disable', undefined, 404, ''],
+        ['DELETE', `/users/${user.id}/sessions/no-such-session`, undefined, 404, ''],
+      ];
+      for (const [method, path, body, status, pointer] of bad) {
+        const answer = await api(server, writer, method, path, body);
+        t.is(answer.status, status, `${method} ${path} ${JSON.stringify(answer.json)}`);
+        t.is(answer.type, 'application/problem+json');
+        if (pointer) t.is(answer.json.errors?.[0]?.pointer, pointer, `${method} ${path}`);
+      }
+      t.deepEqual(
+        (await server.users.list()).map((u) => [u.email, u.phone, u.disabled]),
+        [['ana@example.com', null, false]],
+        'nothing changed',
+      );
+
+      // Two operators editing one user: the second, with what it read before the first's change, gets 412.
+      const read = await fetch(`${server.issuer}/api/admin/v1/users/${user.id}`, {
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      const version = read.headers.get('etag')!;
+      await read.body?.cancel();
+      const renamed = await api(
+        server,
+        writer,
+        'PATCH',
+        `/users/${user.id}`,
+        { name: 'Ana María Pérez' },
+        {
+          'if-match': version,
+        },
+      );
+      t.is(renamed.status, 200);
+      t.is(renamed.json.name, 'Ana María Pérez');
+      const late = await api(server, writer, 'PATCH', `/users/${user.id}`, { name: 'Ana P.' }, { 'if-match': version });
+      t.is(late.status, 412);
+      t.is(late.type, 'application/problem+json');
+      t.is((await server.users.findById(user.id))?.name, 'Ana María Pérez');
+
+      const sessions = await api(server, reader, 'GET', `/users/${user.id}/sessions`);
+      t.is(sessions.json.items.length, 1);
+      const disabled = await api(server, writer, 'POST', `/users/${user.id}/disable`);
+      t.is(disabled.status, 200);
+      t.like(disabled.json, { changed: true, sessions_ended: 1, user: { disabled: true } });
+      await receiver.waitFor(1);
+      await t.throwsAsync(rp.refresh(signedIn.tokens.refresh_token!));
+      const shown = await api(server, reader, 'GET', `/users/${user.id}`);
+      t.like(shown.json, { disabled: true, sessions: 0, has_password: true });
+      t.false(JSON.stringify(shown.json).includes('argon2'));
+
+      await server.umbral.audit.flush();
+      const [change] = (await server.umbral.audit.query({ userId: user.id, type: 'user.disabled' })).events;
+      t.like(change, { actor: { kind: 'client', id: 'helpdesk' }, data: { via: 'api' } });
+    },
+  );
 }
