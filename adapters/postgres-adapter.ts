@@ -148,6 +148,11 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
   return class PostgresAdapter implements Adapter {
     constructor(readonly model: string) {}
 
+    /** Drops a client from the cache after an operator changed it (src/clients/client-service.ts). */
+    forgetClient(id: string): void {
+      clientCache.delete(id);
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') return upsertClient(id, payload);
       const hashed = HASHED_MODELS.has(this.model);

@@ -6,6 +6,9 @@ import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
 import { mountAccountPages } from './account/account-pages.ts';
 import type { AccountSection } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
+import { createAdminApi } from './admin-api/admin-api.ts';
+import type { AdminApi } from './admin-api/admin-router.ts';
+import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
@@ -81,6 +84,8 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
+  /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
+  adminApi: AdminApi;
   /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
   webhooks: Webhooks;
   close(): Promise<void>;
@@ -167,6 +172,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
+    // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
+    const admin = createAdminApi(
+      { issuer: config.issuer, db: storage.db, provider, secretBox, audit, logger, now: options.now },
+      ADMIN_API_RESOURCES,
+    );
+    app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     app.use(legalRouter(pages).routes());
@@ -374,6 +385,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
+      adminApi: admin.api,
       webhooks,
       async close() {
         purge.stop();

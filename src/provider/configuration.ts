@@ -9,6 +9,7 @@ import { ORGANIZATION_CLAIMS, ORGANIZATION_SCOPE } from '../organizations/client
 import type { OrganizationAuthorizations } from '../organizations/organization-authorizations.ts';
 import type { OrganizationTokens } from '../organizations/organization-tokens.ts';
 import { CLAIMS_BY_SCOPE } from '../users/user-claims.ts';
+import { adminResourceIndicators, adminTokenClaims, isAdminApiToken } from './admin-resource.ts';
 import { extraClientMetadata } from './client-metadata.ts';
 import { registrationFeatures, type TakeInitialAccessToken } from './dynamic-registration.ts';
 import { withStrictIdTokenClaims } from './id-token-claims.ts';
@@ -115,7 +116,15 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     // organization=<id or slug> names the organization of the authorization (src/organizations).
     ...(organizations ? { extraParams: organizations.authorizations.extraParams } : {}),
     // Access tokens keep their organization's claims, which introspection answers with.
-    ...(organizations ? { extraTokenClaims: (ctx, token) => organizations.tokens.extraTokenClaims(ctx, token) } : {}),
+    // A company admin's Admin API token names the organization it may manage (org_id).
+    ...(organizations
+      ? {
+          extraTokenClaims: (ctx, token) =>
+            isAdminApiToken(token)
+              ? adminTokenClaims(organizations.tokens, token)
+              : organizations.tokens.extraTokenClaims(ctx, token),
+        }
+      : {}),
     responseTypes: ['code'],
     // Required, but for confidential portals registered with pkce: 'optional' that send a nonce.
     pkce: { required: pkceRequired },
@@ -143,6 +152,8 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
       devInteractions: { enabled: false },
       ...registrationFeatures(config.clientRegistration, settings.takeInitialAccessToken),
       clientCredentials: { enabled: true },
+      // The Admin API's tokens (urn:umbral:admin): src/provider/admin-resource.ts.
+      resourceIndicators: adminResourceIndicators(),
       introspection: {
         enabled: true,
         // A client may introspect its own tokens; the operator's own (first-party, confidential)

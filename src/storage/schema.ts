@@ -353,6 +353,20 @@ export interface AuditEventTable {
   data: Json;
 }
 
+/** An Admin API answer to a POST with an Idempotency-Key (src/admin-api/idempotency.ts), kept 24 hours. */
+export interface AdminIdempotencyKeyTable {
+  /** Who sent it: `client:<id>` or `user:<id>`. */
+  caller: string;
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still being answered. */
+  status: number | null;
+  /** The answer's body, sealed with SECRET_ENCRYPTION_KEY: it may hold a secret shown once. */
+  response: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
 /** A registered webhook endpoint (src/webhooks). */
 export interface WebhookEndpointTable {
   id: string;
@@ -420,6 +434,7 @@ export interface Database {
   organization_grants: OrganizationGrantTable;
   session_upstreams: SessionUpstreamTable;
   audit_events: AuditEventTable;
+  admin_idempotency_keys: AdminIdempotencyKeyTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;

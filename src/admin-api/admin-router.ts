@@ -1,0 +1,377 @@
+import { Readable } from 'node:stream';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { AuditActor, AuditOrigin } from '../audit/audit-event.ts';
+import { originOf } from '../audit/audit-event.ts';
+import type { Logger } from '../logging/logger.ts';
+import { authenticate, authorize, type OrganizationAdminCheck } from './admin-auth.ts';
+import { type AdminCaller, actorOf, callerKey } from './admin-caller.ts';
+import { ADMIN_SCOPES, type AdminScope, ORG_ADMIN_SCOPE } from './admin-scopes.ts';
+import { IdempotencyKeys } from './idempotency.ts';
+import { PROBLEM_MEDIA_TYPE, PROBLEMS, Problem, ProblemSchema, validationProblem } from './problem.ts';
+import type { AdminTokenVerifier } from './token-verifier.ts';
+import { z } from './zod.ts';
+
+export const ADMIN_API_PREFIX = '/api/admin/v1';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+
+export interface AdminRequest<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  caller: AdminCaller;
+  /** The audit actor: the client, or the company admin. */
+  actor: AuditActor;
+  origin: AuditOrigin;
+  /** The If-Match header, for updates (src/admin-api/etag.ts). */
+  ifMatch: string | undefined;
+  ctx: Koa.Context;
+}
+
+/** A JSON answer; `stream` instead of `body` for NDJSON exports (one JSON text per line). */
+export interface AdminReply {
+  status: number;
+  body?: unknown;
+  etag?: string;
+  location?: string;
+  stream?: { contentType: string; lines: AsyncIterable<string> };
+}
+
+export interface AdminRouteSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, B> {
+  method: Method;
+  /** OpenAPI style, under /api/admin/v1: `/clients/{client_id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** The scope a client's token needs. */
+  scope: AdminScope;
+  /** Organization routes: the path parameter a company admin's token must match (their organization). */
+  organizationParam?: string;
+  params?: P;
+  query?: Q;
+  body?: B extends z.ZodType ? B : never;
+  /** Answers of success: a schema for JSON (none for 204), `ndjson` for an export's line. */
+  responses: Record<number, { description: string; schema?: z.ZodType; ndjson?: z.ZodType }>;
+  /** Reads of one object answer an ETag; their updates take If-Match (documented). */
+  etag?: 'answers' | 'if-match';
+  handler: (request: AdminRequest<Infer<P>, Infer<Q>, Infer<B>>) => Promise<AdminReply>;
+}
+
+export interface AdminApiDependencies {
+  issuer: string;
+  verifier: AdminTokenVerifier;
+  idempotency: IdempotencyKeys;
+  isOrganizationAdmin: OrganizationAdminCheck;
+  logger: Logger;
+}
+
+const ERROR_RESPONSES: Record<number, string> = {
+  400: 'Invalid input: a problem with the invalid fields (urn:umbral:problem:validation).',
+  401: 'No token, or a bad, expired or wrong-audience one.',
+  403: 'The token lacks the scope (or the organization) this needs.',
+  404: 'No such object.',
+};
+
+/**
+ * The Admin API's router and OpenAPI registry in one: a route is registered once, with its zod
+ * schemas, and those schemas both validate its requests and describe it in the OpenAPI document,
+ * so the two cannot drift. Each resource registers its routes from a file of its own
+ * (`clients-routes.ts`, `users-routes.ts`, …) through `route()`.
+ *
+ * Every route: authenticated (401), authorized (403), its path, query and body validated (400),
+ * a POST's Idempotency-Key honoured, and errors answered as problem+json.
+ */
+export class AdminApi {
+  readonly registry = new OpenAPIRegistry();
+  private readonly router = new Router({ prefix: ADMIN_API_PREFIX });
+
+  constructor(private readonly deps: AdminApiDependencies) {
+    this.registry.registerComponent('securitySchemes', 'client', {
+      type: 'oauth2',
+      description: 'A client registered with --admin-scopes: client_credentials with resource=urn:umbral:admin.',
+      flows: {
+        clientCredentials: {
+          tokenUrl: `${deps.issuer}/token`,
+          scopes: Object.fromEntries(ADMIN_SCOPES.map((scope) => [scope, scope])),
+        },
+      },
+    });
+    this.registry.registerComponent('securitySchemes', 'companyAdmin', {
+      type: 'oauth2',
+      description:
+        "A company admin's own token: authorization code with scope org:admin, organization=<id> and resource=urn:umbral:admin.",
+      flows: {
+        authorizationCode: {
+          authorizationUrl: `${deps.issuer}/auth`,
+          tokenUrl: `${deps.issuer}/token`,
+          scopes: { [ORG_ADMIN_SCOPE]: 'Manage the organization named in the authorization' },
+        },
+      },
+    });
+    this.router.get('/openapi.json', (ctx) => {
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = this.document();
+    });
+  }
+
+  route<P extends AnyObject | undefined, Q extends AnyObject | undefined, B>(spec: AdminRouteSpec<P, Q, B>): void {
+    this.registry.registerPath(this.describe(spec));
+    const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    this.router[spec.method](spec.operationId, koaPath, async (ctx) => this.serve(ctx, spec));
+  }
+
+  /** The OpenAPI 3.1 document, generated from the registered routes' schemas. */
+  document(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: {
+        title: 'Umbral Admin API',
+        version: '1',
+        description:
+          'Manage portals, users, organizations, keys and the audit log. Errors are RFC 9457 problem details.',
+      },
+      servers: [{ url: `${this.deps.issuer}${ADMIN_API_PREFIX}` }],
+    });
+  }
+
+  /** The routes the Koa router serves, as OpenAPI paths (for the test that every route is described). */
+  servedRoutes(): Array<{ method: string; path: string }> {
+    return this.router.stack.flatMap((layer) =>
+      layer.methods
+        .filter((method) => method !== 'HEAD')
+        .map((method) => ({
+          method: method.toLowerCase(),
+          path: String(layer.path)
+            .slice(ADMIN_API_PREFIX.length)
+            .replace(/:(\w+)/g, '{$1}'),
+        })),
+    );
+  }
+
+  /** Everything under /api/admin/v1: problem+json for every error, 404 and 405 included. */
+  middleware(): Koa.Middleware {
+    const routes = this.router.routes();
+    const parseJson = bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '256kb',
+      jsonStrict: true,
+      onError: (error) => {
+        if ((error as { status?: number }).status === 413) {
+          throw new Problem('payload_too_large', 'the body is larger than 256 kB');
+        }
+        throw new Problem('malformed_json', 'the body is not valid JSON');
+      },
+    });
+    return async (ctx, next) => {
+      if (ctx.path !== ADMIN_API_PREFIX && !ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) return next();
+      ctx.set('Cache-Control', 'no-store');
+      try {
+        if (ctx.request.type && !ctx.is('json') && ['POST', 'PUT', 'PATCH'].includes(ctx.method)) {
+          throw new Problem('unsupported_media_type', `the body must be application/json, not ${ctx.request.type}`);
+        }
+        await parseJson(ctx, async () => {});
+        await routes(ctx as Parameters<typeof routes>[0], async () => {});
+        if (ctx.status === 404 && ctx.body === undefined) this.unmatched(ctx);
+      } catch (error) {
+        this.answerProblem(ctx, error);
+      }
+    };
+  }
+
+  private unmatched(ctx: Koa.Context): never {
+    const allowed = this.router.stack
+      .filter((layer) => layer.match(ctx.path))
+      .flatMap((layer) => layer.methods)
+      .filter((method) => method !== 'HEAD');
+    if (allowed.length) {
+      throw new Problem('method_not_allowed', `${ctx.method} is not allowed here; use ${allowed.join(', ')}`, {
+        headers: { Allow: [...new Set(allowed)].join(', ') },
+      });
+    }
+    throw new Problem(
+      'not_found',
+      `no Admin API route ${ctx.method} ${ctx.path} (see ${ADMIN_API_PREFIX}/openapi.json)`,
+    );
+  }
+
+  private answerProblem(ctx: Koa.Context, error: unknown): void {
+    const problem =
+      error instanceof Problem ? error : new Problem('internal', 'the request failed; the server log has the details');
+    if (!(error instanceof Problem)) {
+      this.deps.logger.error({ err: error, method: ctx.method, path: ctx.path }, 'admin api request failed');
+    }
+    for (const [name, value] of Object.entries(problem.extras.headers ?? {})) ctx.set(name, value);
+    ctx.status = problem.status;
+    ctx.body = problem.body(ctx.path);
+    ctx.type = PROBLEM_MEDIA_TYPE;
+  }
+
+  private async serve<P extends AnyObject | undefined, Q extends AnyObject | undefined, B>(
+    ctx: Koa.Context,
+    spec: AdminRouteSpec<P, Q, B>,
+  ): Promise<void> {
+    // Who first, then what: an unauthenticated caller learns nothing of the route's input rules.
+    const caller = await authenticate(ctx, this.deps.verifier);
+    const rawParams = (ctx as unknown as { params: Record<string, string> }).params;
+    await authorize(caller, spec, rawParams, this.deps.isOrganizationAdmin);
+    const params = parsed('path', spec.params, rawParams);
+    const query = parsed('query', spec.query, ctx.query);
+    const rawBody = (ctx.request as { body?: unknown }).body;
+    const body = spec.body ? parsed('body', spec.body, rawBody) : undefined;
+    const request = {
+      params,
+      query,
+      body,
+      caller,
+      actor: actorOf(caller),
+      origin: originOf(ctx),
+      ifMatch: ctx.get('if-match') || undefined,
+      ctx,
+    } as AdminRequest<Infer<P>, Infer<Q>, Infer<B>>;
+    const key = spec.method === 'post' ? ctx.get('idempotency-key') : '';
+    const reply = key
+      ? await this.idempotently(caller, IdempotencyKeys.checkKey(key), ctx, rawBody, () => spec.handler(request))
+      : await spec.handler(request);
+    this.answer(ctx, reply);
+  }
+
+  private async idempotently(
+    caller: AdminCaller,
+    key: string,
+    ctx: Koa.Context,
+    rawBody: unknown,
+    run: () => Promise<AdminReply>,
+  ): Promise<AdminReply> {
+    const { idempotency } = this.deps;
+    const who = callerKey(caller);
+    const stored = await idempotency.begin(who, key, IdempotencyKeys.requestHash(ctx.method, ctx.path, rawBody));
+    if (stored) {
+      ctx.set('Idempotent-Replayed', 'true');
+      return stored; // a stored problem (4xx) is answered as problem+json again
+    }
+    try {
+      const reply = await run();
+      await idempotency.finish(who, key, { status: reply.status, body: reply.body });
+      return reply;
+    } catch (error) {
+      if (error instanceof Problem && error.status < 500) {
+        await idempotency.finish(who, key, { status: error.status, body: error.body(ctx.path) });
+      } else {
+        await idempotency.abandon(who, key);
+      }
+      throw error;
+    }
+  }
+
+  private answer(ctx: Koa.Context, reply: AdminReply): void {
+    if (reply.etag) ctx.set('ETag', reply.etag);
+    if (reply.location) ctx.set('Location', `${ADMIN_API_PREFIX}${reply.location}`);
+    ctx.status = reply.status;
+    if (reply.stream) {
+      ctx.type = reply.stream.contentType;
+      ctx.body = streamOf(reply.stream.lines);
+      return;
+    }
+    if (reply.status >= 400) {
+      ctx.type = PROBLEM_MEDIA_TYPE; // a replayed problem
+      ctx.body = reply.body;
+      return;
+    }
+    if (reply.body !== undefined) ctx.body = reply.body;
+  }
+
+  private describe<P extends AnyObject | undefined, Q extends AnyObject | undefined, B>(
+    spec: AdminRouteSpec<P, Q, B>,
+  ): RouteConfig {
+    const responses: RouteConfig['responses'] = {};
+    for (const [status, response] of Object.entries(spec.responses)) {
+      const headers =
+        spec.etag && Number(status) < 300
+          ? {
+              ETag: {
+                description: 'The current state: send it as If-Match to update.',
+                schema: { type: 'string' as const },
+              },
+            }
+          : undefined;
+      responses[status] = {
+        description: response.description,
+        ...(headers ? { headers } : {}),
+        ...(response.schema || response.ndjson
+          ? {
+              content: {
+                ...(response.schema ? { 'application/json': { schema: response.schema } } : {}),
+                ...(response.ndjson ? { 'application/x-ndjson': { schema: response.ndjson } } : {}),
+              },
+            }
+          : {}),
+      };
+    }
+    const problem = (description: string) => ({
+      description,
+      content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } },
+    });
+    for (const [status, description] of Object.entries(ERROR_RESPONSES)) responses[status] ??= problem(description);
+    if (spec.etag === 'if-match') responses['412'] = problem(PROBLEMS.precondition_failed.title);
+    if (spec.method === 'post') responses['422'] = problem(PROBLEMS.idempotency_key_reused.title);
+    const headers = requestHeaders(spec);
+    return {
+      method: spec.method,
+      path: spec.path,
+      operationId: spec.operationId,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: [spec.tag],
+      security: [{ client: [spec.scope] }, ...(spec.organizationParam ? [{ companyAdmin: [ORG_ADMIN_SCOPE] }] : [])],
+      request: {
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { query: spec.query } : {}),
+        ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(headers ? { headers } : {}),
+      },
+      responses,
+    };
+  }
+}
+
+function requestHeaders(spec: { method: Method; etag?: 'answers' | 'if-match' }): AnyObject | undefined {
+  if (spec.method === 'post') {
+    return z.object({
+      'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
+        description: 'The same key and body answer the first answer again, without a second object (kept 24 hours).',
+      }),
+    });
+  }
+  if (spec.etag === 'if-match') {
+    return z.object({
+      'If-Match': z
+        .string()
+        .optional()
+        .openapi({ description: 'The ETag last read: when the object changed since, 412 and nothing changes.' }),
+    });
+  }
+  return undefined;
+}
+
+function parsed(where: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (!result.success) throw validationProblem(where, result.error);
+  return result.data;
+}
+
+/** One JSON text per line, written as the lines come: an export never sits whole in memory. */
+function streamOf(lines: AsyncIterable<string>): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const line of lines) yield `${line}\n`;
+    })(),
+  );
+}
