@@ -9,6 +9,7 @@ import { AccountSignIn } from './account/account-sign-in.ts';
 import { createAdminApi } from './admin-api/admin-api.ts';
 import type { AdminApi } from './admin-api/admin-router.ts';
 import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
+import { webhooksRoutes } from './admin-api/webhooks-routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
@@ -175,7 +176,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
     const admin = createAdminApi(
       { issuer: config.issuer, db: storage.db, provider, secretBox, audit, logger, now: options.now },
-      ADMIN_API_RESOURCES,
+      [...ADMIN_API_RESOURCES, webhooksRoutes(webhooks.endpoints)],
     );
     app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
