@@ -1,10 +1,7 @@
 import { translator } from '../i18n/i18n.ts';
-import { createLogger } from '../logging/logger.ts';
 import type { UserRow } from '../storage/schema.ts';
 import { checkPassword } from '../users/password-policy.ts';
 import { UserInputError, UserRepository } from '../users/users.ts';
-import { queuedWebhookEvents } from '../webhooks/webhook-event-queue.ts';
-import type { CliContext } from './cli-context.ts';
 import { withCliContext } from './cli-context.ts';
 import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
@@ -57,11 +54,7 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promi
       productName: context.config.productName,
     });
     if (!verdict.ok) throw new CliInputError(translator('en')(verdict.messageKey, verdict.vars));
-    // user.created is queued here and delivered by the servers' workers (src/webhooks).
-    const users = new UserRepository(
-      context.storage.db,
-      queuedWebhookEvents(context.storage.db, cliLogger(context, io)),
-    );
+    const users = new UserRepository(context.storage.db);
     const user = await rejectingAsInput(UserInputError, () =>
       users.create({
         email: options.email,
@@ -93,8 +86,4 @@ async function listUsers(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
 function visibleUser(user: UserRow): Record<string, unknown> {
   const { password_hash, ...visible } = user;
   return { ...visible, has_password: password_hash !== null };
-}
-
-function cliLogger(context: CliContext, io: CliIo) {
-  return createLogger(context.config.logLevel, { write: (line: string) => void io.stderr.write(line) });
 }

@@ -123,6 +123,32 @@ for (const kind of STORES) {
     );
   });
 
+  test.serial(`[${kind}] a self-service sign-up sends user.created`, async (t) => {
+    const w = await world(kind);
+    const { secret } = await endpointFor(w, ['user.created']);
+    const browser = new HttpBrowser();
+    const request = await w.rp.authorizationRequest({ prompt: 'create' });
+    const page = await browser.open(request.url, REDIRECT);
+    await browser.submit(page, '/signup', {
+      name: 'Bea Díaz',
+      email: 'bea@example.com',
+      phone_country: 'MX',
+      phone: '55 1234 5678',
+      password: PASSWORD,
+      password_confirmation: PASSWORD,
+      terms: 'accepted',
+    });
+    const user = (await w.server.users.findByEmail('bea@example.com'))!;
+    t.truthy(user, 'the account was made');
+    const [hook] = await w.receiver.waitFor(1);
+    t.deepEqual(new Webhook(secret).verify(hook!.body, hook!.headers), {
+      type: 'user.created',
+      timestamp: (JSON.parse(hook!.body) as { timestamp: string }).timestamp,
+      data: { user_id: user.id, email: 'bea@example.com', name: 'Bea Díaz', email_verified: false, source: 'sign_up' },
+    });
+    t.false(hook!.body.includes(PASSWORD));
+  });
+
   test.serial(`[${kind}] an answer of 500 is retried when due, with the same webhook-id`, async (t) => {
     const w = await world(kind);
     const { endpoint, secret } = await endpointFor(w, ['user.created', 'org.member_added']);
