@@ -94,13 +94,23 @@ export class WebhookWorker {
         if (this.stopped) break;
         const batch = await this.options.queue.claimDue();
         if (!batch.length) break;
-        const outcomes = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
-        for (const outcome of outcomes) run[outcome] += 1;
+        const outcomes = await Promise.all(batch.map((delivery) => this.attemptLogged(delivery)));
+        for (const outcome of outcomes) if (outcome) run[outcome] += 1;
       }
     } catch (error) {
       this.options.logger.error({ err: error }, 'webhook delivery run failed');
     }
     return run;
+  }
+
+  /** One delivery's attempt; a failure to record it is logged, and the claim's lease brings it back. */
+  private async attemptLogged(delivery: ClaimedDelivery): Promise<keyof WorkerRun | undefined> {
+    try {
+      return await this.attempt(delivery);
+    } catch (error) {
+      this.options.logger.error({ err: error, deliveryId: delivery.id }, 'webhook attempt not recorded');
+      return undefined;
+    }
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<keyof WorkerRun> {

@@ -193,6 +193,20 @@ for (const kind of STORES) {
     t.deepEqual(await w.server.umbral.webhooks.stats(), { queued: 0, retrying: 0, failed: 0, oldestQueuedSeconds: 0 });
   });
 
+  test.serial(`[${kind}] an endpoint removed while its delivery is being POSTed leaves nothing behind`, async (t) => {
+    const w = await world(kind);
+    const { endpoint } = await endpointFor(w, ['user.deleted']);
+    const release = w.receiver.hold();
+    await w.server.umbral.webhooks.events.emit('user.deleted', { user_id: 'u9' });
+    await w.receiver.waitFor(1);
+    await w.server.umbral.webhooks.endpoints.remove(endpoint.id, OPERATOR);
+    release();
+    await w.server.umbral.webhooks.settled();
+    const db = w.server.umbral.storage.db;
+    t.deepEqual(await db.selectFrom('webhook_deliveries').selectAll().execute(), []);
+    t.deepEqual(await db.selectFrom('webhook_attempts').selectAll().execute(), []);
+  });
+
   test.serial(
     `[${kind}] an endpoint made through the Admin API gets signed events; its history is there too`,
     async (t) => {
