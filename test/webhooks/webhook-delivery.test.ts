@@ -326,6 +326,30 @@ for (const kind of STORES) {
     },
   );
 
+  if (kind === 'postgres') {
+    test.serial(`[${kind}] two processes on one database POST each delivery once`, async (t) => {
+      const w = await world(kind);
+      await endpointFor(w, ['user.signed_in']);
+      const other = await start(w.store, w.clock);
+      try {
+        const data = { amr: ['pwd'], client_id: 'portal', organization_id: null };
+        await w.server.umbral.storage.db.transaction().execute(async (trx) => {
+          for (let i = 0; i < 25; i += 1)
+            await w.server.umbral.webhooks.events.emit('user.signed_in', { user_id: `u${i}`, ...data }, trx);
+        });
+        await Promise.all([w.server.umbral.webhooks.worker.runOnce(), other.umbral.webhooks.worker.runOnce()]);
+        await w.receiver.waitFor(25);
+        await Promise.all([w.server.umbral.webhooks.settled(), other.umbral.webhooks.settled()]);
+        const ids = w.receiver.received.map((hook) => hook.headers['webhook-id']);
+        t.is(ids.length, 25);
+        t.is(new Set(ids).size, 25, 'no delivery was POSTed twice');
+        t.like(await w.server.umbral.webhooks.stats(), { queued: 0, failed: 0 });
+      } finally {
+        await other.stop();
+      }
+    });
+  }
+
   test.serial(`[${kind}] a delivery still queued when Umbral stops is delivered by the next start`, async (t) => {
     const w = await world(kind);
     const { secret } = await endpointFor(w, ['org.member_added']);
