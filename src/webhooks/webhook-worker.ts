@@ -41,6 +41,7 @@ export class WebhookWorker {
   private again = false;
   private stopped = false;
   private started = false;
+  private failing = false;
 
   constructor(private readonly options: WebhookWorkerOptions) {}
 
@@ -97,8 +98,12 @@ export class WebhookWorker {
         const outcomes = await Promise.all(batch.map((delivery) => this.attemptLogged(delivery)));
         for (const outcome of outcomes) if (outcome) run[outcome] += 1;
       }
+      if (this.failing) this.options.logger.info({ event: 'webhook.queue_reachable' }, 'webhook queue reachable again');
+      this.failing = false;
     } catch (error) {
-      this.options.logger.error({ err: error }, 'webhook delivery run failed');
+      // Polled every second: while the database is down, said once rather than every second.
+      if (!this.failing) this.options.logger.error({ err: error }, 'webhook delivery run failed');
+      this.failing = true;
     }
     return run;
   }
