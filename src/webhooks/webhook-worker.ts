@@ -151,7 +151,9 @@ export class WebhookWorker {
     } catch (error) {
       return { statusCode: null, error: `the endpoint's secret does not open: ${String(error)}`, durationMs: 0 };
     }
-    const at = new Date(this.options.now());
+    // The wall clock, not the injected one: receivers check webhook-timestamp against their own
+    // clock (Standard Webhooks allows 5 minutes), whatever time Umbral's schedules are run at.
+    const at = new Date();
     const signature = new Webhook(secret).sign(delivery.id, at, delivery.payload);
     return this.options.transport({
       url: delivery.url,

@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Webhook } from 'standardwebhooks';
+import { runUmbral } from '../cli/umbral-cli.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
@@ -325,6 +326,31 @@ for (const kind of STORES) {
       t.is((await call(w, 'GET', `/webhooks/${id}/deliveries`, token)).status, 404);
     },
   );
+
+  test.serial(`[${kind}] a company's contract sends org.activated, then org.ended when its end comes`, async (t) => {
+    const w = await world(kind);
+    const { secret } = await endpointFor(w, ['org.activated', 'org.ended']);
+    const endsAt = new Date(Date.now() + 3600_000).toISOString();
+    const added = await runUmbral(['orgs', 'add', '--name', 'Ends Co', '--ends-at', endsAt], { env: w.store.env });
+    t.is(added.code, 0, added.stderr);
+    const orgId = (JSON.parse(added.stdout) as { id: string }).id;
+    await w.server.umbral.webhooks.worker.runOnce();
+    await w.receiver.waitFor(1);
+    w.clock.offsetMs += 2 * 3600_000;
+    t.like(await w.server.umbral.contracts.runOnce(), { ended: 1 });
+    await w.server.umbral.webhooks.worker.runOnce();
+    const hooks = await w.receiver.waitFor(2);
+    const data = { organization_id: orgId, slug: 'ends-co', name: 'Ends Co' };
+    t.deepEqual(
+      hooks
+        .map((hook) => new Webhook(secret).verify(hook.body, hook.headers) as { type: string; data: unknown })
+        .map((e) => [e.type, e.data]),
+      [
+        ['org.activated', data],
+        ['org.ended', data],
+      ],
+    );
+  });
 
   if (kind === 'postgres') {
     test.serial(`[${kind}] two processes on one database POST each delivery once`, async (t) => {
