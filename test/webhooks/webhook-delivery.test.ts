@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Webhook } from 'standardwebhooks';
+import { linkIn, mailsTo, openAccount } from '../account/account-fixture.ts';
 import { runUmbral } from '../cli/umbral-cli.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
@@ -148,6 +149,27 @@ for (const kind of STORES) {
       data: { user_id: user.id, email: 'bea@example.com', name: 'Bea Díaz', email_verified: false, source: 'sign_up' },
     });
     t.false(hook!.body.includes(PASSWORD));
+  });
+
+  test.serial(`[${kind}] an email change confirmed on the account page sends user.email_changed`, async (t) => {
+    const w = await world(kind);
+    const { secret } = await endpointFor(w, ['user.email_changed']);
+    const user = await w.server.users.create({ email: 'ana@example.com', password: PASSWORD, emailVerified: true });
+    const browser = new HttpBrowser();
+    const form = await openAccount(w.server, browser, '/account/email', 'ana@example.com', PASSWORD);
+    await browser.submit(form, '/account/email', { email: 'ana.nueva@example.com' });
+    const [mail] = await mailsTo(w.server, 'ana.nueva@example.com');
+    const link = linkIn(mail!, w.server.issuer, '/account/email/confirm?token=');
+    if (!link) return t.fail('no confirmation link in the mail');
+    const confirmPage = await browser.open(link);
+    await browser.submit(confirmPage, '/account/email/confirm', {});
+    t.is((await w.server.users.findById(user.id))!.email, 'ana.nueva@example.com');
+    await w.server.umbral.webhooks.worker.runOnce(); // queued in the change's transaction: the next poll, or this run
+    const [hook] = await w.receiver.waitFor(1);
+    t.like(new Webhook(secret).verify(hook!.body, hook!.headers), {
+      type: 'user.email_changed',
+      data: { user_id: user.id, email: 'ana.nueva@example.com', previous_email: 'ana@example.com' },
+    });
   });
 
   test.serial(`[${kind}] an answer of 500 is retried when due, with the same webhook-id`, async (t) => {
