@@ -175,7 +175,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(healthRouter(storage).routes());
     // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
     const admin = createAdminApi(
-      { issuer: config.issuer, db: storage.db, provider, secretBox, audit, logger, now: options.now },
+      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
       [...ADMIN_API_RESOURCES, webhooksRoutes(webhooks.endpoints)],
     );
     app.use(admin.middleware);

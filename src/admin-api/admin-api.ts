@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { AuditTrail } from '../audit/audit-event.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MembershipRepository } from '../organizations/memberships.ts';
@@ -17,11 +18,12 @@ import { IdempotencyKeys } from './idempotency.ts';
 import { AdminTokenVerifier } from './token-verifier.ts';
 
 export interface AdminApiOptions {
-  issuer: string;
+  /** ISSUER (token issuer, links in mail), PRODUCT_NAME and the rest of the configuration. */
+  config: Config;
   db: Kysely<Database>;
   provider: Provider;
   secretBox: SecretBox;
-  audit: AuditTrail & Pick<AuditLog, 'query'>;
+  audit: AuditTrail & Pick<AuditLog, 'query' | 'flush'>;
   logger: Logger;
   now?: (() => number) | undefined;
 }
@@ -40,10 +42,11 @@ export function createAdminApi(
   const now = options.now ?? Date.now;
   const organizations = new OrganizationRepository(options.db);
   const memberships = new MembershipRepository(options.db);
+  const { issuer } = options.config;
   const api = new AdminApi({
-    issuer: options.issuer,
+    issuer,
     verifier: new AdminTokenVerifier({
-      issuer: options.issuer,
+      issuer,
       algorithms: [ADMIN_TOKEN_ALG],
       keys: () => loadPublishedPublicKeys(options.db, options.secretBox),
       // oidc-provider stamps iat and exp from the real clock, so tokens are judged by it too.

@@ -10,9 +10,10 @@ import { authenticate, authorize, type OrganizationAdminCheck } from './admin-au
 import { type AdminCaller, actorOf, callerKey } from './admin-caller.ts';
 import { ADMIN_SCOPES, type AdminScope, ORG_ADMIN_SCOPE } from './admin-scopes.ts';
 import { IdempotencyKeys } from './idempotency.ts';
-import { PROBLEM_MEDIA_TYPE, PROBLEMS, Problem, ProblemSchema, validationProblem } from './problem.ts';
+import { describeRoute, registerSecuritySchemes } from './openapi-description.ts';
+import { PROBLEM_MEDIA_TYPE, Problem, validationProblem } from './problem.ts';
 import type { AdminTokenVerifier } from './token-verifier.ts';
-import { z } from './zod.ts';
+import type { z } from './zod.ts';
 
 export const ADMIN_API_PREFIX = '/api/admin/v1';
 
@@ -72,13 +73,6 @@ export interface AdminApiDependencies {
   logger: Logger;
 }
 
-const ERROR_RESPONSES: Record<number, string> = {
-  400: 'Invalid input: a problem with the invalid fields (urn:umbral:problem:validation).',
-  401: 'No token, or a bad, expired or wrong-audience one.',
-  403: 'The token lacks the scope (or the organization) this needs.',
-  404: 'No such object.',
-};
-
 /**
  * The Admin API's router and OpenAPI registry in one: a route is registered once, with its zod
  * schemas, and those schemas both validate its requests and describe it in the OpenAPI document,
@@ -93,28 +87,7 @@ export class AdminApi {
   private readonly router = new Router({ prefix: ADMIN_API_PREFIX });
 
   constructor(private readonly deps: AdminApiDependencies) {
-    this.registry.registerComponent('securitySchemes', 'client', {
-      type: 'oauth2',
-      description: 'A client registered with --admin-scopes: client_credentials with resource=urn:umbral:admin.',
-      flows: {
-        clientCredentials: {
-          tokenUrl: `${deps.issuer}/token`,
-          scopes: Object.fromEntries(ADMIN_SCOPES.map((scope) => [scope, scope])),
-        },
-      },
-    });
-    this.registry.registerComponent('securitySchemes', 'companyAdmin', {
-      type: 'oauth2',
-      description:
-        "A company admin's own token: authorization code with scope org:admin, organization=<id> and resource=urn:umbral:admin.",
-      flows: {
-        authorizationCode: {
-          authorizationUrl: `${deps.issuer}/auth`,
-          tokenUrl: `${deps.issuer}/token`,
-          scopes: { [ORG_ADMIN_SCOPE]: 'Manage the organization named in the authorization' },
-        },
-      },
-    });
+    registerSecuritySchemes(this.registry, deps.issuer);
     this.router.get('/openapi.json', (ctx) => {
       ctx.set('Cache-Control', 'no-cache');
       ctx.body = this.document();
@@ -122,7 +95,7 @@ export class AdminApi {
   }
 
   route<P extends AnyObject | undefined, Q extends AnyObject | undefined, B>(spec: AdminRouteSpec<P, Q, B>): void {
-    this.registry.registerPath(this.describe(spec));
+    this.registry.registerPath(describeRoute(spec));
     const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     this.router[spec.method](spec.operationId, koaPath, async (ctx) => this.serve(ctx, spec));
   }
@@ -286,78 +259,6 @@ export class AdminApi {
     }
     if (reply.body !== undefined) ctx.body = reply.body;
   }
-
-  private describe<P extends AnyObject | undefined, Q extends AnyObject | undefined, B>(
-    spec: AdminRouteSpec<P, Q, B>,
-  ): RouteConfig {
-    const responses: RouteConfig['responses'] = {};
-    for (const [status, response] of Object.entries(spec.responses)) {
-      const headers =
-        spec.etag && Number(status) < 300
-          ? {
-              ETag: {
-                description: 'The current state: send it as If-Match to update.',
-                schema: { type: 'string' as const },
-              },
-            }
-          : undefined;
-      responses[status] = {
-        description: response.description,
-        ...(headers ? { headers } : {}),
-        ...(response.schema || response.ndjson
-          ? {
-              content: {
-                ...(response.schema ? { 'application/json': { schema: response.schema } } : {}),
-                ...(response.ndjson ? { 'application/x-ndjson': { schema: response.ndjson } } : {}),
-              },
-            }
-          : {}),
-      };
-    }
-    const problem = (description: string) => ({
-      description,
-      content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } },
-    });
-    for (const [status, description] of Object.entries(ERROR_RESPONSES)) responses[status] ??= problem(description);
-    if (spec.etag === 'if-match') responses['412'] = problem(PROBLEMS.precondition_failed.title);
-    if (spec.method === 'post') responses['422'] = problem(PROBLEMS.idempotency_key_reused.title);
-    const headers = requestHeaders(spec);
-    return {
-      method: spec.method,
-      path: spec.path,
-      operationId: spec.operationId,
-      summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
-      tags: [spec.tag],
-      security: [{ client: [spec.scope] }, ...(spec.organizationParam ? [{ companyAdmin: [ORG_ADMIN_SCOPE] }] : [])],
-      request: {
-        ...(spec.params ? { params: spec.params } : {}),
-        ...(spec.query ? { query: spec.query } : {}),
-        ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
-        ...(headers ? { headers } : {}),
-      },
-      responses,
-    };
-  }
-}
-
-function requestHeaders(spec: { method: Method; etag?: 'answers' | 'if-match' }): AnyObject | undefined {
-  if (spec.method === 'post') {
-    return z.object({
-      'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
-        description: 'The same key and body answer the first answer again, without a second object (kept 24 hours).',
-      }),
-    });
-  }
-  if (spec.etag === 'if-match') {
-    return z.object({
-      'If-Match': z
-        .string()
-        .optional()
-        .openapi({ description: 'The ETag last read: when the object changed since, 412 and nothing changes.' }),
-    });
-  }
-  return undefined;
 }
 
 function parsed(where: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {

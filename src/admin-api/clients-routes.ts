@@ -6,6 +6,7 @@ import {
   ClientService,
   ClientVersionMismatchError,
   type ClientView,
+  clientAsJson,
 } from '../clients/client-service.ts';
 import type { RegisterRoutes } from './admin-api.ts';
 import type { AdminRequest } from './admin-router.ts';
@@ -19,7 +20,7 @@ import {
   ClientWithSecretSchema,
   SecretRotationSchema,
 } from './clients-schemas.ts';
-import { pageOf, pageQuery } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageOf, pageQuery } from './pagination.ts';
 import { Problem } from './problem.ts';
 import { z } from './zod.ts';
 
@@ -58,7 +59,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
     handler: async ({ query }) => {
       const page = await service.list({
         limit: query.limit,
-        after: query.cursor ? Buffer.from(query.cursor, 'base64url').toString('utf8') : undefined,
+        after: query.cursor ? decodeCursor(query.cursor)[1] : undefined,
         search: query.search,
         firstParty: query.first_party === undefined ? undefined : query.first_party === 'true',
         grantType: query.grant_type,
@@ -66,8 +67,8 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
       return {
         status: 200,
         body: {
-          items: page.clients.map(clientJson),
-          ...(page.next ? { next_cursor: Buffer.from(page.next, 'utf8').toString('base64url') } : {}),
+          items: page.clients.map(clientAsJson),
+          ...(page.next ? { next_cursor: encodeCursor(['client', page.next]) } : {}),
         },
       };
     },
@@ -92,7 +93,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
       );
       return {
         status: 201,
-        body: { client: clientJson(client), ...(secret ? { client_secret: secret } : {}) },
+        body: { client: clientAsJson(client), ...(secret ? { client_secret: secret } : {}) },
         etag: etag(client),
         location: `/clients/${encodeURIComponent(String(client.metadata['client_id']))}`,
       };
@@ -111,7 +112,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
     responses: { 200: { description: 'The portal.', schema: ClientSchema } },
     handler: async ({ params }) => {
       const client = await asProblem(() => service.get(params.client_id));
-      return { status: 200, body: clientJson(client), etag: etag(client) };
+      return { status: 200, body: clientAsJson(client), etag: etag(client) };
     },
   });
 
@@ -132,7 +133,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
       const client = await asProblem(() =>
         service.update(request.params.client_id, changesFrom(request.body), change(request)),
       );
-      return { status: 200, body: clientJson(client), etag: etag(client) };
+      return { status: 200, body: clientAsJson(client), etag: etag(client) };
     },
   });
 
@@ -174,7 +175,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
           change(request),
         ),
       );
-      return { status: 201, body: { client: clientJson(client), client_secret: secret }, etag: etag(client) };
+      return { status: 201, body: { client: clientAsJson(client), client_secret: secret }, etag: etag(client) };
     },
   });
 };
@@ -210,15 +211,6 @@ function versionOf(ifMatch: string | undefined): string | undefined {
     .trim()
     .replace(/^W\//, '')
     .replace(/^"(.*)"$/, '$1');
-}
-
-function clientJson(client: ClientView): Record<string, unknown> {
-  return {
-    ...client.metadata,
-    secrets: client.secrets.map((s) => ({ status: s.status, created_at: s.createdAt, expires_at: s.expiresAt })),
-    created_at: client.createdAt.toISOString(),
-    updated_at: client.updatedAt.toISOString(),
-  };
 }
 
 function keysFrom(body: { jwks?: { keys: unknown[] } | null | undefined; jwks_uri?: string | null | undefined }) {

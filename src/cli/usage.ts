@@ -45,7 +45,24 @@ Clients
                                        of its sign-in pages (URIs: https, http on loopback)
       --brand-color #RRGGBB            its primary buttons' colour; white text on it must
                                        reach 4.5:1 contrast (WCAG AA), or it is refused
+      --admin-scopes LIST              an automation client of the Admin API: comma-separated
+                                       clients:read, clients:write, users:read, users:write,
+                                       orgs:read, orgs:write, roles:write, keys:write,
+                                       audit:read, webhooks:write; implies client_credentials
+                                       (its only grant unless --grant-types says more); it takes
+                                       tokens with resource=urn:umbral:admin
   umbral clients list                  all clients as JSON, without secrets
+  umbral clients show --client-id ID   one client, with its secrets' dates (never their values)
+  umbral clients update --client-id ID [settings of clients add] [--clear NAME]...
+                                       the settings given replace the stored ones (a list
+                                       option replaces the whole list); its id, secret and
+                                       kind (public, secret, keys) do not change
+      --clear NAME                     removes a setting or turns a switch off: name,
+                                       logo-uri, brand-color, first-party, admin-scopes, ...
+  umbral clients rotate-secret --client-id ID [--keep-old-for 7d]
+                                       a new secret, printed once; the old one keeps working
+      --keep-old-for DURATION          30m, 12h, 7d ... at most 90d, or 0 to stop it at once
+                                       (default: 7d)
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants
   umbral clients registration-token [--expires-in 1d]

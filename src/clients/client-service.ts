@@ -202,8 +202,11 @@ export class ClientService {
 
   /** oidc-provider's client cache (the adapter's) drops the client: the next request reads it again. */
   private forget(clientId: string): void {
-    const { adapter } = this.deps.provider.Client as unknown as { adapter: { forgetClient?: (id: string) => void } };
-    adapter.forgetClient?.(clientId);
+    // The CLI reads and removes without a provider: the server's cache lets go within seconds (CLIENT_CACHE_SECONDS).
+    const model = this.deps.provider?.Client as unknown as
+      | { adapter: { forgetClient?: (id: string) => void } }
+      | undefined;
+    model?.adapter.forgetClient?.(clientId);
   }
 
   private record(type: string, clientId: string, change: ClientChangeContext, data: Record<string, unknown>): void {
@@ -214,6 +217,16 @@ export class ClientService {
       data: { ...(change.command ? { command: change.command } : {}), clientId, ...data },
     });
   }
+}
+
+/** A client as the CLI prints it and the Admin API answers it: snake_case metadata, secrets' dates, times. */
+export function clientAsJson(client: ClientView): Record<string, unknown> {
+  return {
+    ...client.metadata,
+    secrets: client.secrets.map((s) => ({ status: s.status, created_at: s.createdAt, expires_at: s.expiresAt })),
+    created_at: client.createdAt.toISOString(),
+    updated_at: client.updatedAt.toISOString(),
+  };
 }
 
 /** The version of a stored client: its updated time and metadata, hashed (src/admin-api/etag.ts quotes it). */

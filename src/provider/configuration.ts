@@ -93,6 +93,12 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
   if (claims.id_token) grant.addOIDCClaims(Object.keys(claims.id_token));
   if (claims.userinfo) grant.addOIDCClaims(Object.keys(claims.userinfo));
+  // A resource named (the Admin API's org:admin): its requested scopes, which the API checks at each call.
+  const requested = new Set((params.scope ?? '').split(' '));
+  for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+    const scopes = [...server.scopes].filter((scope) => requested.has(scope));
+    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+  }
   await grant.save();
   return grant;
 }

@@ -1,5 +1,6 @@
 import { validate } from '@readme/openapi-parser';
 import test from 'ava';
+import { runUmbral } from '../cli/umbral-cli.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 import { type AdminWorld, secretWorks, startAdminWorld } from './admin-world.ts';
@@ -168,6 +169,76 @@ for (const kind of STORES) {
       t.true(await secretWorks(w.server, 'crm', newSecret));
       const listed = await w.call('GET', '/clients/crm', { token });
       t.is(listed.json.secrets.length, 1);
+    },
+  );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] must-show: an automation client from clients add --admin-scopes creates a portal, rotates its secret and reads the audit log`,
+    async (t) => {
+      const w = await world(kind);
+      const added = await runUmbral(
+        ['clients', 'add', '--client-id', 'automation', '--admin-scopes', 'clients:write,users:read,audit:read'],
+        { env: w.env },
+      );
+      t.is(added.code, 0, added.stderr);
+      const automation = JSON.parse(added.stdout) as Record<string, unknown>;
+      t.deepEqual(automation['grant_types'], ['client_credentials']);
+      t.deepEqual(automation['admin_scopes'], ['clients:write', 'users:read', 'audit:read']);
+      // openid-client's client_credentials grant, naming the Admin API as the resource and no scope: all three.
+      const token = await w.token({ clientId: 'automation', secret: automation['client_secret'] as string });
+      const [, payload] = token.split('.');
+      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      t.is(claims['aud'], 'urn:umbral:admin');
+      t.is(claims['scope'], 'clients:write users:read audit:read');
+      t.is(Number(claims['exp']) - Number(claims['iat']), 600);
+
+      const created = await w.call('POST', '/clients', { token, body: PORTAL, headers: { 'idempotency-key': 'k1' } });
+      t.is(created.status, 201, created.text);
+      t.is(created.headers.get('location'), '/api/admin/v1/clients/crm');
+      const oldSecret = created.json.client_secret as string;
+      const rotated = await w.call('POST', '/clients/crm/secret-rotations', { token, body: {} });
+      t.is(rotated.status, 201, rotated.text);
+      const newSecret = rotated.json.client_secret as string;
+      t.true(await secretWorks(w.server, 'crm', oldSecret), 'both secrets work during the overlap');
+      t.true(await secretWorks(w.server, 'crm', newSecret));
+      const previous = rotated.json.client.secrets[1] as { expires_at: string };
+      const days = (Date.parse(previous.expires_at) - Date.now()) / 86_400_000;
+      t.true(days > 6.9 && days <= 7, 'kept 7 days by default');
+
+      const events = await w.call('GET', '/audit-events?limit=10', { token });
+      t.is(events.status, 200, events.text);
+      const mine = (events.json.items as Array<{ type: string; actor: unknown; data: Record<string, unknown> }>).filter(
+        (e) => e.type.startsWith('client.'),
+      );
+      t.deepEqual(
+        mine.map((e) => [e.type, e.actor, e.data['clientId']]),
+        [
+          ['client.secret_rotated', { kind: 'client', id: 'automation' }, 'crm'],
+          ['client.added', { kind: 'client', id: 'automation' }, 'crm'],
+          ['client.added', { kind: 'operator', id: 'maria' }, 'automation'],
+        ],
+      );
+      t.like(mine[1]!.data['after'] as Record<string, unknown>, { client_name: 'CRM', brand_color: '#0b5cad' });
+      const text = JSON.stringify(events.json);
+      t.false(text.includes(oldSecret) || text.includes(newSecret) || text.includes('sha256$'), 'no secret in the log');
+
+      const exported = await w.call('GET', '/audit-events?type=client.added', {
+        token,
+        headers: { accept: 'application/x-ndjson' },
+      });
+      t.is(exported.status, 200);
+      t.is(exported.headers.get('content-type'), 'application/x-ndjson');
+      const lines = exported.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string });
+      t.deepEqual(
+        lines.map((line) => line.type),
+        ['client.added', 'client.added'],
+      );
+      // Finding a user and reading their sign-in events (users:read) comes with the users routes (users-routes.ts).
     },
   );
 }

@@ -26,9 +26,13 @@ export interface Answer {
 
 export interface AdminWorld {
   server: RunningUmbral;
+  /** The environment that points the CLI at the server's store. */
+  env: Record<string, string>;
   clock: TestClock;
   /** A client registered with these admin scopes, and its secret. */
   adminClient(clientId: string, scopes: AdminScope[]): Promise<{ clientId: string; secret: string }>;
+  /** Keeps a client a test registered across resets, as the world's own. */
+  keepClient(clientId: string, secret: string): void;
   /** An Admin API token through openid-client's client_credentials grant. */
   token(client: { clientId: string; secret: string }, scope?: string): Promise<string>;
   call(
@@ -45,6 +49,7 @@ export async function startAdminWorld(kind: StoreKind) {
   const registered = new Map<string, string>();
   const world: AdminWorld = {
     server,
+    env: { ...store.env, ISSUER: server.issuer, USER: 'maria' },
     clock,
     async adminClient(clientId, scopes) {
       let secret = registered.get(clientId);
@@ -59,6 +64,9 @@ export async function startAdminWorld(kind: StoreKind) {
         registered.set(clientId, secret);
       }
       return { clientId, secret };
+    },
+    keepClient(clientId, secret) {
+      registered.set(clientId, secret);
     },
     async token(client, scope) {
       const config = await oidc.discovery(new URL(server.issuer), client.clientId, client.secret, undefined, {
@@ -96,6 +104,7 @@ export async function startAdminWorld(kind: StoreKind) {
     world,
     async reset() {
       clock.offsetMs = 0;
+      await server.umbral.audit.flush(); // else an earlier test's buffered events land after the reset
       await resetServer(server);
       // Portals the tests made go; the admin clients registered once stay (the provider caches them).
       await server.umbral.storage.db

@@ -166,7 +166,7 @@ for (const kind of STORES) {
       [
         ['operator.role_added', 'operator', 'maria', null, null],
         ['operator.org_added', 'operator', 'maria', id, null],
-        ['operator.client_added', 'operator', 'maria', null, null],
+        ['client.added', 'operator', 'maria', null, null],
         ['operator.user_added', 'operator', 'maria', null, null],
       ],
     );

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { CLIENT_ADD_OPTIONS, CLIENT_REMOVE_OPTIONS } from '../../src/cli/clients-commands.ts';
+import { CLIENT_ROTATE_OPTIONS, CLIENT_UPDATE_OPTIONS } from '../../src/cli/clients-update-commands.ts';
 import { REGISTRATION_TOKEN_OPTIONS } from '../../src/cli/registration-token-command.ts';
 import { USAGE } from '../../src/cli/usage.ts';
 import { USER_ADD_OPTIONS } from '../../src/cli/users-commands.ts';
@@ -24,13 +25,23 @@ test.serial('help, --help and no arguments print the usage', async (t) => {
 });
 
 test.serial('the usage names every option of every command', (t) => {
-  for (const options of [CLIENT_ADD_OPTIONS, CLIENT_REMOVE_OPTIONS, REGISTRATION_TOKEN_OPTIONS, USER_ADD_OPTIONS]) {
+  for (const options of [
+    CLIENT_ADD_OPTIONS,
+    CLIENT_REMOVE_OPTIONS,
+    CLIENT_UPDATE_OPTIONS,
+    CLIENT_ROTATE_OPTIONS,
+    REGISTRATION_TOKEN_OPTIONS,
+    USER_ADD_OPTIONS,
+  ]) {
     for (const name of Object.keys(options)) t.true(USAGE.includes(`--${name}`), `--${name}`);
   }
   for (const command of [
     'clients add',
     'clients list',
     'clients remove',
+    'clients show',
+    'clients update',
+    'clients rotate-secret',
     'clients registration-token',
     'users add',
     'users list',
