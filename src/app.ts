@@ -10,6 +10,7 @@ import { createAdminApi } from './admin-api/admin-api.ts';
 import type { AdminApi } from './admin-api/admin-router.ts';
 import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
 import { registerUsersRoutes } from './admin-api/users-routes.ts';
+import { webhooksRoutes } from './admin-api/webhooks-routes.ts';
 import { createAdminConsole } from './admin-console/admin-console.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
@@ -179,10 +180,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
-    const admin = createAdminApi(
-      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
-      ADMIN_API_RESOURCES,
-    );
+    const admin = createAdminApi({ config, db: storage.db, provider, secretBox, audit, logger, now: options.now }, [
+      ...ADMIN_API_RESOURCES,
+      webhooksRoutes(webhooks.endpoints),
+    ]);
     app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());

@@ -54,7 +54,7 @@ export function webhooksRouter(kit: ConsoleKit, deps: { endpoints: Endpoints; sh
       'webhooks',
       'admin-webhooks',
       {
-        endpoints: await endpoints.list(),
+        endpoints: (await endpoints.list()).endpoints,
         eventTypes: WEBHOOK_EVENT_TYPES,
         values: values ?? { url: '', description: '', events: [] },
         errors,
@@ -94,7 +94,7 @@ export function webhooksRouter(kit: ConsoleKit, deps: { endpoints: Endpoints; sh
       const endpoint = await endpoints.get(id);
       await kit.render(ctx, 'webhooks', 'admin-webhook', {
         endpoint,
-        deliveries: await endpoints.deliveries(id, 50),
+        deliveries: (await endpoints.deliveries(id, { limit: 50 })).deliveries,
         secret: deps.shownOnce.take(ctx, `${PATH}/${id}`, operatorOf(ctx).user.id),
         saved: ctx.query['saved'] === '1',
       });

@@ -45,7 +45,7 @@ export async function runWebhooksCommand(args: string[], env: NodeJS.ProcessEnv,
       return addEndpoint(rest, env, io);
     case 'list':
       parseOptions('webhooks list', rest, {});
-      return withEndpoints(env, io, async (endpoints) => printJson(io, await endpoints.list()));
+      return withEndpoints(env, io, async (endpoints) => printJson(io, (await endpoints.list()).endpoints));
     case 'update':
       return updateEndpoint(rest, env, io);
     case 'remove': {
@@ -102,7 +102,9 @@ async function showDeliveries(args: string[], env: NodeJS.ProcessEnv, io: CliIo)
   const limit = options.limit === undefined ? 50 : Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500)
     throw new CliInputError(`--limit must be a whole number from 1 to 500, not "${options.limit}"`);
-  await withEndpoints(env, io, async (endpoints) => printJson(io, await endpoints.deliveries(options.id, limit)));
+  await withEndpoints(env, io, async (endpoints) =>
+    printJson(io, (await endpoints.deliveries(options.id, { limit })).deliveries),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 
 export interface DeliveryAttempt {
@@ -24,16 +24,48 @@ export interface Delivery {
   attempts: DeliveryAttempt[];
 }
 
-/** An endpoint's deliveries, newest first (at most `limit`, default 50, up to 500), each with its attempts. */
-export async function deliveriesOf(db: Kysely<Database>, endpointId: string, limit = 50): Promise<Delivery[]> {
-  const rows = await db
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('endpoint_id', '=', endpointId)
+export interface DeliveryQuery {
+  /** 1 to 500; default 50. */
+  limit?: number | undefined;
+  /** The `next` of the previous page. */
+  before?: { createdAt: string; id: string } | undefined;
+  status?: Delivery['status'] | undefined;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  /** Absent on the last page. */
+  next?: { createdAt: string; id: string };
+}
+
+/** An endpoint's deliveries, newest first, each with its attempts. */
+export async function deliveriesOf(
+  db: Kysely<Database>,
+  endpointId: string,
+  query: DeliveryQuery = {},
+): Promise<DeliveryPage> {
+  const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), 500);
+  let select = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
+  if (query.status) select = select.where('status', '=', query.status);
+  if (query.before) {
+    select = select.where(sql<boolean>`(created_at, id) < (${new Date(query.before.createdAt)}, ${query.before.id})`);
+  }
+  const found = await select
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(Math.min(Math.max(Math.trunc(limit), 1), 500))
+    .limit(limit + 1)
     .execute();
+  const rows = found.slice(0, limit);
+  const deliveries = await withAttempts(db, rows);
+  const last = deliveries.at(-1);
+  return found.length > limit && last
+    ? { deliveries, next: { createdAt: last.createdAt.toISOString(), id: last.id } }
+    : { deliveries };
+}
+
+type DeliveryRow = Selectable<Database['webhook_deliveries']>;
+
+async function withAttempts(db: Kysely<Database>, rows: DeliveryRow[]): Promise<Delivery[]> {
   if (!rows.length) return [];
   const attempts = await db
     .selectFrom('webhook_attempts')

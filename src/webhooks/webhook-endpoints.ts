@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { createHash, randomUUID } from 'node:crypto';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AuditActor, AuditOrigin, AuditTrail } from '../audit/audit-event.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Database } from '../storage/schema.ts';
-import { type Delivery, deliveriesOf } from './delivery-history.ts';
+import { type DeliveryPage, type DeliveryQuery, deliveriesOf } from './delivery-history.ts';
 import { endpointSecretContext, newEndpointSecret } from './endpoint-secret.ts';
 import { endpointUrlProblem } from './endpoint-url.ts';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-events.ts';
@@ -16,6 +16,14 @@ export class WebhookInputError extends Error {
   ) {
     super(`${field} ${message}`);
     this.name = 'WebhookInputError';
+  }
+}
+
+/** An update or removal that named a version (If-Match) other than the current one. */
+export class WebhookVersionMismatchError extends Error {
+  constructor(readonly id: string) {
+    super(`webhook endpoint ${id} changed since it was read`);
+    this.name = 'WebhookVersionMismatchError';
   }
 }
 
@@ -44,11 +52,30 @@ export interface WebhookEndpoint {
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Changes whenever the endpoint does: its ETag. */
+  version: string;
 }
 
-/** Who changes something, for the audit log. */
+/** Who changes something, for the audit log; with `expectedVersion`, only that version is changed. */
 export interface ChangedBy extends AuditOrigin {
   actor: AuditActor;
+  expectedVersion?: string | undefined;
+}
+
+export interface EndpointQuery {
+  /** Default: all. */
+  limit?: number | undefined;
+  /** The `next` of the previous page. */
+  after?: { createdAt: string; id: string } | undefined;
+  enabled?: boolean | undefined;
+  /** Endpoints subscribed to this type. */
+  eventType?: WebhookEventType | undefined;
+}
+
+export interface EndpointPage {
+  endpoints: WebhookEndpoint[];
+  /** Absent on the last page. */
+  next?: { createdAt: string; id: string };
 }
 
 export interface WebhookEndpointsOptions {
@@ -101,14 +128,22 @@ export class WebhookEndpoints {
     return { endpoint, secret };
   }
 
-  async list(): Promise<WebhookEndpoint[]> {
-    const rows = await this.options.db
-      .selectFrom('webhook_endpoints')
-      .selectAll()
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(toEndpoint);
+  /** Oldest first, filtered; a page of `limit` when given. */
+  async list(query: EndpointQuery = {}): Promise<EndpointPage> {
+    let select = this.options.db.selectFrom('webhook_endpoints').selectAll();
+    if (query.enabled !== undefined) select = select.where('enabled', '=', query.enabled);
+    if (query.eventType)
+      select = select.where(sql<boolean>`event_types @> ${JSON.stringify([query.eventType])}::jsonb`);
+    if (query.after) {
+      select = select.where(sql<boolean>`(created_at, id) > (${new Date(query.after.createdAt)}, ${query.after.id})`);
+    }
+    select = select.orderBy('created_at').orderBy('id');
+    const rows = await (query.limit === undefined ? select : select.limit(query.limit + 1)).execute();
+    const endpoints = rows.slice(0, query.limit ?? rows.length).map(toEndpoint);
+    const last = endpoints.at(-1);
+    return query.limit !== undefined && rows.length > query.limit && last
+      ? { endpoints, next: { createdAt: last.createdAt.toISOString(), id: last.id } }
+      : { endpoints };
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
@@ -122,35 +157,52 @@ export class WebhookEndpoints {
     if (changes.events !== undefined) set.event_types = JSON.stringify(checkedEvents(changes.events));
     if (changes.enabled !== undefined) set.enabled = changes.enabled;
     if (changes.description !== undefined) set.description = checkedDescription(changes.description);
-    const before = toEndpoint(await this.row(id));
-    if (!Object.keys(set).length) return before;
-    const row = await this.options.db
-      .updateTable('webhook_endpoints')
-      .set({ ...set, updated_at: new Date(this.now()) })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw new WebhookNotFoundError(id);
-    const after = toEndpoint(row);
-    this.record('webhook.endpoint_updated', by, { before: summary(before), after: summary(after) });
+    const { before, after } = await this.options.db.transaction().execute(async (trx) => {
+      const before = await this.current(trx, id, by);
+      if (!Object.keys(set).length) return { before, after: before };
+      const row = await trx
+        .updateTable('webhook_endpoints')
+        .set({ ...set, updated_at: new Date(this.now()) })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { before, after: toEndpoint(row) };
+    });
+    if (after !== before)
+      this.record('webhook.endpoint_updated', by, { before: summary(before), after: summary(after) });
     return after;
   }
 
   /** Removes the endpoint with its queued deliveries and their history. */
   async remove(id: string, by: ChangedBy): Promise<void> {
-    const row = await this.options.db
-      .deleteFrom('webhook_endpoints')
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw new WebhookNotFoundError(id);
-    this.record('webhook.endpoint_removed', by, { endpoint: summary(toEndpoint(row)) });
+    const removed = await this.options.db.transaction().execute(async (trx) => {
+      const current = await this.current(trx, id, by);
+      await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
+      return current;
+    });
+    this.record('webhook.endpoint_removed', by, { endpoint: summary(removed) });
   }
 
   /** The endpoint's deliveries, newest first, each with its attempts. */
-  async deliveries(id: string, limit?: number): Promise<Delivery[]> {
+  async deliveries(id: string, query: DeliveryQuery = {}): Promise<DeliveryPage> {
     await this.row(id);
-    return deliveriesOf(this.options.db, id, limit);
+    return deliveriesOf(this.options.db, id, query);
+  }
+
+  /** The row locked for this transaction, at the version the caller expects (If-Match). */
+  private async current(trx: Transaction<Database>, id: string, by: ChangedBy): Promise<WebhookEndpoint> {
+    const row = await trx
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw new WebhookNotFoundError(id);
+    const endpoint = toEndpoint(row);
+    if (by.expectedVersion !== undefined && by.expectedVersion !== endpoint.version) {
+      throw new WebhookVersionMismatchError(id);
+    }
+    return endpoint;
   }
 
   private async row(id: string) {
@@ -197,7 +249,7 @@ function checkedDescription(value: string | null | undefined): string | null {
 
 function toEndpoint(row: EndpointRow): WebhookEndpoint {
   const events = (typeof row.event_types === 'string' ? JSON.parse(row.event_types) : row.event_types) as string[];
-  return {
+  const state = {
     id: row.id,
     url: row.url,
     description: row.description,
@@ -206,6 +258,8 @@ function toEndpoint(row: EndpointRow): WebhookEndpoint {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
+  const version = createHash('sha256').update(JSON.stringify(state)).digest('base64url').slice(0, 22);
+  return { ...state, version };
 }
 
 /** What the audit log keeps of an endpoint: the URL without query, events, enabled. */

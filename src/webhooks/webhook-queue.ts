@@ -92,11 +92,26 @@ export class WebhookQueue {
     }));
   }
 
-  /** Records the attempt and what comes next: delivered, another try at `retryAt`, or given up (no `retryAt`). */
+  /**
+   * Records the attempt and what comes next: delivered, another try at a date, or given up. The
+   * delivery's row is updated first: when its endpoint was removed during the POST there is none
+   * left, and nothing is recorded.
+   */
   async settle(delivery: ClaimedDelivery, outcome: AttemptOutcome, next: 'delivered' | Date | 'failed'): Promise<void> {
     const at = new Date(this.now());
     const error = outcome.error === null ? null : truncate(outcome.error);
+    const lastError = error ?? (outcome.statusCode === null ? null : `HTTP ${outcome.statusCode}`);
     await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('webhook_deliveries')
+        .set(
+          next instanceof Date
+            ? { status: 'pending', next_attempt_at: next, last_error: lastError }
+            : { status: next, finished_at: at, last_error: next === 'delivered' ? null : lastError },
+        )
+        .where('id', '=', delivery.id)
+        .executeTakeFirst();
+      if (!Number(updated.numUpdatedRows)) return;
       await trx
         .insertInto('webhook_attempts')
         .values({
@@ -108,16 +123,6 @@ export class WebhookQueue {
           duration_ms: Math.round(outcome.durationMs),
         })
         .onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing())
-        .execute();
-      const lastError = error ?? (outcome.statusCode === null ? null : `HTTP ${outcome.statusCode}`);
-      await trx
-        .updateTable('webhook_deliveries')
-        .set(
-          next instanceof Date
-            ? { status: 'pending', next_attempt_at: next, last_error: lastError }
-            : { status: next, finished_at: at, last_error: next === 'delivered' ? null : lastError },
-        )
-        .where('id', '=', delivery.id)
         .execute();
     });
   }

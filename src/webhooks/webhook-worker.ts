@@ -41,6 +41,7 @@ export class WebhookWorker {
   private again = false;
   private stopped = false;
   private started = false;
+  private failing = false;
 
   constructor(private readonly options: WebhookWorkerOptions) {}
 
@@ -94,13 +95,27 @@ export class WebhookWorker {
         if (this.stopped) break;
         const batch = await this.options.queue.claimDue();
         if (!batch.length) break;
-        const outcomes = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
-        for (const outcome of outcomes) run[outcome] += 1;
+        const outcomes = await Promise.all(batch.map((delivery) => this.attemptLogged(delivery)));
+        for (const outcome of outcomes) if (outcome) run[outcome] += 1;
       }
+      if (this.failing) this.options.logger.info({ event: 'webhook.queue_reachable' }, 'webhook queue reachable again');
+      this.failing = false;
     } catch (error) {
-      this.options.logger.error({ err: error }, 'webhook delivery run failed');
+      // Polled every second: while the database is down, said once rather than every second.
+      if (!this.failing) this.options.logger.error({ err: error }, 'webhook delivery run failed');
+      this.failing = true;
     }
     return run;
+  }
+
+  /** One delivery's attempt; a failure to record it is logged, and the claim's lease brings it back. */
+  private async attemptLogged(delivery: ClaimedDelivery): Promise<keyof WorkerRun | undefined> {
+    try {
+      return await this.attempt(delivery);
+    } catch (error) {
+      this.options.logger.error({ err: error, deliveryId: delivery.id }, 'webhook attempt not recorded');
+      return undefined;
+    }
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<keyof WorkerRun> {
@@ -136,7 +151,9 @@ export class WebhookWorker {
     } catch (error) {
       return { statusCode: null, error: `the endpoint's secret does not open: ${String(error)}`, durationMs: 0 };
     }
-    const at = new Date(this.options.now());
+    // The wall clock, not the injected one: receivers check webhook-timestamp against their own
+    // clock (Standard Webhooks allows 5 minutes), whatever time Umbral's schedules are run at.
+    const at = new Date();
     const signature = new Webhook(secret).sign(delivery.id, at, delivery.payload);
     return this.options.transport({
       url: delivery.url,

@@ -1,5 +1,8 @@
 import test from 'ava';
+import * as oidc from 'openid-client';
 import { Webhook } from 'standardwebhooks';
+import { linkIn, mailsTo, openAccount } from '../account/account-fixture.ts';
+import { runUmbral } from '../cli/umbral-cli.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
@@ -21,6 +24,38 @@ interface World {
   /** Moves the clock every Umbral of this world reads (due retries follow it). */
   clock: { offsetMs: number };
   rp: RelyingParty;
+  /** Admin API tokens: one with webhooks:write, one without. */
+  tokens: { webhooks: string; clientsOnly: string };
+}
+
+const API = '/api/admin/v1';
+
+async function adminToken(server: RunningUmbral, clientId: string, scopes: Array<'webhooks:write' | 'clients:read'>) {
+  const client = await server.registerClient({
+    clientId,
+    grantTypes: ['client_credentials'],
+    firstParty: false,
+    adminScopes: scopes,
+  });
+  const config = await oidc.discovery(new URL(server.issuer), clientId, client.client_secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  return (await oidc.clientCredentialsGrant(config, { resource: 'urn:umbral:admin' })).access_token;
+}
+
+async function call(w: World, method: string, path: string, token: string | undefined, body?: unknown, headers = {}) {
+  const response = await fetch(`${w.server.issuer}${API}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads the answer's fields and asserts on them
+  return { status: response.status, headers: response.headers, json: (text ? JSON.parse(text) : undefined) as any };
 }
 
 function start(store: TestStore, clock: { offsetMs: number }): Promise<RunningUmbral> {
@@ -33,7 +68,11 @@ const world = worldsPerFile<StoreKind, World>(test, async (kind) => {
   const server = await start(store, clock);
   const client = await server.registerClient({ clientId: 'portal', redirectUris: [REDIRECT], name: 'Portal' });
   const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, REDIRECT);
-  const w: World = { store, server, receiver: await startWebhookReceiver(), clock, rp };
+  const tokens = {
+    webhooks: await adminToken(server, 'automation-hooks', ['webhooks:write']),
+    clientsOnly: await adminToken(server, 'automation-ro', ['clients:read']),
+  };
+  const w: World = { store, server, receiver: await startWebhookReceiver(), clock, rp, tokens };
   return {
     world: w,
     async reset() {
@@ -77,13 +116,60 @@ for (const kind of STORES) {
     });
 
     await w.server.umbral.webhooks.settled();
-    const [delivery] = await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id);
+    const [delivery] = (await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id)).deliveries;
     t.is(delivery!.id, hook!.headers['webhook-id']!);
     t.is(delivery!.status, 'delivered');
     t.deepEqual(
       delivery!.attempts.map((a) => [a.attempt, a.statusCode, a.error]),
       [[1, 204, null]],
     );
+  });
+
+  test.serial(`[${kind}] a self-service sign-up sends user.created`, async (t) => {
+    const w = await world(kind);
+    const { secret } = await endpointFor(w, ['user.created']);
+    const browser = new HttpBrowser();
+    const request = await w.rp.authorizationRequest({ prompt: 'create' });
+    const page = await browser.open(request.url, REDIRECT);
+    await browser.submit(page, '/signup', {
+      name: 'Bea Díaz',
+      email: 'bea@example.com',
+      phone_country: 'MX',
+      phone: '55 1234 5678',
+      password: PASSWORD,
+      password_confirmation: PASSWORD,
+      terms: 'accepted',
+    });
+    const user = (await w.server.users.findByEmail('bea@example.com'))!;
+    t.truthy(user, 'the account was made');
+    const [hook] = await w.receiver.waitFor(1);
+    t.deepEqual(new Webhook(secret).verify(hook!.body, hook!.headers), {
+      type: 'user.created',
+      timestamp: (JSON.parse(hook!.body) as { timestamp: string }).timestamp,
+      data: { user_id: user.id, email: 'bea@example.com', name: 'Bea Díaz', email_verified: false, source: 'sign_up' },
+    });
+    t.false(hook!.body.includes(PASSWORD));
+  });
+
+  test.serial(`[${kind}] an email change confirmed on the account page sends user.email_changed`, async (t) => {
+    const w = await world(kind);
+    const { secret } = await endpointFor(w, ['user.email_changed']);
+    const user = await w.server.users.create({ email: 'ana@example.com', password: PASSWORD, emailVerified: true });
+    const browser = new HttpBrowser();
+    const form = await openAccount(w.server, browser, '/account/email', 'ana@example.com', PASSWORD);
+    await browser.submit(form, '/account/email', { email: 'ana.nueva@example.com' });
+    const [mail] = await mailsTo(w.server, 'ana.nueva@example.com');
+    const link = linkIn(mail!, w.server.issuer, '/account/email/confirm?token=');
+    if (!link) return t.fail('no confirmation link in the mail');
+    const confirmPage = await browser.open(link);
+    await browser.submit(confirmPage, '/account/email/confirm', {});
+    t.is((await w.server.users.findById(user.id))!.email, 'ana.nueva@example.com');
+    await w.server.umbral.webhooks.worker.runOnce(); // queued in the change's transaction: the next poll, or this run
+    const [hook] = await w.receiver.waitFor(1);
+    t.like(new Webhook(secret).verify(hook!.body, hook!.headers), {
+      type: 'user.email_changed',
+      data: { user_id: user.id, email: 'ana.nueva@example.com', previous_email: 'ana@example.com' },
+    });
   });
 
   test.serial(`[${kind}] an answer of 500 is retried when due, with the same webhook-id`, async (t) => {
@@ -102,7 +188,7 @@ for (const kind of STORES) {
 
     const [first] = await w.receiver.waitFor(1);
     await w.server.umbral.webhooks.settled();
-    let [delivery] = await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id);
+    let [delivery] = (await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id)).deliveries;
     t.is(delivery!.status, 'pending');
     t.deepEqual(
       delivery!.attempts.map((a) => [a.statusCode, a.error]),
@@ -120,7 +206,7 @@ for (const kind of STORES) {
     t.is(second!.body, first!.body);
     t.deepEqual((new Webhook(secret).verify(second!.body, second!.headers) as { data: unknown }).data, created);
     await w.server.umbral.webhooks.settled();
-    [delivery] = await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id);
+    [delivery] = (await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id)).deliveries;
     t.is(delivery!.status, 'delivered');
     t.deepEqual(
       delivery!.attempts.map((a) => a.statusCode),
@@ -129,6 +215,188 @@ for (const kind of STORES) {
     t.is(w.receiver.received.length, 2, 'the endpoint not subscribed to user.created got nothing');
     t.deepEqual(await w.server.umbral.webhooks.stats(), { queued: 0, retrying: 0, failed: 0, oldestQueuedSeconds: 0 });
   });
+
+  test.serial(`[${kind}] an endpoint removed while its delivery is being POSTed leaves nothing behind`, async (t) => {
+    const w = await world(kind);
+    const { endpoint } = await endpointFor(w, ['user.deleted']);
+    const release = w.receiver.hold();
+    await w.server.umbral.webhooks.events.emit('user.deleted', { user_id: 'u9' });
+    await w.receiver.waitFor(1);
+    await w.server.umbral.webhooks.endpoints.remove(endpoint.id, OPERATOR);
+    release();
+    await w.server.umbral.webhooks.settled();
+    const db = w.server.umbral.storage.db;
+    t.deepEqual(await db.selectFrom('webhook_deliveries').selectAll().execute(), []);
+    t.deepEqual(await db.selectFrom('webhook_attempts').selectAll().execute(), []);
+  });
+
+  test.serial(
+    `[${kind}] an endpoint made through the Admin API gets signed events; its history is there too`,
+    async (t) => {
+      const w = await world(kind);
+      const created = await call(w, 'POST', '/webhooks', w.tokens.webhooks, {
+        url: w.receiver.url,
+        events: ['org.activated'],
+        description: 'CRM',
+      });
+      t.is(created.status, 201);
+      const { endpoint, secret } = created.json as { endpoint: { id: string }; secret: string };
+      t.regex(secret, /^whsec_/);
+      t.is(created.headers.get('location'), `${API}/webhooks/${endpoint.id}`);
+      const shown = await call(w, 'GET', `/webhooks/${endpoint.id}`, w.tokens.webhooks);
+      t.is(shown.status, 200);
+      t.like(shown.json, { id: endpoint.id, url: w.receiver.url, events: ['org.activated'], enabled: true });
+      t.false(JSON.stringify(shown.json).includes('whsec_'), 'the secret is never shown again');
+      const listed = await call(w, 'GET', '/webhooks?event_type=org.activated&enabled=true', w.tokens.webhooks);
+      t.deepEqual(
+        listed.json.items.map((e: { id: string }) => e.id),
+        [endpoint.id],
+      );
+
+      await w.server.umbral.webhooks.events.emit('org.activated', {
+        organization_id: 'o1',
+        slug: 'acme',
+        name: 'Acme',
+      });
+      const [hook] = await w.receiver.waitFor(1);
+      t.like(new Webhook(secret).verify(hook!.body, hook!.headers), { type: 'org.activated', data: { slug: 'acme' } });
+      await w.server.umbral.webhooks.settled();
+      const history = await call(w, 'GET', `/webhooks/${endpoint.id}/deliveries`, w.tokens.webhooks);
+      t.is(history.status, 200);
+      t.like(history.json.items[0], {
+        id: hook!.headers['webhook-id'],
+        event_type: 'org.activated',
+        status: 'delivered',
+      });
+      t.like(history.json.items[0].attempts[0], { attempt: 1, status_code: 204, error: null });
+
+      const audit = (
+        await w.server.umbral.audit.flush().then(() => w.server.umbral.audit.query({ type: 'webhook.endpoint_added' }))
+      ).events;
+      t.deepEqual(audit[0]?.actor, { kind: 'client', id: 'automation-hooks' });
+    },
+  );
+
+  test.serial(
+    `[${kind}] Admin API webhooks: bad input is problem+json and changes nothing; If-Match; the scope`,
+    async (t) => {
+      const w = await world(kind);
+      const token = w.tokens.webhooks;
+      const bad: Array<[unknown, string]> = [
+        [{ url: 'ftp://hooks.example.com/x', events: ['user.created'] }, '/url'],
+        [{ url: 'http://hooks.example.com/x', events: ['user.created'] }, '/url'],
+        [{ url: 'https://hooks.example.com/x', events: ['user.exploded'] }, '/events/0'],
+        [{ url: 'https://hooks.example.com/x', events: [] }, '/events'],
+        [{ url: 'https://hooks.example.com/x', events: ['user.created'], secret: 'mine' }, ''],
+      ];
+      for (const [body, pointer] of bad) {
+        const answer = await call(w, 'POST', '/webhooks', token, body);
+        t.is(answer.status, 400, JSON.stringify(body));
+        t.is(answer.headers.get('content-type'), 'application/problem+json');
+        t.is(answer.json.type, 'urn:umbral:problem:validation');
+        if (pointer) t.is(answer.json.errors[0].pointer, pointer, JSON.stringify(body));
+      }
+      t.is(
+        (
+          await call(w, 'POST', '/webhooks', undefined, {
+            url: 'https://hooks.example.com/x',
+            events: ['user.created'],
+          })
+        ).status,
+        401,
+      );
+      const forbidden = await call(w, 'POST', '/webhooks', w.tokens.clientsOnly, {
+        url: 'https://hooks.example.com/x',
+        events: ['user.created'],
+      });
+      t.is(forbidden.status, 403);
+      t.is((await call(w, 'GET', '/webhooks', w.tokens.clientsOnly)).status, 403);
+      t.deepEqual((await call(w, 'GET', '/webhooks', token)).json.items, [], 'nothing was made');
+
+      const made = await call(w, 'POST', '/webhooks', token, {
+        url: 'https://hooks.example.com/x',
+        events: ['org.ended'],
+        enabled: false,
+      });
+      const id = made.json.endpoint.id as string;
+      const staleTag = made.headers.get('etag')!;
+      const changed = await call(
+        w,
+        'PATCH',
+        `/webhooks/${id}`,
+        token,
+        { events: ['org.ended', 'user.deleted'] },
+        { 'if-match': staleTag },
+      );
+      t.is(changed.status, 200);
+      t.deepEqual(changed.json.events, ['org.ended', 'user.deleted']);
+      t.not(changed.headers.get('etag'), staleTag);
+      const stale = await call(w, 'PATCH', `/webhooks/${id}`, token, { enabled: true }, { 'if-match': staleTag });
+      t.is(stale.status, 412);
+      t.is((await call(w, 'DELETE', `/webhooks/${id}`, token, undefined, { 'if-match': staleTag })).status, 412);
+      const badPatch = await call(w, 'PATCH', `/webhooks/${id}`, token, { url: 'http://hooks.example.com/x' });
+      t.is(badPatch.status, 400);
+      t.like(await call(w, 'GET', `/webhooks/${id}`, token), {
+        json: { enabled: false, url: 'https://hooks.example.com/x' },
+      });
+      t.is(
+        (await call(w, 'DELETE', `/webhooks/${id}`, token, undefined, { 'if-match': changed.headers.get('etag')! }))
+          .status,
+        204,
+      );
+      t.is((await call(w, 'GET', `/webhooks/${id}`, token)).status, 404);
+      t.is((await call(w, 'GET', `/webhooks/${id}/deliveries`, token)).status, 404);
+    },
+  );
+
+  test.serial(`[${kind}] a company's contract sends org.activated, then org.ended when its end comes`, async (t) => {
+    const w = await world(kind);
+    const { secret } = await endpointFor(w, ['org.activated', 'org.ended']);
+    const endsAt = new Date(Date.now() + 3600_000).toISOString();
+    const added = await runUmbral(['orgs', 'add', '--name', 'Ends Co', '--ends-at', endsAt], { env: w.store.env });
+    t.is(added.code, 0, added.stderr);
+    const orgId = (JSON.parse(added.stdout) as { id: string }).id;
+    await w.server.umbral.webhooks.worker.runOnce();
+    await w.receiver.waitFor(1);
+    w.clock.offsetMs += 2 * 3600_000;
+    t.like(await w.server.umbral.contracts.runOnce(), { ended: 1 });
+    await w.server.umbral.webhooks.worker.runOnce();
+    const hooks = await w.receiver.waitFor(2);
+    const data = { organization_id: orgId, slug: 'ends-co', name: 'Ends Co' };
+    t.deepEqual(
+      hooks
+        .map((hook) => new Webhook(secret).verify(hook.body, hook.headers) as { type: string; data: unknown })
+        .map((e) => [e.type, e.data]),
+      [
+        ['org.activated', data],
+        ['org.ended', data],
+      ],
+    );
+  });
+
+  if (kind === 'postgres') {
+    test.serial(`[${kind}] two processes on one database POST each delivery once`, async (t) => {
+      const w = await world(kind);
+      await endpointFor(w, ['user.signed_in']);
+      const other = await start(w.store, w.clock);
+      try {
+        const data = { amr: ['pwd'], client_id: 'portal', organization_id: null };
+        await w.server.umbral.storage.db.transaction().execute(async (trx) => {
+          for (let i = 0; i < 25; i += 1)
+            await w.server.umbral.webhooks.events.emit('user.signed_in', { user_id: `u${i}`, ...data }, trx);
+        });
+        await Promise.all([w.server.umbral.webhooks.worker.runOnce(), other.umbral.webhooks.worker.runOnce()]);
+        await w.receiver.waitFor(25);
+        await Promise.all([w.server.umbral.webhooks.settled(), other.umbral.webhooks.settled()]);
+        const ids = w.receiver.received.map((hook) => hook.headers['webhook-id']);
+        t.is(ids.length, 25);
+        t.is(new Set(ids).size, 25, 'no delivery was POSTed twice');
+        t.like(await w.server.umbral.webhooks.stats(), { queued: 0, failed: 0 });
+      } finally {
+        await other.stop();
+      }
+    });
+  }
 
   test.serial(`[${kind}] a delivery still queued when Umbral stops is delivered by the next start`, async (t) => {
     const w = await world(kind);

@@ -11,6 +11,7 @@ export async function startWebhookReceiver() {
   const received: ReceivedWebhook[] = [];
   const statuses: number[] = [];
   const waiters: Array<() => void> = [];
+  let gate: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -19,8 +20,9 @@ export async function startWebhookReceiver() {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
       received.push({ headers, body });
-      res.writeHead(statuses.shift() ?? 204).end();
       for (const wake of waiters.splice(0)) wake();
+      const status = statuses.shift() ?? 204;
+      void (gate ?? Promise.resolve()).then(() => res.writeHead(status).end());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -31,6 +33,15 @@ export async function startWebhookReceiver() {
     /** The next answers, in order (e.g. [500]: the next POST fails once). */
     answer(...next: number[]) {
       statuses.push(...next);
+    },
+    /** Holds every answer until the returned function is called. */
+    hold(): () => void {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        gate = undefined;
+        release();
+      };
     },
     reset() {
       received.length = 0;

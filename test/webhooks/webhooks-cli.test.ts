@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { USAGE } from '../../src/cli/usage.ts';
 import {
@@ -8,8 +10,10 @@ import {
 import { SecretBox } from '../../src/crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from '../../src/crypto/secret-key.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { endpointSecretContext } from '../../src/webhooks/endpoint-secret.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from '../../src/webhooks/retry-schedule.ts';
+import { queuedWebhookEvents } from '../../src/webhooks/webhook-event-queue.ts';
 import { WebhookQueue } from '../../src/webhooks/webhook-queue.ts';
 import { httpTransport } from '../../src/webhooks/webhook-transport.ts';
 import { inStore, ownStderr, runUmbral, storesPerFile } from '../cli/umbral-cli.ts';
@@ -33,6 +37,25 @@ test('the retry schedule: first retry within 30 s, the last about 24 h after the
   t.true(total > 23 * 3600_000 && total <= 24 * 3600_000, `${total / 3600_000} h`);
   t.is(retryDelayMs(MAX_ATTEMPTS, 10), undefined, 'then it is given up');
   t.is(retryDelayMs(1, 1), 1000, 'WEBHOOK_RETRY_BASE_SECONDS scales it');
+});
+
+test('an attempt without an answer is abandoned after the timeout, as an error', async (t) => {
+  const held: http.ServerResponse[] = [];
+  const silent = http.createServer((_req, res) => void held.push(res));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = silent.address() as AddressInfo;
+    const outcome = await httpTransport({ allowPrivateNetwork: true, timeoutMs: 200 })({
+      url: `http://127.0.0.1:${port}/slow`,
+      headers: {},
+      body: '{}',
+    });
+    t.deepEqual([outcome.statusCode, outcome.error], [null, 'no answer within 0.2 s']);
+    t.true(outcome.durationMs >= 190 && outcome.durationMs < 2000, String(outcome.durationMs));
+  } finally {
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
 });
 
 test('without ALLOW_PRIVATE_NETWORK_FETCH a delivery does not reach a loopback address, by IP or by name', async (t) => {
@@ -145,7 +168,7 @@ for (const kind of STORES) {
   });
 
   test.serial(
-    `[${kind}] users add and orgs add queue user.created and org.activated for a subscribed endpoint`,
+    `[${kind}] orgs add of a company active now queues org.activated for a subscribed endpoint`,
     async (t) => {
       const env = { ...store().env, ...ALLOW };
       const added = await runUmbral(
@@ -153,27 +176,59 @@ for (const kind of STORES) {
         { env },
       );
       const { id } = JSON.parse(added.stdout) as { id: string };
-      const user = await runUmbral(
-        [
-          'users',
-          'add',
-          '--email',
-          'bea@example.com',
-          '--password',
-          'a long passphrase 42',
-          '--name',
-          'Bea',
-          '--verified',
-        ],
-        { env },
-      );
-      t.is(user.code, 0, user.stderr);
-      const userId = (JSON.parse(user.stdout) as { id: string }).id;
       const org = await runUmbral(['orgs', 'add', '--name', 'Acme Webhooks'], { env });
       t.is(org.code, 0, org.stderr);
       const orgId = (JSON.parse(org.stdout) as { id: string }).id;
+      const later = await runUmbral(['orgs', 'add', '--name', 'Later Co', '--activates-at', '2099-01-01T00:00:00Z'], {
+        env,
+      });
+      t.is(later.code, 0, later.stderr);
 
       const payloads = await inStore(store(), (db) =>
+        db.selectFrom('webhook_deliveries').select('payload').where('endpoint_id', '=', id).execute(),
+      );
+      t.deepEqual(
+        payloads.map((row) => JSON.parse(row.payload) as { type: string; data: unknown }).map((e) => [e.type, e.data]),
+        [['org.activated', { organization_id: orgId, slug: 'acme-webhooks', name: 'Acme Webhooks' }]],
+        'a company scheduled for later is not active yet',
+      );
+      await runUmbral(['webhooks', 'remove', '--id', id], { env });
+    },
+  );
+
+  test.serial(
+    `[${kind}] joining a company queues org.member_added once; orgs remove-member queues org.member_removed`,
+    async (t) => {
+      const env = { ...store().env, ...ALLOW };
+      const added = await runUmbral(
+        ['webhooks', 'add', '--url', 'https://hooks.example.com/m', '--events', 'org.member_added,org.member_removed'],
+        { env },
+      );
+      const { id } = JSON.parse(added.stdout) as { id: string };
+      await runUmbral(['users', 'add', '--email', 'caro@example.com', '--password', 'a long passphrase 43'], { env });
+      await runUmbral(['orgs', 'add', '--name', 'Members Co', '--admin', 'boss@example.com'], { env });
+      const { userId, orgId } = await inStore(store(), async (db) => {
+        const user = await db
+          .selectFrom('users')
+          .select('id')
+          .where('email', '=', 'caro@example.com')
+          .executeTakeFirstOrThrow();
+        const org = await db
+          .selectFrom('organizations')
+          .select('id')
+          .where('slug', '=', 'members-co')
+          .executeTakeFirstOrThrow();
+        const memberships = new MembershipRepository(db, queuedWebhookEvents(db, createLogger('silent')));
+        const join = { organizationId: org.id, userId: user.id, roles: ['member'], invitedBy: null };
+        await memberships.join(join);
+        await memberships.join(join); // already a member: not "added" again
+        return { userId: user.id, orgId: org.id };
+      });
+      const removed = await runUmbral(['orgs', 'remove-member', '--org', 'members-co', '--email', 'caro@example.com'], {
+        env,
+      });
+      t.is(removed.code, 0, removed.stderr);
+      const events = await inStore(store(), (db) =>
         db
           .selectFrom('webhook_deliveries')
           .select('payload')
@@ -181,18 +236,13 @@ for (const kind of STORES) {
           .orderBy('created_at')
           .execute(),
       );
-      const events = payloads.map((row) => JSON.parse(row.payload) as { type: string; data: unknown });
       t.deepEqual(
-        events.map((e) => [e.type, e.data]),
+        events.map((row) => JSON.parse(row.payload) as { type: string; data: unknown }).map((e) => [e.type, e.data]),
         [
-          [
-            'user.created',
-            { user_id: userId, email: 'bea@example.com', name: 'Bea', email_verified: true, source: 'operator' },
-          ],
-          ['org.activated', { organization_id: orgId, slug: 'acme-webhooks', name: 'Acme Webhooks' }],
+          ['org.member_added', { organization_id: orgId, user_id: userId, roles: ['member'] }],
+          ['org.member_removed', { organization_id: orgId, user_id: userId }],
         ],
       );
-      t.false(JSON.stringify(payloads).includes('a long passphrase'));
       await runUmbral(['webhooks', 'remove', '--id', id], { env });
     },
   );
