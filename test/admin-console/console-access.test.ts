@@ -1,7 +1,15 @@
 import test from 'ava';
+import type { Context } from 'koa';
+import type { AccountAccess, SignedInAccount } from '../../src/account/account-access.ts';
+import type { AccountSignIn } from '../../src/account/account-sign-in.ts';
+import { OperatorAccess } from '../../src/admin-console/operator-access.ts';
+import type { OperatorDirectory } from '../../src/admin-console/operators.ts';
 import { OPERATOR_EMAIL_OPTIONS } from '../../src/cli/operators-commands.ts';
 import { USAGE } from '../../src/cli/usage.ts';
+import type { PageRenderer } from '../../src/http/page-renderer.ts';
+import type { FactorKind } from '../../src/mfa/factor-repository.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
+import type { UserRow } from '../../src/storage/schema.ts';
 import { ownStderr, runUmbral } from '../cli/umbral-cli.ts';
 import { STORES } from '../support/stores.ts';
 import {
@@ -24,6 +32,82 @@ test('the usage names the operators commands and their options', (t) => {
   for (const name of Object.keys(OPERATOR_EMAIL_OPTIONS)) t.true(USAGE.includes(`--${name}`), name);
   for (const command of ['operators add', 'operators list', 'operators remove'])
     t.true(USAGE.includes(`umbral ${command}`), command);
+});
+
+/** OperatorAccess alone, with stand-ins: which sign-ins get in, which are stepped up, which get which page. */
+function accessWith(account: { amr: string[]; loginTs?: number }, factors: FactorKind[]) {
+  const started: Array<Record<string, unknown>> = [];
+  const rendered: Array<{ view: string; locals: Record<string, unknown>; status: number | undefined }> = [];
+  const signedIn: SignedInAccount = {
+    user: { id: 'u1', email: 'olga@example.com' } as UserRow,
+    sessionUid: 's1',
+    loginTs: account.loginTs ?? Math.floor(Date.now() / 1000),
+    amr: account.amr,
+  };
+  const access = new OperatorAccess({
+    access: { current: async () => signedIn } as unknown as AccountAccess,
+    signIn: {
+      start: (_ctx: Context, options: Record<string, unknown>) => started.push(options),
+    } as unknown as AccountSignIn,
+    operators: { isOperator: async () => true } as unknown as OperatorDirectory,
+    factors: { list: async () => factors.map((kind) => ({ kind })) },
+    pages: {
+      localeOf: () => 'es',
+      render: async (_ctx: Context, view: string, locals: Record<string, unknown>, status?: number) => {
+        rendered.push({ view, locals, status });
+      },
+    } as unknown as PageRenderer,
+    audit: { record: () => {} },
+  });
+  const ctx = { method: 'GET', originalUrl: '/admin/users', path: '/admin/users', state: {} } as unknown as Context;
+  return { access, started, rendered, ctx };
+}
+
+test('a passkey or app sign-in gets in; one factor is stepped up; SMS alone, or no strong factor, gets a page', async (t) => {
+  for (const amr of [
+    ['pwd', 'otp', 'mfa'],
+    ['hwk', 'mfa'],
+    ['swk', 'mfa'],
+  ]) {
+    const { access, ctx, started, rendered } = accessWith({ amr }, ['passkey']);
+    let passed = false;
+    await access.require()(ctx, async () => {
+      passed = true;
+    });
+    t.true(passed, amr.join(' '));
+    t.deepEqual([started.length, rendered.length], [0, 0]);
+  }
+
+  const oneFactor = accessWith({ amr: ['pwd'] }, ['sms', 'totp']);
+  await oneFactor.access.require()(oneFactor.ctx, async () => t.fail());
+  t.like(oneFactor.started[0], { reauth: false, acrValues: 'urn:umbral:acr:mfa', returnTo: '/admin/users' });
+
+  const sms = accessWith({ amr: ['pwd', 'sms', 'mfa'] }, ['sms', 'totp']);
+  await sms.access.require()(sms.ctx, async () => t.fail());
+  t.like(sms.rendered[0], { view: 'admin-second-factor', locals: { mode: 'use' }, status: 403 });
+
+  for (const factors of [[], ['sms']] as FactorKind[][]) {
+    const none = accessWith({ amr: ['pwd', ...(factors.length ? ['sms', 'mfa'] : [])] }, factors);
+    await none.access.require()(none.ctx, async () => t.fail());
+    t.like(none.rendered[0], { view: 'admin-second-factor', locals: { mode: 'enrol' }, status: 403 });
+  }
+});
+
+test('a destructive action after a sign-in older than 5 minutes signs in again and does nothing', async (t) => {
+  const stale = accessWith({ amr: ['hwk', 'mfa'], loginTs: Math.floor(Date.now() / 1000) - 301 }, ['passkey']);
+  Object.assign(stale.ctx, { method: 'POST', path: '/admin/users/u2/disable' });
+  await stale.access.require()(stale.ctx, () => stale.access.requireFresh()(stale.ctx, async () => t.fail()));
+  t.like(stale.started[0], { reauth: true, loginHint: 'olga@example.com', returnTo: '/admin/users/u2' });
+
+  const fresh = accessWith({ amr: ['hwk', 'mfa'], loginTs: Math.floor(Date.now() / 1000) - 200 }, ['passkey']);
+  Object.assign(fresh.ctx, { method: 'POST', path: '/admin/users/u2/disable' });
+  let done = false;
+  await fresh.access.require()(fresh.ctx, () =>
+    fresh.access.requireFresh()(fresh.ctx, async () => {
+      done = true;
+    }),
+  );
+  t.true(done);
 });
 
 for (const kind of STORES) {
