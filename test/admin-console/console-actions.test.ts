@@ -97,6 +97,9 @@ for (const kind of CONSOLE_STORES) {
         .where('type', '=', 'user.disabled')
         .executeTakeFirstOrThrow();
       t.like(event, { actor_kind: 'operator', actor_id: operator.id, subject_user_id: bea.id });
+      t.regex(disabled.body, new RegExp(`href="/admin/audit\\?user=${bea.id}"`));
+      const trail = await browser.open(`${world.server.issuer}/admin/audit?user=${bea.id}&type=user.disabled`);
+      t.regex(trail.body, new RegExp(`<code>user\\.disabled</code></td><td>Operación <code>${operator.id}</code>`));
 
       const enabled = await browser.submit(disabled, `/admin/users/${bea.id}/enable`, {});
       t.regex(enabled.body, /La cuenta puede volver a iniciar sesión/);
