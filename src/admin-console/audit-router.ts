@@ -29,7 +29,15 @@ export function auditRouter(kit: ConsoleKit, deps: { db: Kysely<Database>; audit
       if (!(error instanceof AuditCursorError)) throw error;
       page = await deps.audit.query({ ...query, limit: PAGE_SIZE });
     }
-    const userIds = [...new Set(page.events.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
+    // Subjects, and actors that are people (a person, or an operator in the console), by email.
+    const userIds = [
+      ...new Set(
+        page.events.flatMap((e) => [
+          ...(e.subjectUserId ? [e.subjectUserId] : []),
+          ...(e.actor.id && e.actor.kind !== 'client' ? [e.actor.id] : []),
+        ]),
+      ),
+    ];
     const users = userIds.length
       ? await deps.db.selectFrom('users').select(['id', 'email']).where('id', 'in', userIds).execute()
       : [];
