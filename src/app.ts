@@ -166,12 +166,6 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
-    // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
-    const admin = createAdminApi(
-      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
-      ADMIN_API_RESOURCES,
-    );
-    app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     app.use(legalRouter(pages).routes());
@@ -342,6 +336,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
+    // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
+    const admin = createAdminApi(
+      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
+      ADMIN_API_RESOURCES,
+    );
+    app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 
