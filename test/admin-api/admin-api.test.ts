@@ -128,6 +128,13 @@ for (const kind of STORES) {
     })();
     const wrongAudience = await w.call('GET', '/clients', { token: opaque });
     t.is(wrongAudience.status, 401, 'a token without the Admin API as its audience');
+
+    const botToken = await w.token({ clientId: 'bot', secret: within.json.client_secret });
+    t.is((await w.call('GET', '/clients/bot', { token: botToken })).status, 200);
+    t.is((await w.call('DELETE', '/clients/bot', { token })).status, 204);
+    const removed = await w.call('GET', '/clients/bot', { token: botToken });
+    t.is(removed.status, 401, "a removed client's token stops at once");
+    t.regex(removed.headers.get('www-authenticate') ?? '', /no longer exists/);
   });
 
   test.serial(`[${kind}] the same Idempotency-Key twice makes one client and answers the first answer`, async (t) => {
