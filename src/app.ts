@@ -179,12 +179,6 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
-    // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
-    const admin = createAdminApi({ config, db: storage.db, provider, secretBox, audit, logger, now: options.now }, [
-      ...ADMIN_API_RESOURCES,
-      webhooksRoutes(webhooks.endpoints),
-    ]);
-    app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     app.use(legalRouter(pages).routes());
@@ -219,7 +213,6 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       auditLog: audit,
       now: options.now,
     });
-    registerUsersRoutes(admin.api, userAdministration);
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const federation = createFederation({ config, db: storage.db, logger });
     app.use(exposeProviders(federation));
@@ -392,6 +385,13 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
+    // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
+    const admin = createAdminApi({ config, db: storage.db, provider, secretBox, audit, logger, now: options.now }, [
+      ...ADMIN_API_RESOURCES,
+      webhooksRoutes(webhooks.endpoints),
+    ]);
+    registerUsersRoutes(admin.api, userAdministration);
+    app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 

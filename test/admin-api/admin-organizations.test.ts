@@ -95,6 +95,20 @@ for (const kind of STORES) {
       'ana@acme.example',
       'bob@acme.example',
     ]);
+    const first = await w.call('GET', `/organizations/${acme.row.id}/members?limit=1`, { token });
+    const second = await w.call(
+      'GET',
+      `/organizations/${acme.row.id}/members?limit=1&cursor=${first.json.next_cursor}`,
+      {
+        token,
+      },
+    );
+    t.is(second.json.next_cursor, undefined, 'the last page');
+    t.deepEqual(
+      [...first.json.items, ...second.json.items].map((m: { email: string }) => m.email).sort(),
+      ['ana@acme.example', 'bob@acme.example'],
+      'two pages of one, each member once',
+    );
     const invited = await w.call('POST', `/organizations/${acme.row.id}/invitations`, {
       token,
       body: { email: 'carla@acme.example' },
@@ -324,14 +338,20 @@ for (const kind of STORES) {
       suspendOrganization: [['POST', `/organizations/${long}/suspension`]],
       resumeOrganization: [['POST', `/organizations/${long}/resumption`]],
       removeOrganization: [['DELETE', `/organizations/${long}`]],
-      listOrganizationMembers: [['GET', `/organizations/${long}/members`]],
+      listOrganizationMembers: [
+        ['GET', `/organizations/${long}/members`],
+        ['GET', `${org}/members?limit=201`],
+      ],
       setOrganizationMemberRoles: [
         ['PUT', `${org}/members/${ana.id}/roles`, { roles: [] }],
         ['PUT', `${org}/members/${ana.id}/roles`, { roles: ['Not Valid'] }],
         ['PUT', `${org}/members/${ana.id}/roles`, { roles: ['ghost'] }],
       ],
       removeOrganizationMember: [['DELETE', `${org}/members/${long}`]],
-      listOrganizationInvitations: [['GET', `/organizations/${long}/invitations`]],
+      listOrganizationInvitations: [
+        ['GET', `/organizations/${long}/invitations`],
+        ['GET', `${org}/invitations?cursor=x`],
+      ],
       inviteToOrganization: [
         ['POST', `${org}/invitations`, { email: 'nope' }],
         ['POST', `${org}/invitations`, { email: 'cy@acme.example', roles: ['ghost'] }],
