@@ -200,7 +200,19 @@ for (const kind of STORES) {
       OPERATOR,
     );
     t.like(updated, { name: 'Bruno Díaz Ruiz', phone: '+5215512345678', email: 'bruno.diaz@example.com' });
+    await new FactorRepository(server.umbral.storage.db).addSms(updated.id, '+5215512345678');
+    t.like(await admin.resetFactors({ id: updated.id }, OPERATOR), { factorsRemoved: 1 });
+    t.false(await new FactorRepository(server.umbral.storage.db).hasFactors(updated.id));
+    await server.umbral.mailer.drain();
+    const told = await server.umbral.storage.db
+      .selectFrom('mail_queue')
+      .select('template')
+      .where('to_address', '=', 'bruno.diaz@example.com')
+      .execute();
+    t.deepEqual(told, [{ template: 'mfa-reset' }], 'the owner is told');
     const [change] = (await auditOf(server, updated.id)).filter((e) => e.type === 'user.updated');
+    const [reset] = (await auditOf(server, updated.id)).filter((e) => e.type === 'mfa.reset');
+    t.like(reset, { actor: { kind: 'operator', id: 'maria' }, ip: '203.0.113.9' });
     t.like(change!.data, {
       changes: { email: { from: 'bruno@example.com', to: 'bruno.diaz@example.com' }, name: { to: 'Bruno Díaz Ruiz' } },
     });
