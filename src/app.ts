@@ -174,10 +174,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
     // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
-    const admin = createAdminApi(
-      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
-      [...ADMIN_API_RESOURCES, webhooksRoutes(webhooks.endpoints)],
-    );
+    const admin = createAdminApi({ config, db: storage.db, provider, secretBox, audit, logger, now: options.now }, [
+      ...ADMIN_API_RESOURCES,
+      webhooksRoutes(webhooks.endpoints),
+    ]);
     app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
