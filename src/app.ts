@@ -9,7 +9,6 @@ import { AccountSignIn } from './account/account-sign-in.ts';
 import { createAdminApi } from './admin-api/admin-api.ts';
 import type { AdminApi } from './admin-api/admin-router.ts';
 import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
-import { webhooksRoutes } from './admin-api/webhooks-routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
@@ -173,12 +172,6 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
-    // The Admin API (src/admin-api): JSON and problem+json only, its resources one file each (resources.ts).
-    const admin = createAdminApi({ config, db: storage.db, provider, secretBox, audit, logger, now: options.now }, [
-      ...ADMIN_API_RESOURCES,
-      webhooksRoutes(webhooks.endpoints),
-    ]);
-    app.use(admin.middleware);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     app.use(legalRouter(pages).routes());
@@ -355,6 +348,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
+    // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
+    const admin = createAdminApi(
+      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
+      ADMIN_API_RESOURCES,
+    );
+    app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 
