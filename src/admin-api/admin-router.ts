@@ -131,25 +131,10 @@ export class AdminApi {
   /** Everything under /api/admin/v1: problem+json for every error, 404 and 405 included. */
   middleware(): Koa.Middleware {
     const routes = this.router.routes();
-    const parseJson = bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: '256kb',
-      jsonStrict: true,
-      onError: (error) => {
-        if ((error as { status?: number }).status === 413) {
-          throw new Problem('payload_too_large', 'the body is larger than 256 kB');
-        }
-        throw new Problem('malformed_json', 'the body is not valid JSON');
-      },
-    });
     return async (ctx, next) => {
       if (ctx.path !== ADMIN_API_PREFIX && !ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) return next();
       ctx.set('Cache-Control', 'no-store');
       try {
-        if (ctx.request.type && !ctx.is('json') && ['POST', 'PUT', 'PATCH'].includes(ctx.method)) {
-          throw new Problem('unsupported_media_type', `the body must be application/json, not ${ctx.request.type}`);
-        }
-        await parseJson(ctx, async () => {});
         await routes(ctx as Parameters<typeof routes>[0], async () => {});
         if (ctx.status === 404 && ctx.body === undefined) this.unmatched(ctx);
       } catch (error) {
@@ -157,6 +142,19 @@ export class AdminApi {
       }
     };
   }
+
+  /** JSON only, 256 kB at most; read once the caller is known, so strangers learn nothing from it. */
+  private readonly parseJson = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: '256kb',
+    jsonStrict: true,
+    onError: (error) => {
+      if ((error as { status?: number }).status === 413) {
+        throw new Problem('payload_too_large', 'the body is larger than 256 kB');
+      }
+      throw new Problem('malformed_json', 'the body is not valid JSON');
+    },
+  });
 
   private unmatched(ctx: Koa.Context): never {
     const allowed = this.router.stack
@@ -196,6 +194,12 @@ export class AdminApi {
     await authorize(caller, spec, rawParams, this.deps.isOrganizationAdmin);
     const params = parsed('path', spec.params, rawParams);
     const query = parsed('query', spec.query, ctx.query);
+    if (spec.body) {
+      if (ctx.request.type && !ctx.is('json')) {
+        throw new Problem('unsupported_media_type', `the body must be application/json, not ${ctx.request.type}`);
+      }
+      await this.parseJson(ctx, async () => {});
+    }
     const rawBody = (ctx.request as { body?: unknown }).body;
     const body = spec.body ? parsed('body', spec.body, rawBody) : undefined;
     const request = {

@@ -8,8 +8,11 @@ import {
   type ClientView,
   clientAsJson,
 } from '../clients/client-service.ts';
+import { adminScopesOf } from '../provider/admin-resource.ts';
 import type { RegisterRoutes } from './admin-api.ts';
+import type { AdminCaller } from './admin-caller.ts';
 import type { AdminRequest } from './admin-router.ts';
+import type { AdminScope } from './admin-scopes.ts';
 import {
   type ClientCreate,
   ClientCreateSchema,
@@ -45,6 +48,8 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
     actor: request.actor,
     origin: request.origin,
     expectedVersion: versionOf(request.ifMatch),
+    authorize: (before: Record<string, unknown>, after?: Record<string, unknown>) =>
+      assertWithinCallerScopes(request.caller, adminScopesOf(before), after && adminScopesOf(after)),
   });
 
   api.route({
@@ -88,6 +93,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
       409: { description: 'A client with this id exists.' },
     },
     handler: async (request) => {
+      assertWithinCallerScopes(request.caller, request.body.admin_scopes);
       const { client, secret } = await asProblem(() =>
         service.create(registrationFrom(request.body), { actor: request.actor, origin: request.origin }),
       );
@@ -179,6 +185,22 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
     },
   });
 };
+
+/**
+ * A client may hand out only the admin scopes it holds: without this, clients:write would be every
+ * scope (make a client with keys:write, or rotate the secret of one that has it). So it may not
+ * create, change, rotate or remove a client holding (or given) a scope it lacks itself.
+ */
+function assertWithinCallerScopes(
+  caller: AdminCaller,
+  ...scopeLists: Array<readonly string[] | null | undefined>
+): void {
+  if (caller.kind !== 'client') return;
+  const beyond = scopeLists.flatMap((list) => list ?? []).find((scope) => !caller.scopes.has(scope as AdminScope));
+  if (beyond) {
+    throw new Problem('forbidden', `this concerns the admin scope ${beyond}, which your own token does not have`);
+  }
+}
 
 /** The service's errors as problems, naming the field at fault. */
 async function asProblem<T>(work: () => Promise<T>): Promise<T> {

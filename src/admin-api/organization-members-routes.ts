@@ -18,6 +18,7 @@ import {
   OrganizationParams,
   parsedField,
 } from './organization-json.ts';
+import { pageInMemory, pageOf, pageQuery } from './pagination.ts';
 import { Problem } from './problem.ts';
 import { z } from './zod.ts';
 
@@ -71,10 +72,12 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
     scope: 'orgs:read',
     organizationParam: 'organization_id',
     params: OrganizationParams,
-    responses: { 200: { description: 'Every current member.', schema: z.object({ items: z.array(MemberSchema) }) } },
-    handler: async ({ params }) => {
+    query: z.object(pageQuery),
+    responses: { 200: { description: 'Current members, by user id.', schema: pageOf(MemberSchema, 'MemberPage') } },
+    handler: async ({ params, query }) => {
       const org = await organization(params.organization_id);
-      return { status: 200, body: { items: (await memberships.members(org.row.id)).map(memberJson) } };
+      const members = (await memberships.members(org.row.id)).map(memberJson);
+      return { status: 200, body: pageInMemory(members, (m) => m.user_id, query) };
     },
   });
 
@@ -144,10 +147,14 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
     scope: 'orgs:read',
     organizationParam: 'organization_id',
     params: OrganizationParams,
-    responses: { 200: { description: 'Pending invitations.', schema: z.object({ items: z.array(InvitationSchema) }) } },
-    handler: async ({ params }) => {
+    query: z.object(pageQuery),
+    responses: {
+      200: { description: 'Pending invitations, by id.', schema: pageOf(InvitationSchema, 'InvitationPage') },
+    },
+    handler: async ({ params, query }) => {
       const org = await organization(params.organization_id);
-      return { status: 200, body: { items: (await invitations.pending(org.row.id)).map(invitationJson) } };
+      const pending = (await invitations.pending(org.row.id)).map(invitationJson);
+      return { status: 200, body: pageInMemory(pending, (i) => i.id, query) };
     },
   });
 

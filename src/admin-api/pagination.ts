@@ -33,3 +33,22 @@ export function decodeCursor(cursor: string): [string, string] {
   }
   throw Problem.field('query', '/cursor', 'cursor is not one this API handed out');
 }
+
+/**
+ * One page of a list read whole (an organization's members, its invitations: bounded by its seats),
+ * ordered by `key`, which must be unique; the cursor is the last key handed out.
+ */
+export function pageInMemory<T>(
+  items: T[],
+  key: (item: T) => string,
+  query: { limit: number; cursor?: string | undefined },
+): { items: T[]; next_cursor?: string } {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)[1];
+  const sorted = [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const rest = after === undefined ? sorted : sorted.filter((item) => key(item) > after);
+  const page = rest.slice(0, query.limit);
+  const last = page.at(-1);
+  return rest.length > query.limit && last
+    ? { items: page, next_cursor: encodeCursor(['key', key(last)]) }
+    : { items: page };
+}

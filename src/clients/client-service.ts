@@ -38,6 +38,11 @@ export interface ClientChangeContext {
   origin?: AuditOrigin | undefined;
   /** The CLI command, when an operator ran one. */
   command?: string | undefined;
+  /**
+   * Checks the caller may change this client (before, and after the change when there is one),
+   * inside the change's transaction; throws to change nothing. The Admin API's scope ceiling.
+   */
+  authorize?: ((before: Record<string, unknown>, after?: Record<string, unknown>) => void) | undefined;
 }
 
 /** A change: each field given replaces the stored one; `null` removes an optional one. */
@@ -129,6 +134,7 @@ export class ClientService {
       }
       checkRegistration(next, []);
       const metadata = registrationMetadata(next, secretMembers(current.metadata));
+      change.authorize?.(current.metadata, metadata);
       await this.registry.validate(metadata);
       return metadata;
     });
@@ -157,6 +163,7 @@ export class ClientService {
     const secret = generateClientSecret();
     const result = await this.registry.replace(clientId, async (current) => {
       this.checkVersion(current, change.expectedVersion);
+      change.authorize?.(current.metadata);
       if (typeof current.metadata['client_secret'] !== 'string') {
         throw new ClientInputError(
           `client ${clientId} has no secret to rotate (it is ${String(current.metadata['token_endpoint_auth_method'])})`,
@@ -181,6 +188,7 @@ export class ClientService {
     const current = await this.registry.find(clientId);
     if (!current) throw new ClientNotFoundError(clientId);
     this.checkVersion(current, change.expectedVersion);
+    change.authorize?.(current.metadata);
     if (!(await this.registry.remove(clientId))) throw new ClientNotFoundError(clientId);
     this.forget(clientId);
     this.record('client.removed', clientId, change, { before: summary(current.metadata) });

@@ -26,8 +26,8 @@ export function adminScopesOf(client: unknown): AdminScope[] {
  * - client_credentials: a client registered with admin scopes gets those it names, or all of them
  *   when it names none; naming one it does not hold is invalid_scope, and a client without admin
  *   scopes gets invalid_target.
- * - a person's authorization (a company admin): only `org:admin`; the API checks, at every call,
- *   that they hold the admin role of the token's organization.
+ * - a person's authorization (a company admin), at a first-party portal only: only `org:admin`;
+ *   the API checks, at every call, that they hold the admin role of the token's organization.
  * Any other resource is invalid_target, as before.
  */
 export function adminResourceIndicators(): Features['resourceIndicators'] {
@@ -46,6 +46,9 @@ export function adminResourceIndicators(): Features['resourceIndicators'] {
         // Naming none grants them all: oidc-provider keeps the requested scopes the resource offers.
         if (!named.length) params.scope = held.join(' ');
         scope = held.join(' ');
+      } else if ((client as unknown as Record<string, unknown>)['first_party'] !== true) {
+        // The consent page does not describe Admin API power: only the operator's own portals may ask for it.
+        throw new errors.InvalidTarget('only first-party portals may ask for Admin API tokens for a person');
       }
       return {
         scope,

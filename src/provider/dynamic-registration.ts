@@ -101,6 +101,8 @@ export function watchRegistrations(provider: Provider, mode: ClientRegistrationM
     if ((route === 'client' || route === 'client_update') && body && typeof body['client_secret'] === 'string') {
       if (isHashedClientSecret(body['client_secret'])) delete body['client_secret'];
     }
+    // Rotated secrets' hashes (src/clients/client-secret-rotation.ts) are never shown either.
+    if ((route === 'client' || route === 'client_update') && body) delete body['previous_secrets'];
   });
   const who = (ctx: KoaContextWithOIDC) => {
     const token = ctx.oidc.entities.InitialAccessToken?.jti;

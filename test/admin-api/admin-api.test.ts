@@ -45,6 +45,8 @@ for (const kind of STORES) {
     const bad = await call('GET', '/clients', { token: 'not.a.token' });
     t.is(bad.status, 401);
     t.regex(bad.headers.get('www-authenticate') ?? '', /^Bearer realm="umbral-admin", error="invalid_token"/);
+    const strangerBody = await call('POST', '/clients', { body: '{"client_id": ' });
+    t.is(strangerBody.status, 401, 'who first: a stranger learns nothing of the body rules');
     const basic = await call('GET', '/clients', { headers: { authorization: 'Basic YTpi' } });
     t.is(basic.status, 401);
     t.regex(basic.headers.get('www-authenticate') ?? '', /error="invalid_request"/);
@@ -82,6 +84,50 @@ for (const kind of STORES) {
     t.regex(String((error as { error?: string }).error ?? error?.message), /invalid_scope/);
     const plain = await t.throwsAsync(w.token(await w.adminClient('no-admin', [] as never), undefined));
     t.truthy(plain);
+  });
+
+  test.serial(`[${kind}] a client hands out only the admin scopes it holds itself`, async (t) => {
+    const w = await world(kind);
+    const token = await w.token(await w.adminClient('automation-rw', ['clients:read', 'clients:write']));
+    await w.adminClient('keys-bot', ['keys:write']);
+    const bot = { client_id: 'bot', admin_scopes: ['keys:write'] };
+    const escalating = await w.call('POST', '/clients', { token, body: bot });
+    t.is(escalating.status, 403);
+    t.regex(escalating.json.detail, /admin scope keys:write/);
+    const within = await w.call('POST', '/clients', {
+      token,
+      body: { client_id: 'bot', admin_scopes: ['clients:read'] },
+    });
+    t.is(within.status, 201, within.text);
+    t.deepEqual(within.json.client.grant_types, ['client_credentials']);
+    t.is(
+      (await w.call('PATCH', '/clients/bot', { token, body: { admin_scopes: ['clients:read', 'audit:read'] } })).status,
+      403,
+    );
+    for (const [method, path, body] of [
+      ['POST', '/clients/keys-bot/secret-rotations', {}],
+      ['PATCH', '/clients/keys-bot', { client_name: 'Mine now' }],
+      ['DELETE', '/clients/keys-bot', undefined],
+    ] as const) {
+      t.is((await w.call(method, path, { token, body })).status, 403, `${method} ${path}`);
+    }
+    const stored = await w.server.clients.list();
+    t.deepEqual(stored.find((c) => c['client_id'] === 'bot')?.['admin_scopes'], ['clients:read']);
+    t.false('client_name' in (stored.find((c) => c['client_id'] === 'keys-bot') ?? {}), 'nothing changed');
+    const opaque = await (async () => {
+      const { secret } = await w.adminClient('automation-rw', []);
+      const response = await fetch(`${w.server.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`automation-rw:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      });
+      return ((await response.json()) as { access_token: string }).access_token;
+    })();
+    const wrongAudience = await w.call('GET', '/clients', { token: opaque });
+    t.is(wrongAudience.status, 401, 'a token without the Admin API as its audience');
   });
 
   test.serial(`[${kind}] the same Idempotency-Key twice makes one client and answers the first answer`, async (t) => {

@@ -95,6 +95,20 @@ for (const kind of STORES) {
       'ana@acme.example',
       'bob@acme.example',
     ]);
+    const first = await w.call('GET', `/organizations/${acme.row.id}/members?limit=1`, { token });
+    const second = await w.call(
+      'GET',
+      `/organizations/${acme.row.id}/members?limit=1&cursor=${first.json.next_cursor}`,
+      {
+        token,
+      },
+    );
+    t.is(second.json.next_cursor, undefined, 'the last page');
+    t.deepEqual(
+      [...first.json.items, ...second.json.items].map((m: { email: string }) => m.email).sort(),
+      ['ana@acme.example', 'bob@acme.example'],
+      'two pages of one, each member once',
+    );
     const invited = await w.call('POST', `/organizations/${acme.row.id}/invitations`, {
       token,
       body: { email: 'carla@acme.example' },
@@ -140,6 +154,30 @@ for (const kind of STORES) {
     await memberships.setRoles(acme.row.id, ana.id, ['member'], new Date());
     t.is((await w.call('GET', `/organizations/${acme.row.id}`, { token })).status, 403, 'ana, no longer admin');
     t.is((await w.call('GET', `/organizations/${acme.row.id}`, { token: bobToken })).status, 200, 'bob, admin now');
+  });
+
+  test.serial(`[${kind}] a third-party portal cannot ask Admin API power for a person`, async (t) => {
+    const w = await world(kind);
+    const redirect = 'http://127.0.0.1:9/third/cb';
+    if (!consoleSecrets.has(`third:${w.server.issuer}`)) {
+      const third = await w.server.registerClient({ clientId: 'third', redirectUris: [redirect], firstParty: false });
+      consoleSecrets.set(`third:${w.server.issuer}`, third.client_secret!);
+      w.keepClient('third', third.client_secret!);
+    }
+    const rp = await RelyingParty.discover(
+      w.server.issuer,
+      'third',
+      consoleSecrets.get(`third:${w.server.issuer}`),
+      redirect,
+    );
+    const { url } = await rp.authorizationRequest({ scope: 'openid org:admin', resource: 'urn:umbral:admin' });
+    const response = await fetch(url, { redirect: 'manual' });
+    const location = new URL(response.headers.get('location') ?? '', w.server.issuer);
+    t.is(location.searchParams.get('error'), 'invalid_target');
+    t.is(
+      location.searchParams.get('error_description'),
+      'only first-party portals may ask for Admin API tokens for a person',
+    );
   });
 
   test.serial(
@@ -300,14 +338,20 @@ for (const kind of STORES) {
       suspendOrganization: [['POST', `/organizations/${long}/suspension`]],
       resumeOrganization: [['POST', `/organizations/${long}/resumption`]],
       removeOrganization: [['DELETE', `/organizations/${long}`]],
-      listOrganizationMembers: [['GET', `/organizations/${long}/members`]],
+      listOrganizationMembers: [
+        ['GET', `/organizations/${long}/members`],
+        ['GET', `${org}/members?limit=201`],
+      ],
       setOrganizationMemberRoles: [
         ['PUT', `${org}/members/${ana.id}/roles`, { roles: [] }],
         ['PUT', `${org}/members/${ana.id}/roles`, { roles: ['Not Valid'] }],
         ['PUT', `${org}/members/${ana.id}/roles`, { roles: ['ghost'] }],
       ],
       removeOrganizationMember: [['DELETE', `${org}/members/${long}`]],
-      listOrganizationInvitations: [['GET', `/organizations/${long}/invitations`]],
+      listOrganizationInvitations: [
+        ['GET', `/organizations/${long}/invitations`],
+        ['GET', `${org}/invitations?cursor=x`],
+      ],
       inviteToOrganization: [
         ['POST', `${org}/invitations`, { email: 'nope' }],
         ['POST', `${org}/invitations`, { email: 'cy@acme.example', roles: ['ghost'] }],
