@@ -10,7 +10,6 @@ import { createAdminApi } from './admin-api/admin-api.ts';
 import type { AdminApi } from './admin-api/admin-router.ts';
 import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
 import { registerUsersRoutes } from './admin-api/users-routes.ts';
-import { webhooksRoutes } from './admin-api/webhooks-routes.ts';
 import { createAdminConsole } from './admin-console/admin-console.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
@@ -386,10 +385,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
-    const admin = createAdminApi({ config, db: storage.db, provider, secretBox, audit, logger, now: options.now }, [
-      ...ADMIN_API_RESOURCES,
-      webhooksRoutes(webhooks.endpoints),
-    ]);
+    const admin = createAdminApi(
+      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
+      ADMIN_API_RESOURCES,
+    );
     registerUsersRoutes(admin.api, userAdministration);
     app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));

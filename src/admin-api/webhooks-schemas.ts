@@ -57,6 +57,7 @@ export const WebhookEndpointUpdateSchema = z
     description: Description.nullable().optional().openapi({ description: 'null removes it.' }),
   })
   .strict()
+  .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' })
   .openapi('WebhookEndpointUpdate');
 
 export const WebhookDeliverySchema = z

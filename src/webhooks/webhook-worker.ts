@@ -14,7 +14,7 @@ export interface WebhookWorkerOptions {
   /** WEBHOOK_RETRY_BASE_SECONDS: the first retry's delay, which scales the schedule. */
   retryBaseSeconds: number;
   now: () => number;
-  /** How often the queue is polled for due retries and other processes' events; default 1 s. */
+  /** How often the queue is polled for due retries, events queued in transactions and other processes' events; default 2 s. */
   pollIntervalMs?: number;
 }
 
@@ -48,7 +48,7 @@ export class WebhookWorker {
   /** Polls every interval (due retries, events queued by other processes or in transactions) and runs now. */
   start(): void {
     this.started = true;
-    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
+    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 2000);
     this.timer.unref();
     this.wake();
   }
@@ -101,7 +101,7 @@ export class WebhookWorker {
       if (this.failing) this.options.logger.info({ event: 'webhook.queue_reachable' }, 'webhook queue reachable again');
       this.failing = false;
     } catch (error) {
-      // Polled every second: while the database is down, said once rather than every second.
+      // Polled every few seconds: while the database is down, said once rather than at every poll.
       if (!this.failing) this.options.logger.error({ err: error }, 'webhook delivery run failed');
       this.failing = true;
     }

@@ -313,11 +313,12 @@ for (const kind of STORES) {
       t.is((await call(w, 'GET', '/webhooks', w.tokens.clientsOnly)).status, 403);
       t.deepEqual((await call(w, 'GET', '/webhooks', token)).json.items, [], 'nothing was made');
 
-      const made = await call(w, 'POST', '/webhooks', token, {
-        url: 'https://hooks.example.com/x',
-        events: ['org.ended'],
-        enabled: false,
-      });
+      const body = { url: 'https://hooks.example.com/x', events: ['org.ended'], enabled: false };
+      const made = await call(w, 'POST', '/webhooks', token, body, { 'idempotency-key': 'make-x' });
+      const again = await call(w, 'POST', '/webhooks', token, body, { 'idempotency-key': 'make-x' });
+      t.deepEqual([made.status, again.status], [201, 201]);
+      t.deepEqual(again.json, made.json, 'the same key and body answer the first answer, secret included');
+      t.is((await call(w, 'GET', '/webhooks', token)).json.items.length, 1, 'one endpoint, not two');
       const id = made.json.endpoint.id as string;
       const staleTag = made.headers.get('etag')!;
       const changed = await call(
