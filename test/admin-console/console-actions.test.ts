@@ -226,6 +226,13 @@ for (const kind of CONSOLE_STORES) {
       t.regex(history.body, /HTTP 204/);
       t.regex(history.body, /Entregada/);
 
+      const paused = await browser.submit(history, `/admin/webhooks/${endpoint!.id}/toggle`, {});
+      t.regex(paused.body, /Guardamos el cambio/);
+      t.regex(paused.body, /<span class="badge">Pausado<\/span>/);
+      t.false((await endpoints())[0]!.enabled);
+      const resumed = await browser.submit(paused, `/admin/webhooks/${endpoint!.id}/toggle`, {});
+      t.true((await endpoints())[0]!.enabled, resumed.url);
+
       const removed = await browser.submit(history, `/admin/webhooks/${endpoint!.id}/remove`, {});
       t.regex(removed.body, /Eliminamos el destino con sus entregas/);
       t.deepEqual(await endpoints(), []);
