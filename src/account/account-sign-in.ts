@@ -14,25 +14,14 @@ interface PendingSignIn {
 export type CallbackOutcome = { kind: 'signed_in'; returnTo: string } | { kind: 'cancelled' } | { kind: 'invalid' };
 
 /**
- * Only our own account pages (or those under one of `otherPrefixes`, such as /admin), or one of
- * `otherPaths` exactly: never an open redirect.
+ * Only our own account pages, or a page under one of `otherPaths` (the path itself, or below it,
+ * or with a query): never an open redirect.
  */
-export function safeReturnTo(
-  value: unknown,
-  otherPaths: readonly string[] = [],
-  otherPrefixes: readonly string[] = [],
-): string {
-  if (typeof value === 'string' && otherPaths.includes(value)) return value;
-  return typeof value === 'string' &&
-    ['/account', ...otherPrefixes].some((prefix) => underPrefix(value, prefix)) &&
-    !value.includes('//') &&
-    !value.includes('\\')
-    ? value
-    : '/account';
-}
-
-function underPrefix(value: string, prefix: string): boolean {
-  return value === prefix || (value.startsWith(prefix) && '/?#'.includes(value.charAt(prefix.length)));
+export function safeReturnTo(value: unknown, otherPaths: readonly string[] = []): string {
+  if (typeof value !== 'string' || value.includes('//') || value.includes('\\')) return '/account';
+  const under = (path: string) =>
+    value === path || value.startsWith(`${path}/`) || value.startsWith(`${path}?`) || value.startsWith(`${path}#`);
+  return under('/account') || otherPaths.some(under) ? value : '/account';
 }
 
 const b64 = (bytes: Buffer) => bytes.toString('base64url');
@@ -45,7 +34,7 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
  */
 export class AccountSignIn {
   private readonly cookieName: string;
-  private readonly returnPrefixes: string[] = [];
+  private readonly returnPaths: string[];
 
   constructor(
     private readonly deps: {
@@ -53,16 +42,17 @@ export class AccountSignIn {
       issuer: string;
       secure: boolean;
       logger: Logger;
-      /** Pages outside /account a sign-in may return to, as exact paths (an invitation's landing). */
+      /** Pages outside /account a sign-in may return to, with what is under them (an invitation's landing, /org). */
       returnPaths?: readonly string[];
     },
   ) {
     this.cookieName = deps.secure ? '__Secure-umbral.account-signin' : 'umbral.account-signin';
+    this.returnPaths = [...(deps.returnPaths ?? [])];
   }
 
-  /** Lets sign-ins return to pages under `prefix` (the operator console's /admin) as well. */
-  allowReturnsUnder(prefix: string): void {
-    this.returnPrefixes.push(prefix);
+  /** Lets sign-ins return to `path` and the pages under it too (the operator console's /admin). */
+  allowReturnsUnder(path: string): void {
+    this.returnPaths.push(path);
   }
 
   start(
@@ -79,7 +69,7 @@ export class AccountSignIn {
     const pending: PendingSignIn = {
       state: b64(randomBytes(16)),
       verifier: b64(randomBytes(32)),
-      returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths, this.returnPrefixes),
+      returnTo: safeReturnTo(options.returnTo, this.returnPaths),
     };
     ctx.cookies.set(this.cookieFor(pending.state), b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
@@ -167,7 +157,7 @@ export class AccountSignIn {
       return {
         state: parsed.state,
         verifier: parsed.verifier,
-        returnTo: safeReturnTo(parsed.returnTo, this.deps.returnPaths, this.returnPrefixes),
+        returnTo: safeReturnTo(parsed.returnTo, this.returnPaths),
       };
     } catch {
       return undefined;
