@@ -278,22 +278,6 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         audit,
       }).routes(),
     );
-    // The operator console at /admin (src/admin-console): operators only, signed in with a passkey or an app.
-    const adminConsole = createAdminConsole({
-      config,
-      db: storage.db,
-      provider,
-      pages,
-      logger,
-      access,
-      signIn: accountSignIn,
-      mfa,
-      secretBox,
-      audit,
-      users: userAdministration,
-      webhooks: webhooks.endpoints,
-    });
-    app.use(adminConsole.routes());
     const users = new UserRepository(storage.db);
     const identifier = new LoginIdentifierCookie(config.secure);
     const verification = new VerificationStep({
@@ -384,6 +368,22 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
+    // The operator console at /admin (src/admin-console): operators only, signed in with a passkey or an app.
+    const adminConsole = createAdminConsole({
+      config,
+      db: storage.db,
+      provider,
+      pages,
+      logger,
+      access,
+      signIn: accountSignIn,
+      mfa,
+      secretBox,
+      audit,
+      users: userAdministration,
+      webhooks: webhooks.endpoints,
+    });
+    app.use(adminConsole.routes());
     // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
     const admin = createAdminApi(
       { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
