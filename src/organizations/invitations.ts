@@ -51,7 +51,8 @@ export class InvitationRepository {
   /** Refused beyond the seat limit (a renewal takes no new seat) and for a current member. */
   async invite(input: NewInvitation): Promise<{ invitation: OrganizationInvitationRow; token: string | undefined }> {
     const email = normalizeEmail(input.email);
-    if (!isValidEmail(email)) throw new OrganizationInputError(`"${input.email}" is not a valid email address`);
+    if (!isValidEmail(email))
+      throw new OrganizationInputError(`"${input.email}" is not a valid email address`, 'malformed');
     const ttlMs = input.ttlMs ?? DEFAULT_INVITATION_TTL_MS;
     return this.db.transaction().execute(async (trx) => {
       const org = await trx
@@ -69,13 +70,14 @@ export class InvitationRepository {
         .where('m.removed_at', 'is', null)
         .where(sql<string>`lower(u.email)`, '=', email.toLowerCase())
         .executeTakeFirst();
-      if (member) throw new OrganizationInputError(`${email} is already a member of ${org.name}`);
+      if (member) throw new OrganizationInputError(`${email} is already a member of ${org.name}`, 'already_member');
       const existing = await this.pendingFor(trx, org.id, email);
       if (!existing && org.seat_limit !== null) {
         const taken = await this.memberships.seatsTaken(org.id, trx);
         if (taken >= org.seat_limit) {
           throw new OrganizationInputError(
             `${org.name} has no free seat: its limit is ${org.seat_limit} and ${taken} are taken by members and pending invitations`,
+            'no_seat',
           );
         }
       }
