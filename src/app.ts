@@ -40,6 +40,7 @@ import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
 import { createCompanies } from './organizations/companies.ts';
 import type { ContractScheduler } from './organizations/contract-scheduler.ts';
+import { createInsights, type Insights } from './organizations/insights.ts';
 import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
 import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
@@ -80,6 +81,8 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
+  /** Company admins' insights (src/organizations/insights.ts): sign-in events; `signInEvents.flush()` for tests. */
+  insights: Insights;
   close(): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       now: options.now,
     });
     const organizationSignIn = companies.signIn;
+    const insights = createInsights({ config, db: storage.db, logger, now: options.now });
     const provider = await createProvider({
       config,
       storage,
@@ -327,7 +331,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ]).recordingTo(audit);
+    ]).recordingTo(audit, insights.signInEvents);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
@@ -347,6 +351,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       rotationResponses: () => refreshRotations.forgetSpent(),
       organizationRows: () => organizationSignIn.purgeExpired(),
       auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
+      signInEvents: insights.purgeExpired,
     });
 
     return {
@@ -359,12 +364,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
+      insights,
       async close() {
         purge.stop();
         await contracts.stop();
         await terminator.settled();
         await mailer.stop();
         await audit.close();
+        await insights.close();
         await throttle.close();
         await storage.close();
       },

@@ -353,6 +353,32 @@ export interface AuditEventTable {
   data: Json;
 }
 
+/** A completed sign-in (src/organizations/sign-in-events.ts); `id` is a bigint, read as a string. */
+export interface SignInEventTable {
+  id: Generated<string>;
+  user_id: string;
+  organization_id: string | null;
+  client_id: string;
+  /** password | passkey | google | microsoft */
+  method: string;
+  occurred_at: Timestamp;
+}
+
+/** An admin who turned the weekly summary of an organization off. */
+export interface WeeklySummaryOptOutTable {
+  organization_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
+/** The week (its Monday, UTC) an organization's weekly summary was sent. */
+export interface WeeklySummaryRunTable {
+  organization_id: string;
+  week_start: ColumnType<Date, Date | string, Date | string>;
+  sent_at: Timestamp;
+  recipients: number;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -381,6 +407,9 @@ export interface Database {
   organization_grants: OrganizationGrantTable;
   session_upstreams: SessionUpstreamTable;
   audit_events: AuditEventTable;
+  sign_in_events: SignInEventTable;
+  weekly_summary_opt_outs: WeeklySummaryOptOutTable;
+  weekly_summary_runs: WeeklySummaryRunTable;
 }
 
 export type UserRow = Selectable<UserTable>;
