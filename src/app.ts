@@ -38,6 +38,7 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { mountOrgConsole, ORG_CONSOLE_PATH } from './org-console/org-console.ts';
 import { createCompanies } from './organizations/companies.ts';
 import type { ContractScheduler } from './organizations/contract-scheduler.ts';
 import { createInsights, type Insights } from './organizations/insights.ts';
@@ -213,7 +214,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       issuer: config.issuer,
       secure: config.secure,
       logger,
-      returnPaths: [INVITATION_LANDING_PATH],
+      returnPaths: [INVITATION_LANDING_PATH, ORG_CONSOLE_PATH],
     });
     const access = mountAccountPages(app, {
       config,
@@ -251,6 +252,19 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
       }).routes(),
     );
+    // The company admins' console at /org (src/org-console), signed in as the account page is.
+    mountOrgConsole(app, {
+      config,
+      db: storage.db,
+      provider,
+      pages,
+      logger,
+      access,
+      audit,
+      mailer,
+      signIns: insights.signInEvents,
+      now: options.now,
+    });
     const users = new UserRepository(storage.db);
     const identifier = new LoginIdentifierCookie(config.secure);
     const verification = new VerificationStep({

@@ -379,6 +379,16 @@ export interface WeeklySummaryRunTable {
   recipients: number;
 }
 
+/** What became of each address of one batch of invitations (src/org-console/invitation-batches.ts). */
+export interface OrganizationInvitationBatchTable {
+  id: string;
+  organization_id: string;
+  /** The admin's user id. */
+  created_by: string;
+  outcome: Json<{ invited: string[]; members: string[]; refused: Array<{ email: string; reason: string }> }>;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -410,6 +420,7 @@ export interface Database {
   sign_in_events: SignInEventTable;
   weekly_summary_opt_outs: WeeklySummaryOptOutTable;
   weekly_summary_runs: WeeklySummaryRunTable;
+  organization_invitation_batches: OrganizationInvitationBatchTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -14,6 +14,7 @@ import * as organizationGrants from './0012-organization-grants.ts';
 import * as companyData from './0013-company-data.ts';
 import * as auditEvents from './0014-audit-events.ts';
 import * as signInEvents from './0015-sign-in-events.ts';
+import * as invitationBatches from './0016-invitation-batches.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-company-data': companyData,
   '0014-audit-events': auditEvents,
   '0015-sign-in-events': signInEvents,
+  '0016-invitation-batches': invitationBatches,
 };

@@ -1,0 +1,183 @@
+import test from 'ava';
+import { decodeJwt } from 'jose';
+import { InvitationRepository } from '../../src/organizations/invitations.ts';
+import { HttpBrowser, type Page, submitMultipart } from '../support/http-browser.ts';
+import { STORES } from '../support/stores.ts';
+import { type ConsoleWorld, consoleWorlds, invitationLink, PASSWORD, textOf } from './console-world.ts';
+
+const worlds = consoleWorlds(test);
+
+/** Signs the browser in at the company portal (through the hosted login unless its session holds) and redeems the code. */
+async function signInAtPortal(world: ConsoleWorld, browser: HttpBrowser, email: string) {
+  const { rp } = world.portal;
+  const request = await rp.authorizationRequest({ scope: 'openid email profile organization' });
+  let page = await browser.open(request.url, rp.redirectUri);
+  if (!page.url.startsWith(rp.redirectUri)) page = await browser.submit(page, '/identifier', { email }, rp.redirectUri);
+  if (!page.url.startsWith(rp.redirectUri))
+    page = await browser.submit(page, '/password', { password: PASSWORD }, rp.redirectUri);
+  if (!page.url.startsWith(rp.redirectUri)) throw new Error(`no callback from the portal: ${textOf(page)}`);
+  const tokens = await rp.exchange(page.url, request);
+  return { tokens, sid: tokens.claims()!['sid'] as string };
+}
+
+/** The audit events the console recorded, oldest first. */
+async function consoleEvents(world: ConsoleWorld) {
+  await world.server.umbral.audit.flush();
+  const { events } = await world.server.umbral.audit.query({ limit: 1000 });
+  return events.filter((e) => e.type.startsWith('org_console.')).reverse();
+}
+
+function invitationsOf(world: ConsoleWorld, organizationId: string) {
+  return world.server.umbral.storage.db
+    .selectFrom('organization_invitations')
+    .select(['email', 'status', 'roles', 'token_hash', 'expires_at'])
+    .where('organization_id', '=', organizationId)
+    .orderBy('email')
+    .execute();
+}
+
+/** The id in the resend form of the address's row of pending invitations. */
+function invitationIdOf(page: Page, email: string): string {
+  const row = new RegExp(`<tr data-invitation="${email.replace(/[.]/g, '\\.')}">([\\s\\S]*?)</tr>`).exec(
+    page.body,
+  )?.[1];
+  const id = /\/org\/invitations\/([0-9a-f-]{36})\/resend/.exec(row ?? '')?.[1];
+  if (!id) throw new Error(`no pending invitation for ${email}`);
+  return id;
+}
+
+function rowOf(page: Page, attribute: string, value: string): string {
+  const match = new RegExp(`<tr ${attribute}="${value.replace(/[.]/g, '\\.')}">([\\s\\S]*?)</tr>`).exec(page.body);
+  return match ? textOf({ ...page, body: match[1]! }) : '';
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] an admin invites one, then a batch with bad and repeated rows, resends, revokes, changes roles and excludes`,
+    async (t) => {
+      const world = await worlds(kind);
+      const acme = await world.company({ seatLimit: 4 });
+      const ana = await world.person('ana@acme.example', acme, ['admin']);
+      const { browser, page: members } = await world.signedIn('ana@acme.example');
+      t.is(members.status, 200);
+      t.regex(textOf(members), /Colaboradores Administras Acme S\.A\./);
+      t.regex(rowOf(members, 'data-member', 'ana@acme.example'), /Administrador Activo/);
+
+      // One invitation, mailed by the queue over SMTP.
+      let invitations = await browser.open(`${world.server.issuer}/org/invitations?org=${acme.row.slug}`);
+      const invited = await browser.submit(invitations, '/org/invitations?', {
+        email: 'beto@acme.example',
+        roles: 'member',
+      });
+      t.is(invited.url, `${world.server.issuer}/org/invitations?org=${acme.row.slug}&done=invited`);
+      t.regex(textOf(invited), /Enviamos la invitación\./);
+      t.regex(rowOf(invited, 'data-invitation', 'beto@acme.example'), /Miembro Vence el/);
+      const [first] = await world.mailTo('beto@acme.example');
+      t.regex(first!.subject ?? '', /Acme S\.A\./);
+
+      // A batch: pasted addresses with a malformed and a repeated one and a member, plus a CSV;
+      // Ana and Beto's invitation take two of the four seats, so the third new address finds none.
+      invitations = await browser.open(`${world.server.issuer}/org/invitations?org=${acme.row.slug}`);
+      const batch = await submitMultipart(
+        browser,
+        invitations,
+        '/org/invitations/batch',
+        { emails: 'carla@acme.example, not-an-email\ncarla@acme.example; ana@acme.example', roles: ['member'] },
+        { csv: ['gente.csv', 'nombre;email\nDora;dora@acme.example\nEmi;emi@acme.example\n'] },
+      );
+      t.regex(batch.url, /\/org\/invitations\/batches\/[0-9a-f-]{36}\?org=/);
+      t.regex(textOf(batch), /2 invitadas 1 ya era colaborador 3 rechazadas/);
+      t.regex(rowOf(batch, 'data-refused', 'malformed'), /not-an-email No es un correo electrónico válido/);
+      t.regex(rowOf(batch, 'data-refused', 'duplicate'), /carla@acme\.example Repetida en la lista/);
+      t.regex(rowOf(batch, 'data-refused', 'no_seat'), /emi@acme\.example No quedan lugares/);
+      t.deepEqual(
+        (await invitationsOf(world, acme.row.id)).map((i) => `${i.email} ${i.status}`),
+        ['beto@acme.example pending', 'carla@acme.example pending', 'dora@acme.example pending'],
+      );
+      await world.mailTo('dora@acme.example');
+
+      // Resend: a new link (the first stops working); revoke: the invitation is gone from the list.
+      invitations = await browser.open(`${world.server.issuer}/org/invitations?org=${acme.row.slug}`);
+      const betoId = invitationIdOf(invitations, 'beto@acme.example');
+      const resent = await browser.submit(invitations, `/org/invitations/${betoId}/resend`, {});
+      t.regex(textOf(resent), /Volvimos a enviar la invitación/);
+      const [, second] = await world.mailTo('beto@acme.example', 2);
+      const repository = new InvitationRepository(world.server.umbral.storage.db, () => world.clock.now());
+      const firstToken = invitationLink(first!, world.server.issuer).split('/').pop()!;
+      const secondToken = invitationLink(second!, world.server.issuer).split('/').pop()!;
+      t.not(firstToken, secondToken);
+      t.is(await repository.findByToken(firstToken), undefined, 'the older link stops working');
+      const doraId = invitationIdOf(invitations, 'dora@acme.example');
+      const revoked = await browser.submit(resent, `/org/invitations/${doraId}/revoke`, {});
+      t.regex(textOf(revoked), /Revocaste la invitación/);
+      t.false(revoked.body.includes('data-invitation="dora@acme.example"'));
+
+      // Beto accepts and signs in at the company's portal.
+      const beto = await world.person('beto@acme.example');
+      await repository.accept(secondToken, beto.id);
+      const betoBrowser = new HttpBrowser({ 'accept-language': 'es' });
+      const atPortal = await signInAtPortal(world, betoBrowser, 'beto@acme.example');
+      t.deepEqual(atPortal.tokens.claims()!['org_roles'], ['member']);
+
+      // Roles: Beto becomes admin too; then Ana cannot drop her own admin role while she is the last.
+      let betoPage = await browser.open(`${world.server.issuer}/org/members/${beto.id}?org=${acme.row.slug}`);
+      betoPage = await browser.submit(betoPage, '/roles', { roles: ['member', 'admin'] });
+      t.regex(textOf(betoPage), /Guardamos los roles\./);
+      t.deepEqual((await world.memberships.membership(acme.row.id, beto.id))?.roles, ['admin', 'member']);
+      betoPage = await browser.submit(betoPage, '/admin', {});
+      t.deepEqual((await world.memberships.membership(acme.row.id, beto.id))?.roles, ['member']);
+      const anaPage = await browser.open(`${world.server.issuer}/org/members/${ana.id}?org=${acme.row.slug}`);
+      const refused = await browser.submit(anaPage, '/admin', {});
+      t.is(refused.status, 409);
+      t.regex(textOf(refused), /No puedes quitar al último administrador de la empresa/);
+      t.deepEqual((await world.memberships.membership(acme.row.id, ana.id))?.roles, ['admin']);
+
+      // Excluding Beto: his portal hears a back-channel logout for his session there, his refresh
+      // token is dead, and prompt=none can no longer sign him in for Acme.
+      const excluded = await browser.submit(betoPage, '/exclude', {});
+      t.regex(textOf(excluded), /Excluiste a esta persona/);
+      const [logout] = await world.portal.receiver.waitFor(1);
+      t.is(decodeJwt(logout!)['sid'], atPortal.sid);
+      await t.throwsAsync(world.portal.rp.refresh(atPortal.tokens.refresh_token!));
+      const silent = await world.portal.rp.authorizationRequest({
+        prompt: 'none',
+        scope: 'openid email profile organization',
+      });
+      const answer = await betoBrowser.open(silent.url, world.portal.rp.redirectUri);
+      const callback = new URL(answer.url);
+      t.true(answer.url.startsWith(world.portal.rp.redirectUri));
+      t.truthy(callback.searchParams.get('error'), `prompt=none refused: ${answer.url}`);
+      t.is(callback.searchParams.get('code'), null);
+      const list = await browser.open(`${world.server.issuer}/org?org=${acme.row.slug}`);
+      t.regex(rowOf(list, 'data-member', 'beto@acme.example'), /Miembro Excluido/);
+
+      // Included again, with the roles he had.
+      const back = await browser.submit(excluded, '/include', {});
+      t.regex(textOf(back), /volvió a la empresa/);
+      t.deepEqual((await world.memberships.membership(acme.row.id, beto.id))?.roles, ['member']);
+
+      // Every change, with Ana as actor, the organization and its target.
+      const events = await consoleEvents(world);
+      t.deepEqual(
+        events.map((e) => e.type),
+        [
+          'org_console.member_invited',
+          'org_console.member_invited',
+          'org_console.member_invited',
+          'org_console.invitation_resent',
+          'org_console.invitation_revoked',
+          'org_console.member_roles_changed',
+          'org_console.admin_removed',
+          'org_console.member_excluded',
+          'org_console.member_included',
+        ],
+      );
+      for (const event of events) {
+        t.deepEqual(event.actor, { kind: 'user', id: ana.id });
+        t.is(event.organizationId, acme.row.id);
+      }
+      t.is(events.find((e) => e.type === 'org_console.member_excluded')?.subjectUserId, beto.id);
+      t.like(events.find((e) => e.type === 'org_console.member_excluded')?.data, { portalSessions: 1 });
+    },
+  );
+}
