@@ -18,6 +18,7 @@ import { InvitationBatches } from './invitation-batches.ts';
 import { invitationsRouter } from './invitations-router.ts';
 import { type LastSignIns, MemberList } from './member-list.ts';
 import { membersRouter } from './members-router.ts';
+import { metricsRouter } from './metrics-router.ts';
 
 export { ORG_CONSOLE_PATH } from './console-forms.ts';
 
@@ -57,4 +58,5 @@ export function mountOrgConsole(app: Koa, deps: OrgConsoleDependencies): void {
   app.use(consoleForms({ issuer: config.issuer, secure: config.secure, pages: deps.pages }));
   app.use(membersRouter({ access, pages, members: new MemberList(db, deps.signIns), roles, admin }).routes());
   app.use(invitationsRouter({ db, access, pages, roles, admin, batches: new InvitationBatches(db) }).routes());
+  app.use(metricsRouter({ db, access, pages, signIns: deps.signIns }).routes());
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { parse } from 'csv-parse/sync';
 import { decodeJwt } from 'jose';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
 import { HttpBrowser, type Page, submitMultipart } from '../support/http-browser.ts';
@@ -180,4 +181,135 @@ for (const kind of STORES) {
       t.like(events.find((e) => e.type === 'org_console.member_excluded')?.data, { portalSessions: 1 });
     },
   );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the metrics page and the member list agree with the sign-ins made; the CSV export parses`,
+    async (t) => {
+      const world = await worlds(kind);
+      const acme = await world.company({ seatLimit: 10 });
+      await world.person('ana@acme.example', acme, ['admin']);
+      await world.person('beto@acme.example', acme, ['member']);
+      const carla = await world.person('carla@acme.example', acme, ['member']);
+      const dora = await world.person('dora@acme.example', acme, ['member']);
+      await world.memberships.remove(acme.row.id, dora.id, new Date());
+      await world.server.umbral.storage.db
+        .insertInto('mfa_factors')
+        .values({ id: 'carla-sms', user_id: carla.id, kind: 'sms', phone: '+5215512345678', confirmed_at: new Date() })
+        .execute();
+      // Beto signs in twice at the portal today; Carla signed in with Google yesterday.
+      const first = await signInAtPortal(world, new HttpBrowser(), 'beto@acme.example');
+      await signInAtPortal(world, new HttpBrowser(), 'beto@acme.example');
+      const events = world.server.umbral.insights.signInEvents;
+      const yesterday = new Date(world.clock.now() - 24 * 3600_000);
+      events.record({
+        userId: carla.id,
+        organizationId: acme.row.id,
+        clientId: 'crm',
+        method: 'google',
+        at: yesterday,
+      });
+      await events.flush();
+
+      const { browser, page: members } = await world.signedIn('ana@acme.example');
+      await browser.submit(
+        await browser.open(`${world.server.issuer}/org/invitations?org=${acme.row.slug}`),
+        '/org/invitations?',
+        { email: 'emi@acme.example', roles: 'member' },
+      );
+      t.regex(rowOf(members, 'data-member', 'beto@acme.example'), /Miembro Activo .*UTC Desactivada Contraseña/);
+      t.regex(rowOf(members, 'data-member', 'carla@acme.example'), /Miembro Activo .*UTC Activada Google/);
+      t.regex(rowOf(members, 'data-member', 'dora@acme.example'), /Miembro Excluido Nunca Desactivada —/);
+
+      const metrics = await browser.open(`${world.server.issuer}/org/metrics?org=${acme.row.slug}`);
+      t.is(metrics.status, 200);
+      const metric = (name: string) =>
+        textOf({
+          ...metrics,
+          body: new RegExp(`data-metric="${name}">([\\s\\S]*?)</(dd|p)>`).exec(metrics.body)?.[1] ?? '',
+        });
+      t.is(metric('active-7'), '2 de 3', 'Beto and Carla, of the three current members');
+      t.is(metric('active-30'), '2 de 3');
+      t.regex(metric('second-factor'), /^33\s?% · 1 de 3$/);
+      t.is(metric('pending'), '1');
+      t.is(metric('seats'), '4 de 10');
+      t.is(metric('sign-ins-total'), '3 inicios de sesión en los últimos 30 días');
+      const today = new Date(world.clock.now()).toISOString().slice(0, 10);
+      t.regex(rowOf(metrics, 'data-day', today), / 2$/);
+      t.regex(rowOf(metrics, 'data-day', yesterday.toISOString().slice(0, 10)), / 1$/);
+      t.regex(metrics.body, /<svg [^>]*role="img"[^>]*aria-labelledby="sign-ins-chart-title sign-ins-chart-desc"/);
+      t.regex(metrics.body, /<title id="sign-ins-chart-title">Inicios de sesión por día, últimos 30 días<\/title>/);
+      t.regex(textOf(metrics), /Contraseña 2 67\s?% Llave de acceso 0 0\s?% Google 1 33\s?% Microsoft 0 0\s?%/);
+
+      const csv = await browser.request(`${world.server.issuer}/org/members.csv?org=${acme.row.slug}`);
+      t.is(csv.status, 200);
+      t.regex(csv.headers.get('content-type') ?? '', /^text\/csv/);
+      t.regex(csv.headers.get('content-disposition') ?? '', /attachment; filename="acme-\d+-members\.csv"/);
+      const rows = parse(csv.body, { columns: true }) as Array<Record<string, string>>;
+      t.deepEqual(
+        rows.map((row) => [row['Correo electrónico'], row['Roles'], row['Estado']]),
+        [
+          ['ana@acme.example', 'Administrador', 'Activo'],
+          ['beto@acme.example', 'Miembro', 'Activo'],
+          ['carla@acme.example', 'Miembro', 'Activo'],
+          ['dora@acme.example', 'Miembro', 'Excluido'],
+        ],
+      );
+      const betoSignIn = new Date(rows[1]!['Último inicio de sesión']!);
+      t.true(Math.abs(betoSignIn.getTime() - Number(first.tokens.claims()!['auth_time']) * 1000) < 60_000);
+      t.is(rows[3]!['Último inicio de sesión'], '');
+    },
+  );
+
+  test.serial(
+    `[${kind}] a member without org:manage gets a 403 page in their language, and changes nothing`,
+    async (t) => {
+      const world = await worlds(kind);
+      const acme = await world.company();
+      await world.person('ana@acme.example', acme, ['admin']);
+      await world.person('beto@acme.example', acme, ['member']);
+      const other = await world.company({ name: 'Otra S.A.' });
+      await world.person('eva@otra.example', other, ['admin']);
+
+      const { browser, page } = await world.signedIn('beto@acme.example', '/org', { 'accept-language': 'en' });
+      t.is(page.status, 403);
+      t.regex(textOf(page), /You don't have access to this console You're signed in as beto@acme\.example/);
+      t.regex(page.body, /<a class="button primary" href="\/account">Go to my account<\/a>/);
+      // A forged post (with his own CSRF token, from his account page) is refused the same way.
+      const account = await browser.open(`${world.server.issuer}/account`);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(account.body)![1]!;
+      const forged = await browser.request(`${world.server.issuer}/org/invitations?org=${acme.row.slug}`, {
+        form: { _csrf: csrf, email: 'mallory@evil.example', roles: 'admin' },
+      });
+      t.is(forged.status, 403);
+      t.deepEqual(await invitationsOf(world, acme.row.id), []);
+
+      // Another company's admin cannot name Acme either.
+      const eva = await world.signedIn('eva@otra.example', `/org?org=${acme.row.slug}`);
+      t.is(eva.page.status, 403);
+      t.regex(textOf(eva.page), /No tienes acceso a esta consola/);
+      const own = await eva.browser.open(`${world.server.issuer}/org`);
+      t.regex(textOf(own), /Administras Otra S\.A\./);
+    },
+  );
+
+  test.serial(`[${kind}] an admin of two companies switches between them`, async (t) => {
+    const world = await worlds(kind);
+    const acme = await world.company();
+    const beta = await world.company({ name: 'Beta Ltda.' });
+    const ana = await world.person('ana@acme.example', acme, ['admin']);
+    await world.memberships.join({ organizationId: beta.row.id, userId: ana.id, roles: ['admin'], invitedBy: null });
+    await world.person('bruno@beta.example', beta, ['member']);
+    const { browser, page } = await world.signedIn('ana@acme.example');
+    t.regex(textOf(page), /Administras Acme S\.A\./);
+    t.regex(page.body, /<nav class="org-switch"[\s\S]*Acme S\.A\.[\s\S]*Beta Ltda\./);
+    const link = new RegExp(`<a href="([^"]*org=${beta.row.slug})">Beta Ltda\\.</a>`).exec(page.body)?.[1];
+    t.truthy(link);
+    const switched = await browser.open(`${world.server.issuer}${link}`);
+    t.regex(textOf(switched), /Administras Beta Ltda\./);
+    t.true(switched.body.includes('data-member="bruno@beta.example"'));
+    t.regex(switched.body, /aria-current="page">Beta Ltda\.</);
+    t.true(switched.body.includes(`href="/org/invitations?org=${beta.row.slug}"`), 'the sections stay on Beta');
+  });
 }
