@@ -29,6 +29,7 @@ const REFUSALS = new Set([
   'org_suspended',
   'org_ended',
   'too_many',
+  'unknown_role',
 ]);
 
 /** What a 303 after a change tells the page it lands on (`?done=`). */

@@ -313,3 +313,93 @@ for (const kind of STORES) {
     t.true(switched.body.includes(`href="/org/invitations?org=${beta.row.slug}"`), 'the sections stay on Beta');
   });
 }
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] every console form refuses bad input with an error by its field, and changes nothing`,
+    async (t) => {
+      const world = await worlds(kind);
+      const acme = await world.company();
+      await world.person('ana@acme.example', acme, ['admin']);
+      const beto = await world.person('beto@acme.example', acme, ['member']);
+      const { browser } = await world.signedIn('ana@acme.example');
+      const invitationsUrl = `${world.server.issuer}/org/invitations?org=${acme.row.slug}`;
+      const html = '<script>alert(1)</script>';
+
+      const single = [
+        [{ email: '', roles: 'member' }, 'email', 'Escribe el correo electrónico de la persona que quieres invitar.'],
+        [{ email: `${'a'.repeat(250)}@acme.example`, roles: 'member' }, 'email', 'como máximo 254 caracteres'],
+        [{ email: `${html}@acme.example`, roles: 'member' }, 'email', 'Escribe un correo electrónico válido'],
+        [{ email: 'carla@acme.example' }, 'roles', 'Elige al menos un rol.'],
+        [{ email: 'carla@acme.example', roles: 'superuser' }, 'form', 'Ese rol no existe'],
+        [{ email: 'beto@acme.example', roles: 'member' }, 'email', 'ya es colaboradora de la empresa'],
+      ] as const;
+      for (const [fields, field, message] of single) {
+        const page = await browser.submit(await browser.open(invitationsUrl), '/org/invitations?', fields);
+        t.is(page.status, 400, message);
+        t.true(textOf(page).includes(message), `${message}: ${textOf(page)}`);
+        if (field !== 'form') {
+          t.regex(page.body, new RegExp(`id="${field}-error" class="error">`), field);
+          if (field === 'email')
+            t.regex(page.body, /id="email"[^>]*aria-invalid="true" aria-describedby="email-error"/);
+        }
+        t.false(page.body.includes(html), 'typed HTML is shown escaped');
+        if ('email' in fields && fields.email.length < 100)
+          t.true(page.body.includes(`value="${fields.email.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`), 'kept');
+      }
+
+      const batch = [
+        [{ emails: '' }, {}, 'emails', 'Pega al menos un correo electrónico o sube un archivo CSV.'],
+        [
+          { emails: Array.from({ length: 501 }, (_, i) => `p${i}@acme.example`).join('\n') },
+          {},
+          'emails',
+          'Puedes invitar hasta 500 personas a la vez.',
+        ],
+        [
+          { emails: '' },
+          { csv: ['roto.csv', 'email\n"sin cerrar@acme.example\n'] },
+          'csv',
+          'No pudimos leer roto.csv como CSV.',
+        ],
+        [{ emails: 'carla@acme.example', roles: [] as string[] }, {}, 'batch-roles', 'Elige al menos un rol.'],
+      ] as const;
+      for (const [fields, files, field, message] of batch) {
+        const page = await submitMultipart(
+          browser,
+          await browser.open(invitationsUrl),
+          '/org/invitations/batch',
+          { roles: ['member'], ...fields },
+          files as Record<string, [string, string]>,
+        );
+        t.is(page.status, 400, message);
+        t.true(textOf(page).includes(message), `${message}: ${textOf(page).slice(0, 300)}`);
+        t.regex(page.body, new RegExp(`id="${field}-error" class="error">`), field);
+      }
+      t.deepEqual(await invitationsOf(world, acme.row.id), [], 'no invitation was made');
+
+      const memberUrl = `${world.server.issuer}/org/members/${beto.id}?org=${acme.row.slug}`;
+      for (const [roles, message] of [
+        [[], 'Elige al menos un rol.'],
+        [['superuser'], 'Ese rol no existe'],
+        [[html], 'Ese rol no existe'],
+      ] as const) {
+        const page = await browser.submit(await browser.open(memberUrl), '/roles', { roles: [...roles] });
+        t.is(page.status, 400);
+        t.true(textOf(page).includes(message), message);
+        t.regex(page.body, /<fieldset class="phone" aria-describedby="member-error">/);
+        t.false(page.body.includes(html));
+      }
+      t.deepEqual((await world.memberships.membership(acme.row.id, beto.id))?.roles, ['member'], 'roles unchanged');
+
+      const search = await browser.open(
+        `${world.server.issuer}/org?org=${acme.row.slug}&q=${encodeURIComponent(html)}`,
+      );
+      t.is(search.status, 200);
+      t.false(search.body.includes(html));
+      t.regex(textOf(search), /0 resultados para «&lt;script&gt;alert\(1\)&lt;\/script&gt;»/);
+      const events = await consoleEvents(world);
+      t.deepEqual(events, [], 'nothing was recorded: nothing changed');
+    },
+  );
+}
