@@ -379,6 +379,14 @@ export interface WeeklySummaryRunTable {
   recipients: number;
 }
 
+/** Someone gave a registered company's tax id at the company step; its admins were mailed at `requested_at`. */
+export interface OrganizationJoinRequestTable {
+  organization_id: string;
+  user_id: string;
+  client_id: string;
+  requested_at: Timestamp;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -410,6 +418,7 @@ export interface Database {
   sign_in_events: SignInEventTable;
   weekly_summary_opt_outs: WeeklySummaryOptOutTable;
   weekly_summary_runs: WeeklySummaryRunTable;
+  organization_join_requests: OrganizationJoinRequestTable;
 }
 
 export type UserRow = Selectable<UserTable>;
