@@ -121,7 +121,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       now: options.now,
     });
     const organizationSignIn = companies.signIn;
-    const insights = createInsights({ config, db: storage.db, logger, now: options.now });
+    const insights = createInsights({ config, db: storage.db, logger, audit, now: options.now });
     const provider = await createProvider({
       config,
       storage,
@@ -315,6 +315,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
       invitations.step,
+      insights.companyStep(provider, pages),
       companies.organizationStep(provider),
       new SignUpStep({
         config,

@@ -36,6 +36,7 @@ export const CLIENT_ADD_OPTIONS = {
   'strict-id-token-claims': { type: 'boolean' },
   pkce: { type: 'string' },
   organization: { type: 'string' },
+  'collect-company': { type: 'boolean' },
   'initiate-login-uri': { type: 'string' },
   'logo-uri': { type: 'string' },
   'client-uri': { type: 'string' },
@@ -90,6 +91,7 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
     strictIdTokenClaims: options['strict-id-token-claims'],
     pkce: parsePkceMode(options.pkce),
     organization: parseOrganizationMode(options.organization),
+    collectCompany: options['collect-company'],
     initiateLoginUri:
       options['initiate-login-uri'] === undefined
         ? undefined

@@ -37,6 +37,12 @@ export interface ClientRegistration {
   pkce?: PkceMode | undefined;
   /** Whether its sign-ins are for an organization the person belongs to (src/organizations/client-organization.ts). */
   organization?: OrganizationMode | undefined;
+  /**
+   * A person without an organization gives their company's data during the sign-in, which creates
+   * it with them as admin (src/organizations/company-step.ts). Implies `organization: required`
+   * unless `organization` says otherwise: every sign-in there ends with a company.
+   */
+  collectCompany?: boolean | undefined;
   /** Where the portal starts its own sign-in (OpenID Connect `initiate_login_uri`): people land there from invitations. */
   initiateLoginUri?: string | undefined;
   /** Its branding on the hosted pages (src/http/page-branding.ts): logo, home page, terms, privacy policy, colour. */
@@ -114,7 +120,8 @@ export class ClientRegistry {
       ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
       ...(input.singleSession ? { single_session: true } : {}),
       ...(input.requireMfa ? { require_mfa: true } : {}),
-      ...(input.organization ? { organization: input.organization } : {}),
+      ...(input.organization || input.collectCompany ? { organization: input.organization ?? 'required' } : {}),
+      ...(input.collectCompany ? { collect_company: true } : {}),
       ...(input.initiateLoginUri !== undefined ? { initiate_login_uri: input.initiateLoginUri } : {}),
       ...(input.logoUri !== undefined ? { logo_uri: input.logoUri } : {}),
       ...(input.clientUri !== undefined ? { client_uri: input.clientUri } : {}),

@@ -1,25 +1,57 @@
 import type { Kysely } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { AuditTrail } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
+import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import { CompanyRegistration } from './company-registration.ts';
+import { CompanyStep } from './company-step.ts';
 import { SignInEvents } from './sign-in-events.ts';
 
 export type Insights = ReturnType<typeof createInsights>;
 
 /**
- * What company admins learn of their organization, as src/app.ts wires it: the record of sign-ins
- * (fed by the sign-in pipeline, read by the console's metrics and member list).
+ * What company admins learn of and receive from their organization, as src/app.ts wires it: the
+ * record of sign-ins (fed by the sign-in pipeline, read by the console's metrics and member
+ * list), and the company step of `--collect-company` portals.
  */
 export function createInsights(deps: {
   config: Config;
   db: Kysely<Database>;
   logger: Logger;
+  audit: AuditTrail;
   now?: (() => number) | undefined;
 }) {
   const { config, db, logger, now } = deps;
   const signInEvents = new SignInEvents({ db, logger, now });
+  const registration = new CompanyRegistration({
+    db,
+    logger,
+    audit: deps.audit,
+    issuer: config.issuer,
+    productName: config.productName,
+    now,
+  });
   return {
     signInEvents,
+    registration,
+    /** The sign-in step that creates a person's company (before the organization step). */
+    companyStep: (provider: Provider, pages: PageRenderer) =>
+      new CompanyStep({
+        config,
+        provider,
+        pages,
+        registration,
+        logger,
+        hasOrganization: async (accountId) =>
+          !!(await db
+            .selectFrom('organization_memberships')
+            .select('organization_id')
+            .where('user_id', '=', accountId)
+            .where('removed_at', 'is', null)
+            .executeTakeFirst()),
+      }),
     /** The purge timer's share. */
     purgeExpired: () => signInEvents.purgeExpired(config.signInEventsRetentionDays),
     async close(): Promise<void> {

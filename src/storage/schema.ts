@@ -389,6 +389,14 @@ export interface OrganizationInvitationBatchTable {
   created_at: Generated<Date>;
 }
 
+/** Someone gave a registered company's tax id at the company step; its admins were mailed at `requested_at`. */
+export interface OrganizationJoinRequestTable {
+  organization_id: string;
+  user_id: string;
+  client_id: string;
+  requested_at: Timestamp;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -421,6 +429,7 @@ export interface Database {
   weekly_summary_opt_outs: WeeklySummaryOptOutTable;
   weekly_summary_runs: WeeklySummaryRunTable;
   organization_invitation_batches: OrganizationInvitationBatchTable;
+  organization_join_requests: OrganizationJoinRequestTable;
 }
 
 export type UserRow = Selectable<UserTable>;

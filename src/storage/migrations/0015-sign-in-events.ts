@@ -10,6 +10,8 @@ import { type Kysely, sql } from 'kysely';
  * - `weekly_summary_opt_outs`: admins who turned the weekly summary off (on unless listed).
  * - `weekly_summary_runs`: the week each organization's summary was sent, claimed in the
  *   transaction that queues its mail, so it is sent once across processes.
+ * - `organization_join_requests`: someone gave, at the company step, the tax id of a company
+ *   registered already; its admins are mailed once a day at most per person.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -47,9 +49,18 @@ export async function up(db: Kysely<any>): Promise<void> {
       recipients integer not null,
       primary key (organization_id, week_start)
     )`.execute(db);
+  await sql`
+    create table organization_join_requests (
+      organization_id text not null references organizations (id) on delete cascade,
+      user_id text not null references users (id) on delete cascade,
+      client_id text not null,
+      requested_at timestamptz not null,
+      primary key (organization_id, user_id)
+    )`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop table if exists organization_join_requests`.execute(db);
   await sql`drop table if exists weekly_summary_runs`.execute(db);
   await sql`drop table if exists weekly_summary_opt_outs`.execute(db);
   await sql`drop table if exists sign_in_events`.execute(db);
