@@ -9,8 +9,10 @@ import type { Logger } from '../logging/logger.ts';
 import { MemberAdministration } from '../organizations/member-administration.ts';
 import { OrganizationMail } from '../organizations/organization-mail.ts';
 import { OrganizationSessions } from '../organizations/organization-sessions.ts';
+import { OrganizationRepository } from '../organizations/organizations.ts';
 import { RoleRepository } from '../organizations/roles.ts';
 import type { Database } from '../storage/schema.ts';
+import { companyRouter } from './company-router.ts';
 import { ConsoleAccess } from './console-access.ts';
 import { consoleForms } from './console-forms.ts';
 import { ConsolePages } from './console-pages.ts';
@@ -59,4 +61,5 @@ export function mountOrgConsole(app: Koa, deps: OrgConsoleDependencies): void {
   app.use(membersRouter({ access, pages, members: new MemberList(db, deps.signIns), roles, admin }).routes());
   app.use(invitationsRouter({ db, access, pages, roles, admin, batches: new InvitationBatches(db) }).routes());
   app.use(metricsRouter({ db, access, pages, signIns: deps.signIns }).routes());
+  app.use(companyRouter({ config, access, pages, orgs: new OrganizationRepository(db) }).routes());
 }

@@ -403,3 +403,66 @@ for (const kind of STORES) {
     },
   );
 }
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the company page validates every field by the country, keeps what was typed and saves a valid CUIT`,
+    async (t) => {
+      const world = await worlds(kind);
+      const acme = await world.company();
+      await world.company({ name: 'Otra S.A.', country: 'AR', taxId: '30-71234567-1' });
+      await world.person('ana@acme.example', acme, ['admin']);
+      const { browser } = await world.signedIn('ana@acme.example', `/org/company?org=${acme.row.slug}`);
+      const url = `${world.server.issuer}/org/company?org=${acme.row.slug}`;
+      const valid = {
+        country: 'AR',
+        legal_name: 'Acme Sociedad Anónima',
+        tax_id: '30-50001091-2',
+        employees: '51-200',
+        segment: 'technology',
+        postal_code: 'C1425DKF',
+        address_line: 'Av. Santa Fe',
+        address_number: '1234',
+        address_complement: 'Piso 5',
+      };
+      const stored = async () =>
+        world.server.umbral.storage.db
+          .selectFrom('organizations')
+          .select(['country', 'tax_id', 'legal_name', 'postal_code', 'address_line'])
+          .where('id', '=', acme.row.id)
+          .executeTakeFirstOrThrow();
+      const before = await stored();
+      const html = '<b>Acme</b>';
+      const refusals = [
+        [{ ...valid, legal_name: '' }, 'legal_name'],
+        [{ ...valid, legal_name: 'A'.repeat(201) }, 'legal_name'],
+        [{ ...valid, address_line: html }, 'address_line'],
+        [{ ...valid, tax_id: '30-50001091-3' }, 'tax_id', 'El CUIT no es válido: el dígito verificador no coincide'],
+        [{ ...valid, postal_code: '12' }, 'postal_code'],
+        [{ ...valid, country: '' }, 'country'],
+        [{ ...valid, tax_id: '30-71234567-1' }, 'tax_id', 'Ese CUIT ya está registrado para otra empresa.'],
+      ] as const;
+      for (const [fields, field, message] of refusals) {
+        const page = await browser.submit(await browser.open(url), '/org/company', fields);
+        t.is(page.status, 400, field);
+        t.regex(page.body, new RegExp(`id="${field}-error" class="error">`), field);
+        t.regex(page.body, new RegExp(`id="${field}"[^>]*aria-invalid="true"`), field);
+        if (message) t.true(textOf(page).includes(message), message);
+        t.false(page.body.includes(html), 'typed HTML is shown escaped');
+        if (field !== 'legal_name') t.true(page.body.includes('value="Acme Sociedad Anónima"'), 'values kept');
+      }
+      t.deepEqual(await stored(), before, 'nothing changed');
+
+      const saved = await browser.submit(await browser.open(url), '/org/company', valid);
+      t.regex(textOf(saved), /Guardamos los datos de la empresa\./);
+      t.like(await stored(), { country: 'AR', tax_id: '30500010912', legal_name: 'Acme Sociedad Anónima' });
+      t.true(saved.body.includes('value="30-50001091-2"'), 'shown as Argentina writes it');
+      const events = await consoleEvents(world);
+      t.deepEqual(
+        events.map((e) => e.type),
+        ['org_console.company_updated'],
+      );
+      t.true((events[0]!.data['changed'] as string[]).includes('tax_id'));
+    },
+  );
+}
