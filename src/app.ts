@@ -82,7 +82,7 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
-  /** Company admins' insights (src/organizations/insights.ts): sign-in events; `signInEvents.flush()` for tests. */
+  /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
   insights: Insights;
   close(): Promise<void>;
 }
@@ -305,6 +305,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       signIn: accountSignIn,
       clientId: ACCOUNT_CLIENT_ID,
       now: options.now ?? Date.now,
+      onAccepted: insights.memberJoined,
     });
     upstreamAdmissions.push(invitations.step);
     app.use(invitations.router.routes());
@@ -356,6 +357,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
+    // Company admins' weekly summary, on the same interval and just as once across processes.
+    insights.start();
 
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
       oidcRows: () => purgeExpired(storage.db),

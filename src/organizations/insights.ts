@@ -7,14 +7,19 @@ import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { CompanyRegistration } from './company-registration.ts';
 import { CompanyStep } from './company-step.ts';
+import { memberJoinedNotice } from './member-joined-notice.ts';
 import { SignInEvents } from './sign-in-events.ts';
+import { WeeklySummaryPreferences } from './weekly-summary-preferences.ts';
+import { WeeklySummaryScheduler } from './weekly-summary-scheduler.ts';
 
 export type Insights = ReturnType<typeof createInsights>;
 
 /**
  * What company admins learn of and receive from their organization, as src/app.ts wires it: the
  * record of sign-ins (fed by the sign-in pipeline, read by the console's metrics and member
- * list), and the company step of `--collect-company` portals.
+ * list), the company step of `--collect-company` portals, the notice that a collaborator joined
+ * (run in each invitation's acceptance) and the weekly summary (a scheduler, once across
+ * processes; each admin's choice in `weeklySummaryPreferences`).
  */
 export function createInsights(deps: {
   config: Config;
@@ -33,9 +38,24 @@ export function createInsights(deps: {
     productName: config.productName,
     now,
   });
+  const weeklySummaries = new WeeklySummaryScheduler({
+    db,
+    logger,
+    issuer: config.issuer,
+    productName: config.productName,
+    now,
+  });
   return {
     signInEvents,
     registration,
+    weeklySummaries,
+    weeklySummaryPreferences: new WeeklySummaryPreferences(db),
+    /** For invitationPages: the admins' notice, queued in the acceptance's transaction. */
+    memberJoined: memberJoinedNotice({ issuer: config.issuer, productName: config.productName }),
+    /** Starts the weekly summary's timer (every ORG_SCHEDULER_INTERVAL_SECONDS). */
+    start(): void {
+      weeklySummaries.start(config.orgSchedulerIntervalSeconds);
+    },
     /** The sign-in step that creates a person's company (before the organization step). */
     companyStep: (provider: Provider, pages: PageRenderer) =>
       new CompanyStep({
@@ -55,6 +75,7 @@ export function createInsights(deps: {
     /** The purge timer's share. */
     purgeExpired: () => signInEvents.purgeExpired(config.signInEventsRetentionDays),
     async close(): Promise<void> {
+      await weeklySummaries.stop();
       await signInEvents.close();
     },
   };

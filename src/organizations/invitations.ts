@@ -34,6 +34,12 @@ export interface NewInvitation {
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
+ * Run inside the transaction that accepts an invitation, after the membership and the status are
+ * written (the admins' notice is queued there: it commits with the acceptance, or neither).
+ */
+export type AcceptanceHook = (trx: Transaction<Database>, accepted: Invitation, userId: string) => Promise<void>;
+
+/**
  * Invitations to an organization. The link's token is 256 random bits; only its SHA-256 is kept.
  * Inviting an address that already has a pending invitation renews that one (new link, new
  * expiry, roles replaced): the older link stops working, as with every other emailed link.
@@ -44,6 +50,7 @@ export class InvitationRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number = Date.now,
+    private readonly afterAccept?: AcceptanceHook,
   ) {
     this.memberships = new MembershipRepository(db);
   }
@@ -191,7 +198,9 @@ export class InvitationRepository {
         .returningAll()
         .executeTakeFirstOrThrow();
       // The hash stays: a used link is then told it was used, not that it never existed.
-      return { ...invitation, row: accepted, state: 'accepted' };
+      const done: Invitation = { ...invitation, row: accepted, state: 'accepted' };
+      await this.afterAccept?.(trx, done, userId);
+      return done;
     });
   }
 

@@ -374,7 +374,8 @@ export interface WeeklySummaryOptOutTable {
 /** The week (its Monday, UTC) an organization's weekly summary was sent. */
 export interface WeeklySummaryRunTable {
   organization_id: string;
-  week_start: ColumnType<Date, Date | string, Date | string>;
+  /** YYYY-MM-DD on the way in (a date: no time zone to shift it). */
+  week_start: ColumnType<Date | string, string, string>;
   sent_at: Timestamp;
   recipients: number;
 }

@@ -1,5 +1,7 @@
 import test from 'ava';
 import { generate } from 'otplib';
+import { createLogger } from '../../src/logging/logger.ts';
+import { lastMonday, WeeklySummaryScheduler } from '../../src/organizations/weekly-summary-scheduler.ts';
 import { codeOf, signUpFields } from '../interactions/signup-fixture.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
@@ -290,6 +292,149 @@ for (const kind of STORES) {
       t.true(callback.url.startsWith(w.rps.lite.redirectUri), callback.url);
       const claims = (await w.rps.lite.exchange(callback.url, request)).claims();
       t.like(claims, { org_country: 'MX', org_tax_id: 'GODE561231GR9' });
+    },
+  );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the admins hear once, in their language, that a collaborator accepted an invitation`,
+    async (t) => {
+      const w = await world(kind);
+      const company = await w.company({ name: 'Acme S.A.' });
+      const admins = [];
+      for (const [email, locale] of [
+        ['ana@acme.example', 'en'],
+        ['beto@acme.example', 'es'],
+      ] as const) {
+        const admin = await w.server.users.create({
+          email,
+          password: PASSWORD,
+          name: email.split('@')[0],
+          emailVerified: true,
+        });
+        await w.server.umbral.storage.db.updateTable('users').set({ locale }).where('id', '=', admin.id).execute();
+        await w.memberships.join({
+          organizationId: company.row.id,
+          userId: admin.id,
+          roles: ['admin'],
+          invitedBy: 'operator',
+        });
+        admins.push(admin);
+      }
+      const invitation = await w.invite(company, 'carla@acme.example', { roles: ['member'], invitedBy: admins[0]!.id });
+      const browser = w.browser();
+      const page = await browser.open(invitation.link);
+      const signUp = await browser.submit(page, '/invitations/start', { method: 'signup' });
+      const verify = await browser.submit(
+        signUp,
+        '/signup',
+        signUpFields({ email: 'carla@acme.example', name: 'Carla Ruiz' }),
+      );
+      const [code] = await w.mailTo('carla@acme.example');
+      await browser.submit(verify, '/verify', { code: codeOf(code!) });
+      t.truthy(
+        await w.memberships.membership(company.row.id, (await w.server.users.findByEmail('carla@acme.example'))!.id),
+      );
+
+      await w.server.umbral.mailer.drain();
+      const [en] = await w.mailTo('ana@acme.example');
+      const [es] = await w.mailTo('beto@acme.example');
+      t.is(en!.subject, 'Carla Ruiz joined Acme S.A. on Portal de Clientes');
+      t.regex(en!.text!, /Carla Ruiz \(carla@acme\.example\) accepted the invitation/);
+      t.regex(en!.text!, /Their roles: member\./);
+      t.is(es!.subject, 'Carla Ruiz se unió a Acme S.A. en Portal de Clientes');
+      t.regex(es!.text!, /Sus roles: miembro\./);
+
+      // The same link again: the invitation is used, nobody is told twice.
+      const reused = await w.browser().open(invitation.link);
+      t.not(reused.status, 500);
+      await w.server.umbral.mailer.drain();
+      const notices = w.smtp.received.filter((mail) => /joined|se unió/.test(mail.subject ?? ''));
+      t.is(notices.length, 2, 'one notice to each admin');
+      t.false(
+        w.smtp.received.some(
+          (mail) => mail.to && JSON.stringify(mail.to).includes('carla@') && /joined|se unió/.test(mail.subject ?? ''),
+        ),
+        'the collaborator is not told of themselves',
+      );
+    },
+  );
+
+  test.serial(
+    `[${kind}] the weekly summary goes once across schedulers to the admins who keep it on, with the week's figures`,
+    async (t) => {
+      const w = await world(kind);
+      const db = w.server.umbral.storage.db;
+      const company = await w.company({ name: 'Acme S.A.' });
+      const people: Record<string, { id: string }> = {};
+      for (const [email, roles] of [
+        ['ana@acme.example', ['admin']],
+        ['beto@acme.example', ['admin']],
+        ['carla@acme.example', ['member']],
+      ] as const) {
+        people[email] = await w.server.users.create({ email, password: PASSWORD, emailVerified: true });
+        await w.memberships.join({
+          organizationId: company.row.id,
+          userId: people[email]!.id,
+          roles: [...roles],
+          invitedBy: 'operator',
+        });
+      }
+      await db
+        .insertInto('mfa_factors')
+        .values({ id: 'f1', user_id: people['ana@acme.example']!.id, kind: 'totp', confirmed_at: new Date() })
+        .execute();
+      const preferences = w.server.umbral.insights.weeklySummaryPreferences;
+      t.true(await preferences.isOn(company.row.id, people['beto@acme.example']!.id), 'on unless turned off');
+      await preferences.set(company.row.id, people['beto@acme.example']!.id, false);
+      await preferences.set(company.row.id, people['beto@acme.example']!.id, false);
+      t.false(await preferences.isOn(company.row.id, people['beto@acme.example']!.id));
+      await preferences.set(company.row.id, people['ana@acme.example']!.id, true);
+
+      // This week's sign-ins; the summary of this week goes out next Monday.
+      const monday = lastMonday(new Date());
+      const events = w.server.umbral.insights.signInEvents;
+      for (const [email, at] of [
+        ['carla@acme.example', new Date()],
+        ['carla@acme.example', new Date()],
+        ['ana@acme.example', new Date(monday.getTime() + 1000)],
+        ['ana@acme.example', new Date(monday.getTime() - 1000)],
+      ] as const) {
+        events.record({
+          userId: people[email]!.id,
+          organizationId: company.row.id,
+          clientId: 'crm',
+          method: 'password',
+          at,
+        });
+      }
+      await events.flush();
+      const nextMonday = monday.getTime() + 7 * 86_400_000 + 3600_000;
+      const scheduler = () =>
+        new WeeklySummaryScheduler({
+          db,
+          logger: createLogger('silent'),
+          issuer: w.server.issuer,
+          productName: 'Umbral',
+          now: () => nextMonday,
+        });
+      const runs = await Promise.all([scheduler().runOnce(), scheduler().runOnce()]);
+      t.is(runs[0]!.mails + runs[1]!.mails, 1, 'one mail, to the one admin who keeps it on');
+      t.deepEqual(await scheduler().runOnce(), { organizations: 0, mails: 0 }, 'the week is sent');
+      await w.server.umbral.mailer.drain();
+      const [summary] = await w.mailTo('ana@acme.example');
+      t.is(summary!.subject, 'Resumen semanal de Acme S.A. en Portal de Clientes');
+      const text = summary!.text!;
+      t.regex(text, /Personas nuevas: 3/);
+      t.regex(text, /Personas activas \(de 3\): 2/);
+      t.regex(text, /Inicios de sesión: 3/, 'the sign-in before Monday is last week');
+      t.regex(text, /Con verificación en dos pasos: 33\s?%/);
+      t.true(text.includes(`${w.server.issuer}/org/metrics`));
+      t.false(
+        w.smtp.received.some((mail) => JSON.stringify(mail.to).includes('beto@')),
+        'the admin who turned it off',
+      );
     },
   );
 }
