@@ -11,6 +11,7 @@ import { OrganizationMail } from '../organizations/organization-mail.ts';
 import { OrganizationSessions } from '../organizations/organization-sessions.ts';
 import { OrganizationRepository } from '../organizations/organizations.ts';
 import { RoleRepository } from '../organizations/roles.ts';
+import { WeeklySummaryPreferences } from '../organizations/weekly-summary-preferences.ts';
 import type { Database } from '../storage/schema.ts';
 import { companyRouter } from './company-router.ts';
 import { ConsoleAccess } from './console-access.ts';
@@ -60,6 +61,7 @@ export function mountOrgConsole(app: Koa, deps: OrgConsoleDependencies): void {
   app.use(consoleForms({ issuer: config.issuer, secure: config.secure, pages: deps.pages }));
   app.use(membersRouter({ access, pages, members: new MemberList(db, deps.signIns), roles, admin }).routes());
   app.use(invitationsRouter({ db, access, pages, roles, admin, batches: new InvitationBatches(db) }).routes());
-  app.use(metricsRouter({ db, access, pages, signIns: deps.signIns }).routes());
+  const summaries = new WeeklySummaryPreferences(db);
+  app.use(metricsRouter({ db, access, pages, signIns: deps.signIns, summaries }).routes());
   app.use(companyRouter({ config, access, pages, orgs: new OrganizationRepository(db) }).routes());
 }

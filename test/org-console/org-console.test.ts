@@ -2,6 +2,7 @@ import test from 'ava';
 import { parse } from 'csv-parse/sync';
 import { decodeJwt } from 'jose';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
+import { WeeklySummaryPreferences } from '../../src/organizations/weekly-summary-preferences.ts';
 import { HttpBrowser, type Page, submitMultipart } from '../support/http-browser.ts';
 import { STORES } from '../support/stores.ts';
 import { type ConsoleWorld, consoleWorlds, invitationLink, PASSWORD, textOf } from './console-world.ts';
@@ -189,7 +190,7 @@ for (const kind of STORES) {
     async (t) => {
       const world = await worlds(kind);
       const acme = await world.company({ seatLimit: 10 });
-      await world.person('ana@acme.example', acme, ['admin']);
+      const ana = await world.person('ana@acme.example', acme, ['admin']);
       await world.person('beto@acme.example', acme, ['member']);
       const carla = await world.person('carla@acme.example', acme, ['member']);
       const dora = await world.person('dora@acme.example', acme, ['member']);
@@ -259,6 +260,25 @@ for (const kind of STORES) {
       const betoSignIn = new Date(rows[1]!['Último inicio de sesión']!);
       t.true(Math.abs(betoSignIn.getTime() - Number(first.tokens.claims()!['auth_time']) * 1000) < 60_000);
       t.is(rows[3]!['Último inicio de sesión'], '');
+
+      // Ana's own weekly summary: on until she turns it off, from the same page.
+      const summaries = new WeeklySummaryPreferences(world.server.umbral.storage.db);
+      t.regex(textOf(metrics), /Cada lunes recibes por correo el resumen de Acme S\.A\./);
+      const off = await browser.submit(metrics, '/org/weekly-summary', {});
+      t.regex(off.url, /done=summary_off$/);
+      t.regex(textOf(off), /Ya no vas a recibir el resumen semanal\. .*No recibes el resumen semanal de Acme S\.A\./);
+      t.false(await summaries.isOn(acme.row.id, ana.id));
+      const on = await browser.submit(off, '/org/weekly-summary', {});
+      t.regex(textOf(on), /Vas a recibir el resumen semanal\./);
+      t.true(await summaries.isOn(acme.row.id, ana.id));
+      t.deepEqual(
+        (await consoleEvents(world)).map((e) => [e.type, e.data['on'] ?? null]),
+        [
+          ['org_console.member_invited', null],
+          ['org_console.weekly_summary_changed', false],
+          ['org_console.weekly_summary_changed', true],
+        ],
+      );
     },
   );
 
