@@ -1,6 +1,9 @@
-import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
 import { decodeJwt } from 'jose';
 import type { Browser, Page } from 'playwright-core';
+import { PROJECT_ROOT } from '../../src/config/project-root.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { expectHeading, landOn, launchChromium, newContext, STACK_TRACE } from '../browser/browser-support.ts';
@@ -24,6 +27,15 @@ test.before(async () => {
 test.after.always(async () => {
   await browser?.close();
 });
+
+const PHONE = { width: 375, height: 740 };
+const AXE = fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** The page fits a phone's width: nothing but the tables' own scrolling regions goes sideways. */
+async function fitsPhone(t: ExecutionContext, page: Page): Promise<void> {
+  const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+  t.true(width <= PHONE.width, `${page.url()}: no sideways scrolling (scrollWidth ${width})`);
+}
 
 /** The member list's row of `email`, as read on the page. */
 async function memberRow(page: Page, email: string): Promise<string> {
@@ -79,7 +91,7 @@ for (const kind of BROWSER_STORES) {
     });
 
     // Ana opens /org: the hosted login, then the console, all without JavaScript.
-    const admin = (await newContext(t, browser!, { javaScriptEnabled: false })).page;
+    const admin = (await newContext(t, browser!, { javaScriptEnabled: false, viewport: PHONE, isMobile: true })).page;
     await admin.goto(`${server.issuer}/org`);
     await admin.getByLabel('Correo electrónico').fill('ana@acme.example');
     await admin.getByRole('button', { name: 'Siguiente' }).click();
@@ -87,6 +99,7 @@ for (const kind of BROWSER_STORES) {
     await admin.getByRole('button', { name: 'Iniciar sesión' }).click();
     await expectHeading(admin, 'Colaboradores');
     t.is(new URL(admin.url()).pathname, '/org');
+    await fitsPhone(t, admin);
 
     // Three addresses pasted.
     await admin.getByRole('link', { name: 'Invitaciones', exact: true }).click();
@@ -94,6 +107,7 @@ for (const kind of BROWSER_STORES) {
     await admin.getByLabel('Correos electrónicos').fill('beto@acme.example\ncarla@acme.example, dora@acme.example');
     await admin.getByRole('button', { name: 'Enviar invitaciones' }).click();
     await expectHeading(admin, 'Resultado de las invitaciones');
+    await fitsPhone(t, admin);
     t.is(await admin.locator('[data-count="invited"]').innerText(), '3 invitadas');
     t.is(await admin.locator('[data-count="refused"]').innerText(), '0 rechazadas');
 
@@ -166,6 +180,7 @@ for (const kind of BROWSER_STORES) {
       /Carla Gómez carla@acme\.example Miembro Activo .+ UTC Desactivada Contraseña/,
     );
     t.is(await admin.locator('tr[data-member]').count(), 3);
+    await fitsPhone(t, admin);
 
     // Ana excludes Carla: Carla's portal hears that her session there ended.
     await admin.getByRole('link', { name: 'Carla Gómez' }).click();
@@ -196,6 +211,21 @@ for (const kind of BROWSER_STORES) {
     t.is((await admin.locator(`tr[data-day="${today}"] td`).textContent())?.trim(), '2');
     t.regex(await admin.locator('[data-metric="second-factor"]').innerText(), /^50\s?% · 1 de 2$/);
     t.true(await admin.getByRole('img', { name: 'Inicios de sesión por día, últimos 30 días' }).isVisible());
+    await fitsPhone(t, admin);
     t.notRegex(await admin.content(), STACK_TRACE);
+
+    // The console's pages, as Ana sees them, pass axe-core's checks (axe needs scripts: a context
+    // of its own with her cookies).
+    const audited = await browser!.newContext({ storageState: await admin.context().storageState() });
+    t.teardown(() => audited.close());
+    const auditor = await audited.newPage();
+    for (const path of ['/org', '/org/invitations', '/org/metrics', '/org/company']) {
+      await auditor.goto(`${server.issuer}${path}`);
+      await auditor.evaluate(AXE);
+      const violations = (await auditor.evaluate(
+        'axe.run(document).then((r) => r.violations.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))',
+      )) as string[];
+      t.deepEqual(violations, [], path);
+    }
   });
 }
