@@ -298,6 +298,7 @@ for (const kind of STORES) {
       t.regex(page.body, /<a class="button primary" href="\/account">Go to my account<\/a>/);
       // A forged post (with his own CSRF token, from his account page) is refused the same way.
       const account = await browser.open(`${world.server.issuer}/account`);
+      t.false(account.body.includes('href="/org'), 'no way to the console on a member’s account page');
       const csrf = /name="_csrf" value="([^"]+)"/.exec(account.body)![1]!;
       const forged = await browser.request(`${world.server.issuer}/org/invitations?org=${acme.row.slug}`, {
         form: { _csrf: csrf, email: 'mallory@evil.example', roles: 'admin' },
@@ -331,6 +332,10 @@ for (const kind of STORES) {
     t.true(switched.body.includes('data-member="bruno@beta.example"'));
     t.regex(switched.body, /aria-current="page">Beta Ltda\.</);
     t.true(switched.body.includes(`href="/org/invitations?org=${beta.row.slug}"`), 'the sections stay on Beta');
+    // Her account page leads to both consoles.
+    const account = await browser.open(`${world.server.issuer}/account`);
+    t.true(account.body.includes(`<a href="/org?org=${acme.row.slug}">Administrar Acme S.A.</a>`));
+    t.true(account.body.includes(`<a href="/org?org=${beta.row.slug}">Administrar Beta Ltda.</a>`));
   });
 }
 
