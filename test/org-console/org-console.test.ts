@@ -412,7 +412,7 @@ for (const kind of STORES) {
         const page = await browser.submit(await browser.open(memberUrl), '/roles', { roles: [...roles] });
         t.is(page.status, 400);
         t.true(textOf(page).includes(message), message);
-        t.regex(page.body, /<fieldset class="phone" aria-describedby="member-error">/);
+        t.regex(page.body, /<fieldset class="role-choice" aria-describedby="member-error">/);
         t.false(page.body.includes(html));
       }
       t.deepEqual((await world.memberships.membership(acme.row.id, beto.id))?.roles, ['member'], 'roles unchanged');
