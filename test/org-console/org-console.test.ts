@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
 import { decodeJwt } from 'jose';
+import { sql } from 'kysely';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
 import { WeeklySummaryPreferences } from '../../src/organizations/weekly-summary-preferences.ts';
 import { HttpBrowser, type Page, submitMultipart } from '../support/http-browser.ts';
@@ -490,4 +491,39 @@ for (const kind of STORES) {
       t.true((events[0]!.data['changed'] as string[]).includes('tax_id'));
     },
   );
+}
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] the collaborators are searched by name or email and listed 25 a page`, async (t) => {
+    const world = await worlds(kind);
+    const acme = await world.company();
+    await world.person('ana@acme.example', acme, ['admin']);
+    const db = world.server.umbral.storage.db;
+    await sql`insert into users (id, email, name, email_verified)
+              select 'p' || g, 'persona' || lpad(g::text, 2, '0') || '@acme.example', 'Persona ' || g, true
+              from generate_series(1, 30) g`.execute(db);
+    await sql`insert into organization_memberships (organization_id, user_id, roles)
+              select ${acme.row.id}, 'p' || g, '["member"]' from generate_series(1, 30) g`.execute(db);
+    const { browser, page } = await world.signedIn('ana@acme.example');
+    t.regex(textOf(page), /31 colaboradores/);
+    t.is(page.body.match(/<tr data-member=/g)?.length, 25);
+    t.regex(textOf(page), /Página 1 de 2/);
+    const next = /<a href="([^"]+)" rel="next">Siguiente<\/a>/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+    t.truthy(next);
+    const second = await browser.open(`${world.server.issuer}${next}`);
+    t.is(second.body.match(/<tr data-member=/g)?.length, 6);
+    t.true(second.body.includes('data-member="persona30@acme.example"'));
+    t.regex(second.body, /rel="prev">Anterior</);
+
+    const byName = await browser.open(`${world.server.issuer}/org?org=${acme.row.slug}&q=PERSONA%2012`);
+    t.regex(textOf(byName), /1 resultado para «PERSONA 12»/);
+    t.true(byName.body.includes('data-member="persona12@acme.example"'));
+    const byEmail = await browser.open(`${world.server.issuer}/org?org=${acme.row.slug}&q=ana%40acme`);
+    t.deepEqual(
+      [...byEmail.body.matchAll(/data-member="([^"]+)"/g)].map((m) => m[1]),
+      ['ana@acme.example'],
+    );
+    const wildcard = await browser.open(`${world.server.issuer}/org?org=${acme.row.slug}&q=%25`);
+    t.regex(textOf(wildcard), /0 resultados/, 'a typed % matches itself');
+  });
 }
