@@ -171,6 +171,9 @@ for (const kind of STORES) {
         home_client_id: 'cloud',
       });
       t.deepEqual((await w.memberships.membership(org.id, user.id))?.roles, ['admin']);
+      await w.server.umbral.audit.flush();
+      const [registered] = (await w.server.umbral.audit.query({ type: 'organization.registered' })).events;
+      t.like(registered, { organizationId: org.id, subjectUserId: user.id, actor: { kind: 'user', id: user.id } });
     },
   );
 
