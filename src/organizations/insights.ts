@@ -14,6 +14,8 @@ import { WeeklySummaryScheduler } from './weekly-summary-scheduler.ts';
 
 export type Insights = ReturnType<typeof createInsights>;
 
+const DAY_MS = 86_400_000;
+
 /**
  * What company admins learn of and receive from their organization, as src/app.ts wires it: the
  * record of sign-ins (fed by the sign-in pipeline, read by the console's metrics and member
@@ -72,8 +74,23 @@ export function createInsights(deps: {
             .where('removed_at', 'is', null)
             .executeTakeFirst()),
       }),
-    /** The purge timer's share. */
-    purgeExpired: () => signInEvents.purgeExpired(config.signInEventsRetentionDays),
+    /**
+     * The purge timer's share: sign-in events past SIGN_IN_EVENTS_RETENTION_DAYS, weeks sent as
+     * long ago, and join requests older than a month (they only keep a repeat from mailing again).
+     */
+    async purgeExpired(): Promise<number> {
+      const at = (now ?? Date.now)();
+      const events = await signInEvents.purgeExpired(config.signInEventsRetentionDays);
+      const weeks = await db
+        .deleteFrom('weekly_summary_runs')
+        .where('sent_at', '<', new Date(at - config.signInEventsRetentionDays * DAY_MS))
+        .executeTakeFirst();
+      const requests = await db
+        .deleteFrom('organization_join_requests')
+        .where('requested_at', '<', new Date(at - 30 * DAY_MS))
+        .executeTakeFirst();
+      return events + Number(weeks.numDeletedRows) + Number(requests.numDeletedRows);
+    },
     async close(): Promise<void> {
       await weeklySummaries.stop();
       await signInEvents.close();
