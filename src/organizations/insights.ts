@@ -54,9 +54,12 @@ export function createInsights(deps: {
     weeklySummaryPreferences: new WeeklySummaryPreferences(db),
     /** For invitationPages: the admins' notice, queued in the acceptance's transaction. */
     memberJoined: memberJoinedNotice({ issuer: config.issuer, productName: config.productName }),
-    /** Starts the weekly summary's timer (every ORG_SCHEDULER_INTERVAL_SECONDS). */
+    /**
+     * Starts the weekly summary's timer: every ORG_SCHEDULER_INTERVAL_SECONDS, but not more often
+     * than every 15 minutes (a weekly mail needs no finer clock, and each run asks every company).
+     */
     start(): void {
-      weeklySummaries.start(config.orgSchedulerIntervalSeconds);
+      weeklySummaries.start(Math.max(config.orgSchedulerIntervalSeconds, 900));
     },
     /** The sign-in step that creates a person's company (before the organization step). */
     companyStep: (provider: Provider, pages: PageRenderer) =>
