@@ -1,9 +1,11 @@
 import type { Locale, Translate } from '../i18n/i18n.ts';
+import type { OrganizationRow } from '../storage/schema.ts';
 import { COMPANY_TEXT_LIMITS, EMPLOYEE_BANDS, type EmployeeBand } from './company-input.ts';
 import { postalCodeRefusal, taxIdRefusal, taxIdWarning } from './company-messages.ts';
 import { countryCode, countryCodes } from './countries.ts';
+import type { OrganizationFields } from './organization-input.ts';
 import { checkPostalCode } from './postal-codes.ts';
-import { checkTaxId, TAX_ID_COUNTRIES, taxIdName } from './tax-ids.ts';
+import { checkTaxId, formatTaxId, TAX_ID_COUNTRIES, taxIdName } from './tax-ids.ts';
 
 /**
  * The company form (views/partials/company-fields.ejs): the company step's, and the console's
@@ -72,6 +74,40 @@ export function companyFormValues(body: unknown): CompanyFormValues {
 
 export function emptyCompanyFormValues(): CompanyFormValues {
   return companyFormValues({});
+}
+
+/** The form filled with what an organization holds (the console's /org/company), its tax id as the country writes it. */
+export function companyFormValuesOf(row: OrganizationRow): CompanyFormValues {
+  return {
+    country: row.country ?? '',
+    legal_name: row.legal_name ?? '',
+    tax_id: row.tax_id ? formatTaxId(row.country, row.tax_id) : '',
+    employees: row.employee_band ?? '',
+    segment: row.segment ?? '',
+    postal_code: row.postal_code ?? '',
+    address_line: row.address_line ?? '',
+    address_number: row.address_number ?? '',
+    address_complement: row.address_complement ?? '',
+    confirmed_tax_id: '',
+  };
+}
+
+/**
+ * The checked data as OrganizationRepository's fields, for `create` or `update` (which check the
+ * tax id again and refuse one registered to another organization with TaxIdTakenError).
+ */
+export function organizationFieldsOf(company: CompanyData): OrganizationFields {
+  return {
+    country: company.country,
+    taxId: company.taxId,
+    legalName: company.legalName,
+    employeeBand: company.employeeBand,
+    segment: company.segment,
+    postalCode: company.postalCode,
+    addressLine: company.addressLine,
+    addressNumber: company.addressNumber,
+    addressComplement: company.addressComplement,
+  };
 }
 
 /** Checks every field; `segments` is the deployment's COMPANY_SEGMENTS. */

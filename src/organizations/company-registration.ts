@@ -4,7 +4,7 @@ import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MailQueue } from '../notify/mail-queue.ts';
 import type { Database } from '../storage/schema.ts';
-import type { CompanyData } from './company-form.ts';
+import { type CompanyData, organizationFieldsOf } from './company-form.ts';
 import { MembershipRepository } from './memberships.ts';
 import { organizationAdmins, portalName } from './organization-admins.ts';
 import { TaxIdTakenError } from './organization-errors.ts';
@@ -57,8 +57,9 @@ export class CompanyRegistration {
     company: CompanyData;
   }): Promise<CompanyRegistrationResult> {
     const { company } = input;
+    let result: CompanyRegistrationResult;
     try {
-      return await this.deps.db.transaction().execute(async (trx) => {
+      result = await this.deps.db.transaction().execute(async (trx) => {
         // The person's row held: two submissions at once create one company.
         await trx.selectFrom('users').select('id').where('id', '=', input.userId).forUpdate().executeTakeFirstOrThrow();
         const member = await trx
@@ -73,15 +74,7 @@ export class CompanyRegistration {
             name: company.legalName,
             slug: await freeSlug(trx, company.legalName),
             activatesAt: new Date(this.now()),
-            country: company.country,
-            taxId: company.taxId,
-            legalName: company.legalName,
-            employeeBand: company.employeeBand,
-            segment: company.segment,
-            postalCode: company.postalCode,
-            addressLine: company.addressLine,
-            addressNumber: company.addressNumber,
-            addressComplement: company.addressComplement,
+            ...organizationFieldsOf(company),
             homeClientId: input.clientId,
           },
           trx,
@@ -101,6 +94,16 @@ export class CompanyRegistration {
       if (!(error instanceof TaxIdTakenError)) throw error;
       return { kind: 'taken', adminsMailed: await this.requestToJoin(input.userId, input.clientId, error) };
     }
+    if (result.kind === 'created') {
+      this.deps.audit.record({
+        type: 'organization.registered',
+        actor: { kind: 'user', id: input.userId },
+        subjectUserId: input.userId,
+        organizationId: result.organization.row.id,
+        data: { portal: input.clientId, country: company.country, roles: [ADMIN_ROLE] },
+      });
+    }
+    return result;
   }
 
   /** Records the request and mails the holder's admins, unless this person asked in the last day. */

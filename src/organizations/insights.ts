@@ -14,6 +14,8 @@ import { WeeklySummaryScheduler } from './weekly-summary-scheduler.ts';
 
 export type Insights = ReturnType<typeof createInsights>;
 
+const DAY_MS = 86_400_000;
+
 /**
  * What company admins learn of and receive from their organization, as src/app.ts wires it: the
  * record of sign-ins (fed by the sign-in pipeline, read by the console's metrics and member
@@ -52,9 +54,12 @@ export function createInsights(deps: {
     weeklySummaryPreferences: new WeeklySummaryPreferences(db),
     /** For invitationPages: the admins' notice, queued in the acceptance's transaction. */
     memberJoined: memberJoinedNotice({ issuer: config.issuer, productName: config.productName }),
-    /** Starts the weekly summary's timer (every ORG_SCHEDULER_INTERVAL_SECONDS). */
+    /**
+     * Starts the weekly summary's timer: every ORG_SCHEDULER_INTERVAL_SECONDS, but not more often
+     * than every 15 minutes (a weekly mail needs no finer clock, and each run asks every company).
+     */
     start(): void {
-      weeklySummaries.start(config.orgSchedulerIntervalSeconds);
+      weeklySummaries.start(Math.max(config.orgSchedulerIntervalSeconds, 900));
     },
     /** The sign-in step that creates a person's company (before the organization step). */
     companyStep: (provider: Provider, pages: PageRenderer) =>
@@ -72,8 +77,23 @@ export function createInsights(deps: {
             .where('removed_at', 'is', null)
             .executeTakeFirst()),
       }),
-    /** The purge timer's share. */
-    purgeExpired: () => signInEvents.purgeExpired(config.signInEventsRetentionDays),
+    /**
+     * The purge timer's share: sign-in events past SIGN_IN_EVENTS_RETENTION_DAYS, weeks sent as
+     * long ago, and join requests older than a month (they only keep a repeat from mailing again).
+     */
+    async purgeExpired(): Promise<number> {
+      const at = (now ?? Date.now)();
+      const events = await signInEvents.purgeExpired(config.signInEventsRetentionDays);
+      const weeks = await db
+        .deleteFrom('weekly_summary_runs')
+        .where('sent_at', '<', new Date(at - config.signInEventsRetentionDays * DAY_MS))
+        .executeTakeFirst();
+      const requests = await db
+        .deleteFrom('organization_join_requests')
+        .where('requested_at', '<', new Date(at - 30 * DAY_MS))
+        .executeTakeFirst();
+      return events + Number(weeks.numDeletedRows) + Number(requests.numDeletedRows);
+    },
     async close(): Promise<void> {
       await weeklySummaries.stop();
       await signInEvents.close();

@@ -31,7 +31,7 @@ export interface WeekFigures {
 /**
  * The weekly summary to each organization's admins, for the week (Monday 00:00 UTC to the next)
  * that ended last: new members, active members, sign-ins, second-factor share. Every Umbral
- * process runs it (every ORG_SCHEDULER_INTERVAL_SECONDS); each organization is claimed with
+ * process runs it (every ORG_SCHEDULER_INTERVAL_SECONDS, 15 minutes at least); each organization is claimed with
  * `select … for update skip locked` in a transaction that also records the week as sent
  * (`weekly_summary_runs`, keyed by organization and week) and queues the mail, so it is sent once
  * however many processes run, and after a crash the week is still due. Admins who turned it off

@@ -171,6 +171,9 @@ for (const kind of STORES) {
         home_client_id: 'cloud',
       });
       t.deepEqual((await w.memberships.membership(org.id, user.id))?.roles, ['admin']);
+      await w.server.umbral.audit.flush();
+      const [registered] = (await w.server.umbral.audit.query({ type: 'organization.registered' })).events;
+      t.like(registered, { organizationId: org.id, subjectUserId: user.id, actor: { kind: 'user', id: user.id } });
     },
   );
 
@@ -435,6 +438,75 @@ for (const kind of STORES) {
         w.smtp.received.some((mail) => JSON.stringify(mail.to).includes('beto@')),
         'the admin who turned it off',
       );
+    },
+  );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] after a Google sign-up the company step comes too, and the sign-in is recorded as Google's for the new company`,
+    async (t) => {
+      const w = await world(kind);
+      const rp = w.rps.lite;
+      const google = w.google.addAccount({ email: 'gabi@pyme.example', name: 'Gabi Sosa' });
+      const browser = w.browser();
+      const request = await rp.authorizationRequest({ scope: ORG_SCOPE });
+      const identifier = await browser.open(request.url, rp.redirectUri);
+      let page = await browser.submit(identifier, '/federation/google/start', {}, rp.redirectUri);
+      for (let hops = 0; hops < 3 && /name="action"/.test(page.body) && !page.url.startsWith(w.server.issuer); hops++) {
+        page = await browser.submit(page, '', { login: google.login, action: 'login' }, rp.redirectUri);
+      }
+      const form = await browser.submit(
+        page,
+        '/federation/signup',
+        { name: 'Gabi Sosa', terms: 'accepted' },
+        rp.redirectUri,
+      );
+      t.regex(form.url, /\/company$/);
+      const callback = await browser.submit(
+        form,
+        '/company',
+        acmeFields({
+          country: 'UY',
+          tax_id: '21 100342 001 7',
+          postal_code: '11300',
+          legal_name: 'Pyme Uruguaya S.A.',
+        }),
+        rp.redirectUri,
+      );
+      t.true(callback.url.startsWith(rp.redirectUri), callback.url);
+      const claims = (await rp.exchange(callback.url, request)).claims()!;
+      t.like(claims, { org_name: 'Pyme Uruguaya S.A.', org_country: 'UY', org_tax_id: '211003420017' });
+      await w.server.umbral.insights.signInEvents.flush();
+      const rows = await w.server.umbral.storage.db.selectFrom('sign_in_events').selectAll().execute();
+      t.is(rows.length, 1);
+      t.like(rows[0], { organization_id: claims['org_id'], client_id: 'cloud-lite', method: 'google' });
+    },
+  );
+
+  test.serial(
+    `[${kind}] someone signed in already, without a company, gets the company step at the portal`,
+    async (t) => {
+      const w = await world(kind);
+      const browser = w.browser();
+      await w.server.users.create({
+        email: 'hugo@pyme.example',
+        password: PASSWORD,
+        name: 'Hugo',
+        emailVerified: true,
+      });
+      const account = await browser.open(`${w.server.issuer}/account`);
+      const { next } = await submitCredentials(browser, account, 'hugo@pyme.example', PASSWORD);
+      t.regex(textOf(next), /hugo@pyme\.example/, 'signed in at the account page');
+
+      const rp = w.rps.lite;
+      const request = await rp.authorizationRequest({ scope: ORG_SCOPE });
+      const form = await browser.open(request.url, rp.redirectUri);
+      t.regex(form.url, /\/company$/);
+      t.regex(textOf(form), /Datos de tu empresa/);
+      const callback = await browser.submit(form, '/company', acmeFields(), rp.redirectUri);
+      t.true(callback.url.startsWith(rp.redirectUri), callback.url);
+      t.like((await rp.exchange(callback.url, request)).claims(), { org_tax_id: '30500010912', org_roles: ['admin'] });
     },
   );
 }
