@@ -9,10 +9,12 @@ import {
   checkCompanyForm,
   companyFormOptions,
   companyFormValues,
+  companyFormValuesOf,
+  organizationFieldsOf,
 } from '../organizations/company-form.ts';
 import { TaxIdTakenError } from '../organizations/organization-errors.ts';
 import type { OrganizationRepository } from '../organizations/organizations.ts';
-import { formatTaxId, taxIdName } from '../organizations/tax-ids.ts';
+import { taxIdName } from '../organizations/tax-ids.ts';
 import type { OrganizationRow } from '../storage/schema.ts';
 import { type ConsoleAccess, visitOf } from './console-access.ts';
 import type { ConsolePages } from './console-pages.ts';
@@ -52,7 +54,7 @@ export function companyRouter(deps: {
     );
   }
 
-  router.get('/', guard, async (ctx) => show(ctx, storedValues(visitOf(ctx).organization)));
+  router.get('/', guard, async (ctx) => show(ctx, companyFormValuesOf(visitOf(ctx).organization)));
 
   router.post('/', guard, async (ctx) => {
     const visit = visitOf(ctx);
@@ -63,17 +65,7 @@ export function companyRouter(deps: {
     const { company } = checked;
     const before = visit.organization;
     try {
-      await deps.orgs.update(before.id, {
-        country: company.country,
-        taxId: company.taxId,
-        legalName: company.legalName,
-        employeeBand: company.employeeBand,
-        segment: company.segment,
-        postalCode: company.postalCode,
-        addressLine: company.addressLine,
-        addressNumber: company.addressNumber,
-        addressComplement: company.addressComplement,
-      });
+      await deps.orgs.update(before.id, organizationFieldsOf(company));
     } catch (error) {
       if (!(error instanceof TaxIdTakenError)) throw error;
       const name = taxIdName(company.country) ?? t('org_console.company.tax_id');
@@ -100,19 +92,4 @@ export function companyRouter(deps: {
   });
 
   return router;
-}
-
-/** The stored company data as the form shows it: the tax id in the country's usual format. */
-function storedValues(org: OrganizationRow): CompanyFormValues {
-  return companyFormValues({
-    country: org.country ?? '',
-    legal_name: org.legal_name ?? '',
-    tax_id: org.tax_id ? formatTaxId(org.country, org.tax_id) : '',
-    employees: org.employee_band ?? '',
-    segment: org.segment ?? '',
-    postal_code: org.postal_code ?? '',
-    address_line: org.address_line ?? '',
-    address_number: org.address_number ?? '',
-    address_complement: org.address_complement ?? '',
-  });
 }
