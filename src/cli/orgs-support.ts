@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import { createLogger } from '../logging/logger.ts';
 import { ContractScheduler } from '../organizations/contract-scheduler.ts';
 import { InvitationRepository } from '../organizations/invitations.ts';
+import { MemberAdministration } from '../organizations/member-administration.ts';
 import { MembershipRepository } from '../organizations/memberships.ts';
 import { OrganizationInputError } from '../organizations/organization-errors.ts';
 import { OrganizationMail } from '../organizations/organization-mail.ts';
@@ -27,6 +28,8 @@ export interface OrgsContext {
   contracts: ContractScheduler;
   mail: OrganizationMail;
   sessions: OrganizationSessions;
+  /** Invitations, roles and removals: the company console's own code path. */
+  admin: MemberAdministration;
   /** Pino on stderr (stdout carries JSON): one info line per change an operator makes, nothing secret. */
   log: Logger;
   /** One change made: its info line, and its audit event with the operator as actor. */
@@ -65,6 +68,7 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
         contracts,
         mail,
         sessions,
+        admin: new MemberAdministration({ db, mail, sessions }),
         log,
         changed: (change, message) => recordOperatorChange({ db, log, env }, change, message),
         async organization(idOrSlug) {
