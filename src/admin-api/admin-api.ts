@@ -10,7 +10,7 @@ import { MembershipRepository } from '../organizations/memberships.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import { OrganizationRepository } from '../organizations/organizations.ts';
 import { ADMIN_ROLE } from '../organizations/roles.ts';
-import { ADMIN_TOKEN_ALG } from '../provider/admin-resource.ts';
+import { ADMIN_TOKEN_ALG, adminScopesOf } from '../provider/admin-resource.ts';
 import { loadPublishedPublicKeys } from '../provider/signing-keys.ts';
 import type { Database } from '../storage/schema.ts';
 import { AdminApi } from './admin-router.ts';
@@ -58,6 +58,10 @@ export function createAdminApi(
       const organization = await organizations.findById(organizationId);
       if (!organization || organizationStatus(organization.row, new Date(now())) !== 'active') return false;
       return (await memberships.membership(organizationId, userId))?.roles.includes(ADMIN_ROLE) ?? false;
+    },
+    currentAdminScopes: async (clientId) => {
+      const client = await options.provider.Client.find(clientId);
+      return client ? adminScopesOf(client) : undefined;
     },
     logger: options.logger,
   });

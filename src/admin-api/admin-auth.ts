@@ -4,6 +4,9 @@ import { type AdminScope, ORG_ADMIN_SCOPE } from './admin-scopes.ts';
 import { Problem } from './problem.ts';
 import { type AdminTokenVerifier, TokenRefused } from './token-verifier.ts';
 
+/** The admin scopes a client holds now (its registration, through oidc-provider's cache), or undefined when it is gone. */
+export type CurrentAdminScopes = (clientId: string) => Promise<AdminScope[] | undefined>;
+
 /** Whether a person holds the admin role of an active organization now (src/organizations). */
 export type OrganizationAdminCheck = (userId: string, organizationId: string) => Promise<boolean>;
 
@@ -14,7 +17,11 @@ const REALM = 'realm="umbral-admin"';
  * parameter, which ends up in logs). No token, or a bad, expired or wrong-audience one: 401 with
  * `WWW-Authenticate: Bearer` and RFC 6750's error attributes.
  */
-export async function authenticate(ctx: Koa.Context, verifier: AdminTokenVerifier): Promise<AdminCaller> {
+export async function authenticate(
+  ctx: Koa.Context,
+  verifier: AdminTokenVerifier,
+  currentScopes: CurrentAdminScopes,
+): Promise<AdminCaller> {
   const header = ctx.get('authorization');
   if (!header) {
     throw new Problem('unauthorized', 'send an Admin API access token: Authorization: Bearer <token>', {
@@ -25,7 +32,12 @@ export async function authenticate(ctx: Koa.Context, verifier: AdminTokenVerifie
   if (!match?.[1])
     throw unauthorized(new TokenRefused('invalid_request', 'the Authorization header is not Bearer <token>'));
   try {
-    return (await verifier.verify(match[1])).caller;
+    const { caller } = await verifier.verify(match[1]);
+    if (caller.kind !== 'client') return caller;
+    // A removed client, or one whose scopes were narrowed, is held to that at once, not at its token's expiry.
+    const held = await currentScopes(caller.clientId);
+    if (!held) throw new TokenRefused('invalid_token', 'the client of this token no longer exists');
+    return { ...caller, scopes: new Set([...caller.scopes].filter((scope) => held.includes(scope))) };
   } catch (error) {
     if (error instanceof TokenRefused) throw unauthorized(error);
     throw error;

@@ -6,7 +6,7 @@ import type Koa from 'koa';
 import type { AuditActor, AuditOrigin } from '../audit/audit-event.ts';
 import { originOf } from '../audit/audit-event.ts';
 import type { Logger } from '../logging/logger.ts';
-import { authenticate, authorize, type OrganizationAdminCheck } from './admin-auth.ts';
+import { authenticate, authorize, type CurrentAdminScopes, type OrganizationAdminCheck } from './admin-auth.ts';
 import { type AdminCaller, actorOf, callerKey } from './admin-caller.ts';
 import { ADMIN_SCOPES, type AdminScope, ORG_ADMIN_SCOPE } from './admin-scopes.ts';
 import { IdempotencyKeys } from './idempotency.ts';
@@ -70,6 +70,7 @@ export interface AdminApiDependencies {
   verifier: AdminTokenVerifier;
   idempotency: IdempotencyKeys;
   isOrganizationAdmin: OrganizationAdminCheck;
+  currentAdminScopes: CurrentAdminScopes;
   logger: Logger;
 }
 
@@ -189,7 +190,7 @@ export class AdminApi {
     spec: AdminRouteSpec<P, Q, B>,
   ): Promise<void> {
     // Who first, then what: an unauthenticated caller learns nothing of the route's input rules.
-    const caller = await authenticate(ctx, this.deps.verifier);
+    const caller = await authenticate(ctx, this.deps.verifier, this.deps.currentAdminScopes);
     const rawParams = (ctx as unknown as { params: Record<string, string> }).params;
     await authorize(caller, spec, rawParams, this.deps.isOrganizationAdmin);
     const params = parsed('path', spec.params, rawParams);

@@ -1,6 +1,6 @@
 import { jsonArray } from '../organizations/json-array.ts';
 import type { Member } from '../organizations/memberships.ts';
-import { OrganizationInputError } from '../organizations/organization-errors.ts';
+import { OrganizationInputError, TaxIdError, TaxIdTakenError } from '../organizations/organization-errors.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
 import type { OrganizationInvitationRow } from '../storage/schema.ts';
@@ -106,18 +106,31 @@ export function invitationJson(invitation: OrganizationInvitationRow) {
   };
 }
 
-/** The organizations model's refusals (nothing changed) as validation problems; `field` when known. */
+/**
+ * The organizations model's refusals (nothing changed) as problems: a taken slug, tax id or
+ * binding is a conflict; otherwise a validation problem naming the field at fault when it can be
+ * told (the tax id, the slug, the contract's end), else `field`.
+ */
 export async function asOrganizationProblem<T>(work: () => Promise<T>, field?: string): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof OrganizationInputError) {
-      if (/already exists|already bound|already a member|is already/.test(error.message)) {
-        throw new Problem('conflict', error.message);
-      }
-      throw field ? Problem.field('body', `/${field}`, error.message) : new Problem('validation', error.message);
+    if (!(error instanceof OrganizationInputError)) throw error;
+    if (
+      error instanceof TaxIdTakenError ||
+      /already exists|already bound|already a member|is already/.test(error.message)
+    ) {
+      throw new Problem('conflict', error.message);
     }
-    throw error;
+    const at =
+      error instanceof TaxIdError
+        ? 'tax_id'
+        : /slug/.test(error.message)
+          ? 'slug'
+          : /contract must end/.test(error.message)
+            ? 'ends_at'
+            : field;
+    throw at ? Problem.field('body', `/${at}`, error.message) : new Problem('validation', error.message);
   }
 }
 

@@ -143,7 +143,7 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
         activatesAt: body.activates_at ? new Date(body.activates_at) : now(),
       };
       if (input.homeClientId) await assertClientExists(options.db, input.homeClientId);
-      const org = await asOrganizationProblem(() => orgs.create(input), 'ends_at');
+      const org = await asOrganizationProblem(() => orgs.create(input));
       record('org.added', org.row.id, request, { slug: org.row.slug, after: organizationJson(org, now()) });
       return { ...answer(org, 201), location: `/organizations/${org.row.id}` };
     },
@@ -191,7 +191,7 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
         );
       }
       if (changes.homeClientId) await assertClientExists(options.db, changes.homeClientId);
-      const after = await asOrganizationProblem(() => orgs.update(before.row.id, changes), 'ends_at');
+      const after = await asOrganizationProblem(() => orgs.update(before.row.id, changes));
       record('org.updated', before.row.id, request, {
         fields: Object.keys(request.body),
         before: organizationJson(before, now()),

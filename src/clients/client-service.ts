@@ -95,6 +95,7 @@ export class ClientService {
     const registered = await this.registry.register(input);
     const stored = await this.registry.find(input.clientId);
     if (!stored) throw new ClientNotFoundError(input.clientId);
+    this.forget(input.clientId); // the cache also remembers unknown ids for a few seconds
     this.record('client.added', input.clientId, change, { after: summary(stored.metadata) });
     return {
       client: this.view(stored),

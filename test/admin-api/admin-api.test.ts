@@ -1,5 +1,10 @@
 import { validate } from '@readme/openapi-parser';
 import test from 'ava';
+import { importJWK, SignJWT } from 'jose';
+import { SecretBox } from '../../src/crypto/secret-box.ts';
+import { loadSecretEncryptionKey } from '../../src/crypto/secret-key.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { loadSigningKeys } from '../../src/provider/signing-keys.ts';
 import { runUmbral } from '../cli/umbral-cli.ts';
 import { STORES, type StoreKind } from '../support/stores.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
@@ -50,6 +55,34 @@ for (const kind of STORES) {
     const basic = await call('GET', '/clients', { headers: { authorization: 'Basic YTpi' } });
     t.is(basic.status, 401);
     t.regex(basic.headers.get('www-authenticate') ?? '', /error="invalid_request"/);
+  });
+
+  test.serial(`[${kind}] a token signed by Umbral but expired, or for another audience, gets 401`, async (t) => {
+    const w = await world(kind);
+    await w.adminClient('automation-ro', ['clients:read']);
+    const box = new SecretBox(loadSecretEncryptionKey(w.server.config, createLogger('silent')));
+    const jwk = (await loadSigningKeys(w.server.umbral.storage.db, box)).find((key) => key.alg === 'ES256')!;
+    const key = await importJWK(jwk, 'ES256');
+    const now = Math.floor(Date.now() / 1000);
+    const mint = (claims: Record<string, unknown>, iat: number) =>
+      new SignJWT({ client_id: 'automation-ro', scope: 'clients:read', jti: `j${iat}`, ...claims })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid! })
+        .setIssuer(w.server.issuer)
+        .setSubject('automation-ro')
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 600)
+        .sign(key);
+    const valid = await mint({ aud: 'urn:umbral:admin' }, now);
+    t.is((await w.call('GET', '/clients', { token: valid })).status, 200, 'the same minting, in date, is accepted');
+    const expired = await w.call('GET', '/clients', { token: await mint({ aud: 'urn:umbral:admin' }, now - 3600) });
+    t.is(expired.status, 401);
+    t.regex(
+      expired.headers.get('www-authenticate') ?? '',
+      /error="invalid_token", error_description="the token has expired"/,
+    );
+    const elsewhere = await w.call('GET', '/clients', { token: await mint({ aud: 'https://api.example' }, now) });
+    t.is(elsewhere.status, 401);
+    t.regex(elsewhere.headers.get('www-authenticate') ?? '', /aud claim/);
   });
 
   test.serial(`[${kind}] a client with clients:read only reads, and gets 403 on every write`, async (t) => {
@@ -128,6 +161,13 @@ for (const kind of STORES) {
     })();
     const wrongAudience = await w.call('GET', '/clients', { token: opaque });
     t.is(wrongAudience.status, 401, 'a token without the Admin API as its audience');
+
+    const botToken = await w.token({ clientId: 'bot', secret: within.json.client_secret });
+    t.is((await w.call('GET', '/clients/bot', { token: botToken })).status, 200);
+    t.is((await w.call('DELETE', '/clients/bot', { token })).status, 204);
+    const removed = await w.call('GET', '/clients/bot', { token: botToken });
+    t.is(removed.status, 401, "a removed client's token stops at once");
+    t.regex(removed.headers.get('www-authenticate') ?? '', /no longer exists/);
   });
 
   test.serial(`[${kind}] the same Idempotency-Key twice makes one client and answers the first answer`, async (t) => {

@@ -189,6 +189,16 @@ for (const kind of STORES) {
       t.is(created.status, 201, created.text);
       t.like(created.json, { slug: 'initech-s-a', status: 'active', country: 'CL' });
       const id = created.json.id as string;
+      const badTaxId = await w.call('POST', '/organizations', {
+        token,
+        body: { name: 'Globex', country: 'AR', tax_id: '30-50001091-3' },
+      });
+      t.is(badTaxId.status, 400);
+      t.deepEqual(
+        badTaxId.json.errors.map((e: { pointer: string }) => e.pointer),
+        ['/tax_id'],
+        'the field at fault',
+      );
       const etag = created.headers.get('etag')!;
       const changed = await w.call('PATCH', `/organizations/${id}`, {
         token,
@@ -327,6 +337,7 @@ for (const kind of STORES) {
         ['POST', '/organizations', { name: 'Zeta', country: 'ZZ' }],
         ['POST', '/organizations', { name: 'Zeta', sign_in_methods: ['fax'] }],
         ['POST', '/organizations', { name: 'Zeta', slug: 'Not A Slug' }],
+        ['POST', '/organizations', { name: 'Zeta', country: 'AR', tax_id: '30-50001091-3' }],
       ],
       getOrganization: [['GET', `/organizations/${long}`]],
       updateOrganization: [

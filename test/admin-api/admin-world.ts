@@ -107,10 +107,14 @@ export async function startAdminWorld(kind: StoreKind) {
       await server.umbral.audit.flush(); // else an earlier test's buffered events land after the reset
       await resetServer(server);
       // Portals the tests made go; the admin clients registered once stay (the provider caches them).
-      await server.umbral.storage.db
+      const gone = await server.umbral.storage.db
         .deleteFrom('clients')
         .where('client_id', 'not in', [...registered.keys(), '__none__'])
+        .returning('client_id')
         .execute();
+      // And from the provider's client cache, as the client service does after its own changes.
+      const { adapter } = server.umbral.provider.Client as unknown as { adapter: { forgetClient(id: string): void } };
+      for (const { client_id } of gone) adapter.forgetClient(client_id);
     },
     async close() {
       await server.stop();
