@@ -1,6 +1,11 @@
 import { jsonArray } from '../organizations/json-array.ts';
 import type { Member } from '../organizations/memberships.ts';
-import { OrganizationInputError, TaxIdError, TaxIdTakenError } from '../organizations/organization-errors.ts';
+import {
+  OrganizationInputError,
+  PostalCodeError,
+  TaxIdError,
+  TaxIdTakenError,
+} from '../organizations/organization-errors.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
 import type { OrganizationInvitationRow } from '../storage/schema.ts';
@@ -16,6 +21,13 @@ export const OrganizationSchema = z
     status: z.enum(['scheduled', 'active', 'suspended', 'ended']),
     country: z.string().nullable(),
     tax_id: z.string().nullable(),
+    legal_name: z.string().nullable(),
+    employee_band: z.string().nullable(),
+    segment: z.string().nullable(),
+    postal_code: z.string().nullable(),
+    address_line: z.string().nullable(),
+    address_number: z.string().nullable(),
+    address_complement: z.string().nullable(),
     activates_at: z.string(),
     ends_at: z.string().nullable(),
     seat_limit: z.number().int().nullable(),
@@ -65,6 +77,13 @@ export function organizationJson(org: Organization, now: Date) {
     status: organizationStatus(row, now),
     country: row.country,
     tax_id: row.tax_id,
+    legal_name: row.legal_name,
+    employee_band: row.employee_band,
+    segment: row.segment,
+    postal_code: row.postal_code,
+    address_line: row.address_line,
+    address_number: row.address_number,
+    address_complement: row.address_complement,
     activates_at: iso(row.activates_at)!,
     ends_at: iso(row.ends_at),
     seat_limit: row.seat_limit,
@@ -127,9 +146,11 @@ export async function asOrganizationProblem<T>(work: () => Promise<T>, field?: s
         ? 'tax_id'
         : /slug/.test(error.message)
           ? 'slug'
-          : /contract must end/.test(error.message)
-            ? 'ends_at'
-            : field;
+          : error instanceof PostalCodeError
+            ? 'postal_code'
+            : /contract must end/.test(error.message)
+              ? 'ends_at'
+              : field;
     throw at ? Problem.field('body', `/${at}`, error.message) : new Problem('validation', error.message);
   }
 }
