@@ -43,8 +43,10 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { mountOrgConsole, ORG_CONSOLE_PATH } from './org-console/org-console.ts';
 import { createCompanies } from './organizations/companies.ts';
 import type { ContractScheduler } from './organizations/contract-scheduler.ts';
+import { createInsights, type Insights } from './organizations/insights.ts';
 import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
 import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
@@ -90,6 +92,8 @@ export interface Umbral {
   audit: AuditLog;
   /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
   userAdministration: UserAdministration;
+  /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
+  insights: Insights;
   /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
   webhooks: Webhooks;
   /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
@@ -134,6 +138,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       webhooks: webhooks.events,
     });
     const organizationSignIn = companies.signIn;
+    const insights = createInsights({ config, db: storage.db, logger, audit, now: options.now });
     const provider = await createProvider({
       config,
       storage,
@@ -238,7 +243,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       issuer: config.issuer,
       secure: config.secure,
       logger,
-      returnPaths: [INVITATION_LANDING_PATH],
+      returnPaths: [INVITATION_LANDING_PATH, ORG_CONSOLE_PATH],
     });
     const access = mountAccountPages(app, {
       config,
@@ -278,6 +283,20 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         audit,
       }).routes(),
     );
+    // The company admins' console at /org (src/org-console), signed in as the account page is.
+    mountOrgConsole(app, {
+      config,
+      db: storage.db,
+      provider,
+      pages,
+      logger,
+      access,
+      audit,
+      mailer,
+      signIns: insights.signInEvents,
+      now: options.now,
+      webhooks: webhooks.events,
+    });
     const users = new UserRepository(storage.db);
     const identifier = new LoginIdentifierCookie(config.secure);
     const verification = new VerificationStep({
@@ -320,6 +339,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       signIn: accountSignIn,
       clientId: ACCOUNT_CLIENT_ID,
       now: options.now ?? Date.now,
+      onAccepted: insights.memberJoined,
       webhooks: webhooks.events,
     });
     upstreamAdmissions.push(invitations.step);
@@ -331,6 +351,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
       invitations.step,
+      insights.companyStep(provider, pages),
       companies.organizationStep(provider),
       new SignUpStep({
         config,
@@ -362,9 +383,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ])
-      .recordingTo(audit)
-      .announcingTo(webhooks.events);
+    ]).recordingTo(audit, insights.signInEvents, webhooks.signIns);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
@@ -397,6 +416,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
+    // Company admins' weekly summary, on the same interval and just as once across processes.
+    insights.start();
     // Webhook deliveries queued by any process (or left by a restart), and their retries.
     webhooks.worker.start();
 
@@ -409,6 +430,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       rotationResponses: () => refreshRotations.forgetSpent(),
       organizationRows: () => organizationSignIn.purgeExpired(),
       auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
+      signInEvents: insights.purgeExpired,
       webhookDeliveries: () => webhooks.purgeFinished(),
     });
 
@@ -423,6 +445,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       contracts,
       audit,
       userAdministration,
+      insights,
       webhooks,
       adminApi: admin.api,
       async close() {
@@ -432,6 +455,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         await webhooks.close();
         await mailer.stop();
         await audit.close();
+        await insights.close();
         await throttle.close();
         await storage.close();
       },

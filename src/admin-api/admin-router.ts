@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type Koa from 'koa';
@@ -8,7 +8,7 @@ import { originOf } from '../audit/audit-event.ts';
 import type { Logger } from '../logging/logger.ts';
 import { authenticate, authorize, type CurrentAdminScopes, type OrganizationAdminCheck } from './admin-auth.ts';
 import { type AdminCaller, actorOf, callerKey } from './admin-caller.ts';
-import { ADMIN_SCOPES, type AdminScope, ORG_ADMIN_SCOPE } from './admin-scopes.ts';
+import type { AdminScope } from './admin-scopes.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { describeRoute, registerSecuritySchemes } from './openapi-description.ts';
 import { PROBLEM_MEDIA_TYPE, Problem, validationProblem } from './problem.ts';

@@ -23,6 +23,9 @@ const optionalFields = {
   strict_id_token_claims: z.boolean(),
   pkce: z.enum(PKCE_MODES),
   organization: z.enum(ORGANIZATION_MODES),
+  collect_company: z
+    .boolean()
+    .openapi({ description: 'A person without a company creates one at sign-in; implies organization required.' }),
   initiate_login_uri: url,
   logo_uri: url,
   client_uri: url,

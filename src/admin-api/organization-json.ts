@@ -1,6 +1,11 @@
 import { jsonArray } from '../organizations/json-array.ts';
 import type { Member } from '../organizations/memberships.ts';
-import { OrganizationInputError } from '../organizations/organization-errors.ts';
+import {
+  OrganizationInputError,
+  PostalCodeError,
+  TaxIdError,
+  TaxIdTakenError,
+} from '../organizations/organization-errors.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
 import type { OrganizationInvitationRow } from '../storage/schema.ts';
@@ -16,6 +21,13 @@ export const OrganizationSchema = z
     status: z.enum(['scheduled', 'active', 'suspended', 'ended']),
     country: z.string().nullable(),
     tax_id: z.string().nullable(),
+    legal_name: z.string().nullable(),
+    employee_band: z.string().nullable(),
+    segment: z.string().nullable(),
+    postal_code: z.string().nullable(),
+    address_line: z.string().nullable(),
+    address_number: z.string().nullable(),
+    address_complement: z.string().nullable(),
     activates_at: z.string(),
     ends_at: z.string().nullable(),
     seat_limit: z.number().int().nullable(),
@@ -65,6 +77,13 @@ export function organizationJson(org: Organization, now: Date) {
     status: organizationStatus(row, now),
     country: row.country,
     tax_id: row.tax_id,
+    legal_name: row.legal_name,
+    employee_band: row.employee_band,
+    segment: row.segment,
+    postal_code: row.postal_code,
+    address_line: row.address_line,
+    address_number: row.address_number,
+    address_complement: row.address_complement,
     activates_at: iso(row.activates_at)!,
     ends_at: iso(row.ends_at),
     seat_limit: row.seat_limit,
@@ -106,18 +125,33 @@ export function invitationJson(invitation: OrganizationInvitationRow) {
   };
 }
 
-/** The organizations model's refusals (nothing changed) as validation problems; `field` when known. */
+/**
+ * The organizations model's refusals (nothing changed) as problems: a taken slug, tax id or
+ * binding is a conflict; otherwise a validation problem naming the field at fault when it can be
+ * told (the tax id, the slug, the contract's end), else `field`.
+ */
 export async function asOrganizationProblem<T>(work: () => Promise<T>, field?: string): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof OrganizationInputError) {
-      if (/already exists|already bound|already a member|is already/.test(error.message)) {
-        throw new Problem('conflict', error.message);
-      }
-      throw field ? Problem.field('body', `/${field}`, error.message) : new Problem('validation', error.message);
+    if (!(error instanceof OrganizationInputError)) throw error;
+    if (
+      error instanceof TaxIdTakenError ||
+      /already exists|already bound|already a member|is already/.test(error.message)
+    ) {
+      throw new Problem('conflict', error.message);
     }
-    throw error;
+    const at =
+      error instanceof TaxIdError
+        ? 'tax_id'
+        : /slug/.test(error.message)
+          ? 'slug'
+          : error instanceof PostalCodeError
+            ? 'postal_code'
+            : /contract must end/.test(error.message)
+              ? 'ends_at'
+              : field;
+    throw at ? Problem.field('body', `/${at}`, error.message) : new Problem('validation', error.message);
   }
 }
 

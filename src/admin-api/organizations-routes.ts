@@ -1,20 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditOrigin } from '../audit/audit-event.ts';
-import {
-  type OrganizationFields,
-  parseCountry,
-  parseName,
-  parseSeatLimit,
-  parseSignInMethod,
-  parseSlug,
-  parseTaxId,
-  slugFromName,
-} from '../organizations/organization-input.ts';
+import { type OrganizationFields, parseName, parseSlug, slugFromName } from '../organizations/organization-input.ts';
 import { OrganizationSessions } from '../organizations/organization-sessions.ts';
 import { type Organization, OrganizationRepository } from '../organizations/organizations.ts';
 import type { Database } from '../storage/schema.ts';
 import type { RegisterRoutes } from './admin-api.ts';
 import { checkIfMatch } from './etag.ts';
+import { OrganizationCreate, OrganizationUpdate, organizationFields } from './organization-fields.ts';
 import {
   asOrganizationProblem,
   OrganizationParams,
@@ -28,40 +20,6 @@ import { Problem } from './problem.ts';
 import { z } from './zod.ts';
 
 const TAG = 'Organizations';
-
-const fields = {
-  name: z.string().min(1).max(200),
-  slug: z.string().min(1).max(63),
-  country: z.string().length(2).nullable(),
-  tax_id: z.string().min(1).max(40).nullable(),
-  ends_at: z.iso.datetime({ offset: true }).nullable(),
-  seat_limit: z.number().int().min(1).max(1_000_000).nullable(),
-  home_client_id: z.string().min(1).max(128).nullable(),
-  require_mfa: z.boolean(),
-  single_session: z.boolean(),
-  sign_in_methods: z.array(z.string()).min(1).max(4),
-};
-
-const OrganizationCreate = z
-  .strictObject({
-    name: fields.name,
-    slug: fields.slug.optional().openapi({ description: 'Made from the name when not given.' }),
-    country: fields.country.optional(),
-    tax_id: fields.tax_id.optional(),
-    activates_at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Now when not given.' }),
-    ends_at: fields.ends_at.optional(),
-    seat_limit: fields.seat_limit.optional(),
-    home_client_id: fields.home_client_id.optional(),
-    require_mfa: fields.require_mfa.optional(),
-    single_session: fields.single_session.optional(),
-    sign_in_methods: fields.sign_in_methods.optional(),
-  })
-  .openapi('OrganizationCreate');
-
-const OrganizationUpdate = z
-  .strictObject(Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])))
-  .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' })
-  .openapi('OrganizationUpdate') as unknown as z.ZodType<Partial<z.infer<z.ZodObject<typeof fields>>>>;
 
 /**
  * Companies, over src/organizations (what `umbral orgs add|list|show|update|suspend|resume|remove`
@@ -134,7 +92,7 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
       const { body } = request;
       const name = parsedField('name', () => parseName(body.name));
       const input = {
-        ...organizationFields(body),
+        ...organizationFields(body, options.config.companySegments),
         name,
         slug:
           body.slug === undefined
@@ -143,7 +101,8 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
         activatesAt: body.activates_at ? new Date(body.activates_at) : now(),
       };
       if (input.homeClientId) await assertClientExists(options.db, input.homeClientId);
-      const org = await asOrganizationProblem(() => orgs.create(input), 'ends_at');
+      await assertUnbound(orgs, input, undefined);
+      const org = await asOrganizationProblem(() => orgs.create(input));
       record('org.added', org.row.id, request, { slug: org.row.slug, after: organizationJson(org, now()) });
       return { ...answer(org, 201), location: `/organizations/${org.row.id}` };
     },
@@ -179,7 +138,7 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
       const before = await find(request.params.organization_id);
       checkIfMatch(request.ifMatch, organizationEtag(before));
       const changes: OrganizationFields = {
-        ...organizationFields(request.body),
+        ...organizationFields(request.body, options.config.companySegments),
         ...(request.body.name !== undefined ? { name: parsedField('name', () => parseName(request.body.name!)) } : {}),
         ...(request.body.slug !== undefined ? { slug: parsedField('slug', () => parseSlug(request.body.slug!)) } : {}),
       };
@@ -191,7 +150,8 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
         );
       }
       if (changes.homeClientId) await assertClientExists(options.db, changes.homeClientId);
-      const after = await asOrganizationProblem(() => orgs.update(before.row.id, changes), 'ends_at');
+      await assertUnbound(orgs, changes, before.row.id);
+      const after = await asOrganizationProblem(() => orgs.update(before.row.id, changes));
       record('org.updated', before.row.id, request, {
         fields: Object.keys(request.body),
         before: organizationJson(before, now()),
@@ -254,36 +214,6 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
   });
 };
 
-/** The body's optional fields as the model's, each parsed by src/organizations' own parsers. */
-function organizationFields(body: {
-  country?: string | null | undefined;
-  tax_id?: string | null | undefined;
-  ends_at?: string | null | undefined;
-  seat_limit?: number | null | undefined;
-  home_client_id?: string | null | undefined;
-  require_mfa?: boolean | undefined;
-  single_session?: boolean | undefined;
-  sign_in_methods?: string[] | undefined;
-}): OrganizationFields {
-  const out: OrganizationFields = {};
-  if (body.country !== undefined)
-    out.country = body.country === null ? null : parsedField('country', () => parseCountry(body.country!));
-  if (body.tax_id !== undefined)
-    out.taxId = body.tax_id === null ? null : parsedField('tax_id', () => parseTaxId(body.tax_id!));
-  if (body.ends_at !== undefined) out.endsAt = body.ends_at === null ? null : new Date(body.ends_at);
-  if (body.seat_limit !== undefined)
-    out.seatLimit = body.seat_limit === null ? null : parsedField('seat_limit', () => parseSeatLimit(body.seat_limit!));
-  if (body.home_client_id !== undefined) out.homeClientId = body.home_client_id;
-  if (body.require_mfa !== undefined) out.requireMfa = body.require_mfa;
-  if (body.single_session !== undefined) out.singleSession = body.single_session;
-  if (body.sign_in_methods !== undefined) {
-    out.signInMethods = [
-      ...new Set(body.sign_in_methods.map((m, i) => parsedField(`sign_in_methods/${i}`, () => parseSignInMethod(m)))),
-    ];
-  }
-  return out;
-}
-
 async function assertClientExists(db: Kysely<Database>, clientId: string) {
   const client = await db
     .selectFrom('clients')
@@ -291,4 +221,19 @@ async function assertClientExists(db: Kysely<Database>, clientId: string) {
     .where('client_id', '=', clientId)
     .executeTakeFirst();
   if (!client) throw Problem.field('body', '/home_client_id', `no client with id ${clientId}`);
+}
+
+/** A Microsoft tenant or Google Workspace domain joins one organization only. */
+async function assertUnbound(orgs: OrganizationRepository, fields: OrganizationFields, ownId: string | undefined) {
+  for (const [provider, values] of [
+    ['microsoft', fields.microsoftTenants ?? []],
+    ['google', fields.googleDomains ?? []],
+  ] as const) {
+    for (const value of values) {
+      const bound = await orgs.boundTo(provider, value);
+      if (bound && bound.row.id !== ownId) {
+        throw new Problem('conflict', `${value} is already bound to another organization (${bound.row.slug})`);
+      }
+    }
+  }
 }

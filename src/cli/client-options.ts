@@ -21,6 +21,7 @@ export const CLIENT_SETTING_OPTIONS = {
   'strict-id-token-claims': { type: 'boolean' },
   pkce: { type: 'string' },
   organization: { type: 'string' },
+  'collect-company': { type: 'boolean' },
   'initiate-login-uri': { type: 'string' },
   'logo-uri': { type: 'string' },
   'client-uri': { type: 'string' },

@@ -86,6 +86,7 @@ async function addClient(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Pro
     strictIdTokenClaims: options['strict-id-token-claims'],
     pkce: parsePkceMode(options.pkce),
     organization: parseOrganizationMode(options.organization),
+    collectCompany: options['collect-company'],
     initiateLoginUri: optionalUrl('--initiate-login-uri', options['initiate-login-uri']),
     logoUri: optionalUrl('--logo-uri', options['logo-uri']),
     clientUri: optionalUrl('--client-uri', options['client-uri']),

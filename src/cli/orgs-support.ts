@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import { createLogger } from '../logging/logger.ts';
 import { ContractScheduler } from '../organizations/contract-scheduler.ts';
 import { InvitationRepository } from '../organizations/invitations.ts';
+import { MemberAdministration } from '../organizations/member-administration.ts';
 import { MembershipRepository } from '../organizations/memberships.ts';
 import { OrganizationInputError } from '../organizations/organization-errors.ts';
 import { OrganizationMail } from '../organizations/organization-mail.ts';
@@ -28,6 +29,8 @@ export interface OrgsContext {
   contracts: ContractScheduler;
   mail: OrganizationMail;
   sessions: OrganizationSessions;
+  /** Invitations, roles and removals: the company console's own code path. */
+  admin: MemberAdministration;
   /** Pino on stderr (stdout carries JSON): one info line per change an operator makes, nothing secret. */
   log: Logger;
   /** One change made: its info line, and its audit event with the operator as actor. */
@@ -64,11 +67,12 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
         db,
         orgs,
         memberships: new MembershipRepository(db, webhooks),
-        invitations: new InvitationRepository(db, Date.now, webhooks),
+        invitations: new InvitationRepository(db, Date.now, undefined, webhooks),
         roles: new RoleRepository(db),
         contracts,
         mail,
         sessions,
+        admin: new MemberAdministration({ db, mail, sessions, webhooks }),
         log,
         changed: (change, message) => recordOperatorChange({ db, log, env }, change, message),
         async organization(idOrSlug) {

@@ -37,6 +37,11 @@ Clients
       --organization required|optional required: every sign-in is for an active organization
                                        the person belongs to (or it cannot finish);
                                        optional: its claims when there is one (default: none)
+      --collect-company                a person without a company gives its data (country,
+                                       tax id, size, segment, address) after sign-up, email
+                                       verification and any second factor, which creates the
+                                       company with them as its admin; implies
+                                       --organization required unless given
       --initiate-login-uri URI         https: where the portal starts its own sign-in
                                        (invitations land people there)
       --logo-uri URI                   the portal's logo, in the header of its sign-in pages

@@ -33,6 +33,12 @@ export interface ClientRegistration {
   pkce?: PkceMode | undefined;
   /** Whether its sign-ins are for an organization the person belongs to (src/organizations/client-organization.ts). */
   organization?: OrganizationMode | undefined;
+  /**
+   * A person without an organization gives their company's data during the sign-in, which creates
+   * it with them as admin (src/organizations/company-step.ts). Implies `organization: required`
+   * unless `organization` says otherwise: every sign-in there ends with a company.
+   */
+  collectCompany?: boolean | undefined;
   /** Where the portal starts its own sign-in (OpenID Connect `initiate_login_uri`): people land there from invitations. */
   initiateLoginUri?: string | undefined;
   /** Its branding on the hosted pages (src/http/page-branding.ts): logo, home page, terms, privacy policy, colour. */
@@ -156,7 +162,8 @@ export function registrationMetadata(
     ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
     ...(input.singleSession ? { single_session: true } : {}),
     ...(input.requireMfa ? { require_mfa: true } : {}),
-    ...(input.organization ? { organization: input.organization } : {}),
+    ...(input.organization || input.collectCompany ? { organization: input.organization ?? 'required' } : {}),
+    ...(input.collectCompany ? { collect_company: true } : {}),
     ...(input.initiateLoginUri !== undefined ? { initiate_login_uri: input.initiateLoginUri } : {}),
     ...(input.logoUri !== undefined ? { logo_uri: input.logoUri } : {}),
     ...(input.clientUri !== undefined ? { client_uri: input.clientUri } : {}),
@@ -195,6 +202,7 @@ export function registrationOf(metadata: Record<string, unknown>): ClientRegistr
     strictIdTokenClaims: flag('strict_id_token_claims'),
     pkce: text('pkce') as PkceMode | undefined,
     organization: text('organization') as OrganizationMode | undefined,
+    collectCompany: flag('collect_company'),
     initiateLoginUri: text('initiate_login_uri'),
     logoUri: text('logo_uri'),
     clientUri: text('client_uri'),

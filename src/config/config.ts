@@ -74,6 +74,8 @@ export interface Config {
   companySegments: string[];
   /** Days an audit event is kept (src/audit); older ones go with the purge timer. */
   auditRetentionDays: number;
+  /** Days a sign-in event (src/organizations/sign-in-events.ts) is kept for the companies' metrics. */
+  signInEventsRetentionDays: number;
 }
 
 /** COMPANY_SEGMENTS unless set; views/locales/<locale>/organizations-company.json names each. */
@@ -250,6 +252,12 @@ const schema = z.object({
     .min(1, 'must be a whole number of days from 1 to 36500')
     .max(36500, 'must be a whole number of days from 1 to 36500')
     .default(400),
+  SIGN_IN_EVENTS_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days from 1 to 36500' })
+    .int('must be a whole number of days from 1 to 36500')
+    .min(1, 'must be a whole number of days from 1 to 36500')
+    .max(36500, 'must be a whole number of days from 1 to 36500')
+    .default(400),
 });
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
@@ -331,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orgEndWarningDays: v.ORG_END_WARNING_DAYS,
     companySegments: parseCompanySegments(v.COMPANY_SEGMENTS),
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    signInEventsRetentionDays: v.SIGN_IN_EVENTS_RETENTION_DAYS,
   };
 }
 

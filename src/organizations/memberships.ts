@@ -166,7 +166,7 @@ export class MembershipRepository {
     await this.db.transaction().execute(async (trx) => {
       const org = await this.lockOrganization(trx, organizationId);
       const current = await this.membership(organizationId, userId, trx);
-      if (!current) throw new OrganizationInputError('that person is not a member of this organization');
+      if (!current) throw new OrganizationInputError('that person is not a member of this organization', 'not_member');
       if (current.roles.includes(ADMIN_ROLE) && !roles.includes(ADMIN_ROLE)) {
         await this.assertNotLastAdmin(trx, org, userId, now);
       }
@@ -184,7 +184,7 @@ export class MembershipRepository {
     await this.db.transaction().execute(async (trx) => {
       const org = await this.lockOrganization(trx, organizationId);
       const current = await this.membership(organizationId, userId, trx);
-      if (!current) throw new OrganizationInputError('that person is not a member of this organization');
+      if (!current) throw new OrganizationInputError('that person is not a member of this organization', 'not_member');
       if (current.roles.includes(ADMIN_ROLE)) await this.assertNotLastAdmin(trx, org, userId, now);
       await trx
         .updateTable('organization_memberships')
@@ -222,6 +222,7 @@ export class MembershipRepository {
     if (!others) {
       throw new OrganizationInputError(
         'this is the last admin of an active organization: make another member admin first (pending invitations do not count)',
+        'last_admin',
       );
     }
   }

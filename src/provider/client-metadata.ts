@@ -9,7 +9,13 @@ import { checkSelfRegisteredClient } from './dynamic-registration.ts';
 export const PKCE_MODES = ['required', 'optional'] as const;
 export type PkceMode = (typeof PKCE_MODES)[number];
 
-const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'strict_id_token_claims'];
+const BOOLEAN_PROPERTIES = [
+  'first_party',
+  'single_session',
+  'require_mfa',
+  'strict_id_token_claims',
+  'collect_company',
+];
 
 /**
  * Umbral's own client metadata, checked by oidc-provider whenever a client is validated or loaded:
@@ -21,6 +27,8 @@ const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'str
  * - pkce: 'optional' lets a confidential client omit PKCE when it sends a nonce.
  * - organization: 'required' or 'optional', how its sign-ins choose an organization
  *   (src/organizations/client-organization.ts).
+ * - collect_company: a person without an organization gives their company's data during the
+ *   sign-in, which creates it with them as its admin (src/organizations/company-step.ts).
  * - brand_color: #RRGGBB, the portal's primary colour on its hosted pages (src/http/page-branding.ts),
  *   dark enough for white text (src/clients/brand-color.ts).
  * - admin_scopes: the Admin API scopes the client may take with client_credentials

@@ -80,6 +80,9 @@ function dynamicClientProblem(metadata: Record<string, unknown>): string | undef
   if (metadata['single_session'] === true) {
     return "single_session cannot be registered dynamically: it would end people's sessions at other portals";
   }
+  if (metadata['collect_company'] === true) {
+    return 'collect_company cannot be registered dynamically: an operator decides which portals create companies';
+  }
   // An operator grants these (umbral clients add, the Admin API): never a client to itself.
   for (const key of ['admin_scopes', 'secret_created_at', 'previous_secrets']) {
     if (metadata[key] !== undefined) return `${key} cannot be registered dynamically`;

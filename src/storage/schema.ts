@@ -363,6 +363,51 @@ export interface OperatorTable {
   granted_by: string | null;
 }
 
+/** A completed sign-in (src/organizations/sign-in-events.ts); `id` is a bigint, read as a string. */
+export interface SignInEventTable {
+  id: Generated<string>;
+  user_id: string;
+  organization_id: string | null;
+  client_id: string;
+  /** password | passkey | google | microsoft */
+  method: string;
+  occurred_at: Timestamp;
+}
+
+/** An admin who turned the weekly summary of an organization off. */
+export interface WeeklySummaryOptOutTable {
+  organization_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
+/** The week (its Monday, UTC) an organization's weekly summary was sent. */
+export interface WeeklySummaryRunTable {
+  organization_id: string;
+  /** YYYY-MM-DD on the way in (a date: no time zone to shift it). */
+  week_start: ColumnType<Date | string, string, string>;
+  sent_at: Timestamp;
+  recipients: number;
+}
+
+/** What became of each address of one batch of invitations (src/org-console/invitation-batches.ts). */
+export interface OrganizationInvitationBatchTable {
+  id: string;
+  organization_id: string;
+  /** The admin's user id. */
+  created_by: string;
+  outcome: Json<{ invited: string[]; members: string[]; refused: Array<{ email: string; reason: string }> }>;
+  created_at: Generated<Date>;
+}
+
+/** Someone gave a registered company's tax id at the company step; its admins were mailed at `requested_at`. */
+export interface OrganizationJoinRequestTable {
+  organization_id: string;
+  user_id: string;
+  client_id: string;
+  requested_at: Timestamp;
+}
+
 /** A registered webhook endpoint (src/webhooks). */
 export interface WebhookEndpointTable {
   id: string;
@@ -445,6 +490,11 @@ export interface Database {
   session_upstreams: SessionUpstreamTable;
   audit_events: AuditEventTable;
   operators: OperatorTable;
+  sign_in_events: SignInEventTable;
+  weekly_summary_opt_outs: WeeklySummaryOptOutTable;
+  weekly_summary_runs: WeeklySummaryRunTable;
+  organization_invitation_batches: OrganizationInvitationBatchTable;
+  organization_join_requests: OrganizationJoinRequestTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;

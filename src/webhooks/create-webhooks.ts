@@ -18,6 +18,15 @@ const KEEP_FINISHED_DAYS = 30;
 export interface Webhooks {
   /** What capabilities emit to. */
   events: WebhookEvents;
+  /** Hears the sign-in pipeline's completed sign-ins (its `recordingTo` listeners): `user.signed_in`. */
+  signIns: {
+    signedIn(login: {
+      accountId: string;
+      amr: readonly string[];
+      organizationId: string | null;
+      clientId: string;
+    }): void;
+  };
   /** Endpoints and their history: the service under the Admin API. */
   endpoints: WebhookEndpoints;
   /** This process's delivery worker (src/app.ts starts it); `runOnce()` lets tests drive it. */
@@ -55,6 +64,16 @@ export function createWebhooks(deps: {
   const events = new WebhookEventQueue(queue, deps.logger, () => worker.wake());
   return {
     events,
+    signIns: {
+      // Not awaited: the sign-in does not wait for the queue's insert (emit never rejects without a transaction).
+      signedIn: (login) =>
+        void events.emit('user.signed_in', {
+          user_id: login.accountId,
+          amr: [...login.amr],
+          client_id: login.clientId,
+          organization_id: login.organizationId,
+        }),
+    },
     endpoints: new WebhookEndpoints({
       db: deps.db,
       secretBox: deps.secretBox,

@@ -93,12 +93,16 @@ export class WebhookQueue {
   }
 
   /**
-   * Records the attempt and what comes next: delivered, another try at a date, or given up. The
+   * Records the attempt (made at `at`) and what comes next: delivered, another try at a date, or given up. The
    * delivery's row is updated first: when its endpoint was removed during the POST there is none
    * left, and nothing is recorded.
    */
-  async settle(delivery: ClaimedDelivery, outcome: AttemptOutcome, next: 'delivered' | Date | 'failed'): Promise<void> {
-    const at = new Date(this.now());
+  async settle(
+    delivery: ClaimedDelivery,
+    outcome: AttemptOutcome,
+    next: 'delivered' | Date | 'failed',
+    at: Date,
+  ): Promise<void> {
     const error = outcome.error === null ? null : truncate(outcome.error);
     const lastError = error ?? (outcome.statusCode === null ? null : `HTTP ${outcome.statusCode}`);
     await this.db.transaction().execute(async (trx) => {

@@ -123,8 +123,9 @@ export class WebhookWorker {
     const outcome = await this.post(delivery);
     const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
     const delay = ok ? undefined : retryDelayMs(delivery.attempt, this.options.retryBaseSeconds);
-    const next = ok ? 'delivered' : delay === undefined ? 'failed' : new Date(this.options.now() + delay);
-    await queue.settle(delivery, outcome, next);
+    const at = this.options.now();
+    const next = ok ? 'delivered' : delay === undefined ? 'failed' : new Date(at + delay);
+    await queue.settle(delivery, outcome, next, new Date(at));
     const fields = {
       event: 'webhook.attempt',
       deliveryId: delivery.id,

@@ -185,10 +185,23 @@ for (const kind of STORES) {
     async (t) => {
       const w = await world(kind);
       const token = await w.token(await w.adminClient('automation-all', [...ALL_SCOPES]));
-      const created = await w.call('POST', '/organizations', { token, body: { name: 'Initech S.A.', country: 'CL' } });
+      const created = await w.call('POST', '/organizations', {
+        token,
+        body: { name: 'Initech S.A.', country: 'CL', legal_name: 'Initech Chile SpA', employee_band: '11-50' },
+      });
       t.is(created.status, 201, created.text);
-      t.like(created.json, { slug: 'initech-s-a', status: 'active', country: 'CL' });
+      t.like(created.json, { slug: 'initech-s-a', status: 'active', country: 'CL', legal_name: 'Initech Chile SpA' });
       const id = created.json.id as string;
+      const badTaxId = await w.call('POST', '/organizations', {
+        token,
+        body: { name: 'Globex', country: 'AR', tax_id: '30-50001091-3' },
+      });
+      t.is(badTaxId.status, 400);
+      t.deepEqual(
+        badTaxId.json.errors.map((e: { pointer: string }) => e.pointer),
+        ['/tax_id'],
+        'the field at fault',
+      );
       const etag = created.headers.get('etag')!;
       const changed = await w.call('PATCH', `/organizations/${id}`, {
         token,
@@ -328,6 +341,10 @@ for (const kind of STORES) {
         ['POST', '/organizations', { name: 'Zeta', country: 'ZZ' }],
         ['POST', '/organizations', { name: 'Zeta', sign_in_methods: ['fax'] }],
         ['POST', '/organizations', { name: 'Zeta', slug: 'Not A Slug' }],
+        ['POST', '/organizations', { name: 'Zeta', country: 'AR', tax_id: '30-50001091-3' }],
+        ['POST', '/organizations', { name: 'Zeta', country: 'AR', postal_code: '12' }],
+        ['POST', '/organizations', { name: 'Zeta', employee_band: 'lots' }],
+        ['POST', '/organizations', { name: 'Zeta', microsoft_tenants: ['not-a-guid'] }],
       ],
       getOrganization: [['GET', `/organizations/${long}`]],
       updateOrganization: [

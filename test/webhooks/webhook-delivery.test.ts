@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Webhook } from 'standardwebhooks';
+import { MAX_ATTEMPTS, retryDelayMs } from '../../src/webhooks/retry-schedule.ts';
 import { linkIn, mailsTo, openAccount } from '../account/account-fixture.ts';
 import { runUmbral } from '../cli/umbral-cli.ts';
 import { resetServer } from '../support/empty-store.ts';
@@ -214,6 +215,34 @@ for (const kind of STORES) {
     );
     t.is(w.receiver.received.length, 2, 'the endpoint not subscribed to user.created got nothing');
     t.deepEqual(await w.server.umbral.webhooks.stats(), { queued: 0, retrying: 0, failed: 0, oldestQueuedSeconds: 0 });
+  });
+
+  test.serial(`[${kind}] a delivery that keeps failing follows the schedule, then is given up`, async (t) => {
+    const w = await world(kind);
+    const { endpoint } = await endpointFor(w, ['user.deleted']);
+    w.receiver.answer(...Array.from({ length: MAX_ATTEMPTS }, () => 503));
+    await w.server.umbral.webhooks.events.emit('user.deleted', { user_id: 'u7' });
+    await w.receiver.waitFor(1);
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt += 1) {
+      await w.server.umbral.webhooks.settled();
+      const [pending] = (await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id)).deliveries;
+      const last = pending!.attempts.at(-1)!;
+      // WEBHOOK_RETRY_BASE_SECONDS=1: the delays of the default schedule, in seconds instead of tens.
+      t.is(
+        pending!.nextAttemptAt!.getTime() - last.at.getTime(),
+        retryDelayMs(attempt, 1)!,
+        `after attempt ${attempt}`,
+      );
+      w.clock.offsetMs = pending!.nextAttemptAt!.getTime() - Date.now() + 10;
+      await w.server.umbral.webhooks.worker.runOnce();
+      await w.receiver.waitFor(attempt + 1);
+    }
+    await w.server.umbral.webhooks.settled();
+    const [given] = (await w.server.umbral.webhooks.endpoints.deliveries(endpoint.id)).deliveries;
+    t.like(given, { status: 'failed', nextAttemptAt: null, lastError: 'HTTP 503' });
+    t.is(given!.attempts.length, MAX_ATTEMPTS);
+    t.is(new Set(w.receiver.received.map((hook) => hook.headers['webhook-id'])).size, 1, 'one webhook-id throughout');
+    t.like(await w.server.umbral.webhooks.stats(), { queued: 0, failed: 1 });
   });
 
   test.serial(`[${kind}] an endpoint removed while its delivery is being POSTed leaves nothing behind`, async (t) => {
