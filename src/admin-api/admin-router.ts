@@ -202,7 +202,8 @@ export class AdminApi {
       await this.parseJson(ctx, async () => {});
     }
     const rawBody = (ctx.request as { body?: unknown }).body;
-    const body = spec.body ? parsed('body', spec.body, rawBody) : undefined;
+    // No body at all reads as {}: a POST whose fields all have defaults needs none.
+    const body = spec.body ? parsed('body', spec.body, rawBody ?? {}) : undefined;
     const request = {
       params,
       query,
