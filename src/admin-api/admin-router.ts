@@ -237,7 +237,12 @@ export class AdminApi {
     }
     try {
       const reply = await run();
-      await idempotency.finish(who, key, { status: reply.status, body: reply.body });
+      await idempotency.finish(who, key, {
+        status: reply.status,
+        body: reply.body,
+        etag: reply.etag,
+        location: reply.location,
+      });
       return reply;
     } catch (error) {
       if (error instanceof Problem && error.status < 500) {

@@ -180,6 +180,8 @@ for (const kind of STORES) {
     t.is(again.status, 201);
     t.deepEqual(again.json, first.json, 'the same answer, the secret included');
     t.is(again.headers.get('idempotent-replayed'), 'true');
+    t.is(again.headers.get('location'), first.headers.get('location'));
+    t.is(again.headers.get('etag'), first.headers.get('etag'));
     const other = await w.call('POST', '/clients', { token, body: { ...PORTAL, client_name: 'Other' }, headers });
     t.is(other.status, 422);
     t.is(other.json.type, 'urn:umbral:problem:idempotency-key-reused');
