@@ -202,7 +202,8 @@ export class AdminApi {
       await this.parseJson(ctx, async () => {});
     }
     const rawBody = (ctx.request as { body?: unknown }).body;
-    const body = spec.body ? parsed('body', spec.body, rawBody) : undefined;
+    // No body at all reads as {}: a POST whose fields all have defaults needs none.
+    const body = spec.body ? parsed('body', spec.body, rawBody ?? {}) : undefined;
     const request = {
       params,
       query,
@@ -236,7 +237,12 @@ export class AdminApi {
     }
     try {
       const reply = await run();
-      await idempotency.finish(who, key, { status: reply.status, body: reply.body });
+      await idempotency.finish(who, key, {
+        status: reply.status,
+        body: reply.body,
+        etag: reply.etag,
+        location: reply.location,
+      });
       return reply;
     } catch (error) {
       if (error instanceof Problem && error.status < 500) {

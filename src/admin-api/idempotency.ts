@@ -12,6 +12,9 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 export interface StoredAnswer {
   status: number;
   body: unknown;
+  /** The answer's ETag and Location, answered again with it. */
+  etag?: string | undefined;
+  location?: string | undefined;
 }
 
 /**
@@ -79,8 +82,8 @@ export class IdempotencyKeys {
         headers: { 'Retry-After': '1' },
       });
     }
-    const body = stored.response === null ? null : JSON.parse(this.box.open(stored.response, sealContext(caller, key)));
-    return { status: stored.status, body };
+    const sealed = stored.response === null ? {} : JSON.parse(this.box.open(stored.response, sealContext(caller, key)));
+    return { status: stored.status, ...(sealed as Omit<StoredAnswer, 'status'>) };
   }
 
   async finish(caller: string, key: string, answer: StoredAnswer): Promise<void> {
@@ -89,7 +92,10 @@ export class IdempotencyKeys {
       .updateTable('admin_idempotency_keys')
       .set({
         status: answer.status,
-        response: this.box.seal(JSON.stringify(answer.body ?? null), sealContext(caller, key)),
+        response: this.box.seal(
+          JSON.stringify({ body: answer.body ?? null, etag: answer.etag, location: answer.location }),
+          sealContext(caller, key),
+        ),
       })
       .where('caller', '=', caller)
       .where('key', '=', key)

@@ -91,7 +91,15 @@ export function describeRoute<P extends AnyObject | undefined, Q extends AnyObje
     request: {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),
-      ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      ...(spec.body
+        ? // Optional when every field has a default (no body reads as {}).
+          {
+            body: {
+              required: !spec.body.safeParse({}).success,
+              content: { 'application/json': { schema: spec.body } },
+            },
+          }
+        : {}),
       ...(headers ? { headers } : {}),
     },
     responses,

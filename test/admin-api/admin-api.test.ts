@@ -180,6 +180,8 @@ for (const kind of STORES) {
     t.is(again.status, 201);
     t.deepEqual(again.json, first.json, 'the same answer, the secret included');
     t.is(again.headers.get('idempotent-replayed'), 'true');
+    t.is(again.headers.get('location'), first.headers.get('location'));
+    t.is(again.headers.get('etag'), first.headers.get('etag'));
     const other = await w.call('POST', '/clients', { token, body: { ...PORTAL, client_name: 'Other' }, headers });
     t.is(other.status, 422);
     t.is(other.json.type, 'urn:umbral:problem:idempotency-key-reused');
@@ -284,7 +286,7 @@ for (const kind of STORES) {
       t.is(created.status, 201, created.text);
       t.is(created.headers.get('location'), '/api/admin/v1/clients/crm');
       const oldSecret = created.json.client_secret as string;
-      const rotated = await w.call('POST', '/clients/crm/secret-rotations', { token, body: {} });
+      const rotated = await w.call('POST', '/clients/crm/secret-rotations', { token });
       t.is(rotated.status, 201, rotated.text);
       const newSecret = rotated.json.client_secret as string;
       t.true(await secretWorks(w.server, 'crm', oldSecret), 'both secrets work during the overlap');
