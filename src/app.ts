@@ -9,6 +9,7 @@ import { AccountSignIn } from './account/account-sign-in.ts';
 import { createAdminApi } from './admin-api/admin-api.ts';
 import type { AdminApi } from './admin-api/admin-router.ts';
 import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
+import { registerUsersRoutes } from './admin-api/users-routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
@@ -56,6 +57,7 @@ import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
+import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
@@ -69,6 +71,7 @@ import { unlockRouter } from './throttling/unlock-router.ts';
 import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { RememberedLanguage } from './users/remembered-language.ts';
+import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
 
 export interface Umbral {
@@ -87,6 +90,8 @@ export interface Umbral {
   audit: AuditLog;
   /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
   insights: Insights;
+  /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
+  userAdministration: UserAdministration;
   /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
   adminApi: AdminApi;
   close(): Promise<void>;
@@ -193,6 +198,18 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
     });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
+    // Operators' and the Admin API's users service: search, disable, remove, factors, sessions.
+    const userAdministration = new UserAdministration({
+      config,
+      db: storage.db,
+      logger,
+      mailer,
+      audit,
+      sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
+      passwordResets: resets,
+      auditLog: audit,
+      now: options.now,
+    });
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const federation = createFederation({ config, db: storage.db, logger });
     app.use(exposeProviders(federation));
@@ -255,6 +272,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identities: federation.identities,
         logger,
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
+        audit,
       }).routes(),
     );
     // The company admins' console at /org (src/org-console), signed in as the account page is.
@@ -295,6 +313,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
       afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
+      audit,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
     const invitations = invitationPages({
@@ -361,6 +380,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
       ADMIN_API_RESOURCES,
     );
+    registerUsersRoutes(admin.api, userAdministration);
     app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
@@ -394,6 +414,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       contracts,
       audit,
       insights,
+      userAdministration,
       adminApi: admin.api,
       async close() {
         purge.stop();

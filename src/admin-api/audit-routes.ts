@@ -8,7 +8,7 @@ const NDJSON = 'application/x-ndjson';
 /** Rows read per query while exporting: the export streams, whatever its size. */
 const EXPORT_BATCH = 1000;
 
-const AuditEventSchema = z
+export const AuditEventSchema = z
   .object({
     id: z.string(),
     time: z.string().openapi({ example: '2026-12-01T15:04:05.000Z' }),
@@ -107,7 +107,7 @@ async function* exportLines(
   }
 }
 
-function eventJson(event: AuditEvent) {
+export function eventJson(event: AuditEvent) {
   return {
     id: event.id,
     time: event.time.toISOString(),

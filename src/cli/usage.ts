@@ -85,9 +85,29 @@ Users
       --phone PHONE                    E.164, e.g. +5215512345678
       --verified                       mark the email address as verified
   umbral users list                    all users as JSON, without password hashes
+  umbral users search [--query TEXT] [--disabled | --enabled] [--limit N] [--cursor C]
+                                       by part of the email or name, 50 a page (at most
+                                       200); next_cursor goes to --cursor for the next
+  umbral users show --email EMAIL      the user with their factors, linked identities,
+                                       organizations and number of live sessions
+  umbral users update --email EMAIL [--name NAME] [--new-email EMAIL] [--email-verified]
+                      [--phone PHONE | --no-phone]
+                                       a new email is unverified unless --email-verified
+  umbral users disable --email EMAIL   no sign-in by any method; their sessions end (their
+                                       portals told by back-channel logout) and their
+                                       refresh and access tokens stop working
+  umbral users enable --email EMAIL    lets a disabled user sign in again
+  umbral users remove --email EMAIL    deletes the user, their sessions, tokens, factors,
+                                       linked identities and memberships; refused while
+                                       they are the only admin of an active organization
+  umbral users sessions --email EMAIL [--end [--session UID]]
+                                       their live sessions as JSON (/account/sessions);
+                                       --end ends them all, or the one --session names
   umbral users reset-mfa --email EMAIL removes the user's second factors, recovery
                                        codes and remembered devices (lost phone);
                                        the user is told by email
+  umbral users send-password-reset --email EMAIL
+                                       emails them a reset link (valid 1 hour)
 
 Domains (sign-in with Google or Microsoft by email domain)
   umbral domains add --domain DOMAIN --provider google|microsoft

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import { originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, parseForm, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -120,7 +121,7 @@ export class FederatedSignUp {
       locale,
     });
     if (created) {
-      if (!(await this.login.link(created, identity, details.uid, 'automatic'))) {
+      if (!(await this.login.link(created, identity, details.uid, 'automatic', originOf(ctx)))) {
         // The upstream account was linked to another user meanwhile (a second tab): that one signs in.
         return this.login.continue(ctx, details);
       }

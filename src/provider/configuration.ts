@@ -15,6 +15,7 @@ import { registrationFeatures, type TakeInitialAccessToken } from './dynamic-reg
 import { withStrictIdTokenClaims } from './id-token-claims.ts';
 import { pkceRequired } from './pkce-policy.ts';
 import { DEFAULT_ID_TOKEN_SIGNING_ALG, SIGNING_ALGS } from './signing-keys.ts';
+import { addUnavailableAccountCheck } from './unavailable-account-check.ts';
 
 /** Lifetimes in seconds. */
 export const TTL = {
@@ -68,6 +69,8 @@ function interactionPolicyWithCreate(
 ) {
   const policy = interactionPolicy.base();
   policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  // A session of a disabled or deleted account signs nothing in (src/users/user-administration.ts).
+  addUnavailableAccountCheck(policy);
   // acr_values, the claims parameter and require_mfa portals step a one-factor session up (src/mfa).
   if (secondFactors) addSecondFactorChecks(policy, secondFactors);
   // The organization of the authorization: its own prompt before consent, its second factor (src/organizations).

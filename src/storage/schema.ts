@@ -53,6 +53,8 @@ export interface UserTable {
   phone_verified: Generated<boolean>;
   password_hash: string | null;
   disabled: Generated<boolean>;
+  /** When an operator disabled the account (src/users/user-administration.ts); null while enabled. */
+  disabled_at: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   last_login_at: Date | null;

@@ -274,6 +274,7 @@ async function snapshot(w: AdminWorld): Promise<string> {
     'audit_events',
     'admin_idempotency_keys',
     'mail_queue',
+    'users',
   ] as const;
   const rows = await Promise.all(tables.map((table) => db.selectFrom(table).selectAll().execute()));
   return JSON.stringify(rows);
@@ -390,6 +391,33 @@ for (const kind of STORES) {
         ['GET', '/audit-events?cursor=bm90LWEtY3Vyc29y'],
         ['GET', '/audit-events?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z'],
       ],
+      // Users (src/admin-api/users-routes.ts): the users' service's refusals name their field too.
+      listUsers: [
+        ['GET', '/users?limit=0'],
+        ['GET', '/users?cursor=zzz'],
+        ['GET', '/users?disabled=maybe'],
+      ],
+      createUser: [
+        ['POST', '/users', {}],
+        ['POST', '/users', { email: 'nope', password: 'correct horse battery' }],
+        ['POST', '/users', { email: 'eva@acme.example', password: 'short' }],
+        ['POST', '/users', { email: 'eva@acme.example', role: 'admin' }],
+      ],
+      getUser: [['GET', `/users/${long}`]],
+      updateUser: [
+        ['PATCH', `/users/${ana.id}`, {}],
+        ['PATCH', `/users/${ana.id}`, { phone: '5512345678' }],
+        ['PATCH', `/users/${ana.id}`, { email: 'not an email' }],
+      ],
+      removeUser: [['DELETE', `/users/${long}`]],
+      disableUser: [['POST', `/users/${long}/disable`]],
+      enableUser: [['POST', `/users/${long}/enable`]],
+      resetUserFactors: [['POST', `/users/${long}/factor-resets`]],
+      listUserSessions: [['GET', `/users/${long}/sessions`]],
+      endUserSessions: [['DELETE', `/users/${long}/sessions`]],
+      endUserSession: [['DELETE', `/users/${ana.id}/sessions/${long}`]],
+      sendUserPasswordReset: [['POST', `/users/${long}/password-resets`]],
+      listUserSignInEvents: [['GET', `/users/${ana.id}/sign-in-events?limit=0`]],
     };
 
     // Every operation that takes input (a body, path or query parameters) is in the table.

@@ -6,7 +6,8 @@ import { CLIENT_ADD_OPTIONS, CLIENT_REMOVE_OPTIONS } from '../../src/cli/clients
 import { CLIENT_ROTATE_OPTIONS, CLIENT_UPDATE_OPTIONS } from '../../src/cli/clients-update-commands.ts';
 import { REGISTRATION_TOKEN_OPTIONS } from '../../src/cli/registration-token-command.ts';
 import { USAGE } from '../../src/cli/usage.ts';
-import { USER_ADD_OPTIONS } from '../../src/cli/users-commands.ts';
+import { USER_SESSIONS_OPTIONS } from '../../src/cli/users-account-commands.ts';
+import { USER_ADD_OPTIONS, USER_SEARCH_OPTIONS, USER_UPDATE_OPTIONS } from '../../src/cli/users-commands.ts';
 import { ownStderr, runUmbral } from './umbral-cli.ts';
 
 // None of these commands gets as far as the database: DATA_DIR points at a directory that must stay absent.
@@ -32,6 +33,9 @@ test.serial('the usage names every option of every command', (t) => {
     CLIENT_ROTATE_OPTIONS,
     REGISTRATION_TOKEN_OPTIONS,
     USER_ADD_OPTIONS,
+    USER_SEARCH_OPTIONS,
+    USER_UPDATE_OPTIONS,
+    USER_SESSIONS_OPTIONS,
   ]) {
     for (const name of Object.keys(options)) t.true(USAGE.includes(`--${name}`), `--${name}`);
   }
@@ -45,6 +49,15 @@ test.serial('the usage names every option of every command', (t) => {
     'clients registration-token',
     'users add',
     'users list',
+    'users search',
+    'users show',
+    'users update',
+    'users disable',
+    'users enable',
+    'users remove',
+    'users sessions',
+    'users reset-mfa',
+    'users send-password-reset',
     'keys rotate',
     'migrate',
   ]) {

@@ -16,6 +16,7 @@ import * as auditEvents from './0014-audit-events.ts';
 import * as signInEvents from './0015-sign-in-events.ts';
 import * as invitationBatches from './0016-invitation-batches.ts';
 import * as adminApi from './0017-admin-api.ts';
+import * as userAdministration from './0018-user-administration.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015-sign-in-events': signInEvents,
   '0016-invitation-batches': invitationBatches,
   '0017-admin-api': adminApi,
+  '0018-user-administration': userAdministration,
 };
