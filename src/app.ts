@@ -73,6 +73,7 @@ import { EmailVerifications } from './users/email-verification.ts';
 import { RememberedLanguage } from './users/remembered-language.ts';
 import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
+import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
 
 export interface Umbral {
   app: Koa;
@@ -94,6 +95,8 @@ export interface Umbral {
   userAdministration: UserAdministration;
   /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
   adminApi: AdminApi;
+  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -121,6 +124,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
+    // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
+    const webhooks = createWebhooks({ config, db: storage.db, secretBox, logger, audit, now: options.now });
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
     const companies = createCompanies({
@@ -129,6 +134,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
       identities: new FederatedIdentities(storage.db),
       now: options.now,
+      webhooks: webhooks.events,
     });
     const organizationSignIn = companies.signIn;
     const insights = createInsights({ config, db: storage.db, logger, audit, now: options.now });
@@ -208,6 +214,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
       passwordResets: resets,
       auditLog: audit,
+      webhooks: webhooks.events,
       now: options.now,
     });
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
@@ -251,6 +258,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       sections: accountSections,
       audit,
       organizations: companies.accountMemberships,
+      webhooks: webhooks.events,
     });
     accountSections.push({
       href: '/account/security',
@@ -287,6 +295,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mailer,
       signIns: insights.signInEvents,
       now: options.now,
+      webhooks: webhooks.events,
     });
     const users = new UserRepository(storage.db);
     const identifier = new LoginIdentifierCookie(config.secure);
@@ -314,6 +323,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
       audit,
+      webhooks: webhooks.events,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
     const invitations = invitationPages({
@@ -330,6 +340,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       clientId: ACCOUNT_CLIENT_ID,
       now: options.now ?? Date.now,
       onAccepted: insights.memberJoined,
+      webhooks: webhooks.events,
     });
     upstreamAdmissions.push(invitations.step);
     app.use(invitations.router.routes());
@@ -352,6 +363,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identifier,
         verification,
         address: invitations.step,
+        webhooks: webhooks.events,
       }),
       new PasswordStep({
         provider,
@@ -371,7 +383,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ]).recordingTo(audit, insights.signInEvents);
+    ]).recordingTo(audit, insights.signInEvents, webhooks.signIns);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
@@ -390,6 +402,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     contracts.start(config.orgSchedulerIntervalSeconds);
     // Company admins' weekly summary, on the same interval and just as once across processes.
     insights.start();
+    // Webhook deliveries queued by any process (or left by a restart), and their retries.
+    webhooks.worker.start();
 
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
       oidcRows: () => purgeExpired(storage.db),
@@ -401,6 +415,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       organizationRows: () => organizationSignIn.purgeExpired(),
       auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
       signInEvents: insights.purgeExpired,
+      webhookDeliveries: () => webhooks.purgeFinished(),
     });
 
     return {
@@ -416,10 +431,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       insights,
       userAdministration,
       adminApi: admin.api,
+      webhooks,
       async close() {
         purge.stop();
         await contracts.stop();
         await terminator.settled();
+        await webhooks.close();
         await mailer.stop();
         await audit.close();
         await insights.close();

@@ -7,6 +7,7 @@ import { organizationStatus } from '../organizations/organization-status.ts';
 import { OrganizationRepository } from '../organizations/organizations.ts';
 import { MEMBER_ROLE, parseRoleName, RoleRepository } from '../organizations/roles.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { queuedWebhookEvents } from '../webhooks/webhook-event-queue.ts';
 import type { RegisterRoutes } from './admin-api.ts';
 import type { AdminCaller } from './admin-caller.ts';
 import {
@@ -36,7 +37,8 @@ const roleList = z.array(z.string().min(1).max(40)).min(1).max(20);
 export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) => {
   const { db } = options;
   const orgs = new OrganizationRepository(db);
-  const memberships = new MembershipRepository(db);
+  // Members removed here are announced (org.member_removed); the servers' workers deliver them.
+  const memberships = new MembershipRepository(db, queuedWebhookEvents(db, options.logger));
   const invitations = new InvitationRepository(db);
   const roles = new RoleRepository(db);
   const sessions = new OrganizationSessions({ provider: async () => options.provider, logger: options.logger });

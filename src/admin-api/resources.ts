@@ -6,6 +6,7 @@ import { registerKeysRoutes } from './keys-routes.ts';
 import { registerOrganizationMembersRoutes } from './organization-members-routes.ts';
 import { registerOrganizationsRoutes } from './organizations-routes.ts';
 import { registerRolesRoutes } from './roles-routes.ts';
+import { registerWebhooksRoutes } from './webhooks-routes.ts';
 
 /**
  * The Admin API's resources, each registering its routes from a file of its own: a new one is one
@@ -25,4 +26,5 @@ export const ADMIN_API_RESOURCES: RegisterRoutes[] = [
   registerDomainsRoutes,
   registerKeysRoutes,
   registerAuditRoutes,
+  registerWebhooksRoutes,
 ];

@@ -11,6 +11,7 @@ import { OrganizationSessions } from '../organizations/organization-sessions.ts'
 import { type Organization, OrganizationRepository } from '../organizations/organizations.ts';
 import { RoleRepository } from '../organizations/roles.ts';
 import type { Database } from '../storage/schema.ts';
+import { queuedWebhookEvents } from '../webhooks/webhook-event-queue.ts';
 import { type CliContext, withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
@@ -50,25 +51,28 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
     const sessions = new OrganizationSessions({ provider: context.provider, logger: log });
     const mail = new OrganizationMail({ issuer: context.config.issuer, productName: context.config.productName });
     const orgs = new OrganizationRepository(db);
+    // Members added and removed, companies activated: queued here, delivered by the servers (src/webhooks).
+    const webhooks = queuedWebhookEvents(db, log);
     const contracts = new ContractScheduler({
       db,
       logger: log,
       mail,
       sessions,
       endWarningDays: context.config.orgEndWarningDays,
+      webhooks,
     });
     try {
       return await work({
         context,
         db,
         orgs,
-        memberships: new MembershipRepository(db),
-        invitations: new InvitationRepository(db),
+        memberships: new MembershipRepository(db, webhooks),
+        invitations: new InvitationRepository(db, Date.now, undefined, webhooks),
         roles: new RoleRepository(db),
         contracts,
         mail,
         sessions,
-        admin: new MemberAdministration({ db, mail, sessions }),
+        admin: new MemberAdministration({ db, mail, sessions, webhooks }),
         log,
         changed: (change, message) => recordOperatorChange({ db, log, env }, change, message),
         async organization(idOrSlug) {

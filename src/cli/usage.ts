@@ -182,6 +182,24 @@ Roles (the same for every organization)
   umbral roles list [--json]
   umbral roles remove --name NAME      refused for admin and member, and while in use
 
+Webhooks (signed POSTs of Umbral's events, Standard Webhooks)
+  umbral webhooks add --url URL --events TYPES [--description TEXT] [--disabled]
+                                       prints the endpoint and its secret (whsec_..., shown
+                                       this once). URL: https (http only to a loopback host,
+                                       and private addresses only, with
+                                       ALLOW_PRIVATE_NETWORK_FETCH). TYPES, comma-separated:
+                                       user.created, user.signed_in, user.email_changed,
+                                       user.disabled, user.deleted, org.member_added,
+                                       org.member_removed, org.activated, org.ended
+  umbral webhooks list                 all endpoints as JSON, without secrets
+  umbral webhooks update --id ID [--url URL] [--events TYPES] [--description TEXT]
+                         [--enable | --disable]
+  umbral webhooks remove --id ID       with its queued deliveries and history
+  umbral webhooks deliveries --id ID [--limit N]
+                                       the endpoint's deliveries, newest first (default 50),
+                                       each with its attempts: time, status code or error,
+                                       duration
+
 Keys
   umbral keys rotate                   new signing keys (RS256, PS256, ES256, EdDSA) and
                                        cookie key; running servers use them after a restart

@@ -18,6 +18,7 @@ import type { UserRow } from '../storage/schema.ts';
 import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
 import { SelfServiceUsers } from '../users/self-service-users.ts';
 import { UserRepository } from '../users/users.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import type { FederatedLogin, Federation } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
 
@@ -36,6 +37,8 @@ export interface FederatedSignUpDependencies {
   verification: FederatedSignUpVerification;
   /** The terms checkbox's label (the operator's terms and privacy links), shared with the password sign-up. */
   termsLabelHtml(t: Translate): string;
+  /** Where new accounts are announced as `user.created` (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /** The name as the page shows it back: spaces collapsed; the terms ticked only with their own value. */
@@ -76,7 +79,7 @@ export class FederatedSignUp {
     private readonly login: FederatedLogin,
   ) {
     this.users = new UserRepository(deps.storage.db);
-    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion);
+    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion, deps.webhooks);
   }
 
   async show(

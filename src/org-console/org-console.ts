@@ -13,6 +13,7 @@ import { OrganizationRepository } from '../organizations/organizations.ts';
 import { RoleRepository } from '../organizations/roles.ts';
 import { WeeklySummaryPreferences } from '../organizations/weekly-summary-preferences.ts';
 import type { Database } from '../storage/schema.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { companyRouter } from './company-router.ts';
 import { ConsoleAccess } from './console-access.ts';
 import { consoleForms } from './console-forms.ts';
@@ -39,6 +40,8 @@ export interface OrgConsoleDependencies {
   /** Insights' record of sign-ins (src/organizations/sign-in-events.ts). */
   signIns: LastSignIns;
   now?: (() => number) | undefined;
+  /** Where members joining and leaving are announced (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /**
@@ -57,6 +60,7 @@ export function mountOrgConsole(app: Koa, deps: OrgConsoleDependencies): void {
     mail: new OrganizationMail({ issuer: config.issuer, productName: config.productName, now }),
     sessions: new OrganizationSessions({ provider: async () => deps.provider, logger }),
     now,
+    webhooks: deps.webhooks,
   });
   app.use(consoleForms({ issuer: config.issuer, secure: config.secure, pages: deps.pages }));
   app.use(membersRouter({ access, pages, members: new MemberList(db, deps.signIns), roles, admin }).routes());

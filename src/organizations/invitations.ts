@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, OrganizationInvitationRow, OrganizationRow } from '../storage/schema.ts';
 import { hashOpaqueToken, isOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { jsonArray } from './json-array.ts';
 import { MembershipRepository } from './memberships.ts';
 import { OrganizationInputError } from './organization-errors.ts';
@@ -51,8 +52,9 @@ export class InvitationRepository {
     private readonly db: Kysely<Database>,
     private readonly now: () => number = Date.now,
     private readonly afterAccept?: AcceptanceHook,
+    webhooks?: WebhookEvents,
   ) {
-    this.memberships = new MembershipRepository(db);
+    this.memberships = new MembershipRepository(db, webhooks);
   }
 
   /** Refused beyond the seat limit (a renewal takes no new seat) and for a current member. */

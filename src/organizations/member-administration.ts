@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, OrganizationInvitationRow, OrganizationRow } from '../storage/schema.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { DEFAULT_INVITATION_TTL_MS, InvitationRepository } from './invitations.ts';
 import { jsonArray } from './json-array.ts';
 import { MembershipRepository } from './memberships.ts';
@@ -43,11 +44,13 @@ export class MemberAdministration {
       mail: OrganizationMail;
       sessions: OrganizationSessions;
       now?: (() => number) | undefined;
+      /** Where members joining and leaving are announced (src/webhooks), in their transactions. */
+      webhooks?: WebhookEvents | undefined;
     },
   ) {
     this.now = deps.now ?? Date.now;
-    this.memberships = new MembershipRepository(deps.db);
-    this.invitations = new InvitationRepository(deps.db, this.now);
+    this.memberships = new MembershipRepository(deps.db, deps.webhooks);
+    this.invitations = new InvitationRepository(deps.db, this.now, undefined, deps.webhooks);
     this.roles = new RoleRepository(deps.db);
   }
 

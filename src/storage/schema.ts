@@ -414,6 +414,45 @@ export interface AdminIdempotencyKeyTable {
   expires_at: Timestamp;
 }
 
+/** A registered webhook endpoint (src/webhooks). */
+export interface WebhookEndpointTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** A JSON array of event types, e.g. ["user.signed_in"]. */
+  event_types: Json<string[]>;
+  enabled: boolean;
+  /** The `whsec_…` secret, sealed with the SecretBox (context `webhook-endpoint:<id>`). */
+  secret_sealed: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One event to one endpoint; `id` is its `webhook-id`, `payload` the exact body signed. */
+export interface WebhookDeliveryTable {
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  payload: string;
+  /** pending | sending | delivered | failed */
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
+  last_error: string | null;
+}
+
+/** One POST of a delivery. */
+export interface WebhookAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  attempted_at: Timestamp;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -448,6 +487,9 @@ export interface Database {
   organization_invitation_batches: OrganizationInvitationBatchTable;
   organization_join_requests: OrganizationJoinRequestTable;
   admin_idempotency_keys: AdminIdempotencyKeyTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -275,6 +275,7 @@ async function snapshot(w: AdminWorld): Promise<string> {
     'admin_idempotency_keys',
     'mail_queue',
     'users',
+    'webhook_endpoints',
   ] as const;
   const rows = await Promise.all(tables.map((table) => db.selectFrom(table).selectAll().execute()));
   return JSON.stringify(rows);
@@ -385,6 +386,25 @@ for (const kind of STORES) {
         ['POST', '/domain-routes', { domain: 'acme.com', provider: 'yahoo' }],
       ],
       removeDomainRoute: [['DELETE', '/domain-routes/not_a_domain!']],
+      listWebhookEndpoints: [
+        ['GET', '/webhooks?event_type=user.exploded'],
+        ['GET', '/webhooks?enabled=maybe'],
+      ],
+      createWebhookEndpoint: [
+        ['POST', '/webhooks', { url: 'ftp://hooks.example/x', events: ['user.created'] }],
+        ['POST', '/webhooks', { url: 'https://hooks.example/x', events: ['user.exploded'] }],
+        ['POST', '/webhooks', { url: 'https://hooks.example/x', events: ['user.created'], secret: 'mine' }],
+      ],
+      getWebhookEndpoint: [['GET', `/webhooks/${long}`]],
+      updateWebhookEndpoint: [
+        ['PATCH', '/webhooks/ep_none', {}],
+        ['PATCH', '/webhooks/ep_none', { events: [] }],
+      ],
+      removeWebhookEndpoint: [['DELETE', `/webhooks/${long}`]],
+      listWebhookDeliveries: [
+        ['GET', `/webhooks/${long}/deliveries`],
+        ['GET', '/webhooks/ep_none/deliveries?status=lost'],
+      ],
       listAuditEvents: [
         ['GET', '/audit-events?from=notadate'],
         ['GET', '/audit-events?limit=5000'],
