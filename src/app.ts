@@ -90,14 +90,14 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
-  /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
-  userAdministration: UserAdministration;
   /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
   insights: Insights;
-  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
-  webhooks: Webhooks;
+  /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
+  userAdministration: UserAdministration;
   /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
   adminApi: AdminApi;
+  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -215,6 +215,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
       passwordResets: resets,
       auditLog: audit,
+      webhooks: webhooks.events,
       now: options.now,
     });
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
@@ -444,10 +445,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
-      userAdministration,
       insights,
-      webhooks,
+      userAdministration,
       adminApi: admin.api,
+      webhooks,
       async close() {
         purge.stop();
         await contracts.stop();

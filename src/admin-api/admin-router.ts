@@ -3,12 +3,11 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import type { AuditActor, AuditOrigin } from '../audit/audit-event.ts';
 import { originOf } from '../audit/audit-event.ts';
 import type { Logger } from '../logging/logger.ts';
 import { authenticate, authorize, type CurrentAdminScopes, type OrganizationAdminCheck } from './admin-auth.ts';
 import { type AdminCaller, actorOf, callerKey } from './admin-caller.ts';
-import type { AdminScope } from './admin-scopes.ts';
+import type { AdminReply, AdminRequest, AdminRouteSpec, AnyObject, Infer } from './admin-route-spec.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { describeRoute, registerSecuritySchemes } from './openapi-description.ts';
 import { PROBLEM_MEDIA_TYPE, Problem, validationProblem } from './problem.ts';
@@ -16,54 +15,6 @@ import type { AdminTokenVerifier } from './token-verifier.ts';
 import type { z } from './zod.ts';
 
 export const ADMIN_API_PREFIX = '/api/admin/v1';
-
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-type AnyObject = z.ZodObject<z.ZodRawShape>;
-type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
-
-export interface AdminRequest<P, Q, B> {
-  params: P;
-  query: Q;
-  body: B;
-  caller: AdminCaller;
-  /** The audit actor: the client, or the company admin. */
-  actor: AuditActor;
-  origin: AuditOrigin;
-  /** The If-Match header, for updates (src/admin-api/etag.ts). */
-  ifMatch: string | undefined;
-  ctx: Koa.Context;
-}
-
-/** A JSON answer; `stream` instead of `body` for NDJSON exports (one JSON text per line). */
-export interface AdminReply {
-  status: number;
-  body?: unknown;
-  etag?: string;
-  location?: string;
-  stream?: { contentType: string; lines: AsyncIterable<string> };
-}
-
-export interface AdminRouteSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, B> {
-  method: Method;
-  /** OpenAPI style, under /api/admin/v1: `/clients/{client_id}`. */
-  path: string;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tag: string;
-  /** The scope a client's token needs. */
-  scope: AdminScope;
-  /** Organization routes: the path parameter a company admin's token must match (their organization). */
-  organizationParam?: string;
-  params?: P;
-  query?: Q;
-  body?: B extends z.ZodType ? B : never;
-  /** Answers of success: a schema for JSON (none for 204), `ndjson` for an export's line. */
-  responses: Record<number, { description: string; schema?: z.ZodType; ndjson?: z.ZodType }>;
-  /** Reads of one object answer an ETag; their updates take If-Match (documented). */
-  etag?: 'answers' | 'if-match';
-  handler: (request: AdminRequest<Infer<P>, Infer<Q>, Infer<B>>) => Promise<AdminReply>;
-}
 
 export interface AdminApiDependencies {
   issuer: string;

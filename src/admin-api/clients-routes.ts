@@ -11,7 +11,7 @@ import {
 import { adminScopesOf } from '../provider/admin-resource.ts';
 import type { RegisterRoutes } from './admin-api.ts';
 import type { AdminCaller } from './admin-caller.ts';
-import type { AdminRequest } from './admin-router.ts';
+import type { AdminRequest } from './admin-route-spec.ts';
 import type { AdminScope } from './admin-scopes.ts';
 import {
   type ClientCreate,

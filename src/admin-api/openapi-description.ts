@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
-import type { AdminRouteSpec } from './admin-router.ts';
+import type { AdminRouteSpec } from './admin-route-spec.ts';
 import { ADMIN_SCOPES, ORG_ADMIN_SCOPE } from './admin-scopes.ts';
 import { PROBLEM_MEDIA_TYPE, PROBLEMS, ProblemSchema } from './problem.ts';
 import { z } from './zod.ts';

@@ -1,5 +1,5 @@
 import { type AdministrativeOrigin, type AdminUser, UserAdministrationError, versionOf } from '../users/admin-user.ts';
-import type { AdminRequest } from './admin-router.ts';
+import type { AdminRequest } from './admin-route-spec.ts';
 import { Problem } from './problem.ts';
 
 /** What the users' routes share: who asks (the calling client, through the API), and the service's refusals as problems. */

@@ -9,7 +9,7 @@ import {
 } from '../webhooks/webhook-endpoints.ts';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-events.ts';
 import type { RegisterRoutes } from './admin-api.ts';
-import type { AdminRequest } from './admin-router.ts';
+import type { AdminRequest } from './admin-route-spec.ts';
 import { decodeCursor, encodeCursor, pageOf, pageQuery } from './pagination.ts';
 import { Problem } from './problem.ts';
 import {

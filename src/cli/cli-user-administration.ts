@@ -6,6 +6,7 @@ import { SessionDirectory } from '../sessions/session-directory.ts';
 import { SessionTerminator } from '../sessions/session-terminator.ts';
 import { type AdministrativeOrigin, UserAdministrationError } from '../users/admin-user.ts';
 import { UserAdministration } from '../users/user-administration.ts';
+import { queuedWebhookEvents } from '../webhooks/webhook-event-queue.ts';
 import { type CliContext, withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
@@ -49,6 +50,7 @@ export async function withUserAdministration<T>(
         return { terminator, directory: new SessionDirectory({ db, provider }) };
       },
       passwordResets: new PasswordResetService({ config: context.config, db, mailer, logger }),
+      webhooks: queuedWebhookEvents(db, logger),
     });
     try {
       return await work({ users, origin: { actor: operatorActor(env), via: 'cli' }, context });

@@ -14,6 +14,7 @@ import { type PasswordResetService, revokeEverything } from '../password-reset/p
 import type { ActiveSession, SessionDirectory } from '../sessions/session-directory.ts';
 import type { SessionTerminator } from '../sessions/session-terminator.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import {
   type AdministrativeOrigin,
   type AdminUser,
@@ -48,6 +49,8 @@ export interface UserAdministrationDependencies {
   passwordResets: Pick<PasswordResetService, 'sendLink'>;
   /** Reads the audit log back: a user's sign-in events. */
   auditLog?: Pick<AuditLog, 'query' | 'flush'>;
+  /** Where `user.created`, `user.disabled` and `user.deleted` are announced (src/webhooks). */
+  webhooks?: WebhookEvents;
   now?: () => number;
 }
 
@@ -65,7 +68,7 @@ export class UserAdministration {
   private readonly now: () => number;
 
   constructor(private readonly deps: UserAdministrationDependencies) {
-    this.users = new UserRepository(deps.db);
+    this.users = new UserRepository(deps.db, deps.webhooks);
     this.changes = new UserChangeValidator(deps.db, deps.config);
     this.now = deps.now ?? Date.now;
   }
@@ -85,7 +88,7 @@ export class UserAdministration {
     }
     let user: UserRow;
     try {
-      user = await this.users.create(checked);
+      user = await this.users.create({ ...checked, source: origin.via === 'api' ? 'admin_api' : 'operator' });
     } catch (error) {
       if (!(error instanceof UserInputError)) throw error;
       const exists = /already exists/.test(error.message);
@@ -151,6 +154,7 @@ export class UserAdministration {
       .where('id', '=', user.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await this.deps.webhooks?.emit('user.disabled', { user_id: user.id });
     const sessionsEnded = await this.endEverySession(user.id, origin);
     const tokensRevoked = await revokeEverything(this.deps.db, user.id);
     this.record('user.disabled', user.id, origin, { sessions_ended: sessionsEnded, revoked_rows: tokensRevoked });
@@ -189,6 +193,7 @@ export class UserAdministration {
       await trx.deleteFrom('organization_grants').where('account_id', '=', user.id).execute();
       await trx.deleteFrom('session_activity').where('account_id', '=', user.id).execute();
       await trx.deleteFrom('users').where('id', '=', user.id).execute();
+      await this.deps.webhooks?.emit('user.deleted', { user_id: user.id }, trx);
       return revoked;
     });
     this.record('user.deleted', user.id, origin, {
