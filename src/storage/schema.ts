@@ -408,6 +408,20 @@ export interface OrganizationJoinRequestTable {
   requested_at: Timestamp;
 }
 
+/** An Admin API answer to a POST with an Idempotency-Key (src/admin-api/idempotency.ts), kept 24 hours. */
+export interface AdminIdempotencyKeyTable {
+  /** Who sent it: `client:<id>` or `user:<id>`. */
+  caller: string;
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still being answered. */
+  status: number | null;
+  /** The answer's body, sealed with SECRET_ENCRYPTION_KEY: it may hold a secret shown once. */
+  response: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
 /** A registered webhook endpoint (src/webhooks). */
 export interface WebhookEndpointTable {
   id: string;
@@ -447,20 +461,6 @@ export interface WebhookAttemptTable {
   duration_ms: number;
 }
 
-/** An Admin API answer to a POST with an Idempotency-Key (src/admin-api/idempotency.ts), kept 24 hours. */
-export interface AdminIdempotencyKeyTable {
-  /** Who sent it: `client:<id>` or `user:<id>`. */
-  caller: string;
-  key: string;
-  request_hash: string;
-  /** Null while the first request is still being answered. */
-  status: number | null;
-  /** The answer's body, sealed with SECRET_ENCRYPTION_KEY: it may hold a secret shown once. */
-  response: string | null;
-  created_at: Generated<Date>;
-  expires_at: Timestamp;
-}
-
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -495,10 +495,10 @@ export interface Database {
   weekly_summary_runs: WeeklySummaryRunTable;
   organization_invitation_batches: OrganizationInvitationBatchTable;
   organization_join_requests: OrganizationJoinRequestTable;
+  admin_idempotency_keys: AdminIdempotencyKeyTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
-  admin_idempotency_keys: AdminIdempotencyKeyTable;
 }
 
 export type UserRow = Selectable<UserTable>;
