@@ -38,6 +38,8 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { createObservability } from './observability/create-observability.ts';
+import type { UmbralMetrics } from './observability/metrics.ts';
 import { createCompanies } from './organizations/companies.ts';
 import type { ContractScheduler } from './organizations/contract-scheduler.ts';
 import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
@@ -80,6 +82,8 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
+  /** Prometheus metrics (src/observability); `reportWebhookQueue` is where a webhook queue reports its depth. */
+  metrics: UmbralMetrics;
   close(): Promise<void>;
 }
 
@@ -94,11 +98,15 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     role: 'server',
+    poolSize: config.node.databasePoolSize,
   });
   try {
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-    const audit = new AuditLog({ db: storage.db, logger, now: options.now });
+    // Metrics (src/observability): requests by route, sign-ins (from the audit events), tokens, queues, pool.
+    const observability = createObservability(config, storage);
+    const { metrics } = observability;
+    const audit = new AuditLog({ db: storage.db, logger, now: options.now, observe: (e) => metrics.auditEvent(e) });
     const pages = new PageRenderer({
       productName: config.productName,
       logoUrl: config.logoUrl,
@@ -126,6 +134,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       refreshRotations,
       organizations: organizationSignIn,
     });
+    metrics.watchProvider(provider);
     // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
     pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
     const throttle = createLoginThrottle({
@@ -154,6 +163,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       trustProxy: config.trustProxy,
       secure: config.secure,
       logger,
+      requestMetrics: metrics.requests(),
       onLanguageChoice: (ctx, locale) =>
         language.chosen(ctx, locale).catch((error: unknown) => {
           logger.warn({ err: error }, 'could not remember the chosen language');
@@ -161,6 +171,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
+    observability.mount(app);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     app.use(legalRouter(pages).routes());
@@ -359,6 +370,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
+      metrics,
       async close() {
         purge.stop();
         await contracts.stop();

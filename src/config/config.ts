@@ -2,6 +2,7 @@ import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
+import { type NodeSettings, readNodeSettings } from './node-settings.ts';
 
 export interface SupportContact {
   url: string | undefined;
@@ -72,6 +73,8 @@ export interface Config {
   companySegments: string[];
   /** Days an audit event is kept (src/audit); older ones go with the purge timer. */
   auditRetentionDays: number;
+  /** HOST, WEB_CONCURRENCY, METRICS_TOKEN/PORT, the key reload and the pool (src/config/node-settings.ts). */
+  node: NodeSettings;
 }
 
 /** COMPANY_SEGMENTS unless set; views/locales/<locale>/organizations-company.json names each. */
@@ -285,6 +288,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `must be set when ISSUER (${issuer}) is not a loopback address: account emails need a mail server, and the dev outbox that keeps them otherwise is served only on localhost`,
     );
   }
+  const node = readNodeSettings(withoutEmpty(env), v.PORT);
+  if ('variable' in node) throw new ConfigError(node.variable, node.message);
+  if (node.webConcurrency > 1 && !v.DATABASE_URL) {
+    throw new ConfigError('WEB_CONCURRENCY', 'above 1 needs DATABASE_URL: the embedded database lives in one process');
+  }
+  if (node.webConcurrency > 1 && node.metricsToken && !node.metricsPort) {
+    throw new ConfigError(
+      'METRICS_TOKEN',
+      'with WEB_CONCURRENCY above 1, serve /metrics on METRICS_PORT, where the primary sums every worker (each worker alone would answer for itself)',
+    );
+  }
   if (production && !v.SECRET_ENCRYPTION_KEY) {
     throw new ConfigError(
       'SECRET_ENCRYPTION_KEY',
@@ -323,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orgEndWarningDays: v.ORG_END_WARNING_DAYS,
     companySegments: parseCompanySegments(v.COMPANY_SEGMENTS),
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    node,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../logging/logger.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import type { PageRenderer } from './page-renderer.ts';
 
 /**
@@ -14,6 +15,13 @@ export function errorPages(pages: PageRenderer, logger: Logger): Middleware {
       const status = (error as { status?: number }).status;
       if (status && status < 500) {
         await pages.renderError(ctx, { error: status === 404 ? 'generic' : 'invalid_request' }, error, status);
+        return;
+      }
+      if (isDatabaseUnavailable(error)) {
+        // Fails fast while the database is away; the same request works again once it is back.
+        logger.warn({ err: { message: (error as Error).message }, path: ctx.path }, 'database unavailable');
+        ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+        await pages.renderError(ctx, { error: 'server_error' }, error, 503);
         return;
       }
       logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');

@@ -7,6 +7,7 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
 import type { Storage } from '../storage/database.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
 import { buildProviderConfiguration, type ProviderSettings } from './configuration.ts';
@@ -68,7 +69,13 @@ export async function createProvider(options: {
   } as never;
 
   watchRegistrations(provider, config.clientRegistration, logger);
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+  provider.on('server_error', (ctx, error) => {
+    if (!isDatabaseUnavailable(error)) return logger.error({ err: error }, 'oidc-provider server error');
+    // The body stays oidc-provider's server_error; the status says to come back (emitted before the response goes out).
+    logger.warn({ err: { message: error.message }, path: ctx.path }, 'database unavailable');
+    ctx.status = 503;
+    ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  });
   for (const event of [
     'grant.error',
     'authorization.error',
