@@ -1,5 +1,7 @@
 import { type Insertable, type Kysely, sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { ClientCache } from '../src/clients/client-cache.ts';
+import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import type { Database, OidcModelTable } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
@@ -33,6 +35,8 @@ export interface AdapterOptions {
    * client up; a short cache spares that query, and a removed client stops working within it.
    */
   clientCacheSeconds: number;
+  /** The cache to keep clients in, shared with whatever drops changed ones (the server's change notices). */
+  clientCache?: ClientCache;
   /** Token requests in progress; without it, every write goes straight to the database. */
   tokenRequests?: TokenRequestScope;
   /** Milliseconds since the epoch; the reuse grace and the client cache read it (tests move it). */
@@ -79,16 +83,22 @@ const CLIENT_BOUND_MODELS = [
   'RegistrationAccessToken',
 ];
 
-/** Removes a registered client and every token, code and grant issued to it. */
+/**
+ * Removes a registered client and every token, code and grant issued to it, in one transaction
+ * whose commit tells every node to drop the client from its cache (src/storage/change-notices.ts).
+ */
 export async function deleteClient(db: Kysely<Database>, clientId: string): Promise<boolean> {
-  const result = await db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) return false;
-  await db
-    .deleteFrom('oidc_models')
-    .where('model', 'in', CLIENT_BOUND_MODELS)
-    .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
-    .execute();
-  return true;
+  return db.transaction().execute(async (trx) => {
+    const result = await trx.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) return false;
+    await trx
+      .deleteFrom('oidc_models')
+      .where('model', 'in', CLIENT_BOUND_MODELS)
+      .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
+      .execute();
+    await notifyClientChanged(trx, clientId);
+    return true;
+  });
 }
 
 /**
@@ -114,7 +124,7 @@ export async function takeInitialAccessToken(db: Kysely<Database>, value: string
  */
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
   const now = options.now ?? Date.now;
-  const clientCache = new Map<string, { metadata: AdapterPayload | undefined; until: number }>();
+  const clientCache = options.clientCache ?? new ClientCache(options.clientCacheSeconds, now);
 
   /** Dynamic registration writes here; the secret in clear is in its response only. */
   async function upsertClient(id: string, payload: AdapterPayload): Promise<void> {
@@ -130,18 +140,16 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       .values({ client_id: id, metadata })
       .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata, updated_at: new Date() }))
       .execute();
-    clientCache.delete(id);
+    clientCache.invalidate(id);
+    await notifyClientChanged(db, id);
   }
 
   async function findClient(id: string): Promise<AdapterPayload | undefined> {
     const cached = clientCache.get(id);
-    if (cached && cached.until > now()) return cached.metadata;
+    if (cached !== 'miss') return cached;
     const client = await db.selectFrom('clients').select('metadata').where('client_id', '=', id).executeTakeFirst();
     const metadata = client?.metadata as AdapterPayload | undefined;
-    if (options.clientCacheSeconds > 0) {
-      if (clientCache.size > 10_000) clientCache.clear(); // unknown ids sent at will must not grow it without end
-      clientCache.set(id, { metadata, until: now() + options.clientCacheSeconds * 1000 });
-    }
+    clientCache.set(id, metadata);
     return metadata;
   }
 
@@ -211,7 +219,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       if (this.model === 'Client') {
         // RFC 7592 deletion: the client's tokens and grants go with it, as with `umbral clients remove`.
         await deleteClient(db, id);
-        clientCache.delete(id);
+        clientCache.invalidate(id);
         return;
       }
       await db

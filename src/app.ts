@@ -7,6 +7,7 @@ import { mountAccountPages } from './account/account-pages.ts';
 import type { AccountSection } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { ClientCache, clientCacheSeconds } from './clients/client-cache.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
@@ -50,6 +51,7 @@ import { passwordResetRouter } from './password-reset/password-reset-router.ts';
 import { cookieNames, TTL } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
+import { startNodeSync } from './provider/node-sync.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
@@ -84,6 +86,8 @@ export interface Umbral {
   audit: AuditLog;
   /** Prometheus metrics (src/observability); `reportWebhookQueue` is where a webhook queue reports its depth. */
   metrics: UmbralMetrics;
+  /** Registered clients in memory: `invalidate(clientId)` drops one here; `notifyClientChanged` (src/clients/client-changes.ts) on every node. */
+  clientCache: ClientCache;
   close(): Promise<void>;
 }
 
@@ -125,6 +129,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       now: options.now,
     });
     const organizationSignIn = companies.signIn;
+    // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
+    const clientCache = new ClientCache(clientCacheSeconds(storage.kind), options.now);
     const provider = await createProvider({
       config,
       storage,
@@ -133,6 +139,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       secretBox,
       refreshRotations,
       organizations: organizationSignIn,
+      clientCache,
     });
     metrics.watchProvider(provider);
     // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
@@ -345,6 +352,17 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     app.use(mount(provider));
 
+    // Several nodes alike without restarts: change notices drop changed clients; keys reload (src/provider/node-sync.ts).
+    const nodeSync = await startNodeSync({
+      storage,
+      provider,
+      app,
+      secretBox,
+      logger,
+      clientCache,
+      keyReloadSeconds: config.node.keyReloadSeconds,
+    });
+
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
@@ -371,8 +389,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       contracts,
       audit,
       metrics,
+      clientCache,
       async close() {
         purge.stop();
+        await nodeSync.stop();
         await contracts.stop();
         await terminator.settled();
         await mailer.stop();

@@ -6,6 +6,7 @@ import type { OrganizationMode } from '../organizations/client-organization.ts';
 import type { PkceMode } from '../provider/client-metadata.ts';
 import { DEFAULT_ID_TOKEN_SIGNING_ALG, type SigningAlg } from '../provider/signing-keys.ts';
 import type { Database } from '../storage/schema.ts';
+import { notifyClientChanged } from './client-changes.ts';
 import { type ClientKeys, InvalidClientKeysError, publicJwks } from './client-keys.ts';
 import { clientMetadataProblem } from './client-metadata-rules.ts';
 import { generateClientSecret, hashClientSecret } from './client-secret.ts';
@@ -137,6 +138,8 @@ export class ClientRegistry {
       .returning('client_id')
       .executeTakeFirst();
     if (!inserted) throw new ClientInputError(`a client with id ${input.clientId} already exists`);
+    // Nodes that were asked for this id before cached it as unknown: they forget that now.
+    await notifyClientChanged(this.db, input.clientId);
     return { ...metadata, ...(secret ? { client_secret: secret } : {}) } as RegisteredClient;
   }
 

@@ -1,5 +1,6 @@
 import Provider from 'oidc-provider';
 import { createAdapterClass, takeInitialAccessToken } from '../../adapters/postgres-adapter.ts';
+import type { ClientCache } from '../clients/client-cache.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -17,7 +18,8 @@ import { idempotentRefresh } from './idempotent-refresh.ts';
 import { REFRESH_TOKEN_REUSE_GRACE_SECONDS, type RefreshRotations } from './refresh-rotations.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
-export const CLIENT_CACHE_SECONDS = 5;
+/** Without a cache of its own (the CLI), client metadata is read each time. */
+const NO_CLIENT_CACHE = 0;
 
 /** The oidc-provider instance, configured from the database's keys and clients. */
 export async function createProvider(options: {
@@ -31,6 +33,8 @@ export async function createProvider(options: {
   refreshRotations?: RefreshRotations;
   /** The organization of each authorization (src/organizations); the CLI serves no authorization. */
   organizations?: ProviderSettings['organizations'];
+  /** Registered clients kept in memory, dropped on change notices (src/provider/node-sync.ts). */
+  clientCache?: ClientCache;
 }): Promise<Provider> {
   const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
@@ -50,7 +54,8 @@ export async function createProvider(options: {
     }),
     adapter: createAdapterClass(storage.db, {
       refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
-      clientCacheSeconds: CLIENT_CACHE_SECONDS,
+      clientCacheSeconds: NO_CLIENT_CACHE,
+      clientCache: options.clientCache,
       tokenRequests: rotations,
       now: rotations?.now,
     }),

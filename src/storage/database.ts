@@ -28,6 +28,8 @@ export interface Storage {
   poolUse?: () => { total: number; idle: number; waiting: number };
   /** A PostgreSQL connection string, for what needs a connection of its own (LISTEN); none on PGlite. */
   connectionString?: string;
+  /** In-process notices (PGlite): what a PostgreSQL node hears with LISTEN (src/storage/change-notices.ts). */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,10 @@ async function openPGlite(options: StorageOptions): Promise<Storage> {
   return {
     db,
     kind: 'pglite',
+    async listen(channel, onPayload) {
+      const unlisten = await pglite.listen(channel, onPayload);
+      return { stop: () => unlisten().catch(() => {}) };
+    },
     async close() {
       await socketServer?.stop();
       await db.destroy();
