@@ -78,20 +78,18 @@ async function activeAlgs(db: Kysely<Database>): Promise<Set<string>> {
 }
 
 /**
- * Adds a key for each alg without an active one. The keys are made outside the lock (an RSA key
- * takes a while); under it, only those still missing are stored, so a node that lost the race
- * stores nothing and loads the winner's.
+ * Adds a key for each alg without an active one. Under the lock: a node that waited for another
+ * finds its keys and makes none (an RSA key takes a while: only the first start pays for it).
  */
 async function addMissingKeys(db: Kysely<Database>, box: SecretBox): Promise<void> {
-  const before = await activeAlgs(db);
-  const missing = SIGNING_ALGS.filter((alg) => !before.has(alg));
-  if (missing.length === 0) return;
-  const made = await Promise.all(missing.map((alg) => generateSigningKey(alg, box)));
+  if ((await activeAlgs(db)).size === SIGNING_ALGS.length) return;
   await db.transaction().execute(async (trx) => {
     await lockSigningKeys(trx);
-    const now = await activeAlgs(trx);
-    const rows = made.filter((row) => !now.has(row.alg));
-    if (rows.length) await trx.insertInto('signing_keys').values(rows).execute();
+    const active = await activeAlgs(trx);
+    const missing = SIGNING_ALGS.filter((alg) => !active.has(alg));
+    if (missing.length === 0) return;
+    const rows = await Promise.all(missing.map((alg) => generateSigningKey(alg, box)));
+    await trx.insertInto('signing_keys').values(rows).execute();
   });
 }
 
