@@ -3,6 +3,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
+import { type PendingWrite, writeKey } from '../src/provider/batched-writes.ts';
 import type { Database, OidcModelTable } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
 
@@ -41,6 +42,8 @@ export interface AdapterOptions {
   tokenRequests?: TokenRequestScope;
   /** Milliseconds since the epoch; the reuse grace and the client cache read it (tests move it). */
   now?: () => number;
+  /** The writes a request holds back to write at once (src/provider/batched-writes.ts); none: each at once. */
+  batchedWrites?: { pending(): Map<string, PendingWrite> | undefined };
 }
 
 /** Writes one model row, replacing the row of the same model and id. */
@@ -175,11 +178,27 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         attempt.rows.push(row); // the rotation's successor: written only if the rotation wins
         return;
       }
+      const batch = options.batchedWrites?.pending();
+      if (batch) {
+        const key = writeKey(this.model, row.id);
+        const before = batch.get(key);
+        const consumedAt =
+          before?.kind === 'consume' ? before.at : before?.kind === 'upsert' ? before.consumedAt : undefined;
+        batch.set(key, { kind: 'upsert', row, consumedAt });
+        return;
+      }
       await writeModelRow(db, row);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return findClient(id);
+      const held = options.batchedWrites?.pending()?.get(writeKey(this.model, storedTokenId(this.model, id)));
+      if (held?.kind === 'destroy') return undefined;
+      if (held?.kind === 'upsert') {
+        const payload = JSON.parse(String(held.row.payload)) as AdapterPayload;
+        const withValue = HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload;
+        return this.withConsumption(withValue, held.consumedAt ?? null);
+      }
       const row = await db
         .selectFrom('oidc_models')
         .select(['payload', 'consumed_at'])
@@ -189,7 +208,8 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         .executeTakeFirst();
       if (!row) return undefined;
       const payload = row.payload as AdapterPayload;
-      return this.withConsumption(HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload, row.consumed_at);
+      const consumedAt = held?.kind === 'consume' ? (row.consumed_at ?? held.at) : row.consumed_at;
+      return this.withConsumption(HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload, consumedAt);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -204,6 +224,16 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       const attempt = options.tokenRequests?.current();
       if (attempt && this.model === 'RefreshToken') {
         attempt.consumedId = id; // claimed atomically when the request commits
+        return;
+      }
+      const batch = options.batchedWrites?.pending();
+      if (batch) {
+        const key = writeKey(this.model, storedTokenId(this.model, id));
+        const before = batch.get(key);
+        const at = new Date(now());
+        if (before?.kind === 'upsert') before.consumedAt ??= at;
+        else if (before?.kind !== 'destroy')
+          batch.set(key, { kind: 'consume', model: this.model, id: storedTokenId(this.model, id), at });
         return;
       }
       await db
@@ -222,6 +252,12 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         clientCache.invalidate(id);
         return;
       }
+      const batch = options.batchedWrites?.pending();
+      if (batch) {
+        const stored = storedTokenId(this.model, id);
+        batch.set(writeKey(this.model, stored), { kind: 'destroy', model: this.model, id: stored });
+        return;
+      }
       await db
         .deleteFrom('oidc_models')
         .where('model', '=', this.model)
@@ -230,18 +266,35 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      const batch = options.batchedWrites?.pending();
+      for (const [key, write] of batch ?? []) {
+        if (write.kind === 'upsert' && write.row.grant_id === grantId) batch!.delete(key);
+      }
       await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute();
     }
 
     private async findBy(column: 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+      const batch = options.batchedWrites?.pending();
+      for (const write of batch?.values() ?? []) {
+        if (write.kind === 'upsert' && write.row.model === this.model && write.row[column] === value) {
+          return this.withConsumption(
+            JSON.parse(String(write.row.payload)) as AdapterPayload,
+            write.consumedAt ?? null,
+          );
+        }
+      }
       const row = await db
         .selectFrom('oidc_models')
-        .select(['payload', 'consumed_at'])
+        .select(['id', 'payload', 'consumed_at'])
         .where('model', '=', this.model)
         .where(column, '=', value)
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
         .executeTakeFirst();
-      return row ? this.withConsumption(row.payload as AdapterPayload, row.consumed_at) : undefined;
+      if (!row) return undefined;
+      const held = batch?.get(writeKey(this.model, row.id));
+      if (held?.kind === 'destroy') return undefined;
+      const consumedAt = held?.kind === 'consume' ? (row.consumed_at ?? held.at) : row.consumed_at;
+      return this.withConsumption(row.payload as AdapterPayload, consumedAt);
     }
 
     private withConsumption(payload: AdapterPayload, consumedAt: Date | null): AdapterPayload {

@@ -48,6 +48,7 @@ import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
+import { BatchedWrites } from './provider/batched-writes.ts';
 import { cookieNames, TTL } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
@@ -131,6 +132,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const organizationSignIn = companies.signIn;
     // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
     const clientCache = new ClientCache(clientCacheSeconds(storage.kind), options.now);
+    // Each oidc-provider request's writes in one statement, before its answer leaves.
+    const batchedWrites = new BatchedWrites(storage.db);
     const provider = await createProvider({
       config,
       storage,
@@ -140,6 +143,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       refreshRotations,
       organizations: organizationSignIn,
       clientCache,
+      batchedWrites,
     });
     metrics.watchProvider(provider);
     // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
@@ -350,6 +354,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
+    app.use(batchedWrites.middleware());
     app.use(mount(provider));
 
     // Several nodes alike without restarts: change notices drop changed clients; keys reload (src/provider/node-sync.ts).

@@ -133,14 +133,13 @@ export class PasswordStep implements SignInStep {
       this.failed(ctx, details, user?.id, user ? (user.disabled ? 'disabled' : 'wrong_password') : 'unknown_account');
       return outcome.redirect(`/interaction/${details.uid}?error=${lock === 'locked' ? 'locked' : 'credentials'}`);
     }
-    if (await this.deps.lockout.isLocked(account, locale)) {
+    if ((await this.deps.lockout.admitPassword(account, locale)) === 'locked') {
       this.deps.logger.info({ event: 'login.refused_locked', uid: details.uid, accountId: account.id }, 'locked');
       this.failed(ctx, details, account.id, 'locked');
       return outcome.redirect(`/interaction/${details.uid}?error=locked`);
     }
 
-    await this.deps.throttle.recordSuccess(email, ip);
-    await this.deps.lockout.reset(account.id);
+    await this.deps.throttle.recordSuccess(email, ip, decision);
     // A self-service account whose email is not verified yet: the right password leads to the
     // verification step, and the login completes there (verification-step.ts).
     if (requiresEmailVerification(account)) {

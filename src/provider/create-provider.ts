@@ -11,6 +11,7 @@ import type { Storage } from '../storage/database.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
+import type { BatchedWrites } from './batched-writes.ts';
 import { buildProviderConfiguration, type ProviderSettings } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { watchRegistrations } from './dynamic-registration.ts';
@@ -35,6 +36,8 @@ export async function createProvider(options: {
   organizations?: ProviderSettings['organizations'];
   /** Registered clients kept in memory, dropped on change notices (src/provider/node-sync.ts). */
   clientCache?: ClientCache;
+  /** A request's model writes held back and written at once (src/provider/batched-writes.ts). */
+  batchedWrites?: BatchedWrites;
 }): Promise<Provider> {
   const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
@@ -56,6 +59,7 @@ export async function createProvider(options: {
       refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
       clientCacheSeconds: NO_CLIENT_CACHE,
       clientCache: options.clientCache,
+      batchedWrites: options.batchedWrites,
       tokenRequests: rotations,
       now: rotations?.now,
     }),

@@ -33,8 +33,8 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Milliseconds to wait for a PostgreSQL connection before the request fails (fast, with a 503). */
-const CONNECT_TIMEOUT_MS = 3000;
+/** Milliseconds to wait for a PostgreSQL connection (a refused one fails at once, with a 503; this bounds a silent network). */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** A statement whose answer does not come in this long fails (a database gone silent, not one that refused). */
 const QUERY_TIMEOUT_MS = 15_000;
 

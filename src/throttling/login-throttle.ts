@@ -25,6 +25,8 @@ export interface ThrottleDecision {
   allowed: boolean;
   /** Whole seconds until an attempt may go ahead; 0 when allowed. */
   retryAfterSeconds: number;
+  /** Whether a counter that a success clears (pair, account) existed when checked. */
+  counted: boolean;
 }
 
 /**
@@ -35,8 +37,11 @@ export interface LoginThrottle {
   /** Before verifying a password: may this attempt go ahead now? */
   check(identifier: string, ip: string): Promise<ThrottleDecision>;
   recordFailure(identifier: string, ip: string): Promise<void>;
-  /** A good login clears the (identifier, ip) counter and the identifier counter (not the IP one). */
-  recordSuccess(identifier: string, ip: string): Promise<void>;
+  /**
+   * A good login clears the (identifier, ip) counter and the identifier counter (not the IP one).
+   * Given the attempt's `check`, it writes nothing when neither counter existed then (most logins).
+   */
+  recordSuccess(identifier: string, ip: string, checked?: ThrottleDecision): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,9 +87,10 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       const counters = await store.read(SCOPES.map((scope) => keys[scope]));
       const at = now();
       const wait = Math.max(...SCOPES.map((scope) => remainingWait(scope, counters.get(keys[scope]), at)));
+      const counted = counters.has(keys.pair) || counters.has(keys.account);
       return wait > 0
-        ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) }
-        : { allowed: true, retryAfterSeconds: 0 };
+        ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000), counted }
+        : { allowed: true, retryAfterSeconds: 0, counted };
     },
 
     async recordFailure(identifier, ip) {
@@ -95,7 +101,8 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       );
     },
 
-    async recordSuccess(identifier, ip) {
+    async recordSuccess(identifier, ip, checked) {
+      if (checked && !checked.counted) return; // nothing to clear (a failure since then stays, as it happened)
       const keys = throttleKeys(identifier, ip);
       // The address counter stays: one good password (say, the attacker's own account) must not
       // wipe out the record of spraying other accounts from the same address.
