@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
-import { type Kysely, sql } from 'kysely';
-import type { OidcModelRow } from '../../adapters/postgres-adapter.ts';
-import type { Database } from '../storage/schema.ts';
+import { type Insertable, type Kysely, sql } from 'kysely';
+import type { Database, OidcModelTable } from '../storage/schema.ts';
+
+type OidcModelRow = Insertable<OidcModelTable>;
 
 /** What one request leaves to write for one (model, id): its last word wins. */
 export type PendingWrite =
@@ -32,7 +33,7 @@ export class BatchedWrites {
 
   /** Wraps oidc-provider's routes (mounted right in front of it). */
   middleware(): Middleware {
-    return async (ctx, next) => {
+    return async (_ctx, next) => {
       const writes = new Map<string, PendingWrite>();
       await this.#requests.run(writes, async () => {
         await next();
