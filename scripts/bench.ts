@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Argon2Ceiling, measureArgon2Ceiling } from './bench/argon2-ceiling.ts';
 import { installSignalHandlers, runCleanup } from './bench/cleanup.ts';
 import { ADMIN_URL, postgresSettings, postgresVersion } from './bench/postgres.ts';
 import { hasTaskset, machineBusyCores, pinSelf } from './bench/proc.ts';
@@ -44,6 +45,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --cpu-prof     V8 CPU profile of the server during each maximum-load phase (started and
                  stopped in the server through the preloaded probe); profiles and .txt
                  summaries go to bench-results/profiles/<timestamp>/
+  --faults       run the fault table instead (scripts/faults.ts; also npm run faults)
   --wait-quiet S before each target, wait up to S seconds for the machine to be quiet
                  (under 0.25 busy cores); default 0 (do not wait, just record the noise)
 
@@ -65,12 +67,18 @@ async function main(): Promise<number> {
       'wait-quiet': { type: 'string', default: '0' },
       phases: { type: 'string', default: PHASES.join(',') },
       'cpu-prof': { type: 'boolean', default: false },
+      faults: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (values.faults) {
+    // The fault table instead of the figures (scripts/faults.ts, also `npm run faults`).
+    await import('./faults.ts');
+    return new Promise<number>(() => {}); // faults.ts exits with its own verdict
   }
   const stores = (values.store ?? ['pglite', 'postgres'])
     .filter((s) => s !== 'none')
@@ -128,10 +136,15 @@ async function main(): Promise<number> {
     results.push(result);
   };
   let calibration: Calibration | undefined;
+  let argon2: Argon2Ceiling | undefined;
   try {
     log('bench: calibration…');
     await noise();
     calibration = await calibrate(options, values.quick ? 2 : 5);
+    if (phases.has('login') && stores.length) {
+      argon2 = await measureArgon2Ceiling(options, values.quick ? 2 : 5);
+      log(`  login ceiling: ${argon2.perCore.toFixed(1)} argon2id verifications per CPU-second`);
+    }
     if (!values['no-ceiling']) {
       log('bench: bare oidc-provider (ceiling)…');
       await run(() => benchBare(options));
@@ -154,7 +167,7 @@ async function main(): Promise<number> {
   }
 
   if (cpuProfileDir) log(`bench: CPU profiles (and .txt summaries) in ${path.relative(process.cwd(), cpuProfileDir)}`);
-  const table = markdownTable(results, { date, quick: values.quick, pinned, calibration });
+  const table = markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 });
   const verdict = verdicts(results);
   process.stdout.write(`\n${table}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`);
 
@@ -178,7 +191,7 @@ async function main(): Promise<number> {
   }
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ date, quick: values.quick, pinned, calibration, durations: options.durations, connections: options.connections, loginConcurrency: options.loginConcurrency, census: options.census, seconds, machine, postgres, results, verdicts: verdict, ...(failure ? { failure: String(failure) } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ date, quick: values.quick, pinned, calibration, argon2, durations: options.durations, connections: options.connections, loginConcurrency: options.loginConcurrency, census: options.census, seconds, machine, postgres, results, verdicts: verdict, ...(failure ? { failure: String(failure) } : {}) }, null, 2)}\n`,
   );
   log(`bench: results written to ${path.relative(process.cwd(), file)}`);
   return failure ? 1 : 0;

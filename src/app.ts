@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import compose from 'koa-compose';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
@@ -21,6 +22,7 @@ import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health-router.ts';
 import { legalRouter } from './http/legal-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
+import { PROVIDER_API_ROUTES, ProviderShortcut } from './http/provider-shortcut.ts';
 import { createWebApp } from './http/web-app.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
 import type { UpstreamAdmission } from './interactions/interaction.ts';
@@ -146,6 +148,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       batchedWrites,
     });
     metrics.watchProvider(provider);
+    // Token requests and the other machine endpoints skip the page routers (src/http/provider-shortcut.ts).
+    const providerShortcut = new ProviderShortcut(
+      new Set(PROVIDER_API_ROUTES.map((r) => provider.pathFor(r, { mountPath: '' }))),
+    );
     // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
     pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
     const throttle = createLoginThrottle({
@@ -175,6 +181,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       secure: config.secure,
       logger,
       requestMetrics: metrics.requests(),
+      providerShortcut: providerShortcut.middleware(),
       onLanguageChoice: (ctx, locale) =>
         language.chosen(ctx, locale).catch((error: unknown) => {
           logger.warn({ err: error }, 'could not remember the chosen language');
@@ -354,8 +361,9 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
-    app.use(batchedWrites.middleware());
-    app.use(mount(provider));
+    const providerRoutes = compose([batchedWrites.middleware(), mount(provider)]);
+    providerShortcut.serveWith(providerRoutes);
+    app.use(providerRoutes);
 
     // Several nodes alike without restarts: change notices drop changed clients; keys reload (src/provider/node-sync.ts).
     const nodeSync = await startNodeSync({

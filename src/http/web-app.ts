@@ -20,6 +20,8 @@ export function createWebApp(options: {
   onLanguageChoice?: PageLocaleOptions['onChoice'];
   /** Counts and times each request (src/observability/metrics.ts); outside everything else. */
   requestMetrics?: Middleware;
+  /** Token endpoint and other machine endpoints straight to oidc-provider (src/http/provider-shortcut.ts). */
+  providerShortcut?: Middleware;
 }) {
   const { logger } = options;
   const app = new Koa();
@@ -41,6 +43,7 @@ export function createWebApp(options: {
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
   });
   app.use(securityHeaders(options.secure));
+  if (options.providerShortcut) app.use(options.providerShortcut);
   app.use(pageLocaleMiddleware({ secure: options.secure, onChoice: options.onLanguageChoice }));
   // Compiled templates are cached: pages change with a deploy, not at run time.
   app.use(views(viewsPath(), { extension: 'ejs', options: { cache: true } }));

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 import { type Insertable, type Kysely, sql } from 'kysely';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import type { Database, OidcModelTable } from '../storage/schema.ts';
 
 type OidcModelRow = Insertable<OidcModelTable>;
@@ -33,11 +34,19 @@ export class BatchedWrites {
 
   /** Wraps oidc-provider's routes (mounted right in front of it). */
   middleware(): Middleware {
-    return async (_ctx, next) => {
+    return async (ctx, next) => {
       const writes = new Map<string, PendingWrite>();
       await this.#requests.run(writes, async () => {
         await next();
-        await this.flush(writes);
+        try {
+          await this.flush(writes);
+        } catch (error) {
+          // Nothing oidc-provider answered holds (its code or tokens were not stored): the request fails.
+          if (!isDatabaseUnavailable(error)) throw error;
+          ctx.status = 503;
+          ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+          ctx.body = { error: 'temporarily_unavailable', error_description: 'the database is unreachable' };
+        }
       });
     };
   }

@@ -91,6 +91,7 @@ export async function startRoundRobinProxy(ports: number[]) {
     /** The ports requests went to, in order. */
     served,
     markDown: (p: number) => down.add(p),
+    markUp: (p: number) => down.delete(p),
     close(): Promise<void> {
       agent.destroy();
       server.closeAllConnections();
