@@ -1,13 +1,14 @@
-import { CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import { type PendingWrite, writeKey } from '../src/provider/batched-writes.ts';
-import type { Database, OidcModelTable } from '../src/storage/schema.ts';
+import { type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
+import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
 
-export type OidcModelRow = Insertable<OidcModelTable>;
+export { type OidcModelRow, writeModelRow };
 
 /**
  * A token request under way (src/provider/refresh-rotations.ts). When oidc-provider rotates a
@@ -50,10 +51,6 @@ export interface AdapterOptions {
  * The statements every token request runs, written out once: building them with Kysely's query
  * builder on each call showed in the token endpoint's CPU profile (expression builders, visitors).
  */
-const UPSERT_ROW = `insert into oidc_models (model, id, payload, grant_id, user_code, uid, account_id, expires_at)
-  values ($1, $2, $3, $4, $5, $6, $7, $8)
-  on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
-    user_code = excluded.user_code, uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at`;
 const FIND_BY_ID = `select payload, consumed_at from oidc_models
   where model = $1 and id = $2 and (expires_at is null or expires_at > $3)`;
 const findBy = (column: 'uid' | 'user_code') => `select id, payload, consumed_at from oidc_models
@@ -64,22 +61,6 @@ interface FoundRow {
   id: string;
   payload: unknown;
   consumed_at: Date | null;
-}
-
-/** Writes one model row, replacing the row of the same model and id. */
-export async function writeModelRow(db: Kysely<Database>, row: OidcModelRow): Promise<void> {
-  await db.executeQuery(
-    CompiledQuery.raw(UPSERT_ROW, [
-      row.model,
-      row.id,
-      row.payload,
-      row.grant_id ?? null,
-      row.user_code ?? null,
-      row.uid ?? null,
-      row.account_id ?? null,
-      row.expires_at ?? null,
-    ]),
-  );
 }
 
 /**

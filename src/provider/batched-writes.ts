@@ -1,10 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
-import type { Database, OidcModelTable } from '../storage/schema.ts';
-
-type OidcModelRow = Insertable<OidcModelTable>;
+import { type OidcModelRow, writeModelRow } from '../storage/oidc-model-rows.ts';
+import type { Database } from '../storage/schema.ts';
 
 /** What one request leaves to write for one (model, id): its last word wins. */
 export type PendingWrite =
@@ -59,6 +58,10 @@ export class BatchedWrites {
     const destroys = all.filter((w) => w.kind === 'destroy');
     const consumes = all.filter((w) => w.kind === 'consume');
     if (!all.length) return;
+    const [only] = all;
+    if (all.length === 1 && only?.kind === 'upsert' && !only.consumedAt) {
+      return writeModelRow(this.db, only.row); // a token request's one write: the statement written out once
+    }
     const pairs = (list: Array<{ model: string; id: string }>) => sql.join(list.map((w) => sql`(${w.model}, ${w.id})`));
     const deleteRows = sql`delete from oidc_models where (model, id) in (${pairs(destroys)})`;
     // One consumption time per statement: the request's first (they are a few ms apart at most).
