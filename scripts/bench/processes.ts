@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
 const MALLOC_DEFAULTS = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '4194304' };
 
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...MALLOC_DEFAULTS, ...process.env };
+  const env: NodeJS.ProcessEnv = { ...MALLOC_DEFAULTS, ...process.env };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'ISSUER', 'PORT', 'NODE_OPTIONS', 'TRUST_PROXY'])
     delete env[key];
   return { ...env, ...extra };
