@@ -25,8 +25,6 @@ export interface ThrottleDecision {
   allowed: boolean;
   /** Whole seconds until an attempt may go ahead; 0 when allowed. */
   retryAfterSeconds: number;
-  /** Whether a counter that a success clears (pair, account) existed when checked. */
-  counted: boolean;
 }
 
 /**
@@ -81,16 +79,21 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     return Math.max(0, waitEnds - at);
   }
 
+  /** The decisions made while a counter that a success clears (pair, account) existed. */
+  const counted = new WeakSet<ThrottleDecision>();
+
   return {
     async check(identifier, ip) {
       const keys = throttleKeys(identifier, ip);
       const counters = await store.read(SCOPES.map((scope) => keys[scope]));
       const at = now();
       const wait = Math.max(...SCOPES.map((scope) => remainingWait(scope, counters.get(keys[scope]), at)));
-      const counted = counters.has(keys.pair) || counters.has(keys.account);
-      return wait > 0
-        ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000), counted }
-        : { allowed: true, retryAfterSeconds: 0, counted };
+      const decision: ThrottleDecision =
+        wait > 0
+          ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) }
+          : { allowed: true, retryAfterSeconds: 0 };
+      if (counters.has(keys.pair) || counters.has(keys.account)) counted.add(decision);
+      return decision;
     },
 
     async recordFailure(identifier, ip) {
@@ -102,7 +105,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     },
 
     async recordSuccess(identifier, ip, checked) {
-      if (checked && !checked.counted) return; // nothing to clear (a failure since then stays, as it happened)
+      if (checked && !counted.has(checked)) return; // nothing to clear (a failure since then stays, as it happened)
       const keys = throttleKeys(identifier, ip);
       // The address counter stays: one good password (say, the attacker's own account) must not
       // wipe out the record of spraying other accounts from the same address.

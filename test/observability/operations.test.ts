@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import test from 'ava';
 import Koa from 'koa';
 import { sql } from 'kysely';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { requestIds } from '../../src/logging/request-context.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
@@ -215,3 +216,47 @@ if (kind === 'postgres') {
     },
   );
 }
+
+test('the node settings: defaults, and each bad value named with what it must be', (t) => {
+  const defaults = loadConfig({}).node;
+  t.deepEqual(defaults, {
+    host: undefined,
+    webConcurrency: 1,
+    metricsToken: undefined,
+    metricsPort: undefined,
+    keyReloadSeconds: 30,
+    databasePoolSize: 10,
+  });
+  const set = loadConfig({
+    HOST: '[::1]',
+    WEB_CONCURRENCY: '4',
+    DATABASE_URL: 'postgres://db/umbral',
+    METRICS_PORT: '9464',
+    METRICS_TOKEN: TOKEN,
+    KEY_RELOAD_INTERVAL_SECONDS: '5',
+    DATABASE_POOL_SIZE: '20',
+  }).node;
+  t.deepEqual(set, {
+    host: '::1',
+    webConcurrency: 4,
+    metricsToken: TOKEN,
+    metricsPort: 9464,
+    keyReloadSeconds: 5,
+    databasePoolSize: 20,
+  });
+  const refused: Array<[Record<string, string>, string, RegExp]> = [
+    [{ HOST: 'not a host!' }, 'HOST', /IP address/],
+    [{ WEB_CONCURRENCY: '0' }, 'WEB_CONCURRENCY', /1 to 64/],
+    [{ WEB_CONCURRENCY: '2' }, 'WEB_CONCURRENCY', /needs DATABASE_URL/],
+    [{ WEB_CONCURRENCY: '2', DATABASE_URL: 'postgres://db/u', METRICS_TOKEN: TOKEN }, 'METRICS_TOKEN', /METRICS_PORT/],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN', /at least 16/],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT', /differ from PORT/],
+    [{ KEY_RELOAD_INTERVAL_SECONDS: '0' }, 'KEY_RELOAD_INTERVAL_SECONDS', /1 to 3600/],
+    [{ DATABASE_POOL_SIZE: 'many' }, 'DATABASE_POOL_SIZE', /whole number/],
+  ];
+  for (const [env, variable, message] of refused) {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
+    t.is((error as ConfigError).variable, variable);
+    t.regex(error!.message, message);
+  }
+});
