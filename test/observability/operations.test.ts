@@ -24,6 +24,9 @@ import { startUmbral } from '../support/umbral-server.ts';
  */
 const LOGIN_STATEMENTS = 22;
 
+/** A refresh of a confidential first-party client's token (not rotated): the token, grant, user, organization, the new access token. */
+const REFRESH_STATEMENTS = 6;
+
 const TOKEN = 'metrics-token-0123456789abcdef';
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const PASSWORD = 'correct horse battery';
@@ -190,6 +193,21 @@ test.serial(`[${kind}] a complete password login runs at most ${LOGIN_STATEMENTS
   const writes = statements.filter((text) => /^(insert|update|delete|with)\b/i.test(text));
   t.true(writes.length <= 6, `${writes.length} writes (each its own commit):\n${writes.join('\n')}`);
 });
+
+test.serial(
+  `[${kind}] a refresh runs at most ${REFRESH_STATEMENTS} statements and client_credentials one`,
+  async (t) => {
+    const { rp, clientCredentials } = await getWorld();
+    const { callback, request } = await rp.signIn(new HttpBrowser(), 'ana@example.com', PASSWORD);
+    const tokens = await rp.exchange(callback.url, request);
+    await rp.refresh(tokens.refresh_token!); // caches warm
+    const refresh = await statementsOf(async () => void (await rp.refresh(tokens.refresh_token!)));
+    t.true(refresh.length <= REFRESH_STATEMENTS, `${refresh.length} > ${REFRESH_STATEMENTS}:\n${refresh.join('\n')}`);
+    await clientCredentials(); // the client cached
+    const cc = await statementsOf(async () => void t.is((await clientCredentials()).status, 200));
+    t.is(cc.length, 1, cc.join('\n'));
+  },
+);
 
 if (kind === 'postgres') {
   test.serial(
