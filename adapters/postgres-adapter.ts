@@ -158,6 +158,11 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
   return class PostgresAdapter implements Adapter {
     constructor(readonly model: string) {}
 
+    /** Drops a client from this process's cache; `notifyClientChanged` (src/clients/client-changes.ts) drops it on every node. */
+    forgetClient(id: string): void {
+      clientCache.invalidate(id);
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') return upsertClient(id, payload);
       const hashed = HASHED_MODELS.has(this.model);
