@@ -265,6 +265,28 @@ test.serial('a key rotated through the CLI is published and used by every node w
   }
 });
 
+test.serial('a key change nobody announced reaches every node by the scheduled reload', async (t) => {
+  const { db, nodes } = await getWorld();
+  // A retired key whose publication ends, written straight to the database: no change notice.
+  const retired = await db
+    .selectFrom('signing_keys')
+    .select('kid')
+    .where('retired_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  await db
+    .updateTable('signing_keys')
+    .set({ unpublish_at: new Date(Date.now() - 1000) })
+    .where('kid', '=', retired.kid)
+    .execute();
+  for (const node of nodes) {
+    await until(`node ${node.port} to stop publishing ${retired.kid}`, async () => {
+      const { keys } = (await (await fetch(`${node.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+      return keys.some((k) => k.kid === retired.kid) ? undefined : true;
+    });
+  }
+  t.pass('within KEY_RELOAD_INTERVAL_SECONDS (2 s here)');
+});
+
 test.serial('a removed client is refused on every node at once', async (t) => {
   const { cli, nodes } = await getWorld();
   for (const node of nodes) t.is((await clientCredentials(node.url)).status, 200, 'cached on every node');
