@@ -17,28 +17,34 @@ export type PendingWrite =
  * leaves. The resumption of an authorization (GET /auth/:uid: the interaction deleted, the session,
  * grant and code stored) and a code exchange (the code consumed, the access and refresh tokens
  * stored) each cost one round trip and one commit instead of three or four. The adapter reads its
- * own request's pending writes (src/provider/batched-writes.ts's `pending`), so oidc-provider sees
- * what it wrote. The response (the code, the tokens) is sent only after the write commits; if it
- * fails, the request fails instead.
+ * own request's pending writes (`pending()`), so oidc-provider sees what it wrote. The response
+ * (the code, the tokens) is sent only after the write commits; if it fails, the request fails
+ * instead. Once the batch is written, work the request left running (a promise not awaited) writes
+ * straight to the database again, so nothing is held back that no flush would write.
  */
 export class BatchedWrites {
-  readonly #requests = new AsyncLocalStorage<Map<string, PendingWrite>>();
+  readonly #requests = new AsyncLocalStorage<{ writes: Map<string, PendingWrite>; open: boolean }>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** The current request's pending writes, if it batches. */
+  /** The current request's pending writes, while it batches. */
   pending(): Map<string, PendingWrite> | undefined {
-    return this.#requests.getStore();
+    const batch = this.#requests.getStore();
+    return batch?.open ? batch.writes : undefined;
   }
 
   /** Wraps oidc-provider's routes (mounted right in front of it). */
   middleware(): Middleware {
     return async (ctx, next) => {
-      const writes = new Map<string, PendingWrite>();
-      await this.#requests.run(writes, async () => {
-        await next();
+      const batch = { writes: new Map<string, PendingWrite>(), open: true };
+      await this.#requests.run(batch, async () => {
         try {
-          await this.flush(writes);
+          await next();
+        } finally {
+          batch.open = false;
+        }
+        try {
+          await this.flush(batch.writes);
         } catch (error) {
           // Nothing oidc-provider answered holds (its code or tokens were not stored): the request fails.
           if (!isDatabaseUnavailable(error)) throw error;
