@@ -42,7 +42,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --no-census    do not preload the SQL statement counter into the server
   --connections N  connections of the maximum-throughput loads (default 32)
   --logins N     password logins in flight (default 8)
-  --phases LIST  comma-separated subset of cc,refresh,login (default: all)
+  --phases LIST  comma-separated subset of cc,refresh,login,metrics (default: all); metrics:
+                 a company's metrics over 100,000 sign-in events, after each Umbral server stops
   --cpu-prof     V8 CPU profile of the server during each maximum-load phase (started and
                  stopped in the server through the preloaded probe); profiles and .txt
                  summaries go to bench-results/profiles/<timestamp>/

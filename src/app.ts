@@ -7,6 +7,10 @@ import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
 import { mountAccountPages } from './account/account-pages.ts';
 import type { AccountSection } from './account/account-router.ts';
 import { AccountSignIn } from './account/account-sign-in.ts';
+import { createAdminApi } from './admin-api/admin-api.ts';
+import type { AdminApi } from './admin-api/admin-router.ts';
+import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
+import { registerUsersRoutes } from './admin-api/users-routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ClientCache, clientCacheSeconds } from './clients/client-cache.ts';
 import type { Config } from './config/config.ts';
@@ -43,8 +47,10 @@ import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
 import { createObservability } from './observability/create-observability.ts';
 import type { UmbralMetrics } from './observability/metrics.ts';
+import { mountOrgConsole, ORG_CONSOLE_PATH } from './org-console/org-console.ts';
 import { createCompanies } from './organizations/companies.ts';
 import type { ContractScheduler } from './organizations/contract-scheduler.ts';
+import { createInsights, type Insights } from './organizations/insights.ts';
 import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
 import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
@@ -58,6 +64,7 @@ import { startNodeSync } from './provider/node-sync.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
+import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
@@ -71,7 +78,9 @@ import { unlockRouter } from './throttling/unlock-router.ts';
 import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { RememberedLanguage } from './users/remembered-language.ts';
+import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
+import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
 
 export interface Umbral {
   app: Koa;
@@ -91,6 +100,14 @@ export interface Umbral {
   metrics: UmbralMetrics;
   /** Registered clients in memory: `invalidate(clientId)` drops one here; `notifyClientChanged` (src/clients/client-changes.ts) on every node. */
   clientCache: ClientCache;
+  /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
+  insights: Insights;
+  /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
+  userAdministration: UserAdministration;
+  /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
+  adminApi: AdminApi;
+  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -122,6 +139,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
     const secretKey = loadSecretEncryptionKey(config, logger);
     const secretBox = new SecretBox(secretKey);
+    // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
+    const webhooks = createWebhooks({ config, db: storage.db, secretBox, logger, audit, now: options.now });
+    metrics.reportWebhookQueue(async () => {
+      const { queued, failed } = await webhooks.stats();
+      return { pending: queued, failed };
+    });
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
     const companies = createCompanies({
@@ -130,12 +153,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       logger,
       identities: new FederatedIdentities(storage.db),
       now: options.now,
+      webhooks: webhooks.events,
     });
     const organizationSignIn = companies.signIn;
     // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
     const clientCache = new ClientCache(clientCacheSeconds(storage.kind), options.now);
     // Each oidc-provider request's writes in one statement, before its answer leaves.
     const batchedWrites = new BatchedWrites(storage.db);
+    const insights = createInsights({ config, db: storage.db, logger, audit, now: options.now });
     const provider = await createProvider({
       config,
       storage,
@@ -212,6 +237,19 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
     });
     app.use(passwordResetRouter({ config, pages, resets }).routes());
+    // Operators' and the Admin API's users service: search, disable, remove, factors, sessions.
+    const userAdministration = new UserAdministration({
+      config,
+      db: storage.db,
+      logger,
+      mailer,
+      audit,
+      sessions: async () => ({ terminator, directory: new SessionDirectory({ db: storage.db, provider }) }),
+      passwordResets: resets,
+      auditLog: audit,
+      webhooks: webhooks.events,
+      now: options.now,
+    });
     app.use(verifyEmailRouter({ config, provider, storage, pages, logger }).routes());
     const federation = createFederation({ config, db: storage.db, logger });
     app.use(exposeProviders(federation));
@@ -238,7 +276,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       issuer: config.issuer,
       secure: config.secure,
       logger,
-      returnPaths: [INVITATION_LANDING_PATH],
+      returnPaths: [INVITATION_LANDING_PATH, ORG_CONSOLE_PATH],
     });
     const access = mountAccountPages(app, {
       config,
@@ -253,6 +291,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       sections: accountSections,
       audit,
       organizations: companies.accountMemberships,
+      webhooks: webhooks.events,
     });
     accountSections.push({
       href: '/account/security',
@@ -274,8 +313,23 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identities: federation.identities,
         logger,
         hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
+        audit,
       }).routes(),
     );
+    // The company admins' console at /org (src/org-console), signed in as the account page is.
+    mountOrgConsole(app, {
+      config,
+      db: storage.db,
+      provider,
+      pages,
+      logger,
+      access,
+      audit,
+      mailer,
+      signIns: insights.signInEvents,
+      now: options.now,
+      webhooks: webhooks.events,
+    });
     const users = new UserRepository(storage.db);
     const identifier = new LoginIdentifierCookie(config.secure);
     const verification = new VerificationStep({
@@ -301,6 +355,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       // Microsoft tenants and Google Workspace domains bound to an organization: their people join it.
       afterUpstreamSignIn: companies.upstreamJoining,
       upstreamAdmissions,
+      audit,
+      webhooks: webhooks.events,
     });
     // Invitations to a company (ISSUER/invitations/<token>): the page, and the step that accepts them.
     const invitations = invitationPages({
@@ -316,6 +372,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       signIn: accountSignIn,
       clientId: ACCOUNT_CLIENT_ID,
       now: options.now ?? Date.now,
+      onAccepted: insights.memberJoined,
+      webhooks: webhooks.events,
     });
     upstreamAdmissions.push(invitations.step);
     app.use(invitations.router.routes());
@@ -326,6 +384,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new SecondFactorStep({ config, provider, pages, throttle, logger, mfa, users }),
       new LockoutResetStep(lockout),
       invitations.step,
+      insights.companyStep(provider, pages),
       companies.organizationStep(provider),
       new SignUpStep({
         config,
@@ -337,6 +396,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
         identifier,
         verification,
         address: invitations.step,
+        webhooks: webhooks.events,
       }),
       new PasswordStep({
         provider,
@@ -356,10 +416,17 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       federationStep,
       new ConsentStep({ provider }),
       new SingleSessionStep(singleSession),
-    ]).recordingTo(audit);
+    ]).recordingTo(audit, insights.signInEvents, webhooks.signIns);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
+    // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
+    const admin = createAdminApi(
+      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
+      ADMIN_API_RESOURCES,
+    );
+    registerUsersRoutes(admin.api, userAdministration);
+    app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     const providerRoutes = compose([batchedWrites.middleware(), mount(provider)]);
     providerShortcut.serveWith(providerRoutes);
@@ -379,6 +446,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
     contracts.start(config.orgSchedulerIntervalSeconds);
+    // Company admins' weekly summary, on the same interval and just as once across processes.
+    insights.start();
+    // Webhook deliveries queued by any process (or left by a restart), and their retries.
+    webhooks.worker.start();
 
     const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
       oidcRows: () => purgeExpired(storage.db),
@@ -389,6 +460,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       rotationResponses: () => refreshRotations.forgetSpent(),
       organizationRows: () => organizationSignIn.purgeExpired(),
       auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
+      signInEvents: insights.purgeExpired,
+      webhookDeliveries: () => webhooks.purgeFinished(),
     });
 
     return {
@@ -403,13 +476,19 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       audit,
       metrics,
       clientCache,
+      insights,
+      userAdministration,
+      adminApi: admin.api,
+      webhooks,
       async close() {
         purge.stop();
         await nodeSync.stop();
         await contracts.stop();
         await terminator.settled();
+        await webhooks.close();
         await mailer.stop();
         await audit.close();
+        await insights.close();
         await throttle.close();
         await storage.close();
       },

@@ -10,6 +10,7 @@ import { Census, type CensusSnapshot, profile, type QueryProfile } from './censu
 import { onCleanup } from './cleanup.ts';
 import { closedLoop, type LoadResult, paced, type RequestSpec } from './load.ts';
 import { type LoginLoadResult, type LoginTarget, loginLoad, passwordLogin } from './login.ts';
+import { benchMetrics, type MetricsResult } from './metrics.ts';
 import { BENCH_METRICS_TOKEN, issuedBetween, tokensIssued } from './metrics-scrape.ts';
 import { createBenchDatabase } from './postgres.ts';
 import { type CpuUse, cpuSnapshot, cpuUse, rssBytes, Sampler } from './proc.ts';
@@ -52,7 +53,7 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
-export const PHASES = ['cc', 'refresh', 'login'] as const;
+export const PHASES = ['cc', 'refresh', 'login', 'metrics'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export type Measured<T> = T & {
@@ -82,6 +83,8 @@ export interface TargetResult {
   clientCredentials?: TokenPhases | undefined;
   refresh?: TokenPhases | undefined;
   logins?: Measured<LoginLoadResult> | undefined;
+  /** A company's metrics over 100,000 sign-in events (scripts/bench/metrics.ts), after the server stopped. */
+  metrics?: MetricsResult | undefined;
   /** Server memory as the process itself sees it (process.memoryUsage()) when idle, and after the loads (census only). */
   idleMemoryMb?: Record<string, number>;
   memoryAfterLoadMb?: Record<string, number>;
@@ -310,6 +313,7 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
   let databaseUrl: string | undefined;
   let databaseName: string | undefined;
   let dropStore: (() => Promise<void>) | undefined;
+  let result: TargetResult | undefined;
   try {
     if (kind === 'pglite') {
       // A copy of an initialised PGlite directory (as the tests use), not a first-ever initdb.
@@ -427,7 +431,7 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       target.sampler.stop();
       if (logins?.failed) notes.push(`${logins.failed} logins failed, first: ${logins.firstErrors[0]}`);
       const last: CensusSnapshot | undefined = await census?.read();
-      return {
+      result = {
         target: kind,
         label: `Umbral on ${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}`,
         startupSeconds: round(startupSeconds, 1),
@@ -450,6 +454,16 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
     } finally {
       await server.stop();
     }
+    if (options.phases.has('metrics')) {
+      log(`  umbral on ${kind}: metrics over 100,000 sign-in events (seeding the store the server left)…`);
+      const metrics = await benchMetrics({ databaseUrl, dataDir });
+      const m = metrics.organizationMetricsMs;
+      log(
+        `    organization metrics: p50 ${m.p50} ms, p90 ${m.p90} ms, max ${m.max} ms; lastSignIns of 50: p50 ${metrics.lastSignInsOf50Ms.p50} ms (seeded in ${metrics.seedSeconds} s)`,
+      );
+      result.metrics = metrics;
+    }
+    return result;
   } finally {
     await dropStore?.();
     await removeScratch();

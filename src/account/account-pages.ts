@@ -5,6 +5,7 @@ import type { Mailer } from '../notify/mailer.ts';
 import { SessionDirectory } from '../sessions/session-directory.ts';
 import type { SessionTerminator } from '../sessions/session-terminator.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { AccountAccess } from './account-access.ts';
 import { accountForms } from './account-forms.ts';
 import { type AccountRouterDependencies, accountRouter } from './account-router.ts';
@@ -20,6 +21,8 @@ export interface AccountPagesDependencies extends Omit<AccountRouterDependencies
   mailer: Mailer;
   /** The audit log: password and email changes. */
   audit?: AuditTrail;
+  /** Webhook events: email changes. */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /**
@@ -49,7 +52,7 @@ export function mountAccountPages(app: Koa, deps: AccountPagesDependencies): Acc
     emailChangeRouter({
       pages,
       access,
-      emailChange: new EmailChange({ config, db, mailer, logger, audit: deps.audit }),
+      emailChange: new EmailChange({ config, db, mailer, logger, audit: deps.audit, webhooks: deps.webhooks }),
       secure: config.secure,
     }).routes(),
   );

@@ -32,6 +32,8 @@ export interface AccountOrganization {
   activatesAt: Date;
   /** A built-in role comes with the message key of its label; any other is shown by its name. */
   roles: Array<{ name: string; labelKey?: string | undefined }>;
+  /** Where its admins manage it (the company console), for those who may. */
+  consoleHref?: string | undefined;
 }
 
 /** The organizations the account page lists. */
@@ -85,6 +87,7 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
             ? t('organizations.account.status.suspended')
             : undefined,
       roles: org.roles.map((role) => (role.labelKey ? t(role.labelKey) : role.name)),
+      consoleHref: org.consoleHref,
     }));
     await deps.pages.render(
       ctx,

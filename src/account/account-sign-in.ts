@@ -13,15 +13,15 @@ interface PendingSignIn {
 
 export type CallbackOutcome = { kind: 'signed_in'; returnTo: string } | { kind: 'cancelled' } | { kind: 'invalid' };
 
-/** Only our own account pages, or one of `otherPaths` exactly: never an open redirect. */
+/**
+ * Only our own account pages, or a page under one of `otherPaths` (the path itself, or below it,
+ * or with a query): never an open redirect.
+ */
 export function safeReturnTo(value: unknown, otherPaths: readonly string[] = []): string {
-  if (typeof value === 'string' && otherPaths.includes(value)) return value;
-  return typeof value === 'string' &&
-    /^\/account(?:[/?#]|$)/.test(value) &&
-    !value.includes('//') &&
-    !value.includes('\\')
-    ? value
-    : '/account';
+  if (typeof value !== 'string' || value.includes('//') || value.includes('\\')) return '/account';
+  const under = (path: string) =>
+    value === path || value.startsWith(`${path}/`) || value.startsWith(`${path}?`) || value.startsWith(`${path}#`);
+  return under('/account') || otherPaths.some(under) ? value : '/account';
 }
 
 const b64 = (bytes: Buffer) => bytes.toString('base64url');
@@ -41,7 +41,7 @@ export class AccountSignIn {
       issuer: string;
       secure: boolean;
       logger: Logger;
-      /** Pages outside /account a sign-in may return to, as exact paths (an invitation's landing). */
+      /** Pages outside /account a sign-in may return to, with what is under them (an invitation's landing, /org). */
       returnPaths?: readonly string[];
     },
   ) {

@@ -9,6 +9,7 @@ import type { Database, UserRow } from '../storage/schema.ts';
 import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { UserRepository } from '../users/users.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 
 export const CHANGE_EMAIL_PURPOSE = 'change_email';
 export const CHANGE_EMAIL_LINK_TTL_MS = 24 * 60 * 60 * 1000;
@@ -41,6 +42,8 @@ export class EmailChange {
       mailer: Mailer;
       logger: Logger;
       audit?: AuditTrail | undefined;
+      /** Where changes are announced as user.email_changed (src/webhooks), in their transaction. */
+      webhooks?: WebhookEvents | undefined;
     },
   ) {
     this.users = new UserRepository(deps.db);
@@ -105,7 +108,7 @@ export class EmailChange {
   async confirm(token: string): Promise<ConfirmOutcome> {
     const found = await this.find(token);
     if (!found) return { kind: 'invalid' };
-    const { row, data } = found;
+    const { row, data, previousEmail } = found;
     return this.deps.db.transaction().execute(async (trx) => {
       const tokens = new AccountTokenRepository(trx);
       if (!(await tokens.consume(row.id, CHANGE_EMAIL_PURPOSE))) return { kind: 'invalid' as const };
@@ -116,6 +119,11 @@ export class EmailChange {
       await users.changeEmail(row.user_id, data.newEmail);
       // Reset links went to the old address: they must not outlive the change.
       await tokens.voidOutstanding(row.user_id, RESET_PURPOSE);
+      await this.deps.webhooks?.emit(
+        'user.email_changed',
+        { user_id: row.user_id, email: data.newEmail, previous_email: previousEmail },
+        trx,
+      );
       this.deps.logger.info({ event: 'account.email_changed', accountId: row.user_id }, 'email changed');
       this.deps.audit?.record({
         type: 'email.changed',
@@ -133,7 +141,7 @@ export class EmailChange {
     const { row, owner } = found;
     const data = accountTokenData<ChangeEmailData>(row);
     if ((owner.passwordChangedAt?.toISOString() ?? null) !== data.passwordChangedAt) return undefined;
-    return { row, data };
+    return { row, data, previousEmail: owner.email };
   }
 
   private send(email: OutgoingEmail): Promise<void> {

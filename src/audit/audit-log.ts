@@ -19,6 +19,8 @@ export interface AuditEvent {
 
 export interface AuditQuery {
   type?: string;
+  /** Any of these types (a user's sign-ins: sign_in.succeeded and sign_in.failed). */
+  types?: string[];
   userId?: string;
   organizationId?: string;
   /** Inclusive. */
@@ -116,6 +118,7 @@ export class AuditLog implements AuditTrail {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 1000);
     let query = this.options.db.selectFrom('audit_events').selectAll();
     if (filter.type) query = query.where('type', '=', filter.type);
+    if (filter.types?.length) query = query.where('type', 'in', filter.types);
     if (filter.userId) query = query.where('subject_user_id', '=', filter.userId);
     if (filter.organizationId) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.from) query = query.where('occurred_at', '>=', filter.from);

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<CommandGroup>> = {
   domains: async () => (await import('./domains-commands.ts')).runDomainsCommand,
   orgs: async () => (await import('./orgs-commands.ts')).runOrgsCommand,
   roles: async () => (await import('./roles-commands.ts')).runRolesCommand,
+  webhooks: async () => (await import('./webhooks-commands.ts')).runWebhooksCommand,
   migrate: async () => (await import('./migrate-command.ts')).runMigrateCommand,
 };
 

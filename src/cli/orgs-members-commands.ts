@@ -1,4 +1,5 @@
-import { organizationStatus } from '../organizations/organization-status.ts';
+import { jsonArray } from '../organizations/json-array.ts';
+import { OrganizationInputError } from '../organizations/organization-errors.ts';
 import { MEMBER_ROLE, parseRoleName } from '../organizations/roles.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { UserRepository } from '../users/users.ts';
@@ -64,26 +65,21 @@ async function invite(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promis
   const linkTtlMs = parseExpiresIn(options['expires-in']);
   await withOrgs(env, io, async (c) => {
     const org = await c.organization(options.org);
-    const roles = await c.roles.assertExist(roleNames);
-    const status = organizationStatus(org.row, new Date());
-    if (status === 'suspended' || status === 'ended') {
-      throw new CliInputError(
-        `${org.row.slug} is ${status}: it takes no invitations${status === 'suspended' ? ' until umbral orgs resume' : ''}`,
-      );
-    }
-    const { invitation, mailed } = await c.mail.invite(c.db, org.row, {
-      email,
-      roles,
-      invitedBy: 'operator',
-      linkTtlMs,
-    });
+    const { invitation, mailed } = await c.admin
+      .invite(org.row, { email, roles: roleNames, invitedBy: 'operator', linkTtlMs })
+      .catch((error: unknown) => {
+        if (error instanceof OrganizationInputError && error.reason === 'org_suspended') {
+          throw new CliInputError(`${error.message} until umbral orgs resume`);
+        }
+        throw error;
+      });
     await c.changed(
       {
         event: 'operator.org_invited',
         command: 'orgs invite',
         organizationId: org.row.id,
         invitationId: invitation.id,
-        roles,
+        roles: jsonArray(invitation.roles),
         mailed,
       },
       'invitation made',
@@ -135,19 +131,17 @@ async function removeMember(args: string[], env: NodeJS.ProcessEnv, io: CliIo): 
     const user = await new UserRepository(c.db).findByEmail(email);
     const member = user ? await c.memberships.membership(org.row.id, user.id) : undefined;
     if (!user || !member) throw new CliInputError(`${email} is not a member of ${org.row.slug}`);
-    await c.memberships.remove(org.row.id, user.id, new Date());
-    const logouts = await c.sessions.takeOut(c.db, { userIds: [user.id] }, 'required-or-optional');
-    c.sessions.deliver(logouts);
+    const portalSessions = await c.admin.exclude(org.row, user.id);
     await c.changed(
       {
         event: 'operator.org_member_removed',
         command: 'orgs remove-member',
         organizationId: org.row.id,
         userId: user.id,
-        portalSessions: logouts.length,
+        portalSessions,
       },
       'member removed',
     );
-    printJson(io, { organization: org.row.slug, removed: email, portal_sessions_ended: logouts.length });
+    printJson(io, { organization: org.row.slug, removed: email, portal_sessions_ended: portalSessions });
   });
 }

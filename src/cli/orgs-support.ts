@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import { createLogger } from '../logging/logger.ts';
 import { ContractScheduler } from '../organizations/contract-scheduler.ts';
 import { InvitationRepository } from '../organizations/invitations.ts';
+import { MemberAdministration } from '../organizations/member-administration.ts';
 import { MembershipRepository } from '../organizations/memberships.ts';
 import { OrganizationInputError } from '../organizations/organization-errors.ts';
 import { OrganizationMail } from '../organizations/organization-mail.ts';
@@ -10,6 +11,7 @@ import { OrganizationSessions } from '../organizations/organization-sessions.ts'
 import { type Organization, OrganizationRepository } from '../organizations/organizations.ts';
 import { RoleRepository } from '../organizations/roles.ts';
 import type { Database } from '../storage/schema.ts';
+import { queuedWebhookEvents } from '../webhooks/webhook-event-queue.ts';
 import { type CliContext, withCliContext } from './cli-context.ts';
 import { CliInputError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
@@ -27,6 +29,8 @@ export interface OrgsContext {
   contracts: ContractScheduler;
   mail: OrganizationMail;
   sessions: OrganizationSessions;
+  /** Invitations, roles and removals: the company console's own code path. */
+  admin: MemberAdministration;
   /** Pino on stderr (stdout carries JSON): one info line per change an operator makes, nothing secret. */
   log: Logger;
   /** One change made: its info line, and its audit event with the operator as actor. */
@@ -47,24 +51,28 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
     const sessions = new OrganizationSessions({ provider: context.provider, logger: log });
     const mail = new OrganizationMail({ issuer: context.config.issuer, productName: context.config.productName });
     const orgs = new OrganizationRepository(db);
+    // Members added and removed, companies activated: queued here, delivered by the servers (src/webhooks).
+    const webhooks = queuedWebhookEvents(db, log);
     const contracts = new ContractScheduler({
       db,
       logger: log,
       mail,
       sessions,
       endWarningDays: context.config.orgEndWarningDays,
+      webhooks,
     });
     try {
       return await work({
         context,
         db,
         orgs,
-        memberships: new MembershipRepository(db),
-        invitations: new InvitationRepository(db),
+        memberships: new MembershipRepository(db, webhooks),
+        invitations: new InvitationRepository(db, Date.now, undefined, webhooks),
         roles: new RoleRepository(db),
         contracts,
         mail,
         sessions,
+        admin: new MemberAdministration({ db, mail, sessions, webhooks }),
         log,
         changed: (change, message) => recordOperatorChange({ db, log, env }, change, message),
         async organization(idOrSlug) {

@@ -37,6 +37,11 @@ Clients
       --organization required|optional required: every sign-in is for an active organization
                                        the person belongs to (or it cannot finish);
                                        optional: its claims when there is one (default: none)
+      --collect-company                a person without a company gives its data (country,
+                                       tax id, size, segment, address) after sign-up, email
+                                       verification and any second factor, which creates the
+                                       company with them as its admin; implies
+                                       --organization required unless given
       --initiate-login-uri URI         https: where the portal starts its own sign-in
                                        (invitations land people there)
       --logo-uri URI                   the portal's logo, in the header of its sign-in pages
@@ -45,7 +50,24 @@ Clients
                                        of its sign-in pages (URIs: https, http on loopback)
       --brand-color #RRGGBB            its primary buttons' colour; white text on it must
                                        reach 4.5:1 contrast (WCAG AA), or it is refused
+      --admin-scopes LIST              an automation client of the Admin API: comma-separated
+                                       clients:read, clients:write, users:read, users:write,
+                                       orgs:read, orgs:write, roles:write, keys:write,
+                                       audit:read, webhooks:write; implies client_credentials
+                                       (its only grant unless --grant-types says more); it takes
+                                       tokens with resource=urn:umbral:admin
   umbral clients list                  all clients as JSON, without secrets
+  umbral clients show --client-id ID   one client, with its secrets' dates (never their values)
+  umbral clients update --client-id ID [settings of clients add] [--clear NAME]...
+                                       the settings given replace the stored ones (a list
+                                       option replaces the whole list); its id, secret and
+                                       kind (public, secret, keys) do not change
+      --clear NAME                     removes a setting or turns a switch off: name,
+                                       logo-uri, brand-color, first-party, admin-scopes, ...
+  umbral clients rotate-secret --client-id ID [--keep-old-for 7d]
+                                       a new secret, printed once; the old one keeps working
+      --keep-old-for DURATION          30m, 12h, 7d ... at most 90d, or 0 to stop it at once
+                                       (default: 7d)
   umbral clients remove --client-id ID
                                        also revokes its tokens, codes and grants
   umbral clients registration-token [--expires-in 1d]
@@ -63,9 +85,29 @@ Users
       --phone PHONE                    E.164, e.g. +5215512345678
       --verified                       mark the email address as verified
   umbral users list                    all users as JSON, without password hashes
+  umbral users search [--query TEXT] [--disabled | --enabled] [--limit N] [--cursor C]
+                                       by part of the email or name, 50 a page (at most
+                                       200); next_cursor goes to --cursor for the next
+  umbral users show --email EMAIL      the user with their factors, linked identities,
+                                       organizations and number of live sessions
+  umbral users update --email EMAIL [--name NAME] [--new-email EMAIL] [--email-verified]
+                      [--phone PHONE | --no-phone]
+                                       a new email is unverified unless --email-verified
+  umbral users disable --email EMAIL   no sign-in by any method; their sessions end (their
+                                       portals told by back-channel logout) and their
+                                       refresh and access tokens stop working
+  umbral users enable --email EMAIL    lets a disabled user sign in again
+  umbral users remove --email EMAIL    deletes the user, their sessions, tokens, factors,
+                                       linked identities and memberships; refused while
+                                       they are the only admin of an active organization
+  umbral users sessions --email EMAIL [--end [--session UID]]
+                                       their live sessions as JSON (/account/sessions);
+                                       --end ends them all, or the one --session names
   umbral users reset-mfa --email EMAIL removes the user's second factors, recovery
                                        codes and remembered devices (lost phone);
                                        the user is told by email
+  umbral users send-password-reset --email EMAIL
+                                       emails them a reset link (valid 1 hour)
 
 Domains (sign-in with Google or Microsoft by email domain)
   umbral domains add --domain DOMAIN --provider google|microsoft
@@ -139,6 +181,24 @@ Roles (the same for every organization)
                                        e.g. --name supervisor --permission conversations:assign
   umbral roles list [--json]
   umbral roles remove --name NAME      refused for admin and member, and while in use
+
+Webhooks (signed POSTs of Umbral's events, Standard Webhooks)
+  umbral webhooks add --url URL --events TYPES [--description TEXT] [--disabled]
+                                       prints the endpoint and its secret (whsec_..., shown
+                                       this once). URL: https (http only to a loopback host,
+                                       and private addresses only, with
+                                       ALLOW_PRIVATE_NETWORK_FETCH). TYPES, comma-separated:
+                                       user.created, user.signed_in, user.email_changed,
+                                       user.disabled, user.deleted, org.member_added,
+                                       org.member_removed, org.activated, org.ended
+  umbral webhooks list                 all endpoints as JSON, without secrets
+  umbral webhooks update --id ID [--url URL] [--events TYPES] [--description TEXT]
+                         [--enable | --disable]
+  umbral webhooks remove --id ID       with its queued deliveries and history
+  umbral webhooks deliveries --id ID [--limit N]
+                                       the endpoint's deliveries, newest first (default 50),
+                                       each with its attempts: time, status code or error,
+                                       duration
 
 Keys
   umbral keys rotate                   new signing keys (RS256, PS256, ES256, EdDSA) and

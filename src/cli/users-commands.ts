@@ -1,12 +1,10 @@
-import { translator } from '../i18n/i18n.ts';
-import type { UserRow } from '../storage/schema.ts';
-import { checkPassword } from '../users/password-policy.ts';
-import { UserInputError, UserRepository } from '../users/users.ts';
+import { adminUserOf } from '../users/admin-user.ts';
+import { UserRepository } from '../users/users.ts';
 import { withCliContext } from './cli-context.ts';
-import { CliInputError, CliUsageError, rejectingAsInput } from './cli-errors.ts';
+import { CliUsageError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
+import { withUserAdministration } from './cli-user-administration.ts';
 import { parseOptions } from './command-options.ts';
-import { recordChangeOf } from './operator-audit.ts';
 import { printJson } from './print.ts';
 import { readPasswordLine } from './read-password.ts';
 
@@ -19,7 +17,29 @@ export const USER_ADD_OPTIONS = {
   verified: { type: 'boolean' },
 } as const;
 
-/** `umbral users add|list|reset-mfa …` */
+export const USER_SEARCH_OPTIONS = {
+  query: { type: 'string' },
+  disabled: { type: 'boolean' },
+  enabled: { type: 'boolean' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+} as const;
+
+export const USER_UPDATE_OPTIONS = {
+  email: { type: 'string', required: true },
+  name: { type: 'string' },
+  'new-email': { type: 'string' },
+  'email-verified': { type: 'boolean' },
+  phone: { type: 'string' },
+  'no-phone': { type: 'boolean' },
+} as const;
+
+export const USER_EMAIL_OPTION = { email: { type: 'string', required: true } } as const;
+
+const SUBCOMMANDS =
+  'add, list, search, show, update, disable, enable, remove, sessions, reset-mfa or send-password-reset';
+
+/** `umbral users …`: every change goes through src/users/user-administration.ts, as the Admin API's. */
 export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
@@ -27,10 +47,21 @@ export async function runUsersCommand(args: string[], env: NodeJS.ProcessEnv, io
       return addUser(rest, env, io);
     case 'list':
       return listUsers(rest, env, io);
+    case 'search':
+      return searchUsers(rest, env, io);
+    case 'show':
+      return showUser(rest, env, io);
+    case 'update':
+      return updateUser(rest, env, io);
+    case 'disable':
+    case 'enable':
+    case 'remove':
+    case 'sessions':
     case 'reset-mfa':
-      return (await import('./mfa-commands.ts')).resetMfa(rest, env, io);
+    case 'send-password-reset':
+      return (await import('./users-account-commands.ts')).runUserAccountCommand(action, rest, env, io);
     case undefined:
-      throw new CliUsageError('"users" needs a subcommand: add, list or reset-mfa');
+      throw new CliUsageError(`"users" needs a subcommand: ${SUBCOMMANDS}`);
     default:
       throw new CliUsageError(`unknown command "users ${action}"`);
   }
@@ -46,44 +77,67 @@ async function addUser(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promi
   }
   // Read before opening the database, so a slow typist does not hold the DATA_DIR lock.
   const password = options.password ?? (await readPasswordLine(io));
-  await withCliContext(env, async (context) => {
-    // The same policy as every other way of choosing a password, stated in English.
-    const verdict = checkPassword(password, {
-      email: options.email,
-      minLength: context.config.minPasswordLength,
-      productName: context.config.productName,
-    });
-    if (!verdict.ok) throw new CliInputError(translator('en')(verdict.messageKey, verdict.vars));
-    const users = new UserRepository(context.storage.db);
-    const user = await rejectingAsInput(UserInputError, () =>
-      users.create({
+  await withUserAdministration(env, io, async ({ users, origin }) => {
+    const user = await users.create(
+      {
         email: options.email,
         password,
         name: options.name,
         phone: options.phone,
         emailVerified: options.verified,
-      }),
+      },
+      origin,
     );
-    await recordChangeOf(
-      context,
-      env,
-      io,
-      { event: 'operator.user_added', command: 'users add', userId: user.id, verified: user.email_verified },
-      'user added',
-    );
-    printJson(io, visibleUser(user));
+    printJson(io, user);
   });
 }
 
 async function listUsers(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   parseOptions('users list', args, {});
   await withCliContext(env, async (context) => {
-    printJson(io, (await new UserRepository(context.storage.db).list()).map(visibleUser));
+    printJson(io, (await new UserRepository(context.storage.db).list()).map(adminUserOf));
   });
 }
 
-/** A user as the CLI shows it: never the password hash, only whether there is one. */
-function visibleUser(user: UserRow): Record<string, unknown> {
-  const { password_hash, ...visible } = user;
-  return { ...visible, has_password: password_hash !== null };
+async function searchUsers(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
+  const options = parseOptions('users search', args, USER_SEARCH_OPTIONS);
+  if (options.disabled && options.enabled) throw new CliUsageError('give either --disabled or --enabled, not both');
+  const limit = options.limit === undefined ? undefined : /^\d+$/.test(options.limit) ? Number(options.limit) : NaN;
+  await withUserAdministration(env, io, async ({ users }) => {
+    const page = await users.search({
+      query: options.query,
+      disabled: options.disabled ? true : options.enabled ? false : undefined,
+      limit,
+      cursor: options.cursor,
+    });
+    printJson(io, { users: page.users, next_cursor: page.nextCursor ?? null });
+  });
+}
+
+async function showUser(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
+  const options = parseOptions('users show', args, USER_EMAIL_OPTION);
+  await withUserAdministration(env, io, async ({ users }) => {
+    printJson(io, await users.show({ email: options.email }));
+  });
+}
+
+async function updateUser(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
+  const options = parseOptions('users update', args, USER_UPDATE_OPTIONS);
+  if (options.phone !== undefined && options['no-phone']) {
+    throw new CliUsageError('give either --phone or --no-phone, not both');
+  }
+  const changes = {
+    name: options.name,
+    email: options['new-email'],
+    emailVerified: options['email-verified'] || undefined,
+    phone: options['no-phone'] ? null : options.phone,
+  };
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw new CliUsageError(
+      '"users update" needs something to change: --name, --new-email, --email-verified, --phone or --no-phone',
+    );
+  }
+  await withUserAdministration(env, io, async ({ users, origin }) => {
+    printJson(io, await users.update({ email: options.email }, changes, origin));
+  });
 }

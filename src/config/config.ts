@@ -32,6 +32,8 @@ export interface Config {
    * addresses, for portals on the same private network. Off: oidc-provider's SSRF guard applies.
    */
   allowPrivateNetworkFetch: boolean;
+  /** WEBHOOK_RETRY_BASE_SECONDS: the first webhook retry's delay, which scales the whole schedule (src/webhooks/retry-schedule.ts). */
+  webhookRetryBaseSeconds: number;
   /** NODE_ENV=production: no dev outbox, mail must be configured. */
   production: boolean;
   /** smtp:// or smtps:// with credentials; unset (only allowed with a loopback ISSUER) → the dev outbox. */
@@ -75,6 +77,8 @@ export interface Config {
   auditRetentionDays: number;
   /** HOST, WEB_CONCURRENCY, METRICS_TOKEN/PORT, the key reload and the pool (src/config/node-settings.ts). */
   node: NodeSettings;
+  /** Days a sign-in event (src/organizations/sign-in-events.ts) is kept for the companies' metrics. */
+  signInEventsRetentionDays: number;
 }
 
 /** COMPANY_SEGMENTS unless set; views/locales/<locale>/organizations-company.json names each. */
@@ -180,6 +184,11 @@ const schema = z.object({
   LOGO_URL: z.string().min(1).optional(),
   PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(10, 'must be at least 10').default(600),
   ALLOW_PRIVATE_NETWORK_FETCH: booleanFlag.default(false),
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds from 0.1 to 30' })
+    .min(0.1, 'must be a number of seconds from 0.1 to 30')
+    .max(30, 'must be a number of seconds from 0.1 to 30')
+    .default(10),
   NODE_ENV: z.string().optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3, 'must be an address, e.g. "Umbral <no-reply@example.com>"').optional(),
@@ -241,6 +250,12 @@ const schema = z.object({
     .default(14),
   COMPANY_SEGMENTS: z.string().optional(),
   AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days from 1 to 36500' })
+    .int('must be a whole number of days from 1 to 36500')
+    .min(1, 'must be a whole number of days from 1 to 36500')
+    .max(36500, 'must be a whole number of days from 1 to 36500')
+    .default(400),
+  SIGN_IN_EVENTS_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a whole number of days from 1 to 36500' })
     .int('must be a whole number of days from 1 to 36500')
     .min(1, 'must be a whole number of days from 1 to 36500')
@@ -319,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logoUrl: v.LOGO_URL,
     purgeIntervalSeconds: v.PURGE_INTERVAL_SECONDS,
     allowPrivateNetworkFetch: v.ALLOW_PRIVATE_NETWORK_FETCH,
+    webhookRetryBaseSeconds: v.WEBHOOK_RETRY_BASE_SECONDS,
     production,
     smtpUrl: v.SMTP_URL,
     devOutbox: loopback && !v.SMTP_URL && !production,
@@ -338,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     companySegments: parseCompanySegments(v.COMPANY_SEGMENTS),
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     node,
+    signInEventsRetentionDays: v.SIGN_IN_EVENTS_RETENTION_DAYS,
   };
 }
 

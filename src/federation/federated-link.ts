@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { originOf } from '../audit/audit-event.ts';
 import { formFields, readForm } from '../http/form.ts';
 import { type InteractionDetails, outcome, type StepOutcome } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -75,6 +76,7 @@ export class FederatedLink {
     const eligible = user && !user.disabled && user.email_verified;
     if (!eligible || !(await verifyPassword(user.password_hash, password))) {
       await this.deps.throttle.recordFailure(email, ctx.ip);
+      this.login.refused(ctx, details, pending.provider, user?.disabled ? 'disabled' : 'link_wrong_password', user?.id);
       this.deps.logger.info(
         { event: 'federation.link_failed', uid: details.uid, provider: pending.provider },
         'link refused: wrong password',
@@ -84,7 +86,7 @@ export class FederatedLink {
       );
     }
     await this.deps.throttle.recordSuccess(email, ctx.ip);
-    if (!(await this.login.link(user, pending.identity, details.uid, 'password'))) {
+    if (!(await this.login.link(user, pending.identity, details.uid, 'password', originOf(ctx)))) {
       return this.login.errorPage(details, pending.provider, 'already_linked', 409);
     }
     return this.login.signIn(ctx, details, pending, user, ['pwd']);

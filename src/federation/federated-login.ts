@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { type AuditOrigin, type AuditTrail, originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import {
@@ -49,6 +50,8 @@ export interface FederatedLoginDependencies {
   upstreamAdmissions?: readonly UpstreamAdmission[] | undefined;
   /** Told who signed in and from which upstream tenant (organizations join people on it). */
   afterUpstreamSignIn: UpstreamSignInListener;
+  /** Refused federated sign-ins and links added are recorded here (the success, by the pipeline). */
+  audit?: AuditTrail | undefined;
 }
 
 /** RFC 8176 values an upstream may assert and Umbral may repeat when the operator trusts it. */
@@ -193,7 +196,10 @@ export class FederatedLogin implements IdentifierRouting {
     const linked = await this.federation.identities.find(identity);
     if (linked) {
       const user = await this.users.findById(linked.user_id);
-      if (!user || user.disabled) return this.errorPage(details, login.provider, 'disabled', 403);
+      if (!user || user.disabled) {
+        this.refused(ctx, details, login.provider, 'disabled', user?.id);
+        return this.errorPage(details, login.provider, 'disabled', 403);
+      }
       await this.federation.identities.recordLogin(linked.id, identity);
       return this.signIn(ctx, details, login, user);
     }
@@ -203,12 +209,20 @@ export class FederatedLogin implements IdentifierRouting {
     if (!identity.emailVerified || !local)
       return outcome.redirect(`/interaction/${details.uid}/federation/signup?login=${encodeURIComponent(login.id)}`);
     // Linking into an unverified account would hand it to whoever registered that email first.
-    if (!local.email_verified || requiresEmailVerification(local))
+    if (!local.email_verified || requiresEmailVerification(local)) {
+      this.refused(ctx, details, login.provider, 'unverified_local', local.id);
       return this.errorPage(details, login.provider, 'unverified_local', 409, local.email);
-    if (local.disabled) return this.errorPage(details, login.provider, 'disabled', 403);
+    }
+    if (local.disabled) {
+      this.refused(ctx, details, login.provider, 'disabled', local.id);
+      return this.errorPage(details, login.provider, 'disabled', 403);
+    }
     if (this.federation.settings.autoLink) {
-      const linkedNow = await this.link(local, identity, details.uid, 'automatic');
-      if (!linkedNow) return this.errorPage(details, login.provider, 'already_linked', 409);
+      const linkedNow = await this.link(local, identity, details.uid, 'automatic', originOf(ctx));
+      if (!linkedNow) {
+        this.refused(ctx, details, login.provider, 'already_linked', local.id);
+        return this.errorPage(details, login.provider, 'already_linked', 409);
+      }
       return this.signIn(ctx, details, login, local);
     }
     return outcome.redirect(`/interaction/${details.uid}/federation/link?login=${encodeURIComponent(login.id)}`);
@@ -219,14 +233,41 @@ export class FederatedLogin implements IdentifierRouting {
     identity: UpstreamIdentity,
     uid: string,
     proof: 'password' | 'automatic',
+    origin: AuditOrigin,
   ): Promise<boolean> {
     const row = await this.federation.identities.link(user.id, identity);
-    if (row)
+    if (row) {
       this.deps.logger.info(
         { event: 'federation.linked', provider: identity.provider, uid, accountId: user.id, proof },
         'upstream identity linked',
       );
+      this.deps.audit?.record({
+        type: 'federation.linked',
+        actor: { kind: 'user', id: user.id },
+        subjectUserId: user.id,
+        ...origin,
+        data: { provider: identity.provider, proof },
+      });
+    }
     return row !== undefined;
+  }
+
+  /**
+   * A refused federated sign-in, for the audit log: tied to the account it concerns when there is
+   * one (a disabled or unverified account), to no one when the upstream refused or nothing matched.
+   */
+  refused(ctx: Context, details: InteractionDetails, provider: string, reason: string, userId?: string): void {
+    this.deps.audit?.record({
+      type: 'sign_in.failed',
+      actor: userId ? { kind: 'user', id: userId } : { kind: 'system' },
+      subjectUserId: userId,
+      ...originOf(ctx),
+      data: {
+        method: isProviderName(provider) ? provider : 'federation',
+        reason,
+        portal: String(details.params['client_id'] ?? ''),
+      },
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import { originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, parseForm, readForm } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -17,6 +18,7 @@ import type { UserRow } from '../storage/schema.ts';
 import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
 import { SelfServiceUsers } from '../users/self-service-users.ts';
 import { UserRepository } from '../users/users.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import type { FederatedLogin, Federation } from './federated-login.ts';
 import type { AuthenticatedLogin } from './federation-logins.ts';
 
@@ -35,6 +37,8 @@ export interface FederatedSignUpDependencies {
   verification: FederatedSignUpVerification;
   /** The terms checkbox's label (the operator's terms and privacy links), shared with the password sign-up. */
   termsLabelHtml(t: Translate): string;
+  /** Where new accounts are announced as `user.created` (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /** The name as the page shows it back: spaces collapsed; the terms ticked only with their own value. */
@@ -75,7 +79,7 @@ export class FederatedSignUp {
     private readonly login: FederatedLogin,
   ) {
     this.users = new UserRepository(deps.storage.db);
-    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion);
+    this.selfService = new SelfServiceUsers(deps.storage.db, deps.config.termsVersion, deps.webhooks);
   }
 
   async show(
@@ -120,7 +124,7 @@ export class FederatedSignUp {
       locale,
     });
     if (created) {
-      if (!(await this.login.link(created, identity, details.uid, 'automatic'))) {
+      if (!(await this.login.link(created, identity, details.uid, 'automatic', originOf(ctx)))) {
         // The upstream account was linked to another user meanwhile (a second tab): that one signs in.
         return this.login.continue(ctx, details);
       }

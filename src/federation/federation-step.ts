@@ -107,6 +107,8 @@ export class FederationStep implements SignInStep {
         handle: async (ctx, details) => {
           const reason = String(ctx.query['reason'] ?? '');
           const status = reason === 'unavailable' ? 502 : 400;
+          // The upstream refused (denied, wrong tenant…): nobody of ours is known yet.
+          if (reason && reason !== 'expired') login.refused(ctx, details, String(ctx.query['provider'] ?? ''), reason);
           return login.errorPage(details, String(ctx.query['provider'] ?? ''), reason, status);
         },
       },

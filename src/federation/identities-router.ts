@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from '../account/account-access.ts';
+import { type AuditTrail, originOf } from '../audit/audit-event.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -14,6 +15,8 @@ export interface IdentitiesRouterDependencies {
   logger: Logger;
   /** Whether the user can sign in with a passkey alone (src/mfa): then no link is their last way in. */
   hasPasskey(userId: string): Promise<boolean>;
+  /** Links removed are recorded here. */
+  audit?: AuditTrail | undefined;
 }
 
 /** The unlink button's form: which linked account (one of this user's, or nothing is removed). */
@@ -56,12 +59,21 @@ export function identitiesRouter(deps: IdentitiesRouterDependencies): Router {
 
   router.post('/unlink', recent, async (ctx) => {
     const account = ctx.state['account'] as SignedInAccount;
-    const linked = await deps.identities.countForUser(account.user.id);
-    if (!(await canUnlink(account, linked))) return show(ctx, 'last_way_in', 409);
+    const linked = await deps.identities.listForUser(account.user.id);
+    if (!(await canUnlink(account, linked.length))) return show(ctx, 'last_way_in', 409);
     const { identity } = readForm(ctx, unlinkForm);
     const removed = await deps.identities.unlink(account.user.id, identity);
-    if (removed)
+    if (removed) {
       deps.logger.info({ event: 'federation.unlinked', accountId: account.user.id }, 'upstream account unlinked');
+      const row = linked.find((r) => r.id === identity);
+      deps.audit?.record({
+        type: 'federation.unlinked',
+        actor: { kind: 'user', id: account.user.id },
+        subjectUserId: account.user.id,
+        ...originOf(ctx),
+        data: { provider: row ? providerOf(row) : 'unknown' },
+      });
+    }
     seeOther(ctx, removed ? '/account/identities?unlinked=1' : '/account/identities');
   });
 

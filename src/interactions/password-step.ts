@@ -72,7 +72,7 @@ export class PasswordStep implements SignInStep {
     const common = { uid: details.uid, clientName: await this.clientName(details) };
     if (email && ctx.query['step'] !== 'identifier') {
       const shown = ctx.query['error'];
-      const error = shown === 'credentials' || shown === 'locked' ? shown : undefined;
+      const error = shown === 'credentials' || shown === 'locked' || shown === 'disabled' ? shown : undefined;
       // Where a password reset started from this sign-in ends (forgot-password-router.ts).
       const notice = ctx.query['notice'] === 'password_changed' ? 'password_changed' : undefined;
       return outcome.page('login-password', { ...common, email, error, notice });
@@ -122,8 +122,17 @@ export class PasswordStep implements SignInStep {
 
     const user = await this.deps.users.findByEmail(email);
     const passwordMatches = await verifyPassword(user?.password_hash, password);
-    const account = user && !user.disabled ? user : undefined;
     const locale = this.deps.pages.localeOf(ctx);
+    // A disabled account is told so only after its right password, as a locked one is: whoever
+    // typed it already knows the account exists, so nothing is enumerated; a wrong password reads
+    // "credentials", like an unknown email. Passkeys and Google/Microsoft tell it only after
+    // their own proof too. It is not counted as a failure: the password was right.
+    if (user?.disabled && passwordMatches) {
+      this.deps.logger.info({ event: 'login.refused_disabled', uid: details.uid, accountId: user.id }, 'disabled');
+      this.failed(ctx, details, user.id, 'disabled');
+      return outcome.redirect(`/interaction/${details.uid}?error=disabled`);
+    }
+    const account = user && !user.disabled ? user : undefined;
     if (!account || !passwordMatches) {
       await this.deps.throttle.recordFailure(email, ip);
       // Only accounts with a password are counted, so an unknown email reads "wrong password"

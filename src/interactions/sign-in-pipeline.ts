@@ -16,12 +16,15 @@ import {
  * `resume` which page comes now; after a first factor each step's `enter` may pause the sign-in
  * (second factor, organization, company data…) and the last one passing it on ends the
  * interaction with the login. That one place, whatever the method, records `sign_in.succeeded`
- * in the audit log (method from amr, portal, organization when a step decided one).
+ * in the audit log (method from amr, portal, organization when a step decided one), and tells
+ * the listeners given to `recordingTo` (the organizations' sign-in events), which must not wait.
  */
 export class SignInPipeline {
   private readonly names: string[];
 
   private audit: AuditTrail = NO_AUDIT;
+
+  private listeners: readonly SignInListener[] = [];
 
   constructor(readonly steps: readonly SignInStep[]) {
     this.names = steps.map((step) => step.name);
@@ -29,9 +32,10 @@ export class SignInPipeline {
     if (duplicate) throw new Error(`two sign-in steps are named "${duplicate}"`);
   }
 
-  /** Where completed sign-ins are recorded (src/audit); none until set. */
-  recordingTo(audit: AuditTrail): this {
+  /** Where completed sign-ins are recorded (src/audit, and listeners such as sign-in events); none until set. */
+  recordingTo(audit: AuditTrail, ...listeners: SignInListener[]): this {
     this.audit = audit;
+    this.listeners = listeners;
     return this;
   }
 
@@ -63,12 +67,24 @@ export class SignInPipeline {
       ...originOf(ctx),
       data: { amr: login.amr, acr: login.acr ?? null, portal: String(details.params['client_id'] ?? '') },
     });
+    const completed = {
+      accountId: login.accountId,
+      amr: login.amr,
+      organizationId: login.organizationId ?? null,
+      clientId: String(details.params['client_id'] ?? ''),
+    };
+    for (const listener of this.listeners) listener.signedIn(completed);
     const result = {
       ...login.extraResults,
       login: { accountId: login.accountId, amr: login.amr, remember: true, ...acrOf(login) },
     };
     return outcome.result(answeringCreate(details, result));
   }
+}
+
+/** Told of every completed sign-in, synchronously: it must neither throw nor wait (buffer, write later). */
+export interface SignInListener {
+  signedIn(login: { accountId: string; amr: readonly string[]; organizationId: string | null; clientId: string }): void;
 }
 
 function acrOf(login: FirstFactor): { acr?: string } {

@@ -17,6 +17,7 @@ import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-nam
 import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
 import { SelfServiceUsers } from '../users/self-service-users.ts';
 import type { UserRepository } from '../users/users.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import {
   type InteractionDetails,
   type InteractionRoute,
@@ -53,6 +54,8 @@ export interface SignUpStepDependencies {
   verification: Pick<VerificationStep, 'begin' | 'resumeSignUp' | 'warnExistingOwner'>;
   /** An address this interaction's sign-up must use (an invitation's); none leaves the email to the person. */
   address?: SignUpAddress | undefined;
+  /** Where new accounts are announced as `user.created` (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }
 
 const signUpForm = z.object({
@@ -83,7 +86,7 @@ export class SignUpStep implements SignInStep {
   constructor(private readonly deps: SignUpStepDependencies) {
     this.users = deps.users;
     this.verification = deps.verification;
-    this.selfService = new SelfServiceUsers(deps.db, deps.config.termsVersion);
+    this.selfService = new SelfServiceUsers(deps.db, deps.config.termsVersion, deps.webhooks);
     this.routes = [
       { method: 'get', path: '/signup', handle: (ctx, details) => this.show(ctx, details) },
       { method: 'post', path: '/signup', handle: (ctx, details) => this.submit(ctx, details) },

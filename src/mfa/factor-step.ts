@@ -179,7 +179,8 @@ export class FactorStep {
     recoveryCode = false,
   ): Promise<StepOutcome> {
     this.deps.mfa.audit.record({
-      type: 'mfa.used',
+      // A recovery code is its own type: one of ten spent, which its owner should hear about.
+      type: recoveryCode ? 'mfa.recovery_code_used' : 'mfa.used',
       actor: { kind: 'user', id: pending.accountId },
       subjectUserId: pending.accountId,
       ...originOf(ctx),

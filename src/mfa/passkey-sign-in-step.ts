@@ -1,6 +1,7 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { originOf } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm } from '../http/form.ts';
 import {
@@ -11,6 +12,7 @@ import {
   type StepOutcome,
 } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { UserRow } from '../storage/schema.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import type { UserRepository } from '../users/users.ts';
 import { WebauthnChallengeCookie } from './login-step-support.ts';
@@ -26,7 +28,7 @@ export interface PasskeySignInStepDependencies {
   config: Pick<Config, 'secure'>;
   throttle: LoginThrottle;
   logger: Logger;
-  mfa: Pick<Mfa, 'passkeys'>;
+  mfa: Pick<Mfa, 'passkeys' | 'factors' | 'audit'>;
   users: Pick<UserRepository, 'findById' | 'recordLogin'>;
 }
 
@@ -84,6 +86,7 @@ export class PasskeySignInStep implements SignInStep {
         },
         'passkey login failed',
       );
+      await this.recordFailure(ctx, details, result, user, response?.id);
       return outcome.redirect(`/interaction/${details.uid}?passkey=failed`);
     }
     await this.deps.users.recordLogin(user.id);
@@ -93,5 +96,40 @@ export class PasskeySignInStep implements SignInStep {
     );
     // Possession of the key plus the user verification it required: two factors.
     return outcome.login({ accountId: user.id, amr: [passkeyMethod(result.passkey), 'mfa'] });
+  }
+
+  /**
+   * A refused passkey in the audit log, tied to the account whose passkey it was when it is one
+   * of ours (a disabled account's, or one that failed to verify), to no one otherwise. The page
+   * reads the same either way ("passkey=failed"): a disabled account is told only by the
+   * password step and Google/Microsoft, after their own proof.
+   */
+  private async recordFailure(
+    ctx: Context,
+    details: InteractionDetails,
+    result: Awaited<ReturnType<Mfa['passkeys']['verifyAssertion']>> | undefined,
+    user: UserRow | undefined,
+    credentialId: string | undefined,
+  ): Promise<void> {
+    const ownerId =
+      user?.id ??
+      (result?.ok ? result.passkey.userId : undefined) ??
+      (credentialId ? (await this.deps.mfa.factors.passkeyByCredentialId(credentialId))?.userId : undefined);
+    const reason = !result
+      ? 'malformed'
+      : !result.ok
+        ? result.reason
+        : user?.disabled
+          ? 'disabled'
+          : !user
+            ? 'unknown_account'
+            : 'not_user_verified';
+    this.deps.mfa.audit.record({
+      type: 'sign_in.failed',
+      actor: ownerId ? { kind: 'user', id: ownerId } : { kind: 'system' },
+      subjectUserId: ownerId,
+      ...originOf(ctx),
+      data: { method: 'passkey', reason, portal: String(details.params['client_id'] ?? '') },
+    });
   }
 }

@@ -27,6 +27,8 @@ export interface QueuedMailer extends Mailer {
   drain(timeoutMs?: number): Promise<void>;
   /** Stops the worker, waiting for a send in progress. */
   stop(): Promise<void>;
+  /** Sends now what a caller queued through MailQueue itself (in its own transaction), not at the next poll. */
+  wake(): void;
 }
 
 /**
@@ -65,5 +67,6 @@ export function createMailer(options: MailerOptions): QueuedMailer {
     },
     drain: (timeoutMs) => worker.drain(timeoutMs),
     stop: () => worker.stop(),
+    wake: () => worker.wake(),
   };
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import { MembershipRepository } from './memberships.ts';
 import { organizationStatus } from './organization-status.ts';
-import { ADMIN_ROLE, MEMBER_ROLE } from './roles.ts';
+import { ADMIN_ROLE, MEMBER_ROLE, RoleRepository } from './roles.ts';
 
 /** One of the person's organizations as the account page shows it (AccountOrganizations in src/account). */
 export interface AccountOrganizationView {
@@ -12,6 +12,8 @@ export interface AccountOrganizationView {
   activatesAt: Date;
   /** A built-in role has a message key for its translated label; an operator's role is shown by its name. */
   roles: Array<{ name: string; labelKey?: string | undefined }>;
+  /** Set when one of the person's roles holds org:manage: the company console's page for it. */
+  consoleHref?: string | undefined;
 }
 
 /** The built-in roles' labels, in views/locales/<locale>/organizations-account.json. */
@@ -28,18 +30,26 @@ const BUILT_IN_LABELS: Record<string, string> = {
  */
 export class AccountMemberships {
   private readonly memberships: MembershipRepository;
+  private readonly roles: RoleRepository;
 
   constructor(
     db: Kysely<Database>,
     private readonly now: () => number = Date.now,
   ) {
     this.memberships = new MembershipRepository(db);
+    this.roles = new RoleRepository(db);
   }
 
   async of(userId: string): Promise<AccountOrganizationView[]> {
     const at = new Date(this.now());
     const listed: AccountOrganizationView[] = [];
-    for (const { organization, roles } of await this.memberships.ofUser(userId)) {
+    const memberships = await this.memberships.ofUser(userId);
+    const managing = new Set(
+      memberships.length
+        ? (await this.roles.list()).filter((role) => role.permissions.includes('org:manage')).map((role) => role.name)
+        : [],
+    );
+    for (const { organization, roles } of memberships) {
       const status = organizationStatus(organization, at);
       if (status === 'ended') continue;
       listed.push({
@@ -47,6 +57,9 @@ export class AccountMemberships {
         status,
         activatesAt: new Date(organization.activates_at),
         roles: roles.map((name) => ({ name, labelKey: BUILT_IN_LABELS[name] })),
+        consoleHref: roles.some((role) => managing.has(role))
+          ? `/org?org=${encodeURIComponent(organization.slug)}`
+          : undefined,
       });
     }
     return listed;

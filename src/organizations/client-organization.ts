@@ -31,6 +31,11 @@ export function isOrganizationMode(value: unknown): value is OrganizationMode {
   return (ORGANIZATION_MODES as readonly unknown[]).includes(value);
 }
 
+/** Whether the portal collects the company of a person without one (`clients add --collect-company`). */
+export function collectsCompany(client: { [key: string]: unknown } | undefined): boolean {
+  return client?.['collect_company'] === true;
+}
+
 /** The client's own setting, if any. */
 export function clientOrganizationMode(client: { [key: string]: unknown } | undefined): OrganizationMode | undefined {
   const value = client?.['organization'];

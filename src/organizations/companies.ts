@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { AccountMemberships } from './account-memberships.ts';
 import { ContractScheduler } from './contract-scheduler.ts';
 import { OrganizationMail } from './organization-mail.ts';
@@ -22,13 +23,15 @@ export function createCompanies(deps: {
   logger: Logger;
   identities: LinkedIdentities;
   now?: (() => number) | undefined;
+  /** Where members joining and leaving and contracts starting and ending are announced (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }) {
-  const { config, db, logger, now } = deps;
+  const { config, db, logger, now, webhooks } = deps;
   const signIn = createOrganizationSignIn({ db, logger, identities: deps.identities, now });
   return {
     signIn,
     accountMemberships: new AccountMemberships(db, now),
-    upstreamJoining: new UpstreamJoining({ db, logger, now }),
+    upstreamJoining: new UpstreamJoining({ db, logger, now, webhooks }),
     /** Chooses and checks the company of a sign-in (the picker, its policy). */
     organizationStep: (provider: Provider) =>
       new OrganizationStep({
@@ -48,6 +51,7 @@ export function createCompanies(deps: {
         sessions: new OrganizationSessions({ provider: async () => provider, logger }),
         endWarningDays: config.orgEndWarningDays,
         now,
+        webhooks,
       }),
   };
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from '../logging/logger.ts';
 import type { Database, OrganizationRow } from '../storage/schema.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import type { OrganizationMail } from './organization-mail.ts';
 import type { OrganizationSessions } from './organization-sessions.ts';
 import { organizationStatus } from './organization-status.ts';
@@ -16,6 +17,8 @@ export interface ContractSchedulerDependencies {
   endWarningDays: number;
   /** Milliseconds since the epoch (tests move it). Every due date is compared with it, never with the database's clock. */
   now?: () => number;
+  /** Where activations and ends are announced (org.activated, org.ended), in their transaction. */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /** What one run carried out: organizations activated, of which invitations mailed, warned and ended. */
@@ -109,6 +112,7 @@ export class ContractScheduler {
       async (trx, org) => {
         const logouts = await this.deps.sessions.takeOut(trx, { organizationId: org.id }, 'required');
         await trx.updateTable('organizations').set({ ended_at: this.at() }).where('id', '=', org.id).execute();
+        await this.deps.webhooks?.emit('org.ended', orgEvent(org), trx);
         this.deps.logger.info(
           { event: 'organization.ended', organizationId: org.id, portalSessions: logouts.length },
           'organization ended',
@@ -143,6 +147,7 @@ export class ContractScheduler {
     const mailed = await this.deps.mail.deliverWaiting(trx, org);
     if (!org.welcomed_at) {
       await trx.updateTable('organizations').set({ welcomed_at: this.at() }).where('id', '=', org.id).execute();
+      await this.deps.webhooks?.emit('org.activated', orgEvent(org), trx);
       this.deps.logger.info({ event: 'organization.activated', organizationId: org.id, mailed }, 'organization active');
     } else if (mailed) {
       this.deps.logger.info({ event: 'organization.invitations_mailed', organizationId: org.id, mailed }, 'mailed');
@@ -244,4 +249,9 @@ export class ContractScheduler {
   private at(): Date {
     return new Date(this.now());
   }
+}
+
+/** The data of org.activated and org.ended. */
+function orgEvent(org: OrganizationRow): { organization_id: string; slug: string; name: string } {
+  return { organization_id: org.id, slug: org.slug, name: org.name };
 }

@@ -17,6 +17,11 @@ const ISO_3166_ALPHA_2 = new Set([
   'ZM', 'ZW',
 ]);
 
+/** Every assigned code, for a country list. */
+export function countryCodes(): string[] {
+  return [...ISO_3166_ALPHA_2];
+}
+
 /** The code in upper case if it is an assigned ISO 3166-1 alpha-2 country, else undefined. */
 export function countryCode(value: string): string | undefined {
   const code = value.trim().toUpperCase();

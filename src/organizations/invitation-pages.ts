@@ -1,10 +1,11 @@
 import type Router from '@koa/router';
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { InvitationCookies } from './invitation-cookies.ts';
 import { type InvitationRouterDependencies, invitationRouter } from './invitation-router.ts';
 import { InvitationStep, type InvitationStepDependencies } from './invitation-step.ts';
-import { InvitationRepository } from './invitations.ts';
+import { type AcceptanceHook, InvitationRepository } from './invitations.ts';
 import { MembershipRepository } from './memberships.ts';
 import { OrganizationRepository } from './organizations.ts';
 
@@ -14,6 +15,10 @@ export interface InvitationPagesDependencies
   extends Omit<InvitationRouterDependencies, Shared>,
     Omit<InvitationStepDependencies, Shared | 'now' | 'logger' | 'users'> {
   db: Kysely<Database>;
+  /** Run in each acceptance's transaction (the admins' notice, src/organizations/member-joined-notice.ts). */
+  onAccepted?: AcceptanceHook | undefined;
+  /** Where accepted invitations are announced as org.member_added (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /**
@@ -21,7 +26,7 @@ export interface InvitationPagesDependencies
  * accepts the invitation, sharing one repository and the cookies that carry it between them.
  */
 export function invitationPages(deps: InvitationPagesDependencies): { step: InvitationStep; router: Router } {
-  const invitations = new InvitationRepository(deps.db, deps.now);
+  const invitations = new InvitationRepository(deps.db, deps.now, deps.onAccepted, deps.webhooks);
   const cookies = new InvitationCookies(deps.config.secure);
   const step = new InvitationStep({ ...deps, invitations, cookies });
   const router = invitationRouter({

@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, OrganizationInvitationRow, OrganizationRow } from '../storage/schema.ts';
 import { hashOpaqueToken, isOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { jsonArray } from './json-array.ts';
 import { MembershipRepository } from './memberships.ts';
 import { OrganizationInputError } from './organization-errors.ts';
@@ -34,6 +35,12 @@ export interface NewInvitation {
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
+ * Run inside the transaction that accepts an invitation, after the membership and the status are
+ * written (the admins' notice is queued there: it commits with the acceptance, or neither).
+ */
+export type AcceptanceHook = (trx: Transaction<Database>, accepted: Invitation, userId: string) => Promise<void>;
+
+/**
  * Invitations to an organization. The link's token is 256 random bits; only its SHA-256 is kept.
  * Inviting an address that already has a pending invitation renews that one (new link, new
  * expiry, roles replaced): the older link stops working, as with every other emailed link.
@@ -44,14 +51,17 @@ export class InvitationRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number = Date.now,
+    private readonly afterAccept?: AcceptanceHook,
+    webhooks?: WebhookEvents,
   ) {
-    this.memberships = new MembershipRepository(db);
+    this.memberships = new MembershipRepository(db, webhooks);
   }
 
   /** Refused beyond the seat limit (a renewal takes no new seat) and for a current member. */
   async invite(input: NewInvitation): Promise<{ invitation: OrganizationInvitationRow; token: string | undefined }> {
     const email = normalizeEmail(input.email);
-    if (!isValidEmail(email)) throw new OrganizationInputError(`"${input.email}" is not a valid email address`);
+    if (!isValidEmail(email))
+      throw new OrganizationInputError(`"${input.email}" is not a valid email address`, 'malformed');
     const ttlMs = input.ttlMs ?? DEFAULT_INVITATION_TTL_MS;
     return this.db.transaction().execute(async (trx) => {
       const org = await trx
@@ -69,13 +79,14 @@ export class InvitationRepository {
         .where('m.removed_at', 'is', null)
         .where(sql<string>`lower(u.email)`, '=', email.toLowerCase())
         .executeTakeFirst();
-      if (member) throw new OrganizationInputError(`${email} is already a member of ${org.name}`);
+      if (member) throw new OrganizationInputError(`${email} is already a member of ${org.name}`, 'already_member');
       const existing = await this.pendingFor(trx, org.id, email);
       if (!existing && org.seat_limit !== null) {
         const taken = await this.memberships.seatsTaken(org.id, trx);
         if (taken >= org.seat_limit) {
           throw new OrganizationInputError(
             `${org.name} has no free seat: its limit is ${org.seat_limit} and ${taken} are taken by members and pending invitations`,
+            'no_seat',
           );
         }
       }
@@ -189,7 +200,9 @@ export class InvitationRepository {
         .returningAll()
         .executeTakeFirstOrThrow();
       // The hash stays: a used link is then told it was used, not that it never existed.
-      return { ...invitation, row: accepted, state: 'accepted' };
+      const done: Invitation = { ...invitation, row: accepted, state: 'accepted' };
+      await this.afterAccept?.(trx, done, userId);
+      return done;
     });
   }
 

@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, OrganizationRow } from '../storage/schema.ts';
+import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { jsonArray } from './json-array.ts';
 import { OrganizationInputError } from './organization-errors.ts';
 import { organizationStatus } from './organization-status.ts';
@@ -25,7 +26,11 @@ export interface UserMembership {
 
 /** Who belongs to which organization, with which roles. Removed members stay as history. */
 export class MembershipRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Where joins and removals are announced (org.member_added, org.member_removed), in their transaction. */
+    private readonly webhooks: WebhookEvents = NO_WEBHOOK_EVENTS,
+  ) {}
 
   /**
    * Adds the person (or brings a removed member back) with these roles; an existing member keeps
@@ -36,6 +41,7 @@ export class MembershipRepository {
     db: Db = this.db,
   ): Promise<void> {
     const roles = JSON.stringify([...new Set(input.roles)].sort());
+    const wasMember = (await this.membership(input.organizationId, input.userId, db)) !== undefined;
     await db
       .insertInto('organization_memberships')
       .values({
@@ -59,6 +65,13 @@ export class MembershipRepository {
         }),
       )
       .execute();
+    if (!wasMember) {
+      await this.webhooks.emit(
+        'org.member_added',
+        { organization_id: input.organizationId, user_id: input.userId, roles: JSON.parse(roles) as string[] },
+        db,
+      );
+    }
   }
 
   async membership(organizationId: string, userId: string, db: Db = this.db): Promise<{ roles: string[] } | undefined> {
@@ -153,7 +166,7 @@ export class MembershipRepository {
     await this.db.transaction().execute(async (trx) => {
       const org = await this.lockOrganization(trx, organizationId);
       const current = await this.membership(organizationId, userId, trx);
-      if (!current) throw new OrganizationInputError('that person is not a member of this organization');
+      if (!current) throw new OrganizationInputError('that person is not a member of this organization', 'not_member');
       if (current.roles.includes(ADMIN_ROLE) && !roles.includes(ADMIN_ROLE)) {
         await this.assertNotLastAdmin(trx, org, userId, now);
       }
@@ -171,7 +184,7 @@ export class MembershipRepository {
     await this.db.transaction().execute(async (trx) => {
       const org = await this.lockOrganization(trx, organizationId);
       const current = await this.membership(organizationId, userId, trx);
-      if (!current) throw new OrganizationInputError('that person is not a member of this organization');
+      if (!current) throw new OrganizationInputError('that person is not a member of this organization', 'not_member');
       if (current.roles.includes(ADMIN_ROLE)) await this.assertNotLastAdmin(trx, org, userId, now);
       await trx
         .updateTable('organization_memberships')
@@ -179,6 +192,7 @@ export class MembershipRepository {
         .where('organization_id', '=', organizationId)
         .where('user_id', '=', userId)
         .execute();
+      await this.webhooks.emit('org.member_removed', { organization_id: organizationId, user_id: userId }, trx);
     });
   }
 
@@ -208,6 +222,7 @@ export class MembershipRepository {
     if (!others) {
       throw new OrganizationInputError(
         'this is the last admin of an active organization: make another member admin first (pending invitations do not count)',
+        'last_admin',
       );
     }
   }

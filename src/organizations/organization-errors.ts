@@ -1,6 +1,13 @@
-/** A value an operator or admin gave that the organizations model refuses; nothing was changed. */
+/**
+ * A value an operator or admin gave that the organizations model refuses; nothing was changed.
+ * `reason`, when set, is a code a page translates (the company console); the message is the
+ * English one, for the CLI.
+ */
 export class OrganizationInputError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason?: string,
+  ) {
     super(message);
     this.name = 'OrganizationInputError';
   }
@@ -13,7 +20,7 @@ export class OrganizationInputError extends Error {
 export class TaxIdError extends OrganizationInputError {
   constructor(
     readonly country: string,
-    readonly reason: string,
+    override readonly reason: string,
     message: string,
   ) {
     super(message);
@@ -25,7 +32,7 @@ export class TaxIdError extends OrganizationInputError {
 export class PostalCodeError extends OrganizationInputError {
   constructor(
     readonly country: string | null,
-    readonly reason: string,
+    override readonly reason: string,
     message: string,
   ) {
     super(message);

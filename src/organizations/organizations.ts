@@ -29,12 +29,16 @@ export class OrganizationRepository {
   /**
    * Creates it with its bindings in one transaction; a duplicate slug, a bound tenant, a tax id
    * or postal code its country refuses, and a tax id registered to another organization are refused.
+   * `within`: the caller's transaction (the company step adds its admin in the same one).
    */
-  async create(fields: OrganizationFields & { name: string; slug: string; activatesAt: Date }): Promise<Organization> {
+  async create(
+    fields: OrganizationFields & { name: string; slug: string; activatesAt: Date },
+    within?: Transaction<Database>,
+  ): Promise<Organization> {
     assertContractDates(fields.activatesAt, fields.endsAt ?? null);
     const company = companyColumns(fields);
     const id = randomUUID();
-    return this.db.transaction().execute(async (trx) => {
+    const run = async (trx: Transaction<Database>) => {
       await assertTaxIdFree(trx, fields.country ?? null, company.tax_id ?? null, id);
       const inserted = await trx
         .insertInto('organizations')
@@ -60,7 +64,8 @@ export class OrganizationRepository {
       await replaceBindings(trx, id, 'microsoft', fields.microsoftTenants ?? []);
       await replaceBindings(trx, id, 'google', fields.googleDomains ?? []);
       return (await load(trx, id)) as Organization;
-    });
+    };
+    return within ? run(within) : this.db.transaction().execute(run);
   }
 
   /** Changes only the given fields; the contract dates are checked as they will be. */

@@ -100,6 +100,7 @@ export class RoleRepository {
     if (unknown.length) {
       throw new OrganizationInputError(
         `unknown role${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (see umbral roles list)`,
+        'unknown_role',
       );
     }
     return unique;

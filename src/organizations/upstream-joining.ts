@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { UpstreamSignIn, UpstreamSignInListener } from '../interactions/interaction.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database, OrganizationRow } from '../storage/schema.ts';
+import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { jsonArray } from './json-array.ts';
 import { MembershipRepository } from './memberships.ts';
 import { organizationStatus } from './organization-status.ts';
@@ -32,6 +33,8 @@ export interface UpstreamJoiningDependencies {
   logger: Logger;
   /** Milliseconds since the epoch (tests move it); the contract status is taken at this instant. */
   now?: (() => number) | undefined;
+  /** Where joins are announced as org.member_added (src/webhooks). */
+  webhooks?: WebhookEvents | undefined;
 }
 
 /**
@@ -55,7 +58,7 @@ export class UpstreamJoining implements UpstreamSignInListener {
 
   constructor(private readonly deps: UpstreamJoiningDependencies) {
     this.organizations = new OrganizationRepository(deps.db);
-    this.memberships = new MembershipRepository(deps.db);
+    this.memberships = new MembershipRepository(deps.db, deps.webhooks);
     this.now = deps.now ?? Date.now;
   }
 

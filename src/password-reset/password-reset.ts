@@ -5,7 +5,7 @@ import type { Config } from '../config/config.ts';
 import { formatInstant, type Locale, preferredLocale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
-import type { Database } from '../storage/schema.ts';
+import type { Database, UserRow } from '../storage/schema.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
 import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
@@ -249,6 +249,25 @@ export class PasswordResetService {
     const wait = MIN_FORGOT_RESPONSE_MS - (performance.now() - started);
     if (wait > 0) await sleep(wait);
     return { kind: 'accepted' };
+  }
+
+  /**
+   * A reset link an administrator sends (CLI, Admin API, console): to an enabled account, without
+   * the forgot form's limits and delay, which protect an anonymous form. Older links stop working.
+   * The mail is queued; false when the account is disabled (nothing is sent).
+   */
+  async sendLink(user: UserRow, locale: Locale): Promise<boolean> {
+    if (user.disabled) return false;
+    const token = newOpaqueToken();
+    await this.tokens.issue(user.id, hashOpaqueToken(token), {});
+    await this.deps.mailer.enqueue({
+      to: user.email,
+      template: 'reset-password',
+      locale: preferredLocale(user.locale, locale),
+      data: { email: user.email, resetUrl: this.resetUrl(token), expiresInMinutes: RESET_TOKEN_TTL_MS / 60_000 },
+    });
+    this.deps.logger.info({ event: 'password_reset.sent', accountId: user.id }, 'password reset link sent');
+    return true;
   }
 
   /** What a reset link shows when opened (GET): never consumes it, since mail scanners open links too. */

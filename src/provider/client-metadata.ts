@@ -1,5 +1,7 @@
 import { type Configuration, errors } from 'oidc-provider';
+import { ADMIN_SCOPES, isAdminScope } from '../admin-api/admin-scopes.ts';
 import { brandColorProblem } from '../clients/brand-color.ts';
+import { isPreviousSecretList } from '../clients/client-secret-rotation.ts';
 import { isOrganizationMode, ORGANIZATION_MODES } from '../organizations/client-organization.ts';
 import { checkSelfRegisteredClient } from './dynamic-registration.ts';
 
@@ -7,7 +9,13 @@ import { checkSelfRegisteredClient } from './dynamic-registration.ts';
 export const PKCE_MODES = ['required', 'optional'] as const;
 export type PkceMode = (typeof PKCE_MODES)[number];
 
-const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'strict_id_token_claims'];
+const BOOLEAN_PROPERTIES = [
+  'first_party',
+  'single_session',
+  'require_mfa',
+  'strict_id_token_claims',
+  'collect_company',
+];
 
 /**
  * Umbral's own client metadata, checked by oidc-provider whenever a client is validated or loaded:
@@ -19,11 +27,25 @@ const BOOLEAN_PROPERTIES = ['first_party', 'single_session', 'require_mfa', 'str
  * - pkce: 'optional' lets a confidential client omit PKCE when it sends a nonce.
  * - organization: 'required' or 'optional', how its sign-ins choose an organization
  *   (src/organizations/client-organization.ts).
+ * - collect_company: a person without an organization gives their company's data during the
+ *   sign-in, which creates it with them as its admin (src/organizations/company-step.ts).
  * - brand_color: #RRGGBB, the portal's primary colour on its hosted pages (src/http/page-branding.ts),
  *   dark enough for white text (src/clients/brand-color.ts).
+ * - admin_scopes: the Admin API scopes the client may take with client_credentials
+ *   (src/provider/admin-resource.ts).
+ * - secret_created_at, previous_secrets: when the current secret was made, and the hashes of
+ *   rotated secrets still accepted until their expiry (src/clients/client-secret-rotation.ts).
  */
 export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata']> = {
-  properties: [...BOOLEAN_PROPERTIES, 'pkce', 'organization', 'brand_color'],
+  properties: [
+    ...BOOLEAN_PROPERTIES,
+    'pkce',
+    'organization',
+    'brand_color',
+    'admin_scopes',
+    'secret_created_at',
+    'previous_secrets',
+  ],
   // oidc-provider's own error, so a dynamic registration gets invalid_client_metadata, not a 500.
   validator(ctx, key, value, metadata) {
     // Once per validation: a self-registered client meets the extra rules of dynamic registration.
@@ -44,6 +66,15 @@ export const extraClientMetadata: NonNullable<Configuration['extraClientMetadata
     if (key === 'brand_color') {
       const problem = brandColorProblem(value);
       if (problem) throw new errors.InvalidClientMetadata(problem);
+    }
+    if (key === 'admin_scopes' && (!Array.isArray(value) || !value.every(isAdminScope))) {
+      throw new errors.InvalidClientMetadata(`admin_scopes must be a list of ${ADMIN_SCOPES.join(', ')}`);
+    }
+    if (key === 'secret_created_at' && typeof value !== 'number') {
+      throw new errors.InvalidClientMetadata('secret_created_at must be seconds since the epoch');
+    }
+    if (key === 'previous_secrets' && !isPreviousSecretList(value)) {
+      throw new errors.InvalidClientMetadata('previous_secrets must be a list of hashed secrets with their dates');
     }
     if (key === 'organization' && !isOrganizationMode(value)) {
       throw new errors.InvalidClientMetadata(`organization must be ${ORGANIZATION_MODES.join(' or ')}`);

@@ -9,11 +9,13 @@ import { ORGANIZATION_CLAIMS, ORGANIZATION_SCOPE } from '../organizations/client
 import type { OrganizationAuthorizations } from '../organizations/organization-authorizations.ts';
 import type { OrganizationTokens } from '../organizations/organization-tokens.ts';
 import { CLAIMS_BY_SCOPE } from '../users/user-claims.ts';
+import { adminResourceIndicators, adminTokenClaims, isAdminApiToken } from './admin-resource.ts';
 import { extraClientMetadata } from './client-metadata.ts';
 import { registrationFeatures, type TakeInitialAccessToken } from './dynamic-registration.ts';
 import { withStrictIdTokenClaims } from './id-token-claims.ts';
 import { pkceRequired } from './pkce-policy.ts';
 import { DEFAULT_ID_TOKEN_SIGNING_ALG, SIGNING_ALGS } from './signing-keys.ts';
+import { addUnavailableAccountCheck } from './unavailable-account-check.ts';
 
 /** Lifetimes in seconds. */
 export const TTL = {
@@ -67,6 +69,8 @@ function interactionPolicyWithCreate(
 ) {
   const policy = interactionPolicy.base();
   policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  // A session of a disabled or deleted account signs nothing in (src/users/user-administration.ts).
+  addUnavailableAccountCheck(policy);
   // acr_values, the claims parameter and require_mfa portals step a one-factor session up (src/mfa).
   if (secondFactors) addSecondFactorChecks(policy, secondFactors);
   // The organization of the authorization: its own prompt before consent, its second factor (src/organizations).
@@ -92,6 +96,12 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
   if (claims.id_token) grant.addOIDCClaims(Object.keys(claims.id_token));
   if (claims.userinfo) grant.addOIDCClaims(Object.keys(claims.userinfo));
+  // A resource named (the Admin API's org:admin): its requested scopes, which the API checks at each call.
+  const requested = new Set((params.scope ?? '').split(' '));
+  for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+    const scopes = [...server.scopes].filter((scope) => requested.has(scope));
+    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+  }
   await grant.save();
   return grant;
 }
@@ -115,7 +125,15 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
     // organization=<id or slug> names the organization of the authorization (src/organizations).
     ...(organizations ? { extraParams: organizations.authorizations.extraParams } : {}),
     // Access tokens keep their organization's claims, which introspection answers with.
-    ...(organizations ? { extraTokenClaims: (ctx, token) => organizations.tokens.extraTokenClaims(ctx, token) } : {}),
+    // A company admin's Admin API token names the organization it may manage (org_id).
+    ...(organizations
+      ? {
+          extraTokenClaims: (ctx, token) =>
+            isAdminApiToken(token)
+              ? adminTokenClaims(organizations.tokens, token)
+              : organizations.tokens.extraTokenClaims(ctx, token),
+        }
+      : {}),
     responseTypes: ['code'],
     // Required, but for confidential portals registered with pkce: 'optional' that send a nonce.
     pkce: { required: pkceRequired },
@@ -143,6 +161,8 @@ export function buildProviderConfiguration(settings: ProviderSettings): Configur
       devInteractions: { enabled: false },
       ...registrationFeatures(config.clientRegistration, settings.takeInitialAccessToken),
       clientCredentials: { enabled: true },
+      // The Admin API's tokens (urn:umbral:admin): src/provider/admin-resource.ts.
+      resourceIndicators: adminResourceIndicators(),
       introspection: {
         enabled: true,
         // A client may introspect its own tokens; the operator's own (first-party, confidential)

@@ -2,6 +2,7 @@ import Provider from 'oidc-provider';
 import { createAdapterClass, takeInitialAccessToken } from '../../adapters/postgres-adapter.ts';
 import type { ClientCache } from '../clients/client-cache.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
+import { previousSecretMatches } from '../clients/client-secret-rotation.ts';
 import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
@@ -70,11 +71,15 @@ export async function createProvider(options: {
   }
 
   // Registered secrets are stored as hashes (see client-secret.ts); compare the presented one hashed.
+  // A rotated secret keeps working until its expiry (src/clients/client-secret-rotation.ts).
+  const now = rotations?.now ?? Date.now;
   provider.Client.prototype.compareClientSecret = function compareClientSecret(
-    this: { clientSecret?: string },
+    this: { clientSecret?: string; previous_secrets?: unknown },
     actual: string,
   ) {
-    return clientSecretMatches(this.clientSecret, actual);
+    return (
+      clientSecretMatches(this.clientSecret, actual) || previousSecretMatches(this.previous_secrets, actual, now())
+    );
   } as never;
 
   watchRegistrations(provider, config.clientRegistration, logger);

@@ -80,6 +80,13 @@ function dynamicClientProblem(metadata: Record<string, unknown>): string | undef
   if (metadata['single_session'] === true) {
     return "single_session cannot be registered dynamically: it would end people's sessions at other portals";
   }
+  if (metadata['collect_company'] === true) {
+    return 'collect_company cannot be registered dynamically: an operator decides which portals create companies';
+  }
+  // An operator grants these (umbral clients add, the Admin API): never a client to itself.
+  for (const key of ['admin_scopes', 'secret_created_at', 'previous_secrets']) {
+    if (metadata[key] !== undefined) return `${key} cannot be registered dynamically`;
+  }
   return clientMetadataProblem(metadata);
 }
 
@@ -97,6 +104,8 @@ export function watchRegistrations(provider: Provider, mode: ClientRegistrationM
     if ((route === 'client' || route === 'client_update') && body && typeof body['client_secret'] === 'string') {
       if (isHashedClientSecret(body['client_secret'])) delete body['client_secret'];
     }
+    // Rotated secrets' hashes (src/clients/client-secret-rotation.ts) are never shown either.
+    if ((route === 'client' || route === 'client_update') && body) delete body['previous_secrets'];
   });
   const who = (ctx: KoaContextWithOIDC) => {
     const token = ctx.oidc.entities.InitialAccessToken?.jti;

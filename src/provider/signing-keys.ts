@@ -169,3 +169,25 @@ export async function signingKeysVersion(db: Kysely<Database>): Promise<string> 
     .execute();
   return rows.map((r) => `${r.kid}${r.retired_at ? '-' : '+'}`).join(',');
 }
+
+/** Members only a private key has: dropped from the keys others verify with. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/**
+ * The public parts of the keys published now, read from the database (not from this process's
+ * provider): a process verifying tokens (the Admin API) also accepts those signed with a key
+ * another process rotated in. Never generates keys.
+ */
+export async function loadPublishedPublicKeys(db: Kysely<Database>, box: SecretBox): Promise<JWK[]> {
+  const rows = await db
+    .selectFrom('signing_keys')
+    .select(['kid', 'alg', 'private_jwk'])
+    .where((eb) => eb.or([eb('unpublish_at', 'is', null), eb('unpublish_at', '>', new Date())]))
+    .execute();
+  const keys = await Promise.all(rows.map((row) => openKey(db, box, row.kid, row.private_jwk)));
+  return keys.map((key) => {
+    const publicKey: Record<string, unknown> = { ...key };
+    for (const member of PRIVATE_MEMBERS) delete publicKey[member];
+    return publicKey as JWK;
+  });
+}

@@ -3,7 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 import { cookieHash, type EndReason } from './session-terminator.ts';
 
-const REASONS: readonly EndReason[] = ['signed_in_elsewhere', 'signed_out_remotely', 'password_changed'];
+const REASONS: readonly EndReason[] = [
+  'signed_in_elsewhere',
+  'signed_out_remotely',
+  'password_changed',
+  'ended_by_administrator',
+];
 
 /**
  * Tells a browser why it was signed out ("Se cerró tu sesión porque iniciaste sesión en otro

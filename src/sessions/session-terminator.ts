@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
-import { type AuditTrail, NO_AUDIT } from '../audit/audit-event.ts';
+import { type AuditActor, type AuditTrail, NO_AUDIT } from '../audit/audit-event.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { BackchannelDeliveries, revokeGrants } from './backchannel-deliveries.ts';
 import { SessionActivity } from './session-activity.ts';
 
 /** Why a session was ended; its browser is told on its next visit (see ended-session-notice.ts). */
-export type EndReason = 'signed_in_elsewhere' | 'signed_out_remotely' | 'password_changed';
+export type EndReason = 'signed_in_elsewhere' | 'signed_out_remotely' | 'password_changed' | 'ended_by_administrator';
 
 type ProviderSession = NonNullable<Awaited<ReturnType<Provider['Session']['findByUid']>>>;
 
@@ -31,16 +31,24 @@ export class SessionTerminator {
     this.backchannel = new BackchannelDeliveries(async () => deps.provider, deps.logger);
   }
 
-  /** Ends one session of `accountId` by its uid; false when there is no such session of theirs. */
-  async endByUid(accountId: string, sessionUid: string, reason: EndReason): Promise<boolean> {
+  /**
+   * Ends one session of `accountId` by its uid; false when there is no such session of theirs.
+   * `actor` is who ended it, for the audit log, when not the person themselves (an operator).
+   */
+  async endByUid(accountId: string, sessionUid: string, reason: EndReason, actor?: AuditActor): Promise<boolean> {
     const session = await this.deps.provider.Session.findByUid(sessionUid);
     if (!session || session.accountId !== accountId) return false;
-    await this.end(session, reason);
+    await this.end(session, reason, actor);
     return true;
   }
 
   /** Ends every session of `accountId` except the one with uid `keepUid` (the browser asking). */
-  async endOthers(accountId: string, keepUid: string | undefined, reason: EndReason): Promise<number> {
+  async endOthers(
+    accountId: string,
+    keepUid: string | undefined,
+    reason: EndReason,
+    actor?: AuditActor,
+  ): Promise<number> {
     const rows = await this.deps.db
       .selectFrom('oidc_models')
       .select('uid')
@@ -50,7 +58,7 @@ export class SessionTerminator {
     let ended = 0;
     for (const { uid } of rows) {
       if (!uid || uid === keepUid) continue;
-      if (await this.endByUid(accountId, uid, reason)) ended += 1;
+      if (await this.endByUid(accountId, uid, reason, actor)) ended += 1;
     }
     return ended;
   }
@@ -60,7 +68,7 @@ export class SessionTerminator {
     await this.backchannel.settled();
   }
 
-  private async end(session: ProviderSession, reason: EndReason): Promise<void> {
+  private async end(session: ProviderSession, reason: EndReason, actor: AuditActor | undefined): Promise<void> {
     const { db, logger } = this.deps;
     const accountId = session.accountId!;
     const authorizations = Object.entries(session.authorizations ?? {});
@@ -79,7 +87,7 @@ export class SessionTerminator {
     (this.deps.audit ?? NO_AUDIT).record({
       type: 'session.ended',
       // A new sign-in ending the others is the single-session policy's doing; the rest, the person's.
-      actor: reason === 'signed_in_elsewhere' ? { kind: 'system' } : { kind: 'user', id: accountId },
+      actor: actor ?? (reason === 'signed_in_elsewhere' ? { kind: 'system' } : { kind: 'user', id: accountId }),
       subjectUserId: accountId,
       data: { reason, sessionUid: session.uid, portals: authorizations.map(([clientId]) => clientId) },
     });

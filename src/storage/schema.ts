@@ -53,6 +53,8 @@ export interface UserTable {
   phone_verified: Generated<boolean>;
   password_hash: string | null;
   disabled: Generated<boolean>;
+  /** When an operator disabled the account (src/users/user-administration.ts); null while enabled. */
+  disabled_at: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   last_login_at: Date | null;
@@ -353,6 +355,104 @@ export interface AuditEventTable {
   data: Json;
 }
 
+/** A completed sign-in (src/organizations/sign-in-events.ts); `id` is a bigint, read as a string. */
+export interface SignInEventTable {
+  id: Generated<string>;
+  user_id: string;
+  organization_id: string | null;
+  client_id: string;
+  /** password | passkey | google | microsoft */
+  method: string;
+  occurred_at: Timestamp;
+}
+
+/** An admin who turned the weekly summary of an organization off. */
+export interface WeeklySummaryOptOutTable {
+  organization_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
+/** The week (its Monday, UTC) an organization's weekly summary was sent. */
+export interface WeeklySummaryRunTable {
+  organization_id: string;
+  /** YYYY-MM-DD on the way in (a date: no time zone to shift it). */
+  week_start: ColumnType<Date | string, string, string>;
+  sent_at: Timestamp;
+  recipients: number;
+}
+
+/** What became of each address of one batch of invitations (src/org-console/invitation-batches.ts). */
+export interface OrganizationInvitationBatchTable {
+  id: string;
+  organization_id: string;
+  /** The admin's user id. */
+  created_by: string;
+  outcome: Json<{ invited: string[]; members: string[]; refused: Array<{ email: string; reason: string }> }>;
+  created_at: Generated<Date>;
+}
+
+/** Someone gave a registered company's tax id at the company step; its admins were mailed at `requested_at`. */
+export interface OrganizationJoinRequestTable {
+  organization_id: string;
+  user_id: string;
+  client_id: string;
+  requested_at: Timestamp;
+}
+
+/** An Admin API answer to a POST with an Idempotency-Key (src/admin-api/idempotency.ts), kept 24 hours. */
+export interface AdminIdempotencyKeyTable {
+  /** Who sent it: `client:<id>` or `user:<id>`. */
+  caller: string;
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still being answered. */
+  status: number | null;
+  /** The answer's body, sealed with SECRET_ENCRYPTION_KEY: it may hold a secret shown once. */
+  response: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+/** A registered webhook endpoint (src/webhooks). */
+export interface WebhookEndpointTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** A JSON array of event types, e.g. ["user.signed_in"]. */
+  event_types: Json<string[]>;
+  enabled: boolean;
+  /** The `whsec_…` secret, sealed with the SecretBox (context `webhook-endpoint:<id>`). */
+  secret_sealed: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One event to one endpoint; `id` is its `webhook-id`, `payload` the exact body signed. */
+export interface WebhookDeliveryTable {
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  payload: string;
+  /** pending | sending | delivered | failed */
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
+  last_error: string | null;
+}
+
+/** One POST of a delivery. */
+export interface WebhookAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  attempted_at: Timestamp;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -381,6 +481,15 @@ export interface Database {
   organization_grants: OrganizationGrantTable;
   session_upstreams: SessionUpstreamTable;
   audit_events: AuditEventTable;
+  sign_in_events: SignInEventTable;
+  weekly_summary_opt_outs: WeeklySummaryOptOutTable;
+  weekly_summary_runs: WeeklySummaryRunTable;
+  organization_invitation_batches: OrganizationInvitationBatchTable;
+  organization_join_requests: OrganizationJoinRequestTable;
+  admin_idempotency_keys: AdminIdempotencyKeyTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 export type UserRow = Selectable<UserTable>;

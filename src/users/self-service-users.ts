@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database, UserRow } from '../storage/schema.ts';
+import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { signUpDatabase } from './email-verification.ts';
 
 /** An account a person opens themselves (the sign-up form, or Google or Microsoft), already checked. */
@@ -25,13 +26,15 @@ export class SelfServiceUsers {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly termsVersion: string,
+    /** Where `create` announces `user.created` (src/webhooks). */
+    private readonly webhooks: WebhookEvents = NO_WEBHOOK_EVENTS,
   ) {}
 
   /** The new account, or undefined when the email already has one (a concurrent sign-up included). */
   async create(signUp: SelfServiceSignUp): Promise<UserRow | undefined> {
     const now = new Date();
     const passwordHash = signUp.passwordHash ?? null;
-    return signUpDatabase(this.db)
+    const row = await signUpDatabase(this.db)
       .insertInto('users')
       .values({
         id: randomUUID(),
@@ -49,5 +52,16 @@ export class SelfServiceUsers {
       .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
       .returningAll()
       .executeTakeFirst();
+    // Not awaited: the person's sign-up does not wait for the queue's insert.
+    if (row) {
+      void this.webhooks.emit('user.created', {
+        user_id: row.id,
+        email: row.email,
+        name: row.name,
+        email_verified: row.email_verified,
+        source: passwordHash === null ? 'federation' : 'sign_up',
+      });
+    }
+    return row;
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database, UserRow } from '../storage/schema.ts';
+import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
@@ -18,10 +19,16 @@ export interface NewUserInput {
   name?: string | undefined;
   phone?: string | undefined;
   emailVerified?: boolean | undefined;
+  /** Who creates it, for the `user.created` webhook event (default: an operator). */
+  source?: 'operator' | 'admin_api' | undefined;
 }
 
 export class UserRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Where `create` announces `user.created` (src/webhooks). */
+    private readonly webhooks: WebhookEvents = NO_WEBHOOK_EVENTS,
+  ) {}
 
   async findById(id: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -62,6 +69,13 @@ export class UserRepository {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new UserInputError(`a user with email ${email} already exists`);
+    await this.webhooks.emit('user.created', {
+      user_id: row.id,
+      email: row.email,
+      name: row.name,
+      email_verified: row.email_verified,
+      source: input.source ?? 'operator',
+    });
     return row;
   }
 

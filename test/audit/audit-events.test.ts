@@ -166,8 +166,8 @@ for (const kind of STORES) {
       [
         ['operator.role_added', 'operator', 'maria', null, null],
         ['operator.org_added', 'operator', 'maria', id, null],
-        ['operator.client_added', 'operator', 'maria', null, null],
-        ['operator.user_added', 'operator', 'maria', null, null],
+        ['client.added', 'operator', 'maria', null, null],
+        ['user.created', 'operator', 'maria', null, null],
       ],
     );
     t.like(rows[2]!.data as Record<string, unknown>, { command: 'clients add', clientId: 'crm' });

@@ -75,6 +75,7 @@ for (const kind of STORES) {
         'https://spa.example/backchannel',
         '--grant-types',
         'authorization_code, refresh_token',
+        '--collect-company',
       ],
       { env: env() },
     );
@@ -84,6 +85,9 @@ for (const kind of STORES) {
     t.like(client, {
       token_endpoint_auth_method: 'none',
       first_party: true,
+      // The company step's portals end every sign-in with a company.
+      collect_company: true,
+      organization: 'required',
       redirect_uris: ['http://localhost:5173/cb', 'https://spa.example/cb'],
       post_logout_redirect_uris: ['https://spa.example/bye'],
       backchannel_logout_uri: 'https://spa.example/backchannel',

@@ -3,9 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { CLIENT_ADD_OPTIONS, CLIENT_REMOVE_OPTIONS } from '../../src/cli/clients-commands.ts';
+import { CLIENT_ROTATE_OPTIONS, CLIENT_UPDATE_OPTIONS } from '../../src/cli/clients-update-commands.ts';
 import { REGISTRATION_TOKEN_OPTIONS } from '../../src/cli/registration-token-command.ts';
 import { USAGE } from '../../src/cli/usage.ts';
-import { USER_ADD_OPTIONS } from '../../src/cli/users-commands.ts';
+import { USER_SESSIONS_OPTIONS } from '../../src/cli/users-account-commands.ts';
+import { USER_ADD_OPTIONS, USER_SEARCH_OPTIONS, USER_UPDATE_OPTIONS } from '../../src/cli/users-commands.ts';
 import { ownStderr, runUmbral } from './umbral-cli.ts';
 
 // None of these commands gets as far as the database: DATA_DIR points at a directory that must stay absent.
@@ -24,16 +26,38 @@ test.serial('help, --help and no arguments print the usage', async (t) => {
 });
 
 test.serial('the usage names every option of every command', (t) => {
-  for (const options of [CLIENT_ADD_OPTIONS, CLIENT_REMOVE_OPTIONS, REGISTRATION_TOKEN_OPTIONS, USER_ADD_OPTIONS]) {
+  for (const options of [
+    CLIENT_ADD_OPTIONS,
+    CLIENT_REMOVE_OPTIONS,
+    CLIENT_UPDATE_OPTIONS,
+    CLIENT_ROTATE_OPTIONS,
+    REGISTRATION_TOKEN_OPTIONS,
+    USER_ADD_OPTIONS,
+    USER_SEARCH_OPTIONS,
+    USER_UPDATE_OPTIONS,
+    USER_SESSIONS_OPTIONS,
+  ]) {
     for (const name of Object.keys(options)) t.true(USAGE.includes(`--${name}`), `--${name}`);
   }
   for (const command of [
     'clients add',
     'clients list',
     'clients remove',
+    'clients show',
+    'clients update',
+    'clients rotate-secret',
     'clients registration-token',
     'users add',
     'users list',
+    'users search',
+    'users show',
+    'users update',
+    'users disable',
+    'users enable',
+    'users remove',
+    'users sessions',
+    'users reset-mfa',
+    'users send-password-reset',
     'keys rotate',
     'migrate',
   ]) {

@@ -13,6 +13,7 @@ test('defaults give a working local setup', (t) => {
   t.is(config.orgSchedulerIntervalSeconds, 60);
   t.is(config.orgEndWarningDays, 14);
   t.is(config.auditRetentionDays, 400);
+  t.is(config.signInEventsRetentionDays, 400);
 });
 
 test('ISSUER follows PORT, loses a trailing slash, and https turns on secure cookies', (t) => {

@@ -83,6 +83,29 @@ for (const kind of STORES) {
       const replay = await again.open(callbackHop.url, world.redirectUri);
       t.is(replay.status, 400);
       t.regex(replay.body, /venció o ya se usó/);
+
+      // Disabled by an operator: Google's proof no longer signs in, and the refusal is the account's.
+      await server.umbral.userAdministration.disable(
+        { id: user.id },
+        { actor: { kind: 'operator', id: 'op' }, via: 'cli' },
+      );
+      const refusedAgain = await signInWith(world, new HttpBrowser(), 'google', account.login);
+      t.is(refusedAgain.page.status, 403);
+      t.regex(refusedAgain.page.body, /Esta cuenta está desactivada/);
+      await server.umbral.audit.flush();
+      const audited = (await server.umbral.audit.query({ userId: user.id })).events.reverse();
+      t.like(
+        audited.find((e) => e.type === 'federation.linked'),
+        {
+          actor: { kind: 'user', id: user.id },
+          data: { provider: 'google', proof: 'automatic' },
+        },
+      );
+      t.like(audited.at(-1), {
+        type: 'sign_in.failed',
+        actor: { kind: 'user', id: user.id },
+        data: { method: 'google', reason: 'disabled' },
+      });
     },
   );
 

@@ -273,6 +273,7 @@ for (const kind of STORES) {
         ],
         ['first_party', portal({ first_party: true }), 'invalid_client_metadata'],
         ['single_session', portal({ single_session: true }), 'invalid_client_metadata'],
+        ['collect_company', portal({ collect_company: true }), 'invalid_client_metadata'],
         ['first_party not a boolean', portal({ first_party: 'no' }), 'invalid_client_metadata'],
         ['an HMAC ID token', portal({ id_token_signed_response_alg: 'HS256' }), 'invalid_client_metadata'],
         ['client_secret_jwt', portal({ token_endpoint_auth_method: 'client_secret_jwt' }), 'invalid_client_metadata'],

@@ -60,11 +60,18 @@ export class HttpBrowser {
 
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      /** An array value repeats the field (checkboxes sharing a name). */
+      form?: Record<string, string | string[]>;
+      /** A multipart/form-data body (fetch sets its content type with the boundary). */
+      multipart?: FormData;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Page> {
     const target = new URL(url);
     const response = await this.fetcher(target, {
-      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      method: init.method ?? (init.form || init.multipart ? 'POST' : 'GET'),
       redirect: 'manual',
       headers: {
         ...this.headers,
@@ -72,7 +79,8 @@ export class HttpBrowser {
         ...(this.cookieHeader(target) ? { cookie: this.cookieHeader(target) } : {}),
         ...init.headers,
       },
-      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+      ...(init.form ? { body: urlencoded(init.form) } : {}),
+      ...(init.multipart ? { body: init.multipart } : {}),
     });
     this.store(response, target);
     const page = { url: target.href, status: response.status, headers: response.headers, body: await response.text() };
@@ -96,11 +104,39 @@ export class HttpBrowser {
   }
 
   /** Submits the form whose action contains `actionPart`, with its hidden fields plus `fields`. */
-  async submit(page: Page, actionPart: string, fields: Record<string, string>, stopAt?: string): Promise<Page> {
+  async submit(
+    page: Page,
+    actionPart: string,
+    fields: Record<string, string | string[]>,
+    stopAt?: string,
+  ): Promise<Page> {
     const form = formOf(page.body, actionPart);
     const response = await this.request(new URL(form.action, page.url).href, { form: { ...form.hidden, ...fields } });
     return this.follow(response, stopAt);
   }
+}
+
+/**
+ * Submits a multipart form (enctype="multipart/form-data") as a browser does: its hidden fields,
+ * `fields` (an array for repeated names, such as checkboxes) and `files` ({ field: [name, text] }).
+ */
+export async function submitMultipart(
+  browser: HttpBrowser,
+  page: Page,
+  actionPart: string,
+  fields: Record<string, string | string[]>,
+  files: Record<string, [string, string]> = {},
+): Promise<Page> {
+  const form = formOf(page.body, actionPart);
+  const body = new FormData();
+  for (const [name, value] of Object.entries({ ...form.hidden, ...fields })) {
+    for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);
+  }
+  for (const [name, [filename, text]] of Object.entries(files)) {
+    body.append(name, new Blob([text], { type: 'text/csv' }), filename);
+  }
+  const response = await browser.request(new URL(form.action, page.url).href, { multipart: body });
+  return browser.follow(response);
 }
 
 export function formOf(html: string, actionPart: string): { action: string; hidden: Record<string, string> } {
@@ -115,6 +151,14 @@ export function formOf(html: string, actionPart: string): { action: string; hidd
     if (name) hidden[name] = decode(value);
   }
   return { action, hidden };
+}
+
+function urlencoded(form: Record<string, string | string[]>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) {
+    for (const one of Array.isArray(value) ? value : [value]) params.append(name, one);
+  }
+  return params.toString();
 }
 
 function decode(s: string): string {

@@ -13,6 +13,11 @@ import * as organizations from './0011-organizations.ts';
 import * as organizationGrants from './0012-organization-grants.ts';
 import * as companyData from './0013-company-data.ts';
 import * as auditEvents from './0014-audit-events.ts';
+import * as signInEvents from './0015-sign-in-events.ts';
+import * as invitationBatches from './0016-invitation-batches.ts';
+import * as adminApi from './0017-admin-api.ts';
+import * as userAdministration from './0018-user-administration.ts';
+import * as webhooks from './0021-webhooks.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +35,9 @@ export const migrations: Record<string, Migration> = {
   '0012-organization-grants': organizationGrants,
   '0013-company-data': companyData,
   '0014-audit-events': auditEvents,
+  '0015-sign-in-events': signInEvents,
+  '0016-invitation-batches': invitationBatches,
+  '0017-admin-api': adminApi,
+  '0018-user-administration': userAdministration,
+  '0021-webhooks': webhooks,
 };
