@@ -66,11 +66,11 @@ export async function startRoundRobinProxy(ports: number[]) {
   let next = 0;
   const down = new Set<number>();
   const agent = new http.Agent({ keepAlive: true });
-  const served: number[] = [];
+  const served: Array<{ port: number; method: string; path: string }> = [];
   const server = http.createServer((request, response) => {
     const live = ports.filter((p) => !down.has(p));
     const port = live[next++ % live.length]!;
-    served.push(port);
+    served.push({ port, method: request.method ?? 'GET', path: (request.url ?? '/').split('?')[0]! });
     const upstream = http.request(
       { host: '127.0.0.1', port, method: request.method, path: request.url, headers: request.headers, agent },
       (answer) => {
@@ -88,7 +88,7 @@ export async function startRoundRobinProxy(ports: number[]) {
   const { port } = server.address() as net.AddressInfo;
   return {
     port,
-    /** The ports requests went to, in order. */
+    /** Where each request went, in order. */
     served,
     markDown: (p: number) => down.add(p),
     markUp: (p: number) => down.delete(p),
