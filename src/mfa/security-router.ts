@@ -13,11 +13,12 @@ import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { countryOptions, defaultCountry, parsePhone } from '../users/phone.ts';
-import { levelOfAmr } from './authentication-level.ts';
+import { levelOfAmr, type SecondFactorMethod } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
 import { labelOf, passkeyRegistrationForm, totpConfirmForm } from './login-enrollment.ts';
 import { throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
 import type { Mfa } from './mfa.ts';
+import { passkeyMethod } from './passkeys.ts';
 import { RecoveryCodesDisplay } from './recovery-codes-display.ts';
 import { maskPhone, SmsDeliveryError } from './sms/sms-sender.ts';
 
@@ -106,7 +107,8 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     return true;
   }
 
-  async function afterAdding(ctx: Context, label: string): Promise<void> {
+  async function afterAdding(ctx: Context, label: string, method: SecondFactorMethod): Promise<void> {
+    await deps.access.proveSecondFactor(ctx, method);
     await changed(ctx, 'added', label);
     if (await addedFirstFactor(ctx)) return seeOther(ctx, CODES_PATH);
     seeOther(ctx, `${BASE}?saved=added`);
@@ -172,7 +174,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
       return seeOther(ctx, `${BASE}/totp?error=wrong`);
     }
     await deps.throttle.recordSuccess(throttleIdentifier(user.id), ctx.ip);
-    await afterAdding(ctx, t(ctx)('mfa.kind.totp_named', { name: label }));
+    await afterAdding(ctx, t(ctx)('mfa.kind.totp_named', { name: label }), 'otp');
   });
 
   // SMS: the phone, a code sent to it, the code back.
@@ -250,7 +252,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     }
     await deps.throttle.recordSuccess(throttleIdentifier(user.id), ctx.ip);
     const factor = await mfa.factors.addSms(user.id, phone);
-    await afterAdding(ctx, describeFactor(factor, t(ctx)));
+    await afterAdding(ctx, describeFactor(factor, t(ctx)), 'sms');
   });
 
   // Passkeys: options for the browser, then the credential it made.
@@ -268,8 +270,9 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const response = form.credential;
     const challengeId = webauthnCookie.take(ctx, BASE);
     const factor = response ? await mfa.passkeys.register(user.id, challengeId, response, label) : undefined;
-    if (!factor) return seeOther(ctx, `${BASE}?error=passkey`);
-    await afterAdding(ctx, describeFactor(factor, t(ctx)));
+    if (!factor || !response) return seeOther(ctx, `${BASE}?error=passkey`);
+    const passkey = await mfa.factors.passkeyByCredentialId(response.id);
+    await afterAdding(ctx, describeFactor(factor, t(ctx)), passkey ? passkeyMethod(passkey) : 'swk');
   });
 
   // Removing a factor.

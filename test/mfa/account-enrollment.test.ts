@@ -56,12 +56,19 @@ for (const kind of STORES) {
       t.notRegex(again.body, new RegExp(codes[0]!), 'not shown a second time');
       t.true(await server.umbral.mfa.factors.hasFactors(user.id));
 
-      // From now on the security page wants the new factor too: a fresh sign-in with it.
-      const identifier = await browser.open(`${server.issuer}/account/security`);
-      const { next: factorPage0 } = await submitCredentials(browser, identifier, 'ana@example.com', PASSWORD);
-      t.regex(factorPage0.url, /\/mfa$/);
-      const page = await browser.submit(factorPage0, '/mfa/totp', { code: await step(0) });
+      // The code just typed proved the new factor in this session: the security page opens at once,
+      // with no second sign-in, and the session counts as signed in with both factors.
+      const page = await browser.open(`${server.issuer}/account/security`);
       t.regex(page.url, /\/account\/security$/);
+      t.regex(page.body, /<h1>Verificación en dos pasos<\/h1>/);
+      t.notRegex(page.body, /type="password"/, 'no sign-in asked');
+      // A fresh browser still needs both: the password, then the app's code.
+      const other = newBrowser();
+      const identifier = await other.open(`${server.issuer}/account/security`);
+      const { next: factorPage0 } = await submitCredentials(other, identifier, 'ana@example.com', PASSWORD);
+      t.regex(factorPage0.url, /\/mfa$/);
+      const otherPage = await other.submit(factorPage0, '/mfa/totp', { code: await step(0) });
+      t.regex(otherPage.url, /\/account\/security$/);
       t.regex(page.body, /Aplicación de autenticación: Mi iPhone/);
       t.regex(page.body, /Te quedan 10 códigos sin usar/);
 

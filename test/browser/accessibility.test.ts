@@ -1,0 +1,469 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import test from 'ava';
+import { generate } from 'otplib';
+import type { Page } from 'playwright-core';
+import { InvitationRepository } from '../../src/organizations/invitations.ts';
+import { OrganizationRepository } from '../../src/organizations/organizations.ts';
+import { startTwilioStandIn } from '../mfa/twilio-stand-in.ts';
+import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
+import { RelyingParty } from '../support/relying-party.ts';
+import { BROWSER_STORES, createTestStore } from '../support/stores.ts';
+import { startUmbral } from '../support/umbral-server.ts';
+import {
+  expectHeading,
+  landOn,
+  launchChromium,
+  newContext,
+  PASSWORD,
+  startPortal,
+  submitEmail,
+  submitPassword,
+} from './browser-support.ts';
+
+// Every hosted page and state through axe-core at WCAG 2.2 AA, in light and dark and at phone and
+// desktop widths. Cheap on purpose: one Chromium, one Umbral, each page loaded once and audited
+// four times by switching the colour scheme and the viewport on the same page.
+
+const PHONE = '+525512345678';
+const NEW_PASSWORD = `${PASSWORD} nueva`;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+/** WCAG 2.2 AA, plus the heading rules axe files under best practice. */
+const AXE_OPTIONS = JSON.stringify({
+  runOnly: { type: 'tag', values: TAGS },
+  rules: {
+    'heading-order': { enabled: true },
+    'page-has-heading-one': { enabled: true },
+    'empty-heading': { enabled: true },
+  },
+  resultTypes: ['violations'],
+});
+const SCHEMES = ['light', 'dark'] as const;
+const WIDTHS = [390, 1280] as const;
+
+/** Every page and state the walk below audits, in order: the test fails if one of them was not reached. */
+const COVERED = [
+  'login identifier',
+  'login identifier with an error',
+  'password',
+  'password with an error',
+  'forgot password',
+  'forgot password sent',
+  'reset password',
+  'reset password with an error',
+  'password after a reset',
+  'password changed',
+  'reset password invalid link',
+  'consent',
+  'account profile',
+  'account password',
+  'account password with an error',
+  'account email',
+  'account email sent',
+  'account sessions',
+  'account security without factors',
+  'TOTP enrolment',
+  'TOTP enrolment with an error',
+  'recovery codes',
+  'SMS enrolment',
+  'SMS enrolment code',
+  'account security with factors',
+  'account identities',
+  'logout confirmation',
+  'logged out',
+  'MFA challenge: TOTP',
+  'MFA challenge: TOTP with an error',
+  'MFA challenge: SMS',
+  'MFA challenge: SMS code sent',
+  'MFA challenge: passkey',
+  'MFA challenge: recovery code',
+  'sign-up',
+  'sign-up with field errors',
+  'check email (verification code)',
+  'verification code with an error',
+  'verification link confirmation',
+  'verification done',
+  'verification link used or invalid',
+  'MFA enrolment at sign-in',
+  'invitation',
+  'invitation invalid',
+  'expired interaction',
+  'error page',
+  'form expired',
+  'unlock link invalid',
+  'legal terms',
+  'legal privacy',
+];
+
+interface Violation {
+  state: string;
+  scheme: string;
+  width: number;
+  rule: string;
+  impact: string;
+  targets: string[];
+  summary: string;
+}
+
+for (const kind of BROWSER_STORES) {
+  test.serial(
+    `[${kind}] every hosted page and state has no axe violations at WCAG 2.2 AA, light and dark, 390 and 1280 px`,
+    async (t) => {
+      const stops: Array<() => Promise<void>> = [];
+      t.teardown(async () => {
+        for (const stop of stops.reverse()) await stop();
+      });
+      const mailbox = await startMailbox();
+      stops.push(() => mailbox.close());
+      const twilio = await startTwilioStandIn();
+      stops.push(() => twilio.close());
+      const store = await createTestStore(kind);
+      stops.push(() => store.cleanup());
+      const server = await startUmbral(store, { SMTP_URL: mailbox.url, ...twilio.env });
+      stops.push(() => server.stop());
+      const portal = await startPortal();
+      stops.push(() => portal.close());
+      const browser = await launchChromium();
+      stops.push(() => browser.close());
+      const client = await server.registerClient({
+        clientId: 'portal',
+        name: 'Portal de Clientes',
+        redirectUris: [portal.redirectUri],
+        postLogoutRedirectUris: [portal.postLogoutUri],
+        brandColor: '#0b5d3b',
+        tosUri: `${portal.origin}/terms`,
+        policyUri: `${portal.origin}/privacy`,
+      });
+      const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
+      const third = await server.registerClient({
+        clientId: 'third',
+        name: 'Portal Externo',
+        redirectUris: [portal.redirectUri],
+        firstParty: false,
+      });
+      const thirdRp = await RelyingParty.discover(server.issuer, 'third', third.client_secret, portal.redirectUri);
+      const mfaPortal = await server.registerClient({
+        clientId: 'mfa-portal',
+        name: 'Portal Seguro',
+        redirectUris: [portal.redirectUri],
+        requireMfa: true,
+      });
+      const mfaRp = await RelyingParty.discover(
+        server.issuer,
+        'mfa-portal',
+        mfaPortal.client_secret,
+        portal.redirectUri,
+      );
+
+      const violations: Violation[] = [];
+      const problems: string[] = [];
+      const audited: string[] = [];
+      async function audit(page: Page, state: string): Promise<void> {
+        audited.push(state);
+        await page.evaluate(AXE_SOURCE);
+        // What axe leaves to best practice, the house rules make a must: one h1, errors tied to their fields.
+        const structure = JSON.parse(
+          (await page.evaluate(`JSON.stringify({
+          h1: document.querySelectorAll('h1').length,
+          untied: [...document.querySelectorAll('[aria-invalid="true"]')]
+            .filter((field) => !(field.getAttribute('aria-describedby') || '').split(' ')
+              .some((id) => document.getElementById(id)?.classList.contains('error')))
+            .map((field) => field.id),
+        })`)) as string,
+        ) as { h1: number; untied: string[] };
+        if (structure.h1 !== 1) problems.push(`${state}: ${structure.h1} h1 elements`);
+        for (const id of structure.untied) problems.push(`${state}: #${id} is invalid with no error tied to it`);
+        for (const width of WIDTHS) {
+          await page.setViewportSize({ width, height: 800 });
+          for (const scheme of SCHEMES) {
+            await page.emulateMedia({ colorScheme: scheme });
+            const json = (await page.evaluate(
+              `axe.run(document, ${AXE_OPTIONS}).then((r) => JSON.stringify(r.violations))`,
+            )) as string;
+            for (const v of JSON.parse(json) as Array<{
+              id: string;
+              impact: string;
+              nodes: Array<{ target: string[]; failureSummary: string }>;
+            }>) {
+              violations.push({
+                state,
+                scheme,
+                width,
+                rule: v.id,
+                impact: v.impact,
+                targets: v.nodes.map((n) => n.target.join(' ')),
+                summary: v.nodes[0]?.failureSummary ?? '',
+              });
+            }
+          }
+        }
+      }
+
+      const { context, page } = await newContext(t, browser);
+      t.teardown(async () => {
+        if (!t.passed)
+          t.log(
+            'last page',
+            page.url(),
+            (
+              await page
+                .locator('body')
+                .innerText()
+                .catch(() => '')
+            ).slice(0, 600),
+          );
+      });
+
+      // Sign-in: identifier (and its error), password (and its error).
+      await page.goto((await rp.authorizationRequest()).url);
+      await expectHeading(page, 'Inicia sesión');
+      await audit(page, 'login identifier');
+      await page.getByLabel('Correo electrónico').fill('no es un correo');
+      await page.getByRole('button', { name: 'Siguiente' }).click();
+      await page.locator('.error').first().waitFor();
+      await audit(page, 'login identifier with an error');
+      const ana = await server.users.create({
+        email: 'ana@example.com',
+        password: PASSWORD,
+        name: 'Ana Pérez',
+        emailVerified: true,
+      });
+      await submitEmail(page, ana.email);
+      await audit(page, 'password');
+      await page.getByLabel('Contraseña', { exact: true }).fill('not the password');
+      await page.getByRole('button', { name: 'Iniciar sesión' }).click();
+      await page.locator('#password-error').waitFor();
+      await audit(page, 'password with an error');
+
+      // Forgot and reset the password.
+      await page.getByRole('link', { name: /Olvidaste tu contraseña/ }).click();
+      await audit(page, 'forgot password');
+      await page.fill('#email', ana.email);
+      await page.locator('form button.primary').click();
+      await page.waitForURL(/\/sent/);
+      await audit(page, 'forgot password sent');
+      const [resetMail] = await mailbox.waitFor(ana.email);
+      const resetLink = /(\S+\/password\/reset\?token=[\w-]+)/.exec(resetMail!.text)![1]!;
+      await page.goto(resetLink);
+      await audit(page, 'reset password');
+      await page.fill('#password', 'corta');
+      await page.locator('form button.primary').click();
+      await page.locator('.error').first().waitFor();
+      await audit(page, 'reset password with an error');
+      await page.fill('#password', NEW_PASSWORD);
+      await page.fill('#password_confirmation', NEW_PASSWORD);
+      await page.locator('form button.primary').click();
+      await expectHeading(page, 'Escribe tu contraseña');
+      await audit(page, 'password after a reset');
+      await submitPassword(page, NEW_PASSWORD);
+      await landOn(page, portal.redirectUri);
+      await page.goto(`${server.issuer}/password/changed`);
+      await audit(page, 'password changed');
+      await page.goto(`${server.issuer}/password/reset?token=not-a-token`);
+      await audit(page, 'reset password invalid link');
+
+      // Consent for a third-party portal, with the session the sign-in left.
+      await page.goto((await thirdRp.authorizationRequest()).url);
+      await page.locator('form button.primary').waitFor();
+      await audit(page, 'consent');
+
+      // The account pages (the sign-in above is recent enough for the guarded ones).
+      await page.goto(`${server.issuer}/account`);
+      await expectHeading(page, 'Tu cuenta');
+      await audit(page, 'account profile');
+      await page.goto(`${server.issuer}/account/password`);
+      await audit(page, 'account password');
+      await page.locator('form button.primary').click();
+      await page.locator('.error').first().waitFor();
+      await audit(page, 'account password with an error');
+      await page.goto(`${server.issuer}/account/email`);
+      await audit(page, 'account email');
+      await page.fill('#email', 'ana.perez@example.com');
+      await page.locator('form button.primary').click();
+      await page.waitForURL(/\/account\/email\/sent$/);
+      await audit(page, 'account email sent');
+      await page.goto(`${server.issuer}/account/sessions`);
+      await audit(page, 'account sessions');
+      await page.goto(`${server.issuer}/account/security`);
+      await audit(page, 'account security without factors');
+      await page.getByRole('button', { name: /aplicación de autenticación/i }).click();
+      await page.locator('#setup-key').waitFor();
+      await audit(page, 'TOTP enrolment');
+      const secret = (await page.locator('#setup-key').innerText()).replace(/\s+/g, '');
+      await page.fill('#code', '000000');
+      await page.locator('form button.primary').click();
+      await page.locator('#code-error').waitFor();
+      await audit(page, 'TOTP enrolment with an error');
+      await page.fill('#code', await generate({ secret }));
+      await page.locator('form button.primary').click();
+      await expectHeading(page, 'Tus códigos de recuperación');
+      await audit(page, 'recovery codes');
+      await page.goto(`${server.issuer}/account/security/sms`);
+      await audit(page, 'SMS enrolment');
+      await page.fill('#phone', '55 1234 5678');
+      await page.locator('form button.primary').click();
+      await page.waitForURL(/\/sms\/verify$/);
+      await audit(page, 'SMS enrolment code');
+      await page.fill('#code', twilio.lastCode(PHONE));
+      await page.locator('form button.primary').click();
+      await page.waitForURL(/\/account\/security\?saved=added$/);
+      await audit(page, 'account security with factors');
+      await page.goto(`${server.issuer}/account/identities`);
+      await audit(page, 'account identities');
+
+      // Logout: the confirmation, then the page for a logout no portal asked for.
+      await page.goto(`${server.issuer}/session/end`);
+      await page.locator('button[name="logout"]').waitFor();
+      await audit(page, 'logout confirmation');
+      await page.locator('button[name="logout"]').click();
+      await expectHeading(page, 'Cerraste sesión');
+      await audit(page, 'logged out');
+
+      // Second factors at sign-in: each method of the challenge (a passkey added as a record: only shown).
+      await server.umbral.mfa.factors.addPasskey(ana.id, {
+        label: 'Mi llave',
+        credentialId: 'YWNjZXNzaWJpbGl0eQ',
+        publicKey: new Uint8Array(32),
+        signCount: 0,
+        transports: ['internal'],
+        deviceType: 'singleDevice',
+        backedUp: false,
+      });
+      await page.goto((await rp.authorizationRequest()).url);
+      await submitEmail(page, ana.email);
+      await submitPassword(page, NEW_PASSWORD);
+      await expectHeading(page, 'Verificación en dos pasos');
+      const challenge = new URL(page.url());
+      const others: string[] = [];
+      for (const link of await page.locator('.mfa-others a').all())
+        others.push((await link.getAttribute('href')) ?? '');
+      const kindOf = (text: string) =>
+        /recuperación/i.test(text)
+          ? 'recovery code'
+          : /SMS/.test(text)
+            ? 'SMS'
+            : /llave/i.test(text)
+              ? 'passkey'
+              : 'TOTP';
+      const current = kindOf(await page.locator('.lead').innerText());
+      await audit(page, `MFA challenge: ${current}`);
+      if (current === 'TOTP') {
+        await page.fill('#code', '000000');
+        await page.locator('form button.primary').click();
+        await page.locator('#mfa-error').waitFor();
+        await audit(page, 'MFA challenge: TOTP with an error');
+      }
+      for (const href of others) {
+        await page.goto(new URL(href, challenge).href);
+        await expectHeading(page, 'Verificación en dos pasos');
+        const kind = kindOf(await page.locator('.lead').innerText());
+        await audit(page, `MFA challenge: ${kind}`);
+        if (kind === 'SMS') {
+          await page.locator('form button.primary').click();
+          await page.locator('#code').waitFor();
+          await audit(page, 'MFA challenge: SMS code sent');
+        }
+      }
+      await context.clearCookies();
+
+      // Sign-up: the form, its field errors, the code page (with an error), the emailed link.
+      await page.goto((await rp.authorizationRequest()).url);
+      await page.getByRole('link', { name: 'Crear cuenta' }).click();
+      await expectHeading(page, 'Crea tu cuenta');
+      await audit(page, 'sign-up');
+      await page.fill('#email', 'no es un correo');
+      await page.fill('#password', 'corta');
+      await page.locator('form button.primary').click();
+      await page.locator('#email-error').waitFor();
+      await audit(page, 'sign-up with field errors');
+      await page.fill('#name', 'Lucía Gómez');
+      await page.fill('#email', 'lucia@example.com');
+      await page.fill('#phone', '9 6123 4567');
+      await page.selectOption('#phone_country', 'CL');
+      await page.fill('#password', NEW_PASSWORD);
+      await page.fill('#password_confirmation', NEW_PASSWORD);
+      await page.check('#terms');
+      await page.locator('form button.primary').click();
+      await page.locator('#code').waitFor();
+      await audit(page, 'check email (verification code)');
+      await page.fill('#code', '000000');
+      await page.locator('form button.primary').click();
+      await page.locator('#code-error').waitFor();
+      await audit(page, 'verification code with an error');
+      const [verifyMail] = await mailbox.waitFor('lucia@example.com');
+      const verifyLink = new RegExp(`${server.issuer}/\\S+`).exec(verifyMail!.text.replace(/\n(?=\S)/g, ''))?.[0];
+      if (!verifyLink) return t.fail(`no verification link in ${verifyMail!.text}`);
+      // Opened on another device: the sign-up's browser would go straight back into its sign-in.
+      const { page: mail } = await newContext(t, browser);
+      await mail.goto(verifyLink);
+      await audit(mail, 'verification link confirmation');
+      await mail.locator('form button.primary').click();
+      await mail.waitForURL(/\/done/);
+      await audit(mail, 'verification done');
+      await mail.goto(verifyLink);
+      await audit(mail, 'verification link used or invalid');
+      await context.clearCookies();
+
+      // A portal that requires a second factor: a person without one enrolls during the sign-in.
+      const bob = await server.users.create({
+        email: 'bob@example.com',
+        password: PASSWORD,
+        name: 'Bob',
+        emailVerified: true,
+      });
+      await page.goto((await mfaRp.authorizationRequest()).url);
+      await submitEmail(page, bob.email);
+      await submitPassword(page, PASSWORD);
+      await expectHeading(page, 'Protege tu cuenta con un segundo paso');
+      await audit(page, 'MFA enrolment at sign-in');
+      await context.clearCookies();
+
+      // An invitation to a company, and a link that is not one.
+      const organization = await new OrganizationRepository(server.umbral.storage.db).create({
+        name: 'Acme S.A.',
+        slug: 'acme',
+        activatesAt: new Date(Date.now() - 3600_000),
+        homeClientId: 'portal',
+      });
+      const { token } = await new InvitationRepository(server.umbral.storage.db).invite({
+        organizationId: organization.row.id,
+        email: 'carla@example.com',
+        roles: ['member'],
+        invitedBy: null,
+        withToken: true,
+      });
+      await page.goto(`${server.issuer}/invitations/${token}`);
+      await audit(page, 'invitation');
+      await page.goto(`${server.issuer}/invitations/not-a-token`);
+      await audit(page, 'invitation invalid');
+
+      // Expired interaction, error page, form expired, unlock link, legal pages.
+      await page.goto(`${server.issuer}/interaction/not-an-interaction`);
+      await audit(page, 'expired interaction');
+      await page.goto(`${server.issuer}/auth?client_id=nobody&response_type=code&scope=openid`);
+      await audit(page, 'error page');
+      await page.goto(`${server.issuer}/password/forgot`);
+      await page.evaluate('document.querySelector("input[name=_csrf]").value = "stale"');
+      await page.locator('form button.primary').click();
+      await page.waitForLoadState();
+      await audit(page, 'form expired');
+      await page.goto(`${server.issuer}/unlock?token=not-a-token`);
+      await audit(page, 'unlock link invalid');
+      await page.goto(`${server.issuer}/legal/terms`);
+      await audit(page, 'legal terms');
+      await page.goto(`${server.issuer}/legal/privacy`);
+      await audit(page, 'legal privacy');
+
+      t.deepEqual(
+        violations.map(
+          (v) =>
+            `${v.state} [${v.scheme} ${v.width}px] ${v.rule} (${v.impact}): ${v.targets.join(', ')} — ${v.summary}`,
+        ),
+        [],
+      );
+      t.deepEqual(problems, []);
+      t.deepEqual(audited, COVERED);
+    },
+  );
+}
