@@ -13,7 +13,9 @@ export interface OperatorBranding {
 
 /** The metadata of a portal its pages show (oidc-provider's snake_case names). */
 export interface PortalBrandingMetadata {
+  client_id?: unknown;
   client_name?: unknown;
+  initiate_login_uri?: unknown;
   logo_uri?: unknown;
   client_uri?: unknown;
   tos_uri?: unknown;
@@ -34,12 +36,25 @@ export interface PageBranding {
   termsUrl: string | undefined;
   privacyUrl: string | undefined;
   support: SupportContact;
+  /** Where "Volver a {portal}" leads: its initiate_login_uri, else its client_uri; undefined without either. */
+  home: PortalHome | undefined;
+}
+
+/** A portal's way back, for the pages a person may otherwise be stranded on. */
+export interface PortalHome {
+  clientId: string;
+  name: string;
+  url: string;
 }
 
 /** Finds a portal's metadata by client_id; undefined for an unknown one. */
 export type PortalFinder = (clientId: string) => Promise<PortalBrandingMetadata | undefined>;
 
 const CLIENT_ID_STATE = 'brandingClientId';
+
+/** The client_id of the portal whose pages this browser saw last (signed; a day). */
+const LAST_PORTAL_COOKIE = 'umbral.portal';
+const LAST_PORTAL_OPTIONS = { signed: true, httpOnly: true, sameSite: 'lax', maxAge: 24 * 3600_000 } as const;
 
 /**
  * Says which portal the page being handled belongs to, when ctx.oidc does not (interaction pages,
@@ -63,7 +78,14 @@ export function pageBranding(operator: OperatorBranding, portal?: PortalBranding
     termsUrl: httpUrl(portal?.tos_uri),
     privacyUrl: httpUrl(portal?.policy_uri),
     support: operator.support,
+    home: portalHome(portal, name),
   };
+}
+
+function portalHome(portal: PortalBrandingMetadata | undefined, name: string | undefined): PortalHome | undefined {
+  const url = httpUrl(portal?.initiate_login_uri) ?? httpUrl(portal?.client_uri);
+  const clientId = nonEmpty(portal?.client_id);
+  return url && clientId && name ? { clientId, name, url } : undefined;
 }
 
 /**
@@ -89,7 +111,20 @@ export class PageBrandingResolver {
   }
 
   async resolve(ctx: Context): Promise<PageBranding> {
-    return pageBranding(this.operator, await this.portalOf(ctx));
+    const branding = pageBranding(this.operator, await this.portalOf(ctx));
+    if (branding.home) ctx.cookies.set(LAST_PORTAL_COOKIE, branding.home.clientId, LAST_PORTAL_OPTIONS);
+    return branding;
+  }
+
+  /**
+   * The portal this browser last came from, for pages that no longer know it (an expired sign-in,
+   * an error, the logged-out page): their "Volver a {portal}". Only a registered portal's own URL.
+   */
+  async lastPortal(ctx: Context): Promise<PortalHome | undefined> {
+    const clientId = ctx.cookies.get(LAST_PORTAL_COOKIE, { signed: true });
+    if (!clientId || !this.findPortal) return undefined;
+    const portal = await this.findPortal(clientId).catch(() => undefined);
+    return portal ? portalHome(portal, nonEmpty(portal.client_name)) : undefined;
   }
 
   private async portalOf(ctx: Context): Promise<PortalBrandingMetadata | undefined> {

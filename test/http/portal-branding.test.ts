@@ -20,6 +20,8 @@ const BRAND = {
   policyUri: 'https://nandu.example/privacidad',
   brandColor: '#0b5cad',
 };
+/** Where the benefits portal starts its own sign-in (initiate_login_uri). */
+const BENEFITS_SIGN_IN = 'https://beneficios.example/ingresar';
 const SUPPORT = { SUPPORT_URL: 'https://ayuda.example.com/', SUPPORT_EMAIL: 'soporte@example.com' };
 
 /** One Umbral per store with a branded third-party portal (so consent shows) and a plain one. */
@@ -35,6 +37,12 @@ const world = worldsPerFile(test, async (kind: StoreKind) => {
     ...BRAND,
   });
   const plain = await server.registerClient({ clientId: 'plain', redirectUris: [REDIRECT], name: 'Portal Simple' });
+  const starting = await server.registerClient({
+    clientId: 'beneficios',
+    redirectUris: [REDIRECT],
+    name: 'Portal de Beneficios',
+    initiateLoginUri: BENEFITS_SIGN_IN,
+  });
   await server.users.create({ email: 'ana@example.com', password: PASSWORD, name: 'Ana Pérez', emailVerified: true });
   return {
     world: {
@@ -42,6 +50,7 @@ const world = worldsPerFile(test, async (kind: StoreKind) => {
       mailTo: (to: string) => waitForMail(smtp, to, 1, 10_000),
       brandedRp: await RelyingParty.discover(server.issuer, 'nandu', branded.client_secret, REDIRECT),
       plainRp: await RelyingParty.discover(server.issuer, 'plain', plain.client_secret, REDIRECT),
+      benefitsRp: await RelyingParty.discover(server.issuer, 'beneficios', starting.client_secret, REDIRECT),
     },
     async reset() {
       await server.umbral.mailer.drain();
@@ -194,6 +203,70 @@ for (const kind of STORES) {
       t.is(local['brand_color'], '#767676', '4.54:1 is enough');
       const names = (await server.clients.list()).map((c) => c['client_id']);
       t.false(names.includes('amarillo'), 'nothing stored for a refused portal');
+    },
+  );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the verification link verifies and lands on the portal's sign-in; GET alone verifies nobody`,
+    async (t) => {
+      const { server, benefitsRp, mailTo } = await world(kind);
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const signUp = await browser.open((await benefitsRp.authorizationRequest({ prompt: 'create' })).url, REDIRECT);
+      const email = `carla.${kind}@example.com`;
+      await browser.submit(signUp, '/signup', signUpFields({ name: 'Carla Díaz', email }), REDIRECT);
+      const [mail] = await mailTo(email);
+      const link = linkIn(mail!.text ?? '', /^(http\S+\/verify-email\?token=\S+)$/m);
+
+      // A mail scanner fetches the link (and the page it redirects to): nobody is verified.
+      const scanner = new HttpBrowser();
+      const scanned = await scanner.open(link);
+      t.regex(scanned.body, /data-auto-submit/, 'with JavaScript the confirmation submits itself');
+      t.regex(scanned.body, /<script src="\/assets\/enhancements.js" defer><\/script>/);
+      t.false((await server.users.findByEmail(email))!.email_verified, 'GET verifies nobody');
+
+      // The person, on another device: the one button (or the script) verifies and goes to the portal's sign-in.
+      const elsewhere = new HttpBrowser({ 'accept-language': 'es' });
+      const confirm = await elsewhere.open(link);
+      const landed = await elsewhere.submit(confirm, '/verify-email', {}, BENEFITS_SIGN_IN);
+      t.is(landed.url, BENEFITS_SIGN_IN);
+      t.true((await server.users.findByEmail(email))!.email_verified);
+    },
+  );
+
+  test.serial(
+    `[${kind}] no dead ends: expired, error and logged-out pages lead back to the portal; an oversized form says so`,
+    async (t) => {
+      const { server, brandedRp, benefitsRp } = await world(kind);
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const identifier = await browser.open((await benefitsRp.authorizationRequest()).url, REDIRECT);
+      const back = `<a class="button primary" href="${BENEFITS_SIGN_IN}">Volver a Portal de Beneficios</a>`;
+
+      // The back button after the sign-in ended, on a page that no longer knows its portal.
+      const expired = await browser.open(`${server.issuer}/interaction/an-old-sign-in`);
+      t.is(expired.status, 400);
+      t.true(expired.body.includes(back), 'the expired sign-in offers the way back to the portal it came from');
+      const error = await browser.open(`${server.issuer}/auth?client_id=nobody&response_type=code&scope=openid`);
+      t.true(error.body.includes(back), 'so does an error page');
+      const loggedOut = await browser.open(`${server.issuer}/session/end`);
+      const done = await browser.submit(loggedOut, '/session/end/confirm', { logout: 'yes' });
+      t.regex(done.body, /Cerraste sesión/);
+      t.true(done.body.includes(back), 'and the logged-out page');
+
+      // A portal's own pages lead to its home (client_uri, without an initiate_login_uri).
+      const branded = new HttpBrowser({ 'accept-language': 'es' });
+      await branded.open((await brandedRp.authorizationRequest()).url, REDIRECT);
+      const gone = await branded.open(`${server.issuer}/interaction/an-old-sign-in`);
+      t.true(gone.body.includes(`href="${BRAND.clientUri}">Volver a Portal Ñandú</a>`));
+      const stranger = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/interaction/x`);
+      t.false(stranger.body.includes('Volver a'), 'a browser that came from no portal gets no made-up link');
+
+      // An oversized form: said as such, and nothing happens.
+      const huge = await browser.submit(identifier, '/identifier', { email: `${'a'.repeat(20_000)}@example.com` });
+      t.is(huge.status, 413);
+      t.regex(huge.body, /El formulario que enviaste es demasiado grande/);
+      t.notRegex(huge.body, /La aplicación envió/);
     },
   );
 }
