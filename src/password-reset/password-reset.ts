@@ -11,6 +11,7 @@ import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueTok
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, type PasswordMessageVars } from '../users/password-policy.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import { UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
 
@@ -320,7 +321,8 @@ export class PasswordResetService {
         locale,
         data: {
           email: user.email,
-          changedAt: formatInstant(new Date(this.deps.now?.() ?? Date.now()), locale),
+          // The person's zone; the issuer's when their browser never told us theirs.
+          changedAt: formatInstant(new Date(this.deps.now?.() ?? Date.now()), locale, personTimeZone(user.time_zone)),
           forgotUrl: `${this.deps.config.issuer}/password/forgot`,
         },
       });

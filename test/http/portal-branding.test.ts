@@ -262,6 +262,15 @@ for (const kind of STORES) {
       const stranger = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/interaction/x`);
       t.false(stranger.body.includes('Volver a'), 'a browser that came from no portal gets no made-up link');
 
+      // An empty password is not a wrong one: "Escribe tu contraseña", the portal still named.
+      const fresh = new HttpBrowser({ 'accept-language': 'es' });
+      const start = await fresh.open((await benefitsRp.authorizationRequest()).url, REDIRECT);
+      const passwordStep = await fresh.submit(start, '/identifier', { email: 'ana@example.com' });
+      const empty = await fresh.submit(passwordStep, '/password', { password: '' });
+      t.regex(empty.body, /id="password-error" class="error" role="alert">Escribe tu contraseña\.</);
+      t.notRegex(empty.body, /no son correctos/);
+      t.regex(empty.body, /para continuar en Portal de Beneficios/);
+
       // An oversized form: said as such, and nothing happens.
       const huge = await browser.submit(identifier, '/identifier', { email: `${'a'.repeat(20_000)}@example.com` });
       t.is(huge.status, 413);

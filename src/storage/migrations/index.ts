@@ -13,6 +13,7 @@ import * as organizations from './0011-organizations.ts';
 import * as organizationGrants from './0012-organization-grants.ts';
 import * as companyData from './0013-company-data.ts';
 import * as auditEvents from './0014-audit-events.ts';
+import * as hostedPages from './0020-hosted-pages.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012-organization-grants': organizationGrants,
   '0013-company-data': companyData,
   '0014-audit-events': auditEvents,
+  '0020-hosted-pages': hostedPages,
 };
