@@ -33,6 +33,8 @@ export interface SecurityRouterDependencies {
   logger: Logger;
 }
 
+const removalForm = z.object({ confirm: formFields.text() });
+
 /** The phone to enroll for SMS as typed (shown back when refused), and the country of a national number. */
 const smsPhoneFields = z.object({
   phone: formFields.trimmed().transform((phone) => phone.slice(0, 40)),
@@ -275,10 +277,21 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     await afterAdding(ctx, describeFactor(factor, t(ctx)), passkey ? passkeyMethod(passkey) : 'swk');
   });
 
-  // Removing a factor.
-  router.get('/factors/:id/remove', (ctx) => seeOther(ctx, BASE));
+  // Removing a factor: a confirmation page first (no script needed), warning hard before the last.
+  router.get('/factors/:id/remove', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const factors = await mfa.factors.list(user.id);
+    const factor = factors.find((f) => f.id === String(ctx.params['id']));
+    if (!factor) return seeOther(ctx, `${BASE}?error=not_found`);
+    await pages.render(ctx, 'mfa-remove-confirm', {
+      factor: { id: factor.id, label: describeFactor(factor, t(ctx)) },
+      last: factors.length === 1,
+    });
+  });
   router.post('/factors/:id/remove', recent, async (ctx) => {
     const { user } = account(ctx);
+    // Only the confirmation page's form removes; anything else is sent to that page.
+    if (readForm(ctx, removalForm).confirm !== 'yes') return seeOther(ctx, ctx.path);
     const removed = await mfa.factors.remove(user.id, String(ctx.params['id']));
     if (!removed) return seeOther(ctx, `${BASE}?error=not_found`);
     // The last factor gone: recovery codes no longer protect anything.

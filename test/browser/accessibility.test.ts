@@ -69,6 +69,7 @@ const COVERED = [
   'SMS enrolment',
   'SMS enrolment code',
   'account security with factors',
+  'factor removal confirmation',
   'account identities',
   'logout confirmation',
   'logged out',
@@ -309,6 +310,9 @@ for (const kind of BROWSER_STORES) {
       await page.locator('form button.primary').click();
       await page.waitForURL(/\/account\/security\?saved=added$/);
       await audit(page, 'account security with factors');
+      await page.locator('a.remove-factor').first().click();
+      await expectHeading(page, '¿Quitar este método?');
+      await audit(page, 'factor removal confirmation');
       await page.goto(`${server.issuer}/account/identities`);
       await audit(page, 'account identities');
 
