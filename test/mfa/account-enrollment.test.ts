@@ -51,6 +51,25 @@ for (const kind of STORES) {
       t.regex(codesPage.url, /\/account\/security\/recovery-codes$/);
       const codes = [...codesPage.body.matchAll(/<li><code>([a-z2-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
       t.is(codes.length, 10, 'ten recovery codes, shown once');
+      t.true(
+        codes.every((code) => /^[a-z2-9]{5}-[a-z2-9]{5}$/.test(code)),
+        `ten characters each, in two groups: ${codes[0]}`,
+      );
+      t.regex(
+        codesPage.body,
+        /<a class="button secondary" download="codigos-de-recuperacion.txt" href="data:text\/plain;charset=utf-8,[^"]+">Descargar<\/a>/,
+      );
+      t.true(codesPage.body.includes(encodeURIComponent(codes[0]!)), 'the file holds the codes');
+      t.regex(codesPage.body, /<button type="button" class="secondary" data-print hidden>Imprimir<\/button>/);
+      const stored = await server.umbral.storage.db
+        .selectFrom('mfa_recovery_codes')
+        .select('code_hash')
+        .where('user_id', '=', user.id)
+        .execute();
+      t.true(
+        stored.every((row) => row.code_hash.startsWith('h1:')),
+        'kept as keyed hashes, never as typed',
+      );
       t.is(new Set(codes).size, 10);
       const again = await browser.open(codesPage.url);
       t.notRegex(again.body, new RegExp(codes[0]!), 'not shown a second time');

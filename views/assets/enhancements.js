@@ -7,6 +7,7 @@
  * - input[data-reveal]: a "Mostrar" button after the password field toggles its visibility; the
  *   button's labels come from data-reveal-show and data-reveal-hide.
  * - input[name="time_zone"]: filled with the browser's IANA time zone (Intl), for times shown later.
+ * - button[data-print] (hidden without script): prints the page (the recovery codes).
  */
 (() => {
   for (const form of document.querySelectorAll('form[data-auto-submit]')) {
@@ -29,6 +30,11 @@
       button.textContent = shown ? input.dataset.revealShow : input.dataset.revealHide;
     });
     input.insertAdjacentElement('afterend', button);
+  }
+
+  for (const button of document.querySelectorAll('button[data-print]')) {
+    button.hidden = false;
+    button.addEventListener('click', () => window.print());
   }
 
   let zone = '';
