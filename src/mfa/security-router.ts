@@ -12,7 +12,7 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
-import { countryOptions, defaultCountry, parsePhone } from '../users/phone.ts';
+import { countryOptions, defaultCountry, displayPhone, parsePhone } from '../users/phone.ts';
 import { levelOfAmr, type SecondFactorMethod } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
 import { labelOf, passkeyRegistrationForm, totpConfirmForm } from './login-enrollment.ts';
@@ -234,8 +234,9 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const phone = await mfa.smsCodes.pendingPhone(user.id, 'enroll');
     if (!phone || !mfa.sms) return seeOther(ctx, `${BASE}/sms`);
     const errorKey = ['wrong', 'expired', 'exhausted', 'throttled'].find((e) => e === ctx.query['error']);
+    // The number just typed, in full: the person checks it before waiting for a code (masked only later).
     await pages.render(ctx, 'account-security-sms-verify', {
-      phone: maskPhone(phone),
+      phone: displayPhone(phone),
       error: errorKey ? t(ctx)(`mfa.error.${errorKey}`, { count: Number(ctx.query['retry']) || '' }) : undefined,
     });
   });

@@ -77,3 +77,8 @@ export function storedPhoneFields(e164: string | null, fallback: CountryCode): {
   if (!parsed?.country) return { phone: e164, phoneCountry: fallback };
   return { phone: parsed.formatNational(), phoneCountry: parsed.country };
 }
+
+/** A stored number in full, as people write it: "+54 9 11 2345-6789". */
+export function displayPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

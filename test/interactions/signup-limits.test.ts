@@ -115,7 +115,16 @@ for (const kind of STORES) {
 
     const tooSoon = await browser.submit(verify, '/verify/resend', {});
     t.is(tooSoon.status, 429);
-    t.regex(tooSoon.body, /Espera \d+ segundos? antes de pedir otro código/);
+    t.regex(
+      tooSoon.body,
+      /<p id="resend-error" class="error" role="alert">Espera \d+ segundos? antes de pedir otro código/,
+    );
+    t.regex(
+      tooSoon.body,
+      /aria-describedby="resend-error">Enviar un código nuevo<\/button>/,
+      'next to the resend button',
+    );
+    t.notRegex(tooSoon.body, /id="code"[^>]*aria-invalid/, 'the code field is not blamed');
     t.truthy(tooSoon.headers.get('retry-after'));
 
     let page = verify;
