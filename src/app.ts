@@ -325,7 +325,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new ForgotPasswordStep({ pages, resets, identifier, provider }),
       new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
-      new ConsentStep({ provider }),
+      new ConsentStep({ provider, users }),
       new SingleSessionStep(singleSession),
     ]).recordingTo(audit);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });

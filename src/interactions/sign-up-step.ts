@@ -209,7 +209,8 @@ export class SignUpStep implements SignInStep {
     );
     if (fromHere.count > this.deps.config.signupsPerIpPerHour) {
       this.deps.logger.info({ event: 'signup.ip_limited', uid: details.uid }, 'sign-ups limited for this address');
-      const limited = t('signup.error.ip_limited', { minutes: Math.ceil(fromHere.retryAfterSeconds / 60) });
+      const minutes = Math.ceil(fromHere.retryAfterSeconds / 60);
+      const limited = t('signup.error.ip_limited', { count: minutes, minutes });
       const headers = { 'Retry-After': String(fromHere.retryAfterSeconds) };
       return this.show(ctx, details, values, { form: limited }, 429, headers);
     }

@@ -109,6 +109,9 @@ for (const kind of STORES) {
     assertBranded(t, passwordPage, 'password step');
     t.true(consent.body.includes('/consent'), 'a third-party portal asks for consent');
     assertBranded(t, consent, 'consent');
+    t.regex(consent.body, /Sesión iniciada como <span class="identity-email">ana@example\.com<\/span>/, 'the account');
+    t.regex(consent.body, /Sitio: nandu\.example/, "the portal's domain");
+    t.regex(passwordPage.body, /para continuar en Portal Ñandú/, "the password step keeps the portal's name");
     const callback = await browser.submit(consent, '/consent', {}, REDIRECT);
     t.true(callback.url.startsWith(REDIRECT));
 
