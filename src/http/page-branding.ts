@@ -28,8 +28,10 @@ export interface PageBranding {
   /** The portal's client_name, else the product's. */
   name: string;
   logoUrl: string;
-  /** True when the logo is the portal's own: it then has an alt text of its own. */
+  /** True when the logo is the portal's own (or its organization's): it then has an alt text of its own. */
   portalLogo: boolean;
+  /** Whose logo it is, for its alt text: the portal's name, or the organization's. */
+  logoName: string;
   /** The inline style on <body> setting the portal's colour, or undefined (umbral.css's defaults). */
   style: string | undefined;
   /** The portal's terms and privacy policy, when it registered them. */
@@ -51,6 +53,7 @@ export interface PortalHome {
 export type PortalFinder = (clientId: string) => Promise<PortalBrandingMetadata | undefined>;
 
 const CLIENT_ID_STATE = 'brandingClientId';
+const ORGANIZATION_LOGO_STATE = 'brandingOrganizationLogo';
 
 /** The client_id of the portal whose pages this browser saw last (signed; a day). */
 const LAST_PORTAL_COOKIE = 'umbral.portal';
@@ -64,6 +67,16 @@ export function brandPageFor(ctx: Context, clientId: string | undefined): void {
   if (clientId) ctx.state[CLIENT_ID_STATE] = clientId;
 }
 
+/** A page of an organization's flow: its own logo (organizations.logo_uri) replaces the portal's. */
+export function brandPageForOrganization(
+  ctx: Context,
+  organization: { name: string; logo_uri: string | null; home_client_id: string | null },
+): void {
+  brandPageFor(ctx, organization.home_client_id ?? undefined);
+  const logo = httpUrl(organization.logo_uri);
+  if (logo) ctx.state[ORGANIZATION_LOGO_STATE] = { url: logo, name: organization.name };
+}
+
 /** A page's branding: the portal's where it set one, the operator's for the rest. Pure. */
 export function pageBranding(operator: OperatorBranding, portal?: PortalBrandingMetadata): PageBranding {
   const name = nonEmpty(portal?.client_name);
@@ -73,6 +86,7 @@ export function pageBranding(operator: OperatorBranding, portal?: PortalBranding
     name: name ?? operator.productName,
     logoUrl: logo ?? operator.logoUrl ?? '/assets/logo.svg',
     portalLogo: logo !== undefined,
+    logoName: name ?? operator.productName,
     // White text on it has passed the 4.5:1 check at registration (src/clients/brand-color.ts).
     style: color ? `--brand: ${color}; --brand-text: #fff` : undefined,
     termsUrl: httpUrl(portal?.tos_uri),
@@ -111,7 +125,11 @@ export class PageBrandingResolver {
   }
 
   async resolve(ctx: Context): Promise<PageBranding> {
-    const branding = pageBranding(this.operator, await this.portalOf(ctx));
+    const portal = pageBranding(this.operator, await this.portalOf(ctx));
+    const organizationLogo = ctx.state[ORGANIZATION_LOGO_STATE] as { url: string; name: string } | undefined;
+    const branding = organizationLogo
+      ? { ...portal, logoUrl: organizationLogo.url, portalLogo: true, logoName: organizationLogo.name }
+      : portal;
     if (branding.home) ctx.cookies.set(LAST_PORTAL_COOKIE, branding.home.clientId, LAST_PORTAL_OPTIONS);
     return branding;
   }

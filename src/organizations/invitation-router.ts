@@ -8,6 +8,7 @@ import type { Config } from '../config/config.ts';
 import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
+import { brandPageForOrganization } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { formatInstant } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -77,6 +78,7 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
     const portalUrl = invitation
       ? await homePortalUrl(deps.provider, deps.config.issuer, invitation.organization, invitation.row.email)
       : undefined;
+    if (invitation) brandPageForOrganization(ctx, invitation.organization);
     await pages.render(
       ctx,
       'invitation-invalid',
@@ -93,6 +95,7 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
   async function renderInvitation(ctx: Context, invitation: Invitation, status = 200): Promise<void> {
     const locale = pages.localeOf(ctx);
     const { row, organization } = invitation;
+    brandPageForOrganization(ctx, organization);
     const inviter = row.invited_by ? await deps.users.findById(row.invited_by) : undefined;
     const hasAccount = (await deps.users.findByEmail(row.email)) !== undefined;
     await pages.render(

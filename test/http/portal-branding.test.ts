@@ -1,6 +1,10 @@
 import test from 'ava';
 import { ClientInputError } from '../../src/clients/client-registry.ts';
 import { styleAttributeSource } from '../../src/http/page-branding.ts';
+import { InvitationRepository } from '../../src/organizations/invitations.ts';
+import { OrganizationInputError } from '../../src/organizations/organization-errors.ts';
+import { parseLogoUri } from '../../src/organizations/organization-input.ts';
+import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { signUpFields } from '../interactions/signup-fixture.ts';
 import { startSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
@@ -281,4 +285,51 @@ for (const kind of STORES) {
       t.notRegex(huge.body, /La aplicación envió/);
     },
   );
+}
+
+test("an organization's logo must be https (http on loopback only)", (t) => {
+  t.is(parseLogoUri(' https://acme.example/logo.svg '), 'https://acme.example/logo.svg');
+  t.is(parseLogoUri('http://127.0.0.1:8080/logo.png'), 'http://127.0.0.1:8080/logo.png');
+  for (const bad of ['http://acme.example/logo.png', 'javascript:alert(1)', 'logo.png', ''])
+    t.throws(() => parseLogoUri(bad), {
+      instanceOf: OrganizationInputError,
+      message: /^--logo-uri must be an https URL/,
+    });
+});
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] an organization's own logo replaces the portal's on its invitation pages`, async (t) => {
+    const { server } = await world(kind);
+    const db = server.umbral.storage.db;
+    const organization = await new OrganizationRepository(db).create({
+      name: 'Acme S.A.',
+      slug: `acme-logo-${kind}`,
+      activatesAt: new Date(Date.now() - 3600_000),
+      homeClientId: 'nandu',
+      logoUri: 'https://acme.example/logo.svg',
+    });
+    const invite = (email: string) =>
+      new InvitationRepository(db).invite({
+        organizationId: organization.row.id,
+        email,
+        roles: ['member'],
+        invitedBy: null,
+        withToken: true,
+      });
+    const { token } = await invite(`dora.${kind}@example.com`);
+    const page = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/invitations/${token}`);
+    t.is(page.status, 200);
+    t.true(page.body.includes('<img src="https://acme.example/logo.svg" alt="Logotipo de Acme S.A."'), 'its logo');
+    t.false(page.body.includes(BRAND.logoUri), "not the portal's");
+    t.regex(page.body, /<span class="product">Portal Ñandú<\/span>/, "the home portal's name and colour stay");
+    t.true(page.body.includes('<body style="--brand: #0b5cad; --brand-text: #fff">'));
+
+    await new OrganizationRepository(db).update(organization.row.id, { logoUri: null });
+    const { token: second } = await invite(`eli.${kind}@example.com`);
+    const plain = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/invitations/${second}`);
+    t.true(
+      plain.body.includes(`<img src="${BRAND.logoUri}" alt="Logotipo de Portal Ñandú"`),
+      "without one, the portal's",
+    );
+  });
 }
