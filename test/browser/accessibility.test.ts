@@ -201,7 +201,8 @@ for (const kind of BROWSER_STORES) {
         }
       }
 
-      const { context, page } = await newContext(t, browser);
+      // A browser in Chile: its time zone reaches the account through the forms' hidden field.
+      const { context, page } = await newContext(t, browser, { timezoneId: 'America/Santiago' });
       t.teardown(async () => {
         if (!t.passed)
           t.log(
@@ -259,6 +260,11 @@ for (const kind of BROWSER_STORES) {
       await audit(page, 'password after a reset');
       await submitPassword(page, NEW_PASSWORD);
       await landOn(page, portal.redirectUri);
+      t.is(
+        (await server.users.findById(ana.id))!.time_zone,
+        'America/Santiago',
+        "the sign-in keeps the browser's zone",
+      );
       await page.goto(`${server.issuer}/password/changed`);
       await audit(page, 'password changed');
       await page.goto(`${server.issuer}/password/reset?token=not-a-token`);
@@ -391,6 +397,7 @@ for (const kind of BROWSER_STORES) {
       await page.locator('form button.primary').click();
       await page.locator('#code').waitFor();
       await audit(page, 'check email (verification code)');
+      t.is((await server.users.findByEmail('lucia@example.com'))!.time_zone, 'America/Santiago', 'so does the sign-up');
       await page.fill('#code', '000000');
       await page.locator('form button.primary').click();
       await page.locator('#code-error').waitFor();
