@@ -13,6 +13,7 @@ import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { countryOptions, defaultCountry, displayPhone, parsePhone } from '../users/phone.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import { levelOfAmr, type SecondFactorMethod } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
 import { labelOf, passkeyRegistrationForm, totpConfirmForm } from './login-enrollment.ts';
@@ -120,7 +121,8 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const { user } = account(ctx);
     const factors = await mfa.factors.list(user.id);
     const tr = t(ctx);
-    const dateFormat = new Intl.DateTimeFormat(pages.localeOf(ctx), { dateStyle: 'medium' });
+    const timeZone = personTimeZone(user.time_zone, ctx.get('accept-language'));
+    const dateFormat = new Intl.DateTimeFormat(pages.localeOf(ctx), { dateStyle: 'medium', timeZone });
     await pages.render(ctx, 'account-security', {
       factors: factors.map((f) => ({
         id: f.id,

@@ -12,6 +12,7 @@ import { brandPageForOrganization } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { formatInstant } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import type { UserRepository } from '../users/users.ts';
 import { INVITATION_LANDING_PATH, type InvitationCookies, isInvitationMethod } from './invitation-cookies.ts';
 import { homePortalName, homePortalUrl, type InvitationProblem, invitationProblem } from './invitation-landing.ts';
@@ -108,7 +109,11 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
         email: row.email,
         roles: invitation.roles,
         knownRoles: [ADMIN_ROLE, MEMBER_ROLE],
-        expiresAt: formatInstant(new Date(row.expires_at), locale),
+        expiresAt: formatInstant(
+          new Date(row.expires_at),
+          locale,
+          personTimeZone(undefined, ctx.get('accept-language')),
+        ),
         providers: deps.upstreamNames(),
         hasAccount,
       },
