@@ -130,7 +130,9 @@ export class PageBrandingResolver {
     const branding = organizationLogo
       ? { ...portal, logoUrl: organizationLogo.url, portalLogo: true, logoName: organizationLogo.name }
       : portal;
-    if (branding.home) ctx.cookies.set(LAST_PORTAL_COOKIE, branding.home.clientId, LAST_PORTAL_OPTIONS);
+    // Secure whenever the request is (behind a TLS proxy too): Koa refuses a secure cookie over plain http.
+    if (branding.home)
+      ctx.cookies.set(LAST_PORTAL_COOKIE, branding.home.clientId, { ...LAST_PORTAL_OPTIONS, secure: ctx.secure });
     return branding;
   }
 
