@@ -61,6 +61,8 @@ const COVERED = [
   'account password with an error',
   'account email',
   'account email sent',
+  'account email change confirmation',
+  'account email changed',
   'account sessions',
   'account security without factors',
   'TOTP enrolment',
@@ -290,6 +292,12 @@ for (const kind of BROWSER_STORES) {
       await page.locator('form button.primary').click();
       await page.waitForURL(/\/account\/email\/sent$/);
       await audit(page, 'account email sent');
+      const [changeMail] = await mailbox.waitFor('ana.perez@example.com');
+      await page.goto(/(\S+\/account\/email\/confirm\?token=[\w-]+)/.exec(changeMail!.text)![1]!);
+      await audit(page, 'account email change confirmation');
+      await page.locator('form button.primary').click();
+      await page.waitForLoadState();
+      await audit(page, 'account email changed');
       await page.goto(`${server.issuer}/account/sessions`);
       await audit(page, 'account sessions');
       await page.goto(`${server.issuer}/account/security`);
@@ -341,7 +349,7 @@ for (const kind of BROWSER_STORES) {
         backedUp: false,
       });
       await page.goto((await rp.authorizationRequest()).url);
-      await submitEmail(page, ana.email);
+      await submitEmail(page, 'ana.perez@example.com'); // changed on the account page above;
       await submitPassword(page, NEW_PASSWORD);
       await expectHeading(page, 'Verificación en dos pasos');
       const challenge = new URL(page.url());
