@@ -349,7 +349,8 @@ for (const kind of BROWSER_STORES) {
         backedUp: false,
       });
       await page.goto((await rp.authorizationRequest()).url);
-      await submitEmail(page, 'ana.perez@example.com'); // changed on the account page above;
+      // Her address since the change on the account page above.
+      await submitEmail(page, 'ana.perez@example.com');
       await submitPassword(page, NEW_PASSWORD);
       await expectHeading(page, 'Verificación en dos pasos');
       const challenge = new URL(page.url());
