@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import test from 'ava';
 import { generate } from 'otplib';
-import type { Page } from 'playwright-core';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { startTwilioStandIn } from '../mfa/twilio-stand-in.ts';
@@ -10,6 +7,7 @@ import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { BROWSER_STORES, createTestStore } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
+import { AxeAudit } from './axe-audit.ts';
 import {
   expectHeading,
   landOn,
@@ -27,21 +25,6 @@ import {
 
 const PHONE = '+525512345678';
 const NEW_PASSWORD = `${PASSWORD} nueva`;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-/** WCAG 2.2 AA, plus the heading rules axe files under best practice. */
-const AXE_OPTIONS = JSON.stringify({
-  runOnly: { type: 'tag', values: TAGS },
-  rules: {
-    'heading-order': { enabled: true },
-    'page-has-heading-one': { enabled: true },
-    'empty-heading': { enabled: true },
-  },
-  resultTypes: ['violations'],
-});
-const SCHEMES = ['light', 'dark'] as const;
-const WIDTHS = [390, 1280] as const;
-
 /** Every page and state the walk below audits, in order: the test fails if one of them was not reached. */
 const COVERED = [
   'login identifier',
@@ -99,16 +82,6 @@ const COVERED = [
   'legal privacy',
 ];
 
-interface Violation {
-  state: string;
-  scheme: string;
-  width: number;
-  rule: string;
-  impact: string;
-  targets: string[];
-  summary: string;
-}
-
 for (const kind of BROWSER_STORES) {
   test.serial(
     `[${kind}] every hosted page and state has no axe violations at WCAG 2.2 AA, light and dark, 390 and 1280 px`,
@@ -159,49 +132,7 @@ for (const kind of BROWSER_STORES) {
         portal.redirectUri,
       );
 
-      const violations: Violation[] = [];
-      const problems: string[] = [];
-      const audited: string[] = [];
-      async function audit(page: Page, state: string): Promise<void> {
-        audited.push(state);
-        await page.evaluate(AXE_SOURCE);
-        // What axe leaves to best practice, the house rules make a must: one h1, errors tied to their fields.
-        const structure = JSON.parse(
-          (await page.evaluate(`JSON.stringify({
-          h1: document.querySelectorAll('h1').length,
-          untied: [...document.querySelectorAll('[aria-invalid="true"]')]
-            .filter((field) => !(field.getAttribute('aria-describedby') || '').split(' ')
-              .some((id) => document.getElementById(id)?.classList.contains('error')))
-            .map((field) => field.id),
-        })`)) as string,
-        ) as { h1: number; untied: string[] };
-        if (structure.h1 !== 1) problems.push(`${state}: ${structure.h1} h1 elements`);
-        for (const id of structure.untied) problems.push(`${state}: #${id} is invalid with no error tied to it`);
-        for (const width of WIDTHS) {
-          await page.setViewportSize({ width, height: 800 });
-          for (const scheme of SCHEMES) {
-            await page.emulateMedia({ colorScheme: scheme });
-            const json = (await page.evaluate(
-              `axe.run(document, ${AXE_OPTIONS}).then((r) => JSON.stringify(r.violations))`,
-            )) as string;
-            for (const v of JSON.parse(json) as Array<{
-              id: string;
-              impact: string;
-              nodes: Array<{ target: string[]; failureSummary: string }>;
-            }>) {
-              violations.push({
-                state,
-                scheme,
-                width,
-                rule: v.id,
-                impact: v.impact,
-                targets: v.nodes.map((n) => n.target.join(' ')),
-                summary: v.nodes[0]?.failureSummary ?? '',
-              });
-            }
-          }
-        }
-      }
+      const { audit, violations, problems, audited } = new AxeAudit();
 
       // A browser in Chile: its time zone reaches the account through the forms' hidden field.
       const { context, page } = await newContext(t, browser, { timezoneId: 'America/Santiago' });
