@@ -414,7 +414,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new ForgotPasswordStep({ pages, resets, identifier, provider }),
       new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
-      new ConsentStep({ provider }),
+      new ConsentStep({ provider, users }),
       new SingleSessionStep(singleSession),
     ]).recordingTo(audit, insights.signInEvents, webhooks.signIns);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });

@@ -51,6 +51,10 @@ export interface Config {
   /** Stored with each user's acceptance, so a new version can be asked for again. */
   termsVersion: string;
   minPasswordLength: number;
+  /** The phone at sign-up: asked and required, asked but optional (the default), or not asked. */
+  signupPhone: 'required' | 'optional' | 'off';
+  /** Sign-ups allowed from one address (a /64 for IPv6) per hour. */
+  signupsPerIpPerHour: number;
   /** One active session per user for every portal (a portal may ask for it alone: `--single-session`). */
   singleSession: boolean;
   /** Sign-in with Google and Microsoft (GOOGLE_*, MICROSOFT_*, FEDERATION_*); see src/federation. */
@@ -227,6 +231,16 @@ const schema = z.object({
     .max(64, 'must be at most 64')
     .default(8),
   SINGLE_SESSION: booleanFlag.default(false),
+  // Sign-up: the phone field, and sign-ups per address an hour (offices and mobile carriers share addresses).
+  SIGNUP_PHONE: z
+    .enum(['required', 'optional', 'off'], { error: 'must be required, optional or off' })
+    .default('optional'),
+  SIGNUPS_PER_IP_PER_HOUR: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100000' })
+    .int()
+    .min(1, 'must be at least 1')
+    .max(100_000, 'must be at most 100000')
+    .default(10),
   // The rest of GOOGLE_* and MICROSOFT_* is read by readFederationSettings.
   MICROSOFT_TRUST_EMAIL: booleanFlag.default(false),
   FEDERATION_AUTO_LINK: booleanFlag.default(false),
@@ -344,6 +358,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     support: { url: v.SUPPORT_URL, email: v.SUPPORT_EMAIL },
     termsVersion: v.TERMS_VERSION,
     minPasswordLength: v.MIN_PASSWORD_LENGTH,
+    signupPhone: v.SIGNUP_PHONE,
+    signupsPerIpPerHour: v.SIGNUPS_PER_IP_PER_HOUR,
     singleSession: v.SINGLE_SESSION,
     federation,
     secretEncryptionKey: v.SECRET_ENCRYPTION_KEY ? Buffer.from(v.SECRET_ENCRYPTION_KEY, 'base64') : undefined,

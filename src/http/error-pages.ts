@@ -14,7 +14,7 @@ export function errorPages(pages: PageRenderer, logger: Logger): Middleware {
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status && status < 500) {
-        await pages.renderError(ctx, { error: status === 404 ? 'generic' : 'invalid_request' }, error, status);
+        await pages.renderError(ctx, { error: clientErrorCode(status, error) }, error, status);
         return;
       }
       if (isDatabaseUnavailable(error)) {
@@ -28,4 +28,17 @@ export function errorPages(pages: PageRenderer, logger: Logger): Middleware {
       await pages.renderError(ctx, { error: 'server_error' }, error, 500);
     }
   };
+}
+
+/**
+ * What a 4xx says to the person: a form too large or one that could not be read (the body
+ * parser's 413, 415 and parse failures) is named as such, not as the portal's invalid request.
+ */
+function clientErrorCode(status: number, error: unknown): string {
+  if (status === 404) return 'generic';
+  if (status === 413) return 'form_too_large';
+  const type = (error as { type?: unknown }).type;
+  if (status === 415 || (typeof type === 'string' && /^(entity\.parse|encoding|request\.size|charset)/.test(type)))
+    return 'form_malformed';
+  return 'invalid_request';
 }
