@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Argon2Ceiling, measureArgon2Ceiling } from './bench/argon2-ceiling.ts';
 import { installSignalHandlers, runCleanup } from './bench/cleanup.ts';
 import { ADMIN_URL, postgresSettings, postgresVersion } from './bench/postgres.ts';
 import { hasTaskset, machineBusyCores, pinSelf } from './bench/proc.ts';
@@ -30,6 +31,7 @@ import {
   type Phase,
   type TargetResult,
 } from './bench/run.ts';
+import { benchWorkers } from './bench/workers.ts';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [--no-ceiling] [--no-census]
 
@@ -45,6 +47,9 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --cpu-prof     V8 CPU profile of the server during each maximum-load phase (started and
                  stopped in the server through the preloaded probe); profiles and .txt
                  summaries go to bench-results/profiles/<timestamp>/
+  --workers N    also Umbral on PostgreSQL unpinned with WEB_CONCURRENCY=1 and =N under the same
+                 client_credentials load: req/s and the ratio (the load generator shares the cores)
+  --faults       run the fault table instead (scripts/faults.ts; also npm run faults)
   --wait-quiet S before each target, wait up to S seconds for the machine to be quiet
                  (under 0.25 busy cores); default 0 (do not wait, just record the noise)
 
@@ -66,12 +71,19 @@ async function main(): Promise<number> {
       'wait-quiet': { type: 'string', default: '0' },
       phases: { type: 'string', default: PHASES.join(',') },
       'cpu-prof': { type: 'boolean', default: false },
+      faults: { type: 'boolean', default: false },
+      workers: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (values.faults) {
+    // The fault table instead of the figures (scripts/faults.ts, also `npm run faults`).
+    await import('./faults.ts');
+    return new Promise<number>(() => {}); // faults.ts exits with its own verdict
   }
   const stores = (values.store ?? ['pglite', 'postgres'])
     .filter((s) => s !== 'none')
@@ -129,10 +141,16 @@ async function main(): Promise<number> {
     results.push(result);
   };
   let calibration: Calibration | undefined;
+  let argon2: Argon2Ceiling | undefined;
+  let workers: Awaited<ReturnType<typeof benchWorkers>> | undefined;
   try {
     log('bench: calibration…');
     await noise();
     calibration = await calibrate(options, values.quick ? 2 : 5);
+    if (phases.has('login') && stores.length) {
+      argon2 = await measureArgon2Ceiling(options, values.quick ? 2 : 5);
+      log(`  login ceiling: ${argon2.perCore.toFixed(1)} argon2id verifications per CPU-second`);
+    }
     if (!values['no-ceiling']) {
       log('bench: bare oidc-provider (ceiling)…');
       await run(() => benchBare(options));
@@ -140,6 +158,11 @@ async function main(): Promise<number> {
     for (const store of stores) {
       log(`bench: Umbral on ${store}…`);
       await run(() => benchUmbral(store, options));
+    }
+    if (values.workers) {
+      log(`bench: WEB_CONCURRENCY=1 and ${values.workers} on PostgreSQL, unpinned…`);
+      await noise();
+      workers = await benchWorkers(options, Number(values.workers), options.durations.max);
     }
   } catch (error) {
     failure = error;
@@ -155,9 +178,12 @@ async function main(): Promise<number> {
   }
 
   if (cpuProfileDir) log(`bench: CPU profiles (and .txt summaries) in ${path.relative(process.cwd(), cpuProfileDir)}`);
-  const table = markdownTable(results, { date, quick: values.quick, pinned, calibration });
+  const table = markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 });
   const verdict = verdicts(results);
-  process.stdout.write(`\n${table}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`);
+  const workersLine = workers
+    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, the load generator on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2).`
+    : '';
+  process.stdout.write(`\n${table}${workersLine}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`);
 
   const outDir = path.join(ROOT, 'bench-results');
   fs.mkdirSync(outDir, { recursive: true });
@@ -179,7 +205,7 @@ async function main(): Promise<number> {
   }
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ date, quick: values.quick, pinned, calibration, durations: options.durations, connections: options.connections, loginConcurrency: options.loginConcurrency, census: options.census, seconds, machine, postgres, results, verdicts: verdict, ...(failure ? { failure: String(failure) } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ date, quick: values.quick, pinned, calibration, argon2, workers, durations: options.durations, connections: options.connections, loginConcurrency: options.loginConcurrency, census: options.census, seconds, machine, postgres, results, verdicts: verdict, ...(failure ? { failure: String(failure) } : {}) }, null, 2)}\n`,
   );
   log(`bench: results written to ${path.relative(process.cwd(), file)}`);
   return failure ? 1 : 0;

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import compose from 'koa-compose';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import { purgeExpired } from '../adapters/postgres-adapter.ts';
@@ -12,6 +13,7 @@ import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
 import { registerUsersRoutes } from './admin-api/users-routes.ts';
 import { createAdminConsole } from './admin-console/admin-console.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { ClientCache, clientCacheSeconds } from './clients/client-cache.ts';
 import type { Config } from './config/config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
@@ -25,6 +27,7 @@ import { errorPages } from './http/error-pages.ts';
 import { healthRouter } from './http/health-router.ts';
 import { legalRouter } from './http/legal-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
+import { PROVIDER_API_ROUTES, ProviderShortcut } from './http/provider-shortcut.ts';
 import { createWebApp } from './http/web-app.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
 import type { UpstreamAdmission } from './interactions/interaction.ts';
@@ -43,6 +46,8 @@ import { SecondFactorStep } from './mfa/second-factor-step.ts';
 import { securityRouter } from './mfa/security-router.ts';
 import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
 import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { createObservability } from './observability/create-observability.ts';
+import type { UmbralMetrics } from './observability/metrics.ts';
 import { mountOrgConsole, ORG_CONSOLE_PATH } from './org-console/org-console.ts';
 import { createCompanies } from './organizations/companies.ts';
 import type { ContractScheduler } from './organizations/contract-scheduler.ts';
@@ -52,9 +57,11 @@ import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
 import { passwordResetRouter } from './password-reset/password-reset-router.ts';
+import { BatchedWrites } from './provider/batched-writes.ts';
 import { cookieNames, TTL } from './provider/configuration.ts';
 import { createProvider } from './provider/create-provider.ts';
 import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
+import { startNodeSync } from './provider/node-sync.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
@@ -90,6 +97,10 @@ export interface Umbral {
   contracts: ContractScheduler;
   /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
   audit: AuditLog;
+  /** Prometheus metrics (src/observability); `reportWebhookQueue` is where a webhook queue reports its depth. */
+  metrics: UmbralMetrics;
+  /** Registered clients in memory: `invalidate(clientId)` drops one here; `notifyClientChanged` (src/clients/client-changes.ts) on every node. */
+  clientCache: ClientCache;
   /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
   insights: Insights;
   /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
@@ -112,11 +123,15 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     role: 'server',
+    poolSize: config.node.databasePoolSize,
   });
   try {
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-    const audit = new AuditLog({ db: storage.db, logger, now: options.now });
+    // Metrics (src/observability): requests by route, sign-ins (from the audit events), tokens, queues, pool.
+    const observability = createObservability(config, storage);
+    const { metrics } = observability;
+    const audit = new AuditLog({ db: storage.db, logger, now: options.now, observe: (e) => metrics.auditEvent(e) });
     const pages = new PageRenderer({
       productName: config.productName,
       logoUrl: config.logoUrl,
@@ -127,6 +142,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const secretBox = new SecretBox(secretKey);
     // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
     const webhooks = createWebhooks({ config, db: storage.db, secretBox, logger, audit, now: options.now });
+    metrics.reportWebhookQueue(async () => {
+      const { queued, failed } = await webhooks.stats();
+      return { pending: queued, failed };
+    });
     const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
     // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
     const companies = createCompanies({
@@ -138,6 +157,10 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       webhooks: webhooks.events,
     });
     const organizationSignIn = companies.signIn;
+    // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
+    const clientCache = new ClientCache(clientCacheSeconds(storage.kind), options.now);
+    // Each oidc-provider request's writes in one statement, before its answer leaves.
+    const batchedWrites = new BatchedWrites(storage.db);
     const insights = createInsights({ config, db: storage.db, logger, audit, now: options.now });
     const provider = await createProvider({
       config,
@@ -147,7 +170,14 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       secretBox,
       refreshRotations,
       organizations: organizationSignIn,
+      clientCache,
+      batchedWrites,
     });
+    metrics.watchProvider(provider);
+    // Token requests and the other machine endpoints skip the page routers (src/http/provider-shortcut.ts).
+    const providerShortcut = new ProviderShortcut(
+      new Set(PROVIDER_API_ROUTES.map((r) => provider.pathFor(r, { mountPath: '' }))),
+    );
     // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
     pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
     const throttle = createLoginThrottle({
@@ -176,6 +206,8 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       trustProxy: config.trustProxy,
       secure: config.secure,
       logger,
+      requestMetrics: metrics.requests(),
+      providerShortcut: providerShortcut.middleware(),
       onLanguageChoice: (ctx, locale) =>
         language.chosen(ctx, locale).catch((error: unknown) => {
           logger.warn({ err: error }, 'could not remember the chosen language');
@@ -183,6 +215,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     });
     app.use(errorPages(pages, logger));
     app.use(healthRouter(storage).routes());
+    observability.mount(app);
     app.use(endedSessionNotice.middleware(['/auth', '/account']));
     app.use(assetsRouter().routes());
     app.use(legalRouter(pages).routes());
@@ -382,7 +415,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       new ForgotPasswordStep({ pages, resets, identifier, provider }),
       new PasskeySignInStep({ config, throttle, logger, mfa, users }),
       federationStep,
-      new ConsentStep({ provider }),
+      new ConsentStep({ provider, users }),
       new SingleSessionStep(singleSession),
     ]).recordingTo(audit, insights.signInEvents, webhooks.signIns);
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
@@ -412,7 +445,20 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     registerUsersRoutes(admin.api, userAdministration);
     app.use(admin.middleware);
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
-    app.use(mount(provider));
+    const providerRoutes = compose([batchedWrites.middleware(), mount(provider)]);
+    providerShortcut.serveWith(providerRoutes);
+    app.use(providerRoutes);
+
+    // Several nodes alike without restarts: change notices drop changed clients; keys reload (src/provider/node-sync.ts).
+    const nodeSync = await startNodeSync({
+      storage,
+      provider,
+      app,
+      secretBox,
+      logger,
+      clientCache,
+      keyReloadSeconds: config.node.keyReloadSeconds,
+    });
 
     // Companies' contract dates: welcome, end warning and end, once across every process.
     const contracts = companies.contracts(provider);
@@ -445,12 +491,15 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mfa,
       contracts,
       audit,
+      metrics,
+      clientCache,
       insights,
       userAdministration,
       adminApi: admin.api,
       webhooks,
       async close() {
         purge.stop();
+        await nodeSync.stop();
         await contracts.stop();
         await terminator.settled();
         await webhooks.close();

@@ -1,12 +1,15 @@
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { createUmbral } from './app.ts';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { shutdownOnClose } from './http/server-shutdown.ts';
-import { createLogger } from './logging/logger.ts';
+import { reportToPrimary, runPrimary } from './http/worker-cluster.ts';
+import { createLogger, type Logger } from './logging/logger.ts';
+import { serveMetricsPort } from './observability/metrics-endpoint.ts';
 
 /** `npm start`: serve Umbral until SIGTERM or SIGINT, then finish in-flight requests and close storage. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -17,16 +20,31 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // WEB_CONCURRENCY=N: this process only forks and watches N workers (src/http/worker-cluster.ts).
+  if (config.node.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  await serve(config, cluster.isWorker ? logger.child({ worker: cluster.worker?.id }) : logger);
+}
+
+async function serve(config: Config, logger: Logger): Promise<void> {
   const umbral = await createUmbral(config, logger);
   const server = http.createServer(umbral.app.callback());
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
   const shutdown = shutdownOnClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, resolve);
+    server.listen(config.port, config.node.host, resolve);
   });
+  let metricsServer: { close(): Promise<void> } | undefined;
+  if (cluster.isWorker) reportToPrimary(umbral.metrics);
+  else if (config.node.metricsPort) {
+    metricsServer = await serveMetricsPort(
+      async () => ({ contentType: umbral.metrics.registry.contentType, body: await umbral.metrics.scrape() }),
+      config.node.metricsPort,
+      config.node.host,
+    );
+  }
   logger.info(
-    { issuer: config.issuer, port: config.port, database: umbral.storage.kind },
+    { issuer: config.issuer, port: config.port, host: config.node.host, database: umbral.storage.kind },
     `Umbral listening on ${config.issuer}`,
   );
 
@@ -42,6 +60,7 @@ async function main(): Promise<void> {
     forced.unref();
     // Idle connections close now; requests in flight finish, answered with `Connection: close`.
     await shutdown.close();
+    await metricsServer?.close();
     await umbral.close();
     logger.info('stopped');
     process.exit(0);

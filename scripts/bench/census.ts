@@ -14,6 +14,8 @@ export interface CensusSnapshot {
 export interface QueryProfile {
   /** SQL statements per successful request. */
   perRequest: number;
+  /** Of those, the writes (insert, update, delete, a data-modifying with): each its own commit. */
+  writesPerRequest: number;
   /** Time until those statements answered, summed, per request (ms). */
   dbMsPerRequest: number;
   /** The statements, most frequent first. */
@@ -70,6 +72,7 @@ export function profile(
   if (!before || !after || requests === 0) return undefined;
   const statements: QueryProfile['statements'] = [];
   let count = 0;
+  let writes = 0;
   let ms = 0;
   for (const [sql, end] of Object.entries(after.statements)) {
     const start = before.statements[sql] ?? { count: 0, ms: 0 };
@@ -77,9 +80,15 @@ export function profile(
     if (dc <= 0) continue;
     const dm = end.ms - start.ms;
     count += dc;
+    if (/^(insert|update|delete|with)\b/i.test(sql)) writes += dc;
     ms += dm;
     statements.push({ sql, perRequest: round(dc / requests, 3), msPerRequest: round(dm / requests, 3) });
   }
   statements.sort((a, b) => b.perRequest - a.perRequest || b.msPerRequest - a.msPerRequest);
-  return { perRequest: round(count / requests, 2), dbMsPerRequest: round(ms / requests, 3), statements };
+  return {
+    perRequest: round(count / requests, 2),
+    writesPerRequest: round(writes / requests, 2),
+    dbMsPerRequest: round(ms / requests, 3),
+    statements,
+  };
 }

@@ -16,8 +16,15 @@ export async function freePort(): Promise<number> {
 }
 
 /** Environment for a child: ours without the variables that would point it elsewhere. */
+/**
+ * glibc's allocator settings of the Dockerfile (see SCALING.md): two arenas, and blocks of 4 MiB or
+ * more (argon2id's 19 MiB per hash) always mapped and returned at free. Every server of the run
+ * gets them, the bare provider and the argon2 ceiling too; set either variable to override.
+ */
+const MALLOC_DEFAULTS = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '4194304' };
+
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...MALLOC_DEFAULTS, ...process.env };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'ISSUER', 'PORT', 'NODE_OPTIONS', 'TRUST_PROXY'])
     delete env[key];
   return { ...env, ...extra };

@@ -1,6 +1,7 @@
 /** The results as a markdown table, with the goals and Keycloak's published per-vCPU sizing beside them. */
+import type { Argon2Ceiling } from './argon2-ceiling.ts';
 import { METRICS_GOAL_MS } from './metrics.ts';
-import type { Calibration, TargetResult, TokenPhases } from './run.ts';
+import type { Calibration, Measured, TargetResult, TokenPhases } from './run.ts';
 
 export const GOALS = {
   loginsPerSecond: 40,
@@ -66,9 +67,28 @@ function perCore(p: { rps: number; cpu: { server: number } } | undefined): strin
   return int(p.rps / p.cpu.server);
 }
 
+/**
+ * `counted = ok` when Umbral's /metrics counted as many tokens of `grant` as the load got 200s;
+ * `≈` when it counted at most one per connection more: answers in flight when a closed loop stops,
+ * which the server sent and the load generator no longer counts.
+ */
+function agreement(p: Measured<{ ok: number; connections?: number }> | undefined, grant: string): string {
+  if (!p?.metricsIssued) return '–';
+  const counted = p.metricsIssued[grant] ?? 0;
+  const extra = counted - p.ok;
+  const sign = extra === 0 ? '=' : extra > 0 && extra <= (p.connections ?? 0) ? '≈' : '≠';
+  return `${int(counted)} ${sign} ${int(p.ok)}`;
+}
+
 export function markdownTable(
   results: TargetResult[],
-  meta: { date: string; quick: boolean; pinned: boolean; calibration: Calibration | undefined },
+  meta: {
+    date: string;
+    quick: boolean;
+    pinned: boolean;
+    calibration: Calibration | undefined;
+    argon2?: Argon2Ceiling | undefined;
+  },
 ): string {
   const cols = results.map((r) => r.label);
   const row = (metric: string, goal: string, keycloak: string, cell: (r: TargetResult) => string) =>
@@ -83,6 +103,12 @@ export function markdownTable(
           '',
           `Calibration: a plain node:http server answering a token-sized JSON, same core and load: ${int(meta.calibration.helloRps)}/s ` +
             `(p50 ${ms(meta.calibration.helloLatencyMs.p50)}, p99 ${ms(meta.calibration.helloLatencyMs.p99)} ms).`,
+        ]
+      : []),
+    ...(meta.argon2
+      ? [
+          '',
+          `Login ceiling: argon2id verifications (m=19456 t=2 p=1, one per login) on the same core: ${meta.argon2.perCore.toFixed(1)} per CPU-second.`,
         ]
       : []),
     '',
@@ -157,6 +183,25 @@ export function markdownTable(
       r.target === 'bare'
         ? '–'
         : `${r.clientCredentials?.half.queries?.perRequest ?? '–'} / ${r.refresh?.half.queries?.perRequest ?? '–'} / ${r.logins?.queries?.perRequest ?? '–'}`,
+    ),
+    row('of which writes (commits) per cc / refresh / login', '', '', (r) =>
+      r.target === 'bare'
+        ? '–'
+        : `${r.clientCredentials?.half.queries?.writesPerRequest ?? '–'} / ${r.refresh?.half.queries?.writesPerRequest ?? '–'} / ${r.logins?.queries?.writesPerRequest ?? '–'}`,
+    ),
+    row('logins per core ÷ argon2 ceiling (goal ≥ 0.8)', '', '', (r) =>
+      meta.argon2 && r.logins?.rps && r.logins.cpu.server
+        ? (r.logins.rps / r.logins.cpu.server / meta.argon2.perCore).toFixed(2)
+        : '–',
+    ),
+    row('/metrics tokens counted = 200s sent: cc max / refresh max / logins', '', '', (r) =>
+      r.target === 'bare'
+        ? '–'
+        : [
+            agreement(r.clientCredentials?.max, 'client_credentials'),
+            agreement(r.refresh?.max, 'refresh_token'),
+            agreement(r.logins, 'authorization_code'),
+          ].join(' / '),
     ),
     row(
       'other work on the machine: before start / during max cc (cores of 2)',

@@ -11,6 +11,7 @@ import { onCleanup } from './cleanup.ts';
 import { closedLoop, type LoadResult, paced, type RequestSpec } from './load.ts';
 import { type LoginLoadResult, type LoginTarget, loginLoad, passwordLogin } from './login.ts';
 import { benchMetrics, type MetricsResult } from './metrics.ts';
+import { BENCH_METRICS_TOKEN, issuedBetween, tokensIssued } from './metrics-scrape.ts';
 import { createBenchDatabase } from './postgres.ts';
 import { type CpuUse, cpuSnapshot, cpuUse, rssBytes, Sampler } from './proc.ts';
 import {
@@ -60,6 +61,8 @@ export type Measured<T> = T & {
   queries?: QueryProfile | undefined;
   /** The server's event-loop delay and GC pauses during the phase. */
   loop?: Pick<CensusSnapshot, 'loopDelayMs' | 'gc'> | undefined;
+  /** Umbral: tokens its /metrics counted as issued during the phase, by grant (to compare with `ok`). */
+  metricsIssued?: Record<string, number> | undefined;
 };
 
 export interface TokenPhases {
@@ -92,7 +95,8 @@ export interface TargetResult {
 
 const MB = 1024 * 1024;
 
-const PRELOAD = ['--import', './scripts/bench/census-preload.ts'];
+/** The census probe, compiled like the servers it goes into (`npm run bench` builds first). */
+const PRELOAD = ['--import', './build/scripts/bench/census-preload.js'];
 const mb = (bytes: number | undefined) => round((bytes ?? 0) / MB, 1);
 
 function basic(id: string, secret: string): string {
@@ -120,6 +124,8 @@ class Target {
     database: string | undefined,
     /** The census counts SQL statements (not for the bare provider). */
     readonly sql = false,
+    /** Umbral's /metrics token counts, read around each phase. */
+    readonly issued?: () => Promise<Record<string, number>>,
   ) {
     this.sampler = new Sampler(server.pid, database);
   }
@@ -129,6 +135,7 @@ class Target {
     const profileDir = this.options.cpuProfileDir;
     const profiled = profileDir !== undefined && this.census !== undefined && /max|logins/.test(name);
     const censusBefore = await this.census?.read();
+    const issuedBefore = await this.issued?.();
     if (profiled) await this.census!.profileStart();
     const before = cpuSnapshot(this.server.pid, this.sampler);
     const result = await run();
@@ -140,8 +147,10 @@ class Target {
       if (fs.existsSync(file)) fs.writeFileSync(`${file}.txt`, `${summarise(file, 30)}\n`);
     }
     const censusAfter = await this.census?.read();
+    const issuedAfter = await this.issued?.();
     const measured: Measured<T> = {
       ...result,
+      metricsIssued: issuedBefore && issuedAfter ? issuedBetween(issuedBefore, issuedAfter) : undefined,
       cpu: cpuUse(before, after),
       queries: this.sql ? profile(censusBefore, censusAfter, result.ok) : undefined,
       loop: censusAfter && !profiled ? { loopDelayMs: censusAfter.loopDelayMs, gc: censusAfter.gc } : undefined,
@@ -241,7 +250,7 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
   const probe = options.census || options.cpuProfileDir !== undefined;
   const server = startNode(
     'bare oidc-provider',
-    ['--import', 'tsx', ...(probe ? PRELOAD : []), 'scripts/bench/bare-provider.ts'],
+    ['--enable-source-maps', ...(probe ? PRELOAD : []), 'build/scripts/bench/bare-provider.js'],
     childEnv({ PORT: String(port), ...(probe ? { BENCH_CENSUS_FILE: censusFile } : {}) }),
     { core: options.serverCore },
   );
@@ -328,10 +337,12 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       ...(probe ? { BENCH_CENSUS_FILE: censusFile, BENCH_CENSUS_SQL: '1' } : {}),
     });
     const started = performance.now();
-    const nodeArgs = ['--import', 'tsx', ...(probe ? PRELOAD : []), 'src/main.ts'];
+    // As `npm start` runs it: the compiled code (npm run bench builds first), no tsx.
+    const nodeArgs = ['--enable-source-maps', ...(probe ? PRELOAD : []), 'build/src/main.js'];
     const server = startNode(`umbral (${kind})`, nodeArgs, env, { core: options.serverCore });
     try {
       await waitHealthy(server, `http://127.0.0.1:${port}/healthz`, 120_000);
@@ -355,6 +366,9 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
           '--grant-types',
           'authorization_code,refresh_token,client_credentials',
           '--first-party',
+          // The bare provider signs ES256: the same work per ID token (RS256, the default, costs several times more).
+          '--id-token-signing-alg',
+          'ES256',
         ],
         env,
         cli,
@@ -391,7 +405,9 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       }
 
       const census = probe ? new Census(server.pid, censusFile) : undefined;
-      const target = new Target(kind, server, options, census, databaseName, options.census);
+      const target = new Target(kind, server, options, census, databaseName, options.census, () =>
+        tokensIssued(origin),
+      );
       const ccSpec = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
       await closedLoop(ccSpec, options.connections, durations.warm);
       await closedLoop(refreshSpec, options.connections, durations.warm);

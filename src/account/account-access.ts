@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import { seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
+import { ACR_MULTI_FACTOR, type SecondFactorMethod, withSecondFactor } from '../mfa/authentication-level.ts';
 import { SessionActivity } from '../sessions/session-activity.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { UserRepository } from '../users/users.ts';
@@ -63,6 +64,19 @@ export class AccountAccess {
       ip: ctx.ip,
     });
     return { user, sessionUid: session.uid, loginTs: session.loginTs, amr: session.amr ?? [], acr: session.acr };
+  }
+
+  /**
+   * A factor just enrolled on the account pages counts as this session's second factor: the person
+   * signed in moments ago and has just proved the new factor, so the pages guarded by a second
+   * factor need no second, unexplained sign-in right after the first factor is added.
+   */
+  async proveSecondFactor(ctx: Context, method: SecondFactorMethod): Promise<void> {
+    const session = await this.deps.provider.Session.get(ctx);
+    if (!session.accountId) return;
+    session.amr = withSecondFactor(Array.isArray(session.amr) ? session.amr : ['pwd'], method);
+    session.acr = ACR_MULTI_FACTOR;
+    await session.persist();
   }
 
   /** GETs go through the login and come back; a form posted without the right sign-in goes back to its page. */

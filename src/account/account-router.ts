@@ -11,7 +11,8 @@ import { maskPhone } from '../mfa/sms/sms-sender.ts';
 import { enqueueQuietly, type Mailer } from '../notify/mailer.ts';
 import type { Database } from '../storage/schema.ts';
 import { MAX_NAME_LENGTH, nameProblem, normalizeName } from '../users/person-name.ts';
-import { countryOptions, defaultCountry, isCountryCode, parsePhone } from '../users/phone.ts';
+import { countryOptions, defaultCountry, isCountryCode, parsePhone, storedPhoneFields } from '../users/phone.ts';
+import { isTimeZone, personTimeZone, timeZones } from '../users/time-zone.ts';
 import { UserRepository } from '../users/users.ts';
 import { type AccountAccess, RECENT_SIGN_IN_SECONDS, type SignedInAccount } from './account-access.ts';
 import type { AccountSignIn } from './account-sign-in.ts';
@@ -62,6 +63,7 @@ const profileForm = z.object({
   name: formFields.text().transform(normalizeName),
   phone: formFields.text().transform((phone) => phone.trim().slice(0, 40)),
   phone_country: formFields.text(),
+  time_zone: formFields.text(),
 });
 
 export function accountRouter(deps: AccountRouterDependencies): Router {
@@ -70,7 +72,7 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
 
   async function show(
     ctx: Context,
-    values?: { name: string; phone: string; phoneCountry: string },
+    values?: { name: string; phone: string; phoneCountry: string; timeZone?: string },
     errors: ProfileErrors = {},
     status = 200,
   ) {
@@ -94,7 +96,11 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
       'account',
       {
         user,
-        values: values ?? { name: user.name ?? '', phone: user.phone ?? '', phoneCountry: defaultCountry(locale) },
+        values: {
+          ...(values ?? { name: user.name ?? '', ...storedPhoneFields(user.phone, defaultCountry(locale)) }),
+          timeZone: values?.timeZone ?? personTimeZone(user.time_zone, ctx.get('accept-language')),
+        },
+        timeZones: timeZones(),
         errors,
         countries: countryOptions(locale),
         saved,
@@ -133,7 +139,7 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
     const { user } = ctx.state['account'] as SignedInAccount;
     const t = translator(deps.pages.localeOf(ctx));
     const form = readForm(ctx, profileForm);
-    const values = { name: form.name, phone: form.phone, phoneCountry: form.phone_country };
+    const values = { name: form.name, phone: form.phone, phoneCountry: form.phone_country, timeZone: form.time_zone };
     if (!isCountryCode(values.phoneCountry)) values.phoneCountry = defaultCountry(deps.pages.localeOf(ctx));
     const errors: ProfileErrors = {};
     const nameError = nameProblem(values.name);
@@ -141,6 +147,9 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
     const phone = values.phone ? parsePhone(values.phone, values.phoneCountry) : undefined;
     if (phone && !phone.ok) errors.phone = t('signup.error.phone_invalid');
     if (Object.keys(errors).length) return show(ctx, values, errors, 400);
+    // The time zone of the times on these pages and in the emails; no notice needed for it.
+    if (isTimeZone(values.timeZone) && values.timeZone !== user.time_zone)
+      await users.setTimeZone(user.id, values.timeZone);
     const newPhone = phone?.ok ? phone.e164 : null;
     const nameChanged = values.name !== (user.name ?? '');
     const phoneChanged = newPhone !== user.phone;
@@ -157,7 +166,11 @@ export function accountRouter(deps: AccountRouterDependencies): Router {
         locale,
         data: {
           email: user.email,
-          changedAt: formatInstant(new Date(), locale),
+          changedAt: formatInstant(
+            new Date(),
+            locale,
+            isTimeZone(values.timeZone) ? values.timeZone : (user.time_zone ?? undefined),
+          ),
           nameChanged,
           phoneChanged,
           phone: newPhone ? maskPhone(newPhone) : '',

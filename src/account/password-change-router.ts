@@ -14,6 +14,7 @@ import type { Database } from '../storage/schema.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
 import { hashPassword, verifyPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH } from '../users/password-policy.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import { UserRepository } from '../users/users.ts';
 import type { AccountAccess, SignedInAccount } from './account-access.ts';
 
@@ -118,7 +119,7 @@ export function passwordChangeRouter(deps: PasswordChangeDependencies): Router {
       locale,
       data: {
         email: user.email,
-        changedAt: formatInstant(new Date(), locale),
+        changedAt: formatInstant(new Date(), locale, personTimeZone(user.time_zone, ctx.get('accept-language'))),
         forgotUrl: `${deps.config.issuer}/password/forgot`,
       },
     });

@@ -47,6 +47,8 @@ export interface AuditLogOptions {
   /** Events held at most while the database does not answer; older ones are dropped beyond it. */
   maxBuffered?: number;
   now?: () => number;
+  /** Sees each event as it is recorded (the sign-in metrics count them). */
+  observe?: (event: AuditEventInput) => void;
 }
 
 type Row = Database['audit_events'];
@@ -89,6 +91,7 @@ export class AuditLog implements AuditTrail {
       this.options.logger.warn({ event: 'audit.dropped', type: event.type }, 'audit event after close');
       return;
     }
+    this.options.observe?.(event);
     this.buffer.push(toRow(event, this.now()));
     if (this.buffer.length > this.maxBuffered) {
       const dropped = this.buffer.splice(0, this.buffer.length - this.maxBuffered).length;

@@ -23,18 +23,18 @@ export async function runKeysCommand(args: string[], env: NodeJS.ProcessEnv, io:
 async function rotateKeys(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   parseOptions('keys rotate', args, {});
   // configuration.ts loads oidc-provider: only worth it once the command line is known to be right.
-  const { RETIRED_KEY_PUBLISH_SECONDS, ROTATION_RESTART_WINDOW_SECONDS } = await import('../provider/configuration.ts');
+  const { RETIRED_KEY_PUBLISH_SECONDS } = await import('../provider/configuration.ts');
   await withCliContext(env, async (context) => {
     const result = await rotateSigningKeys(context.storage.db, await context.secretBox(), RETIRED_KEY_PUBLISH_SECONDS);
     await addCookieKey(context.storage.db);
     await recordChangeOf(context, env, io, { event: 'operator.keys_rotated', command: 'keys rotate' }, 'keys rotated');
     printJson(io, result);
   });
-  // Servers load keys at start-up and keep signing with the retired keys until restarted.
+  // Running servers hear of the rotation and reload their keys (src/provider/key-reload.ts).
   printNote(
     io,
-    'New signing and cookie keys stored. Running servers sign with the new keys after they restart: ' +
-      `restart them within ${ROTATION_RESTART_WINDOW_SECONDS / 3600} hours. ` +
+    'New signing and cookie keys stored. Running servers publish and sign with them at once, or within ' +
+      'KEY_RELOAD_INTERVAL_SECONDS (30 s by default) if they missed the notice; no restart is needed. ' +
       `Retired keys stay published for ${Math.round(RETIRED_KEY_PUBLISH_SECONDS / 3600)} hours from now.`,
   );
 }

@@ -4,6 +4,7 @@ import {
   parseCountry,
   parseGoogleDomain,
   parseInstant,
+  parseLogoUri,
   parseMicrosoftTenant,
   parseName,
   parseSeatLimit,
@@ -35,6 +36,7 @@ const FIELD_OPTIONS = {
   admin: { type: 'string', multiple: true },
   seats: { type: 'string' },
   'home-client': { type: 'string' },
+  'logo-uri': { type: 'string' },
   'require-mfa': { type: 'boolean' },
   'single-session': { type: 'boolean' },
   'sign-in-method': { type: 'string', multiple: true },
@@ -67,6 +69,7 @@ const CLEAR_OPTIONS = {
   'no-ends-at': 'ends-at',
   'no-seats': 'seats',
   'no-home-client': 'home-client',
+  'no-logo-uri': 'logo-uri',
   'no-require-mfa': 'require-mfa',
   'no-single-session': 'single-session',
   'no-microsoft-tenants': 'microsoft-tenant',
@@ -126,6 +129,7 @@ export function parseFields(options: FieldValues): OrganizationFields {
     if (!client) throw new CliInputError('--home-client needs a client id');
     fields.homeClientId = client;
   }
+  if (options['logo-uri'] !== undefined) fields.logoUri = parsed(() => parseLogoUri(options['logo-uri']!));
   if (options['require-mfa']) fields.requireMfa = true;
   if (options['single-session']) fields.singleSession = true;
   if (options['sign-in-method'].length) {
@@ -163,6 +167,7 @@ export function parseUpdateFields(options: UpdateValues): OrganizationFields {
   if (options['no-ends-at']) fields.endsAt = null;
   if (options['no-seats']) fields.seatLimit = null;
   if (options['no-home-client']) fields.homeClientId = null;
+  if (options['no-logo-uri']) fields.logoUri = null;
   if (options['no-require-mfa']) fields.requireMfa = false;
   if (options['no-single-session']) fields.singleSession = false;
   if (options['no-microsoft-tenants']) fields.microsoftTenants = [];

@@ -141,6 +141,8 @@ Organizations (companies of the portals)
                                        already active)
       --seats N                        members plus pending invitations, at most N
       --home-client CLIENT_ID          a registered client: where members land
+      --logo-uri URL                   its own logo (https), shown instead of the
+                                       portal's on its invitation pages
       --require-mfa                    members sign in with a second factor
       --single-session                 one active session per member
       --sign-in-method M               repeat: password, google, microsoft, passkey
@@ -158,6 +160,7 @@ Organizations (companies of the portals)
                                        --no-postal-code, --no-address,
                                        --no-address-number, --no-address-complement,
                                        --no-ends-at, --no-seats, --no-home-client,
+                                       --no-logo-uri,
                                        --no-require-mfa, --no-single-session,
                                        --no-microsoft-tenants and --no-google-domains clear
   umbral orgs suspend --org SLUG       holds it now: members' sessions at portals that

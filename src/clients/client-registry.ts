@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import { deleteClient } from '../../adapters/postgres-adapter.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.ts';
 import type { Database } from '../storage/schema.ts';
+import { notifyClientChanged } from './client-changes.ts';
 import {
   ClientExistsError,
   ClientInputError,
@@ -63,6 +64,8 @@ export class ClientRegistry {
       .returning('client_id')
       .executeTakeFirst();
     if (!inserted) throw new ClientExistsError(input.clientId);
+    // Nodes that were asked for this id before cached it as unknown: they forget that now.
+    await notifyClientChanged(this.db, input.clientId);
     return { ...metadata, ...(secret ? { client_secret: secret } : {}) } as RegisteredClient;
   }
 
@@ -111,6 +114,8 @@ export class ClientRegistry {
         .where('client_id', '=', clientId)
         .returning(['metadata', 'created_at', 'updated_at'])
         .executeTakeFirstOrThrow();
+      // At commit every node drops the client from its cache (src/provider/node-sync.ts).
+      await notifyClientChanged(trx, clientId);
       return { before, after: stored(updated) };
     });
   }

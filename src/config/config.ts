@@ -2,6 +2,7 @@ import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
+import { type NodeSettings, readNodeSettings } from './node-settings.ts';
 
 export interface SupportContact {
   url: string | undefined;
@@ -50,6 +51,10 @@ export interface Config {
   /** Stored with each user's acceptance, so a new version can be asked for again. */
   termsVersion: string;
   minPasswordLength: number;
+  /** The phone at sign-up: asked and required, asked but optional (the default), or not asked. */
+  signupPhone: 'required' | 'optional' | 'off';
+  /** Sign-ups allowed from one address (a /64 for IPv6) per hour. */
+  signupsPerIpPerHour: number;
   /** One active session per user for every portal (a portal may ask for it alone: `--single-session`). */
   singleSession: boolean;
   /** Sign-in with Google and Microsoft (GOOGLE_*, MICROSOFT_*, FEDERATION_*); see src/federation. */
@@ -74,6 +79,8 @@ export interface Config {
   companySegments: string[];
   /** Days an audit event is kept (src/audit); older ones go with the purge timer. */
   auditRetentionDays: number;
+  /** HOST, WEB_CONCURRENCY, METRICS_TOKEN/PORT, the key reload and the pool (src/config/node-settings.ts). */
+  node: NodeSettings;
   /** Days a sign-in event (src/organizations/sign-in-events.ts) is kept for the companies' metrics. */
   signInEventsRetentionDays: number;
 }
@@ -224,6 +231,16 @@ const schema = z.object({
     .max(64, 'must be at most 64')
     .default(8),
   SINGLE_SESSION: booleanFlag.default(false),
+  // Sign-up: the phone field, and sign-ups per address an hour (offices and mobile carriers share addresses).
+  SIGNUP_PHONE: z
+    .enum(['required', 'optional', 'off'], { error: 'must be required, optional or off' })
+    .default('optional'),
+  SIGNUPS_PER_IP_PER_HOUR: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100000' })
+    .int()
+    .min(1, 'must be at least 1')
+    .max(100_000, 'must be at most 100000')
+    .default(10),
   // The rest of GOOGLE_* and MICROSOFT_* is read by readFederationSettings.
   MICROSOFT_TRUST_EMAIL: booleanFlag.default(false),
   FEDERATION_AUTO_LINK: booleanFlag.default(false),
@@ -300,6 +317,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `must be set when ISSUER (${issuer}) is not a loopback address: account emails need a mail server, and the dev outbox that keeps them otherwise is served only on localhost`,
     );
   }
+  const node = readNodeSettings(withoutEmpty(env), v.PORT);
+  if ('variable' in node) throw new ConfigError(node.variable, node.message);
+  if (node.webConcurrency > 1 && !v.DATABASE_URL) {
+    throw new ConfigError('WEB_CONCURRENCY', 'above 1 needs DATABASE_URL: the embedded database lives in one process');
+  }
+  if (node.webConcurrency > 1 && node.metricsToken && !node.metricsPort) {
+    throw new ConfigError(
+      'METRICS_TOKEN',
+      'with WEB_CONCURRENCY above 1, serve /metrics on METRICS_PORT, where the primary sums every worker (each worker alone would answer for itself)',
+    );
+  }
   if (production && !v.SECRET_ENCRYPTION_KEY) {
     throw new ConfigError(
       'SECRET_ENCRYPTION_KEY',
@@ -330,6 +358,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     support: { url: v.SUPPORT_URL, email: v.SUPPORT_EMAIL },
     termsVersion: v.TERMS_VERSION,
     minPasswordLength: v.MIN_PASSWORD_LENGTH,
+    signupPhone: v.SIGNUP_PHONE,
+    signupsPerIpPerHour: v.SIGNUPS_PER_IP_PER_HOUR,
     singleSession: v.SINGLE_SESSION,
     federation,
     secretEncryptionKey: v.SECRET_ENCRYPTION_KEY ? Buffer.from(v.SECRET_ENCRYPTION_KEY, 'base64') : undefined,
@@ -339,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orgEndWarningDays: v.ORG_END_WARNING_DAYS,
     companySegments: parseCompanySegments(v.COMPANY_SEGMENTS),
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    node,
     signInEventsRetentionDays: v.SIGN_IN_EVENTS_RETENTION_DAYS,
   };
 }

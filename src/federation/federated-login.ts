@@ -154,7 +154,8 @@ export class FederatedLogin implements IdentifierRouting {
    * goes on as ever) for anything else, so an unmapped domain behaves exactly as before and reveals nothing.
    */
   async route(ctx: Context, details: InteractionDetails, email: string): Promise<StepOutcome | undefined> {
-    if (!isValidEmail(email)) return undefined;
+    // Without Google or Microsoft configured no domain can be routed: no lookup.
+    if (!isValidEmail(email) || this.federation.upstreams.names().length === 0) return undefined;
     const provider = await this.federation.domains.forEmail(email);
     if (!provider || !this.federation.upstreams.get(provider)) return undefined;
     return this.start(ctx, details, provider, email);

@@ -20,6 +20,21 @@ function pageCsp(brandStyle: string | undefined): string {
   ].join('; ');
 }
 
+/** Dead ends without a portal of their own: expired or finished sign-ins, errors, the logged-out page. */
+const RETURN_PAGES = new Set([
+  'expired',
+  'error',
+  'form-expired',
+  'logged-out',
+  'verify-link',
+  'verify-done',
+  'password-changed',
+  'reset-password-invalid',
+  'invitation-invalid',
+  'unlock-invalid',
+  'unlock-done',
+]);
+
 interface ErrorOut {
   error: string;
   error_description?: string;
@@ -43,6 +58,8 @@ export class PageRenderer {
   async render(ctx: Context, view: string, locals: Record<string, unknown> = {}, status = 200): Promise<void> {
     const locale = this.localeOf(ctx);
     const brand = await this.branding.resolve(ctx);
+    // Pages that could strand a person offer the way back to their portal, remembered if need be.
+    const back = brand.home ?? (RETURN_PAGES.has(view) ? await this.branding.lastPortal(ctx) : undefined);
     ctx.status = status;
     ctx.set('Content-Security-Policy', pageCsp(brand.style));
     ctx.set('Cache-Control', 'no-store');
@@ -56,6 +73,7 @@ export class PageRenderer {
       // The <meta name="referrer"> repeats the header (a page may have tightened it): the two never disagree.
       referrerPolicy: ctx.response.get('Referrer-Policy') || 'same-origin',
       title: undefined,
+      back,
       // The footer's switcher: this page again in each language (views/partials/foot.ejs).
       languages: LOCALES.map((code) => ({
         code,
@@ -80,6 +98,8 @@ export class PageRenderer {
       'invalid_scope',
       'unauthorized_client',
       'request_too_large',
+      'form_too_large',
+      'form_malformed',
     ];
     const kind = known.includes(out.error) ? out.error : 'generic';
     await this.render(

@@ -1,8 +1,9 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import views from 'koa-views';
 import type { TrustProxy } from '../config/config.ts';
 import { viewsPath } from '../config/project-root.ts';
 import type { Logger } from '../logging/logger.ts';
+import { requestIds } from '../logging/request-context.ts';
 import { clientAddress } from './client-address.ts';
 import { type PageLocaleOptions, pageLocaleMiddleware } from './page-locale.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -17,6 +18,10 @@ export function createWebApp(options: {
   secure: boolean;
   logger: Logger;
   onLanguageChoice?: PageLocaleOptions['onChoice'];
+  /** Counts and times each request (src/observability/metrics.ts); outside everything else. */
+  requestMetrics?: Middleware;
+  /** Token endpoint and other machine endpoints straight to oidc-provider (src/http/provider-shortcut.ts). */
+  providerShortcut?: Middleware;
 }) {
   const { logger } = options;
   const app = new Koa();
@@ -27,6 +32,9 @@ export function createWebApp(options: {
   app.on('error', (error: Error & { status?: number; expose?: boolean }) => {
     if (!error.status || error.status >= 500) logger.error({ err: error }, 'request failed');
   });
+  // X-Request-Id on the response and on every log line written while serving it.
+  app.use(requestIds());
+  if (options.requestMetrics) app.use(options.requestMetrics);
   app.use(clientAddress(options.trustProxy));
   app.use(async (ctx, next) => {
     const started = performance.now();
@@ -35,6 +43,7 @@ export function createWebApp(options: {
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
   });
   app.use(securityHeaders(options.secure));
+  if (options.providerShortcut) app.use(options.providerShortcut);
   app.use(pageLocaleMiddleware({ secure: options.secure, onChoice: options.onLanguageChoice }));
   // Compiled templates are cached: pages change with a deploy, not at run time.
   app.use(views(viewsPath(), { extension: 'ejs', options: { cache: true } }));

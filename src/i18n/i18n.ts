@@ -104,6 +104,23 @@ export function preferredLocale(stored: string | null | undefined, fallback: Loc
 }
 
 /** An instant as emails state it: "21 de noviembre de 2026, 18:04 UTC". */
-export function formatInstant(at: Date, locale: Locale): string {
-  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
+export function formatInstant(at: Date, locale: Locale, timeZone?: string): string {
+  return zonedInstant(at, locale, timeZone, 'long');
+}
+
+/** The same, shorter ("1 dic 2026, 9:30 (GMT-3)"): the sessions list. */
+export function formatInstantShort(at: Date, locale: Locale, timeZone?: string): string {
+  return zonedInstant(at, locale, timeZone, 'medium');
+}
+
+function zonedInstant(at: Date, locale: Locale, timeZone: string | undefined, dateStyle: 'long' | 'medium'): string {
+  if (!timeZone || timeZone === 'UTC') {
+    return `${new Intl.DateTimeFormat(locale, { dateStyle, timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
+  }
+  // The person's zone (src/users/time-zone.ts), named by its offset so the reader knows which.
+  const format = new Intl.DateTimeFormat(locale, { dateStyle, timeStyle: 'short', timeZone });
+  const zoneName = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'shortOffset' })
+    .formatToParts(at)
+    .find((part) => part.type === 'timeZoneName')?.value;
+  return zoneName ? `${format.format(at)} (${zoneName})` : format.format(at);
 }

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import type { UserRepository } from '../users/users.ts';
 import {
   type InteractionDetails,
   type InteractionRoute,
@@ -16,12 +17,18 @@ interface MissingGrant {
 
 const DESCRIBED_SCOPES = ['openid', 'email', 'profile', 'phone', 'offline_access', 'organization'];
 
+/** The host people know the portal by: its client_uri's, else its first redirect URI's. */
+function portalDomain(clientUri: unknown, redirectUris: readonly string[] | undefined): string | undefined {
+  const url = URL.parse(typeof clientUri === 'string' ? clientUri : (redirectUris?.[0] ?? ''));
+  return url?.hostname || undefined;
+}
+
 /** Consent for third-party clients: shows what is asked, and grants exactly that. */
 export class ConsentStep implements SignInStep {
   readonly name = 'consent';
   readonly routes: readonly InteractionRoute[];
 
-  constructor(private readonly deps: { provider: Provider }) {
+  constructor(private readonly deps: { provider: Provider; users: Pick<UserRepository, 'findById'> }) {
     this.routes = [
       {
         method: 'post',
@@ -37,9 +44,14 @@ export class ConsentStep implements SignInStep {
     const missing = details.prompt.details as MissingGrant;
     const client = await this.deps.provider.Client.find(String(details.params['client_id']));
     const scopes = (missing.missingOIDCScope ?? []).filter((s) => DESCRIBED_SCOPES.includes(s));
+    // Who is about to share, and with which site: the signed-in account and the portal's domain.
+    const accountId = details.session?.accountId;
+    const account = accountId ? await this.deps.users.findById(accountId) : undefined;
     return outcome.page('consent', {
       uid: details.uid,
       clientName: client?.clientName ?? client?.clientId,
+      accountEmail: account?.email,
+      portalDomain: portalDomain(client?.['clientUri'], client?.redirectUris),
       scopes,
       claims: (missing.missingOIDCClaims ?? []).filter((c) => c !== 'sub'),
     });

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
 import { seeOther, sendJson } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { type InteractionDetails, InteractionError, type StepOutcome } from './interaction.ts';
@@ -18,12 +18,7 @@ export class InteractionOutcomes {
     let current = answer;
     while (current.type === 'login' || current.type === 'result') {
       if (!details) throw new Error(`a ${current.type} outcome needs an interaction`);
-      if (current.type === 'result') {
-        const returnTo = await this.deps.provider.interactionResult(ctx.req, ctx.res, current.result, {
-          mergeWithLastSubmission: current.merge,
-        });
-        return seeOther(ctx, returnTo);
-      }
+      if (current.type === 'result') return seeOther(ctx, await finish(details, current.result, current.merge));
       // A passed first factor (or a paused step's page passed) runs the steps that follow.
       current = await this.deps.pipeline.continue(ctx, details, current.login, current.after);
     }
@@ -38,6 +33,16 @@ export class InteractionOutcomes {
         return sendJson(ctx, current.body);
     }
   }
+}
+
+/**
+ * What oidc-provider's `interactionResult` does, on the interaction this request already loaded
+ * (its `interactionDetails`) instead of reading it again: one statement less per sign-in step.
+ */
+async function finish(interaction: InteractionDetails, result: InteractionResults, merge = true): Promise<string> {
+  interaction.result = merge && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  return interaction.returnTo;
 }
 
 /**

@@ -46,7 +46,7 @@ export interface PasswordStepDependencies {
 }
 
 const identifierForm = z.object({ email: formFields.text() });
-const passwordForm = z.object({ password: formFields.text() });
+const passwordForm = z.object({ password: formFields.text(), time_zone: formFields.text() });
 
 /**
  * Identifier-first password login (email → Siguiente → password). The email step never looks the
@@ -72,7 +72,10 @@ export class PasswordStep implements SignInStep {
     const common = { uid: details.uid, clientName: await this.clientName(details) };
     if (email && ctx.query['step'] !== 'identifier') {
       const shown = ctx.query['error'];
-      const error = shown === 'credentials' || shown === 'locked' || shown === 'disabled' ? shown : undefined;
+      const error =
+        shown === 'credentials' || shown === 'locked' || shown === 'disabled' || shown === 'password_required'
+          ? shown
+          : undefined;
       // Where a password reset started from this sign-in ends (forgot-password-router.ts).
       const notice = ctx.query['notice'] === 'password_changed' ? 'password_changed' : undefined;
       return outcome.page('login-password', { ...common, email, error, notice });
@@ -105,7 +108,10 @@ export class PasswordStep implements SignInStep {
   private async submitPassword(ctx: Context, details: InteractionDetails): Promise<StepOutcome> {
     const email = this.deps.identifier.get(ctx, details.uid);
     if (!email) return outcome.back(details.uid);
-    const password = readForm(ctx, passwordForm).password.slice(0, MAX_PASSWORD_LENGTH * 4);
+    const form = readForm(ctx, passwordForm);
+    const password = form.password.slice(0, MAX_PASSWORD_LENGTH * 4);
+    // Nothing typed is not a wrong password: said as such, and neither counted nor throttled.
+    if (!password) return outcome.redirect(`/interaction/${details.uid}?error=password_required`);
     const ip = ctx.ip;
     const decision = await this.deps.throttle.check(email, ip);
     if (!decision.allowed) {
@@ -142,14 +148,13 @@ export class PasswordStep implements SignInStep {
       this.failed(ctx, details, user?.id, user ? (user.disabled ? 'disabled' : 'wrong_password') : 'unknown_account');
       return outcome.redirect(`/interaction/${details.uid}?error=${lock === 'locked' ? 'locked' : 'credentials'}`);
     }
-    if (await this.deps.lockout.isLocked(account, locale)) {
+    if ((await this.deps.lockout.admitPassword(account, locale)) === 'locked') {
       this.deps.logger.info({ event: 'login.refused_locked', uid: details.uid, accountId: account.id }, 'locked');
       this.failed(ctx, details, account.id, 'locked');
       return outcome.redirect(`/interaction/${details.uid}?error=locked`);
     }
 
-    await this.deps.throttle.recordSuccess(email, ip);
-    await this.deps.lockout.reset(account.id);
+    await this.deps.throttle.recordSuccess(email, ip, decision);
     // A self-service account whose email is not verified yet: the right password leads to the
     // verification step, and the login completes there (verification-step.ts).
     if (requiresEmailVerification(account)) {
@@ -160,6 +165,7 @@ export class PasswordStep implements SignInStep {
       await this.deps.users.setPasswordHash(account.id, await hashPassword(password));
     }
     await this.deps.users.recordLogin(account.id);
+    await this.deps.users.rememberTimeZone(account.id, form.time_zone);
     this.deps.identifier.clear(ctx, details.uid);
     this.deps.logger.info({ event: 'login.succeeded', uid: details.uid, accountId: account.id }, 'password login');
     return outcome.login({ accountId: account.id, amr: ['pwd'] });

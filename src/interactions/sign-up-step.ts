@@ -36,6 +36,8 @@ interface SignUpValues {
   phone: string;
   phoneCountry: string;
   terms: boolean;
+  /** Typed back in only when it passed and matched its confirmation (another field needs fixing). */
+  password?: string | undefined;
 }
 
 type FieldErrors = Partial<
@@ -43,7 +45,17 @@ type FieldErrors = Partial<
 >;
 
 export interface SignUpStepDependencies {
-  config: Pick<Config, 'issuer' | 'minPasswordLength' | 'productName' | 'termsVersion' | 'termsUrl' | 'privacyUrl'>;
+  config: Pick<
+    Config,
+    | 'issuer'
+    | 'minPasswordLength'
+    | 'productName'
+    | 'termsVersion'
+    | 'termsUrl'
+    | 'privacyUrl'
+    | 'signupPhone'
+    | 'signupsPerIpPerHour'
+  >;
   provider: Provider;
   db: Kysely<Database>;
   pages: Pick<PageRenderer, 'localeOf'>;
@@ -66,10 +78,12 @@ const signUpForm = z.object({
   terms: formFields.text().transform((terms) => terms === 'accepted'),
   password: formFields.text().transform((password) => password.slice(0, MAX_PASSWORD_LENGTH * 4)),
   password_confirmation: formFields.text().transform((password) => password.slice(0, MAX_PASSWORD_LENGTH * 4)),
+  time_zone: formFields.text(),
 });
 
 /** Accepted sign-ups per address and hour: each one mails someone, so one network cannot mail the world. */
-export const SIGNUPS_PER_IP = { limit: 10, windowMs: 60 * 60 * 1000 };
+/** The window of SIGNUPS_PER_IP_PER_HOUR (config.signupsPerIpPerHour). */
+export const SIGNUPS_PER_IP_WINDOW_MS = 60 * 60 * 1000;
 
 /**
  * Self-service sign-up: name, email, phone (E.164), password twice and the terms. A sign-up
@@ -142,6 +156,7 @@ export class SignUpStep implements SignInStep {
         countries: countryOptions(locale),
         minLength: this.minLength(),
         termsLabelHtml: termsLabelHtml(this.deps.config, t),
+        phoneAsked: this.deps.config.signupPhone,
       },
       status,
       headers,
@@ -162,9 +177,11 @@ export class SignUpStep implements SignInStep {
     const nameError = nameProblem(values.name);
     if (nameError) errors.name = t(`signup.error.${nameError}`, { max: MAX_NAME_LENGTH });
     if (!isValidEmail(values.email)) errors.email = t('signup.error.email_invalid');
-    const phone = parsePhone(values.phone, values.phoneCountry);
-    if (!values.phone) errors.phone = t('signup.error.phone_required');
-    else if (!phone.ok) errors.phone = t('signup.error.phone_invalid');
+    // SIGNUP_PHONE: required, optional (an empty field is fine, a wrong number is not) or off.
+    const asked = this.deps.config.signupPhone;
+    const phone = asked !== 'off' && values.phone ? parsePhone(values.phone, values.phoneCountry) : undefined;
+    if (asked === 'required' && !values.phone) errors.phone = t('signup.error.phone_required');
+    else if (phone && !phone.ok) errors.phone = t('signup.error.phone_invalid');
     if (!password) {
       errors.password = t('signup.error.password_required');
     } else {
@@ -179,21 +196,24 @@ export class SignUpStep implements SignInStep {
       else if (confirmation !== password) errors.password_confirmation = t('signup.error.password_mismatch');
     }
     if (!values.terms) errors.terms = t('signup.error.terms_required');
-    if (Object.keys(errors).length || !phone.ok) {
+    if (Object.keys(errors).length) {
       this.deps.logger.info(
         { event: 'signup.refused', uid: details.uid, fields: Object.keys(errors) },
         'sign-up form refused',
       );
-      return this.show(ctx, details, values, errors, 400);
+      // A password that passed, confirmed, is typed back in: only another field needs fixing.
+      const kept = !errors.password && !errors.password_confirmation ? password : undefined;
+      return this.show(ctx, details, { ...values, password: kept }, errors, 400);
     }
 
     const fromHere = await new FixedWindowCounter(this.deps.db).hit(
       `signup-ip:${throttledAddress(ctx.ip)}`,
-      SIGNUPS_PER_IP.windowMs,
+      SIGNUPS_PER_IP_WINDOW_MS,
     );
-    if (fromHere.count > SIGNUPS_PER_IP.limit) {
+    if (fromHere.count > this.deps.config.signupsPerIpPerHour) {
       this.deps.logger.info({ event: 'signup.ip_limited', uid: details.uid }, 'sign-ups limited for this address');
-      const limited = t('signup.error.ip_limited', { minutes: Math.ceil(fromHere.retryAfterSeconds / 60) });
+      const minutes = Math.ceil(fromHere.retryAfterSeconds / 60);
+      const limited = t('signup.error.ip_limited', { count: minutes, minutes });
       const headers = { 'Retry-After': String(fromHere.retryAfterSeconds) };
       return this.show(ctx, details, values, { form: limited }, 429, headers);
     }
@@ -206,10 +226,11 @@ export class SignUpStep implements SignInStep {
       : await this.selfService.create({
           email: values.email,
           name: values.name,
-          phone: phone.e164,
+          phone: phone?.ok ? phone.e164 : null,
           passwordHash,
           emailVerified: false,
           locale,
+          timeZone: form.time_zone,
         });
     const owner = existing ?? (created ? undefined : await this.users.findByEmail(values.email)); // lost a race
     if (created) {

@@ -219,7 +219,7 @@ export class VerificationStep implements SignInStep, EmailVerificationStart {
   private async page(
     ctx: Context,
     details: InteractionDetails,
-    state: { error?: string | undefined; notice?: string | undefined } = {},
+    state: { error?: string | undefined; resendError?: string | undefined; notice?: string | undefined } = {},
     status = 200,
     headers?: Record<string, string>,
   ): Promise<StepOutcome> {
@@ -233,6 +233,7 @@ export class VerificationStep implements SignInStep, EmailVerificationStart {
       reason: verification.data.reason,
       codeMinutes: Math.round(VERIFICATION_LIMITS.codeTtlSeconds / 60),
       error: state.error,
+      resendError: state.resendError,
       notice,
     };
     return outcome.page('verify', locals, status, headers);
@@ -269,8 +270,8 @@ export class VerificationStep implements SignInStep, EmailVerificationStart {
     const allowance = await this.store.sendAllowance(verification.userId);
     if (!allowance.allowed) {
       const t = translator(this.deps.pages.localeOf(ctx));
-      const error = t('verify.error.resend_wait', { count: allowance.retryAfterSeconds });
-      return this.page(ctx, details, { error }, 429, { 'Retry-After': String(allowance.retryAfterSeconds) });
+      const resendError = t('verify.error.resend_wait', { count: allowance.retryAfterSeconds });
+      return this.page(ctx, details, { resendError }, 429, { 'Retry-After': String(allowance.retryAfterSeconds) });
     }
     const { verified: _verified, via: _via, ...data } = verification.data;
     const issued = await this.store.issue(verification.userId, verification.purpose, { ...data, sent: true });

@@ -24,8 +24,9 @@ export interface VerifyEmailLinkDependencies {
  * The link in the verification email. Its first GET moves the token into a cookie and 303s to
  * /verify-email without it (link-token-cookie.ts); that page only shows a confirmation button:
  * mail scanners and link previews fetch GET links, and must neither use up the link nor verify
- * anyone. The button's POST verifies; in the browser that signed up (its interaction still open)
- * the sign-in then continues, elsewhere a "cuenta verificada" page points back to the portal.
+ * anyone. The button's POST (submitted by script where there is one) verifies; in the browser that
+ * signed up (its interaction still open) the sign-in then continues, elsewhere it goes on to the
+ * portal's own sign-in (initiate_login_uri), or a "cuenta verificada" page points back to it.
  * The form carries no field of its own (CSRF aside): there is nothing for a schema to parse.
  */
 export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
@@ -67,7 +68,10 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
       // The interaction page sees the verified code and completes the sign-in.
       if (interaction && !interaction.isExpired) return seeOther(ctx, `/interaction/${uid}`);
     }
-    seeOther(ctx, doneUrl(verified.data.clientId));
+    // Elsewhere (another device, the sign-up's sign-in gone): straight to the portal's own sign-in,
+    // as its users expect; the "cuenta verificada" page only for a portal that registered none.
+    const signIn = await portalSignIn(provider, verified.data.clientId);
+    seeOther(ctx, signIn ?? doneUrl(verified.data.clientId));
   });
 
   router.get('/done', async (ctx) => {
@@ -79,6 +83,11 @@ export function verifyEmailRouter(deps: VerifyEmailLinkDependencies): Router {
   });
 
   return router;
+}
+
+async function portalSignIn(provider: Provider, clientId: string | undefined): Promise<string | undefined> {
+  const client = clientId ? await provider.Client.find(clientId).catch(() => undefined) : undefined;
+  return client ? safeUrl(client['initiateLoginUri']) : undefined;
 }
 
 function doneUrl(clientId: string | undefined): string {

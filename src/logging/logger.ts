@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { currentRequest } from './request-context.ts';
 
 export type { Logger };
 
@@ -10,6 +11,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     base: { service: 'umbral' },
+    // Lines written while a request is served name it (src/logging/request-context.ts).
+    mixin: () => {
+      const request = currentRequest();
+      return request ? { requestId: request.requestId } : {};
+    },
     redact: {
       paths: [
         'password',

@@ -50,7 +50,7 @@ export class Mfa {
     this.secretBox = new SecretBox(deps.secretKey);
     this.factors = new FactorRepository(db);
     this.authenticatorApp = new AuthenticatorApp(this.factors, this.secretBox, config.productName);
-    this.recoveryCodes = new RecoveryCodes(db);
+    this.recoveryCodes = new RecoveryCodes(db, deps.secretKey);
     this.smsCodes = new SmsCodes(db);
     this.sms = deps.smsSender ?? createSmsSender(config.sms, db, logger);
     this.webauthnChallenges = new WebauthnChallenges(db);

@@ -1,12 +1,22 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
-/** No 0/o, 1/l/i: codes are read off paper. 31 symbols, 28 of them: over 138 random bits a code. */
+/** No 0/o, 1/l/i: codes are read off paper and typed back. */
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
-const SYMBOLS = 28;
-const GROUP = 4;
+/**
+ * Ten symbols of 31, shown as two groups of five ("k7mqa-3xr9t"): about 49.5 random bits a code,
+ * short enough to copy by hand. The trade-off against the 28-symbol codes issued before (138 bits):
+ * a code is only a second factor (the password comes first), single-use, and its guesses are
+ * throttled like any second factor's; and it is stored as an HMAC under a key derived from
+ * SECRET_ENCRYPTION_KEY, not a plain hash, so a copy of the database alone gives no way to test
+ * guesses offline.
+ */
+const SYMBOLS = 10;
+const GROUP = 5;
+/** The length of the codes issued before: still accepted (their plain SHA-256 was safe at 138 bits). */
+const LEGACY_SYMBOLS = 28;
 
 function newCode(): string {
   let raw = '';
@@ -19,8 +29,7 @@ export function normalizeRecoveryCode(input: string): string {
   return input.toLowerCase().replace(/[\s-]/g, '');
 }
 
-/** The codes have over 138 random bits, so a plain SHA-256 cannot be reversed by guessing. */
-function hashCode(normalized: string): string {
+function legacyHash(normalized: string): string {
   return createHash('sha256').update(`umbral recovery code:${normalized}`).digest('hex');
 }
 
@@ -29,7 +38,23 @@ function hashCode(normalized: string): string {
  * voids the old one. A code is a second factor for when the phone or passkey is lost.
  */
 export class RecoveryCodes {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly hmacKey: Buffer | undefined;
+
+  /** `secretKey` (the SecretBox's): without it (the CLI's removeAll) codes can be removed, not made or used. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    secretKey?: Buffer,
+  ) {
+    this.hmacKey = secretKey
+      ? Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'umbral recovery codes', 32))
+      : undefined;
+  }
+
+  private hash(normalized: string): string {
+    if (normalized.length === LEGACY_SYMBOLS) return legacyHash(normalized);
+    if (!this.hmacKey) throw new Error('recovery codes need the secret key');
+    return `h1:${createHmac('sha256', this.hmacKey).update(normalized).digest('hex')}`;
+  }
 
   async regenerate(userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newCode);
@@ -37,7 +62,7 @@ export class RecoveryCodes {
       await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
       await trx
         .insertInto('mfa_recovery_codes')
-        .values(codes.map((code) => ({ user_id: userId, code_hash: hashCode(normalizeRecoveryCode(code)) })))
+        .values(codes.map((code) => ({ user_id: userId, code_hash: this.hash(normalizeRecoveryCode(code)) })))
         .execute();
     });
     return codes;
@@ -46,11 +71,13 @@ export class RecoveryCodes {
   /** Spends the code when it is one of the user's unused ones: true once, never again. */
   async use(userId: string, input: string): Promise<boolean> {
     const normalized = normalizeRecoveryCode(input);
-    if (normalized.length !== SYMBOLS || ![...normalized].every((c) => ALPHABET.includes(c))) return false;
+    const length = normalized.length;
+    if ((length !== SYMBOLS && length !== LEGACY_SYMBOLS) || ![...normalized].every((c) => ALPHABET.includes(c)))
+      return false;
     const result = await this.db
       .updateTable('mfa_recovery_codes')
       .set({ used_at: new Date() })
-      .where('code_hash', '=', hashCode(normalized))
+      .where('code_hash', '=', this.hash(normalized))
       .where('user_id', '=', userId)
       .where('used_at', 'is', null)
       .executeTakeFirst();

@@ -12,12 +12,14 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import { translator } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { LoginThrottle } from '../throttling/login-throttle.ts';
-import { countryOptions, defaultCountry, parsePhone } from '../users/phone.ts';
-import { levelOfAmr } from './authentication-level.ts';
+import { countryOptions, defaultCountry, displayPhone, parsePhone } from '../users/phone.ts';
+import { personTimeZone } from '../users/time-zone.ts';
+import { levelOfAmr, type SecondFactorMethod } from './authentication-level.ts';
 import { describeFactor, smsBody } from './factor-step.ts';
 import { labelOf, passkeyRegistrationForm, totpConfirmForm } from './login-enrollment.ts';
 import { throttleIdentifier, WebauthnChallengeCookie } from './login-step-support.ts';
 import type { Mfa } from './mfa.ts';
+import { passkeyMethod } from './passkeys.ts';
 import { RecoveryCodesDisplay } from './recovery-codes-display.ts';
 import { maskPhone, SmsDeliveryError } from './sms/sms-sender.ts';
 
@@ -31,6 +33,8 @@ export interface SecurityRouterDependencies {
   throttle: LoginThrottle;
   logger: Logger;
 }
+
+const removalForm = z.object({ confirm: formFields.text() });
 
 /** The phone to enroll for SMS as typed (shown back when refused), and the country of a national number. */
 const smsPhoneFields = z.object({
@@ -106,7 +110,8 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     return true;
   }
 
-  async function afterAdding(ctx: Context, label: string): Promise<void> {
+  async function afterAdding(ctx: Context, label: string, method: SecondFactorMethod): Promise<void> {
+    await deps.access.proveSecondFactor(ctx, method);
     await changed(ctx, 'added', label);
     if (await addedFirstFactor(ctx)) return seeOther(ctx, CODES_PATH);
     seeOther(ctx, `${BASE}?saved=added`);
@@ -116,7 +121,8 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const { user } = account(ctx);
     const factors = await mfa.factors.list(user.id);
     const tr = t(ctx);
-    const dateFormat = new Intl.DateTimeFormat(pages.localeOf(ctx), { dateStyle: 'medium' });
+    const timeZone = personTimeZone(user.time_zone, ctx.get('accept-language'));
+    const dateFormat = new Intl.DateTimeFormat(pages.localeOf(ctx), { dateStyle: 'medium', timeZone });
     await pages.render(ctx, 'account-security', {
       factors: factors.map((f) => ({
         id: f.id,
@@ -172,7 +178,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
       return seeOther(ctx, `${BASE}/totp?error=wrong`);
     }
     await deps.throttle.recordSuccess(throttleIdentifier(user.id), ctx.ip);
-    await afterAdding(ctx, t(ctx)('mfa.kind.totp_named', { name: label }));
+    await afterAdding(ctx, t(ctx)('mfa.kind.totp_named', { name: label }), 'otp');
   });
 
   // SMS: the phone, a code sent to it, the code back.
@@ -230,8 +236,9 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const phone = await mfa.smsCodes.pendingPhone(user.id, 'enroll');
     if (!phone || !mfa.sms) return seeOther(ctx, `${BASE}/sms`);
     const errorKey = ['wrong', 'expired', 'exhausted', 'throttled'].find((e) => e === ctx.query['error']);
+    // The number just typed, in full: the person checks it before waiting for a code (masked only later).
     await pages.render(ctx, 'account-security-sms-verify', {
-      phone: maskPhone(phone),
+      phone: displayPhone(phone),
       error: errorKey ? t(ctx)(`mfa.error.${errorKey}`, { count: Number(ctx.query['retry']) || '' }) : undefined,
     });
   });
@@ -250,7 +257,7 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     }
     await deps.throttle.recordSuccess(throttleIdentifier(user.id), ctx.ip);
     const factor = await mfa.factors.addSms(user.id, phone);
-    await afterAdding(ctx, describeFactor(factor, t(ctx)));
+    await afterAdding(ctx, describeFactor(factor, t(ctx)), 'sms');
   });
 
   // Passkeys: options for the browser, then the credential it made.
@@ -268,14 +275,26 @@ export function securityRouter(deps: SecurityRouterDependencies): Router {
     const response = form.credential;
     const challengeId = webauthnCookie.take(ctx, BASE);
     const factor = response ? await mfa.passkeys.register(user.id, challengeId, response, label) : undefined;
-    if (!factor) return seeOther(ctx, `${BASE}?error=passkey`);
-    await afterAdding(ctx, describeFactor(factor, t(ctx)));
+    if (!factor || !response) return seeOther(ctx, `${BASE}?error=passkey`);
+    const passkey = await mfa.factors.passkeyByCredentialId(response.id);
+    await afterAdding(ctx, describeFactor(factor, t(ctx)), passkey ? passkeyMethod(passkey) : 'swk');
   });
 
-  // Removing a factor.
-  router.get('/factors/:id/remove', (ctx) => seeOther(ctx, BASE));
+  // Removing a factor: a confirmation page first (no script needed), warning hard before the last.
+  router.get('/factors/:id/remove', recent, async (ctx) => {
+    const { user } = account(ctx);
+    const factors = await mfa.factors.list(user.id);
+    const factor = factors.find((f) => f.id === String(ctx.params['id']));
+    if (!factor) return seeOther(ctx, `${BASE}?error=not_found`);
+    await pages.render(ctx, 'mfa-remove-confirm', {
+      factor: { id: factor.id, label: describeFactor(factor, t(ctx)) },
+      last: factors.length === 1,
+    });
+  });
   router.post('/factors/:id/remove', recent, async (ctx) => {
     const { user } = account(ctx);
+    // Only the confirmation page's form removes; anything else is sent to that page.
+    if (readForm(ctx, removalForm).confirm !== 'yes') return seeOther(ctx, ctx.path);
     const removed = await mfa.factors.remove(user.id, String(ctx.params['id']));
     if (!removed) return seeOther(ctx, `${BASE}?error=not_found`);
     // The last factor gone: recovery codes no longer protect anything.

@@ -8,9 +8,11 @@ import type { Config } from '../config/config.ts';
 import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';
+import { brandPageForOrganization } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { formatInstant } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import type { UserRepository } from '../users/users.ts';
 import { INVITATION_LANDING_PATH, type InvitationCookies, isInvitationMethod } from './invitation-cookies.ts';
 import { homePortalName, homePortalUrl, type InvitationProblem, invitationProblem } from './invitation-landing.ts';
@@ -77,6 +79,7 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
     const portalUrl = invitation
       ? await homePortalUrl(deps.provider, deps.config.issuer, invitation.organization, invitation.row.email)
       : undefined;
+    if (invitation) brandPageForOrganization(ctx, invitation.organization);
     await pages.render(
       ctx,
       'invitation-invalid',
@@ -93,6 +96,7 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
   async function renderInvitation(ctx: Context, invitation: Invitation, status = 200): Promise<void> {
     const locale = pages.localeOf(ctx);
     const { row, organization } = invitation;
+    brandPageForOrganization(ctx, organization);
     const inviter = row.invited_by ? await deps.users.findById(row.invited_by) : undefined;
     const hasAccount = (await deps.users.findByEmail(row.email)) !== undefined;
     await pages.render(
@@ -105,7 +109,11 @@ export function invitationRouter(deps: InvitationRouterDependencies): Router {
         email: row.email,
         roles: invitation.roles,
         knownRoles: [ADMIN_ROLE, MEMBER_ROLE],
-        expiresAt: formatInstant(new Date(row.expires_at), locale),
+        expiresAt: formatInstant(
+          new Date(row.expires_at),
+          locale,
+          personTimeZone(undefined, ctx.get('accept-language')),
+        ),
         providers: deps.upstreamNames(),
         hasAccount,
       },

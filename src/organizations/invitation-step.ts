@@ -146,7 +146,8 @@ export class InvitationStep implements SignInStep, SignUpAddress, UpstreamAdmiss
       },
       problem ? 'invitation accepted earlier by this account' : 'invitation accepted',
     );
-    return login;
+    // The sign-in that accepts an invitation is the new member's first at that company (its metrics, last sign-in).
+    return { ...login, organizationId: login.organizationId ?? invitation.organization.id };
   }
 
   /** The invitation, while it can still be accepted. */

@@ -30,6 +30,8 @@ export interface OrganizationFields extends CompanyFields {
   endsAt?: Date | null | undefined;
   seatLimit?: number | null | undefined;
   homeClientId?: string | null | undefined;
+  /** Its own logo on its flows, instead of the portal's (https; http only on a loopback host). */
+  logoUri?: string | null | undefined;
   requireMfa?: boolean | undefined;
   singleSession?: boolean | undefined;
   signInMethods?: SignInMethod[] | undefined;
@@ -148,4 +150,14 @@ export function assertContractDates(activatesAt: Date, endsAt: Date | null): voi
       `the contract must end after it starts: ends-at ${endsAt.toISOString()} is not after activates-at ${activatesAt.toISOString()}`,
     );
   }
+}
+
+/** An organization's logo: shown by every browser on its pages, so https (http only on a loopback host). */
+export function parseLogoUri(value: string): string {
+  const url = URL.parse(value.trim());
+  const loopback = url && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+    throw new OrganizationInputError('--logo-uri must be an https URL (http only when the host is a loopback address)');
+  }
+  return url.href;
 }

@@ -52,6 +52,7 @@ export class OrganizationRepository {
           ends_at: fields.endsAt ?? null,
           seat_limit: fields.seatLimit ?? null,
           home_client_id: fields.homeClientId ?? null,
+          logo_uri: fields.logoUri ?? null,
           require_mfa: fields.requireMfa ?? false,
           single_session: fields.singleSession ?? false,
           sign_in_methods: JSON.stringify(fields.signInMethods ?? SIGN_IN_METHODS),
@@ -109,6 +110,7 @@ export class OrganizationRepository {
       }
       if (fields.seatLimit !== undefined) changes.seat_limit = fields.seatLimit;
       if (fields.homeClientId !== undefined) changes.home_client_id = fields.homeClientId;
+      if (fields.logoUri !== undefined) changes.logo_uri = fields.logoUri;
       if (fields.requireMfa !== undefined) changes.require_mfa = fields.requireMfa;
       if (fields.singleSession !== undefined) changes.single_session = fields.singleSession;
       if (fields.signInMethods !== undefined) changes.sign_in_methods = JSON.stringify(fields.signInMethods);

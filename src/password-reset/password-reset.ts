@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AuditTrail } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formatInstant, type Locale, preferredLocale } from '../i18n/i18n.ts';
@@ -11,6 +11,7 @@ import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueTok
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, type PasswordMessageVars } from '../users/password-policy.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import { UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
 
@@ -124,6 +125,12 @@ export async function revokeEverything(db: Kysely<Database>, accountId: string):
     )
     .where('model', '!=', 'Interaction')
     .executeTakeFirst();
+  // A sign-in still open for the account (a reset started from it, with prompt=login in a browser
+  // that had a session) was bound to a session and grant deleted above: unbound, it goes on in
+  // the browser that owns it (its interaction cookie) instead of ending in "session not found".
+  await sql`
+    update oidc_models set payload = payload - 'session' - 'grantId'
+    where model = 'Interaction' and payload -> 'session' ->> 'accountId' = ${accountId}`.execute(db);
   return Number(result.numDeletedRows);
 }
 
@@ -339,7 +346,8 @@ export class PasswordResetService {
         locale,
         data: {
           email: user.email,
-          changedAt: formatInstant(new Date(this.deps.now?.() ?? Date.now()), locale),
+          // The person's zone; the issuer's when their browser never told us theirs.
+          changedAt: formatInstant(new Date(this.deps.now?.() ?? Date.now()), locale, personTimeZone(user.time_zone)),
           forgotUrl: `${this.deps.config.issuer}/password/forgot`,
         },
       });

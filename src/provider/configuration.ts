@@ -30,9 +30,9 @@ export const TTL = {
 } as const;
 
 /**
- * How long a retired signing key stays published. Servers load keys at start-up and keep signing
- * with the retired key until restarted, so this leaves a day for the rolling restart, plus the
- * lifetime of the last token signed before it.
+ * How long a retired signing key stays published: a day (for servers of an older release, which
+ * load keys only at start-up, to be restarted), plus the lifetime of the last token signed before it.
+ * Current servers reload keys within KEY_RELOAD_INTERVAL_SECONDS (src/provider/key-reload.ts).
  */
 export const ROTATION_RESTART_WINDOW_SECONDS = 24 * 60 * 60;
 export const RETIRED_KEY_PUBLISH_SECONDS = ROTATION_RESTART_WINDOW_SECONDS + TTL.IdToken + 5 * 60;

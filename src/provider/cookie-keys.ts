@@ -1,28 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
 
 /** How many cookie keys are kept: the newest signs, the older ones still verify. */
 const KEPT = 3;
 
-/** Cookie signing keys, newest first; the first is created on first start. */
+const newest = (db: Kysely<Database>) =>
+  db.selectFrom('cookie_keys').select('secret').orderBy('created_at', 'desc').orderBy('id').limit(KEPT).execute();
+
+/**
+ * Cookie signing keys, newest first; the first is created on first start, under a lock, so nodes
+ * starting at once on an empty database make one key (with one each, a node would refuse the
+ * cookies another signed with a key it never loaded).
+ */
 export async function loadCookieKeys(db: Kysely<Database>): Promise<string[]> {
-  let rows = await db
-    .selectFrom('cookie_keys')
-    .select('secret')
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(KEPT)
-    .execute();
+  let rows = await newest(db);
   if (rows.length === 0) {
-    await addCookieKey(db);
-    rows = await db
-      .selectFrom('cookie_keys')
-      .select('secret')
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .limit(KEPT)
-      .execute();
+    rows = await db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext('umbral:cookie_keys'))`.execute(trx);
+      if ((await newest(trx)).length === 0) await addCookieKey(trx);
+      return newest(trx);
+    });
   }
   return rows.map((r) => r.secret);
 }

@@ -1,5 +1,6 @@
 import Provider from 'oidc-provider';
 import { createAdapterClass, takeInitialAccessToken } from '../../adapters/postgres-adapter.ts';
+import type { ClientCache } from '../clients/client-cache.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
 import { previousSecretMatches } from '../clients/client-secret-rotation.ts';
 import type { Config } from '../config/config.ts';
@@ -8,8 +9,10 @@ import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
 import type { Storage } from '../storage/database.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
+import type { BatchedWrites } from './batched-writes.ts';
 import { buildProviderConfiguration, type ProviderSettings } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { watchRegistrations } from './dynamic-registration.ts';
@@ -17,7 +20,8 @@ import { idempotentRefresh } from './idempotent-refresh.ts';
 import { REFRESH_TOKEN_REUSE_GRACE_SECONDS, type RefreshRotations } from './refresh-rotations.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
-export const CLIENT_CACHE_SECONDS = 5;
+/** Without a cache of its own (the CLI), client metadata is read each time. */
+const NO_CLIENT_CACHE = 0;
 
 /** The oidc-provider instance, configured from the database's keys and clients. */
 export async function createProvider(options: {
@@ -31,6 +35,10 @@ export async function createProvider(options: {
   refreshRotations?: RefreshRotations;
   /** The organization of each authorization (src/organizations); the CLI serves no authorization. */
   organizations?: ProviderSettings['organizations'];
+  /** Registered clients kept in memory, dropped on change notices (src/provider/node-sync.ts). */
+  clientCache?: ClientCache;
+  /** A request's model writes held back and written at once (src/provider/batched-writes.ts). */
+  batchedWrites?: BatchedWrites;
 }): Promise<Provider> {
   const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
@@ -50,7 +58,9 @@ export async function createProvider(options: {
     }),
     adapter: createAdapterClass(storage.db, {
       refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
-      clientCacheSeconds: CLIENT_CACHE_SECONDS,
+      clientCacheSeconds: NO_CLIENT_CACHE,
+      clientCache: options.clientCache,
+      batchedWrites: options.batchedWrites,
       tokenRequests: rotations,
       now: rotations?.now,
     }),
@@ -73,7 +83,13 @@ export async function createProvider(options: {
   } as never;
 
   watchRegistrations(provider, config.clientRegistration, logger);
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+  provider.on('server_error', (ctx, error) => {
+    if (!isDatabaseUnavailable(error)) return logger.error({ err: error }, 'oidc-provider server error');
+    // The body stays oidc-provider's server_error; the status says to come back (emitted before the response goes out).
+    logger.warn({ err: { message: error.message }, path: ctx.path }, 'database unavailable');
+    ctx.status = 503;
+    ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  });
   for (const event of [
     'grant.error',
     'authorization.error',

@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import { notifyChange } from '../storage/change-notices.ts';
 import type { Database } from '../storage/schema.ts';
 
 /**
@@ -63,11 +64,33 @@ async function generateSigningKey(alg: SigningAlg, box: SecretBox) {
   return { kid, alg, private_jwk: seal(box, { ...jwk, kid, alg, use: 'sig' }) };
 }
 
-async function addKeys(db: Kysely<Database>, box: SecretBox, algs: readonly SigningAlg[]): Promise<string[]> {
-  if (algs.length === 0) return [];
-  const rows = await Promise.all(algs.map((alg) => generateSigningKey(alg, box)));
-  await db.insertInto('signing_keys').values(rows).execute();
-  return rows.map((r) => r.kid);
+/**
+ * Holds the signing keys' lock until the transaction ends: nodes starting at once on an empty
+ * database, or a rotation beside a start, take turns, so one set of keys is made, not one each.
+ */
+async function lockSigningKeys(trx: Transaction<Database>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('umbral:signing_keys'))`.execute(trx);
+}
+
+async function activeAlgs(db: Kysely<Database>): Promise<Set<string>> {
+  const rows = await db.selectFrom('signing_keys').select('alg').where('retired_at', 'is', null).execute();
+  return new Set(rows.map((r) => r.alg));
+}
+
+/**
+ * Adds a key for each alg without an active one. Under the lock: a node that waited for another
+ * finds its keys and makes none (an RSA key takes a while: only the first start pays for it).
+ */
+async function addMissingKeys(db: Kysely<Database>, box: SecretBox): Promise<void> {
+  if ((await activeAlgs(db)).size === SIGNING_ALGS.length) return;
+  await db.transaction().execute(async (trx) => {
+    await lockSigningKeys(trx);
+    const active = await activeAlgs(trx);
+    const missing = SIGNING_ALGS.filter((alg) => !active.has(alg));
+    if (missing.length === 0) return;
+    const rows = await Promise.all(missing.map((alg) => generateSigningKey(alg, box)));
+    await trx.insertInto('signing_keys').values(rows).execute();
+  });
 }
 
 /** The private JWK of a stored row; a plain one (stored before sealing) is sealed in place. */
@@ -93,12 +116,7 @@ async function openKey(
  * Generates the first keys on first start.
  */
 export async function loadSigningKeys(db: Kysely<Database>, box: SecretBox): Promise<JWK[]> {
-  const active = await db.selectFrom('signing_keys').select('alg').where('retired_at', 'is', null).execute();
-  await addKeys(
-    db,
-    box,
-    SIGNING_ALGS.filter((alg) => !active.some((k) => k.alg === alg)),
-  );
+  await addMissingKeys(db, box);
   const rows = await db
     .selectFrom('signing_keys')
     .select(['kid', 'private_jwk', 'retired_at'])
@@ -111,24 +129,45 @@ export async function loadSigningKeys(db: Kysely<Database>, box: SecretBox): Pro
 }
 
 /**
- * Adds a new key per alg and retires the current ones. Retired keys stay published for
- * `keepPublishedSeconds` (the longest lifetime of anything they signed), then drop out.
- * Running servers sign with the new keys after their next restart.
+ * Adds a new key per alg and retires the current ones, in one transaction. Retired keys stay
+ * published for `keepPublishedSeconds` (the longest lifetime of anything they signed), then drop
+ * out. Running servers hear of it at once (a change notice) and reload their keys, or at their
+ * next scheduled reload (src/provider/key-reload.ts) if the notice is lost.
  */
 export async function rotateSigningKeys(
   db: Kysely<Database>,
   box: SecretBox,
   keepPublishedSeconds: number,
 ): Promise<{ added: string[]; retired: string[] }> {
-  const now = new Date();
-  const retired = await db
-    .updateTable('signing_keys')
-    .set({ retired_at: now, unpublish_at: new Date(now.getTime() + keepPublishedSeconds * 1000) })
-    .where('retired_at', 'is', null)
-    .returning('kid')
+  const rows = await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg, box)));
+  return db.transaction().execute(async (trx) => {
+    await lockSigningKeys(trx);
+    const now = new Date();
+    const retired = await trx
+      .updateTable('signing_keys')
+      .set({ retired_at: now, unpublish_at: new Date(now.getTime() + keepPublishedSeconds * 1000) })
+      .where('retired_at', 'is', null)
+      .returning('kid')
+      .execute();
+    await trx.insertInto('signing_keys').values(rows).execute();
+    await notifyChange(trx, { keys: true });
+    return { added: rows.map((r) => r.kid), retired: retired.map((r) => r.kid) };
+  });
+}
+
+/**
+ * What a node compares to see whether the published keys changed: the kids, newest first, each
+ * marked retired or not (cheap: no key is opened). Keys whose publication ended drop out.
+ */
+export async function signingKeysVersion(db: Kysely<Database>): Promise<string> {
+  const rows = await db
+    .selectFrom('signing_keys')
+    .select(['kid', 'retired_at'])
+    .where((eb) => eb.or([eb('unpublish_at', 'is', null), eb('unpublish_at', '>', new Date())]))
+    .orderBy('created_at', 'desc')
+    .orderBy('kid')
     .execute();
-  const added = await addKeys(db, box, SIGNING_ALGS);
-  return { added, retired: retired.map((r) => r.kid) };
+  return rows.map((r) => `${r.kid}${r.retired_at ? '-' : '+'}`).join(',');
 }
 
 /** Members only a private key has: dropped from the keys others verify with. */

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
@@ -37,9 +37,20 @@ export class BackchannelDeliveries {
   }
 }
 
-/** Deletes grants with every code and token issued under them (one statement). */
+/**
+ * Deletes grants with every code and token issued under them. A sign-in still open under one of
+ * them (prompt=login, or a password reset started from it) is not deleted but unbound from the
+ * grant and its session: the browser that owns it goes on, signing in afresh, instead of landing
+ * on "session not found" (src/password-reset/forgot-password-step.ts).
+ */
 export async function revokeGrants(db: Kysely<Database>, grantIds: string[]): Promise<void> {
   if (!grantIds.length) return;
+  await db
+    .updateTable('oidc_models')
+    .set({ payload: sql`payload - 'grantId' - 'session'`, grant_id: null })
+    .where('model', '=', 'Interaction')
+    .where('grant_id', 'in', grantIds)
+    .execute();
   await db
     .deleteFrom('oidc_models')
     .where((eb) =>

@@ -22,6 +22,9 @@ export interface SessionSighting {
  * lists. Written when a session signs in or is used by a portal or the account page.
  */
 export class SessionActivity {
+  /** What this process last wrote per session, so a redirect that would change nothing sends no statement. */
+  readonly #written = new Map<string, { accountId: string; ip: string | null; at: number }>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records the device and address of each session at every authorization, as portals see it. */
@@ -41,6 +44,12 @@ export class SessionActivity {
   async record(sighting: SessionSighting): Promise<void> {
     const userAgent = sighting.userAgent?.slice(0, MAX_USER_AGENT) ?? null;
     const ip = sighting.ip ?? null;
+    const last = this.#written.get(sighting.sessionUid);
+    const now = Date.now();
+    // The statement below would write nothing either (the same rule, seen from here).
+    if (last && last.accountId === sighting.accountId && last.ip === ip && now - last.at < TOUCH_EVERY_SECONDS * 1000) {
+      return;
+    }
     await this.db
       .insertInto('session_activity')
       .values({
@@ -68,6 +77,8 @@ export class SessionActivity {
           ),
       )
       .execute();
+    if (this.#written.size >= 10_000) this.#written.clear();
+    this.#written.set(sighting.sessionUid, { accountId: sighting.accountId, ip, at: now });
   }
 
   async forget(sessionUids: string[]): Promise<void> {

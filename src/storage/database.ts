@@ -24,8 +24,19 @@ export interface Storage {
   db: Kysely<Database>;
   /** What backs `db`: a PostgreSQL server (including the embedded one over its socket) or PGlite in-process. */
   kind: 'postgres' | 'pglite';
+  /** The pool's connections (PostgreSQL only), for /metrics. */
+  poolUse?: () => { total: number; idle: number; waiting: number };
+  /** A PostgreSQL connection string, for what needs a connection of its own (LISTEN); none on PGlite. */
+  connectionString?: string;
+  /** In-process notices (PGlite): what a PostgreSQL node hears with LISTEN (src/storage/change-notices.ts). */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
+
+/** Milliseconds to wait for a PostgreSQL connection (a refused one fails at once, with a 503; this bounds a silent network). */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A statement whose answer does not come in this long fails (a database gone silent, not one that refused). */
+const QUERY_TIMEOUT_MS = 15_000;
 
 const SOCKET_PORT = 5432;
 
@@ -40,7 +51,13 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 }
 
 async function openPostgres(connectionString: string, options: StorageOptions): Promise<Storage> {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    keepAlive: true,
+  });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
@@ -52,7 +69,13 @@ async function openPostgres(connectionString: string, options: StorageOptions): 
     client.on('error', () => {});
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    connectionString,
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
 }
 
 async function openPGlite(options: StorageOptions): Promise<Storage> {
@@ -71,6 +94,10 @@ async function openPGlite(options: StorageOptions): Promise<Storage> {
   return {
     db,
     kind: 'pglite',
+    async listen(channel, onPayload) {
+      const unlisten = await pglite.listen(channel, onPayload);
+      return { stop: () => unlisten().catch(() => {}) };
+    },
     async close() {
       await socketServer?.stop();
       await db.destroy();

@@ -62,6 +62,8 @@ export interface UserTable {
   terms_accepted_at: Date | null;
   locale: string | null;
   password_changed_at: Date | null;
+  /** IANA time zone for the times shown to the person (src/users/time-zone.ts); null until known. */
+  time_zone: string | null;
 }
 
 export interface AccountTokenTable {
@@ -268,6 +270,8 @@ export interface OrganizationTable {
   seat_limit: number | null;
   /** A client id: where members land after accepting an invitation. */
   home_client_id: string | null;
+  /** Its own logo (https), shown instead of the portal's on sign-ins for it (src/http/page-branding.ts). */
+  logo_uri: string | null;
   require_mfa: Generated<boolean>;
   single_session: Generated<boolean>;
   /** Of password, google, microsoft, passkey. */

@@ -11,6 +11,7 @@ export const LOCKOUT_THRESHOLD = 100;
 export interface PasswordLockout {
   recordFailure(account: LockedAccount | undefined, locale: Locale): Promise<'open' | 'locked'>;
   isLocked(account: LockedAccount, locale: Locale): Promise<boolean>;
+  admitPassword(account: LockedAccount, locale: Locale): Promise<'locked' | 'admitted'>;
   reset(accountId: string): Promise<void>;
 }
 
@@ -76,6 +77,20 @@ export class AccountLockout implements PasswordLockout {
     if ((await this.failures(account.id)) < this.threshold) return false;
     await this.mailOwnerOnce(account, locale);
     return true;
+  }
+
+  /**
+   * The right password was given: refused while the account is locked (mailing a fresh link if
+   * the last one expired), else the count starts over; with no failure counted, nothing is written.
+   */
+  async admitPassword(account: LockedAccount, locale: Locale): Promise<'locked' | 'admitted'> {
+    const failures = await this.failures(account.id);
+    if (failures >= this.threshold) {
+      await this.mailOwnerOnce(account, locale);
+      return 'locked';
+    }
+    if (failures > 0) await this.reset(account.id);
+    return 'admitted';
   }
 
   /** Consecutive wrong passwords of the account so far. */

@@ -35,8 +35,11 @@ export interface LoginThrottle {
   /** Before verifying a password: may this attempt go ahead now? */
   check(identifier: string, ip: string): Promise<ThrottleDecision>;
   recordFailure(identifier: string, ip: string): Promise<void>;
-  /** A good login clears the (identifier, ip) counter and the identifier counter (not the IP one). */
-  recordSuccess(identifier: string, ip: string): Promise<void>;
+  /**
+   * A good login clears the (identifier, ip) counter and the identifier counter (not the IP one).
+   * Given the attempt's `check`, it writes nothing when neither counter existed then (most logins).
+   */
+  recordSuccess(identifier: string, ip: string, checked?: ThrottleDecision): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,15 +79,21 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     return Math.max(0, waitEnds - at);
   }
 
+  /** The decisions made while a counter that a success clears (pair, account) existed. */
+  const counted = new WeakSet<ThrottleDecision>();
+
   return {
     async check(identifier, ip) {
       const keys = throttleKeys(identifier, ip);
       const counters = await store.read(SCOPES.map((scope) => keys[scope]));
       const at = now();
       const wait = Math.max(...SCOPES.map((scope) => remainingWait(scope, counters.get(keys[scope]), at)));
-      return wait > 0
-        ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) }
-        : { allowed: true, retryAfterSeconds: 0 };
+      const decision: ThrottleDecision =
+        wait > 0
+          ? { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) }
+          : { allowed: true, retryAfterSeconds: 0 };
+      if (counters.has(keys.pair) || counters.has(keys.account)) counted.add(decision);
+      return decision;
     },
 
     async recordFailure(identifier, ip) {
@@ -95,7 +104,8 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       );
     },
 
-    async recordSuccess(identifier, ip) {
+    async recordSuccess(identifier, ip, checked) {
+      if (checked && !counted.has(checked)) return; // nothing to clear (a failure since then stays, as it happened)
       const keys = throttleKeys(identifier, ip);
       // The address counter stays: one good password (say, the attacker's own account) must not
       // wipe out the record of spraying other accounts from the same address.

@@ -66,3 +66,19 @@ export function parsePhone(input: string, country: string | undefined): PhonePar
   if (!parsed?.isValid()) return { ok: false };
   return { ok: true, e164: parsed.number };
 }
+
+/**
+ * A stored number as the phone fields show it: its own country (a "+54 11…" number is Argentina's,
+ * whatever the page's language) and the national number; `fallback` only for an unparsable one.
+ */
+export function storedPhoneFields(e164: string | null, fallback: CountryCode): { phone: string; phoneCountry: string } {
+  if (!e164) return { phone: '', phoneCountry: fallback };
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed?.country) return { phone: e164, phoneCountry: fallback };
+  return { phone: parsed.formatNational(), phoneCountry: parsed.country };
+}
+
+/** A stored number in full, as people write it: "+54 9 11 2345-6789". */
+export function displayPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

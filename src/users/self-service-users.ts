@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { signUpDatabase } from './email-verification.ts';
+import { isTimeZone } from './time-zone.ts';
 
 /** An account a person opens themselves (the sign-up form, or Google or Microsoft), already checked. */
 export interface SelfServiceSignUp {
@@ -15,6 +16,8 @@ export interface SelfServiceSignUp {
   /** True only when an upstream provider vouched for the email; else it must be verified before a login completes. */
   emailVerified: boolean;
   locale: string;
+  /** The browser's IANA zone (src/users/time-zone.ts), when the form's script could read it. */
+  timeZone?: string | undefined;
 }
 
 /**
@@ -47,6 +50,7 @@ export class SelfServiceUsers {
         terms_version: this.termsVersion,
         terms_accepted_at: now,
         locale: signUp.locale,
+        time_zone: isTimeZone(signUp.timeZone) ? signUp.timeZone : null,
         password_changed_at: passwordHash === null ? null : now,
       })
       .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())

@@ -5,6 +5,7 @@ import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-event
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
+import { isTimeZone } from './time-zone.ts';
 
 export class UserInputError extends Error {
   constructor(message: string) {
@@ -119,6 +120,22 @@ export class UserRepository {
       .set({ email: normalizeEmail(email), email_verified: true, updated_at: new Date() })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** The time zone of the person's browser (src/users/time-zone.ts), kept unless one is stored already. */
+  async rememberTimeZone(id: string, typed: unknown): Promise<void> {
+    if (!isTimeZone(typed)) return;
+    await this.db
+      .updateTable('users')
+      .set({ time_zone: typed })
+      .where('id', '=', id)
+      .where('time_zone', 'is', null)
+      .execute();
+  }
+
+  /** The zone chosen on the account page; null goes back to the browser's or the issuer's. */
+  async setTimeZone(id: string, zone: string | null): Promise<void> {
+    await this.db.updateTable('users').set({ time_zone: zone, updated_at: new Date() }).where('id', '=', id).execute();
   }
 
   async recordLogin(id: string): Promise<void> {

@@ -290,3 +290,60 @@ for (const kind of STORES) {
     t.regex(old.callback.url, /error=credentials/);
   });
 }
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] a stored number shows its own country; times in the person's zone on the sessions list and in an email`,
+    async (t) => {
+      const { server, user } = await accountWorld(kind);
+      await server.users.updateProfile(user.id, { name: 'Ana Pérez', phone: '+5491123456789' });
+      // Spanish from Mexico: the page's default country would be Mexico, and the zone Mexico City's.
+      const browser = new HttpBrowser({ 'accept-language': 'es-MX' });
+      const page = await openAccount(server, browser, '/account', 'ana@example.com', PASSWORD);
+      t.regex(page.body, /<option value="AR" selected>Argentina \(\+54\)<\/option>/, "the number's own country");
+      t.notRegex(page.body, /<option value="MX" selected>/);
+      t.regex(page.body, /id="phone"[^>]*value="011 15-2345-6789"/, 'the national number, without +54');
+      t.regex(page.body, /<option value="America\/Mexico_City" selected>/, 'no zone stored yet: the browser country');
+
+      const saved = await browser.submit(page, '/account/profile', {
+        name: 'Ana Pérez',
+        phone: '011 15-2345-6789',
+        phone_country: 'AR',
+        time_zone: 'America/Santiago',
+      });
+      t.regex(saved.body, /<option value="America\/Santiago" selected>/);
+      const stored = (await server.users.findById(user.id))!;
+      t.is(stored.time_zone, 'America/Santiago');
+      t.is(stored.phone, '+5491123456789', 'the number is unchanged by being shown');
+      const refused = await browser.submit(saved, '/account/profile', {
+        name: 'Ana Pérez',
+        phone: '',
+        phone_country: 'AR',
+        time_zone: 'Mars/Olympus_Mons',
+      });
+      t.is(refused.status, 200);
+      t.is((await server.users.findById(user.id))!.time_zone, 'America/Santiago', 'an unknown zone is not stored');
+
+      // December in Santiago is summer time, three hours behind UTC.
+      const sessions = await browser.open(`${server.issuer}/account/sessions`);
+      t.regex(sessions.body, /Última actividad: [^<]*\(GMT-3\)/);
+      t.notRegex(sessions.body, / UTC</);
+      const first = sessions.body.indexOf('class="session"');
+      t.true(sessions.body.indexOf('class="badge"') > first, 'this device');
+
+      const form = await browser.open(`${server.issuer}/account/password`);
+      await browser.submit(form, '/account/password', {
+        current_password: PASSWORD,
+        password: 'luna nueva sobre el mar',
+        password_confirmation: 'luna nueva sobre el mar',
+      });
+      const mail = (await mailsTo(server, 'ana@example.com')).find((m) => m.template === 'password-changed')!;
+      // Still queued (its data) or already in the dev outbox (its text).
+      t.regex(
+        `${JSON.stringify(mail.data)} ${mail.text_body ?? ''}`,
+        /\d{1,2}:\d{2} \(GMT-3\)/,
+        "the email's time in her zone",
+      );
+    },
+  );
+}

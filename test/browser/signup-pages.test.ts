@@ -85,8 +85,8 @@ for (const kind of BROWSER_STORES) {
       t.truthy(user!.terms_accepted_at, 'the terms acceptance is recorded');
 
       const [mail] = await w.mailTo(email);
-      t.is(mail!.subject, 'Confirma tu correo para Umbral');
       const code = codeOf(mail!);
+      t.is(mail!.subject, `${code} es tu código · Confirma tu correo para Umbral`, 'the code in the subject');
       await page.getByLabel('Código de verificación').fill(code);
       await page.getByRole('button', { name: 'Verificar' }).click();
 

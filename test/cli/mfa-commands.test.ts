@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { FactorRepository } from '../../src/mfa/factor-repository.ts';
 import { RecoveryCodes } from '../../src/mfa/recovery-codes.ts';
@@ -32,7 +33,7 @@ for (const kind of STORES) {
         const factors = new FactorRepository(db);
         for (const user of users) {
           await factors.addSms(user.id, '+525512345678');
-          await new RecoveryCodes(db).regenerate(user.id);
+          await new RecoveryCodes(db, randomBytes(32)).regenerate(user.id);
         }
         return Object.fromEntries(users.map((u) => [u.email, u.id]));
       });

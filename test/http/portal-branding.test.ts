@@ -1,6 +1,10 @@
 import test from 'ava';
 import { ClientInputError } from '../../src/clients/client-registry.ts';
 import { styleAttributeSource } from '../../src/http/page-branding.ts';
+import { InvitationRepository } from '../../src/organizations/invitations.ts';
+import { OrganizationInputError } from '../../src/organizations/organization-errors.ts';
+import { parseLogoUri } from '../../src/organizations/organization-input.ts';
+import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { signUpFields } from '../interactions/signup-fixture.ts';
 import { startSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
@@ -20,6 +24,8 @@ const BRAND = {
   policyUri: 'https://nandu.example/privacidad',
   brandColor: '#0b5cad',
 };
+/** Where the benefits portal starts its own sign-in (initiate_login_uri). */
+const BENEFITS_SIGN_IN = 'https://beneficios.example/ingresar';
 const SUPPORT = { SUPPORT_URL: 'https://ayuda.example.com/', SUPPORT_EMAIL: 'soporte@example.com' };
 
 /** One Umbral per store with a branded third-party portal (so consent shows) and a plain one. */
@@ -35,6 +41,12 @@ const world = worldsPerFile(test, async (kind: StoreKind) => {
     ...BRAND,
   });
   const plain = await server.registerClient({ clientId: 'plain', redirectUris: [REDIRECT], name: 'Portal Simple' });
+  const starting = await server.registerClient({
+    clientId: 'beneficios',
+    redirectUris: [REDIRECT],
+    name: 'Portal de Beneficios',
+    initiateLoginUri: BENEFITS_SIGN_IN,
+  });
   await server.users.create({ email: 'ana@example.com', password: PASSWORD, name: 'Ana Pérez', emailVerified: true });
   return {
     world: {
@@ -42,6 +54,7 @@ const world = worldsPerFile(test, async (kind: StoreKind) => {
       mailTo: (to: string) => waitForMail(smtp, to, 1, 10_000),
       brandedRp: await RelyingParty.discover(server.issuer, 'nandu', branded.client_secret, REDIRECT),
       plainRp: await RelyingParty.discover(server.issuer, 'plain', plain.client_secret, REDIRECT),
+      benefitsRp: await RelyingParty.discover(server.issuer, 'beneficios', starting.client_secret, REDIRECT),
     },
     async reset() {
       await server.umbral.mailer.drain();
@@ -100,6 +113,9 @@ for (const kind of STORES) {
     assertBranded(t, passwordPage, 'password step');
     t.true(consent.body.includes('/consent'), 'a third-party portal asks for consent');
     assertBranded(t, consent, 'consent');
+    t.regex(consent.body, /Sesión iniciada como <span class="identity-email">ana@example\.com<\/span>/, 'the account');
+    t.regex(consent.body, /Sitio: nandu\.example/, "the portal's domain");
+    t.regex(passwordPage.body, /para continuar en Portal Ñandú/, "the password step keeps the portal's name");
     const callback = await browser.submit(consent, '/consent', {}, REDIRECT);
     t.true(callback.url.startsWith(REDIRECT));
 
@@ -196,4 +212,124 @@ for (const kind of STORES) {
       t.false(names.includes('amarillo'), 'nothing stored for a refused portal');
     },
   );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] the verification link verifies and lands on the portal's sign-in; GET alone verifies nobody`,
+    async (t) => {
+      const { server, benefitsRp, mailTo } = await world(kind);
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const signUp = await browser.open((await benefitsRp.authorizationRequest({ prompt: 'create' })).url, REDIRECT);
+      const email = `carla.${kind}@example.com`;
+      await browser.submit(signUp, '/signup', signUpFields({ name: 'Carla Díaz', email }), REDIRECT);
+      const [mail] = await mailTo(email);
+      const link = linkIn(mail!.text ?? '', /^(http\S+\/verify-email\?token=\S+)$/m);
+
+      // A mail scanner fetches the link (and the page it redirects to): nobody is verified.
+      const scanner = new HttpBrowser();
+      const scanned = await scanner.open(link);
+      t.regex(scanned.body, /data-auto-submit/, 'with JavaScript the confirmation submits itself');
+      t.regex(scanned.body, /<script src="\/assets\/enhancements.js" defer><\/script>/);
+      t.false((await server.users.findByEmail(email))!.email_verified, 'GET verifies nobody');
+
+      // The person, on another device: the one button (or the script) verifies and goes to the portal's sign-in.
+      const elsewhere = new HttpBrowser({ 'accept-language': 'es' });
+      const confirm = await elsewhere.open(link);
+      const landed = await elsewhere.submit(confirm, '/verify-email', {}, BENEFITS_SIGN_IN);
+      t.is(landed.url, BENEFITS_SIGN_IN);
+      t.true((await server.users.findByEmail(email))!.email_verified);
+    },
+  );
+
+  test.serial(
+    `[${kind}] no dead ends: expired, error and logged-out pages lead back to the portal; an oversized form says so`,
+    async (t) => {
+      const { server, brandedRp, benefitsRp } = await world(kind);
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const identifier = await browser.open((await benefitsRp.authorizationRequest()).url, REDIRECT);
+      const back = `<a class="button primary" href="${BENEFITS_SIGN_IN}">Volver a Portal de Beneficios</a>`;
+
+      // The back button after the sign-in ended, on a page that no longer knows its portal.
+      const expired = await browser.open(`${server.issuer}/interaction/an-old-sign-in`);
+      t.is(expired.status, 400);
+      t.true(expired.body.includes(back), 'the expired sign-in offers the way back to the portal it came from');
+      const error = await browser.open(`${server.issuer}/auth?client_id=nobody&response_type=code&scope=openid`);
+      t.true(error.body.includes(back), 'so does an error page');
+      const loggedOut = await browser.open(`${server.issuer}/session/end`);
+      const done = await browser.submit(loggedOut, '/session/end/confirm', { logout: 'yes' });
+      t.regex(done.body, /Cerraste sesión/);
+      t.true(done.body.includes(back), 'and the logged-out page');
+
+      // A portal's own pages lead to its home (client_uri, without an initiate_login_uri).
+      const branded = new HttpBrowser({ 'accept-language': 'es' });
+      await branded.open((await brandedRp.authorizationRequest()).url, REDIRECT);
+      const gone = await branded.open(`${server.issuer}/interaction/an-old-sign-in`);
+      t.true(gone.body.includes(`href="${BRAND.clientUri}">Volver a Portal Ñandú</a>`));
+      const stranger = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/interaction/x`);
+      t.false(stranger.body.includes('Volver a'), 'a browser that came from no portal gets no made-up link');
+
+      // An empty password is not a wrong one: "Escribe tu contraseña", the portal still named.
+      const fresh = new HttpBrowser({ 'accept-language': 'es' });
+      const start = await fresh.open((await benefitsRp.authorizationRequest()).url, REDIRECT);
+      const passwordStep = await fresh.submit(start, '/identifier', { email: 'ana@example.com' });
+      const empty = await fresh.submit(passwordStep, '/password', { password: '' });
+      t.regex(empty.body, /id="password-error" class="error" role="alert">Escribe tu contraseña\.</);
+      t.notRegex(empty.body, /no son correctos/);
+      t.regex(empty.body, /para continuar en Portal de Beneficios/);
+
+      // An oversized form: said as such, and nothing happens.
+      const huge = await browser.submit(identifier, '/identifier', { email: `${'a'.repeat(20_000)}@example.com` });
+      t.is(huge.status, 413);
+      t.regex(huge.body, /El formulario que enviaste es demasiado grande/);
+      t.notRegex(huge.body, /La aplicación envió/);
+    },
+  );
+}
+
+test("an organization's logo must be https (http on loopback only)", (t) => {
+  t.is(parseLogoUri(' https://acme.example/logo.svg '), 'https://acme.example/logo.svg');
+  t.is(parseLogoUri('http://127.0.0.1:8080/logo.png'), 'http://127.0.0.1:8080/logo.png');
+  for (const bad of ['http://acme.example/logo.png', 'javascript:alert(1)', 'logo.png', ''])
+    t.throws(() => parseLogoUri(bad), {
+      instanceOf: OrganizationInputError,
+      message: /^--logo-uri must be an https URL/,
+    });
+});
+
+for (const kind of STORES) {
+  test.serial(`[${kind}] an organization's own logo replaces the portal's on its invitation pages`, async (t) => {
+    const { server } = await world(kind);
+    const db = server.umbral.storage.db;
+    const organization = await new OrganizationRepository(db).create({
+      name: 'Acme S.A.',
+      slug: `acme-logo-${kind}`,
+      activatesAt: new Date(Date.now() - 3600_000),
+      homeClientId: 'nandu',
+      logoUri: 'https://acme.example/logo.svg',
+    });
+    const invite = (email: string) =>
+      new InvitationRepository(db).invite({
+        organizationId: organization.row.id,
+        email,
+        roles: ['member'],
+        invitedBy: null,
+        withToken: true,
+      });
+    const { token } = await invite(`dora.${kind}@example.com`);
+    const page = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/invitations/${token}`);
+    t.is(page.status, 200);
+    t.true(page.body.includes('<img src="https://acme.example/logo.svg" alt="Logotipo de Acme S.A."'), 'its logo');
+    t.false(page.body.includes(BRAND.logoUri), "not the portal's");
+    t.regex(page.body, /<span class="product">Portal Ñandú<\/span>/, "the home portal's name and colour stay");
+    t.true(page.body.includes('<body style="--brand: #0b5cad; --brand-text: #fff">'));
+
+    await new OrganizationRepository(db).update(organization.row.id, { logoUri: null });
+    const { token: second } = await invite(`eli.${kind}@example.com`);
+    const plain = await new HttpBrowser({ 'accept-language': 'es' }).open(`${server.issuer}/invitations/${second}`);
+    t.true(
+      plain.body.includes(`<img src="${BRAND.logoUri}" alt="Logotipo de Portal Ñandú"`),
+      "without one, the portal's",
+    );
+  });
 }

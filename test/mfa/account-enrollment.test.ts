@@ -51,17 +51,43 @@ for (const kind of STORES) {
       t.regex(codesPage.url, /\/account\/security\/recovery-codes$/);
       const codes = [...codesPage.body.matchAll(/<li><code>([a-z2-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
       t.is(codes.length, 10, 'ten recovery codes, shown once');
+      t.true(
+        codes.every((code) => /^[a-z2-9]{5}-[a-z2-9]{5}$/.test(code)),
+        `ten characters each, in two groups: ${codes[0]}`,
+      );
+      t.regex(
+        codesPage.body,
+        /<a class="button secondary" download="codigos-de-recuperacion.txt" href="data:text\/plain;charset=utf-8,[^"]+">Descargar<\/a>/,
+      );
+      t.true(codesPage.body.includes(encodeURIComponent(codes[0]!)), 'the file holds the codes');
+      t.regex(codesPage.body, /<button type="button" class="secondary" data-print hidden>Imprimir<\/button>/);
+      const stored = await server.umbral.storage.db
+        .selectFrom('mfa_recovery_codes')
+        .select('code_hash')
+        .where('user_id', '=', user.id)
+        .execute();
+      t.true(
+        stored.every((row) => row.code_hash.startsWith('h1:')),
+        'kept as keyed hashes, never as typed',
+      );
       t.is(new Set(codes).size, 10);
       const again = await browser.open(codesPage.url);
       t.notRegex(again.body, new RegExp(codes[0]!), 'not shown a second time');
       t.true(await server.umbral.mfa.factors.hasFactors(user.id));
 
-      // From now on the security page wants the new factor too: a fresh sign-in with it.
-      const identifier = await browser.open(`${server.issuer}/account/security`);
-      const { next: factorPage0 } = await submitCredentials(browser, identifier, 'ana@example.com', PASSWORD);
-      t.regex(factorPage0.url, /\/mfa$/);
-      const page = await browser.submit(factorPage0, '/mfa/totp', { code: await step(0) });
+      // The code just typed proved the new factor in this session: the security page opens at once,
+      // with no second sign-in, and the session counts as signed in with both factors.
+      const page = await browser.open(`${server.issuer}/account/security`);
       t.regex(page.url, /\/account\/security$/);
+      t.regex(page.body, /<h1>Verificación en dos pasos<\/h1>/);
+      t.notRegex(page.body, /type="password"/, 'no sign-in asked');
+      // A fresh browser still needs both: the password, then the app's code.
+      const other = newBrowser();
+      const identifier = await other.open(`${server.issuer}/account/security`);
+      const { next: factorPage0 } = await submitCredentials(other, identifier, 'ana@example.com', PASSWORD);
+      t.regex(factorPage0.url, /\/mfa$/);
+      const otherPage = await other.submit(factorPage0, '/mfa/totp', { code: await step(0) });
+      t.regex(otherPage.url, /\/account\/security$/);
       t.regex(page.body, /Aplicación de autenticación: Mi iPhone/);
       t.regex(page.body, /Te quedan 10 códigos sin usar/);
 

@@ -82,7 +82,22 @@ for (const kind of STORES) {
         'ana@example.com',
         await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }),
       );
-      const removed = await fresh.submit(again, `/factors/${factorId}/remove`, {});
+      // "Quitar" opens a confirmation page (no script needed), warning hard: it is the last method.
+      const confirm = await fresh.open(`${server.issuer}/account/security/factors/${factorId}/remove`);
+      t.true(
+        again.body.includes(`href="/account/security/factors/${factorId}/remove"`),
+        'the security page links to it',
+      );
+      t.regex(confirm.body, /<h1>¿Quitar este método\?<\/h1>/);
+      t.regex(confirm.body, /Es tu último método: la verificación en dos pasos se desactivará/);
+      t.regex(confirm.body, /No, conservarlo/);
+      const unconfirmed = await fresh.request(`${server.issuer}/account/security/factors/${factorId}/remove`, {
+        form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(confirm.body)![1]! },
+      });
+      t.is(unconfirmed.status, 303, 'a removal not confirmed goes to the confirmation page');
+      t.is(unconfirmed.headers.get('location'), `/account/security/factors/${factorId}/remove`);
+      t.true(await server.umbral.mfa.factors.hasFactors(user.id), 'and removes nothing');
+      const removed = await fresh.submit(confirm, `/factors/${factorId}/remove`, {});
       t.regex(removed.body, /Quitamos el método/);
       t.false(await server.umbral.mfa.factors.hasFactors(user.id));
       t.false(await server.umbral.mfa.recoveryCodes.hasAny(user.id));

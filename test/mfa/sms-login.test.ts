@@ -36,6 +36,11 @@ for (const kind of STORES) {
         phone: '55 1234 5678',
       });
       t.regex(verifyPage.url, /\/account\/security\/sms\/verify$/);
+      t.regex(
+        verifyPage.body,
+        /Escribe el código que enviamos al \+52 55 1234 5678\./,
+        'the number just typed, in full',
+      );
       t.is(twilio.calls.length, 1);
       const call = twilio.calls[0]!;
       t.is(call.path, `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`);

@@ -485,3 +485,30 @@ for (const kind of STORES) {
     },
   );
 }
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] a reset started from prompt=login in a browser with a session comes back to that sign-in and finishes at the portal`,
+    async (t) => {
+      const { rp, mailbox } = await setup(t, kind);
+      const browser = new HttpBrowser();
+      await rp.signIn(browser, ANA, OLD_PASSWORD);
+      // The portal asks for a fresh sign-in in the same browser, whose session the reset will end.
+      const request = await rp.authorizationRequest({ prompt: 'login' });
+      const identifier = await browser.open(request.url, REDIRECT);
+      const passwordPage = await browser.submit(identifier, '/identifier', { email: ANA }, REDIRECT);
+      const uid = /\/interaction\/([\w-]+)\/password/.exec(passwordPage.body)![1]!;
+      const form = await browser.open(new URL(`/interaction/${uid}/forgot`, passwordPage.url).href);
+      await browser.submit(form, '/forgot', { email: ANA });
+      const [mail] = await mailbox.waitFor(ANA, 1);
+      const resetPage = await browser.open(resetLinkIn(mail!));
+      const back = await submitReset(browser, resetPage, NEW_PASSWORD);
+      t.true(back.url.endsWith(`/interaction/${uid}?notice=password_changed`), `back on its sign-in: ${back.url}`);
+      t.regex(back.body, /Tu contraseña se cambió\. Inicia sesión con la nueva\./);
+      const callback = await browser.submit(back, '/password', { password: NEW_PASSWORD }, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT), `the portal's pending request finishes: ${callback.url}`);
+      const tokens = await rp.exchange(callback.url, request);
+      t.truthy(tokens.id_token);
+    },
+  );
+}

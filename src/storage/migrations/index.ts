@@ -17,6 +17,7 @@ import * as signInEvents from './0015-sign-in-events.ts';
 import * as invitationBatches from './0016-invitation-batches.ts';
 import * as adminApi from './0017-admin-api.ts';
 import * as userAdministration from './0018-user-administration.ts';
+import * as hostedPages from './0020-hosted-pages.ts';
 import * as webhooks from './0021-webhooks.ts';
 import * as operators from './0022-operators.ts';
 
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0016-invitation-batches': invitationBatches,
   '0017-admin-api': adminApi,
   '0018-user-administration': userAdministration,
+  '0020-hosted-pages': hostedPages,
   '0021-webhooks': webhooks,
   '0022-operators': operators,
 };
