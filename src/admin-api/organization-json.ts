@@ -141,6 +141,8 @@ export async function asOrganizationProblem<T>(work: () => Promise<T>, field?: s
     if (error instanceof OrganizationRefusal) throw refusalProblem(error);
     if (
       error instanceof TaxIdTakenError ||
+      error.reason === 'org_suspended' ||
+      error.reason === 'org_ended' ||
       /already exists|already bound|already a member|is already/.test(error.message)
     ) {
       throw new Problem('conflict', error.message);
