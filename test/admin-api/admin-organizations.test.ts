@@ -380,7 +380,39 @@ for (const kind of STORES) {
         ['organization-welcome'],
       );
 
+      // A welcome held back by a suspension goes when the organization is resumed.
+      const held = await w.call('POST', '/organizations', {
+        token,
+        body: {
+          name: 'Pied Piper',
+          activates_at: new Date(w.clock.now() + DAY).toISOString(),
+          admins: ['richard@piedpiper.example'],
+        },
+      });
+      const piper = held.json.id as string;
+      t.is((await w.call('POST', `/organizations/${piper}/suspension`, { token })).status, 200);
+      const due = await w.call('PATCH', `/organizations/${piper}`, {
+        token,
+        body: { activates_at: new Date(w.clock.now() - 1000).toISOString() },
+      });
+      t.is(due.json.status, 'suspended', due.text);
+      t.deepEqual(await mails('richard@piedpiper.example'), [], 'nothing mailed while suspended');
+      const refusedInvitation = await w.call('POST', `/organizations/${piper}/invitations`, {
+        token,
+        body: { email: 'jared@piedpiper.example' },
+      });
+      t.is(refusedInvitation.status, 409, 'a suspended organization takes no invitations (as in the CLI)');
+      t.regex(refusedInvitation.json.detail, /is suspended: it takes no invitations/);
+      const resumed = await w.call('POST', `/organizations/${piper}/resumption`, { token });
+      t.is(resumed.json.status, 'active', resumed.text);
+      t.deepEqual(
+        (await mails('richard@piedpiper.example')).map((m) => m.template),
+        ['organization-welcome'],
+      );
+
       await w.server.umbral.audit.flush();
+      const resumedEvent = (await w.server.umbral.audit.query({ type: 'org.resumed', organizationId: piper })).events;
+      t.like(resumedEvent[0]?.data, { mailed: 1 });
       const events = (await w.server.umbral.audit.query({ type: 'org.added' })).events;
       t.like(events.find((e) => e.organizationId === hooli)?.data, { admins: 2, mailed: 2 });
       t.true(events.every((e) => e.actor.kind === 'client' && e.actor.id === 'automation-all'));
