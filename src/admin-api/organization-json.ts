@@ -6,6 +6,7 @@ import {
   TaxIdError,
   TaxIdTakenError,
 } from '../organizations/organization-errors.ts';
+import { OrganizationRefusal } from '../organizations/organization-refusal.ts';
 import { organizationStatus } from '../organizations/organization-status.ts';
 import type { Organization } from '../organizations/organizations.ts';
 import type { OrganizationInvitationRow } from '../storage/schema.ts';
@@ -32,6 +33,7 @@ export const OrganizationSchema = z
     ends_at: z.string().nullable(),
     seat_limit: z.number().int().nullable(),
     home_client_id: z.string().nullable(),
+    logo_uri: z.string().nullable(),
     require_mfa: z.boolean(),
     single_session: z.boolean(),
     sign_in_methods: z.array(z.string()),
@@ -88,6 +90,7 @@ export function organizationJson(org: Organization, now: Date) {
     ends_at: iso(row.ends_at),
     seat_limit: row.seat_limit,
     home_client_id: row.home_client_id,
+    logo_uri: row.logo_uri,
     require_mfa: row.require_mfa,
     single_session: row.single_session,
     sign_in_methods: org.signInMethods,
@@ -135,8 +138,11 @@ export async function asOrganizationProblem<T>(work: () => Promise<T>, field?: s
     return await work();
   } catch (error) {
     if (!(error instanceof OrganizationInputError)) throw error;
+    if (error instanceof OrganizationRefusal) throw refusalProblem(error);
     if (
       error instanceof TaxIdTakenError ||
+      error.reason === 'org_suspended' ||
+      error.reason === 'org_ended' ||
       /already exists|already bound|already a member|is already/.test(error.message)
     ) {
       throw new Problem('conflict', error.message);
@@ -153,6 +159,18 @@ export async function asOrganizationProblem<T>(work: () => Promise<T>, field?: s
               : field;
     throw at ? Problem.field('body', `/${at}`, error.message) : new Problem('validation', error.message);
   }
+}
+
+/**
+ * The organization administration's refusal: a clash with the current state is a conflict, a
+ * value refused a validation problem; either names the body field at fault, when there is one.
+ */
+export function refusalProblem(refusal: OrganizationRefusal): Problem {
+  const errors =
+    refusal.field === 'organization'
+      ? undefined
+      : [{ in: 'body' as const, pointer: `/${refusal.field}`, detail: refusal.message }];
+  return new Problem(refusal.conflict ? 'conflict' : 'validation', refusal.message, errors ? { errors } : {});
 }
 
 /** A parser of src/organizations run on one body field: its refusal names the field. */

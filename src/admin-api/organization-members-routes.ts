@@ -1,9 +1,9 @@
 import type { AuditActor, AuditOrigin } from '../audit/audit-event.ts';
 import { DEFAULT_INVITATION_TTL_MS, InvitationRepository } from '../organizations/invitations.ts';
+import { MemberAdministration } from '../organizations/member-administration.ts';
 import { MembershipRepository } from '../organizations/memberships.ts';
 import { OrganizationMail } from '../organizations/organization-mail.ts';
 import { OrganizationSessions } from '../organizations/organization-sessions.ts';
-import { organizationStatus } from '../organizations/organization-status.ts';
 import { OrganizationRepository } from '../organizations/organizations.ts';
 import { MEMBER_ROLE, parseRoleName, RoleRepository } from '../organizations/roles.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
@@ -38,8 +38,9 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
   const { db } = options;
   const orgs = new OrganizationRepository(db);
   // Members removed here are announced (org.member_removed); the servers' workers deliver them.
-  const memberships = new MembershipRepository(db, queuedWebhookEvents(db, options.logger));
-  const invitations = new InvitationRepository(db);
+  const webhooks = queuedWebhookEvents(db, options.logger);
+  const memberships = new MembershipRepository(db, webhooks);
+  const invitations = new InvitationRepository(db, options.now, undefined, webhooks);
   const roles = new RoleRepository(db);
   const sessions = new OrganizationSessions({ provider: async () => options.provider, logger: options.logger });
   const mail = new OrganizationMail({
@@ -47,6 +48,8 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
     productName: options.config.productName,
     now: options.now,
   });
+  // The code path of `umbral orgs invite|remove-member` and of the company console at /org.
+  const admin = new MemberAdministration({ db, mail, sessions, now: options.now, webhooks });
   const organization = async (id: string) => {
     const org = await orgs.findById(id);
     if (!org) throw new Problem('not_found', `no organization with id ${id}`);
@@ -100,10 +103,7 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
       const before = await memberships.membership(org.row.id, request.params.user_id);
       if (!before) throw new Problem('not_found', 'that person is not a member of this organization');
       const next = await checkedRoles(request.body.roles);
-      await asOrganizationProblem(
-        () => memberships.setRoles(org.row.id, request.params.user_id, next, new Date(options.now())),
-        'roles',
-      );
+      await asOrganizationProblem(() => admin.setRoles(org.row, request.params.user_id, next), 'roles');
       record(
         'org.member_roles_changed',
         org.row.id,
@@ -132,10 +132,8 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
       if (!(await memberships.membership(org.row.id, userId))) {
         throw new Problem('not_found', 'that person is not a member of this organization');
       }
-      await asOrganizationProblem(() => memberships.remove(org.row.id, userId, new Date(options.now())));
-      const logouts = await sessions.takeOut(db, { userIds: [userId] }, 'required-or-optional');
-      sessions.deliver(logouts);
-      record('org.member_removed', org.row.id, request, { portalSessions: logouts.length }, userId);
+      const portalSessions = await asOrganizationProblem(() => admin.exclude(org.row, userId));
+      record('org.member_removed', org.row.id, request, { portalSessions }, userId);
       return { status: 204 };
     },
   });
@@ -183,13 +181,9 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
       if (!isValidEmail(email)) throw Problem.field('body', '/email', `"${body.email}" is not a valid email address`);
       const org = await organization(request.params.organization_id);
       const invitedRoles = await checkedRoles(body.roles ?? [MEMBER_ROLE]);
-      const status = organizationStatus(org.row, new Date(options.now()));
-      if (status === 'suspended' || status === 'ended') {
-        throw new Problem('conflict', `${org.row.slug} is ${status}: it takes no invitations`);
-      }
       const { invitation, mailed } = await asOrganizationProblem(
         () =>
-          mail.invite(db, org.row, {
+          admin.invite(org.row, {
             email,
             roles: invitedRoles,
             invitedBy: inviter(request.caller),
@@ -215,7 +209,7 @@ export const registerOrganizationMembersRoutes: RegisterRoutes = (api, options) 
     handler: async (request) => {
       const org = await organization(request.params.organization_id);
       const pending = (await invitations.pending(org.row.id)).find((i) => i.id === request.params.invitation_id);
-      if (!pending || !(await invitations.revoke(org.row.id, pending.email))) {
+      if (!pending || !(await admin.revoke(org.row.id, pending.email))) {
         throw new Problem('not_found', 'no pending invitation with that id in this organization');
       }
       record('org.invitation_revoked', org.row.id, request, { invitationId: pending.id });

@@ -1,12 +1,14 @@
-import type { Kysely } from 'kysely';
 import type { AuditActor, AuditOrigin } from '../audit/audit-event.ts';
+import { ContractScheduler } from '../organizations/contract-scheduler.ts';
+import { OrganizationAdministration } from '../organizations/organization-administration.ts';
 import { type OrganizationFields, parseName, parseSlug, slugFromName } from '../organizations/organization-input.ts';
+import { OrganizationMail } from '../organizations/organization-mail.ts';
 import { OrganizationSessions } from '../organizations/organization-sessions.ts';
-import { type Organization, OrganizationRepository } from '../organizations/organizations.ts';
-import type { Database } from '../storage/schema.ts';
+import type { Organization } from '../organizations/organizations.ts';
+import { queuedWebhookEvents } from '../webhooks/webhook-event-queue.ts';
 import type { RegisterRoutes } from './admin-api.ts';
 import { checkIfMatch } from './etag.ts';
-import { OrganizationCreate, OrganizationUpdate, organizationFields } from './organization-fields.ts';
+import { adminsOf, OrganizationCreate, OrganizationUpdate, organizationFields } from './organization-fields.ts';
 import {
   asOrganizationProblem,
   OrganizationParams,
@@ -27,8 +29,27 @@ const TAG = 'Organizations';
  * removal) stays the operator's.
  */
 export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
-  const orgs = new OrganizationRepository(options.db);
-  const sessions = new OrganizationSessions({ provider: async () => options.provider, logger: options.logger });
+  const { db, logger } = options;
+  const sessions = new OrganizationSessions({ provider: async () => options.provider, logger });
+  const mail = new OrganizationMail({
+    issuer: options.config.issuer,
+    productName: options.config.productName,
+    now: options.now,
+  });
+  // Companies activated here are announced (org.activated); the servers' workers deliver them.
+  const webhooks = queuedWebhookEvents(db, logger);
+  const contracts = new ContractScheduler({
+    db,
+    logger,
+    mail,
+    sessions,
+    endWarningDays: options.config.orgEndWarningDays,
+    now: options.now,
+    webhooks,
+  });
+  // The CLI's own code path (`umbral orgs …`): the same checks, refusals, mail and activation.
+  const administration = new OrganizationAdministration({ db, mail, sessions, contracts, now: options.now, webhooks });
+  const orgs = administration.orgs;
   const now = () => new Date(options.now());
   const find = async (id: string): Promise<Organization> => {
     const org = await orgs.findById(id);
@@ -80,13 +101,14 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
     path: '/organizations',
     operationId: 'createOrganization',
     summary: 'Add an organization',
-    description: 'Its admins are invited with POST /organizations/{organization_id}/invitations and the admin role.',
+    description:
+      'Its designated admins (`admins`) are invited with the admin role and mailed the welcome, at once while it is active, else at its activation.',
     tag: TAG,
     scope: 'orgs:write',
     body: OrganizationCreate,
     responses: {
       201: { description: 'Added.', schema: OrganizationSchema },
-      409: { description: 'The slug is taken.' },
+      409: { description: 'The slug, tax id or an upstream binding is taken, or the admins do not fit the seats.' },
     },
     handler: async (request) => {
       const { body } = request;
@@ -98,12 +120,15 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
           body.slug === undefined
             ? parsedField('name', () => slugFromName(name))
             : parsedField('slug', () => parseSlug(body.slug!)),
-        activatesAt: body.activates_at ? new Date(body.activates_at) : now(),
       };
-      if (input.homeClientId) await assertClientExists(options.db, input.homeClientId);
-      await assertUnbound(orgs, input, undefined);
-      const org = await asOrganizationProblem(() => orgs.create(input));
-      record('org.added', org.row.id, request, { slug: org.row.slug, after: organizationJson(org, now()) });
+      const admins = adminsOf(body);
+      const { organization: org, mailed } = await asOrganizationProblem(() => administration.create(input, admins));
+      record('org.added', org.row.id, request, {
+        slug: org.row.slug,
+        after: organizationJson(org, now()),
+        admins: admins.length,
+        mailed,
+      });
       return { ...answer(org, 201), location: `/organizations/${org.row.id}` };
     },
   });
@@ -142,20 +167,16 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
         ...(request.body.name !== undefined ? { name: parsedField('name', () => parseName(request.body.name!)) } : {}),
         ...(request.body.slug !== undefined ? { slug: parsedField('slug', () => parseSlug(request.body.slug!)) } : {}),
       };
-      if (changes.endsAt && changes.endsAt <= now()) {
-        throw Problem.field(
-          'body',
-          '/ends_at',
-          'ends_at must be in the future (suspend or remove the organization instead)',
-        );
-      }
-      if (changes.homeClientId) await assertClientExists(options.db, changes.homeClientId);
-      await assertUnbound(orgs, changes, before.row.id);
-      const after = await asOrganizationProblem(() => orgs.update(before.row.id, changes));
+      const admins = adminsOf(request.body);
+      const { organization: after, mailed } = await asOrganizationProblem(() =>
+        administration.update(before, changes, admins),
+      );
       record('org.updated', before.row.id, request, {
         fields: Object.keys(request.body),
         before: organizationJson(before, now()),
         after: organizationJson(after, now()),
+        admins: admins.length,
+        mailed,
       });
       return answer(after);
     },
@@ -176,18 +197,16 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
       responses: { 200: { description: 'The organization now.', schema: OrganizationSchema } },
       handler: async (request) => {
         const org = await find(request.params.organization_id);
-        const changed = action === 'suspend' ? await orgs.suspend(org.row.id) : await orgs.resume(org.row.id);
-        if (!changed)
-          throw new Problem('conflict', `${org.row.slug} is ${action === 'suspend' ? 'already' : 'not'} suspended`);
-        let portalSessions = 0;
         if (action === 'suspend') {
           // As at the contract's end: members' sessions at the portals that require an organization end now.
-          const logouts = await sessions.takeOut(options.db, { organizationId: org.row.id }, 'required');
-          sessions.deliver(logouts);
-          portalSessions = logouts.length;
+          const { organization, portalSessions } = await asOrganizationProblem(() => administration.suspend(org));
+          record('org.suspended', org.row.id, request, { portalSessions });
+          return answer(organization);
         }
-        record(`org.${action === 'suspend' ? 'suspended' : 'resumed'}`, org.row.id, request, { portalSessions });
-        return answer(await find(org.row.id));
+        // A welcome held back by the suspension goes now.
+        const { organization, mailed } = await asOrganizationProblem(() => administration.resume(org));
+        record('org.resumed', org.row.id, request, { mailed });
+        return answer(organization);
       },
     });
   }
@@ -205,35 +224,9 @@ export const registerOrganizationsRoutes: RegisterRoutes = (api, options) => {
     handler: async (request) => {
       const org = await find(request.params.organization_id);
       checkIfMatch(request.ifMatch, organizationEtag(org));
-      const logouts = await sessions.takeOut(options.db, { organizationId: org.row.id }, 'required');
-      await orgs.remove(org.row.id);
-      sessions.deliver(logouts);
-      record('org.removed', org.row.id, request, { slug: org.row.slug, portalSessions: logouts.length });
+      const { portalSessions } = await administration.remove(org);
+      record('org.removed', org.row.id, request, { slug: org.row.slug, portalSessions });
       return { status: 204 };
     },
   });
 };
-
-async function assertClientExists(db: Kysely<Database>, clientId: string) {
-  const client = await db
-    .selectFrom('clients')
-    .select('client_id')
-    .where('client_id', '=', clientId)
-    .executeTakeFirst();
-  if (!client) throw Problem.field('body', '/home_client_id', `no client with id ${clientId}`);
-}
-
-/** A Microsoft tenant or Google Workspace domain joins one organization only. */
-async function assertUnbound(orgs: OrganizationRepository, fields: OrganizationFields, ownId: string | undefined) {
-  for (const [provider, values] of [
-    ['microsoft', fields.microsoftTenants ?? []],
-    ['google', fields.googleDomains ?? []],
-  ] as const) {
-    for (const value of values) {
-      const bound = await orgs.boundTo(provider, value);
-      if (bound && bound.row.id !== ownId) {
-        throw new Problem('conflict', `${value} is already bound to another organization (${bound.row.slug})`);
-      }
-    }
-  }
-}

@@ -1,14 +1,8 @@
-import { sql } from 'kysely';
-import { companyColumns } from '../organizations/company-columns.ts';
-import { DEFAULT_INVITATION_TTL_MS } from '../organizations/invitations.ts';
-import { assertContractDates, slugFromName } from '../organizations/organization-input.ts';
-import { organizationStatus } from '../organizations/organization-status.ts';
-import type { Organization } from '../organizations/organizations.ts';
-import { ADMIN_ROLE } from '../organizations/roles.ts';
-import { CliInputError, CliUsageError } from './cli-errors.ts';
+import { slugFromName } from '../organizations/organization-input.ts';
+import { CliUsageError } from './cli-errors.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseOptions } from './command-options.ts';
-import { assertTaxIdFree, checkSegment, warnAboutTaxId } from './orgs-company.ts';
+import { checkSegment, warnAboutTaxId } from './orgs-company.ts';
 import {
   assertEndsInFuture,
   ORG_ADD_OPTIONS,
@@ -17,7 +11,7 @@ import {
   parseFields,
   parseUpdateFields,
 } from './orgs-fields.ts';
-import { assertClientExists, type OrgsContext, parsed, withOrgs } from './orgs-support.ts';
+import { parsed, withOrgs } from './orgs-support.ts';
 import { detailJson, detailText, listed, listText, summary } from './orgs-view.ts';
 import { printJson } from './print.ts';
 
@@ -60,59 +54,23 @@ export async function runOrgsCommand(args: string[], env: NodeJS.ProcessEnv, io:
 
 async function addOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('orgs add', args, ORG_ADD_OPTIONS);
-  // Every value is checked before the database is opened: a typo costs nothing and changes nothing.
+  // Every value's form is checked before the database is opened: a typo costs nothing and changes nothing.
   const fields = parseFields(options);
   const name = fields.name!;
   const slug = fields.slug ?? parsed(() => slugFromName(name));
-  const now = new Date();
-  const activatesAt = fields.activatesAt ?? now;
-  assertEndsInFuture(fields.endsAt, now);
-  parsed(() => assertContractDates(activatesAt, fields.endsAt ?? null));
   const admins = parseAdmins(options.admin);
-  if (fields.seatLimit != null && admins.length > fields.seatLimit) {
-    throw new CliInputError(`${admins.length} admins do not fit in ${fields.seatLimit} seats`);
-  }
-  const company = parsed(() => companyColumns(fields));
+  assertEndsInFuture(fields.endsAt, new Date());
   await withOrgs(env, io, async (c) => {
     checkSegment(c, fields);
-    await assertTaxIdFree(c, fields.country ?? null, company.tax_id, undefined);
-    if (fields.homeClientId) await assertClientExists(c.db, fields.homeClientId);
-    const org = await c.orgs.create({ ...fields, name, slug, activatesAt });
-    let mailed: number;
-    try {
-      mailed = await inviteAdmins(c, org, admins);
-    } catch (error) {
-      // Nothing can refuse these after the checks above; should it happen anyway, leave no half-made company.
-      await c.orgs.remove(org.row.id);
-      throw error;
-    }
-    // Active already: the welcomes went above; the activation is recorded as carried out.
-    mailed += await c.contracts.sendWaiting(org.row.id);
+    // The same checks, mail and activation as POST /api/admin/v1/organizations (src/organizations).
+    const { organization: org, mailed } = await c.organizations.create({ ...fields, name, slug }, admins);
     await c.changed(
       { event: 'operator.org_added', command: 'orgs add', organizationId: org.row.id, admins: admins.length, mailed },
       'organization added',
     );
-    printJson(io, summary((await c.orgs.findById(org.row.id))!, new Date()));
-    warnAboutTaxId(io, org.row.country, company);
+    printJson(io, summary(org, new Date()));
+    warnAboutTaxId(io, org.row.country, org.row.tax_id);
   });
-}
-
-/**
- * Each admin is a pending invitation with the admin role: mailed (the welcome) at once while the
- * company is active, else made without a link, which the activation makes and mails.
- */
-async function inviteAdmins(c: OrgsContext, org: Organization, admins: string[]): Promise<number> {
-  let mailed = 0;
-  for (const email of admins) {
-    const invited = await c.mail.invite(c.db, org.row, {
-      email,
-      roles: [ADMIN_ROLE],
-      invitedBy: 'operator',
-      linkTtlMs: DEFAULT_INVITATION_TTL_MS,
-    });
-    if (invited.mailed) mailed += 1;
-  }
-  return mailed;
 }
 
 async function listOrganizations(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
@@ -152,112 +110,46 @@ async function updateOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
   if (!Object.keys(fields).length && !admins.length) {
     throw new CliUsageError('"orgs update" needs something to change (see umbral help)');
   }
-  const now = new Date();
-  assertEndsInFuture(fields.endsAt, now);
+  assertEndsInFuture(fields.endsAt, new Date());
   await withOrgs(env, io, async (c) => {
     const org = await c.organization(options.org);
-    const row = org.row;
-    // Everything that could refuse is checked first, so a refusal leaves the company as it was.
     checkSegment(c, fields);
-    const company = parsed(() => companyColumns(fields, row));
-    const country = fields.country === undefined ? row.country : fields.country;
-    await assertTaxIdFree(c, country, company.tax_id === undefined ? row.tax_id : company.tax_id, org);
-    const activatesAt = fields.activatesAt ?? new Date(row.activates_at);
-    const endsAt = fields.endsAt === undefined ? (row.ends_at ? new Date(row.ends_at) : null) : fields.endsAt;
-    parsed(() => assertContractDates(activatesAt, endsAt));
-    if (fields.slug !== undefined && fields.slug !== row.slug && (await c.orgs.find(fields.slug))) {
-      throw new CliInputError(`an organization with slug "${fields.slug}" already exists`);
-    }
-    if (fields.homeClientId) await assertClientExists(c.db, fields.homeClientId);
-    for (const tenant of fields.microsoftTenants ?? []) await assertUnbound(c, org, 'microsoft', tenant);
-    for (const domain of fields.googleDomains ?? []) await assertUnbound(c, org, 'google', domain);
-    if (admins.length && organizationStatus(row, now) === 'ended') {
-      throw new CliInputError(`${row.slug} has ended: it takes no admins (give it a new --ends-at first)`);
-    }
-    const newAdmins = await adminsToInvite(c, org, admins);
-    const seatLimit = fields.seatLimit === undefined ? row.seat_limit : fields.seatLimit;
-    const taken = await c.memberships.seatsTaken(row.id);
-    if (seatLimit !== null && taken + newAdmins > seatLimit) {
-      throw new CliInputError(
-        `${row.name} would need ${taken + newAdmins} seats (${taken} taken by members and pending invitations${newAdmins ? `, ${newAdmins} new admins` : ''}): more than ${seatLimit}`,
-      );
-    }
-
-    const updated = await c.orgs.update(row.id, fields);
-    if (fields.activatesAt !== undefined) await shiftWaitingInvitations(c, org, fields.activatesAt);
-    let mailed = await inviteAdmins(c, updated, admins);
-    // An update that makes it active (an earlier date) mails what was waiting for that.
-    mailed += await c.contracts.sendWaiting(row.id);
+    // Everything that could refuse is checked first (src/organizations), so a refusal leaves the company as it was.
+    const { organization: updated, mailed } = await c.organizations.update(org, fields, admins);
     await c.changed(
       {
         event: 'operator.org_updated',
         command: 'orgs update',
-        organizationId: row.id,
+        organizationId: org.row.id,
         fields: Object.keys(fields),
         admins: admins.length,
         mailed,
       },
       'organization updated',
     );
-    printJson(io, summary((await c.orgs.findById(row.id))!, new Date()));
-    warnAboutTaxId(io, country, company);
-  });
-}
-
-async function assertUnbound(c: OrgsContext, org: Organization, provider: 'microsoft' | 'google', value: string) {
-  const bound = await c.orgs.boundTo(provider, value);
-  if (bound && bound.row.id !== org.row.id) {
-    const what = provider === 'microsoft' ? 'Microsoft tenant' : 'Google Workspace domain';
-    throw new CliInputError(`${what} ${value} is already bound to another organization (${bound.row.slug})`);
-  }
-}
-
-/** New admins take a seat each, unless they already have a pending invitation; a member is refused. */
-async function adminsToInvite(c: OrgsContext, org: Organization, admins: string[]): Promise<number> {
-  const members = new Set((await c.memberships.members(org.row.id)).map((m) => m.email.toLowerCase()));
-  const invited = new Set((await c.invitations.pending(org.row.id)).map((i) => i.email.toLowerCase()));
-  let seats = 0;
-  for (const email of admins) {
-    if (members.has(email.toLowerCase())) {
-      throw new CliInputError(`${email} is already a member of ${org.row.name}: an admin gives them the admin role`);
+    printJson(io, summary(updated, new Date()));
+    if (fields.taxId !== undefined || fields.country !== undefined) {
+      warnAboutTaxId(io, updated.row.country, updated.row.tax_id);
     }
-    if (!invited.has(email.toLowerCase())) seats += 1;
-  }
-  return seats;
-}
-
-/** Waiting invitations keep their link's validity past the activation when the activation moves. */
-async function shiftWaitingInvitations(c: OrgsContext, org: Organization, activatesAt: Date): Promise<void> {
-  const seconds = (activatesAt.getTime() - new Date(org.row.activates_at).getTime()) / 1000;
-  if (!seconds) return;
-  await c.db
-    .updateTable('organization_invitations')
-    .set({ expires_at: sql<Date>`expires_at + make_interval(secs => ${seconds})` })
-    .where('organization_id', '=', org.row.id)
-    .where('status', '=', 'pending')
-    .where('token_hash', 'is', null)
-    .execute();
+  });
 }
 
 async function suspendOrganization(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const options = parseOptions('orgs suspend', args, ORG_ONLY_OPTIONS);
   await withOrgs(env, io, async (c) => {
     const org = await c.organization(options.org);
-    if (!(await c.orgs.suspend(org.row.id))) throw new CliInputError(`${org.row.slug} is already suspended`);
     // As at the contract's end: members' sessions at the portals that require an organization end now.
-    const logouts = await c.sessions.takeOut(c.db, { organizationId: org.row.id }, 'required');
-    c.sessions.deliver(logouts);
+    const { organization: suspended, portalSessions } = await c.organizations.suspend(org);
     await c.changed(
       {
         event: 'operator.org_suspended',
         command: 'orgs suspend',
         organizationId: org.row.id,
-        portalSessions: logouts.length,
+        portalSessions,
       },
       'organization suspended',
     );
-    const now = new Date();
-    printJson(io, { ...summary((await c.orgs.findById(org.row.id))!, now), portal_sessions_ended: logouts.length });
+    printJson(io, { ...summary(suspended, new Date()), portal_sessions_ended: portalSessions });
   });
 }
 
@@ -265,14 +157,13 @@ async function resumeOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
   const options = parseOptions('orgs resume', args, ORG_ONLY_OPTIONS);
   await withOrgs(env, io, async (c) => {
     const org = await c.organization(options.org);
-    if (!(await c.orgs.resume(org.row.id))) throw new CliInputError(`${org.row.slug} is not suspended`);
     // A welcome held back by the suspension goes now.
-    const mailed = await c.contracts.sendWaiting(org.row.id);
+    const { organization: resumed, mailed } = await c.organizations.resume(org);
     await c.changed(
       { event: 'operator.org_resumed', command: 'orgs resume', organizationId: org.row.id, mailed },
       'organization resumed',
     );
-    printJson(io, summary((await c.orgs.findById(org.row.id))!, new Date()));
+    printJson(io, summary(resumed, new Date()));
   });
 }
 
@@ -281,18 +172,16 @@ async function removeOrganization(args: string[], env: NodeJS.ProcessEnv, io: Cl
   await withOrgs(env, io, async (c) => {
     const org = await c.organization(options.org);
     // Its members lose it with their memberships: their sessions at the portals that require one end too.
-    const logouts = await c.sessions.takeOut(c.db, { organizationId: org.row.id }, 'required');
-    await c.orgs.remove(org.row.id);
-    c.sessions.deliver(logouts);
+    const { portalSessions } = await c.organizations.remove(org);
     await c.changed(
       {
         event: 'operator.org_removed',
         command: 'orgs remove',
         organizationId: org.row.id,
-        portalSessions: logouts.length,
+        portalSessions,
       },
       'organization removed',
     );
-    printJson(io, { removed: org.row.slug, id: org.row.id, portal_sessions_ended: logouts.length });
+    printJson(io, { removed: org.row.slug, id: org.row.id, portal_sessions_ended: portalSessions });
   });
 }

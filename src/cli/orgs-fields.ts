@@ -1,5 +1,9 @@
 import { COMPANY_TEXT_LIMITS, parseCompanyText, parseEmployeeBand } from '../organizations/company-input.ts';
 import {
+  assertEndsInFuture as assertContractEndsInFuture,
+  parseAdmins as parseAdminEmails,
+} from '../organizations/organization-change-checks.ts';
+import {
   type OrganizationFields,
   parseCountry,
   parseGoogleDomain,
@@ -12,7 +16,7 @@ import {
   parseSlug,
   parseTaxId,
 } from '../organizations/organization-input.ts';
-import { isValidEmail, normalizeEmail } from '../users/email.ts';
+import { OrganizationRefusal } from '../organizations/organization-refusal.ts';
 import { CliInputError, CliUsageError } from './cli-errors.ts';
 import type { ParsedOptions } from './command-options.ts';
 import { parseDuration } from './duration.ts';
@@ -175,22 +179,27 @@ export function parseUpdateFields(options: UpdateValues): OrganizationFields {
   return fields;
 }
 
-/** The `--admin` addresses: each valid, once (case aside). */
+/** The `--admin` addresses: each valid, once (case aside), as src/organizations takes them. */
 export function parseAdmins(values: string[]): string[] {
-  const admins = new Map<string, string>();
-  for (const value of values) {
-    const email = normalizeEmail(value);
-    if (!isValidEmail(email)) throw new CliInputError(`--admin "${value}" is not a valid email address`);
-    if (!admins.has(email.toLowerCase())) admins.set(email.toLowerCase(), email);
+  try {
+    return parseAdminEmails(values);
+  } catch (error) {
+    if (error instanceof OrganizationRefusal) throw new CliInputError(`--admin ${error.message}`);
+    throw error;
   }
-  return [...admins.values()];
 }
 
-/** A contract that would end before now is refused: `orgs suspend` stops a company at once. */
+/**
+ * The service's own rule (a contract cannot end before now), checked before the database is
+ * opened, in the CLI's words: `orgs suspend` stops a company at once.
+ */
 export function assertEndsInFuture(endsAt: Date | null | undefined, now: Date): void {
-  if (endsAt && endsAt <= now) {
+  try {
+    assertContractEndsInFuture(endsAt, now);
+  } catch (error) {
+    if (!(error instanceof OrganizationRefusal)) throw error;
     throw new CliInputError(
-      `--ends-at ${endsAt.toISOString()} is in the past: to stop an organization now, use umbral orgs suspend`,
+      `--ends-at ${endsAt!.toISOString()} is in the past: to stop an organization now, use umbral orgs suspend`,
     );
   }
 }

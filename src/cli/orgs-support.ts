@@ -5,8 +5,10 @@ import { ContractScheduler } from '../organizations/contract-scheduler.ts';
 import { InvitationRepository } from '../organizations/invitations.ts';
 import { MemberAdministration } from '../organizations/member-administration.ts';
 import { MembershipRepository } from '../organizations/memberships.ts';
+import { OrganizationAdministration } from '../organizations/organization-administration.ts';
 import { OrganizationInputError } from '../organizations/organization-errors.ts';
 import { OrganizationMail } from '../organizations/organization-mail.ts';
+import { OrganizationRefusal } from '../organizations/organization-refusal.ts';
 import { OrganizationSessions } from '../organizations/organization-sessions.ts';
 import { type Organization, OrganizationRepository } from '../organizations/organizations.ts';
 import { RoleRepository } from '../organizations/roles.ts';
@@ -31,6 +33,8 @@ export interface OrgsContext {
   sessions: OrganizationSessions;
   /** Invitations, roles and removals: the company console's own code path. */
   admin: MemberAdministration;
+  /** Adding, changing, suspending and removing companies: the Admin API's own code path. */
+  organizations: OrganizationAdministration;
   /** Pino on stderr (stdout carries JSON): one info line per change an operator makes, nothing secret. */
   log: Logger;
   /** One change made: its info line, and its audit event with the operator as actor. */
@@ -73,6 +77,7 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
         mail,
         sessions,
         admin: new MemberAdministration({ db, mail, sessions, webhooks }),
+        organizations: new OrganizationAdministration({ db, mail, sessions, contracts, webhooks }),
         log,
         changed: (change, message) => recordOperatorChange({ db, log, env }, change, message),
         async organization(idOrSlug) {
@@ -82,12 +87,20 @@ export async function withOrgs<T>(env: NodeJS.ProcessEnv, io: CliIo, work: (orgs
         },
       });
     } catch (error) {
-      if (error instanceof OrganizationInputError) throw new CliInputError(error.message);
+      if (error instanceof OrganizationInputError) throw new CliInputError(cliMessage(error));
       throw error;
     } finally {
       await sessions.settled();
     }
   });
+}
+
+/** The options a refusal's field is given with, where the message does not name it already. */
+const REFUSED_OPTIONS: Record<string, string> = { ends_at: '--ends-at', home_client_id: '--home-client' };
+
+function cliMessage(error: OrganizationInputError): string {
+  const option = error instanceof OrganizationRefusal ? REFUSED_OPTIONS[error.field] : undefined;
+  return option ? `${option}: ${error.message}` : error.message;
 }
 
 /** Runs a parser of src/organizations on an operator's value: its refusal is the CLI's. */
@@ -98,16 +111,6 @@ export function parsed<T>(parse: () => T): T {
     if (error instanceof OrganizationInputError) throw new CliInputError(error.message);
     throw error;
   }
-}
-
-/** A registered client, named by --home-client: refused unless it exists. */
-export async function assertClientExists(db: Kysely<Database>, clientId: string): Promise<void> {
-  const client = await db
-    .selectFrom('clients')
-    .select('client_id')
-    .where('client_id', '=', clientId)
-    .executeTakeFirst();
-  if (!client) throw new CliInputError(`--home-client: no client with id ${clientId} (see umbral clients list)`);
 }
 
 /** Pads columns for the human-readable listings (`--json` gives the data itself). */

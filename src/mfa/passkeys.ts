@@ -1,17 +1,24 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Logger } from '../logging/logger.ts';
 import type { SecondFactorMethod } from './authentication-level.ts';
 import type { Factor, FactorRepository, PasskeyRecord } from './factor-repository.ts';
 import type { ChallengePurpose, WebauthnChallenges } from './webauthn-challenges.ts';
+
+/**
+ * @simplewebauthn/server (and its ASN.1 and X.509 stack) loads on the first passkey ceremony:
+ * loading it costs about 0.2 s of CPU, which a process that never sees a passkey (a CLI command,
+ * a token-only node, each test file) need not pay.
+ */
+let webauthnLibrary: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => {
+  webauthnLibrary ??= import('@simplewebauthn/server');
+  return webauthnLibrary;
+};
 
 export interface RelyingPartyIdentity {
   /** ISSUER's host name. */
@@ -68,7 +75,7 @@ export class Passkeys {
   }): Promise<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
     const existing = await this.factors.passkeys(user.id);
     // simplewebauthn makes a random 32-byte challenge; the server keeps it, single use.
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.rp.name,
       rpID: this.rp.rpId,
       userName: user.email,
@@ -92,7 +99,7 @@ export class Passkeys {
     const expected = await this.challenges.take(challengeId, 'register');
     if (!expected || expected.userId !== userId) return undefined;
     try {
-      const result = await verifyRegistrationResponse({
+      const result = await (await webauthn()).verifyRegistrationResponse({
         response,
         expectedChallenge: expected.challenge,
         expectedOrigin: this.rp.origin,
@@ -131,7 +138,7 @@ export class Passkeys {
     const allow = userId
       ? (await this.factors.passkeys(userId)).map((p) => ({ id: p.credentialId, transports: p.transports }))
       : undefined;
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.rp.rpId,
       userVerification: purpose === 'login' ? 'required' : 'preferred',
       ...(allow ? { allowCredentials: allow } : {}),
@@ -158,7 +165,7 @@ export class Passkeys {
     if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId)
       return { ok: false, reason: 'unknown' };
     try {
-      const result = await verifyAuthenticationResponse({
+      const result = await (await webauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: expected.challenge,
         expectedOrigin: this.rp.origin,

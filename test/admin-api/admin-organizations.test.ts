@@ -259,6 +259,167 @@ for (const kind of STORES) {
   );
 }
 
+const DAY = 24 * 3600_000;
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] organizations through the API as through the CLI: welcomes, moved invitations, seats`,
+    async (t) => {
+      const w = await world(kind);
+      const { db } = w.server.umbral.storage;
+      const token = await w.token(await w.adminClient('automation-all', [...ALL_SCOPES]));
+      const mails = (to: string) =>
+        db.selectFrom('mail_queue').select(['template', 'data']).where('to_address', '=', to).execute();
+
+      // Active at once: each designated admin is mailed the welcome, and the activation is recorded.
+      const active = await w.call('POST', '/organizations', {
+        token,
+        body: {
+          name: 'Hooli',
+          seat_limit: 3,
+          logo_uri: 'https://hooli.example/logo.svg',
+          admins: ['gavin@hooli.example', 'GAVIN@hooli.example', 'denpok@hooli.example'],
+        },
+      });
+      t.is(active.status, 201, active.text);
+      t.like(active.json, { status: 'active', seat_limit: 3, logo_uri: 'https://hooli.example/logo.svg' });
+      const hooli = active.json.id as string;
+      for (const admin of ['gavin@hooli.example', 'denpok@hooli.example']) {
+        t.deepEqual(
+          (await mails(admin)).map((m) => m.template),
+          ['organization-welcome'],
+          `${admin} is welcomed once (case aside)`,
+        );
+      }
+      const row = await db.selectFrom('organizations').selectAll().where('id', '=', hooli).executeTakeFirstOrThrow();
+      t.truthy(row.welcomed_at, 'the activation is recorded as carried out');
+      const invited = await w.call('GET', `/organizations/${hooli}/invitations`, { token });
+      t.deepEqual(
+        invited.json.items
+          .map((i: { email: string; designates_admin: boolean; mailed: boolean }) => [
+            i.email,
+            i.designates_admin,
+            i.mailed,
+          ])
+          .sort(),
+        [
+          ['denpok@hooli.example', true, true],
+          ['gavin@hooli.example', true, true],
+        ],
+      );
+
+      // A new admin beyond the seats is refused as the CLI refuses it (same reason), and changes nothing.
+      const etag = active.headers.get('etag')!;
+      const full = await w.call('PATCH', `/organizations/${hooli}`, {
+        token,
+        body: { seat_limit: 2, admins: ['erlich@hooli.example'] },
+        headers: { 'if-match': etag },
+      });
+      t.is(full.status, 409, full.text);
+      t.is(full.headers.get('content-type'), 'application/problem+json');
+      t.regex(
+        full.json.detail,
+        /^Hooli would need 3 seats \(2 taken by members and pending invitations, 1 new admins\): more than 2$/,
+      );
+      t.deepEqual(
+        full.json.errors.map((e: { pointer: string }) => e.pointer),
+        ['/admins'],
+      );
+      const lower = await w.call('PATCH', `/organizations/${hooli}`, {
+        token,
+        body: { seat_limit: 1 },
+        headers: { 'if-match': etag },
+      });
+      t.is(lower.status, 409);
+      t.regex(lower.json.detail, /would need 2 seats/);
+      t.deepEqual(
+        lower.json.errors.map((e: { pointer: string }) => e.pointer),
+        ['/seat_limit'],
+      );
+      t.deepEqual(await mails('erlich@hooli.example'), []);
+      t.is((await w.call('GET', `/organizations/${hooli}`, { token })).headers.get('etag'), etag, 'unchanged');
+
+      // Scheduled: the admin waits; moving the activation moves the waiting link's expiry with it.
+      const activatesAt = new Date(w.clock.now() + 30 * DAY);
+      const scheduled = await w.call('POST', '/organizations', {
+        token,
+        body: { name: 'Raviga', activates_at: activatesAt.toISOString(), admins: ['laurie@raviga.example'] },
+      });
+      t.is(scheduled.status, 201, scheduled.text);
+      t.is(scheduled.json.status, 'scheduled');
+      const raviga = scheduled.json.id as string;
+      const waiting = async () =>
+        db
+          .selectFrom('organization_invitations')
+          .selectAll()
+          .where('organization_id', '=', raviga)
+          .executeTakeFirstOrThrow();
+      const before = await waiting();
+      t.is(before.token_hash, null, 'no link before the activation');
+      t.deepEqual(await mails('laurie@raviga.example'), []);
+      const moved = await w.call('PATCH', `/organizations/${raviga}`, {
+        token,
+        body: { activates_at: new Date(activatesAt.getTime() + 10 * DAY).toISOString() },
+        headers: { 'if-match': scheduled.headers.get('etag')! },
+      });
+      t.is(moved.status, 200, moved.text);
+      t.is(
+        new Date((await waiting()).expires_at).getTime() - new Date(before.expires_at).getTime(),
+        10 * DAY,
+        'the waiting link keeps its week after the new activation',
+      );
+      // Moved to now: it is active, and the admin is welcomed at once.
+      const now = await w.call('PATCH', `/organizations/${raviga}`, {
+        token,
+        body: { activates_at: new Date(w.clock.now() - 1000).toISOString() },
+        headers: { 'if-match': moved.headers.get('etag')! },
+      });
+      t.is(now.json.status, 'active', now.text);
+      t.deepEqual(
+        (await mails('laurie@raviga.example')).map((m) => m.template),
+        ['organization-welcome'],
+      );
+
+      // A welcome held back by a suspension goes when the organization is resumed.
+      const held = await w.call('POST', '/organizations', {
+        token,
+        body: {
+          name: 'Pied Piper',
+          activates_at: new Date(w.clock.now() + DAY).toISOString(),
+          admins: ['richard@piedpiper.example'],
+        },
+      });
+      const piper = held.json.id as string;
+      t.is((await w.call('POST', `/organizations/${piper}/suspension`, { token })).status, 200);
+      const due = await w.call('PATCH', `/organizations/${piper}`, {
+        token,
+        body: { activates_at: new Date(w.clock.now() - 1000).toISOString() },
+      });
+      t.is(due.json.status, 'suspended', due.text);
+      t.deepEqual(await mails('richard@piedpiper.example'), [], 'nothing mailed while suspended');
+      const refusedInvitation = await w.call('POST', `/organizations/${piper}/invitations`, {
+        token,
+        body: { email: 'jared@piedpiper.example' },
+      });
+      t.is(refusedInvitation.status, 409, 'a suspended organization takes no invitations (as in the CLI)');
+      t.regex(refusedInvitation.json.detail, /is suspended: it takes no invitations/);
+      const resumed = await w.call('POST', `/organizations/${piper}/resumption`, { token });
+      t.is(resumed.json.status, 'active', resumed.text);
+      t.deepEqual(
+        (await mails('richard@piedpiper.example')).map((m) => m.template),
+        ['organization-welcome'],
+      );
+
+      await w.server.umbral.audit.flush();
+      const resumedEvent = (await w.server.umbral.audit.query({ type: 'org.resumed', organizationId: piper })).events;
+      t.like(resumedEvent[0]?.data, { mailed: 1 });
+      const events = (await w.server.umbral.audit.query({ type: 'org.added' })).events;
+      t.like(events.find((e) => e.organizationId === hooli)?.data, { admins: 2, mailed: 2 });
+      t.true(events.every((e) => e.actor.kind === 'client' && e.actor.id === 'automation-all'));
+    },
+  );
+}
+
 /** Everything the API could change, as text: a refused request must leave it exactly as it was. */
 async function snapshot(w: AdminWorld): Promise<string> {
   const { db } = w.server.umbral.storage;
@@ -345,6 +506,11 @@ for (const kind of STORES) {
         ['POST', '/organizations', { name: 'Zeta', country: 'AR', postal_code: '12' }],
         ['POST', '/organizations', { name: 'Zeta', employee_band: 'lots' }],
         ['POST', '/organizations', { name: 'Zeta', microsoft_tenants: ['not-a-guid'] }],
+        ['POST', '/organizations', { name: 'Zeta', admins: ['ana@zeta.example', 'nope'] }],
+        ['POST', '/organizations', { name: 'Zeta', seat_limit: 1, admins: ['a@zeta.example', 'b@zeta.example'] }],
+        ['POST', '/organizations', { name: 'Zeta', ends_at: '2020-01-01T00:00:00Z' }],
+        ['POST', '/organizations', { name: 'Zeta', logo_uri: 'ftp://zeta.example/logo.png' }],
+        ['POST', '/organizations', { name: 'Zeta', home_client_id: 'nope' }],
       ],
       getOrganization: [['GET', `/organizations/${long}`]],
       updateOrganization: [
@@ -352,6 +518,10 @@ for (const kind of STORES) {
         ['PATCH', org, { seat_limit: 0 }],
         ['PATCH', org, { ends_at: 'yesterday' }],
         ['PATCH', org, { ends_at: '2020-01-01T00:00:00Z' }],
+        ['PATCH', org, { admins: ['not an email'] }],
+        ['PATCH', org, { activates_at: 'tomorrow' }],
+        ['PATCH', org, { activates_at: '2031-01-01T00:00:00Z', ends_at: '2030-01-01T00:00:00Z' }],
+        ['PATCH', org, { logo_uri: 'javascript:alert(1)' }],
       ],
       suspendOrganization: [['POST', `/organizations/${long}/suspension`]],
       resumeOrganization: [['POST', `/organizations/${long}/resumption`]],

@@ -564,7 +564,11 @@ for (const kind of STORES) {
       [update('--slug', other), `an organization with slug "${other}" already exists`],
       [update('--home-client', 'nope'), '--home-client: no client with id nope'],
       [update('--seats', '1'), 'would need 2 seats'],
-      [update('--admin', `${slug}-new@z.example`), 'would need 3 seats'],
+      [
+        update('--admin', `${slug}-new@z.example`),
+        // The Admin API's problem detail, word for word (one service under both).
+        'Zeta would need 3 seats (2 taken by members and pending invitations, 1 new admins): more than 2',
+      ],
       [update('--no-seats', '--admin', `${slug}-m@z.example`), `${slug}-m@z.example is already a member of Zeta`],
       [
         update('--microsoft-tenant', tenant),
