@@ -5,7 +5,7 @@ import { OrganizationRepository } from '../../src/organizations/organizations.ts
 import type { FakeGoogle } from '../federation/fake-google.ts';
 import type { RelyingParty } from '../support/relying-party.ts';
 import type { RunningUmbral } from '../support/umbral-server.ts';
-import { landOn, PASSWORD, type Portal, submitEmail, submitPassword } from './browser-support.ts';
+import { expectHeading, landOn, PASSWORD, type Portal, submitEmail, submitPassword } from './browser-support.ts';
 
 // The page walks of the axe audit (accessibility.test.ts) past the personal account's: the
 // companies' pages (picker, company step, console, 403), the Google and Microsoft pages Umbral
@@ -43,6 +43,49 @@ export interface Walk {
   audit: (page: Page, state: string) => Promise<void>;
 }
 
+/** Second factors at sign-in: each method of the challenge (a passkey added as a record: only shown). */
+export async function walkSecondFactors(w: Walk, rp: RelyingParty, email: string, password: string) {
+  const { page, audit } = w;
+  const user = (await w.server.users.findByEmail(email))!;
+  await w.server.umbral.mfa.factors.addPasskey(user.id, {
+    label: 'Mi llave',
+    credentialId: 'YWNjZXNzaWJpbGl0eQ',
+    publicKey: new Uint8Array(32),
+    signCount: 0,
+    transports: ['internal'],
+    deviceType: 'singleDevice',
+    backedUp: false,
+  });
+  await page.goto((await rp.authorizationRequest()).url);
+  await submitEmail(page, email);
+  await submitPassword(page, password);
+  await expectHeading(page, 'Verificación en dos pasos');
+  const challenge = new URL(page.url());
+  const others: string[] = [];
+  for (const link of await page.locator('.mfa-others a').all()) others.push((await link.getAttribute('href')) ?? '');
+  const kindOf = (text: string) =>
+    /recuperación/i.test(text) ? 'recovery code' : /SMS/.test(text) ? 'SMS' : /llave/i.test(text) ? 'passkey' : 'TOTP';
+  const current = kindOf(await page.locator('.lead').innerText());
+  await audit(page, `MFA challenge: ${current}`);
+  if (current === 'TOTP') {
+    await page.fill('#code', '000000');
+    await page.locator('form button.primary').click();
+    await page.locator('#mfa-error').waitFor();
+    await audit(page, 'MFA challenge: TOTP with an error');
+  }
+  for (const href of others) {
+    await page.goto(new URL(href, challenge).href);
+    await expectHeading(page, 'Verificación en dos pasos');
+    const kind = kindOf(await page.locator('.lead').innerText());
+    await audit(page, `MFA challenge: ${kind}`);
+    if (kind === 'SMS') {
+      await page.locator('form button.primary').click();
+      await page.locator('#code').waitFor();
+      await audit(page, 'MFA challenge: SMS code sent');
+    }
+  }
+}
+
 /**
  * A portal that requires an organization and one that collects the company, and two people:
  * one in no company (refused, asked for a company, forbidden the console), one admin of two (the
@@ -67,11 +110,11 @@ export async function walkCompanies(
     await page.waitForURL((url) => url.href !== passwordPage);
   };
   await signIn(rps.organization, eli!.email);
-  await page.locator('h1').waitFor();
+  await expectHeading(page, 'Necesitas pertenecer a una empresa');
   await audit(page, 'organization required');
   await w.context.clearCookies();
   await signIn(rps.company, eli!.email);
-  await page.locator('#legal_name').waitFor();
+  await expectHeading(page, 'Datos de tu empresa');
   await audit(page, 'company step');
   await page.selectOption('#country', 'AR');
   await page.fill('#tax_id', 'no es un CUIT');
@@ -82,6 +125,7 @@ export async function walkCompanies(
   await signIn(rps.plain, eli!.email);
   await landOn(page, w.portal.redirectUri);
   await page.goto(`${server.issuer}/org`);
+  await expectHeading(page, 'No tienes acceso a esta consola');
   await audit(page, 'organization console forbidden');
   await w.context.clearCookies();
 
@@ -101,19 +145,24 @@ export async function walkCompanies(
     await memberships.join({ organizationId: org.row.id, userId: eli!.id, roles: ['member'], invitedBy: null });
   }
   await signIn(rps.organization, dana!.email);
-  await page.locator('ul.organizations').waitFor();
+  await expectHeading(page, 'Elige tu empresa');
   await audit(page, 'organization picker');
   await page.locator('ul.organizations button.primary').click();
   await landOn(page, w.portal.redirectUri);
   await page.goto(`${server.issuer}/org?org=andes`);
+  await expectHeading(page, 'Colaboradores');
   await audit(page, 'company console members');
   await page.goto(`${server.issuer}/org/members/${eli!.id}?org=andes`);
+  await expectHeading(page, 'eli');
   await audit(page, 'company console member');
   await page.goto(`${server.issuer}/org/invitations?org=andes`);
+  await expectHeading(page, 'Invitaciones');
   await audit(page, 'company console invitations');
   await page.goto(`${server.issuer}/org/metrics?org=andes`);
+  await expectHeading(page, 'Métricas de uso');
   await audit(page, 'company console metrics');
   await page.goto(`${server.issuer}/org/company?org=andes`);
+  await expectHeading(page, 'Datos de la empresa');
   await audit(page, 'company console company');
   await page.fill('#legal_name', '');
   await page.locator('form button.primary').click();
@@ -135,15 +184,18 @@ export async function walkFederation(w: Walk, google: FakeGoogle, rp: RelyingPar
     await page.locator('h1').waitFor();
   };
   await throughGoogle(google.addAccount({ email: 'fede@gmail.example', emailVerified: true, name: 'Fede' }).login);
+  await expectHeading(page, 'Crea tu cuenta');
   await audit(page, 'federation sign-up');
   await w.context.clearCookies();
   await throughGoogle(google.addAccount({ email: existing, emailVerified: true }).login);
+  await expectHeading(page, 'Vincula tu cuenta de Google');
   await audit(page, 'federation link');
   await page.getByLabel('Contraseña', { exact: true }).fill('not the password');
   await page.locator('form button.primary').click();
   await page.locator('.error').first().waitFor();
   await audit(page, 'federation link with an error');
   await page.goto(`${w.server.issuer}/federation/google/callback?state=not-a-sign-in`);
+  await expectHeading(page, 'No pudimos iniciar sesión con Google');
   await audit(page, 'federation error');
   await w.context.clearCookies();
 }

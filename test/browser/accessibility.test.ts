@@ -5,7 +5,7 @@ import { startTwilioStandIn } from '../mfa/twilio-stand-in.ts';
 import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { BROWSER_STORES, createTestStore } from '../support/stores.ts';
-import { COVERED, walkCompanies, walkFederation, walkLandings } from './accessibility-pages.ts';
+import { COVERED, walkCompanies, walkFederation, walkLandings, walkSecondFactors } from './accessibility-pages.ts';
 import { AxeAudit } from './axe-audit.ts';
 import {
   expectHeading,
@@ -222,52 +222,8 @@ for (const kind of BROWSER_STORES) {
       await expectHeading(page, 'Cerraste sesión');
       await audit(page, 'logged out');
 
-      // Second factors at sign-in: each method of the challenge (a passkey added as a record: only shown).
-      await server.umbral.mfa.factors.addPasskey(ana.id, {
-        label: 'Mi llave',
-        credentialId: 'YWNjZXNzaWJpbGl0eQ',
-        publicKey: new Uint8Array(32),
-        signCount: 0,
-        transports: ['internal'],
-        deviceType: 'singleDevice',
-        backedUp: false,
-      });
-      await page.goto((await rp.authorizationRequest()).url);
       // Her address since the change on the account page above.
-      await submitEmail(page, 'ana.perez@example.com');
-      await submitPassword(page, NEW_PASSWORD);
-      await expectHeading(page, 'Verificación en dos pasos');
-      const challenge = new URL(page.url());
-      const others: string[] = [];
-      for (const link of await page.locator('.mfa-others a').all())
-        others.push((await link.getAttribute('href')) ?? '');
-      const kindOf = (text: string) =>
-        /recuperación/i.test(text)
-          ? 'recovery code'
-          : /SMS/.test(text)
-            ? 'SMS'
-            : /llave/i.test(text)
-              ? 'passkey'
-              : 'TOTP';
-      const current = kindOf(await page.locator('.lead').innerText());
-      await audit(page, `MFA challenge: ${current}`);
-      if (current === 'TOTP') {
-        await page.fill('#code', '000000');
-        await page.locator('form button.primary').click();
-        await page.locator('#mfa-error').waitFor();
-        await audit(page, 'MFA challenge: TOTP with an error');
-      }
-      for (const href of others) {
-        await page.goto(new URL(href, challenge).href);
-        await expectHeading(page, 'Verificación en dos pasos');
-        const kind = kindOf(await page.locator('.lead').innerText());
-        await audit(page, `MFA challenge: ${kind}`);
-        if (kind === 'SMS') {
-          await page.locator('form button.primary').click();
-          await page.locator('#code').waitFor();
-          await audit(page, 'MFA challenge: SMS code sent');
-        }
-      }
+      await walkSecondFactors({ server, portal, context, page, audit }, rp, 'ana.perez@example.com', NEW_PASSWORD);
       await context.clearCookies();
 
       // Sign-up: the form, its field errors, the code page (with an error), the emailed link.
