@@ -1,16 +1,6 @@
-import type Koa from 'koa';
 import compose from 'koa-compose';
 import mount from 'koa-mount';
-import type Provider from 'oidc-provider';
-import { purgeExpired } from '../adapters/postgres-adapter.ts';
 import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
-import { mountAccountPages } from './account/account-pages.ts';
-import type { AccountSection } from './account/account-router.ts';
-import { AccountSignIn } from './account/account-sign-in.ts';
-import { createAdminApi } from './admin-api/admin-api.ts';
-import type { AdminApi } from './admin-api/admin-router.ts';
-import { ADMIN_API_RESOURCES } from './admin-api/resources.ts';
-import { registerUsersRoutes } from './admin-api/users-routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ClientCache, clientCacheSeconds } from './clients/client-cache.ts';
 import type { Config } from './config/config.ts';
@@ -20,14 +10,8 @@ import { createFederation, exposeProviders } from './federation/create-federatio
 import { FederatedIdentities } from './federation/federated-identities.ts';
 import { federationCallbackRouter } from './federation/federation-callback-router.ts';
 import { FederationStep } from './federation/federation-step.ts';
-import { identitiesRouter } from './federation/identities-router.ts';
-import { assetsRouter } from './http/assets-router.ts';
-import { errorPages } from './http/error-pages.ts';
-import { healthRouter } from './http/health-router.ts';
-import { legalRouter } from './http/legal-router.ts';
 import { PageRenderer } from './http/page-renderer.ts';
 import { PROVIDER_API_ROUTES, ProviderShortcut } from './http/provider-shortcut.ts';
-import { createWebApp } from './http/web-app.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
 import type { UpstreamAdmission } from './interactions/interaction.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
@@ -42,16 +26,11 @@ import type { Logger } from './logging/logger.ts';
 import { Mfa } from './mfa/mfa.ts';
 import { PasskeySignInStep } from './mfa/passkey-sign-in-step.ts';
 import { SecondFactorStep } from './mfa/second-factor-step.ts';
-import { securityRouter } from './mfa/security-router.ts';
-import { createMailer, type QueuedMailer } from './notify/create-mailer.ts';
-import { devOutboxRouter } from './notify/dev-outbox-router.ts';
+import { createMailer } from './notify/create-mailer.ts';
 import { createObservability } from './observability/create-observability.ts';
-import type { UmbralMetrics } from './observability/metrics.ts';
-import { mountOrgConsole, ORG_CONSOLE_PATH } from './org-console/org-console.ts';
+import { mountOrgConsole } from './org-console/org-console.ts';
 import { createCompanies } from './organizations/companies.ts';
-import type { ContractScheduler } from './organizations/contract-scheduler.ts';
-import { createInsights, type Insights } from './organizations/insights.ts';
-import { INVITATION_LANDING_PATH } from './organizations/invitation-cookies.ts';
+import { createInsights } from './organizations/insights.ts';
 import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
 import { PasswordResetService } from './password-reset/password-reset.ts';
@@ -63,58 +42,28 @@ import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { startNodeSync } from './provider/node-sync.ts';
 import { RefreshRotations } from './provider/refresh-rotations.ts';
 import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
-import { purgeSessionLeftovers, SessionActivity } from './sessions/session-activity.ts';
+import { SessionActivity } from './sessions/session-activity.ts';
 import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
-import { migrateToLatest, openStorage, type Storage } from './storage/database.ts';
-import { startPurgeTimer } from './storage/purge-timer.ts';
+import { migrateToLatest, openStorage } from './storage/database.ts';
 import { AccountLockout } from './throttling/account-lockout.ts';
 import { LockoutResetStep } from './throttling/lockout-reset-step.ts';
-import { createLoginThrottle, type LoginThrottle, purgeExpiredThrottle } from './throttling/login-throttle.ts';
+import { createLoginThrottle } from './throttling/login-throttle.ts';
 import { UnlockLinks } from './throttling/unlock-links.ts';
 import { unlockRouter } from './throttling/unlock-router.ts';
-import { purgeExpiredAccountTokens } from './users/account-tokens.ts';
 import { EmailVerifications } from './users/email-verification.ts';
-import { RememberedLanguage } from './users/remembered-language.ts';
 import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
-import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
+import { createWebhooks } from './webhooks/create-webhooks.ts';
+import { mountAccountArea } from './wiring/account-area.ts';
+import { startBackgroundWork } from './wiring/background-work.ts';
+import { mountOperatorSurfaces } from './wiring/operator-surfaces.ts';
+import type { Umbral, UmbralOptions } from './wiring/umbral.ts';
+import { createWebShell } from './wiring/web-shell.ts';
 
-export interface Umbral {
-  app: Koa;
-  provider: Provider;
-  storage: Storage;
-  throttle: LoginThrottle;
-  mailer: QueuedMailer;
-  /** Ends sessions on the user's behalf; `settled()` waits for its back-channel deliveries. */
-  terminator: SessionTerminator;
-  /** Second factors: enrolled factors, recovery codes, remembered devices (src/mfa). */
-  mfa: Mfa;
-  /** Companies' contract events (src/organizations); `runOnce()` lets tests drive it. */
-  contracts: ContractScheduler;
-  /** Security-relevant events (src/audit): buffered, flushed every second and at close. */
-  audit: AuditLog;
-  /** Prometheus metrics (src/observability); `reportWebhookQueue` is where a webhook queue reports its depth. */
-  metrics: UmbralMetrics;
-  /** Registered clients in memory: `invalidate(clientId)` drops one here; `notifyClientChanged` (src/clients/client-changes.ts) on every node. */
-  clientCache: ClientCache;
-  /** Company admins' insights (src/organizations/insights.ts): sign-in events, the company step, notices, weekly summary. */
-  insights: Insights;
-  /** Users' administration (src/users/user-administration.ts): the Admin API's and console's service. */
-  userAdministration: UserAdministration;
-  /** The Admin API at /api/admin/v1 (src/admin-api): its routes and OpenAPI document. */
-  adminApi: AdminApi;
-  /** Webhook endpoints, the delivery queue and this process's worker (src/webhooks). */
-  webhooks: Webhooks;
-  close(): Promise<void>;
-}
-
-export interface UmbralOptions {
-  /** Milliseconds since the epoch, for the login throttle, the refresh-token reuse grace and companies' contract dates (tests move it). */
-  now?: () => number;
-}
+export type { Umbral, UmbralOptions };
 
 /** Opens storage, applies migrations, and assembles the Koa app around oidc-provider. */
 export async function createUmbral(config: Config, logger: Logger, options: UmbralOptions = {}): Promise<Umbral> {
@@ -189,37 +138,18 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const mailer = createMailer({ config, db: storage.db, logger });
     const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey, audit });
     const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);
-    /** Parts of the account page that other capabilities add (second factors, linked identities). */
-    const accountSections: AccountSection[] = [];
 
-    // The footer's language choice becomes the account's, for its emails (src/users/remembered-language.ts).
-    const language = new RememberedLanguage({
-      db: storage.db,
+    // The Koa app around it all, with the pages and endpoints every part shares (src/wiring/web-shell.ts).
+    const app = createWebShell({
+      config,
+      storage,
       provider,
-      sessionCookie: cookieNames(config.secure).session,
+      pages,
       logger,
+      observability,
+      providerShortcut,
+      endedSessionNotice,
     });
-    language.recordAuthorizations();
-    const app = createWebApp({
-      keys: provider.keys,
-      trustProxy: config.trustProxy,
-      secure: config.secure,
-      logger,
-      requestMetrics: metrics.requests(),
-      providerShortcut: providerShortcut.middleware(),
-      onLanguageChoice: (ctx, locale) =>
-        language.chosen(ctx, locale).catch((error: unknown) => {
-          logger.warn({ err: error }, 'could not remember the chosen language');
-        }),
-    });
-    app.use(errorPages(pages, logger));
-    app.use(healthRouter(storage).routes());
-    observability.mount(app);
-    app.use(endedSessionNotice.middleware(['/auth', '/account']));
-    app.use(assetsRouter().routes());
-    app.use(legalRouter(pages).routes());
-    // Without SMTP_URL, on a loopback ISSUER only, mail is kept here; it holds secret links.
-    if (config.devOutbox) app.use(devOutboxRouter({ config, db: storage.db, pages }).routes());
     const terminator = new SessionTerminator({ provider, db: storage.db, logger, audit });
     // The hard cap on consecutive wrong passwords; the emailed link at /unlock lifts it.
     const unlockLinks = new UnlockLinks({ db: storage.db, mailer, logger, issuer: config.issuer });
@@ -270,52 +200,22 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     );
     // Device and address of each session (shown on /account/sessions).
     new SessionActivity(storage.db).recordAuthorizations(provider, logger);
-    // The sign-in an invitation page starts returns to its landing (src/organizations/invitation-router.ts).
-    const accountSignIn = new AccountSignIn({
-      provider,
-      issuer: config.issuer,
-      secure: config.secure,
-      logger,
-      returnPaths: [INVITATION_LANDING_PATH, ORG_CONSOLE_PATH],
-    });
-    const access = mountAccountPages(app, {
+    // The account page and its sections, signed in through Umbral's own login (src/wiring/account-area.ts).
+    const { accountSignIn, access } = mountAccountArea(app, {
       config,
       db: storage.db,
       pages,
       provider,
-      signIn: accountSignIn,
       throttle,
       terminator,
       mailer,
       logger,
-      sections: accountSections,
       audit,
+      mfa,
+      federation,
       organizations: companies.accountMemberships,
       webhooks: webhooks.events,
     });
-    accountSections.push({
-      href: '/account/security',
-      titleKey: 'mfa.section.title',
-      descriptionKey: 'mfa.section.description',
-    });
-    app.use(securityRouter({ config, pages, access, signIn: accountSignIn, mfa, throttle, logger }).routes());
-    if (federation.upstreams.names().length) {
-      accountSections.push({
-        href: '/account/identities',
-        titleKey: 'federation.account.title',
-        descriptionKey: 'federation.account.description',
-      });
-    }
-    app.use(
-      identitiesRouter({
-        pages,
-        access,
-        identities: federation.identities,
-        logger,
-        hasPasskey: async (userId) => (await mfa.factors.passkeys(userId)).length > 0,
-        audit,
-      }).routes(),
-    );
     // The company admins' console at /org (src/org-console), signed in as the account page is.
     mountOrgConsole(app, {
       config,
@@ -420,13 +320,22 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     const interactions = interactionsRouter({ config, provider, pages, pipeline: signIn });
     app.use(interactions.routes());
     app.use(interactions.allowedMethods());
-    // The Admin API (src/admin-api), before oidc-provider: JSON and problem+json only, a file per resource (resources.ts).
-    const admin = createAdminApi(
-      { config, db: storage.db, provider, secretBox, audit, logger, now: options.now },
-      ADMIN_API_RESOURCES,
-    );
-    registerUsersRoutes(admin.api, userAdministration);
-    app.use(admin.middleware);
+    // Operators: the console at /admin and the Admin API, on the same services (src/wiring/operator-surfaces.ts).
+    const adminApi = mountOperatorSurfaces(app, {
+      config,
+      db: storage.db,
+      provider,
+      pages,
+      logger,
+      access,
+      signIn: accountSignIn,
+      mfa,
+      secretBox,
+      audit,
+      users: userAdministration,
+      webhooks,
+      now: options.now,
+    });
     app.use(endpointFormPosts({ paths: ['/auth', '/session/end'], pages }));
     const providerRoutes = compose([batchedWrites.middleware(), mount(provider)]);
     providerShortcut.serveWith(providerRoutes);
@@ -443,25 +352,17 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       keyReloadSeconds: config.node.keyReloadSeconds,
     });
 
-    // Companies' contract dates: welcome, end warning and end, once across every process.
-    const contracts = companies.contracts(provider);
-    contracts.start(config.orgSchedulerIntervalSeconds);
-    // Company admins' weekly summary, on the same interval and just as once across processes.
-    insights.start();
-    // Webhook deliveries queued by any process (or left by a restart), and their retries.
-    webhooks.worker.start();
-
-    const purge = startPurgeTimer(logger, config.purgeIntervalSeconds, {
-      oidcRows: () => purgeExpired(storage.db),
-      throttleRows: () => purgeExpiredThrottle(storage.db),
-      sessionRows: () => purgeSessionLeftovers(storage.db),
-      accountTokenRows: () => purgeExpiredAccountTokens(storage.db),
-      mfaRows: () => mfa.purgeExpired(),
-      rotationResponses: () => refreshRotations.forgetSpent(),
-      organizationRows: () => organizationSignIn.purgeExpired(),
-      auditEvents: () => audit.purgeExpired(config.auditRetentionDays),
-      signInEvents: insights.purgeExpired,
-      webhookDeliveries: () => webhooks.purgeFinished(),
+    const background = startBackgroundWork({
+      config,
+      storage,
+      logger,
+      provider,
+      companies,
+      insights,
+      webhooks,
+      mfa,
+      audit,
+      refreshRotations,
     });
 
     return {
@@ -472,18 +373,17 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       mailer,
       terminator,
       mfa,
-      contracts,
       audit,
       metrics,
       clientCache,
       insights,
       userAdministration,
-      adminApi: admin.api,
+      adminApi,
       webhooks,
+      contracts: background.contracts,
       async close() {
-        purge.stop();
+        await background.stop();
         await nodeSync.stop();
-        await contracts.stop();
         await terminator.settled();
         await webhooks.close();
         await mailer.stop();

@@ -34,6 +34,7 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
  */
 export class AccountSignIn {
   private readonly cookieName: string;
+  private readonly returnPaths: string[];
 
   constructor(
     private readonly deps: {
@@ -46,16 +47,29 @@ export class AccountSignIn {
     },
   ) {
     this.cookieName = deps.secure ? '__Secure-umbral.account-signin' : 'umbral.account-signin';
+    this.returnPaths = [...(deps.returnPaths ?? [])];
+  }
+
+  /** Lets sign-ins return to `path` and the pages under it too (the operator console's /admin). */
+  allowReturnsUnder(path: string): void {
+    this.returnPaths.push(path);
   }
 
   start(
     ctx: Context,
-    options: { returnTo: string; reauth: boolean; loginHint?: string | undefined; locale: string },
+    options: {
+      returnTo: string;
+      reauth: boolean;
+      loginHint?: string | undefined;
+      locale: string;
+      /** `acr_values` to ask for (step-up to a second factor). */
+      acrValues?: string | undefined;
+    },
   ): void {
     const pending: PendingSignIn = {
       state: b64(randomBytes(16)),
       verifier: b64(randomBytes(32)),
-      returnTo: safeReturnTo(options.returnTo, this.deps.returnPaths),
+      returnTo: safeReturnTo(options.returnTo, this.returnPaths),
     };
     ctx.cookies.set(this.cookieFor(pending.state), b64(Buffer.from(JSON.stringify(pending))), {
       signed: true,
@@ -81,6 +95,7 @@ export class AccountSignIn {
       params.set('max_age', '0');
     }
     if (options.loginHint) params.set('login_hint', options.loginHint);
+    if (options.acrValues) params.set('acr_values', options.acrValues);
     seeOther(ctx, `/auth?${params}`);
   }
 
@@ -142,7 +157,7 @@ export class AccountSignIn {
       return {
         state: parsed.state,
         verifier: parsed.verifier,
-        returnTo: safeReturnTo(parsed.returnTo, this.deps.returnPaths),
+        returnTo: safeReturnTo(parsed.returnTo, this.returnPaths),
       };
     } catch {
       return undefined;

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<CommandGroup>> = {
   roles: async () => (await import('./roles-commands.ts')).runRolesCommand,
   webhooks: async () => (await import('./webhooks-commands.ts')).runWebhooksCommand,
   migrate: async () => (await import('./migrate-command.ts')).runMigrateCommand,
+  operators: async () => (await import('./operators-commands.ts')).runOperatorsCommand,
 };
 
 const EXIT_OK = 0;

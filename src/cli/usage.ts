@@ -185,6 +185,12 @@ Roles (the same for every organization)
   umbral roles list [--json]
   umbral roles remove --name NAME      refused for admin and member, and while in use
 
+Operators (who may sign in to the console at ISSUER/admin)
+  umbral operators add --email EMAIL   grants an existing user; they sign in with a
+                                       passkey or an authenticator app
+  umbral operators list                all operators as JSON
+  umbral operators remove --email EMAIL
+
 Webhooks (signed POSTs of Umbral's events, Standard Webhooks)
   umbral webhooks add --url URL --events TYPES [--description TEXT] [--disabled]
                                        prints the endpoint and its secret (whsec_..., shown

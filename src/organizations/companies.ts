@@ -18,6 +18,9 @@ import { UpstreamJoining } from './upstream-joining.ts';
  * oidc-provider, built before it), and, once the provider exists, the sign-in step and the
  * contract scheduler; the account page's list and the joining by upstream tenant need neither.
  */
+/** A company's capability as src/app.ts wires it. */
+export type Companies = ReturnType<typeof createCompanies>;
+
 export function createCompanies(deps: {
   config: Config;
   db: Kysely<Database>;

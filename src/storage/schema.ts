@@ -359,6 +359,14 @@ export interface AuditEventTable {
   data: Json;
 }
 
+/** A person granted the operator console (src/admin-console/operators.ts). */
+export interface OperatorTable {
+  user_id: string;
+  granted_at: Generated<Date>;
+  /** The CLI operator who granted it. */
+  granted_by: string | null;
+}
+
 /** A completed sign-in (src/organizations/sign-in-events.ts); `id` is a bigint, read as a string. */
 export interface SignInEventTable {
   id: Generated<string>;
@@ -485,6 +493,7 @@ export interface Database {
   organization_grants: OrganizationGrantTable;
   session_upstreams: SessionUpstreamTable;
   audit_events: AuditEventTable;
+  operators: OperatorTable;
   sign_in_events: SignInEventTable;
   weekly_summary_opt_outs: WeeklySummaryOptOutTable;
   weekly_summary_runs: WeeklySummaryRunTable;

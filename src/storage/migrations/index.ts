@@ -19,6 +19,7 @@ import * as adminApi from './0017-admin-api.ts';
 import * as userAdministration from './0018-user-administration.ts';
 import * as hostedPages from './0020-hosted-pages.ts';
 import * as webhooks from './0021-webhooks.ts';
+import * as operators from './0022-operators.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0018-user-administration': userAdministration,
   '0020-hosted-pages': hostedPages,
   '0021-webhooks': webhooks,
+  '0022-operators': operators,
 };
