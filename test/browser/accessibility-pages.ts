@@ -130,12 +130,14 @@ export async function walkCompanies(
   await w.context.clearCookies();
 
   const orgs = new OrganizationRepository(db);
+  let andes: string | undefined;
   const memberships = new MembershipRepository(db);
   for (const [name, slug] of [
     ['Andes Ltda.', 'andes'],
     ['Bosque SpA', 'bosque'],
   ] as const) {
     const org = await orgs.create({ name, slug, activatesAt: new Date(Date.now() - 3600_000), homeClientId: 'portal' });
+    andes ??= org.row.id;
     await memberships.join({
       organizationId: org.row.id,
       userId: dana!.id,
@@ -169,6 +171,7 @@ export async function walkCompanies(
   await page.locator('.error-summary').waitFor();
   await audit(page, 'company console company with errors');
   await w.context.clearCookies();
+  return { organizationId: andes! };
 }
 
 /** The pages Umbral hosts around Google's: a new person's sign-up, linking an account, an error. */

@@ -5,6 +5,7 @@ import { startTwilioStandIn } from '../mfa/twilio-stand-in.ts';
 import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { BROWSER_STORES, createTestStore } from '../support/stores.ts';
+import { OPERATOR_CONSOLE_STATES, walkOperatorConsole } from './accessibility-admin.ts';
 import { COVERED, walkCompanies, walkFederation, walkLandings, walkSecondFactors } from './accessibility-pages.ts';
 import { AxeAudit } from './axe-audit.ts';
 import {
@@ -282,9 +283,15 @@ for (const kind of BROWSER_STORES) {
       await context.clearCookies();
 
       const walk = { server, portal, context, page, audit };
-      await walkCompanies(walk, { organization: orgRp, company: companyRp, plain: rp });
+      const { organizationId } = await walkCompanies(walk, { organization: orgRp, company: companyRp, plain: rp });
       await walkFederation(walk, google, rp, bob.email);
       await walkLandings(walk);
+      await walkOperatorConsole(walk, {
+        outsider: 'eli@example.com',
+        unprotected: 'dana@example.com',
+        operator: { email: 'ana.perez@example.com', password: NEW_PASSWORD, totpSecret: secret },
+        organizationId,
+      });
 
       t.deepEqual(
         violations.map(
@@ -294,7 +301,7 @@ for (const kind of BROWSER_STORES) {
         [],
       );
       t.deepEqual(problems, []);
-      t.deepEqual(audited, COVERED);
+      t.deepEqual(audited, [...COVERED, ...OPERATOR_CONSOLE_STATES]);
     },
   );
 }
