@@ -54,37 +54,18 @@ for (const kind of BROWSER_STORES) {
         policyUri: `${portal.origin}/privacy`,
       });
       const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
-      const third = await server.registerClient({
-        clientId: 'third',
-        name: 'Portal Externo',
-        redirectUris: [portal.redirectUri],
-        firstParty: false,
-      });
-      const thirdRp = await RelyingParty.discover(server.issuer, 'third', third.client_secret, portal.redirectUri);
       const registered = async (clientId: string, extra: Record<string, unknown>) => {
         const { client_secret } = await server.registerClient({
           clientId,
-          name: 'Portal Empresas',
           redirectUris: [portal.redirectUri],
           ...extra,
         });
         return RelyingParty.discover(server.issuer, clientId, client_secret, portal.redirectUri);
       };
-      const mfaPortal = await server.registerClient({
-        clientId: 'mfa-portal',
-        name: 'Portal Seguro',
-        redirectUris: [portal.redirectUri],
-        requireMfa: true,
-      });
-      const mfaRp = await RelyingParty.discover(
-        server.issuer,
-        'mfa-portal',
-        mfaPortal.client_secret,
-        portal.redirectUri,
-      );
-
-      const orgRp = await registered('org-portal', { organization: 'required' });
-      const companyRp = await registered('company-portal', { collectCompany: true });
+      const thirdRp = await registered('third', { name: 'Portal Externo', firstParty: false });
+      const mfaRp = await registered('mfa-portal', { name: 'Portal Seguro', requireMfa: true });
+      const orgRp = await registered('org-portal', { name: 'Portal Empresas', organization: 'required' });
+      const companyRp = await registered('company-portal', { name: 'Portal Empresas', collectCompany: true });
 
       const { audit, violations, problems, audited } = new AxeAudit();
 
