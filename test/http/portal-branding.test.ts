@@ -377,6 +377,27 @@ for (const kind of STORES) {
       const console = await browser.open(`${server.issuer}/org?org=bosque-${kind}`);
       t.is(console.status, 200);
       t.true(console.body.includes(orgLogo), "the company console shows the organization's logo");
+
+      // An organization that requires a second factor, for a member without one: the enrolment it
+      // demands comes after the organization is decided, and shows its logo.
+      await new OrganizationRepository(db).update(organization.row.id, { requireMfa: true });
+      const caro = await server.users.create({
+        email: `caro.${kind}@example.com`,
+        password: PASSWORD,
+        emailVerified: true,
+      });
+      await new MembershipRepository(db).join({
+        organizationId: organization.row.id,
+        userId: caro.id,
+        roles: ['member'],
+        invitedBy: 'operator',
+      });
+      const second = new HttpBrowser({ 'accept-language': 'es' });
+      const start = await second.open((await rp.authorizationRequest()).url, REDIRECT);
+      const { next: enrolment } = await submitCredentials(second, start, caro.email, PASSWORD, REDIRECT);
+      t.regex(enrolment.body, /<h1>Protege tu cuenta con un segundo paso<\/h1>/);
+      t.true(enrolment.body.includes(orgLogo), "the organization's second factor shows its logo");
+      t.false(enrolment.body.includes(BRAND.logoUri));
     },
   );
 }
