@@ -67,12 +67,26 @@ export function brandPageFor(ctx: Context, clientId: string | undefined): void {
   if (clientId) ctx.state[CLIENT_ID_STATE] = clientId;
 }
 
-/** A page of an organization's flow: its own logo (organizations.logo_uri) replaces the portal's. */
+/**
+ * A page of an organization's own (its invitation, its company console): its home portal's
+ * branding, with the organization's logo (organizations.logo_uri) instead of the portal's.
+ */
 export function brandPageForOrganization(
   ctx: Context,
   organization: { name: string; logo_uri: string | null; home_client_id: string | null },
 ): void {
   brandPageFor(ctx, organization.home_client_id ?? undefined);
+  showOrganizationLogo(ctx, organization);
+}
+
+/**
+ * The rule for organization logos: a page shows an organization's logo once the flow it belongs to
+ * is known to be that organization's: its invitation and console pages, and, in a sign-in, every
+ * page after the organization was decided (its second factor, consent). The portal stays the one
+ * that asked (its name, colour and links). Being an organization's home portal (home_client_id) is
+ * not enough: several organizations may share one portal, so its other pages keep the portal's logo.
+ */
+export function showOrganizationLogo(ctx: Context, organization: { name: string; logo_uri: string | null }): void {
   const logo = httpUrl(organization.logo_uri);
   if (logo) ctx.state[ORGANIZATION_LOGO_STATE] = { url: logo, name: organization.name };
 }

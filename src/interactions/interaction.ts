@@ -114,6 +114,8 @@ export interface SignInStep {
   readonly routes?: readonly InteractionRoute[];
   resume?(ctx: Context, details: InteractionDetails): Promise<StepOutcome | undefined>;
   enter?(ctx: Context, details: InteractionDetails, login: FirstFactor): Promise<FirstFactor | StepOutcome>;
+  /** Brands every page of the interaction with what this step decided (an organization's logo). */
+  brand?(ctx: Context, details: InteractionDetails): Promise<void>;
 }
 
 /** Sign-in or sign-up: prompt=login, or prompt=create (sign-up first, with a way to the login). */

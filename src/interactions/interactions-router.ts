@@ -53,6 +53,7 @@ export function interactionsRouter(deps: InteractionsRouterDependencies): Router
     if (details.uid !== ctx.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
     ctx.state['locale'] = pageLocale(ctx, details.params['ui_locales'] as string | undefined);
     brandPageFor(ctx, details.params['client_id'] as string | undefined);
+    for (const step of pipeline.steps) await step.brand?.(ctx, details);
     return details;
   }
 

@@ -1,7 +1,8 @@
 import { type AuditActor, type AuditOrigin, type AuditTrail, NO_AUDIT } from '../audit/audit-event.ts';
-import type { Locale } from '../i18n/i18n.ts';
+import { formatInstant, type Locale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Mailer } from '../notify/mailer.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 
 export type FactorChange = 'added' | 'removed' | 'recovery_codes' | 'reset';
 
@@ -33,7 +34,7 @@ export class MfaNotifications {
   constructor(private readonly deps: { mailer: Mailer; issuer: string; logger: Logger; audit?: AuditTrail }) {}
 
   async factorChanged(
-    user: { id: string; email: string; name: string | null; locale: string | null },
+    user: { id: string; email: string; name: string | null; locale: string | null; time_zone?: string | null },
     change: FactorChange,
     locale: Locale,
     factor?: { kind: string; label: string },
@@ -56,7 +57,8 @@ export class MfaNotifications {
         email: user.email,
         factorKind: factor?.kind,
         factorLabel: factor?.label,
-        date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        // Also sent outside a request (an operator's reset): the person's stored zone, else the issuer's.
+        date: formatInstant(new Date(), locale, personTimeZone(user.time_zone)),
         securityUrl: `${this.deps.issuer}/account/security`,
       },
     });

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { type AuditTrail, originOf } from '../audit/audit-event.ts';
+import { brandPageForOrganization } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Locale, Translate } from '../i18n/i18n.ts';
 import { OrganizationInputError } from '../organizations/organization-errors.ts';
@@ -91,6 +92,8 @@ export class ConsolePages {
     status = 200,
   ): Promise<void> {
     const visit = visitOf(ctx);
+    // The company's own pages: its home portal's branding, with its logo.
+    brandPageForOrganization(ctx, visit.organization);
     await this.pages.render(
       ctx,
       view,

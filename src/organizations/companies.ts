@@ -10,6 +10,7 @@ import { OrganizationMail } from './organization-mail.ts';
 import { OrganizationSessions } from './organization-sessions.ts';
 import { createOrganizationSignIn, type LinkedIdentities } from './organization-sign-in.ts';
 import { OrganizationStep } from './organization-step.ts';
+import { OrganizationRepository } from './organizations.ts';
 import { UpstreamJoining } from './upstream-joining.ts';
 
 /**
@@ -43,6 +44,7 @@ export function createCompanies(deps: {
         chooser: signIn.chooser,
         grants: signIn.grants,
         latestUpstream: signIn.latestUpstream,
+        organizations: new OrganizationRepository(db),
         logger,
       }),
     /** Contract dates: welcome, end warning and end, once across every process (not started). */

@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { DEFAULT_LOCALE, formatInstant, type Locale, preferredLocale, translator } from '../i18n/i18n.ts';
 import { MailQueue } from '../notify/mail-queue.ts';
 import type { Database, OrganizationInvitationRow, OrganizationRow } from '../storage/schema.ts';
+import { personTimeZone } from '../users/time-zone.ts';
 import { DEFAULT_INVITATION_TTL_MS, InvitationRepository } from './invitations.ts';
 import { jsonArray } from './json-array.ts';
 import { organizationStatus } from './organization-status.ts';
@@ -91,7 +92,7 @@ export class OrganizationMail {
         .selectAll()
         .where('id', '=', invitation.organization_id)
         .executeTakeFirstOrThrow());
-    const locale = await this.localeOf(db, invitation.email);
+    const { locale, timeZone } = await this.recipientOf(db, invitation.email);
     const t = translator(locale);
     const inviter = await this.inviterName(db, invitation.invited_by);
     await new MailQueue(db).add({
@@ -106,7 +107,7 @@ export class OrganizationMail {
           .map((role) => roleLabel(role, t))
           .join(', '),
         email: invitation.email,
-        expiresAt: formatInstant(new Date(invitation.expires_at), locale),
+        expiresAt: formatInstant(new Date(invitation.expires_at), locale, timeZone),
         invitationUrl: this.invitationUrl(token),
       },
     });
@@ -146,7 +147,7 @@ export class OrganizationMail {
     const admins = await db
       .selectFrom('organization_memberships as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
-      .select(['u.email', 'u.locale'])
+      .select(['u.email', 'u.locale', 'u.time_zone'])
       .where('m.organization_id', '=', organization.id)
       .where('m.removed_at', 'is', null)
       .where('u.disabled', '=', false)
@@ -161,7 +162,11 @@ export class OrganizationMail {
         to: admin.email,
         template: END_WARNING_TEMPLATE,
         locale,
-        data: { company: organization.name, portal, endsAt: formatInstant(new Date(organization.ends_at), locale) },
+        data: {
+          company: organization.name,
+          portal,
+          endsAt: formatInstant(new Date(organization.ends_at), locale, personTimeZone(admin.time_zone)),
+        },
       });
     }
     return admins.length;
@@ -173,14 +178,18 @@ export class OrganizationMail {
     return kept >= MIN_LINK_TTL_MS ? kept : DEFAULT_INVITATION_TTL_MS;
   }
 
-  /** The invited person's language: their account's when they have one, else Spanish. */
-  private async localeOf(db: Db, email: string): Promise<Locale> {
+  /**
+   * The invited person's language and time zone: their account's when they have one, else Spanish
+   * and the issuer's zone (what request-time emails fall back to: src/users/time-zone.ts). Sent
+   * outside any request, there is no browser to ask.
+   */
+  private async recipientOf(db: Db, email: string): Promise<{ locale: Locale; timeZone: string }> {
     const user = await db
       .selectFrom('users')
-      .select('locale')
+      .select(['locale', 'time_zone'])
       .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
       .executeTakeFirst();
-    return preferredLocale(user?.locale, DEFAULT_LOCALE);
+    return { locale: preferredLocale(user?.locale, DEFAULT_LOCALE), timeZone: personTimeZone(user?.time_zone) };
   }
 
   /** An admin who invited (by user id) is named; the operator (or anyone else) is the company itself. */

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { formFields, readForm } from '../http/form.ts';
+import { showOrganizationLogo } from '../http/page-branding.ts';
 import {
   type FirstFactor,
   type InteractionDetails,
@@ -26,6 +27,7 @@ import {
 } from './organization-choice.ts';
 import type { OrganizationGrants } from './organization-grants.ts';
 import type { SignInMethod } from './organization-input.ts';
+import type { OrganizationRepository } from './organizations.ts';
 import { PendingOrganizationCookie } from './pending-organization.ts';
 import { signInWayOf, type Upstream } from './sign-in-methods.ts';
 
@@ -39,6 +41,8 @@ export interface OrganizationStepDependencies {
   grants: Pick<OrganizationGrants, 'find'>;
   /** The upstream provider the account last signed in with: the one of a federated sign-in just made. */
   latestUpstream: (accountId: string) => Promise<Upstream | undefined>;
+  /** The organization decided, for its logo on the sign-in's later pages. */
+  organizations: Pick<OrganizationRepository, 'findById'>;
   logger: Logger;
 }
 
@@ -66,6 +70,18 @@ export class OrganizationStep implements SignInStep {
       { method: 'get', path: '/organization', during: 'any', handle: (ctx, details) => this.showPicker(ctx, details) },
       { method: 'post', path: '/organization', during: 'any', handle: (ctx, details) => this.pick(ctx, details) },
     ];
+  }
+
+  /**
+   * Once this sign-in's organization is decided (kept through its second factor, or answered to
+   * oidc-provider before consent), its pages show the organization's logo (src/http/page-branding.ts).
+   */
+  async brand(ctx: Context, details: InteractionDetails): Promise<void> {
+    const decided =
+      this.pending.get(ctx, details.uid)?.chosen ?? answerOf(details.lastSubmission?.[ORGANIZATION_PROMPT]);
+    if (!decided || !('id' in decided)) return;
+    const organization = await this.deps.organizations.findById(decided.id);
+    if (organization) showOrganizationLogo(ctx, organization.row);
   }
 
   async enter(ctx: Context, details: InteractionDetails, login: FirstFactor): Promise<FirstFactor | StepOutcome> {

@@ -191,6 +191,8 @@ export class WeeklySummaryScheduler {
     const queue = new MailQueue(trx as unknown as Kysely<Database>);
     const lastDay = new Date(weekEnd.getTime() - DAY_MS);
     for (const admin of admins) {
+      // Days, not instants: the week counted runs Monday to Sunday in UTC, so its days are named in
+      // UTC too (in the admin's zone they could shift by one and misstate what was counted).
       const day = new Intl.DateTimeFormat(admin.locale, { dateStyle: 'long', timeZone: 'UTC' });
       const percent = new Intl.NumberFormat(admin.locale, { style: 'percent', maximumFractionDigits: 0 });
       await queue.add({

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { generate } from 'otplib';
-import { InvitationRepository } from '../../src/organizations/invitations.ts';
-import { OrganizationRepository } from '../../src/organizations/organizations.ts';
+import { startFederatedUmbral } from '../federation/federation-world.ts';
 import { startTwilioStandIn } from '../mfa/twilio-stand-in.ts';
 import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { BROWSER_STORES, createTestStore } from '../support/stores.ts';
-import { startUmbral } from '../support/umbral-server.ts';
+import { OPERATOR_CONSOLE_STATES, walkOperatorConsole } from './accessibility-admin.ts';
+import { COVERED, walkCompanies, walkFederation, walkLandings, walkSecondFactors } from './accessibility-pages.ts';
 import { AxeAudit } from './axe-audit.ts';
 import {
   expectHeading,
@@ -25,63 +25,6 @@ import {
 
 const PHONE = '+525512345678';
 const NEW_PASSWORD = `${PASSWORD} nueva`;
-/** Every page and state the walk below audits, in order: the test fails if one of them was not reached. */
-const COVERED = [
-  'login identifier',
-  'login identifier with an error',
-  'password',
-  'password with an error',
-  'forgot password',
-  'forgot password sent',
-  'reset password',
-  'reset password with an error',
-  'password after a reset',
-  'password changed',
-  'reset password invalid link',
-  'consent',
-  'account profile',
-  'account password',
-  'account password with an error',
-  'account email',
-  'account email sent',
-  'account email change confirmation',
-  'account email changed',
-  'account sessions',
-  'account security without factors',
-  'TOTP enrolment',
-  'TOTP enrolment with an error',
-  'recovery codes',
-  'SMS enrolment',
-  'SMS enrolment code',
-  'account security with factors',
-  'factor removal confirmation',
-  'account identities',
-  'logout confirmation',
-  'logged out',
-  'MFA challenge: TOTP',
-  'MFA challenge: TOTP with an error',
-  'MFA challenge: SMS',
-  'MFA challenge: SMS code sent',
-  'MFA challenge: passkey',
-  'MFA challenge: recovery code',
-  'sign-up',
-  'sign-up with field errors',
-  'check email (verification code)',
-  'verification code with an error',
-  'verification link confirmation',
-  'verification done',
-  'verification link used or invalid',
-  'MFA enrolment at sign-in',
-  'invitation',
-  'invitation invalid',
-  'expired interaction',
-  'error page',
-  'form expired',
-  'unlock link invalid',
-  'legal terms',
-  'legal privacy',
-];
-
 for (const kind of BROWSER_STORES) {
   test.serial(
     `[${kind}] every hosted page and state has no axe violations at WCAG 2.2 AA, light and dark, 390 and 1280 px`,
@@ -96,8 +39,7 @@ for (const kind of BROWSER_STORES) {
       stops.push(() => twilio.close());
       const store = await createTestStore(kind);
       stops.push(() => store.cleanup());
-      const server = await startUmbral(store, { SMTP_URL: mailbox.url, ...twilio.env });
-      stops.push(() => server.stop());
+      const { server, google } = await startFederatedUmbral(store, { SMTP_URL: mailbox.url, ...twilio.env }, stops);
       const portal = await startPortal();
       stops.push(() => portal.close());
       const browser = await launchChromium();
@@ -112,25 +54,18 @@ for (const kind of BROWSER_STORES) {
         policyUri: `${portal.origin}/privacy`,
       });
       const rp = await RelyingParty.discover(server.issuer, 'portal', client.client_secret, portal.redirectUri);
-      const third = await server.registerClient({
-        clientId: 'third',
-        name: 'Portal Externo',
-        redirectUris: [portal.redirectUri],
-        firstParty: false,
-      });
-      const thirdRp = await RelyingParty.discover(server.issuer, 'third', third.client_secret, portal.redirectUri);
-      const mfaPortal = await server.registerClient({
-        clientId: 'mfa-portal',
-        name: 'Portal Seguro',
-        redirectUris: [portal.redirectUri],
-        requireMfa: true,
-      });
-      const mfaRp = await RelyingParty.discover(
-        server.issuer,
-        'mfa-portal',
-        mfaPortal.client_secret,
-        portal.redirectUri,
-      );
+      const registered = async (clientId: string, extra: Record<string, unknown>) => {
+        const { client_secret } = await server.registerClient({
+          clientId,
+          redirectUris: [portal.redirectUri],
+          ...extra,
+        });
+        return RelyingParty.discover(server.issuer, clientId, client_secret, portal.redirectUri);
+      };
+      const thirdRp = await registered('third', { name: 'Portal Externo', firstParty: false });
+      const mfaRp = await registered('mfa-portal', { name: 'Portal Seguro', requireMfa: true });
+      const orgRp = await registered('org-portal', { name: 'Portal Empresas', organization: 'required' });
+      const companyRp = await registered('company-portal', { name: 'Portal Empresas', collectCompany: true });
 
       const { audit, violations, problems, audited } = new AxeAudit();
 
@@ -269,52 +204,8 @@ for (const kind of BROWSER_STORES) {
       await expectHeading(page, 'Cerraste sesión');
       await audit(page, 'logged out');
 
-      // Second factors at sign-in: each method of the challenge (a passkey added as a record: only shown).
-      await server.umbral.mfa.factors.addPasskey(ana.id, {
-        label: 'Mi llave',
-        credentialId: 'YWNjZXNzaWJpbGl0eQ',
-        publicKey: new Uint8Array(32),
-        signCount: 0,
-        transports: ['internal'],
-        deviceType: 'singleDevice',
-        backedUp: false,
-      });
-      await page.goto((await rp.authorizationRequest()).url);
       // Her address since the change on the account page above.
-      await submitEmail(page, 'ana.perez@example.com');
-      await submitPassword(page, NEW_PASSWORD);
-      await expectHeading(page, 'Verificación en dos pasos');
-      const challenge = new URL(page.url());
-      const others: string[] = [];
-      for (const link of await page.locator('.mfa-others a').all())
-        others.push((await link.getAttribute('href')) ?? '');
-      const kindOf = (text: string) =>
-        /recuperación/i.test(text)
-          ? 'recovery code'
-          : /SMS/.test(text)
-            ? 'SMS'
-            : /llave/i.test(text)
-              ? 'passkey'
-              : 'TOTP';
-      const current = kindOf(await page.locator('.lead').innerText());
-      await audit(page, `MFA challenge: ${current}`);
-      if (current === 'TOTP') {
-        await page.fill('#code', '000000');
-        await page.locator('form button.primary').click();
-        await page.locator('#mfa-error').waitFor();
-        await audit(page, 'MFA challenge: TOTP with an error');
-      }
-      for (const href of others) {
-        await page.goto(new URL(href, challenge).href);
-        await expectHeading(page, 'Verificación en dos pasos');
-        const kind = kindOf(await page.locator('.lead').innerText());
-        await audit(page, `MFA challenge: ${kind}`);
-        if (kind === 'SMS') {
-          await page.locator('form button.primary').click();
-          await page.locator('#code').waitFor();
-          await audit(page, 'MFA challenge: SMS code sent');
-        }
-      }
+      await walkSecondFactors({ server, portal, context, page, audit }, rp, 'ana.perez@example.com', NEW_PASSWORD);
       await context.clearCookies();
 
       // Sign-up: the form, its field errors, the code page (with an error), the emailed link.
@@ -372,41 +263,16 @@ for (const kind of BROWSER_STORES) {
       await audit(page, 'MFA enrolment at sign-in');
       await context.clearCookies();
 
-      // An invitation to a company, and a link that is not one.
-      const organization = await new OrganizationRepository(server.umbral.storage.db).create({
-        name: 'Acme S.A.',
-        slug: 'acme',
-        activatesAt: new Date(Date.now() - 3600_000),
-        homeClientId: 'portal',
+      const walk = { server, portal, context, page, audit };
+      const { organizationId } = await walkCompanies(walk, { organization: orgRp, company: companyRp, plain: rp });
+      await walkFederation(walk, google, rp, bob.email);
+      await walkLandings(walk);
+      await walkOperatorConsole(walk, {
+        outsider: 'eli@example.com',
+        unprotected: 'dana@example.com',
+        operator: { email: 'ana.perez@example.com', password: NEW_PASSWORD, totpSecret: secret },
+        organizationId,
       });
-      const { token } = await new InvitationRepository(server.umbral.storage.db).invite({
-        organizationId: organization.row.id,
-        email: 'carla@example.com',
-        roles: ['member'],
-        invitedBy: null,
-        withToken: true,
-      });
-      await page.goto(`${server.issuer}/invitations/${token}`);
-      await audit(page, 'invitation');
-      await page.goto(`${server.issuer}/invitations/not-a-token`);
-      await audit(page, 'invitation invalid');
-
-      // Expired interaction, error page, form expired, unlock link, legal pages.
-      await page.goto(`${server.issuer}/interaction/not-an-interaction`);
-      await audit(page, 'expired interaction');
-      await page.goto(`${server.issuer}/auth?client_id=nobody&response_type=code&scope=openid`);
-      await audit(page, 'error page');
-      await page.goto(`${server.issuer}/password/forgot`);
-      await page.evaluate('document.querySelector("input[name=_csrf]").value = "stale"');
-      await page.locator('form button.primary').click();
-      await page.waitForLoadState();
-      await audit(page, 'form expired');
-      await page.goto(`${server.issuer}/unlock?token=not-a-token`);
-      await audit(page, 'unlock link invalid');
-      await page.goto(`${server.issuer}/legal/terms`);
-      await audit(page, 'legal terms');
-      await page.goto(`${server.issuer}/legal/privacy`);
-      await audit(page, 'legal privacy');
 
       t.deepEqual(
         violations.map(
@@ -416,7 +282,7 @@ for (const kind of BROWSER_STORES) {
         [],
       );
       t.deepEqual(problems, []);
-      t.deepEqual(audited, COVERED);
+      t.deepEqual(audited, [...COVERED, ...OPERATOR_CONSOLE_STATES]);
     },
   );
 }

@@ -2,6 +2,7 @@ import test from 'ava';
 import { ClientInputError } from '../../src/clients/client-registry.ts';
 import { styleAttributeSource } from '../../src/http/page-branding.ts';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
+import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { OrganizationInputError } from '../../src/organizations/organization-errors.ts';
 import { parseLogoUri } from '../../src/organizations/organization-input.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
@@ -332,4 +333,71 @@ for (const kind of STORES) {
       "without one, the portal's",
     );
   });
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] in a sign-in for an organization, the pages after it is decided show its logo, as does its console`,
+    async (t) => {
+      const { server } = await world(kind);
+      const db = server.umbral.storage.db;
+      const portal = await server.registerClient({
+        clientId: 'nandu-empresas',
+        redirectUris: [REDIRECT],
+        firstParty: false,
+        organization: 'required',
+        ...BRAND,
+      });
+      const rp = await RelyingParty.discover(server.issuer, 'nandu-empresas', portal.client_secret, REDIRECT);
+      const organization = await new OrganizationRepository(db).create({
+        name: 'Bosque SpA',
+        slug: `bosque-${kind}`,
+        activatesAt: new Date(Date.now() - 3600_000),
+        logoUri: 'https://bosque.example/logo.svg',
+      });
+      const ana = (await server.users.findByEmail('ana@example.com'))!;
+      await new MembershipRepository(db).join({
+        organizationId: organization.row.id,
+        userId: ana.id,
+        roles: ['admin', 'member'],
+        invitedBy: 'operator',
+      });
+      const orgLogo = '<img src="https://bosque.example/logo.svg" alt="Logotipo de Bosque SpA"';
+      const browser = new HttpBrowser({ 'accept-language': 'es' });
+      const identifier = await browser.open((await rp.authorizationRequest()).url, REDIRECT);
+      t.false(identifier.body.includes(orgLogo), 'before the organization is known: the portal’s');
+      const { next: consent } = await submitCredentials(browser, identifier, 'ana@example.com', PASSWORD, REDIRECT);
+      t.true(consent.body.includes('/consent'), 'her only organization, decided: consent next');
+      t.true(consent.body.includes(orgLogo), "consent shows the organization's logo");
+      t.false(consent.body.includes(BRAND.logoUri), "instead of the portal's");
+      t.regex(consent.body, /<span class="product">Portal Ñandú<\/span>/, "the portal's name stays");
+      const callback = await browser.submit(consent, '/consent', {}, REDIRECT);
+      t.true(callback.url.startsWith(REDIRECT));
+
+      const console = await browser.open(`${server.issuer}/org?org=bosque-${kind}`);
+      t.is(console.status, 200);
+      t.true(console.body.includes(orgLogo), "the company console shows the organization's logo");
+
+      // An organization that requires a second factor, for a member without one: the enrolment it
+      // demands comes after the organization is decided, and shows its logo.
+      await new OrganizationRepository(db).update(organization.row.id, { requireMfa: true });
+      const caro = await server.users.create({
+        email: `caro.${kind}@example.com`,
+        password: PASSWORD,
+        emailVerified: true,
+      });
+      await new MembershipRepository(db).join({
+        organizationId: organization.row.id,
+        userId: caro.id,
+        roles: ['member'],
+        invitedBy: 'operator',
+      });
+      const second = new HttpBrowser({ 'accept-language': 'es' });
+      const start = await second.open((await rp.authorizationRequest()).url, REDIRECT);
+      const { next: enrolment } = await submitCredentials(second, start, caro.email, PASSWORD, REDIRECT);
+      t.regex(enrolment.body, /<h1>Protege tu cuenta con un segundo paso<\/h1>/);
+      t.true(enrolment.body.includes(orgLogo), "the organization's second factor shows its logo");
+      t.false(enrolment.body.includes(BRAND.logoUri));
+    },
+  );
 }

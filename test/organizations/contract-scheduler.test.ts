@@ -167,6 +167,12 @@ for (const kind of STORES) {
     const org = await addOrganization(world, { name: 'Delta', endsAt: new Date(clock.now() + 20 * DAY) });
     const admin = await addMember(world, org.row.id, 'ada@delta.example', ['admin', 'member']);
     await server.umbral.storage.db.updateTable('users').set({ locale: 'en' }).where('id', '=', admin.id).execute();
+    const chilean = await addMember(world, org.row.id, 'eli@delta.example', ['admin']);
+    await server.umbral.storage.db
+      .updateTable('users')
+      .set({ time_zone: 'America/Santiago' })
+      .where('id', '=', chilean.id)
+      .execute();
     await addMember(world, org.row.id, 'max@delta.example', ['member']);
     const contracts = server.umbral.contracts;
     t.like(await contracts.runOnce(), { warned: 0 });
@@ -176,6 +182,14 @@ for (const kind of STORES) {
     t.like(await contracts.runOnce(), { warned: 1 });
     t.like(await contracts.runOnce(), { warned: 0 }, 'once');
     await server.umbral.mailer.drain();
+    // Sent by the scheduler, outside any request: each admin's stored zone, else the issuer's.
+    const [inChile] = await mailsTo(world, 'eli@delta.example');
+    const endsAt = new Date((await world.orgs.findById(org.row.id))!.row.ends_at!);
+    const chileTime = new Intl.DateTimeFormat('es', { timeStyle: 'short', timeZone: 'America/Santiago' }).format(
+      endsAt,
+    );
+    t.regex(inChile!.subject!, new RegExp(`${chileTime.replace(/\s/g, '\\s')} \\(GMT-[34]\\)$`));
+    t.notRegex(inChile!.subject!, /UTC/);
     const [warning] = await mailsTo(world, 'ada@delta.example');
     t.like(warning, { template: 'organization-end-warning', locale: 'en' });
     t.regex(warning!.subject!, /^The contract of Delta at Umbral ends on .+ UTC$/);

@@ -201,15 +201,26 @@ for (const kind of STORES) {
     );
     t.like(updated, { name: 'Bruno Díaz Ruiz', phone: '+5215512345678', email: 'bruno.diaz@example.com' });
     await new FactorRepository(server.umbral.storage.db).addSms(updated.id, '+5215512345678');
+    await server.umbral.storage.db
+      .updateTable('users')
+      .set({ time_zone: 'America/Mexico_City' })
+      .where('id', '=', updated.id)
+      .execute();
     t.like(await admin.resetFactors({ id: updated.id }, OPERATOR), { factorsRemoved: 1 });
     t.false(await new FactorRepository(server.umbral.storage.db).hasFactors(updated.id));
     await server.umbral.mailer.drain();
     const told = await server.umbral.storage.db
       .selectFrom('mail_queue')
-      .select('template')
+      .select(['template', 'text_body'])
       .where('to_address', '=', 'bruno.diaz@example.com')
       .execute();
-    t.deepEqual(told, [{ template: 'mfa-reset' }], 'the owner is told');
+    t.deepEqual(
+      told.map((m) => m.template),
+      ['mfa-reset'],
+      'the owner is told',
+    );
+    // Told outside any request of theirs: the time in their stored zone (Mexico City is UTC-6, no DST).
+    t.regex(told[0]!.text_body ?? '', /\d \(GMT-6\)/);
     const [change] = (await auditOf(server, updated.id)).filter((e) => e.type === 'user.updated');
     const [reset] = (await auditOf(server, updated.id)).filter((e) => e.type === 'mfa.reset');
     t.like(reset, { actor: { kind: 'operator', id: 'maria' }, ip: '203.0.113.9' });
