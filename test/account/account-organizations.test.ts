@@ -3,7 +3,7 @@ import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { RoleRepository } from '../../src/organizations/roles.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { type AccountWorld, accountWorlds, openAccount, PASSWORD } from './account-fixture.ts';
 
 const accountWorld = accountWorlds(test);
@@ -51,7 +51,7 @@ async function memberships(world: AccountWorld) {
   await join(omega.row.id, other.id, ['admin']);
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] the account page lists no companies for a person who belongs to none`, async (t) => {
     const { server } = await accountWorld(kind);
     const page = await openAccount(

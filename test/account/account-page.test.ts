@@ -1,7 +1,7 @@
 import test from 'ava';
 import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import type { RunningUmbral } from '../support/umbral-server.ts';
 import { accountWorlds, linkIn, mailsTo, openAccount, PASSWORD } from './account-fixture.ts';
 
@@ -23,7 +23,7 @@ async function ageSignIn(server: RunningUmbral, userId: string, seconds: number)
     .execute();
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] /account signs in through Umbral's own login, then edits the profile`, async (t) => {
     const { server, user } = await accountWorld(kind);
     const browser = new HttpBrowser({ 'accept-language': 'es-MX' });
@@ -291,7 +291,7 @@ for (const kind of STORES) {
   });
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a stored number shows its own country; times in the person's zone on the sessions list and in an email`,
     async (t) => {

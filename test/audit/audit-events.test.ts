@@ -6,7 +6,7 @@ import { resetServer } from '../support/empty-store.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 
@@ -49,7 +49,7 @@ async function storedText(server: RunningUmbral): Promise<string> {
   return JSON.stringify(await server.umbral.storage.db.selectFrom('audit_events').selectAll().execute());
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a password sign-in is recorded once, with its method, portal, actor, IP and user agent`,
     async (t) => {
@@ -135,7 +135,7 @@ for (const kind of STORES) {
   });
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] an operator's CLI change is recorded with the operator as actor`, async (t) => {
     const store = await createTestStore(kind);
     t.teardown(() => store.cleanup());

@@ -58,8 +58,8 @@ for (const kind of STORES) {
       '--email',
       'ana@example.com',
       '--end',
-      '--session',
-      firefox!.uid,
+      // A session uid may start with "-": the `=` form, as the CLI's own message says.
+      `--session=${firefox!.uid}`,
     );
     t.deepEqual(one.json, { email: 'ana@example.com', sessions_ended: 1 }, one.stderr);
     // The command waited for the delivery: the portal has heard it once it exits.

@@ -1,13 +1,13 @@
 import test from 'ava';
 import { DomainRoutes } from '../../src/federation/domain-routes.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { federationWorlds, PASSWORD, TENANT_ACME } from './federation-world.ts';
 import { continueAtProvider, isAt } from './flow-helpers.ts';
 
 const federationWorld = federationWorlds(test);
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a routed domain goes straight to its provider with login_hint; unmapped domains behave exactly as before`,
     async (t) => {

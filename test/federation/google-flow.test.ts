@@ -2,13 +2,13 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { federationWorlds, PASSWORD } from './federation-world.ts';
 import { continueAtProvider, isAt, signInWith } from './flow-helpers.ts';
 
 const federationWorld = federationWorlds(test);
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] Google sign-up: terms confirmed, a verified account keyed on (issuer, sub), then a plain sign-in`,
     async (t) => {

@@ -3,14 +3,14 @@ import { FederatedIdentities } from '../../src/federation/federated-identities.t
 import type { UpstreamIdentity } from '../../src/federation/upstream-identity.ts';
 import { openAccount } from '../account/account-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { federationWorlds, PASSWORD, TENANT_ACME } from './federation-world.ts';
 
 const federationWorld = federationWorlds(test);
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] /account/identities lists linked accounts and never unlinks the last way in`, async (t) => {
     const { server } = await federationWorld(kind);
     const user = await server.users.create({

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { LOCKOUT_THRESHOLD } from '../../src/throttling/account-lockout.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { federationWorlds, PASSWORD } from './federation-world.ts';
 import { isAt, signInWith } from './flow-helpers.ts';
 
@@ -10,7 +10,7 @@ const federationWorld = federationWorlds(test);
 // A locked password sign-in (src/throttling/account-lockout.ts) locks only the password: Google
 // still signs the owner in, and that sign-in resets the count. Passkeys take the same way through
 // the pipeline (their step never asks the lockout; the reset step is the same).
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a locked password does not lock Google out, and a Google sign-in lifts the lock`,
     async (t) => {

@@ -3,13 +3,13 @@ import * as oidc from 'openid-client';
 import { MICROSOFT_CONSUMERS_TENANT_ID } from '../../src/federation/federation-settings.ts';
 import { codeOf } from '../interactions/signup-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { federationWorlds, PASSWORD, TENANT_ACME, TENANT_OTHER } from './federation-world.ts';
 import { isAt, signInWith } from './flow-helpers.ts';
 
 const federationWorld = federationWorlds(test);
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] Microsoft sign-up through the common endpoint: {tenantid} resolved, email verified by mail, keyed on (tid, oid)`,
     async (t) => {

@@ -4,7 +4,7 @@ import type { OrganizationFields } from '../../src/organizations/organization-in
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { codeOf } from '../interactions/signup-fixture.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { type FederationWorld, federationWorlds, PASSWORD, TENANT_ACME, TENANT_OTHER } from './federation-world.ts';
 import { isAt, signInWith } from './flow-helpers.ts';
 
@@ -55,7 +55,7 @@ async function signInToPortal(
   return page;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a Microsoft sign-up from a bound tenant joins as member, even while the email is still being verified`,
     async (t) => {

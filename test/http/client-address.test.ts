@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, parseTrustProxy } from '../../src/config/confi
 import { clientAddress, resolveClientAddress } from '../../src/http/client-address.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -114,7 +114,7 @@ async function ipCounters(server: RunningUmbral): Promise<Record<string, number>
   return Object.fromEntries(rows.map((row) => [row.key, row.failures]));
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   for (const trustProxy of ['true', '127.0.0.1', '127.0.0.0/8, ::1']) {
     test.serial(
       `[${kind}] TRUST_PROXY=${trustProxy}: a spoofed X-Forwarded-For does not get past the per-address throttle`,

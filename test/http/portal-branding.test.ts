@@ -11,7 +11,7 @@ import { startSmtpServer, waitForMail } from '../notify/smtp-test-server.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 
@@ -97,7 +97,7 @@ function linkIn(text: string, pattern: RegExp): string {
   return match[1]!;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] sign-in, consent and logout pages carry the portal's branding`, async (t) => {
     const { server, brandedRp } = await world(kind);
     const browser = new HttpBrowser({ 'accept-language': 'es' });
@@ -215,7 +215,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the verification link verifies and lands on the portal's sign-in; GET alone verifies nobody`,
     async (t) => {
@@ -298,7 +298,7 @@ test("an organization's logo must be https (http on loopback only)", (t) => {
     });
 });
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] an organization's own logo replaces the portal's on its invitation pages`, async (t) => {
     const { server } = await world(kind);
     const db = server.umbral.storage.db;
@@ -335,7 +335,7 @@ for (const kind of STORES) {
   });
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] in a sign-in for an organization, the pages after it is decided show its logo, as does its console`,
     async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 
@@ -11,7 +11,7 @@ const ANA = 'ana@example.com';
 const PASSWORD = 'correct horse battery';
 const SPANISH = { 'accept-language': 'es-MX,es;q=0.9' };
 
-const world = worldsPerFile(test, async (kind: (typeof STORES)[number]) => {
+const world = worldsPerFile(test, async (kind: (typeof JOURNEY_STORES)[number]) => {
   const store = await createTestStore(kind);
   const mailbox = await startMailbox();
   const server = await startUmbral(store, { SMTP_URL: mailbox.url });
@@ -48,7 +48,7 @@ async function storedLocale(server: RunningUmbral): Promise<string | null> {
   return row.locale;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] the default terms and privacy pages answer in three languages`, async (t) => {
     const { server } = await world(kind);
     const cases = [

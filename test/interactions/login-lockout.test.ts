@@ -4,7 +4,7 @@ import { LOCKOUT_THRESHOLD } from '../../src/throttling/account-lockout.ts';
 import { startMailbox } from '../password-reset/password-reset-mailbox.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 // The hard cap on consecutive wrong passwords, through the hosted login over HTTP, with a real SMTP
@@ -15,7 +15,7 @@ const NEW_PASSWORD = 'otro secreto bien largo';
 const LOCKED = /el inicio de sesión con contraseña de esta cuenta está bloqueado/;
 const CREDENTIALS = /El correo electrónico o la contraseña no son correctos/;
 
-async function setup(t: ExecutionContext, kind: (typeof STORES)[number]) {
+async function setup(t: ExecutionContext, kind: (typeof JOURNEY_STORES)[number]) {
   const store = await createTestStore(kind);
   const mailbox = await startMailbox();
   const redisUrl = process.env['REDIS_URL'];
@@ -83,7 +83,7 @@ function visibleText(page: Page): string {
     .replace(/<p class="identity">[\s\S]*?<\/p>/, '');
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] after ${LOCKOUT_THRESHOLD} wrong passwords the right one is refused and the owner gets one unlock link; GET changes nothing, POST unlocks`,
     async (t) => {

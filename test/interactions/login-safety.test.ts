@@ -2,7 +2,7 @@ import test from 'ava';
 import { resetServer } from '../support/empty-store.ts';
 import { HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { type SharedWorld, worldsPerFile } from '../support/worlds-per-file.ts';
 
@@ -11,7 +11,7 @@ const REDIRECT = 'http://127.0.0.1:9/cb';
 /** One server per store kind for the file, with a portal and Ana, emptied and given Ana afresh before each test. */
 const setup = worldsPerFile(
   test,
-  async (kind: (typeof STORES)[number]): Promise<SharedWorld<{ server: RunningUmbral; rp: RelyingParty }>> => {
+  async (kind: (typeof JOURNEY_STORES)[number]): Promise<SharedWorld<{ server: RunningUmbral; rp: RelyingParty }>> => {
     const store = await createTestStore(kind);
     const server = await startUmbral(store).catch(async (error: unknown) => {
       await store.cleanup();
@@ -54,7 +54,7 @@ function visibleText(page: Page): string {
     .replace(/<p class="identity">[\s\S]*?<\/p>/, '');
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] a wrong password and an unknown email look the same`, async (t) => {
     const { server, rp } = await setup(kind);
     const wrong = await tryPassword(server, rp, 'ana@example.com', 'not the password');

@@ -2,12 +2,12 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { codeOf, linkOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorlds } from './signup-fixture.ts';
 
 const signUpWorld = signUpWorlds(test);
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] sign up from the login page, verify by code, and the portal gets the new account`,
     async (t) => {
@@ -220,7 +220,7 @@ for (const kind of STORES) {
 /** What Chromium sends with a form posted from a `Referrer-Policy: no-referrer` page of ours. */
 const NO_REFERRER_POST = { origin: 'null', 'sec-fetch-site': 'same-origin' };
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the verification link's token leaves the URL: a 303 to /verify-email, no-referrer, the sign-in goes on from a no-referrer POST, a replay is refused`,
     async (t) => {

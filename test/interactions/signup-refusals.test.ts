@@ -1,11 +1,11 @@
 import test from 'ava';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { codeOf, openSignUp, PASSWORD, REDIRECT, signUpFields, signUpWorlds, visibleText } from './signup-fixture.ts';
 
 const signUpWorld = signUpWorlds(test);
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] refusals name the field, keep the values but not the passwords, and create nothing`,
     async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { generate } from 'otplib';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { ACR_MFA, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-fixture.ts';
 
 /** Signs in to the account page through the hosted login; returns /account/security. */
@@ -17,7 +17,7 @@ function setupKeyOf(page: Page): string {
   return match[1]!.replace(/ /g, '');
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a person enrolls an authenticator app from the account page, then signs in to a portal with password and code`,
     async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { generate } from 'otplib';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import type { RunningUmbral } from '../support/umbral-server.ts';
 import { currentCode, enrollTotp, newBrowser, PASSWORD, startMfaFixture } from './mfa-fixture.ts';
 
@@ -41,7 +41,7 @@ async function ageSessions(server: RunningUmbral, accountId: string): Promise<vo
   }
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] new recovery codes and removing a factor: recent sign-in required, the old codes die, the person is emailed`,
     async (t) => {

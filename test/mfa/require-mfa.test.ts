@@ -1,9 +1,9 @@
 import test from 'ava';
 import { generate } from 'otplib';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { ACR_MFA, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-fixture.ts';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a portal registered with require_mfa takes a user without a factor through enrollment during login`,
     async (t) => {

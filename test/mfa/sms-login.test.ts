@@ -1,7 +1,7 @@
 import test from 'ava';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { ACR_MFA, ACR_SFA, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-fixture.ts';
 import { startTwilioStandIn, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from './twilio-stand-in.ts';
 
@@ -12,7 +12,7 @@ async function openSecurityPage(browser: HttpBrowser, issuer: string, email: str
   return (await submitCredentials(browser, identifier, email, PASSWORD)).next;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] SMS through Twilio's API: the phone is verified first, then SMS is a second factor; remember this device`,
     async (t) => {

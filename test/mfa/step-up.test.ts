@@ -1,5 +1,5 @@
 import test from 'ava';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import {
   ACR_MFA,
   ACR_SFA,
@@ -11,7 +11,7 @@ import {
   startMfaFixture,
 } from './mfa-fixture.ts';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] discovery advertises the acr values; a portal asking acr_values for MFA steps a password session up`,
     async (t) => {

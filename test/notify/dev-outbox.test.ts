@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import { viewsPath } from '../../src/config/project-root.ts';
 import type { QueuedMailer } from '../../src/notify/create-mailer.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 import { openMailer } from './mailer-fixture.ts';
 import { startSmtpServer } from './smtp-test-server.ts';
@@ -31,7 +31,7 @@ function templatesWithSecretLink(): string {
   return dir;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test(`without SMTP_URL mail goes to the dev outbox, logged by its outbox URL and never by its links (${kind})`, async (t) => {
     const viewsDir = templatesWithSecretLink();
     t.teardown(() => fs.rmSync(viewsDir, { recursive: true, force: true }));

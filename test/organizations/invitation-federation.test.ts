@@ -2,7 +2,7 @@ import test from 'ava';
 import { TENANT_ACME } from '../federation/federation-world.ts';
 import { codeOf } from '../interactions/signup-fixture.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { type InvitationWorld, invitationWorlds, PASSWORD, textOf, urlsSeen } from './invitation-world.ts';
 
 const invitationWorld = invitationWorlds(test);
@@ -35,7 +35,7 @@ async function continueWith(
   return atProvider(w, browser, upstream, login);
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] "Continuar con Google" with the invited, verified email: sign-up, joined, portal`,
     async (t) => {

@@ -6,14 +6,14 @@ import { STACK_TRACE } from '../browser/browser-support.ts';
 import { signUpWorlds } from '../interactions/signup-fixture.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { invitationWorlds, PASSWORD, textOf, urlsSeen } from './invitation-world.ts';
 
 const invitationWorld = invitationWorlds(test);
 const plainWorld = signUpWorlds(test);
 const DAY = 24 * 3600_000;
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the link's token leaves the URL at once; the page says who invites, to what, with which roles`,
     async (t) => {

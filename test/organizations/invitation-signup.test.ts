@@ -1,12 +1,12 @@
 import test from 'ava';
 import { codeOf, linkOf, signUpFields } from '../interactions/signup-fixture.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { invitationWorlds, PASSWORD, PLAIN_PORTAL, textOf, urlsSeen } from './invitation-world.ts';
 
 const invitationWorld = invitationWorlds(test);
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] manual sign-up from the link: the email is fixed, verified by code, the member lands signed in at the home portal`,
     async (t) => {

@@ -4,12 +4,12 @@ import { OrganizationRepository } from '../../src/organizations/organizations.ts
 import { federationWorlds, PASSWORD, TENANT_ACME } from '../federation/federation-world.ts';
 import { isAt, signInWith } from '../federation/flow-helpers.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 
 const federationWorld = federationWorlds(test);
 const SCOPE = 'openid email profile organization';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] allowed sign-in methods tell Google from Microsoft, at sign-in and for a session signed in already`,
     async (t) => {

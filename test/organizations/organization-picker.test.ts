@@ -2,7 +2,7 @@ import test from 'ava';
 import type * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { formOf, type Page } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import {
   atPortal,
   authorize,
@@ -44,7 +44,7 @@ async function anaOfTwo(w: OrganizationWorld) {
   return { ana, acme, globex };
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a member of two organizations gets "Elige tu empresa" with only her active ones; organization= skips it`,
     async (t) => {

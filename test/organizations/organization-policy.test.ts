@@ -3,14 +3,14 @@ import { decodeJwt } from 'jose';
 import type * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { currentCode, enrollTotp } from '../mfa/mfa-fixture.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { atPortal, authorize, callbackError, newBrowser, organizationWorlds, signIn } from './organization-fixture.ts';
 
 const world = organizationWorlds(test);
 
 const ACR_MFA = 'urn:umbral:acr:mfa';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a required portal refuses a person without an active organization, with a page offering to sign out`,
     async (t) => {

@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { decodeJwt } from 'jose';
 import { ownStderr, runUmbral } from '../cli/umbral-cli.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import {
   addMember,
   addOrganization,
@@ -50,7 +50,7 @@ async function refreshes(world: OrganizationWorld, portal: keyof OrganizationWor
   }
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] at ends_at the company's required portals hear a back-channel logout; the others keep theirs`,
     async (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type * as oidc from 'openid-client';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import {
   atPortal,
   authorize,
@@ -17,7 +17,7 @@ const world = organizationWorlds(test);
 
 const ADMIN_PERMISSIONS = ['org:manage'];
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the ID token, userinfo and introspection carry the organization, with the union of its roles' permissions`,
     async (t) => {

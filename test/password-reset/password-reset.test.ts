@@ -5,7 +5,7 @@ import { verifyPassword } from '../../src/users/password-hasher.ts';
 import { resetServer } from '../support/empty-store.ts';
 import { formOf, HttpBrowser, type Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 import { resetLinkIn, startMailbox } from './password-reset-mailbox.ts';
@@ -96,7 +96,7 @@ async function passwordHashOf(server: RunningUmbral, email: string): Promise<str
   return (await server.users.findByEmail(email))!.password_hash;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] forgot password: known and unknown emails get the same answer; only the account gets a link`,
     async (t) => {
@@ -402,7 +402,7 @@ function setCookie(page: Page, name: string): string | undefined {
 /** What Chromium sends with a form posted from a `Referrer-Policy: no-referrer` page of ours. */
 const NO_REFERRER_POST = { origin: 'null', 'sec-fetch-site': 'same-origin' };
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the reset link's token leaves the URL: a 303 to /password/reset, the token in a short-lived cookie of that page, no-referrer, and a form and retry link without it`,
     async (t) => {
@@ -486,7 +486,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a reset started from prompt=login in a browser with a session comes back to that sign-in and finishes at the portal`,
     async (t) => {

@@ -10,7 +10,7 @@ import { UserRepository } from '../../src/users/users.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { usePooledSigningKeys } from '../support/signing-key-pool.ts';
-import { createTestStore, STORES, type TestStore, testConfig } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES, type TestStore, testConfig } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -70,7 +70,7 @@ async function startLogged(store: TestStore, env: Record<string, string>) {
   };
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] CLIENT_REGISTRATION=token: a client registers with an initial access token, signs a person in after consent, and reads, updates and deletes itself`,
     async (t) => {

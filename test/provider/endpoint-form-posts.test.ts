@@ -2,7 +2,7 @@ import test from 'ava';
 import { MAX_QUERY_LENGTH } from '../../src/provider/endpoint-form-posts.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -31,7 +31,7 @@ function asForm(url: string): Record<string, string> {
   return Object.fromEntries(new URL(url).searchParams);
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test(`[${kind}] a form POST to /auth signs in and the portal gets its code`, async (t) => {
     const { server, rp } = await setUp(t, kind);
     const browser = new HttpBrowser({ 'accept-language': 'es-MX' });

@@ -4,14 +4,14 @@ import { generators, Issuer } from 'openid-client-5';
 import { startBackchannelReceiver } from '../support/backchannel-receiver.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const AFTER_LOGOUT = 'http://127.0.0.1:9/signed-out';
 const PASSWORD = 'correct horse battery';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] openid-client 5 with its default settings verifies an RS256 ID token that carries email and name`,
     async (t) => {

@@ -2,13 +2,13 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const PASSWORD = 'correct horse battery';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a strict_id_token_claims portal gets email and name only from userinfo, unless it names them`,
     async (t) => {

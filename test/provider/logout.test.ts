@@ -3,13 +3,13 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startBackchannelReceiver } from '../support/backchannel-receiver.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const AFTER_LOGOUT = 'http://127.0.0.1:9/signed-out';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] RP-initiated logout ends the session and tells other portals over the back channel`,
     async (t) => {

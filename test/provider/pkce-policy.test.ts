@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { ClientInputError } from '../../src/clients/client-registry.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -19,7 +19,7 @@ function withoutPkce(rp: RelyingParty, params: Record<string, string>): string {
   }).href;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] pkce optional: a confidential portal signs in without PKCE when it sends a nonce, and is refused without one`,
     async (t) => {

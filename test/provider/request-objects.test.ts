@@ -3,7 +3,7 @@ import test from 'ava';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { formOf, HttpBrowser } from '../support/http-browser.ts';
-import { createTestStore, STORES, type StoreKind } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -56,7 +56,7 @@ async function signInAt(browser: HttpBrowser, url: string) {
   return browser.submit(passwordPage, '/password', { password: PASSWORD }, REDIRECT);
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test(`[${kind}] discovery lists request objects and their algorithms`, async (t) => {
     const { server } = await setUp(t, kind);
     const metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<

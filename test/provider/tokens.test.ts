@@ -2,7 +2,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { createTestStore, JOURNEY_STORES } from '../support/stores.ts';
 import { type RunningUmbral, startUmbral } from '../support/umbral-server.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -29,7 +29,7 @@ async function ageConsumption(server: RunningUmbral, seconds: number) {
     .execute();
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] discovery advertises S256 only, iss in responses and code flow only`, async (t) => {
     const store = await createTestStore(kind);
     const server = await startUmbral(store);

@@ -9,7 +9,7 @@ import {
   PASSWORD,
 } from '../account/account-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 
 const accountWorld = accountWorlds(test);
 
@@ -26,7 +26,7 @@ async function portalSignIn({ rp }: AccountWorld, browser: HttpBrowser, email = 
   return { tokens, sid: tokens.claims()!['sid'] as string };
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] the sessions page lists devices and ends one, or all others`, async (t) => {
     const world = await accountWorld(kind);
     const { server, rp, receiver } = world;
@@ -128,7 +128,7 @@ for (const kind of STORES) {
   });
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] a password reset tells the portals of every session it ends`, async (t) => {
     const world = await accountWorld(kind);
     const { server, rp, receiver } = world;

@@ -42,6 +42,8 @@ async function dropTemplateDatabases(db: Kysely<Database>): Promise<void> {
   await sql`update pg_database set datistemplate = false where datname in ('template0', 'template1')`.execute(db);
   await sql`drop database template0`.execute(db);
   await sql`drop database template1`.execute(db);
+  // A test's database needs no durability: PGlite's commits don't wait for their flush to disk.
+  await sql`alter database postgres set synchronous_commit = off`.execute(db);
   await sql`checkpoint`.execute(db);
 }
 
@@ -50,7 +52,7 @@ async function dropTemplateDatabases(db: Kysely<Database>): Promise<void> {
  * own copy and rename it into place: the rename is atomic, the loser throws its copy away.
  */
 export async function pgliteTemplate(): Promise<string> {
-  const template = path.join(os.tmpdir(), `umbral-pglite-migrated-${migrationsHash()}-slim`);
+  const template = path.join(os.tmpdir(), `umbral-pglite-migrated-${migrationsHash()}-slim-async`);
   if (fs.existsSync(path.join(template, 'ready'))) return template;
   const building = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
   fs.mkdirSync(building, { recursive: true });
