@@ -5,6 +5,7 @@ import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import type { OrganizationMail } from './organization-mail.ts';
 import type { OrganizationSessions } from './organization-sessions.ts';
 import { organizationStatus } from './organization-status.ts';
+import { PeriodicRun } from './periodic-run.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -51,29 +52,21 @@ type AfterCommit = (() => void) | undefined;
  */
 export class ContractScheduler {
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: PeriodicRun;
 
   constructor(private readonly deps: ContractSchedulerDependencies) {
     this.now = deps.now ?? Date.now;
+    this.periodic = new PeriodicRun(() => this.runOnce(), deps.logger, 'contract scheduler run failed');
   }
 
   /** Runs every `intervalSeconds` (the first run after one interval); a run still going skips a tick. */
   start(intervalSeconds: number): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'contract scheduler run failed'))
-        .finally(() => (this.running = undefined));
-    }, intervalSeconds * 1000);
-    this.timer.unref();
+    this.periodic.start(intervalSeconds);
   }
 
   /** Stops the timer and waits for a run under way and its back-channel deliveries. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.periodic.stop();
     await this.deps.sessions.settled();
   }
 

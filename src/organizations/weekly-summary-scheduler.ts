@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import { MailQueue } from '../notify/mail-queue.ts';
 import type { Database, OrganizationRow } from '../storage/schema.ts';
 import { organizationAdmins, portalName } from './organization-admins.ts';
+import { PeriodicRun } from './periodic-run.ts';
 
 export const WEEKLY_SUMMARY_TEMPLATE = 'organization-weekly-summary';
 const DAY_MS = 86_400_000;
@@ -40,27 +41,19 @@ export interface WeekFigures {
  */
 export class WeeklySummaryScheduler {
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: PeriodicRun;
 
   constructor(private readonly deps: WeeklySummaryDependencies) {
     this.now = deps.now ?? Date.now;
+    this.periodic = new PeriodicRun(() => this.runOnce(), deps.logger, 'weekly summary run failed');
   }
 
   start(intervalSeconds: number): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'weekly summary run failed'))
-        .finally(() => (this.running = undefined));
-    }, intervalSeconds * 1000);
-    this.timer.unref();
+    this.periodic.start(intervalSeconds);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.periodic.stop();
   }
 
   /** Sends what is due; returns how many organizations' summaries (and mails) it queued. */
