@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import { WriteBuffer } from '../storage/write-buffer.ts';
 import { type AuditEventInput, type AuditTrail, withoutSecrets } from './audit-event.ts';
 
 /** An event as read back. */
@@ -54,9 +55,6 @@ export interface AuditLogOptions {
 type Row = Database['audit_events'];
 type NewRow = { [K in keyof Row]: Row[K] extends { __insert__: infer I } ? I : Row[K] };
 
-/** Rows per insert statement: a burst is written in a few statements, not one per event. */
-const BATCH = 500;
-
 /**
  * The audit log: writer, reader and retention of `audit_events`.
  *
@@ -69,48 +67,39 @@ const BATCH = 500;
  * paths that have no transaction of their own (most sign-in steps do single statements).
  */
 export class AuditLog implements AuditTrail {
-  private buffer: NewRow[] = [];
-  private flushing: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout | undefined;
-  private readonly maxBuffered: number;
+  private readonly writes: WriteBuffer<NewRow>;
   private readonly now: () => number;
-  private closed = false;
 
   constructor(private readonly options: AuditLogOptions) {
-    this.maxBuffered = options.maxBuffered ?? 10_000;
     this.now = options.now ?? Date.now;
-    const interval = options.flushIntervalMs ?? 1000;
-    if (interval > 0) {
-      this.timer = setInterval(() => void this.flush(), interval);
-      this.timer.unref();
-    }
+    this.writes = new WriteBuffer({
+      logger: options.logger,
+      messages: {
+        droppedEvent: 'audit.dropped',
+        afterClose: 'audit event after close',
+        full: 'audit buffer full: oldest events dropped',
+        notWritten: 'audit events not written yet',
+      },
+      write: async (batch) => {
+        await options.db.insertInto('audit_events').values(batch).execute();
+      },
+      flushIntervalMs: options.flushIntervalMs,
+      maxBuffered: options.maxBuffered,
+    });
   }
 
   record(event: AuditEventInput): void {
-    if (this.closed) {
-      this.options.logger.warn({ event: 'audit.dropped', type: event.type }, 'audit event after close');
-      return;
-    }
-    this.options.observe?.(event);
-    this.buffer.push(toRow(event, this.now()));
-    if (this.buffer.length > this.maxBuffered) {
-      const dropped = this.buffer.splice(0, this.buffer.length - this.maxBuffered).length;
-      this.options.logger.warn({ event: 'audit.dropped', dropped }, 'audit buffer full: oldest events dropped');
-    }
-    if (this.timer === undefined || this.buffer.length >= BATCH) void this.flush();
+    if (this.writes.push(toRow(event, this.now()), { type: event.type })) this.options.observe?.(event);
   }
 
   /** Writes what is buffered; resolves once written (or put back after a failure, which is logged). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBuffered());
-    return this.flushing;
+    return this.writes.flush();
   }
 
   /** Stops the timer and writes what is left. */
-  async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.flush();
-    this.closed = true;
+  close(): Promise<void> {
+    return this.writes.close();
   }
 
   /** Events newest first, filtered; `nextCursor` pages on. */
@@ -145,19 +134,6 @@ export class AuditLog implements AuditTrail {
       .where('occurred_at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
-  }
-
-  private async writeBuffered(): Promise<void> {
-    while (this.buffer.length) {
-      const batch = this.buffer.splice(0, BATCH);
-      try {
-        await this.options.db.insertInto('audit_events').values(batch).execute();
-      } catch (error) {
-        this.buffer.unshift(...batch.slice(0, Math.max(0, this.maxBuffered - this.buffer.length)));
-        this.options.logger.warn({ err: error, pending: this.buffer.length }, 'audit events not written yet');
-        return;
-      }
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
+import { WriteBuffer } from '../storage/write-buffer.ts';
 import type { SignInMethod } from './organization-input.ts';
 import { isUpstream, signInWayOf } from './sign-in-methods.ts';
 
@@ -39,8 +40,6 @@ interface Pending {
   occurred_at: Date;
 }
 
-/** Rows per insert statement. */
-const BATCH = 500;
 /** The order methods are listed in. */
 const METHOD_ORDER: readonly SignInMethod[] = ['password', 'passkey', 'google', 'microsoft'];
 
@@ -56,12 +55,8 @@ const METHOD_ORDER: readonly SignInMethod[] = ['password', 'passkey', 'google', 
  * stamped before the sign-in went on.
  */
 export class SignInEvents {
-  private buffer: Pending[] = [];
-  private flushing: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly writes: WriteBuffer<Pending>;
   private readonly now: () => number;
-  private readonly maxBuffered: number;
-  private closed = false;
 
   constructor(
     private readonly options: {
@@ -74,12 +69,21 @@ export class SignInEvents {
     },
   ) {
     this.now = options.now ?? Date.now;
-    this.maxBuffered = options.maxBuffered ?? 10_000;
-    const interval = options.flushIntervalMs ?? 1000;
-    if (interval > 0) {
-      this.timer = setInterval(() => void this.flush(), interval);
-      this.timer.unref();
-    }
+    this.writes = new WriteBuffer({
+      logger: options.logger,
+      messages: {
+        droppedEvent: 'sign_in_events.dropped',
+        afterClose: 'sign-in event after close',
+        full: 'sign-in events buffer full',
+        notWritten: 'sign-in events not written yet',
+      },
+      write: async (batch) => {
+        const rows = await this.withUpstreams(batch);
+        if (rows.length) await options.db.insertInto('sign_in_events').values(rows).execute();
+      },
+      flushIntervalMs: options.flushIntervalMs,
+      maxBuffered: options.maxBuffered,
+    });
   }
 
   /** Records a sign-in; never throws, never waits. */
@@ -108,14 +112,11 @@ export class SignInEvents {
 
   /** Writes what is buffered; resolves once written (or kept after a failure, which is logged). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBuffered());
-    return this.flushing;
+    return this.writes.flush();
   }
 
-  async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.flush();
-    this.closed = true;
+  close(): Promise<void> {
+    return this.writes.close();
   }
 
   /** Per member of the organization: last sign-in at its portals and the methods used within retention. */
@@ -162,30 +163,7 @@ export class SignInEvents {
   }
 
   private push(row: Pending): void {
-    if (this.closed) {
-      this.options.logger.warn({ event: 'sign_in_events.dropped' }, 'sign-in event after close');
-      return;
-    }
-    this.buffer.push(row);
-    if (this.buffer.length > this.maxBuffered) {
-      const dropped = this.buffer.splice(0, this.buffer.length - this.maxBuffered).length;
-      this.options.logger.warn({ event: 'sign_in_events.dropped', dropped }, 'sign-in events buffer full');
-    }
-    if (this.timer === undefined || this.buffer.length >= BATCH) void this.flush();
-  }
-
-  private async writeBuffered(): Promise<void> {
-    while (this.buffer.length) {
-      const batch = this.buffer.splice(0, BATCH);
-      try {
-        const rows = await this.withUpstreams(batch);
-        if (rows.length) await this.options.db.insertInto('sign_in_events').values(rows).execute();
-      } catch (error) {
-        this.buffer.unshift(...batch.slice(0, Math.max(0, this.maxBuffered - this.buffer.length)));
-        this.options.logger.warn({ err: error, pending: this.buffer.length }, 'sign-in events not written yet');
-        return;
-      }
-    }
+    this.writes.push(row);
   }
 
   /** Federated sign-ins get the provider of the account's latest upstream sign-in; one unknown is dropped. */
