@@ -23,6 +23,7 @@ import {
   ClientWithSecretSchema,
   SecretRotationSchema,
 } from './clients-schemas.ts';
+import { versionInIfMatch } from './etag.ts';
 import { decodeCursor, encodeCursor, pageOf, pageQuery } from './pagination.ts';
 import { Problem } from './problem.ts';
 import { z } from './zod.ts';
@@ -47,7 +48,7 @@ export const registerClientsRoutes: RegisterRoutes = (api, options) => {
   const change = (request: AdminRequest<unknown, unknown, unknown>) => ({
     actor: request.actor,
     origin: request.origin,
-    expectedVersion: versionOf(request.ifMatch),
+    expectedVersion: versionInIfMatch(request.ifMatch),
     authorize: (before: Record<string, unknown>, after?: Record<string, unknown>) =>
       assertWithinCallerScopes(request.caller, adminScopesOf(before), after && adminScopesOf(after)),
   });
@@ -225,15 +226,6 @@ async function asProblem<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const etag = (client: ClientView) => `"${client.version}"`;
-
-/** The version in an If-Match (`"v"`, `W/"v"`); `*` means any. */
-function versionOf(ifMatch: string | undefined): string | undefined {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
-  return ifMatch
-    .trim()
-    .replace(/^W\//, '')
-    .replace(/^"(.*)"$/, '$1');
-}
 
 function keysFrom(body: { jwks?: { keys: unknown[] } | null | undefined; jwks_uri?: string | null | undefined }) {
   if (body.jwks && body.jwks_uri) {

@@ -19,3 +19,15 @@ export function checkIfMatch(ifMatch: string | undefined, current: string): void
     'the object changed since it was read: read it again (its ETag) and re-apply the change',
   );
 }
+
+/**
+ * The version an If-Match names, for services that compare versions themselves (`"v"` or
+ * `W/"v"`); none, or `*`, means any version.
+ */
+export function versionInIfMatch(ifMatch: string | undefined): string | undefined {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
+  return ifMatch
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+}

@@ -24,12 +24,3 @@ export async function asProblem<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export const etag = (user: Pick<AdminUser, 'updated_at'>) => `"${versionOf(user)}"`;
-
-/** The version in an If-Match (`"v"`, `W/"v"`); `*` or none means any. */
-export function versionIn(ifMatch: string | undefined): string | undefined {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
-  return ifMatch
-    .trim()
-    .replace(/^W\//, '')
-    .replace(/^"(.*)"$/, '$1');
-}

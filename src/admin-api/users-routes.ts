@@ -1,8 +1,9 @@
 import type { UserAdministration } from '../users/user-administration.ts';
 import type { AdminApi } from './admin-router.ts';
+import { versionInIfMatch } from './etag.ts';
 import { pageOf } from './pagination.ts';
 import { registerUserAccountRoutes } from './user-account-routes.ts';
-import { asProblem, etag, adminOrigin as origin, versionIn } from './users-problems.ts';
+import { asProblem, etag, adminOrigin as origin } from './users-problems.ts';
 import {
   UserCreateSchema,
   UserDetailsSchema,
@@ -122,7 +123,7 @@ export function registerUsersRoutes(api: AdminApi, users: UserAdministration): v
             phoneVerified: body.phone_verified,
           },
           origin(request),
-          versionIn(request.ifMatch),
+          versionInIfMatch(request.ifMatch),
         ),
       );
       return { status: 200, body: withDates(user), etag: etag(user) };

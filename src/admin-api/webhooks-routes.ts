@@ -10,6 +10,7 @@ import {
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-events.ts';
 import type { RegisterRoutes } from './admin-api.ts';
 import type { AdminRequest } from './admin-route-spec.ts';
+import { versionInIfMatch } from './etag.ts';
 import { decodeCursor, encodeCursor, pageOf, pageQuery } from './pagination.ts';
 import { Problem } from './problem.ts';
 import {
@@ -52,7 +53,7 @@ export const registerWebhooksRoutes: RegisterRoutes = (api, options) => {
   const by = (request: AdminRequest<unknown, unknown, unknown>): ChangedBy => ({
     actor: request.actor,
     ...request.origin,
-    expectedVersion: versionOf(request.ifMatch),
+    expectedVersion: versionInIfMatch(request.ifMatch),
   });
 
   api.route({
@@ -213,15 +214,6 @@ function position([createdAt, id]: [string, string]): { createdAt: string; id: s
 }
 
 const etag = (endpoint: WebhookEndpoint) => `"${endpoint.version}"`;
-
-/** The version in an If-Match (`"v"`, `W/"v"`); `*` means any. */
-function versionOf(ifMatch: string | undefined): string | undefined {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
-  return ifMatch
-    .trim()
-    .replace(/^W\//, '')
-    .replace(/^"(.*)"$/, '$1');
-}
 
 function endpointJson(endpoint: WebhookEndpoint) {
   return {
