@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 import { type Kysely, sql } from 'kysely';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
-import { type OidcModelRow, writeModelRow } from '../storage/oidc-model-rows.ts';
+import { GroupedRowWrites } from '../storage/grouped-row-writes.ts';
+import type { OidcModelRow } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
 
 /** What one request leaves to write for one (model, id): its last word wins. */
@@ -25,7 +26,11 @@ export type PendingWrite =
 export class BatchedWrites {
   readonly #requests = new AsyncLocalStorage<{ writes: Map<string, PendingWrite>; open: boolean }>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #tokenRows: GroupedRowWrites;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#tokenRows = new GroupedRowWrites(db);
+  }
 
   /** The current request's pending writes, while it batches. */
   pending(): Map<string, PendingWrite> | undefined {
@@ -66,7 +71,7 @@ export class BatchedWrites {
     if (!all.length) return;
     const [only] = all;
     if (all.length === 1 && only?.kind === 'upsert' && !only.consumedAt) {
-      return writeModelRow(this.db, only.row); // a token request's one write: the statement written out once
+      return this.#tokenRows.write(only.row); // a token request's one write: with those of the requests beside it
     }
     const pairs = (list: Array<{ model: string; id: string }>) => sql.join(list.map((w) => sql`(${w.model}, ${w.id})`));
     const deleteRows = sql`delete from oidc_models where (model, id) in (${pairs(destroys)})`;
