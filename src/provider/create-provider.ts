@@ -13,6 +13,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/
 import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
 import type { BatchedWrites } from './batched-writes.ts';
+import { rememberClientInstances } from './client-instances.ts';
 import { buildProviderConfiguration, type ProviderSettings } from './configuration.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { watchRegistrations } from './dynamic-registration.ts';
@@ -45,6 +46,14 @@ export async function createProvider(options: {
     loadSigningKeys(storage.db, options.secretBox),
     loadCookieKeys(storage.db),
   ]);
+  const Adapter = createAdapterClass(storage.db, {
+    refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+    clientCacheSeconds: NO_CLIENT_CACHE,
+    clientCache: options.clientCache,
+    batchedWrites: options.batchedWrites,
+    tokenRequests: rotations,
+    now: rotations?.now,
+  });
   const provider = new Provider(config.issuer, {
     ...buildProviderConfiguration({
       config,
@@ -56,15 +65,9 @@ export async function createProvider(options: {
       takeInitialAccessToken: (value) => takeInitialAccessToken(storage.db, value),
       organizations: options.organizations,
     }),
-    adapter: createAdapterClass(storage.db, {
-      refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
-      clientCacheSeconds: NO_CLIENT_CACHE,
-      clientCache: options.clientCache,
-      batchedWrites: options.batchedWrites,
-      tokenRequests: rotations,
-      now: rotations?.now,
-    }),
+    adapter: Adapter,
   });
+  rememberClientInstances(provider, (clientId) => new Adapter('Client').find(clientId));
   provider.proxy = config.trustProxy.kind !== 'none';
   if (rotations) {
     provider.use(idempotentRefresh({ rotations, logger, tokenPath: provider.pathFor('token', { mountPath: '' }) }));
