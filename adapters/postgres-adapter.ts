@@ -4,6 +4,7 @@ import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import { type PendingWrite, writeKey } from '../src/provider/batched-writes.ts';
+import { BatchedLookups } from '../src/storage/batched-lookups.ts';
 import { type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
@@ -48,14 +49,44 @@ export interface AdapterOptions {
 }
 
 /*
- * The statements every token request runs, written out once: building them with Kysely's query
- * builder on each call showed in the token endpoint's CPU profile (expression builders, visitors).
+ * The statements every token request runs, written out once per key count: building them with
+ * Kysely's query builder on each call showed in the token endpoint's CPU profile.
  */
-const FIND_BY_ID = `select payload, consumed_at from oidc_models
-  where model = $1 and id = $2 and (expires_at is null or expires_at > $3)`;
-const findBy = (column: 'uid' | 'user_code') => `select id, payload, consumed_at from oidc_models
-  where model = $1 and ${column} = $2 and (expires_at is null or expires_at > $3) limit 1`;
-const FIND_BY = { uid: findBy('uid'), user_code: findBy('user_code') };
+const findTexts = { id: [] as string[], uid: [] as string[], user_code: [] as string[] };
+function findText(column: 'id' | 'uid' | 'user_code', keys: number): string {
+  let text = findTexts[column][keys];
+  if (!text) {
+    const pairs = Array.from({ length: keys }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+    text = `select model, id, ${column === 'id' ? '' : `${column} as key, `}payload, consumed_at from oidc_models
+      where (model, ${column}) in (${pairs}) and (expires_at is null or expires_at > $${2 * keys + 1})`;
+    findTexts[column][keys] = text;
+  }
+  return text;
+}
+
+interface ModelKey {
+  model: string;
+  value: string;
+}
+const keyOf = ({ model, value }: ModelKey) => `${model}\u0000${value}`;
+
+/** Finds by (model, id), (model, uid) or (model, user_code), batched across concurrent requests. */
+function lookupsBy(db: Kysely<Database>, column: 'id' | 'uid' | 'user_code') {
+  return new BatchedLookups<ModelKey, FoundRow>({
+    keyOf,
+    async fetch(keys) {
+      const { rows } = await db.executeQuery<FoundRow & { model: string; key?: string }>(
+        CompiledQuery.raw(findText(column, keys.length), [...keys.flatMap((k) => [k.model, k.value]), new Date()]),
+      );
+      const found = new Map<string, FoundRow>();
+      for (const row of rows) {
+        const key = keyOf({ model: row.model, value: column === 'id' ? row.id : row.key! });
+        if (!found.has(key)) found.set(key, row); // by uid or user code: the first, as `limit 1` did
+      }
+      return found;
+    },
+  });
+}
 
 interface FoundRow {
   id: string;
@@ -127,6 +158,7 @@ export async function takeInitialAccessToken(db: Kysely<Database>, value: string
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
   const now = options.now ?? Date.now;
   const clientCache = options.clientCache ?? new ClientCache(options.clientCacheSeconds, now);
+  const lookups = { id: lookupsBy(db, 'id'), uid: lookupsBy(db, 'uid'), user_code: lookupsBy(db, 'user_code') };
 
   /** Dynamic registration writes here; the secret in clear is in its response only. */
   async function upsertClient(id: string, payload: AdapterPayload): Promise<void> {
@@ -203,10 +235,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         const withValue = HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload;
         return this.withConsumption(withValue, held.consumedAt ?? null);
       }
-      const { rows } = await db.executeQuery<FoundRow>(
-        CompiledQuery.raw(FIND_BY_ID, [this.model, storedTokenId(this.model, id), new Date()]),
-      );
-      const row = rows[0];
+      const row = await lookups.id.find({ model: this.model, value: storedTokenId(this.model, id) });
       if (!row) return undefined;
       const payload = row.payload as AdapterPayload;
       const consumedAt = held?.kind === 'consume' ? (row.consumed_at ?? held.at) : row.consumed_at;
@@ -284,10 +313,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
           );
         }
       }
-      const { rows } = await db.executeQuery<FoundRow>(
-        CompiledQuery.raw(FIND_BY[column], [this.model, value, new Date()]),
-      );
-      const row = rows[0];
+      const row = await lookups[column].find({ model: this.model, value });
       if (!row) return undefined;
       const held = batch?.get(writeKey(this.model, row.id));
       if (held?.kind === 'destroy') return undefined;

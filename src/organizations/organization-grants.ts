@@ -1,5 +1,13 @@
 import { type Kysely, sql } from 'kysely';
+import { BatchedLookups } from '../storage/batched-lookups.ts';
 import type { Database } from '../storage/schema.ts';
+
+interface GrantRow {
+  grant_id: string;
+  organization_id: string | null;
+  account_id: string;
+  client_id: string;
+}
 
 /** The organization one authorization (an oidc-provider grant: one session at one portal) is for. */
 export interface OrganizationGrant {
@@ -20,12 +28,21 @@ export interface OrganizationGrant {
 export class OrganizationGrants {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Every token request of a grant reads it: concurrent requests' reads go together. */
+  readonly #byId = new BatchedLookups<string, GrantRow>({
+    keyOf: (grantId) => grantId,
+    fetch: async (grantIds) => {
+      const rows = await this.db
+        .selectFrom('organization_grants')
+        .select(['grant_id', 'organization_id', 'account_id', 'client_id'])
+        .where('grant_id', 'in', grantIds)
+        .execute();
+      return new Map(rows.map((row) => [row.grant_id, row]));
+    },
+  });
+
   async find(grantId: string): Promise<OrganizationGrant | undefined> {
-    const row = await this.db
-      .selectFrom('organization_grants')
-      .select(['grant_id', 'organization_id', 'account_id', 'client_id'])
-      .where('grant_id', '=', grantId)
-      .executeTakeFirst();
+    const row = await this.#byId.find(grantId);
     return row
       ? {
           grantId: row.grant_id,

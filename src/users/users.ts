@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { BatchedLookups } from '../storage/batched-lookups.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
@@ -31,8 +32,17 @@ export class UserRepository {
     private readonly webhooks: WebhookEvents = NO_WEBHOOK_EVENTS,
   ) {}
 
+  /** By id: every token request reads its account, so concurrent requests' reads go together. */
+  readonly #byId = new BatchedLookups<string, UserRow>({
+    keyOf: (id) => id,
+    fetch: async (ids) => {
+      const rows = await this.db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+      return new Map(rows.map((row) => [row.id, row]));
+    },
+  });
+
   async findById(id: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.#byId.find(id);
   }
 
   /** Case-insensitive, served by the unique index on lower(email). */

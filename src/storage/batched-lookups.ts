@@ -1,0 +1,74 @@
+/** Keys per statement at most. */
+const MAX_KEYS = 100;
+
+interface Caller<Row> {
+  resolve: (row: Row | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Lookups by key from concurrent requests, answered together (DataLoader's idea): the keys asked
+ * for in one turn of the event loop, and those asked while a statement of this kind is in flight,
+ * go to the database in one statement (`… where key in (…)`), and each caller gets its own row or
+ * `undefined`. A lone lookup goes as soon as the current turn ends, so a quiet server answers as
+ * before; under load a token request's reads (its refresh token, grant, session, account) cost a
+ * statement per many requests instead of one each. A key is read by a statement sent after it was
+ * asked for, so a lookup never misses a write that committed before it.
+ */
+export class BatchedLookups<Key, Row> {
+  #waiting = new Map<string, { key: Key; callers: Array<Caller<Row>> }>();
+  #fetching = false;
+  #scheduled = false;
+
+  constructor(
+    private readonly options: {
+      /** A string that tells keys apart (the same key asked twice is read once). */
+      keyOf: (key: Key) => string;
+      /** Reads the rows of `keys`, each under its keyOf (missing keys: no entry). */
+      fetch: (keys: Key[]) => Promise<Map<string, Row>>;
+    },
+  ) {}
+
+  find(key: Key): Promise<Row | undefined> {
+    return new Promise<Row | undefined>((resolve, reject) => {
+      const id = this.options.keyOf(key);
+      const waiting = this.#waiting.get(id);
+      if (waiting) waiting.callers.push({ resolve, reject });
+      else this.#waiting.set(id, { key, callers: [{ resolve, reject }] });
+      if (this.#fetching || this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.#drain();
+      });
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#fetching = true;
+    try {
+      while (this.#waiting.size) {
+        const batch = [...this.#waiting].slice(0, MAX_KEYS);
+        for (const [id] of batch) this.#waiting.delete(id);
+        await this.#fetch(batch.map(([, entry]) => entry));
+      }
+    } finally {
+      this.#fetching = false;
+    }
+  }
+
+  async #fetch(batch: Array<{ key: Key; callers: Array<Caller<Row>> }>): Promise<void> {
+    try {
+      const rows = await this.options.fetch(batch.map((entry) => entry.key));
+      for (const { key, callers } of batch) {
+        const row = rows.get(this.options.keyOf(key));
+        // Each caller its own copy: what one request does with its row is no other's business.
+        callers.forEach((caller, i) => {
+          caller.resolve(i === 0 || row === undefined ? row : structuredClone(row));
+        });
+      }
+    } catch (error) {
+      for (const { callers } of batch) for (const caller of callers) caller.reject(error);
+    }
+  }
+}
