@@ -56,7 +56,7 @@ export function resolveClientAddress(
  */
 export function clientAddress(trust: TrustProxy): Middleware {
   const isTrusted = trustedAddresses(trust);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const forwarded = ctx.get('x-forwarded-for') || undefined;
     const resolved = resolveClientAddress(trust, ctx.req.socket.remoteAddress ?? '', forwarded, isTrusted);
     if (!resolved.peerTrusted) {
@@ -65,7 +65,7 @@ export function clientAddress(trust: TrustProxy): Middleware {
       delete ctx.req.headers['x-forwarded-for'];
     }
     ctx.request.ip = resolved.ip;
-    await next();
+    return next();
   };
 }
 

@@ -36,12 +36,15 @@ export function createWebApp(options: {
   app.use(requestIds());
   if (options.requestMetrics) app.use(options.requestMetrics);
   app.use(clientAddress(options.trustProxy));
-  app.use(async (ctx, next) => {
-    const started = performance.now();
-    await next();
-    const ms = Math.round(performance.now() - started);
-    logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
-  });
+  // A line per request at debug level only; /metrics counts and times them at any level.
+  if (logger.isLevelEnabled('debug')) {
+    app.use(async (ctx, next) => {
+      const started = performance.now();
+      await next();
+      const ms = Math.round(performance.now() - started);
+      logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+    });
+  }
   app.use(securityHeaders(options.secure));
   if (options.providerShortcut) app.use(options.providerShortcut);
   app.use(pageLocaleMiddleware({ secure: options.secure, onChoice: options.onLanguageChoice }));
