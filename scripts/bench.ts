@@ -179,7 +179,7 @@ async function main(): Promise<number> {
 
   if (cpuProfileDir) log(`bench: CPU profiles (and .txt summaries) in ${path.relative(process.cwd(), cpuProfileDir)}`);
   const table = markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 });
-  const verdict = verdicts(results);
+  const verdict = verdicts(results, { argon2, workersRatio: workers?.ratio });
   const workersLine = workers
     ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, the load generator on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2).`
     : '';

@@ -19,6 +19,12 @@ export interface RequestSpec {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
+  /**
+   * Bodies taken in turn instead of `body`, so requests in flight together carry different ones
+   * (each its own refresh token, as different sessions send): a single token sent by every
+   * connection would let the server read it once for all of them.
+   */
+  bodies?: string[];
   /** Answers other than this status count as failures. */
   expectStatus?: number;
 }
@@ -41,6 +47,12 @@ export interface LoadResult {
   sendLagMs?: LatencySummary;
 }
 
+/** autocannon's per-request hook: the next body of the list, round-robin. */
+function nextBody(bodies: string[]) {
+  let next = 0;
+  return (request: autocannon.Request): autocannon.Request => ({ ...request, body: bodies[next++ % bodies.length]! });
+}
+
 export async function closedLoop(spec: RequestSpec, connections: number, seconds: number): Promise<LoadResult> {
   const expected = spec.expectStatus ?? 200;
   const latency = new Samples();
@@ -55,6 +67,7 @@ export async function closedLoop(spec: RequestSpec, connections: number, seconds
         method: spec.method,
         headers: spec.headers,
         ...(spec.body !== undefined ? { body: spec.body } : {}),
+        ...(spec.bodies?.length ? { requests: [{ setupRequest: nextBody(spec.bodies) }] } : {}),
         connections,
         duration: seconds,
         pipelining: 1,
@@ -93,7 +106,7 @@ export async function paced(
   maxConnections = 64,
 ): Promise<LoadResult> {
   const expected = spec.expectStatus ?? 200;
-  const pool = new RawPool(spec.origin, spec.method, spec.path, spec.headers, spec.body, maxConnections);
+  const pool = new RawPool(spec.origin, spec.method, spec.path, spec.headers, spec.bodies ?? spec.body, maxConnections);
   const latency = new Samples();
   const lag = new Samples();
   const statuses: Record<string, number> = {};

@@ -95,19 +95,23 @@ export class RawPool {
     method: string,
     path: string,
     headers: Record<string, string>,
-    body: string | undefined,
+    /** One body for every request, or one per connection in turn (connection i sends bodies[i % n]). */
+    body: string | string[] | undefined,
     size: number,
     timeoutMs = 10_000,
   ) {
     const url = new URL(origin);
-    const bodyBuffer = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
-    const lines = [`${method} ${path} HTTP/1.1`, `host: ${url.host}`, 'connection: keep-alive'];
-    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    if (body !== undefined) lines.push(`content-length: ${bodyBuffer.length}`);
-    const request = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), bodyBuffer]);
+    const requestWith = (body: string | undefined) => {
+      const bodyBuffer = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+      const lines = [`${method} ${path} HTTP/1.1`, `host: ${url.host}`, 'connection: keep-alive'];
+      for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+      if (body !== undefined) lines.push(`content-length: ${bodyBuffer.length}`);
+      return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), bodyBuffer]);
+    };
+    const requests = (Array.isArray(body) ? body : [body]).map(requestWith);
     this.connections = Array.from(
       { length: size },
-      () => new Connection(url.hostname, Number(url.port || 80), request, timeoutMs),
+      (_, i) => new Connection(url.hostname, Number(url.port || 80), requests[i % requests.length]!, timeoutMs),
     );
   }
 

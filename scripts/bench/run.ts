@@ -114,6 +114,22 @@ function tokenSpec(origin: string, authorization: string, body: Record<string, s
   };
 }
 
+/** Refresh tokens in the refresh loads: one per connection of the maximum load. */
+function refreshTokenCount(options: { connections: number }): number {
+  return options.connections;
+}
+
+/** The refresh load: each token in turn, so the requests in flight carry different ones. */
+function refreshSpec(origin: string, authorization: string, tokens: string[]): RequestSpec {
+  const { body: _one, ...spec } = tokenSpec(origin, authorization, { grant_type: 'refresh_token' });
+  return {
+    ...spec,
+    bodies: tokens.map((token) =>
+      new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+    ),
+  };
+}
+
 class Target {
   readonly sampler: Sampler;
   constructor(
@@ -276,12 +292,12 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
     let refresh: TokenPhases | undefined;
     if (options.phases.has('refresh')) {
       // The memory adapter keeps 1,000 entries: take a fresh refresh token just before its load.
-      const response = await fetch(`${origin}/__bench/refresh-token`, { method: 'POST' });
-      const { refresh_token } = (await response.json()) as { refresh_token: string };
-      refresh = await target.tokenPhases(
-        'refresh_token',
-        tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token }),
-      );
+      const tokens: string[] = [];
+      for (let i = 0; i < refreshTokenCount(options); i++) {
+        const response = await fetch(`${origin}/__bench/refresh-token`, { method: 'POST' });
+        tokens.push(((await response.json()) as { refresh_token: string }).refresh_token);
+      }
+      refresh = await target.tokenPhases('refresh_token', refreshSpec(origin, auth, tokens));
     }
     target.sampler.stop();
     return {
@@ -385,16 +401,21 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
         password: PASSWORD,
       };
 
-      const first = await passwordLogin(login);
-      const refreshToken = first.tokens.refresh_token;
-      if (!refreshToken) throw new Error('the code exchange gave no refresh token');
+      // One session per connection, as many people's portals refresh: each its own refresh token.
+      const refreshTokens: string[] = [];
+      for (let i = 0; i < refreshTokenCount(options); i++) {
+        const token = (await passwordLogin(login)).tokens.refresh_token;
+        if (!token) throw new Error('the code exchange gave no refresh token');
+        refreshTokens.push(token);
+      }
+      const refreshToken = refreshTokens[0]!;
       const origin = `http://127.0.0.1:${port}`;
       const auth = basic('bench-portal', clientSecret);
-      const refreshSpec = tokenSpec(origin, auth, { grant_type: 'refresh_token', refresh_token: refreshToken });
+      const refreshLoad = refreshSpec(origin, auth, refreshTokens);
       const check = await fetch(`${origin}/token`, {
         method: 'POST',
-        headers: refreshSpec.headers,
-        body: refreshSpec.body!,
+        headers: refreshLoad.headers,
+        body: refreshLoad.bodies![0]!,
       });
       const checked = (await check.json()) as { refresh_token?: string; error?: string };
       if (!check.ok) throw new Error(`refresh failed: ${JSON.stringify(checked)}`);
@@ -410,7 +431,7 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       );
       const ccSpec = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
       await closedLoop(ccSpec, options.connections, durations.warm);
-      await closedLoop(refreshSpec, options.connections, durations.warm);
+      await closedLoop(refreshLoad, options.connections, durations.warm);
       const rssAfterTokenWarmup = rssBytes(server.pid);
       await loginLoad(login, Math.min(4, options.loginConcurrency), durations.warm);
       const rssAfterLoginWarmup = rssBytes(server.pid);
@@ -423,7 +444,7 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
         ? await target.tokenPhases('client_credentials', ccSpec)
         : undefined;
       const refresh = options.phases.has('refresh')
-        ? await target.tokenPhases('refresh_token', refreshSpec)
+        ? await target.tokenPhases('refresh_token', refreshLoad)
         : undefined;
       const logins = options.phases.has('login')
         ? await target.measure('password logins', () => loginLoad(login, options.loginConcurrency, durations.login))
