@@ -43,7 +43,7 @@ const AREAS: Array<[string, RegExp]> = [
     'SQL client: kysely, pg, adapter',
     /node_modules\/(kysely|pg|pg-pool|pg-protocol|pg-types|postgres-[\w-]+)\/|adapters\/postgres-adapter|pglite-pool/,
   ],
-  ['pages: koa-views, consolidate, ejs', /node_modules\/(koa-views|@ladjs\/consolidate|ejs|get-paths|pify)\//],
+  ['pages: ejs', /node_modules\/ejs\//],
   ['oidc-provider', /node_modules\/oidc-provider\//],
   ['jose (signing)', /node_modules\/jose\//],
   [

@@ -1,7 +1,5 @@
 import Koa, { type Middleware } from 'koa';
-import views from 'koa-views';
 import type { TrustProxy } from '../config/config.ts';
-import { viewsPath } from '../config/project-root.ts';
 import type { Logger } from '../logging/logger.ts';
 import { requestIds } from '../logging/request-context.ts';
 import { clientAddress } from './client-address.ts';
@@ -10,7 +8,7 @@ import { securityHeaders } from './security-headers.ts';
 
 /**
  * The Koa app every capability's routes join: cookie keys shared with oidc-provider, the client's
- * address as TRUST_PROXY says, request logs, security headers, the page's language and templates.
+ * address as TRUST_PROXY says, request logs, security headers and the page's language (PageRenderer renders the templates).
  */
 export function createWebApp(options: {
   keys: Koa['keys'];
@@ -48,7 +46,5 @@ export function createWebApp(options: {
   app.use(securityHeaders(options.secure));
   if (options.providerShortcut) app.use(options.providerShortcut);
   app.use(pageLocaleMiddleware({ secure: options.secure, onChoice: options.onLanguageChoice }));
-  // Compiled templates are cached: pages change with a deploy, not at run time.
-  app.use(views(viewsPath(), { extension: 'ejs', options: { cache: true } }));
   return app;
 }
