@@ -1,9 +1,9 @@
 import Koa, { type Middleware } from 'koa';
 import type { TrustProxy } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
-import { requestIds } from '../logging/request-context.ts';
 import { clientAddress } from './client-address.ts';
 import { type PageLocaleOptions, pageLocaleMiddleware } from './page-locale.ts';
+import { requestIds } from './request-scope.ts';
 import { securityHeaders } from './security-headers.ts';
 
 /**

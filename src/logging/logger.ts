@@ -1,5 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { currentRequest } from './request-context.ts';
+import { currentRequest } from '../http/request-scope.ts';
 
 export type { Logger };
 
@@ -11,7 +11,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     base: { service: 'umbral' },
-    // Lines written while a request is served name it (src/logging/request-context.ts).
+    // Lines written while a request is served name it (src/http/request-scope.ts).
     mixin: () => {
       const request = currentRequest();
       return request ? { requestId: request.requestId } : {};

@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 import { type Kysely, sql } from 'kysely';
+import { RequestSlot } from '../http/request-scope.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { GroupedRowWrites } from '../storage/grouped-row-writes.ts';
 import type { OidcModelRow } from '../storage/oidc-model-rows.ts';
@@ -24,7 +24,7 @@ export type PendingWrite =
  * straight to the database again, so nothing is held back that no flush would write.
  */
 export class BatchedWrites {
-  readonly #requests = new AsyncLocalStorage<{ writes: Map<string, PendingWrite>; open: boolean }>();
+  readonly #requests = new RequestSlot<{ writes: Map<string, PendingWrite>; open: boolean }>('batched writes');
 
   readonly #tokenRows: GroupedRowWrites;
 
@@ -34,7 +34,7 @@ export class BatchedWrites {
 
   /** The current request's pending writes, while it batches. */
   pending(): Map<string, PendingWrite> | undefined {
-    const batch = this.#requests.getStore();
+    const batch = this.#requests.get();
     return batch?.open ? batch.writes : undefined;
   }
 

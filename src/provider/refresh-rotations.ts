@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import { type RotationAttempt, type TokenRequestScope, writeModelRow } from '../../adapters/postgres-adapter.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import { RequestSlot } from '../http/request-scope.ts';
 import type { Database } from '../storage/schema.ts';
 
 /** Seconds after a rotation during which the rotated refresh token is answered with its successor. */
@@ -42,7 +42,7 @@ interface SealedResponse {
  * No lock is held while oidc-provider works, so no request waits on another's database connection.
  */
 export class RefreshRotations implements TokenRequestScope {
-  readonly #requests = new AsyncLocalStorage<RotationAttempt>();
+  readonly #requests = new RequestSlot<RotationAttempt>('refresh rotation');
   readonly graceSeconds: number;
   readonly now: () => number;
   readonly #db: Kysely<Database>;
@@ -62,7 +62,7 @@ export class RefreshRotations implements TokenRequestScope {
   }
 
   current(): RotationAttempt | undefined {
-    return this.#requests.getStore();
+    return this.#requests.get();
   }
 
   /** Claims the rotated token for this request, or finds the response of the request that did. */

@@ -1,13 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { currentRequest } from '../../src/logging/request-context.ts';
+import { currentRequest } from '../../src/http/request-scope.ts';
 
 type Query = (...args: unknown[]) => unknown;
 
 /**
  * Counts the SQL statements that HTTP requests run (pg's Client#query and PGlite#query, as the
  * bench's census does), while `during` runs. Only statements issued while a request is served count
- * (src/logging/request-context.ts), so the audit flush, mail poll and schedulers running beside it
+ * (src/http/request-scope.ts), so the audit flush, mail poll and schedulers running beside it
  * do not. Returns the statements' texts in order.
  */
 export async function statementsOf(during: () => Promise<void>): Promise<string[]> {
