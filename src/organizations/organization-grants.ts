@@ -1,6 +1,9 @@
-import { type Kysely, sql } from 'kysely';
-import { BatchedLookups } from '../storage/batched-lookups.ts';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { BatchedLookups, selectWhereIn } from '../storage/batched-lookups.ts';
 import type { Database } from '../storage/schema.ts';
+
+const GRANTS_BY_ID =
+  'select grant_id, organization_id, account_id, client_id from organization_grants where grant_id in';
 
 interface GrantRow {
   grant_id: string;
@@ -32,11 +35,9 @@ export class OrganizationGrants {
   readonly #byId = new BatchedLookups<string, GrantRow>({
     keyOf: (grantId) => grantId,
     fetch: async (grantIds) => {
-      const rows = await this.db
-        .selectFrom('organization_grants')
-        .select(['grant_id', 'organization_id', 'account_id', 'client_id'])
-        .where('grant_id', 'in', grantIds)
-        .execute();
+      const { rows } = await this.db.executeQuery<GrantRow>(
+        CompiledQuery.raw(selectWhereIn(GRANTS_BY_ID, grantIds.length), grantIds),
+      );
       return new Map(rows.map((row) => [row.grant_id, row]));
     },
   });

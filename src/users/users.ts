@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import { BatchedLookups } from '../storage/batched-lookups.ts';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { BatchedLookups, selectWhereIn } from '../storage/batched-lookups.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
@@ -25,6 +25,8 @@ export interface NewUserInput {
   source?: 'operator' | 'admin_api' | undefined;
 }
 
+const USERS_BY_ID = 'select * from users where id in';
+
 export class UserRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -36,7 +38,9 @@ export class UserRepository {
   readonly #byId = new BatchedLookups<string, UserRow>({
     keyOf: (id) => id,
     fetch: async (ids) => {
-      const rows = await this.db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+      const { rows } = await this.db.executeQuery<UserRow>(
+        CompiledQuery.raw(selectWhereIn(USERS_BY_ID, ids.length), ids),
+      );
       return new Map(rows.map((row) => [row.id, row]));
     },
   });
