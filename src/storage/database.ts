@@ -1,44 +1,17 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { DataDirLock } from './data-dir-lock.ts';
+import { SOCKET_PORT, socketPath } from './embedded-socket.ts';
 import { migrations } from './migrations/index.ts';
-import { PGlitePool } from './pglite-pool.ts';
 import type { Database } from './schema.ts';
+import type { Storage, StorageOptions } from './storage.ts';
 
-export interface StorageOptions {
-  databaseUrl: string | undefined;
-  dataDir: string;
-  /**
-   * The server owns an embedded database and shares it with the CLI over a Unix socket in
-   * DATA_DIR; the CLI uses that socket when a server is running, else opens the files itself.
-   */
-  role: 'server' | 'cli';
-  poolSize?: number;
-}
-
-export interface Storage {
-  db: Kysely<Database>;
-  /** What backs `db`: a PostgreSQL server (including the embedded one over its socket) or PGlite in-process. */
-  kind: 'postgres' | 'pglite';
-  /** The pool's connections (PostgreSQL only), for /metrics. */
-  poolUse?: () => { total: number; idle: number; waiting: number };
-  /** A PostgreSQL connection string, for what needs a connection of its own (LISTEN); none on PGlite. */
-  connectionString?: string;
-  /** In-process notices (PGlite): what a PostgreSQL node hears with LISTEN (src/storage/change-notices.ts). */
-  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<{ stop(): Promise<void> }>;
-  close(): Promise<void>;
-}
+export type { Storage, StorageOptions } from './storage.ts';
 
 /** Milliseconds to wait for a PostgreSQL connection (a refused one fails at once, with a 503; this bounds a silent network). */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A statement whose answer does not come in this long fails (a database gone silent, not one that refused). */
 const QUERY_TIMEOUT_MS = 15_000;
-
-const SOCKET_PORT = 5432;
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
@@ -47,6 +20,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     const shared = await connectToRunningServer(options.dataDir);
     if (shared) return shared;
   }
+  // Loaded only here: PGlite and its socket server cost several MB of RSS a server on PostgreSQL never needs.
+  const { openPGlite } = await import('./pglite-storage.ts');
   return openPGlite(options);
 }
 
@@ -76,51 +51,6 @@ async function openPostgres(connectionString: string, options: StorageOptions): 
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
-}
-
-async function openPGlite(options: StorageOptions): Promise<Storage> {
-  const lock = DataDirLock.acquire(options.dataDir);
-  let pglite: PGlite | undefined;
-  let socketServer: PGLiteSocketServer | undefined;
-  try {
-    pglite = await PGlite.create(path.join(options.dataDir, 'pglite'));
-    if (options.role === 'server') socketServer = await shareOverSocket(pglite, options.dataDir);
-  } catch (error) {
-    await pglite?.close().catch(() => {});
-    lock.release();
-    throw error;
-  }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
-  return {
-    db,
-    kind: 'pglite',
-    async listen(channel, onPayload) {
-      const unlisten = await pglite.listen(channel, onPayload);
-      return { stop: () => unlisten().catch(() => {}) };
-    },
-    async close() {
-      await socketServer?.stop();
-      await db.destroy();
-      await pglite.close();
-      lock.release();
-    },
-  };
-}
-
-function socketPath(dataDir: string): string {
-  return path.join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
-}
-
-/** Lets `umbral …` commands reach the embedded database while the server holds it. */
-async function shareOverSocket(pglite: PGlite, dataDir: string): Promise<PGLiteSocketServer | undefined> {
-  const file = socketPath(dataDir);
-  // Unix socket paths are limited to ~107 bytes; without the socket the CLI simply needs the server stopped.
-  if (Buffer.byteLength(file) > 100) return undefined;
-  fs.rmSync(file, { force: true });
-  const server = new PGLiteSocketServer({ db: pglite, path: file, maxConnections: 4 });
-  await server.start();
-  fs.chmodSync(file, 0o600);
-  return server;
 }
 
 async function connectToRunningServer(dataDir: string): Promise<Storage | undefined> {
