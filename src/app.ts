@@ -128,7 +128,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
     );
     // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
     pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
-    const throttle = createLoginThrottle({
+    const throttle = await createLoginThrottle({
       db: storage.db,
       redisUrl: config.redisUrl,
       redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,

@@ -3,7 +3,6 @@ import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { DatabaseThrottleStore } from './database-throttle-store.ts';
 import { FallbackThrottleStore } from './fallback-throttle-store.ts';
-import { RedisThrottleStore } from './redis-throttle-store.ts';
 import { throttleKeys } from './throttle-keys.ts';
 import {
   delayAfterFailures,
@@ -58,17 +57,20 @@ export interface LoginThrottleOptions {
 
 const SCOPES = ['pair', 'account', 'ip'] as const satisfies readonly (keyof ThrottlePolicy)[];
 
-export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
+export async function createLoginThrottle(options: LoginThrottleOptions): Promise<LoginThrottle> {
   const policy = resolveThrottlePolicy(options.policy);
   const now = options.now ?? Date.now;
   const database = new DatabaseThrottleStore(options.db);
-  const store: ThrottleStore = options.redisUrl
-    ? new FallbackThrottleStore(
-        new RedisThrottleStore(options.redisUrl, options.redisKeyPrefix),
-        database,
-        options.logger,
-      )
-    : database;
+  let store: ThrottleStore = database;
+  if (options.redisUrl) {
+    // Loaded only with REDIS_URL: ioredis costs a few MB of RSS a server without Redis never needs.
+    const { RedisThrottleStore } = await import('./redis-throttle-store.ts');
+    store = new FallbackThrottleStore(
+      new RedisThrottleStore(options.redisUrl, options.redisKeyPrefix),
+      database,
+      options.logger,
+    );
+  }
 
   /** How long the attempt must still wait because of one counter, in ms. */
   function remainingWait(scope: keyof ThrottlePolicy, counter: FailureCounter | undefined, at: number): number {

@@ -19,7 +19,7 @@ const BACKENDS: Backend[] = [...STORES, 'redis'];
 interface Harness {
   throttle: LoginThrottle;
   /** Another throttle on the same counters, as a second server process would have. */
-  secondThrottle(): LoginThrottle;
+  secondThrottle(): Promise<LoginThrottle>;
   storage: Storage;
   /** The test's clock, in ms; tests move it instead of sleeping. */
   clock: { now: number; advance(ms: number): void };
@@ -61,8 +61,8 @@ async function setup(t: ExecutionContext, backend: Backend, policy?: ThrottlePol
       throw new Error(`Redis does not answer at ${REDIS_URL}: ${error.message}`);
     });
   }
-  const newThrottle = () => {
-    const throttle = createLoginThrottle({
+  const newThrottle = async () => {
+    const throttle = await createLoginThrottle({
       db: storage.db,
       redisUrl,
       redisKeyPrefix,
@@ -84,7 +84,7 @@ async function setup(t: ExecutionContext, backend: Backend, policy?: ThrottlePol
     }
     return failures;
   }
-  return { throttle: newThrottle(), secondThrottle: newThrottle, storage, clock, storedFailures };
+  return { throttle: await newThrottle(), secondThrottle: newThrottle, storage, clock, storedFailures };
 }
 
 async function fail(throttle: LoginThrottle, identifier: string, ip: string, times: number): Promise<void> {
@@ -209,7 +209,7 @@ for (const backend of BACKENDS) {
 
   test.serial(`[${backend}] 20 concurrent failures from two processes count as 20`, async (t) => {
     const { throttle, secondThrottle, storedFailures } = await setup(t, backend);
-    const other = secondThrottle();
+    const other = await secondThrottle();
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? throttle : other).recordFailure('ana@example.com', '192.0.2.1')),
     );

@@ -43,7 +43,7 @@ test('with Redis unreachable the database counts failures, still throttles, and 
   t.teardown(() => storage.close());
   const logged: { level: number; msg: string }[] = [];
   const logger = createLogger('info', { write: (line: string) => logged.push(JSON.parse(line)) });
-  const throttle = createLoginThrottle({ db: storage.db, redisUrl: await closedRedisUrl(), logger });
+  const throttle = await createLoginThrottle({ db: storage.db, redisUrl: await closedRedisUrl(), logger });
   t.teardown(() => throttle.close());
 
   t.deepEqual(await throttle.check('ana@example.com', '192.0.2.1'), { allowed: true, retryAfterSeconds: 0 });
