@@ -1,4 +1,5 @@
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../logging/logger.ts';
 
 export interface TransportMessage {
@@ -21,20 +22,30 @@ export interface MailTransport {
   close(): void;
 }
 
-/** nodemailer over SMTP_URL (smtp:// with STARTTLS when offered, or smtps://; credentials in the URL). */
+/**
+ * nodemailer over SMTP_URL (smtp:// with STARTTLS when offered, or smtps://; credentials in the URL).
+ * nodemailer loads on the first send: it costs a few MB of RSS that a node which sends no email
+ * (most of the time, most nodes) never needs. Config has checked SMTP_URL at start.
+ */
 export function smtpTransport(smtpUrl: string): MailTransport {
-  const transporter = nodemailer.createTransport({
-    url: smtpUrl,
-    // Fail an attempt within a minute rather than nodemailer's default minutes; the queue retries later.
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 60_000,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  let transporter: Promise<Transporter> | undefined;
+  const connect = () => {
+    transporter ??= import('nodemailer').then(({ default: mailer }) =>
+      mailer.createTransport({
+        url: smtpUrl,
+        // Fail an attempt within a minute rather than nodemailer's default minutes; the queue retries later.
+        connectionTimeout: 15_000,
+        greetingTimeout: 15_000,
+        socketTimeout: 60_000,
+      } as Parameters<typeof nodemailer.createTransport>[0]),
+    );
+    return transporter;
+  };
   return {
     kind: 'smtp',
     keepsCopy: false,
     async send(message) {
-      await transporter.sendMail({
+      await (await connect()).sendMail({
         from: message.from,
         to: message.to,
         subject: message.subject,
@@ -44,7 +55,7 @@ export function smtpTransport(smtpUrl: string): MailTransport {
       });
     },
     close() {
-      transporter.close();
+      void transporter?.then((t) => t.close());
     },
   };
 }
