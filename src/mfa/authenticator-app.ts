@@ -1,5 +1,3 @@
-import { generateSecret, generateURI, verify } from 'otplib';
-import QRCode from 'qrcode';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { FactorRepository } from './factor-repository.ts';
 
@@ -18,6 +16,18 @@ export interface TotpSetup {
 }
 
 export type TotpOutcome = 'accepted' | 'wrong' | 'replayed';
+
+/** otplib and qrcode load on the first authenticator-app setup or code: RSS a token-only node never needs. */
+let totpLibrary: Promise<typeof import('otplib')> | undefined;
+const otplib = () => {
+  totpLibrary ??= import('otplib');
+  return totpLibrary;
+};
+let qrLibrary: Promise<typeof import('qrcode')> | undefined;
+const qrcode = () => {
+  qrLibrary ??= import('qrcode');
+  return qrLibrary;
+};
 
 /** Codes are six digits; people paste them with spaces or dashes. */
 export function normalizeCode(input: string): string {
@@ -42,6 +52,7 @@ export class AuthenticatorApp {
   }
 
   async start(userId: string, accountLabel: string): Promise<TotpSetup> {
+    const { generateSecret } = await otplib();
     const secret = generateSecret({ length: 20 }); // 160 bits, RFC 4226's recommendation
     const factorId = await this.factors.startTotp(userId, (id) => this.box.seal(secret, this.context(userId, id)));
     return this.describe(factorId, secret, accountLabel);
@@ -80,6 +91,7 @@ export class AuthenticatorApp {
     if (!/^\d{6}$/.test(token)) return 'wrong';
     const epoch = Math.floor(this.now() / 1000);
     const options = { secret, token, epoch, period: PERIOD_SECONDS, epochTolerance: TOLERANCE_SECONDS };
+    const { verify } = await otplib();
     const result = await verify(lastStep === null ? options : { ...options, afterTimeStep: lastStep });
     if (!result.valid) {
       // Say "already used" rather than "wrong" when it is the code just accepted.
@@ -91,6 +103,7 @@ export class AuthenticatorApp {
   }
 
   private async describe(factorId: string, secret: string, accountLabel: string): Promise<TotpSetup> {
+    const [{ generateURI }, QRCode] = await Promise.all([otplib(), qrcode()]);
     const otpauthUri = generateURI({ issuer: this.issuerName, label: accountLabel, secret, period: PERIOD_SECONDS });
     const qrSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return { factorId, secret, otpauthUri, qrSvg };
