@@ -1,6 +1,6 @@
-import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
+import { bodyParser } from '../http/body-parser.ts';
 import { csrfProtection } from '../http/csrf.ts';
 
 /**

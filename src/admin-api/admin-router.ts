@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { originOf } from '../audit/audit-event.ts';
+import { bodyParser } from '../http/body-parser.ts';
 import type { Logger } from '../logging/logger.ts';
 import { authenticate, authorize, type CurrentAdminScopes, type OrganizationAdminCheck } from './admin-auth.ts';
 import { type AdminCaller, actorOf, callerKey } from './admin-caller.ts';

@@ -1,6 +1,6 @@
-import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
+import { bodyParser } from '../http/body-parser.ts';
 import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { pageOf } from './operator-access.ts';

@@ -1,8 +1,8 @@
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { bodyParser } from '../http/body-parser.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
 import { brandPageFor } from '../http/page-branding.ts';

@@ -1,7 +1,7 @@
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.ts';
+import { bodyParser } from '../http/body-parser.ts';
 import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { seeOther } from '../http/form.ts';
 import { LinkTokenCookie } from '../http/link-token-cookie.ts';

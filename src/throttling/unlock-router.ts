@@ -1,6 +1,6 @@
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { bodyParser } from '../http/body-parser.ts';
 import { csrfProtection, expiredFormPage } from '../http/csrf.ts';
 import { formFields, readForm, seeOther } from '../http/form.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
