@@ -1,13 +1,13 @@
-import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import { type PendingWrite, writeKey } from '../src/provider/batched-writes.ts';
-import { BatchedLookups } from '../src/storage/batched-lookups.ts';
 import { type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
+import { type FoundRow, lookupsBy, readAheadKey, TOKENS_WITH_RELATIVES, tokenLookups } from './model-lookups.ts';
 
 export { type OidcModelRow, writeModelRow };
 
@@ -45,53 +45,11 @@ export interface AdapterOptions {
   /** Milliseconds since the epoch; the reuse grace and the client cache read it (tests move it). */
   now?: () => number;
   /** The writes a request holds back to write at once (src/provider/batched-writes.ts); none: each at once. */
-  batchedWrites?: { pending(): Map<string, PendingWrite> | undefined };
-}
-
-/*
- * The statements every token request runs, written out once per key count: building them with
- * Kysely's query builder on each call showed in the token endpoint's CPU profile.
- */
-const findTexts = { id: [] as string[], uid: [] as string[], user_code: [] as string[] };
-function findText(column: 'id' | 'uid' | 'user_code', keys: number): string {
-  let text = findTexts[column][keys];
-  if (!text) {
-    const pairs = Array.from({ length: keys }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
-    text = `select model, id, ${column === 'id' ? '' : `${column} as key, `}payload, consumed_at from oidc_models
-      where (model, ${column}) in (${pairs}) and (expires_at is null or expires_at > $${2 * keys + 1})`;
-    findTexts[column][keys] = text;
-  }
-  return text;
-}
-
-interface ModelKey {
-  model: string;
-  value: string;
-}
-const keyOf = ({ model, value }: ModelKey) => `${model}\u0000${value}`;
-
-/** Finds by (model, id), (model, uid) or (model, user_code), batched across concurrent requests. */
-function lookupsBy(db: Kysely<Database>, column: 'id' | 'uid' | 'user_code') {
-  return new BatchedLookups<ModelKey, FoundRow>({
-    keyOf,
-    async fetch(keys) {
-      const { rows } = await db.executeQuery<FoundRow & { model: string; key?: string }>(
-        CompiledQuery.raw(findText(column, keys.length), [...keys.flatMap((k) => [k.model, k.value]), new Date()]),
-      );
-      const found = new Map<string, FoundRow>();
-      for (const row of rows) {
-        const key = keyOf({ model: row.model, value: column === 'id' ? row.id : row.key! });
-        if (!found.has(key)) found.set(key, row); // by uid or user code: the first, as `limit 1` did
-      }
-      return found;
-    },
-  });
-}
-
-interface FoundRow {
-  id: string;
-  payload: unknown;
-  consumed_at: Date | null;
+  batchedWrites?: {
+    pending(): Map<string, PendingWrite> | undefined;
+    /** Rows the request read ahead with a token (its grant and session), under readAheadKey. */
+    readAhead(): Map<string, FoundRow> | undefined;
+  };
 }
 
 /**
@@ -159,6 +117,21 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
   const now = options.now ?? Date.now;
   const clientCache = options.clientCache ?? new ClientCache(options.clientCacheSeconds, now);
   const lookups = { id: lookupsBy(db, 'id'), uid: lookupsBy(db, 'uid'), user_code: lookupsBy(db, 'user_code') };
+  const tokens = tokenLookups(db);
+
+  /** A row by (model, id): what the request read ahead, else the database (a token with its relatives). */
+  async function rowById(model: string, id: string): Promise<FoundRow | undefined> {
+    const ahead = options.batchedWrites?.readAhead();
+    const known = ahead?.get(readAheadKey.byId(model, id));
+    if (known) return known;
+    if (!TOKENS_WITH_RELATIVES.has(model)) return lookups.id.find({ model, value: id });
+    const found = await tokens.find({ model, value: id });
+    for (const relative of found?.relatives ?? []) {
+      ahead?.set(readAheadKey.byId(relative.model, relative.id), relative);
+      if (relative.uid) ahead?.set(readAheadKey.byUid(relative.model, relative.uid), relative);
+    }
+    return found?.row;
+  }
 
   /** Dynamic registration writes here; the secret in clear is in its response only. */
   async function upsertClient(id: string, payload: AdapterPayload): Promise<void> {
@@ -235,7 +208,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         const withValue = HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload;
         return this.withConsumption(withValue, held.consumedAt ?? null);
       }
-      const row = await lookups.id.find({ model: this.model, value: storedTokenId(this.model, id) });
+      const row = await rowById(this.model, storedTokenId(this.model, id));
       if (!row) return undefined;
       const payload = row.payload as AdapterPayload;
       const consumedAt = held?.kind === 'consume' ? (row.consumed_at ?? held.at) : row.consumed_at;
@@ -313,7 +286,9 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
           );
         }
       }
-      const row = await lookups[column].find({ model: this.model, value });
+      const known =
+        column === 'uid' ? options.batchedWrites?.readAhead()?.get(readAheadKey.byUid(this.model, value)) : undefined;
+      const row = known ?? (await lookups[column].find({ model: this.model, value }));
       if (!row) return undefined;
       const held = batch?.get(writeKey(this.model, row.id));
       if (held?.kind === 'destroy') return undefined;

@@ -2,6 +2,11 @@
 import fs from 'node:fs';
 import { round, sleep } from './stats.ts';
 
+/** insert, update, delete, or a `with` whose statements modify data (a `with … select` only reads). */
+export function isWrite(sql: string): boolean {
+  return /^(insert|update|delete)\b/i.test(sql) || (/^with\b/i.test(sql) && /\b(insert|update|delete)\b/i.test(sql));
+}
+
 export interface CensusSnapshot {
   seq: number;
   /** Since the previous reading. */
@@ -80,7 +85,7 @@ export function profile(
     if (dc <= 0) continue;
     const dm = end.ms - start.ms;
     count += dc;
-    if (/^(insert|update|delete|with)\b/i.test(sql)) writes += dc;
+    if (isWrite(sql.trim())) writes += dc;
     ms += dm;
     statements.push({ sql, perRequest: round(dc / requests, 3), msPerRequest: round(dm / requests, 3) });
   }

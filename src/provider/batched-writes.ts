@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { type Kysely, sql } from 'kysely';
+import type { FoundRow } from '../../adapters/model-lookups.ts';
 import { RequestSlot } from '../http/request-scope.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { GroupedRowWrites } from '../storage/grouped-row-writes.ts';
@@ -24,7 +25,11 @@ export type PendingWrite =
  * straight to the database again, so nothing is held back that no flush would write.
  */
 export class BatchedWrites {
-  readonly #requests = new RequestSlot<{ writes: Map<string, PendingWrite>; open: boolean }>('batched writes');
+  readonly #requests = new RequestSlot<{
+    writes: Map<string, PendingWrite>;
+    readAhead: Map<string, FoundRow>;
+    open: boolean;
+  }>('batched writes');
 
   readonly #tokenRows: GroupedRowWrites;
 
@@ -38,10 +43,19 @@ export class BatchedWrites {
     return batch?.open ? batch.writes : undefined;
   }
 
+  /**
+   * The rows the current request read ahead with a token (its grant and session,
+   * adapters/model-lookups.ts), while it batches: oidc-provider reads them right after the token.
+   */
+  readAhead(): Map<string, FoundRow> | undefined {
+    const batch = this.#requests.get();
+    return batch?.open ? batch.readAhead : undefined;
+  }
+
   /** Wraps oidc-provider's routes (mounted right in front of it). */
   middleware(): Middleware {
     return async (ctx, next) => {
-      const batch = { writes: new Map<string, PendingWrite>(), open: true };
+      const batch = { writes: new Map<string, PendingWrite>(), readAhead: new Map<string, FoundRow>(), open: true };
       await this.#requests.run(batch, async () => {
         try {
           await next();

@@ -1,0 +1,116 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import { BatchedLookups } from '../src/storage/batched-lookups.ts';
+import type { Database } from '../src/storage/schema.ts';
+
+/** An oidc_models row as the adapter reads it. */
+export interface FoundRow {
+  model: string;
+  id: string;
+  uid: string | null;
+  payload: unknown;
+  consumed_at: Date | null;
+}
+
+interface ModelKey {
+  model: string;
+  value: string;
+}
+const keyOf = ({ model, value }: ModelKey) => `${model}\u0000${value}`;
+
+/** Where a request keeps the rows read ahead with a token (src/provider/batched-writes.ts). */
+export const readAheadKey = {
+  byId: (model: string, id: string) => `${model}\u0000${id}`,
+  byUid: (model: string, uid: string) => `${model}\u0000uid\u0000${uid}`,
+};
+
+/** Tokens whose rows name their grant and session: oidc-provider reads both right after the token. */
+export const TOKENS_WITH_RELATIVES = new Set(['RefreshToken', 'AccessToken', 'AuthorizationCode']);
+
+const COLUMNS = 'model, id, uid, payload, consumed_at';
+const LIVE = (at: string) => `(expires_at is null or expires_at > ${at})`;
+
+/*
+ * Written out once per key count: building them with Kysely's query builder on each call showed in
+ * the token endpoint's CPU profile.
+ */
+const texts = new Map<string, string>();
+function keyedText(column: 'id' | 'uid' | 'user_code' | 'relatives', keys: number): string {
+  const cached = texts.get(`${column} ${keys}`);
+  if (cached) return cached;
+  const pairs = Array.from({ length: keys }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+  const at = `$${2 * keys + 1}`;
+  const text =
+    column === 'relatives'
+      ? // The tokens, their grants (by payload.grantId) and their sessions (by payload.sessionUid), in one statement.
+        `with t as (select ${COLUMNS} from oidc_models where (model, id) in (${pairs}) and ${LIVE(at)})
+        select ${COLUMNS} from t
+        union all select ${COLUMNS} from oidc_models
+          where model = 'Grant' and id in (select payload->>'grantId' from t) and ${LIVE(at)}
+        union all select ${COLUMNS} from oidc_models
+          where model = 'Session' and uid in (select payload->>'sessionUid' from t) and ${LIVE(at)}`
+      : `select ${COLUMNS}${column === 'user_code' ? ', user_code' : ''} from oidc_models
+        where (model, ${column}) in (${pairs}) and ${LIVE(at)}`;
+  texts.set(`${column} ${keys}`, text);
+  return text;
+}
+
+const parameters = (keys: ModelKey[]) => [...keys.flatMap((k) => [k.model, k.value]), new Date()];
+
+/** Finds by (model, id), (model, uid) or (model, user_code), batched across concurrent requests. */
+export function lookupsBy(db: Kysely<Database>, column: 'id' | 'uid' | 'user_code') {
+  return new BatchedLookups<ModelKey, FoundRow>({
+    keyOf,
+    async fetch(keys) {
+      const { rows } = await db.executeQuery<FoundRow & { user_code?: string }>(
+        CompiledQuery.raw(keyedText(column, keys.length), parameters(keys)),
+      );
+      const found = new Map<string, FoundRow>();
+      for (const row of rows) {
+        const value = column === 'id' ? row.id : column === 'uid' ? row.uid : row.user_code;
+        const key = keyOf({ model: row.model, value: value ?? '' });
+        if (!found.has(key)) found.set(key, row); // by uid or user code: the first, as `limit 1` did
+      }
+      return found;
+    },
+  });
+}
+
+/** A token found with the grant and session it names, if they exist. */
+export interface TokenWithRelatives {
+  row: FoundRow;
+  relatives: FoundRow[];
+}
+
+/**
+ * Finds tokens by (model, id) with their grant and session in the same statement: a refresh reads
+ * its refresh token, then the grant, then the session, and a code exchange its code, then the
+ * same two; the last two then come from what the request read ahead, not the database.
+ */
+export function tokenLookups(db: Kysely<Database>) {
+  return new BatchedLookups<ModelKey, TokenWithRelatives>({
+    keyOf,
+    async fetch(keys) {
+      const { rows } = await db.executeQuery<FoundRow>(
+        CompiledQuery.raw(keyedText('relatives', keys.length), parameters(keys)),
+      );
+      const asked = new Set(keys.map(keyOf));
+      const grants = new Map<string, FoundRow>();
+      const sessions = new Map<string, FoundRow>();
+      const tokens: FoundRow[] = [];
+      for (const row of rows) {
+        if (asked.has(keyOf({ model: row.model, value: row.id }))) tokens.push(row);
+        else if (row.model === 'Grant') grants.set(row.id, row);
+        else if (row.model === 'Session' && row.uid) sessions.set(row.uid, row);
+      }
+      const found = new Map<string, TokenWithRelatives>();
+      for (const row of tokens) {
+        const { grantId, sessionUid } = (row.payload ?? {}) as { grantId?: string; sessionUid?: string };
+        const relatives = [grantId && grants.get(grantId), sessionUid && sessions.get(sessionUid)].filter(
+          (r): r is FoundRow => Boolean(r),
+        );
+        found.set(keyOf({ model: row.model, value: row.id }), { row, relatives });
+      }
+      return found;
+    },
+  });
+}
