@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 
 v8.setFlagsFromString('--no-opt');
+v8.setFlagsFromString('--max-semi-space-size=32');
 // ava's CLI is its `bin`, not an export: found beside its main entry point.
 const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('ava')), 'cli.mjs');
 await import(pathToFileURL(cli).href);

@@ -6,7 +6,7 @@ import { loadSecretEncryptionKey } from '../../src/crypto/secret-key.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { loadSigningKeys } from '../../src/provider/signing-keys.ts';
 import { runUmbral } from '../cli/umbral-cli.ts';
-import { STORES, type StoreKind } from '../support/stores.ts';
+import { JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 import { type AdminWorld, secretWorks, startAdminWorld } from './admin-world.ts';
 
@@ -20,7 +20,7 @@ const PORTAL = {
   brand_color: '#0b5cad',
 };
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] the OpenAPI document is valid OpenAPI 3.1 and describes every route served`, async (t) => {
     const { call, server } = await world(kind);
     const { status, json } = await call('GET', '/openapi.json');
@@ -261,7 +261,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] must-show: an automation client from clients add --admin-scopes creates a portal, rotates its secret and reads the audit log`,
     async (t) => {

@@ -4,7 +4,7 @@ import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { STORES, type StoreKind } from '../support/stores.ts';
+import { JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { worldsPerFile } from '../support/worlds-per-file.ts';
 import { type AdminWorld, startAdminWorld } from './admin-world.ts';
 
@@ -73,7 +73,7 @@ async function companyAdminToken(w: AdminWorld, email: string, organizationId: s
   return tokens.access_token;
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] a company admin's token manages its own organization, and no other`, async (t) => {
     const w = await world(kind);
     const acme = await company(w, 'acme');
@@ -261,7 +261,7 @@ for (const kind of STORES) {
 
 const DAY = 24 * 3600_000;
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] organizations through the API as through the CLI: welcomes, moved invitations, seats`,
     async (t) => {
@@ -442,7 +442,7 @@ async function snapshot(w: AdminWorld): Promise<string> {
   return JSON.stringify(rows);
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] bad input to every endpoint gives problem+json and changes nothing`, async (t) => {
     const w = await world(kind);
     const token = await w.token(await w.adminClient('automation-all', [...ALL_SCOPES]));

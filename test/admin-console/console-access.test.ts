@@ -11,7 +11,7 @@ import type { FactorKind } from '../../src/mfa/factor-repository.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
 import type { UserRow } from '../../src/storage/schema.ts';
 import { ownStderr, runUmbral } from '../cli/umbral-cli.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import {
   ACR_MFA,
   auditEvents,
@@ -110,7 +110,7 @@ test('a destructive action after a sign-in older than 5 minutes signs in again a
   t.true(done);
 });
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] umbral operators add, list and remove, audited; refusals exit 1 and change nothing`,
     async (t) => {

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { exportJWK, generateKeyPair } from 'jose';
-import { STORES } from '../support/stores.ts';
+import { COMMAND_STORES } from '../support/stores.ts';
 import { ownStderr, runUmbral, storedClients, storesPerFile } from './umbral-cli.ts';
 
 const stores = storesPerFile(test);
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   const store = () => stores.get(kind)!;
   const write = (name: string, content: unknown) => {
     const file = path.join(store().dataDir, name);

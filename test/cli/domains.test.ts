@@ -1,13 +1,13 @@
 import test from 'ava';
 import { DOMAIN_ADD_OPTIONS, DOMAIN_REMOVE_OPTIONS } from '../../src/cli/domains-commands.ts';
 import { USAGE } from '../../src/cli/usage.ts';
-import { createTestStore, STORES, type TestStore } from '../support/stores.ts';
+import { COMMAND_STORES, createTestStore, type TestStore } from '../support/stores.ts';
 import { inStore, ownStderr, runUmbral } from './umbral-cli.ts';
 
 const stores = new Map<string, TestStore>();
 
 test.before(async () => {
-  for (const kind of STORES) stores.set(kind, await createTestStore(kind));
+  for (const kind of COMMAND_STORES) stores.set(kind, await createTestStore(kind));
 });
 
 test.after.always(async () => {
@@ -25,7 +25,7 @@ function routes(store: TestStore) {
   return inStore(store, (db) => db.selectFrom('domain_routes').selectAll().orderBy('domain').execute());
 }
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   const store = () => stores.get(kind)!;
 
   test.serial(`[${kind}] domains add, list and remove; a domain is routed once, lower-cased`, async (t) => {

@@ -2,20 +2,20 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { FactorRepository } from '../../src/mfa/factor-repository.ts';
 import { RecoveryCodes } from '../../src/mfa/recovery-codes.ts';
-import { createTestStore, STORES, type TestStore } from '../support/stores.ts';
+import { COMMAND_STORES, createTestStore, type TestStore } from '../support/stores.ts';
 import { inStore, ownStderr, runUmbral } from './umbral-cli.ts';
 
 const stores = new Map<string, TestStore>();
 
 test.before(async () => {
-  for (const kind of STORES) stores.set(kind, await createTestStore(kind));
+  for (const kind of COMMAND_STORES) stores.set(kind, await createTestStore(kind));
 });
 
 test.after.always(async () => {
   for (const store of stores.values()) await store.cleanup();
 });
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   const env = () => stores.get(kind)!.env;
 
   test.serial(

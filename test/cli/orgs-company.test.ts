@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 import { TaxIdTakenError } from '../../src/organizations/organization-errors.ts';
 import { OrganizationRepository } from '../../src/organizations/organizations.ts';
-import { STORES, type TestStore } from '../support/stores.ts';
+import { COMMAND_STORES, type TestStore } from '../support/stores.ts';
 import { inStore, ownStderr, runUmbral, storesPerFile } from './umbral-cli.ts';
 
 const ISSUER = 'http://localhost:4124';
@@ -63,7 +63,7 @@ function freshCuit(): string {
   return `${body.slice(0, 2)}-${body.slice(2)}-${check === 11 ? 0 : check}`;
 }
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   const store = () => stores.get(kind)!;
 
   test.serial(

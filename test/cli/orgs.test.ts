@@ -14,7 +14,7 @@ import { OrganizationMail } from '../../src/organizations/organization-mail.ts';
 import { OrganizationSessions } from '../../src/organizations/organization-sessions.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import { UserRepository } from '../../src/users/users.ts';
-import { STORES, type TestStore } from '../support/stores.ts';
+import { COMMAND_STORES, type TestStore } from '../support/stores.ts';
 import { inStore, ownStderr, runUmbral, storesPerFile } from './umbral-cli.ts';
 
 const ISSUER = 'http://localhost:4123';
@@ -156,7 +156,7 @@ test('the usage names every orgs and roles command and option', (t) => {
   }
 });
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   const store = () => stores.get(kind)!;
 
   test.serial(

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import test from 'ava';
-import { createTestStore, STORES, type TestStore } from '../support/stores.ts';
+import { COMMAND_STORES, createTestStore, type TestStore } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
 import { inStore, ownStderr, runUmbral } from './umbral-cli.ts';
 
 const stores = new Map<string, TestStore>();
 
 test.before(async () => {
-  for (const kind of STORES) stores.set(kind, await createTestStore(kind));
+  for (const kind of COMMAND_STORES) stores.set(kind, await createTestStore(kind));
 });
 
 test.after.always(async () => {
@@ -23,7 +23,7 @@ const storedTokens = (store: TestStore) =>
       .execute(),
   );
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   const store = () => stores.get(kind)!;
 
   test.serial(`[${kind}] clients registration-token refuses a bad --expires-in and stores nothing`, async (t) => {

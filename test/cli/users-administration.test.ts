@@ -2,7 +2,7 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { type AccountWorld, accountWorlds, PASSWORD } from '../account/account-fixture.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { COMMAND_STORES } from '../support/stores.ts';
 import { ownStderr, runUmbral } from './umbral-cli.ts';
 
 // The CLI next to a running server, as an operator runs it: over the embedded database's socket
@@ -31,7 +31,7 @@ async function portalSignIn({ rp }: AccountWorld, browser: HttpBrowser) {
   return { tokens, sid: tokens.claims()!['sid'] as string };
 }
 
-for (const kind of STORES) {
+for (const kind of COMMAND_STORES) {
   test.serial(`[${kind}] users sessions lists them; --end ends one or all, and the portal hears each`, async (t) => {
     const world = await accountWorld(kind);
     const { rp, receiver, server, user } = world;

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { ACR_MFA, currentCode, enrollTotp, newBrowser, PASSWORD, REDIRECT, startMfaFixture } from './mfa-fixture.ts';
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] password then authenticator-app code: the ID token says pwd + otp, MFA level; a replayed code is refused`,
     async (t) => {

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { InvitationRepository } from '../../src/organizations/invitations.ts';
 import { WeeklySummaryPreferences } from '../../src/organizations/weekly-summary-preferences.ts';
 import { HttpBrowser, type Page, submitMultipart } from '../support/http-browser.ts';
-import { STORES } from '../support/stores.ts';
+import { JOURNEY_STORES } from '../support/stores.ts';
 import { type ConsoleWorld, consoleWorlds, invitationLink, PASSWORD, textOf } from './console-world.ts';
 
 const worlds = consoleWorlds(test);
@@ -54,7 +54,7 @@ function rowOf(page: Page, attribute: string, value: string): string {
   return match ? textOf({ ...page, body: match[1]! }) : '';
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] an admin invites one, then a batch with bad and repeated rows, resends, revokes, changes roles and excludes`,
     async (t) => {
@@ -185,7 +185,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the metrics page and the member list agree with the sign-ins made; the CSV export parses`,
     async (t) => {
@@ -340,7 +340,7 @@ for (const kind of STORES) {
   });
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] every console form refuses bad input with an error by its field, and changes nothing`,
     async (t) => {
@@ -430,7 +430,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the company page validates every field by the country, keeps what was typed and saves a valid CUIT`,
     async (t) => {
@@ -493,7 +493,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(`[${kind}] the collaborators are searched by name or email and listed 25 a page`, async (t) => {
     const world = await worlds(kind);
     const acme = await world.company();

@@ -6,7 +6,7 @@ import { codeOf, signUpFields } from '../interactions/signup-fixture.ts';
 import { submitCredentials } from '../support/hosted-sign-in.ts';
 import type { HttpBrowser, Page } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { STORES, type StoreKind } from '../support/stores.ts';
+import { JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 import { type InvitationWorld, invitationWorlds, PASSWORD, textOf } from './invitation-world.ts';
 
 const invitationWorld = invitationWorlds(test);
@@ -90,7 +90,7 @@ function fieldError(page: Page, field: string): string | undefined {
   )?.[1];
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] a sign-in at an organization's portal is recorded with its method and organization`,
     async (t) => {
@@ -299,7 +299,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] the admins hear once, in their language, that a collaborator accepted an invitation`,
     async (t) => {
@@ -442,7 +442,7 @@ for (const kind of STORES) {
   );
 }
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] after a Google sign-up the company step comes too, and the sign-in is recorded as Google's for the new company`,
     async (t) => {

@@ -12,7 +12,7 @@ import { OrganizationRepository } from '../../src/organizations/organizations.ts
 import { UpstreamJoining } from '../../src/organizations/upstream-joining.ts';
 import { UserRepository } from '../../src/users/users.ts';
 import { storagesPerFile } from '../support/storages-per-file.ts';
-import { STORES, type StoreKind } from '../support/stores.ts';
+import { JOURNEY_STORES, type StoreKind } from '../support/stores.ts';
 
 const DAY = 24 * 3600_000;
 // Real time: invitations' expiry and seats are compared with the database's now().
@@ -108,7 +108,7 @@ test('the personal-accounts tenant cannot be bound to an organization', (t) => {
   t.is(parseMicrosoftTenant(` ${TENANT.toUpperCase()} `), TENANT);
 });
 
-for (const kind of STORES) {
+for (const kind of JOURNEY_STORES) {
   test.serial(
     `[${kind}] joins on the tenant as member, invited by the tenant; nothing for an unbound one`,
     async (t) => {

@@ -16,12 +16,20 @@ export const STORES: StoreKind[] = process.env['DATABASE_URL'] ? ['pglite', 'pos
  * HTTP journeys run once, on the store CI runs (PostgreSQL when DATABASE_URL is set; PGlite
  * without it, as on a developer's machine): what they test is the protocol and the pages. The
  * storage under them (repositories, migrations, the oidc-provider adapter, counters and lockouts,
- * refresh rotation, schedulers and their locks, the mail and webhook queues, the CLI) runs on
- * both stores in its own tests, and the newest capabilities' journeys (company console, Admin
- * API, webhooks, users' administration) keep both. One store for the rest keeps the suite under
- * four minutes on two cores; `npm test` without DATABASE_URL still runs every journey on PGlite.
+ * refresh rotation, schedulers and their locks, the mail and webhook queues, the CLI and the
+ * services it shares with the consoles and the Admin API) runs on both stores in its own tests.
+ * One store for the journeys keeps the suite under four minutes on two cores; `npm test`
+ * without DATABASE_URL still runs every journey on PGlite.
  */
 export const JOURNEY_STORES: StoreKind[] = process.env['DATABASE_URL'] ? ['postgres'] : ['pglite'];
+
+/**
+ * The operator commands beyond the core ones run once too, on CI's store: the SQL they run is the
+ * same on both, and what differs between the stores under the CLI (opening the embedded database,
+ * reaching a running server's PGlite through its socket, migrating) is covered on both by the core
+ * commands' tests (test/cli/clients, users, keys-and-migrate) and by the storage tests.
+ */
+export const COMMAND_STORES: StoreKind[] = JOURNEY_STORES;
 
 /**
  * Browser journeys run once too: what they add over the HTTP tests is the browser. Passkeys have
