@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import type { BrowserContext, Page } from 'playwright-core';
-import { STORES } from '../support/stores.ts';
+import { BROWSER_STORES } from '../support/stores.ts';
 import {
   browserSuite,
   expectHeading,
@@ -13,7 +13,7 @@ import {
 
 // Passkeys in real Chromium, with its virtual authenticator standing in for the device's
 // platform authenticator (user verification by "PIN or biometric" always succeeds).
-const suite = browserSuite(test, STORES);
+const suite = browserSuite(test, BROWSER_STORES);
 
 const ACR_MFA = 'urn:umbral:acr:mfa';
 
@@ -54,7 +54,7 @@ async function registerPasskey(
   t.is(await page.locator('.mfa-codes li').count(), 10, 'the first factor comes with ten recovery codes');
 }
 
-for (const kind of STORES) {
+for (const kind of BROWSER_STORES) {
   const fixture = () => suite.fixture(kind);
 
   test.serial(

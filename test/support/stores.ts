@@ -32,9 +32,9 @@ export const JOURNEY_STORES: StoreKind[] = process.env['DATABASE_URL'] ? ['postg
 export const COMMAND_STORES: StoreKind[] = JOURNEY_STORES;
 
 /**
- * Browser journeys run once too: what they add over the HTTP tests is the browser. Passkeys have
- * no HTTP test (they need the virtual authenticator) and their credentials are bytea, so their
- * browser test keeps STORES.
+ * Browser journeys run once too: what they add over the HTTP tests is the browser. The passkey
+ * journey's storage (the key's bytes, transports, the signature counter) runs on both stores in
+ * test/mfa/passkey-storage.test.ts.
  */
 export const BROWSER_STORES: StoreKind[] = JOURNEY_STORES;
 
