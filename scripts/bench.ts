@@ -59,6 +59,11 @@ postgres://postgres@127.0.0.1:5432/postgres); the bench creates and drops its ow
 const FULL: Durations = { max: 10, half: 10, login: 15, warm: 2, idle: 5 };
 const QUICK: Durations = { max: 3, half: 3, login: 5, warm: 1, idle: 2 };
 
+/** Requests per CPU-second of the primary and its workers together. */
+function perServerCore(run: { rps: number; cpuCores: number }): string {
+  return Math.round(run.rps / run.cpuCores).toLocaleString('en-US');
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -181,7 +186,7 @@ async function main(): Promise<number> {
   const table = markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 });
   const verdict = verdicts(results, { argon2, workersRatio: workers?.ratio });
   const workersLine = workers
-    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, the load generator on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2).`
+    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, the load generator on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2). Per server CPU-second: ${perServerCore(workers.one)} and ${perServerCore(workers.many)}/s (×${(workers.many.rps / workers.many.cpuCores / (workers.one.rps / workers.one.cpuCores)).toFixed(2)}): what the workers did not get went to the load generator and PostgreSQL.`
     : '';
   process.stdout.write(`\n${table}${workersLine}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`);
 

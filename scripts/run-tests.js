@@ -3,7 +3,10 @@
 // runs that are nearly over: measured on 12 typical files, 6-10% less CPU with it off (the suite is
 // CPU-bound on two cores). V8 flags can't go on ava's command line: ava hands its execArgv to
 // the worker threads, which refuse V8 flags; set here, before any worker starts, they apply to all.
-// Plain JavaScript, like the build script beside it. Production runs keep the optimizing compiler.
+// The young generation's semi-space goes to 32 MB (16 by default): test workers allocate fast and
+// briefly, and a larger nursery means fewer scavenges and less promoted garbage (not measured alone:
+// the suite went from 252 s to 240 s with it and fewer two-store journeys together).
+// Plain JavaScript, like the build script beside it. Production runs keep V8's defaults.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
