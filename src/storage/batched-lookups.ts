@@ -1,3 +1,5 @@
+import { TurnDrain } from './turn-drain.ts';
+
 const whereInTexts = new Map<string, string[]>();
 
 /**
@@ -33,8 +35,14 @@ interface Caller<Row> {
  */
 export class BatchedLookups<Key, Row> {
   #waiting = new Map<string, { key: Key; callers: Array<Caller<Row>> }>();
-  #fetching = false;
-  #scheduled = false;
+  readonly #drain = new TurnDrain({
+    pending: () => this.#waiting.size > 0,
+    next: () => {
+      const batch = [...this.#waiting].slice(0, MAX_KEYS);
+      for (const [id] of batch) this.#waiting.delete(id);
+      return this.#fetch(batch.map(([, entry]) => entry));
+    },
+  });
 
   constructor(
     private readonly options: {
@@ -51,26 +59,8 @@ export class BatchedLookups<Key, Row> {
       const waiting = this.#waiting.get(id);
       if (waiting) waiting.callers.push({ resolve, reject });
       else this.#waiting.set(id, { key, callers: [{ resolve, reject }] });
-      if (this.#fetching || this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        void this.#drain();
-      });
+      this.#drain.request();
     });
-  }
-
-  async #drain(): Promise<void> {
-    this.#fetching = true;
-    try {
-      while (this.#waiting.size) {
-        const batch = [...this.#waiting].slice(0, MAX_KEYS);
-        for (const [id] of batch) this.#waiting.delete(id);
-        await this.#fetch(batch.map(([, entry]) => entry));
-      }
-    } finally {
-      this.#fetching = false;
-    }
   }
 
   async #fetch(batch: Array<{ key: Key; callers: Array<Caller<Row>> }>): Promise<void> {

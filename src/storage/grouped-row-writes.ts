@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
 import { type OidcModelRow, writeModelRow, writeModelRows } from './oidc-model-rows.ts';
 import type { Database } from './schema.ts';
+import { TurnDrain } from './turn-drain.ts';
 
 /** Rows per statement at most (8 parameters each, far below PostgreSQL's 65,535). */
 const MAX_ROWS = 64;
@@ -24,8 +25,11 @@ interface Waiting {
  */
 export class GroupedRowWrites {
   #queue: Waiting[] = [];
-  #writing = false;
-  #scheduled = false;
+  // The requests the event loop serves in one turn join the first statement.
+  readonly #drain = new TurnDrain({
+    pending: () => this.#queue.length > 0,
+    next: () => this.#writeBatch(this.#queue.splice(0, MAX_ROWS)),
+  });
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -33,23 +37,8 @@ export class GroupedRowWrites {
   write(row: OidcModelRow): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ row, resolve, reject });
-      if (this.#writing || this.#scheduled) return;
-      this.#scheduled = true;
-      // The requests the event loop is serving in this turn join the first statement.
-      setImmediate(() => {
-        this.#scheduled = false;
-        void this.#drain();
-      });
+      this.#drain.request();
     });
-  }
-
-  async #drain(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length) await this.#writeBatch(this.#queue.splice(0, MAX_ROWS));
-    } finally {
-      this.#writing = false;
-    }
   }
 
   async #writeBatch(batch: Waiting[]): Promise<void> {
