@@ -22,7 +22,10 @@ export type PendingWrite =
  * own request's pending writes (`pending()`), so oidc-provider sees what it wrote. The response
  * (the code, the tokens) is sent only after the write commits; if it fails, the request fails
  * instead. Once the batch is written, work the request left running (a promise not awaited) writes
- * straight to the database again, so nothing is held back that no flush would write.
+ * straight to the database again, so nothing is held back that no flush would write. A batch of
+ * one row (a client-credentials or refresh request's access token) is group-committed with the
+ * rows of the requests beside it (src/storage/grouped-row-writes.ts). The request also keeps the
+ * rows it read ahead with a token, its grant and session (adapters/model-lookups.ts).
  */
 export class BatchedWrites {
   readonly #requests = new RequestSlot<{
