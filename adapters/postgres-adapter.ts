@@ -119,10 +119,22 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
   const lookups = { id: lookupsBy(db, 'id'), uid: lookupsBy(db, 'uid'), user_code: lookupsBy(db, 'user_code') };
   const tokens = tokenLookups(db);
 
+  /**
+   * A row the request read ahead, used once: a second find of it reads the database again, as
+   * before, so no two finds share a payload object oidc-provider may have changed.
+   */
+  function takeReadAhead(ahead: Map<string, FoundRow> | undefined, key: string): FoundRow | undefined {
+    const row = ahead?.get(key);
+    if (!row) return undefined;
+    ahead!.delete(readAheadKey.byId(row.model, row.id));
+    if (row.uid) ahead!.delete(readAheadKey.byUid(row.model, row.uid));
+    return row;
+  }
+
   /** A row by (model, id): what the request read ahead, else the database (a token with its relatives). */
   async function rowById(model: string, id: string): Promise<FoundRow | undefined> {
     const ahead = options.batchedWrites?.readAhead();
-    const known = ahead?.get(readAheadKey.byId(model, id));
+    const known = takeReadAhead(ahead, readAheadKey.byId(model, id));
     if (known) return known;
     if (!TOKENS_WITH_RELATIVES.has(model)) return lookups.id.find({ model, value: id });
     const found = await tokens.find({ model, value: id });
@@ -287,7 +299,9 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         }
       }
       const known =
-        column === 'uid' ? options.batchedWrites?.readAhead()?.get(readAheadKey.byUid(this.model, value)) : undefined;
+        column === 'uid'
+          ? takeReadAhead(options.batchedWrites?.readAhead(), readAheadKey.byUid(this.model, value))
+          : undefined;
       const row = known ?? (await lookups[column].find({ model: this.model, value }));
       if (!row) return undefined;
       const held = batch?.get(writeKey(this.model, row.id));
