@@ -18,13 +18,13 @@ interface ModelKey {
 const keyOf = ({ model, value }: ModelKey) => `${model}\u0000${value}`;
 
 /** Where a request keeps the rows read ahead with a token (src/provider/batched-writes.ts). */
-export const readAheadKey = {
+const readAheadKey = {
   byId: (model: string, id: string) => `${model}\u0000${id}`,
   byUid: (model: string, uid: string) => `${model}\u0000uid\u0000${uid}`,
 };
 
 /** Tokens whose rows name their grant and session: oidc-provider reads both right after the token. */
-export const TOKENS_WITH_RELATIVES = new Set(['RefreshToken', 'AccessToken', 'AuthorizationCode']);
+const TOKENS_WITH_RELATIVES = new Set(['RefreshToken', 'AccessToken', 'AuthorizationCode']);
 
 const COLUMNS = 'model, id, uid, payload, consumed_at';
 const LIVE = (at: string) => `(expires_at is null or expires_at > ${at})`;
@@ -57,7 +57,7 @@ function keyedText(column: 'id' | 'uid' | 'user_code' | 'relatives', keys: numbe
 const parameters = (keys: ModelKey[]) => [...keys.flatMap((k) => [k.model, k.value]), new Date()];
 
 /** Finds by (model, id), (model, uid) or (model, user_code), batched across concurrent requests. */
-export function lookupsBy(db: Kysely<Database>, column: 'id' | 'uid' | 'user_code') {
+function lookupsBy(db: Kysely<Database>, column: 'id' | 'uid' | 'user_code') {
   return new BatchedLookups<ModelKey, FoundRow>({
     keyOf,
     async fetch(keys) {
@@ -86,7 +86,7 @@ export interface TokenWithRelatives {
  * its refresh token, then the grant, then the session, and a code exchange its code, then the
  * same two; the last two then come from what the request read ahead, not the database.
  */
-export function tokenLookups(db: Kysely<Database>) {
+function tokenLookups(db: Kysely<Database>) {
   return new BatchedLookups<ModelKey, TokenWithRelatives>({
     keyOf,
     async fetch(keys) {
@@ -113,4 +113,43 @@ export function tokenLookups(db: Kysely<Database>) {
       return found;
     },
   });
+}
+
+/**
+ * The adapter's reads of oidc_models: by (model, id), uid or user code, batched across requests. A
+ * token comes with its grant and session, which the request keeps (`readAhead`) for oidc-provider's
+ * next finds; each is used once, so a second find of it reads the database again, as before, and
+ * no two finds share a payload object oidc-provider may have changed.
+ */
+export function modelRowReader(db: Kysely<Database>, readAhead: () => Map<string, FoundRow> | undefined) {
+  const lookups = { id: lookupsBy(db, 'id'), uid: lookupsBy(db, 'uid'), user_code: lookupsBy(db, 'user_code') };
+  const tokens = tokenLookups(db);
+
+  function take(ahead: Map<string, FoundRow> | undefined, key: string): FoundRow | undefined {
+    const row = ahead?.get(key);
+    if (!row) return undefined;
+    ahead!.delete(readAheadKey.byId(row.model, row.id));
+    if (row.uid) ahead!.delete(readAheadKey.byUid(row.model, row.uid));
+    return row;
+  }
+
+  return {
+    async byId(model: string, id: string): Promise<FoundRow | undefined> {
+      const ahead = readAhead();
+      const known = take(ahead, readAheadKey.byId(model, id));
+      if (known) return known;
+      if (!TOKENS_WITH_RELATIVES.has(model)) return lookups.id.find({ model, value: id });
+      const found = await tokens.find({ model, value: id });
+      for (const relative of found?.relatives ?? []) {
+        ahead?.set(readAheadKey.byId(relative.model, relative.id), relative);
+        if (relative.uid) ahead?.set(readAheadKey.byUid(relative.model, relative.uid), relative);
+      }
+      return found?.row;
+    },
+
+    async by(column: 'uid' | 'user_code', model: string, value: string): Promise<FoundRow | undefined> {
+      const known = column === 'uid' ? take(readAhead(), readAheadKey.byUid(model, value)) : undefined;
+      return known ?? lookups[column].find({ model, value });
+    },
+  };
 }

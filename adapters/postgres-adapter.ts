@@ -7,7 +7,7 @@ import { type PendingWrite, writeKey } from '../src/provider/batched-writes.ts';
 import { type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
-import { type FoundRow, lookupsBy, readAheadKey, TOKENS_WITH_RELATIVES, tokenLookups } from './model-lookups.ts';
+import { type FoundRow, modelRowReader } from './model-lookups.ts';
 
 export { type OidcModelRow, writeModelRow };
 
@@ -47,7 +47,7 @@ export interface AdapterOptions {
   /** The writes a request holds back to write at once (src/provider/batched-writes.ts); none: each at once. */
   batchedWrites?: {
     pending(): Map<string, PendingWrite> | undefined;
-    /** Rows the request read ahead with a token (its grant and session), under readAheadKey. */
+    /** Rows the request read ahead with a token (its grant and session; adapters/model-lookups.ts). */
     readAhead(): Map<string, FoundRow> | undefined;
   };
 }
@@ -116,34 +116,7 @@ export async function takeInitialAccessToken(db: Kysely<Database>, value: string
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
   const now = options.now ?? Date.now;
   const clientCache = options.clientCache ?? new ClientCache(options.clientCacheSeconds, now);
-  const lookups = { id: lookupsBy(db, 'id'), uid: lookupsBy(db, 'uid'), user_code: lookupsBy(db, 'user_code') };
-  const tokens = tokenLookups(db);
-
-  /**
-   * A row the request read ahead, used once: a second find of it reads the database again, as
-   * before, so no two finds share a payload object oidc-provider may have changed.
-   */
-  function takeReadAhead(ahead: Map<string, FoundRow> | undefined, key: string): FoundRow | undefined {
-    const row = ahead?.get(key);
-    if (!row) return undefined;
-    ahead!.delete(readAheadKey.byId(row.model, row.id));
-    if (row.uid) ahead!.delete(readAheadKey.byUid(row.model, row.uid));
-    return row;
-  }
-
-  /** A row by (model, id): what the request read ahead, else the database (a token with its relatives). */
-  async function rowById(model: string, id: string): Promise<FoundRow | undefined> {
-    const ahead = options.batchedWrites?.readAhead();
-    const known = takeReadAhead(ahead, readAheadKey.byId(model, id));
-    if (known) return known;
-    if (!TOKENS_WITH_RELATIVES.has(model)) return lookups.id.find({ model, value: id });
-    const found = await tokens.find({ model, value: id });
-    for (const relative of found?.relatives ?? []) {
-      ahead?.set(readAheadKey.byId(relative.model, relative.id), relative);
-      if (relative.uid) ahead?.set(readAheadKey.byUid(relative.model, relative.uid), relative);
-    }
-    return found?.row;
-  }
+  const rows = modelRowReader(db, () => options.batchedWrites?.readAhead());
 
   /** Dynamic registration writes here; the secret in clear is in its response only. */
   async function upsertClient(id: string, payload: AdapterPayload): Promise<void> {
@@ -220,7 +193,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
         const withValue = HASHED_MODELS.has(this.model) ? { ...payload, jti: id } : payload;
         return this.withConsumption(withValue, held.consumedAt ?? null);
       }
-      const row = await rowById(this.model, storedTokenId(this.model, id));
+      const row = await rows.byId(this.model, storedTokenId(this.model, id));
       if (!row) return undefined;
       const payload = row.payload as AdapterPayload;
       const consumedAt = held?.kind === 'consume' ? (row.consumed_at ?? held.at) : row.consumed_at;
@@ -298,11 +271,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
           );
         }
       }
-      const known =
-        column === 'uid'
-          ? takeReadAhead(options.batchedWrites?.readAhead(), readAheadKey.byUid(this.model, value))
-          : undefined;
-      const row = known ?? (await lookups[column].find({ model: this.model, value }));
+      const row = await rows.by(column, this.model, value);
       if (!row) return undefined;
       const held = batch?.get(writeKey(this.model, row.id));
       if (held?.kind === 'destroy') return undefined;
