@@ -47,9 +47,12 @@ let world: Promise<World> | undefined;
 
 async function startWorld(): Promise<World> {
   const store = await createTestStore('postgres');
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: store.databaseUrl, max: 2 }) }),
-  });
+  // As the server's pool does (src/storage/database.ts): a connection ended by the database (the
+  // teardown drops it with force while killed nodes' backends linger) must not end this worker.
+  const pool = new pg.Pool({ connectionString: store.databaseUrl, max: 2 });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const smtp = await startSmtpServer();
   const ports = [await freePort(), await freePort(), await freePort()];
   const proxy = await startRoundRobinProxy(ports);
