@@ -38,9 +38,13 @@ export class BatchedLookups<Key, Row> {
   readonly #drain = new TurnDrain({
     pending: () => this.#waiting.size > 0,
     next: () => {
-      const batch = [...this.#waiting].slice(0, MAX_KEYS);
-      for (const [id] of batch) this.#waiting.delete(id);
-      return this.#fetch(batch.map(([, entry]) => entry));
+      // The first MAX_KEYS waiting, taken out as they are read (not a copy of every key waiting).
+      const batch: Array<{ key: Key; callers: Array<Caller<Row>> }> = [];
+      for (const [id, entry] of this.#waiting) {
+        this.#waiting.delete(id);
+        if (batch.push(entry) === MAX_KEYS) break;
+      }
+      return this.#fetch(batch);
     },
   });
 
