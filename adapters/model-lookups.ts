@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { BatchedLookups } from '../src/storage/batched-lookups.ts';
+import { modelRowKey } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 
 /** An oidc_models row as the adapter reads it. */
@@ -15,11 +16,11 @@ interface ModelKey {
   model: string;
   value: string;
 }
-const keyOf = ({ model, value }: ModelKey) => `${model}\u0000${value}`;
+const keyOf = ({ model, value }: ModelKey) => modelRowKey(model, value);
 
 /** Where a request keeps the rows read ahead with a token (src/provider/batched-writes.ts). */
 const readAheadKey = {
-  byId: (model: string, id: string) => `${model}\u0000${id}`,
+  byId: modelRowKey,
   byUid: (model: string, uid: string) => `${model}\u0000uid\u0000${uid}`,
 };
 

@@ -3,8 +3,8 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
-import { type PendingWrite, writeKey } from '../src/provider/batched-writes.ts';
-import { type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
+import type { PendingWrite } from '../src/provider/batched-writes.ts';
+import { modelRowKey, type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
 import { type FoundRow, modelRowReader } from './model-lookups.ts';
@@ -174,7 +174,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       }
       const batch = options.batchedWrites?.pending();
       if (batch) {
-        const key = writeKey(this.model, row.id);
+        const key = modelRowKey(this.model, row.id);
         const before = batch.get(key);
         const consumedAt =
           before?.kind === 'consume' ? before.at : before?.kind === 'upsert' ? before.consumedAt : undefined;
@@ -186,7 +186,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return findClient(id);
-      const held = options.batchedWrites?.pending()?.get(writeKey(this.model, storedTokenId(this.model, id)));
+      const held = options.batchedWrites?.pending()?.get(modelRowKey(this.model, storedTokenId(this.model, id)));
       if (held?.kind === 'destroy') return undefined;
       if (held?.kind === 'upsert') {
         const payload = JSON.parse(String(held.row.payload)) as AdapterPayload;
@@ -216,7 +216,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       }
       const batch = options.batchedWrites?.pending();
       if (batch) {
-        const key = writeKey(this.model, storedTokenId(this.model, id));
+        const key = modelRowKey(this.model, storedTokenId(this.model, id));
         const before = batch.get(key);
         const at = new Date(now());
         if (before?.kind === 'upsert') before.consumedAt ??= at;
@@ -243,7 +243,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       const batch = options.batchedWrites?.pending();
       if (batch) {
         const stored = storedTokenId(this.model, id);
-        batch.set(writeKey(this.model, stored), { kind: 'destroy', model: this.model, id: stored });
+        batch.set(modelRowKey(this.model, stored), { kind: 'destroy', model: this.model, id: stored });
         return;
       }
       await db
@@ -273,7 +273,7 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
       }
       const row = await rows.by(column, this.model, value);
       if (!row) return undefined;
-      const held = batch?.get(writeKey(this.model, row.id));
+      const held = batch?.get(modelRowKey(this.model, row.id));
       if (held?.kind === 'destroy') return undefined;
       const consumedAt = held?.kind === 'consume' ? (row.consumed_at ?? held.at) : row.consumed_at;
       return this.withConsumption(row.payload as AdapterPayload, consumedAt);

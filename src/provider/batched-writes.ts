@@ -121,5 +121,3 @@ export class BatchedWrites {
     }
   }
 }
-
-export const writeKey = (model: string, id: string) => `${model}\u0000${id}`;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
-import { type OidcModelRow, writeModelRow, writeModelRows } from './oidc-model-rows.ts';
+import { modelRowKey, type OidcModelRow, writeModelRow, writeModelRows } from './oidc-model-rows.ts';
 import type { Database } from './schema.ts';
 import { TurnDrain } from './turn-drain.ts';
 
@@ -44,7 +44,7 @@ export class GroupedRowWrites {
   async #writeBatch(batch: Waiting[]): Promise<void> {
     // The same (model, id) twice in one batch: the later write wins, as it would one after the other.
     const latest = new Map<string, OidcModelRow>();
-    for (const { row } of batch) latest.set(`${row.model}\u0000${row.id}`, row);
+    for (const { row } of batch) latest.set(modelRowKey(row.model, row.id), row);
     try {
       await writeModelRows(this.db, [...latest.values()]);
       for (const waiting of batch) waiting.resolve();

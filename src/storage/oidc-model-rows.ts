@@ -1,6 +1,9 @@
 import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Database, OidcModelTable } from './schema.ts';
 
+/** The key of one (model, id) row in the maps that hold rows or writes by row. */
+export const modelRowKey = (model: string, id: string) => `${model}\u0000${id}`;
+
 /** One row of oidc-provider's models (src/storage/schema.ts `oidc_models`), as written. */
 export type OidcModelRow = Insertable<OidcModelTable>;
 
