@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import { BatchedLookups } from '../src/storage/batched-lookups.ts';
 import { modelRowKey } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
+import { tuplePlaceholders } from '../src/storage/sql-placeholders.ts';
 
 /** An oidc_models row as the adapter reads it. */
 export interface FoundRow {
@@ -38,7 +39,7 @@ const texts = new Map<string, string>();
 function keyedText(column: 'id' | 'uid' | 'user_code' | 'relatives', keys: number): string {
   const cached = texts.get(`${column} ${keys}`);
   if (cached) return cached;
-  const pairs = Array.from({ length: keys }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+  const pairs = tuplePlaceholders(keys, 2);
   const at = `$${2 * keys + 1}`;
   const text =
     column === 'relatives'

@@ -1,6 +1,7 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely';
-import { BatchedLookups, selectWhereIn } from '../storage/batched-lookups.ts';
+import { BatchedLookups } from '../storage/batched-lookups.ts';
 import type { Database } from '../storage/schema.ts';
+import { selectWhereIn } from '../storage/sql-placeholders.ts';
 
 const GRANTS_BY_ID =
   'select grant_id, organization_id, account_id, client_id from organization_grants where grant_id in';

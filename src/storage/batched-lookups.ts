@@ -1,21 +1,5 @@
 import { TurnDrain } from './turn-drain.ts';
 
-const whereInTexts = new Map<string, string[]>();
-
-/**
- * `${select} ($1, …, $n)`, written out once per select and key count: building a lookup with
- * Kysely's query builder on every call showed in the token endpoint's CPU profile.
- */
-export function selectWhereIn(select: string, keys: number): string {
-  let texts = whereInTexts.get(select);
-  if (!texts) {
-    texts = [];
-    whereInTexts.set(select, texts);
-  }
-  texts[keys] ??= `${select} (${Array.from({ length: keys }, (_, i) => `$${i + 1}`).join(', ')})`;
-  return texts[keys];
-}
-
 /** Keys per statement at most. */
 const MAX_KEYS = 100;
 

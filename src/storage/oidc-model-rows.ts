@@ -1,5 +1,6 @@
 import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Database, OidcModelTable } from './schema.ts';
+import { tuplePlaceholders } from './sql-placeholders.ts';
 
 /** The key of one (model, id) row in the maps that hold rows or writes by row. */
 export const modelRowKey = (model: string, id: string) => `${model}\u0000${id}`;
@@ -12,19 +13,12 @@ const ON_CONFLICT = `on conflict (model, id) do update set payload = excluded.pa
     user_code = excluded.user_code, uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at`;
 const PARAMETERS_PER_ROW = 8;
 
-/* Written out once per row count: building it with Kysely on each call showed in the token endpoint's CPU profile. */
+/* Written out once per row count (src/storage/sql-placeholders.ts). */
 const upsertTexts: string[] = [];
 function upsertText(rows: number): string {
-  let text = upsertTexts[rows];
-  if (!text) {
-    const tuples = Array.from({ length: rows }, (_, r) => {
-      const at = r * PARAMETERS_PER_ROW;
-      return `(${Array.from({ length: PARAMETERS_PER_ROW }, (_, c) => `$${at + c + 1}`).join(', ')})`;
-    });
-    text = `insert into oidc_models (${COLUMNS}) values ${tuples.join(', ')} ${ON_CONFLICT}`;
-    upsertTexts[rows] = text;
-  }
-  return text;
+  upsertTexts[rows] ??=
+    `insert into oidc_models (${COLUMNS}) values ${tuplePlaceholders(rows, PARAMETERS_PER_ROW)} ${ON_CONFLICT}`;
+  return upsertTexts[rows];
 }
 
 function parametersOf(row: OidcModelRow): unknown[] {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Kysely, sql } from 'kysely';
-import { BatchedLookups, selectWhereIn } from '../storage/batched-lookups.ts';
+import { BatchedLookups } from '../storage/batched-lookups.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
+import { selectWhereIn } from '../storage/sql-placeholders.ts';
 import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
