@@ -1,11 +1,7 @@
 /** Reads the server's statement counts (see census-preload.ts) and turns two readings into per-request figures. */
 import fs from 'node:fs';
+import { isWriteStatement } from '../../test/support/statement-count.ts';
 import { round, sleep } from './stats.ts';
-
-/** insert, update, delete, or a `with` whose statements modify data (a `with … select` only reads). */
-export function isWrite(sql: string): boolean {
-  return /^(insert|update|delete)\b/i.test(sql) || (/^with\b/i.test(sql) && /\b(insert|update|delete)\b/i.test(sql));
-}
 
 export interface CensusSnapshot {
   seq: number;
@@ -85,7 +81,7 @@ export function profile(
     if (dc <= 0) continue;
     const dm = end.ms - start.ms;
     count += dc;
-    if (isWrite(sql.trim())) writes += dc;
+    if (isWriteStatement(sql)) writes += dc;
     ms += dm;
     statements.push({ sql, perRequest: round(dc / requests, 3), msPerRequest: round(dm / requests, 3) });
   }

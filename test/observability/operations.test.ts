@@ -7,7 +7,7 @@ import { requestIds } from '../../src/http/request-scope.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
-import { statementsOf } from '../support/statement-count.ts';
+import { isWriteStatement, statementsOf } from '../support/statement-count.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { startUmbral } from '../support/umbral-server.ts';
@@ -193,13 +193,7 @@ test.serial(`[${kind}] a complete password login runs at most ${LOGIN_STATEMENTS
     statements.length <= LOGIN_STATEMENTS,
     `${statements.length} > ${LOGIN_STATEMENTS}:\n${statements.join('\n')}`,
   );
-  // A `with … select` (a token read with its grant and session) reads; a `with` that inserts, updates or deletes writes.
-  const writes = statements
-    .map((text) => text.trim())
-    .filter(
-      (text) =>
-        /^(insert|update|delete)\b/i.test(text) || (/^with\b/i.test(text) && /\b(insert|update|delete)\b/i.test(text)),
-    );
+  const writes = statements.filter(isWriteStatement);
   // The interaction (twice), last_login_at, the sign-in's webhook deliveries, session activity,
   // the resumption's one statement and the code exchange's one statement.
   t.true(writes.length <= 7, `${writes.length} writes (each its own commit):\n${writes.join('\n')}`);

@@ -33,3 +33,13 @@ export async function statementsOf(during: () => Promise<void>): Promise<string[
   }
   return seen;
 }
+
+/**
+ * Whether a statement writes (its own commit): insert, update, delete, or a `with` whose statements
+ * modify data; a `with … select` (a token read with its grant and session) only reads. The bench's
+ * census counts writes the same way (scripts/bench/census.ts).
+ */
+export function isWriteStatement(text: string): boolean {
+  const sql = text.trim();
+  return /^(insert|update|delete)\b/i.test(sql) || (/^with\b/i.test(sql) && /\b(insert|update|delete)\b/i.test(sql));
+}
