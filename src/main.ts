@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import { createUmbral } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
+import { releaseHeapWhenIdle, startIdleHeapRelease } from './http/idle-heap-release.ts';
 import { shutdownOnClose } from './http/server-shutdown.ts';
 import { reportToPrimary, runPrimary } from './http/worker-cluster.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
@@ -30,6 +31,9 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const server = http.createServer(umbral.app.callback());
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
   const shutdown = shutdownOnClose(server);
+  // 2 s without a request, 32 MB of heap grown since the last full collection (idle-heap-release.ts).
+  const heapRelease = startIdleHeapRelease({ idleMs: 2000, minGrowthBytes: 8 * 1024 * 1024 });
+  releaseHeapWhenIdle(server, heapRelease);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.node.host, resolve);
@@ -59,6 +63,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     }, 10_000);
     forced.unref();
     // Idle connections close now; requests in flight finish, answered with `Connection: close`.
+    heapRelease.stop();
     await shutdown.close();
     await metricsServer?.close();
     await umbral.close();

@@ -1,0 +1,91 @@
+import type http from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/**
+ * Hands memory back once a busy node goes quiet. Under a burst of token requests V8 promotes about
+ * 100 MB of short-lived garbage to its old generation, and only a major collection frees it; the
+ * next one comes with the next burst, so an idle node otherwise stays at its peak (measured: 227 MB
+ * after a 10 s client-credentials burst, 135 MB after one full collection, of which 31 MB live).
+ * One full collection when requests stop, and only when enough garbage may have piled up since the
+ * last one, costs a few tens of milliseconds of a core that has nothing else to do.
+ */
+export interface IdleHeapReleaseOptions {
+  /** How long without a request counts as idle. */
+  idleMs: number;
+  /** Heap growth since the last collection below which collecting is not worth it. */
+  minGrowthBytes: number;
+  /** Injected in tests; V8's full collection otherwise. */
+  collect?: () => void;
+  heapUsed?: () => number;
+  /** Injected in tests: schedules `tick` every `ms`, returns its cancel. */
+  every?: (ms: number, tick: () => void) => () => void;
+}
+
+export interface IdleHeapRelease {
+  /** Called for each request (cheap: one increment). */
+  noteRequest(): void;
+  stop(): void;
+}
+
+/**
+ * Checks twice per idle period: a period with requests arms it, a following period with none
+ * collects once (so within `idleMs`–2×`idleMs` of the last request), then waits for requests again.
+ */
+export function startIdleHeapRelease(options: IdleHeapReleaseOptions): IdleHeapRelease {
+  const collect = options.collect ?? fullCollection();
+  const heapUsed = options.heapUsed ?? (() => v8.getHeapStatistics().used_heap_size);
+  const every = options.every ?? unrefInterval;
+  let requests = 0;
+  let seen = 0;
+  let armed = false;
+  let second = false;
+  let afterLast = heapUsed();
+  const cancel = every(Math.max(1, Math.floor(options.idleMs / 2)), () => {
+    if (requests !== seen) {
+      seen = requests;
+      armed = true;
+      second = false;
+      return;
+    }
+    if (second) {
+      second = false;
+      collect();
+      afterLast = heapUsed();
+      return;
+    }
+    if (!armed) return;
+    armed = false;
+    if (heapUsed() - afterLast < options.minGrowthBytes) return;
+    collect();
+    second = true;
+  });
+  return {
+    noteRequest: () => {
+      requests++;
+    },
+    stop: cancel,
+  };
+}
+
+/** Counts the server's requests for `release`, ahead of the app's own listener. */
+export function releaseHeapWhenIdle(server: http.Server, release: IdleHeapRelease): void {
+  server.prependListener('request', () => release.noteRequest());
+}
+
+function unrefInterval(ms: number, tick: () => void): () => void {
+  const timer = setInterval(tick, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * V8's `gc()` without starting node with `--expose-gc`: the flag, set at run time, applies to
+ * contexts created afterwards (the way Jest's `--logHeapUsage` gets it). Already exposed: used as is.
+ */
+function fullCollection(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}

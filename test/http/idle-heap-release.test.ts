@@ -1,0 +1,110 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import test from 'ava';
+import { releaseHeapWhenIdle, startIdleHeapRelease } from '../../src/http/idle-heap-release.ts';
+
+const MB = 1024 * 1024;
+
+/** The release with a hand-driven clock: `tick()` is one check period passing. */
+function drivenRelease(heap: { used: number }, minGrowthBytes = 8 * MB) {
+  const collections: number[] = [];
+  let tick: () => void = () => {};
+  let cancelled = false;
+  const release = startIdleHeapRelease({
+    idleMs: 2000,
+    minGrowthBytes,
+    heapUsed: () => heap.used,
+    collect: () => {
+      collections.push(heap.used);
+      heap.used = 30 * MB; // what a collection leaves
+    },
+    every: (ms, run) => {
+      if (ms !== 1000) throw new Error(`checks every ${ms} ms, not half the idle time`);
+      tick = run;
+      return () => {
+        cancelled = true;
+      };
+    },
+  });
+  return { release, collections, tick: () => tick(), cancelled: () => cancelled };
+}
+
+test('a busy period followed by a quiet one collects twice, then waits for requests again', (t) => {
+  const heap = { used: 30 * MB };
+  const { release, collections, tick } = drivenRelease(heap);
+  release.noteRequest();
+  heap.used = 120 * MB;
+  tick(); // requests came: armed
+  t.deepEqual(collections, []);
+  tick(); // quiet: the first collection
+  t.deepEqual(collections, [120 * MB]);
+  tick(); // still quiet: the second, which hands back what the first one's sweeping freed
+  t.is(collections.length, 2);
+  heap.used = 100 * MB; // garbage from timers alone does not start another
+  tick();
+  tick();
+  t.is(collections.length, 2);
+  release.noteRequest();
+  tick();
+  tick();
+  t.is(collections.length, 3);
+});
+
+test('nothing is collected while requests keep coming, nor when the heap barely grew', (t) => {
+  const heap = { used: 30 * MB };
+  const { release, collections, tick, cancelled } = drivenRelease(heap);
+  for (let period = 0; period < 5; period++) {
+    release.noteRequest();
+    heap.used += 40 * MB;
+    tick();
+  }
+  t.deepEqual(collections, [], 'busy all along');
+
+  const small = drivenRelease({ used: 30 * MB });
+  small.release.noteRequest();
+  small.tick();
+  small.tick();
+  small.tick();
+  t.deepEqual(small.collections, [], 'under the growth threshold');
+  release.stop();
+  t.true(cancelled());
+});
+
+test("the default collection is V8's full one, without --expose-gc on the command line", (t) => {
+  t.is((globalThis as { gc?: unknown }).gc, undefined, 'this test needs a process without gc exposed');
+  let tick: () => void = () => {};
+  const release = startIdleHeapRelease({
+    idleMs: 2000,
+    minGrowthBytes: 1,
+    every: (_ms, run) => {
+      tick = run;
+      return () => {};
+    },
+  });
+  // Garbage that only a major collection frees: old enough to have been promoted.
+  let garbage: Array<{ n: number; s: string }> | undefined = Array.from({ length: 400_000 }, (_, n) => ({
+    n,
+    s: `x${n}`,
+  }));
+  const used = () => v8.getHeapStatistics().used_heap_size;
+  const withGarbage = used();
+  t.true(garbage.length > 0);
+  garbage = undefined;
+  release.noteRequest();
+  tick();
+  tick();
+  t.true(used() < withGarbage - 10 * MB, `${Math.round(withGarbage / MB)} MB → ${Math.round(used() / MB)} MB`);
+  release.stop();
+});
+
+test('releaseHeapWhenIdle counts every request the server receives', async (t) => {
+  const counted: string[] = [];
+  const server = http.createServer((_request, response) => response.end('ok'));
+  releaseHeapWhenIdle(server, { noteRequest: () => counted.push('request'), stop: () => {} });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  for (let i = 0; i < 3; i++) t.is(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'ok');
+  t.is(counted.length, 3);
+});
