@@ -1,4 +1,5 @@
 import test from 'ava';
+import { sql } from 'kysely';
 import { openStorage } from '../../src/storage/database.ts';
 import { createTestStore } from '../support/stores.ts';
 import { startUmbral } from '../support/umbral-server.ts';
@@ -28,4 +29,17 @@ test.serial('without a running server the CLI opens the files itself, and a stal
   const cli = await openStorage({ databaseUrl: undefined, dataDir: store.dataDir, role: 'cli' });
   t.is(cli.kind, 'pglite');
   await cli.close();
+});
+
+test.serial('the embedded database keeps a small buffer cache, not PostgreSQL’s default 128 MB', async (t) => {
+  const store = await createTestStore('pglite');
+  t.teardown(() => store.cleanup());
+  const storage = await openStorage({ databaseUrl: undefined, dataDir: store.dataDir, role: 'cli' });
+  t.teardown(() => storage.close());
+  t.is(storage.kind, 'pglite');
+  const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(storage.db);
+  t.deepEqual(rows, [{ shared_buffers: '32MB' }]);
+  // Still the rest of PGlite's own start parameters: a search path of public.
+  const path = await sql<{ search_path: string }>`show search_path`.execute(storage.db);
+  t.deepEqual(path.rows, [{ search_path: 'public' }]);
 });
