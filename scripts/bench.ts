@@ -47,6 +47,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --cpu-prof     V8 CPU profile of the server during each maximum-load phase (started and
                  stopped in the server through the preloaded probe); profiles and .txt
                  summaries go to bench-results/profiles/<timestamp>/
+  --cpu-prof-phases RE  which phases --cpu-prof profiles, by name (default "max|logins";
+                 "half" for the half-load phases, where the p99 tail is set)
   --workers N    also Umbral on PostgreSQL unpinned with WEB_CONCURRENCY=1 and =N under the same
                  client_credentials load: req/s and the ratio (the load generator shares the cores)
   --faults       run the fault table instead (scripts/faults.ts; also npm run faults)
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
       'wait-quiet': { type: 'string', default: '0' },
       phases: { type: 'string', default: PHASES.join(',') },
       'cpu-prof': { type: 'boolean', default: false },
+      'cpu-prof-phases': { type: 'string', default: 'max|logins' },
       faults: { type: 'boolean', default: false },
       workers: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -121,6 +124,7 @@ async function main(): Promise<number> {
     census: !values['no-census'],
     phases,
     cpuProfileDir,
+    cpuProfilePhases: new RegExp(values['cpu-prof-phases']),
     log,
   };
 

@@ -50,6 +50,8 @@ export interface BenchOptions {
   phases: Set<Phase>;
   /** Directory for the servers' V8 CPU profiles (node --cpu-prof), when profiling. */
   cpuProfileDir: string | undefined;
+  /** The phases profiled, by name ("client_credentials max", "refresh_token at half", "password logins"). */
+  cpuProfilePhases: RegExp;
   log: (line: string) => void;
 }
 
@@ -146,10 +148,10 @@ class Target {
     this.sampler = new Sampler(server.pid, database);
   }
 
-  /** Runs one load; with --cpu-prof, phases whose name has "max" or "logins" are profiled. */
+  /** Runs one load; with --cpu-prof, the phases --cpu-prof-phases names are profiled. */
   async measure<T extends { ok: number }>(name: string, run: () => Promise<T>): Promise<Measured<T>> {
     const profileDir = this.options.cpuProfileDir;
-    const profiled = profileDir !== undefined && this.census !== undefined && /max|logins/.test(name);
+    const profiled = profileDir !== undefined && this.census !== undefined && this.options.cpuProfilePhases.test(name);
     const censusBefore = await this.census?.read();
     const issuedBefore = await this.issued?.();
     if (profiled) await this.census!.profileStart();
