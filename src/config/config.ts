@@ -1,8 +1,14 @@
-import { isIP, isIPv4 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
 import { type FederationSettings, readFederationSettings } from '../federation/federation-settings.ts';
+import { parseCompanySegments } from './company-segments.ts';
+import { ConfigError } from './config-error.ts';
+import { type ClientRegistrationMode, type Environment, environmentSchema } from './environment-schema.ts';
 import { type NodeSettings, readNodeSettings } from './node-settings.ts';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
+
+// loadConfig throws it: its callers catch it from here.
+export { ConfigError };
 
 export interface SupportContact {
   url: string | undefined;
@@ -85,197 +91,10 @@ export interface Config {
   signInEventsRetentionDays: number;
 }
 
-/** COMPANY_SEGMENTS unless set; views/locales/<locale>/organizations-company.json names each. */
-export const DEFAULT_COMPANY_SEGMENTS = [
-  'agriculture',
-  'construction',
-  'education',
-  'energy',
-  'finance',
-  'government',
-  'health',
-  'hospitality',
-  'manufacturing',
-  'media',
-  'nonprofit',
-  'professional-services',
-  'real-estate',
-  'retail',
-  'technology',
-  'transport',
-  'other',
-];
-
-const SEGMENT_FORM =
-  'must be a comma-separated list of segments: lower-case letters, digits and inner hyphens (1 to 40 each), at most 50, none twice';
-
-/** COMPANY_SEGMENTS: `retail, technology, other` → ['retail', 'technology', 'other']. */
-export function parseCompanySegments(value: string | undefined): string[] {
-  if (value === undefined || !value.trim()) return [...DEFAULT_COMPANY_SEGMENTS];
-  const segments = value.split(',').map((entry) => entry.trim());
-  const wellFormed = segments.every((s) => /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/.test(s));
-  if (!wellFormed || segments.length > 50 || new Set(segments).size !== segments.length) {
-    throw new ConfigError('COMPANY_SEGMENTS', SEGMENT_FORM);
-  }
-  return segments;
-}
-
-export const CLIENT_REGISTRATION_MODES = ['off', 'token', 'open'] as const;
-export type ClientRegistrationMode = (typeof CLIENT_REGISTRATION_MODES)[number];
-
-/**
- * TRUST_PROXY: no proxy; a number of proxies in front (each appends to X-Forwarded-For), so the
- * client is that many entries from the right; or the proxies' own addresses, so the client is the
- * rightmost entry that is not one of them.
- */
-export type TrustProxy =
-  | { kind: 'none' }
-  | { kind: 'hops'; hops: number }
-  | { kind: 'addresses'; ranges: ProxyRange[] };
-
-/** One trusted proxy address or network: `10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`. */
-export interface ProxyRange {
-  address: string;
-  prefix: number;
-  family: 'ipv4' | 'ipv6';
-}
-
 export type SmsConfig =
   | { provider: 'twilio'; accountSid: string; authToken: string; from: string; baseUrl: string }
   | { provider: 'log' }
   | { provider: 'none' };
-
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
-
-const schema = z.object({
-  PORT: z.coerce
-    .number({ error: 'must be a whole number from 1 to 65535' })
-    .int('must be a whole number from 1 to 65535')
-    .min(1, 'must be a whole number from 1 to 65535')
-    .max(65535, 'must be a whole number from 1 to 65535')
-    .default(3000),
-  ISSUER: httpUrl
-    .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not carry a query or fragment')
-    .optional(),
-  DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[\w:.-]{1,64}$/, 'must be 1 to 64 letters, digits, or : . _ -')
-    .default('umbral:'),
-  TRUST_PROXY: z.string().optional(),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .default('info'),
-  PRODUCT_NAME: z.string().min(1, 'must not be empty').max(60, 'must be at most 60 characters').default('Umbral'),
-  LOGO_URL: z.string().min(1).optional(),
-  PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(10, 'must be at least 10').default(600),
-  ALLOW_PRIVATE_NETWORK_FETCH: booleanFlag.default(false),
-  WEBHOOK_RETRY_BASE_SECONDS: z.coerce
-    .number({ error: 'must be a number of seconds from 0.1 to 30' })
-    .min(0.1, 'must be a number of seconds from 0.1 to 30')
-    .max(30, 'must be a number of seconds from 0.1 to 30')
-    .default(10),
-  NODE_ENV: z.string().optional(),
-  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
-  MAIL_FROM: z.string().min(3, 'must be an address, e.g. "Umbral <no-reply@example.com>"').optional(),
-  TERMS_URL: z.string().min(1).default('/legal/terms'),
-  PRIVACY_URL: z.string().min(1).default('/legal/privacy'),
-  SUPPORT_URL: httpUrl.optional(),
-  SUPPORT_EMAIL: z.email({ error: 'must be an email address, e.g. soporte@example.com' }).optional(),
-  TERMS_VERSION: z.string().min(1).max(40).default('1'),
-  // Key for secrets at rest, and where SMS codes go (see smsConfig).
-  SECRET_ENCRYPTION_KEY: z
-    .string()
-    .refine(
-      (v) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32,
-      'must be 32 random bytes in base64 (openssl rand -base64 32)',
-    )
-    .optional(),
-  SMS_PROVIDER: z.enum(['twilio', 'log', 'none'], { error: 'must be twilio, log or none' }).optional(),
-  TWILIO_ACCOUNT_SID: z
-    .string()
-    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)')
-    .optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the Twilio auth token').optional(),
-  TWILIO_FROM: z
-    .string()
-    .regex(
-      /^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/,
-      'must be an E.164 number (+15551234567) or a messaging service SID (MG…)',
-    )
-    .optional(),
-  TWILIO_BASE_URL: httpUrl.default('https://api.twilio.com'),
-  // Operators may raise the minimum, never lower it below 8.
-  MIN_PASSWORD_LENGTH: z.coerce
-    .number({ error: 'must be a whole number from 8 to 64' })
-    .int()
-    .min(8, 'must be at least 8')
-    .max(64, 'must be at most 64')
-    .default(8),
-  SINGLE_SESSION: booleanFlag.default(false),
-  // Sign-up: the phone field, and sign-ups per address an hour (offices and mobile carriers share addresses).
-  SIGNUP_PHONE: z
-    .enum(['required', 'optional', 'off'], { error: 'must be required, optional or off' })
-    .default('optional'),
-  SIGNUPS_PER_IP_PER_HOUR: z.coerce
-    .number({ error: 'must be a whole number from 1 to 100000' })
-    .int()
-    .min(1, 'must be at least 1')
-    .max(100_000, 'must be at most 100000')
-    .default(10),
-  // The rest of GOOGLE_* and MICROSOFT_* is read by readFederationSettings.
-  MICROSOFT_TRUST_EMAIL: booleanFlag.default(false),
-  FEDERATION_AUTO_LINK: booleanFlag.default(false),
-  FEDERATION_TRUST_UPSTREAM_MFA: booleanFlag.default(false),
-  CLIENT_REGISTRATION: z
-    .enum(CLIENT_REGISTRATION_MODES, {
-      error: 'must be off, token (an initial access token from `umbral clients registration-token`) or open',
-    })
-    .default('off'),
-  ORG_SCHEDULER_INTERVAL_SECONDS: z.coerce
-    .number({ error: 'must be a whole number of seconds from 1 to 3600' })
-    .int('must be a whole number of seconds from 1 to 3600')
-    .min(1, 'must be a whole number of seconds from 1 to 3600')
-    .max(3600, 'must be a whole number of seconds from 1 to 3600')
-    .default(60),
-  ORG_END_WARNING_DAYS: z.coerce
-    .number({ error: 'must be a whole number of days from 0 to 365' })
-    .int('must be a whole number of days from 0 to 365')
-    .min(0, 'must be a whole number of days from 0 to 365')
-    .max(365, 'must be a whole number of days from 0 to 365')
-    .default(14),
-  COMPANY_SEGMENTS: z.string().optional(),
-  AUDIT_RETENTION_DAYS: z.coerce
-    .number({ error: 'must be a whole number of days from 1 to 36500' })
-    .int('must be a whole number of days from 1 to 36500')
-    .min(1, 'must be a whole number of days from 1 to 36500')
-    .max(36500, 'must be a whole number of days from 1 to 36500')
-    .default(400),
-  SIGN_IN_EVENTS_RETENTION_DAYS: z.coerce
-    .number({ error: 'must be a whole number of days from 1 to 36500' })
-    .int('must be a whole number of days from 1 to 36500')
-    .min(1, 'must be a whole number of days from 1 to 36500')
-    .max(36500, 'must be a whole number of days from 1 to 36500')
-    .default(400),
-});
 
 /** Empty variables count as unset, as in most shells' `VAR= cmd`. */
 function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -285,7 +104,7 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withoutEmpty(env));
+  const parsed = environmentSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
@@ -375,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** SMS_PROVIDER defaults to twilio when its account is set, else log outside production and none in it. */
-function smsConfig(v: z.infer<typeof schema>, production: boolean): SmsConfig {
+function smsConfig(v: Environment, production: boolean): SmsConfig {
   const provider = v.SMS_PROVIDER ?? (v.TWILIO_ACCOUNT_SID ? 'twilio' : production ? 'none' : 'log');
   if (provider === 'log' && production) {
     throw new ConfigError('SMS_PROVIDER', 'log writes codes to the log and the dev outbox: not allowed in production');
@@ -391,40 +210,6 @@ function smsConfig(v: z.infer<typeof schema>, production: boolean): SmsConfig {
     from: v.TWILIO_FROM!,
     baseUrl: v.TWILIO_BASE_URL.replace(/\/+$/, ''),
   };
-}
-
-const TRUST_PROXY_FORMS =
-  'must be false, true (one proxy), a number of proxies (1, 2…) or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8, 2001:db8::/32)';
-
-export function parseTrustProxy(value: string | undefined): TrustProxy {
-  const text = value?.trim().toLowerCase() ?? '';
-  if (text === '' || text === 'false' || text === 'no' || text === '0') return { kind: 'none' };
-  // `true` meant "trust X-Forwarded-For": kept as one proxy in front, the common setup.
-  if (text === 'true' || text === 'yes') return { kind: 'hops', hops: 1 };
-  if (/^\d+$/.test(text)) {
-    const hops = Number(text);
-    if (hops > 20)
-      throw new ConfigError('TRUST_PROXY', `${text} proxies in a row is not plausible: ${TRUST_PROXY_FORMS}`);
-    return { kind: 'hops', hops };
-  }
-  const ranges = text.split(',').map((entry) => entry.trim());
-  return { kind: 'addresses', ranges: ranges.map(proxyRange) };
-}
-
-function proxyRange(entry: string): ProxyRange {
-  const [rawAddress = '', rawPrefix, ...rest] = entry.split('/');
-  const address = rawAddress.replace(/^\[(.*)\]$/, '$1');
-  const version = isIP(address);
-  if (!entry || rest.length || version === 0) {
-    throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR: ${TRUST_PROXY_FORMS}`);
-  }
-  const family = version === 4 ? 'ipv4' : 'ipv6';
-  const bits = version === 4 ? 32 : 128;
-  const prefix = rawPrefix === undefined ? bits : /^\d{1,3}$/.test(rawPrefix) ? Number(rawPrefix) : Number.NaN;
-  if (!(prefix >= 0 && prefix <= bits)) {
-    throw new ConfigError('TRUST_PROXY', `"${entry}": the prefix length must be 0 to ${bits}`);
-  }
-  return { address, prefix, family };
 }
 
 /** localhost (and *.localhost, RFC 6761), 127.0.0.0/8 and [::1]; not a name that merely starts with "127.". */

@@ -1,6 +1,6 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import type { Middleware } from 'koa';
-import type { TrustProxy } from '../config/config.ts';
+import type { TrustProxy } from '../config/trust-proxy.ts';
 
 /**
  * Who the client is, behind proxies. X-Forwarded-For is a list each proxy appends its peer to, so

@@ -1,5 +1,5 @@
 import Koa, { type Middleware } from 'koa';
-import type { TrustProxy } from '../config/config.ts';
+import type { TrustProxy } from '../config/trust-proxy.ts';
 import type { Logger } from '../logging/logger.ts';
 import { clientAddress } from './client-address.ts';
 import { type PageLocaleOptions, pageLocaleMiddleware } from './page-locale.ts';

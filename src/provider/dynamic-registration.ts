@@ -5,7 +5,7 @@ import { storedTokenId } from '../../adapters/postgres-adapter.ts';
 import { clientMetadataProblem } from '../clients/client-metadata-rules.ts';
 import { generateClientSecret, isHashedClientSecret } from '../clients/client-secret.ts';
 import { SINGLE_USE_POLICY } from '../clients/initial-access-tokens.ts';
-import type { ClientRegistrationMode } from '../config/config.ts';
+import type { ClientRegistrationMode } from '../config/environment-schema.ts';
 import type { Logger } from '../logging/logger.ts';
 
 /**
