@@ -30,25 +30,47 @@ function drivenRelease(heap: { used: number }, minGrowthBytes = 8 * MB) {
   return { release, collections, tick: () => tick(), cancelled: () => cancelled };
 }
 
-test('a busy period followed by a quiet one collects twice, then waits for requests again', (t) => {
+test('a busy period followed by quiet ones collects after 1, 2 and 8 quiet periods, then waits for requests', (t) => {
   const heap = { used: 30 * MB };
   const { release, collections, tick } = drivenRelease(heap);
   release.noteRequest();
   heap.used = 120 * MB;
   tick(); // requests came: armed
   t.deepEqual(collections, []);
-  tick(); // quiet: the first collection
-  t.deepEqual(collections, [120 * MB]);
-  tick(); // still quiet: the second, which hands back what the first one's sweeping freed
-  t.is(collections.length, 2);
-  heap.used = 100 * MB; // garbage from timers alone does not start another
-  tick();
-  tick();
-  t.is(collections.length, 2);
-  release.noteRequest();
+  const collectedAfter: number[] = [];
+  for (let quiet = 1; quiet <= 12; quiet++) {
+    const before = collections.length;
+    tick();
+    if (collections.length > before) collectedAfter.push(quiet);
+  }
+  t.deepEqual(collectedAfter, [1, 2, 8]);
+  t.is(collections[0], 120 * MB, 'the first collection found the burst');
+  heap.used = 100 * MB; // garbage from timers alone does not start another round
   tick();
   tick();
   t.is(collections.length, 3);
+  release.noteRequest();
+  tick();
+  tick();
+  t.is(collections.length, 4, 'a new busy period starts a new round');
+});
+
+test('a request during the round starts it over', (t) => {
+  const heap = { used: 30 * MB };
+  const { release, collections, tick } = drivenRelease(heap);
+  heap.used = 120 * MB;
+  release.noteRequest();
+  tick();
+  tick(); // quiet 1: collects
+  heap.used = 120 * MB;
+  tick(); // quiet 2: collects
+  tick();
+  tick(); // quiet 4
+  release.noteRequest(); // busy again before quiet 8
+  heap.used = 120 * MB;
+  tick();
+  for (let quiet = 1; quiet <= 8; quiet++) tick();
+  t.is(collections.length, 5, 'two, then a whole new round of three');
 });
 
 test('nothing is collected while requests keep coming, nor when the heap barely grew', (t) => {
