@@ -17,6 +17,8 @@ const rolesForm = z.object({
   ),
 });
 const adminForm = z.object({ admin: formFields.text() });
+/** Excluding ends the person's portal sessions at once: the box says so and must be ticked. */
+const excludeForm = z.object({ confirm: formFields.checkbox() });
 
 /**
  * The collaborators: /org lists them (search, pages), /org/members/<id> shows one with the forms
@@ -57,7 +59,14 @@ export function membersRouter(deps: {
     return member;
   }
 
-  async function show(ctx: Context, member: MemberRow, error?: string, status = 200, checked?: string[]) {
+  async function show(
+    ctx: Context,
+    member: MemberRow,
+    error?: string,
+    status = 200,
+    checked?: string[],
+    excludeUnconfirmed = false,
+  ) {
     const locale = deps.pages.localeOf(ctx);
     const t = translator(locale);
     await deps.pages.render(
@@ -69,6 +78,7 @@ export function membersRouter(deps: {
         roleOptions: roleOptions(t, await deps.roles.list()),
         checked: checked ?? member.roles,
         error,
+        excludeUnconfirmed,
         isSelf: member.userId === visitOf(ctx).account.user.id,
       },
       status,
@@ -115,6 +125,7 @@ export function membersRouter(deps: {
   router.post('/members/:userId/exclude', guard, async (ctx) => {
     const member = await memberOf(ctx);
     if (!member) return;
+    if (!readForm(ctx, excludeForm).confirm) return show(ctx, member, undefined, 400, undefined, true);
     try {
       const portalSessions = await deps.admin.exclude(visitOf(ctx).organization, member.userId);
       deps.pages.record(ctx, 'member_excluded', {

@@ -27,7 +27,8 @@ export const COVERED = [
   ...['verification link confirmation', 'verification done', 'verification link used or invalid'],
   'MFA enrolment at sign-in',
   ...['organization required', 'company step', 'company step with field errors', 'organization console forbidden'],
-  ...['organization picker', 'company console members', 'company console member', 'company console invitations'],
+  ...['organization picker', 'company console members', 'company console member'],
+  ...['company console exclusion unconfirmed', 'company console invitations'],
   ...['company console metrics', 'company console company', 'company console company with errors'],
   ...['federation sign-up', 'federation link', 'federation link with an error', 'federation error'],
   ...['invitation', 'invitation invalid', 'expired interaction', 'error page', 'form expired'],
@@ -157,6 +158,10 @@ export async function walkCompanies(
   await page.goto(`${server.issuer}/org/members/${eli!.id}?org=andes`);
   await expectHeading(page, 'eli');
   await audit(page, 'company console member');
+  // Excluding without ticking its box: the box is marked invalid, its error tied to it.
+  await page.getByRole('button', { name: 'Excluir', exact: true }).click();
+  await page.getByText('Marca la casilla para confirmar la exclusión.').waitFor();
+  await audit(page, 'company console exclusion unconfirmed');
   await page.goto(`${server.issuer}/org/invitations?org=andes`);
   await expectHeading(page, 'Invitaciones');
   await audit(page, 'company console invitations');

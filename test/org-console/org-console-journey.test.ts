@@ -166,6 +166,7 @@ for (const kind of BROWSER_STORES) {
     // Ana excludes Carla: Carla's portal hears that her session there ended.
     await admin.getByRole('link', { name: 'Carla Gómez' }).click();
     await expectHeading(admin, 'Carla Gómez');
+    await admin.getByLabel('Sí, excluir a esta persona de Acme S.A.').check();
     await admin.getByRole('button', { name: 'Excluir', exact: true }).click();
     await admin.getByText('Excluiste a esta persona').waitFor();
     const logouts = await backchannel.waitFor(carlaSids.length);

@@ -137,7 +137,13 @@ for (const kind of JOURNEY_STORES) {
 
       // Excluding Beto: his portal hears a back-channel logout for his session there, his refresh
       // token is dead, and prompt=none can no longer sign him in for Acme.
-      const excluded = await browser.submit(betoPage, '/exclude', {});
+      // Not without ticking the box that says what excluding does: nothing changes, nothing is recorded.
+      const unconfirmed = await browser.submit(betoPage, '/exclude', {});
+      t.is(unconfirmed.status, 400);
+      t.regex(textOf(unconfirmed), /Marca la casilla para confirmar la exclusión\. No se cambió nada\./);
+      t.regex(unconfirmed.body, /id="exclude-confirm" name="confirm" type="checkbox" value="1" aria-invalid="true"/);
+      t.deepEqual(await world.memberships.membership(acme.row.id, beto.id), { roles: ['member'] }, 'still a member');
+      const excluded = await browser.submit(unconfirmed, '/exclude', { confirm: '1' });
       t.regex(textOf(excluded), /Excluiste a esta persona/);
       const [logout] = await world.portal.receiver.waitFor(1);
       t.is(decodeJwt(logout!)['sid'], atPortal.sid);
