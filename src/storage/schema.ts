@@ -33,39 +33,13 @@ import type { ClientTable, CookieKeyTable, OidcModelTable, SigningKeyTable } fro
 import type { EndedSessionTable, SessionActivityTable, SessionUpstreamTable } from './tables/session-tables.ts';
 import type { AccountTokenTable, LoginLockoutTable, ThrottleTable, UserTable } from './tables/user-tables.ts';
 
-export type { DomainRouteTable, FederatedIdentityTable, FederationLoginTable } from './tables/federation-tables.ts';
-export type {
-  MfaFactorTable,
-  MfaRecoveryCodeTable,
-  MfaRememberedDeviceTable,
-  MfaSmsChallengeTable,
-  WebauthnChallengeTable,
-} from './tables/mfa-tables.ts';
-export type {
-  AdminIdempotencyKeyTable,
-  AuditEventTable,
-  MailQueueTable,
-  OperatorTable,
-  WebhookAttemptTable,
-  WebhookDeliveryTable,
-  WebhookEndpointTable,
-} from './tables/operation-tables.ts';
-export type {
-  OrganizationGrantTable,
-  OrganizationInvitationBatchTable,
-  OrganizationInvitationTable,
-  OrganizationJoinRequestTable,
-  OrganizationMembershipTable,
-  OrganizationTable,
-  OrganizationUpstreamBindingTable,
-  RoleTable,
-  SignInEventTable,
-  WeeklySummaryOptOutTable,
-  WeeklySummaryRunTable,
-} from './tables/organization-tables.ts';
-export type { ClientTable, CookieKeyTable, OidcModelTable, SigningKeyTable } from './tables/provider-tables.ts';
-export type { EndedSessionTable, SessionActivityTable, SessionUpstreamTable } from './tables/session-tables.ts';
-export type { AccountTokenTable, LoginLockoutTable, ThrottleTable, UserTable } from './tables/user-tables.ts';
+export type * from './tables/federation-tables.ts';
+export type * from './tables/mfa-tables.ts';
+export type * from './tables/operation-tables.ts';
+export type * from './tables/organization-tables.ts';
+export type * from './tables/provider-tables.ts';
+export type * from './tables/session-tables.ts';
+export type * from './tables/user-tables.ts';
 
 // Each table's columns live with its capability under tables/; importers keep taking them from here.
 
