@@ -4,7 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
-import { RESET_PURPOSE } from '../password-reset/password-reset.ts';
+import { RESET_PURPOSE } from '../password-reset/password-reset-tokens.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';

@@ -9,7 +9,8 @@ import { LinkTokenCookie } from '../http/link-token-cookie.ts';
 import { brandPageFor } from '../http/page-branding.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
-import { type PasswordResetService, RESET_TOKEN_TTL_MS, type ResetOutcome } from './password-reset.ts';
+import type { PasswordResetService, ResetOutcome } from './password-reset.ts';
+import { RESET_TOKEN_TTL_MS } from './password-reset-tokens.ts';
 
 export interface PasswordResetRouterDependencies {
   config: Config;

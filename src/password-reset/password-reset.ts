@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AuditTrail } from '../audit/audit-event.ts';
 import type { Config } from '../config/config.ts';
 import { formatInstant, type Locale, preferredLocale } from '../i18n/i18n.ts';
@@ -7,132 +7,20 @@ import type { Logger } from '../logging/logger.ts';
 import { enqueueQuietly, type Mailer, type OutgoingEmail } from '../notify/mailer.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
 import { FixedWindowCounter } from '../throttling/fixed-window-counter.ts';
-import { AccountTokenRepository, accountTokenData, hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
+import { hashOpaqueToken, newOpaqueToken } from '../users/account-tokens.ts';
 import { isValidEmail, normalizeEmail } from '../users/email.ts';
 import { hashPassword } from '../users/password-hasher.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH, type PasswordMessageVars } from '../users/password-policy.ts';
 import { personTimeZone } from '../users/time-zone.ts';
 import { UserRepository } from '../users/users.ts';
 import { DEFAULT_PASSWORD_RESET_LIMITS, type PasswordResetLimits, resetLimitKeys } from './password-reset-limits.ts';
+import { PasswordResetTokens, RESET_TOKEN_TTL_MS, type ResetTokenData } from './password-reset-tokens.ts';
 
-export const RESET_PURPOSE = 'reset_password';
-/** How long a reset link works. */
-export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 /**
  * Every "forgot password" answer takes at least this long, so that the little work done only
  * for existing accounts (one insert, one queued email) cannot be told apart by timing.
  */
 export const MIN_FORGOT_RESPONSE_MS = 200;
-
-/** Stored with each reset token. */
-export interface ResetTokenData {
-  /** The sign-in the reset was started from, to return to it afterwards. */
-  interactionUid?: string;
-  /** The client_name of that sign-in's portal: the new password may not be based on it. */
-  portalName?: string;
-  /** That portal's client_id: the link's pages carry its branding (src/http/page-branding.ts). */
-  clientId?: string;
-}
-
-export interface ValidResetToken {
-  id: string;
-  userId: string;
-  email: string;
-  data: ResetTokenData;
-}
-
-/** Reset tokens in `account_tokens` (purpose reset_password): single use, expiring, at most one live per user. */
-export class PasswordResetTokens {
-  private readonly tokens: AccountTokenRepository;
-
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.tokens = new AccountTokenRepository(db, now);
-  }
-
-  /**
-   * Stores a new token for `userId`, and consumes every older unconsumed one: only the newest
-   * link works. Without a user, runs the same invalidating statement against no one, so both
-   * paths do comparable work.
-   */
-  async issue(userId: string | undefined, hash: string, data: ResetTokenData): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const tokens = new AccountTokenRepository(trx, this.now);
-      await tokens.voidOutstanding(userId ?? '', RESET_PURPOSE);
-      if (!userId) return;
-      await tokens.insert({ userId, purpose: RESET_PURPOSE, tokenHash: hash, data, ttlMs: RESET_TOKEN_TTL_MS });
-    });
-  }
-
-  /** The token's row when it is unused, unexpired and its account enabled; does not consume it. */
-  async find(token: string): Promise<ValidResetToken | undefined> {
-    const found = await this.tokens.findValid(token, RESET_PURPOSE);
-    if (!found) return undefined;
-    const { row, owner } = found;
-    return { id: row.id, userId: row.user_id, email: owner.email, data: accountTokenData<ResetTokenData>(row) };
-  }
-
-  /**
-   * In one transaction: consumes the token (only if still valid: a concurrent redeem loses),
-   * consumes every other reset token of the user, sets the new password, and deletes every
-   * session, grant, code and token of the user, which signs them out everywhere and makes
-   * their refresh tokens fail. Returns the token, or undefined when it was no longer valid.
-   */
-  async redeem(tokenId: string, passwordHash: string): Promise<{ userId: string; data: ResetTokenData } | undefined> {
-    const at = new Date(this.now());
-    return this.db.transaction().execute(async (trx) => {
-      const tokens = new AccountTokenRepository(trx, () => at.getTime());
-      const consumed = await tokens.consume(tokenId, RESET_PURPOSE);
-      if (!consumed) return undefined;
-      const userId = consumed.user_id;
-      await tokens.voidOutstanding(userId, RESET_PURPOSE);
-      // Following the link proved control of the mailbox.
-      await trx
-        .updateTable('users')
-        .set({ password_hash: passwordHash, password_changed_at: at, updated_at: at, email_verified: true })
-        .where('id', '=', userId)
-        .execute();
-      await revokeEverything(trx, userId);
-      return { userId, data: accountTokenData<ResetTokenData>(consumed) };
-    });
-  }
-}
-
-/**
- * Deletes every oidc-provider row of the account: sessions (signed out), grants, authorization
- * codes, access and refresh tokens (revoked). oidc-provider keeps no in-memory copy of these, so
- * the next request that presents one finds nothing. Rows tied to one of the account's grants are
- * deleted too, whatever their account column says.
- */
-export async function revokeEverything(db: Kysely<Database>, accountId: string): Promise<number> {
-  const result = await db
-    .deleteFrom('oidc_models')
-    .where((eb) =>
-      eb.or([
-        eb('account_id', '=', accountId),
-        eb(
-          'grant_id',
-          'in',
-          eb
-            .selectFrom('oidc_models as g')
-            .select('g.id')
-            .where('g.model', '=', 'Grant')
-            .where('g.account_id', '=', accountId),
-        ),
-      ]),
-    )
-    .where('model', '!=', 'Interaction')
-    .executeTakeFirst();
-  // A sign-in still open for the account (a reset started from it, with prompt=login in a browser
-  // that had a session) was bound to a session and grant deleted above: unbound, it goes on in
-  // the browser that owns it (its interaction cookie) instead of ending in "session not found".
-  await sql`
-    update oidc_models set payload = payload - 'session' - 'grantId'
-    where model = 'Interaction' and payload -> 'session' ->> 'accountId' = ${accountId}`.execute(db);
-  return Number(result.numDeletedRows);
-}
 
 export type ForgotOutcome = { kind: 'accepted' } | { kind: 'ip_limited'; retryAfterSeconds: number };
 export type LinkOutcome =
