@@ -13,7 +13,7 @@ import vm from 'node:vm';
 export interface IdleHeapReleaseOptions {
   /** Checked every `idleMs / 2`: a whole check period without a request counts as idle. */
   idleMs: number;
-  /** Heap growth since the last collection below which collecting is not worth it. */
+  /** Heap growth since the last round of collections below which collecting is not worth it. */
   minGrowthBytes: number;
   /** Injected in tests; V8's full collection otherwise. */
   collect?: () => void;
