@@ -1,17 +1,8 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { BatchedLookups } from '../src/storage/batched-lookups.ts';
-import { modelRowKey } from '../src/storage/oidc-model-rows.ts';
+import { type FoundRow, modelRowKey } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { tuplePlaceholders } from '../src/storage/sql-placeholders.ts';
-
-/** An oidc_models row as the adapter reads it. */
-export interface FoundRow {
-  model: string;
-  id: string;
-  uid: string | null;
-  payload: unknown;
-  consumed_at: Date | null;
-}
 
 interface ModelKey {
   model: string;

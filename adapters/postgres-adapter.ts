@@ -4,10 +4,10 @@ import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import type { PendingWrite } from '../src/provider/batched-writes.ts';
-import { modelRowKey, type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
+import { type FoundRow, modelRowKey, type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
-import { type FoundRow, modelRowReader } from './model-lookups.ts';
+import { modelRowReader } from './model-lookups.ts';
 
 export { type OidcModelRow, writeModelRow };
 

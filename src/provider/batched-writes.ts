@@ -1,10 +1,9 @@
 import type { Middleware } from 'koa';
 import { type Kysely, sql } from 'kysely';
-import type { FoundRow } from '../../adapters/model-lookups.ts';
 import { RequestSlot } from '../http/request-scope.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
 import { GroupedRowWrites } from '../storage/grouped-row-writes.ts';
-import type { OidcModelRow } from '../storage/oidc-model-rows.ts';
+import type { FoundRow, OidcModelRow } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
 
 /** What one request leaves to write for one (model, id): its last word wins. */

@@ -5,6 +5,15 @@ import { tuplePlaceholders } from './sql-placeholders.ts';
 /** The key of one (model, id) row in the maps that hold rows or writes by row. */
 export const modelRowKey = (model: string, id: string) => `${model}\u0000${id}`;
 
+/** An oidc_models row as the adapter reads it (adapters/model-lookups.ts). */
+export interface FoundRow {
+  model: string;
+  id: string;
+  uid: string | null;
+  payload: unknown;
+  consumed_at: Date | null;
+}
+
 /** One row of oidc-provider's models (src/storage/schema.ts `oidc_models`), as written. */
 export type OidcModelRow = Insertable<OidcModelTable>;
 
