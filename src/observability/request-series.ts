@@ -35,30 +35,25 @@ export class RequestSeries {
     registry: Registry,
     private readonly bounds: readonly number[],
   ) {
-    registry.registerMetric({
-      name: REQUESTS,
-      help: REQUESTS_HELP,
-      type: 'counter',
-      aggregator: 'sum',
-      get: async () => this.#counter(),
-      reset: () => this.#series.clear(),
-    } as never);
-    registry.registerMetric({
-      name: DURATION,
-      help: DURATION_HELP,
-      type: 'histogram',
-      aggregator: 'sum',
-      get: async () => this.#histogram(),
-      reset: () => this.#series.clear(),
-    } as never);
+    const register = (name: string, help: string, type: 'counter' | 'histogram', get: () => object) =>
+      registry.registerMetric({
+        name,
+        help,
+        type,
+        aggregator: 'sum',
+        get: async () => get(),
+        reset: () => this.#series.clear(),
+      } as never);
+    register(REQUESTS, REQUESTS_HELP, 'counter', () => this.#counter());
+    register(DURATION, DURATION_HELP, 'histogram', () => this.#histogram());
   }
 
   record(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${status} ${route}`;
     let series = this.#series.get(key);
     if (!series) {
-      series = { labels: { method, route, status: String(status) }, count: 0, buckets: [], sum: 0 };
-      series.buckets = new Array<number>(this.bounds.length + 1).fill(0);
+      const buckets = new Array<number>(this.bounds.length + 1).fill(0);
+      series = { labels: { method, route, status: String(status) }, count: 0, buckets, sum: 0 };
       this.#series.set(key, series);
     }
     let bucket = 0;
