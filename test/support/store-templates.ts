@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { PROJECT_ROOT } from '../../src/config/project-root.ts';
 import { migrateToLatest, openStorage } from '../../src/storage/database.ts';
 import type { Database } from '../../src/storage/schema.ts';
 
@@ -12,7 +13,7 @@ import type { Database } from '../../src/storage/schema.ts';
  * copying takes milliseconds. Both are keyed by a hash of the migrations, so changing one
  * builds a new template instead of handing out a stale schema.
  */
-const migrationsDir = path.resolve(import.meta.dirname, '../../src/storage/migrations');
+const migrationsDir = path.join(PROJECT_ROOT, 'src/storage/migrations');
 
 function migrationsHash(): string {
   const hash = createHash('sha256');
