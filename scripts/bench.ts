@@ -50,7 +50,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --cpu-prof-phases RE  which phases --cpu-prof profiles, by name (default "max|logins";
                  "half" for the half-load phases, where the p99 tail is set)
   --workers N    also Umbral on PostgreSQL unpinned with WEB_CONCURRENCY=1 and =N under the same
-                 client_credentials load: req/s and the ratio (the load generator shares the cores)
+                 client_credentials load: req/s and the ratio (the load generator, wrk when it is
+                 installed, else autocannon, shares the cores)
   --faults       run the fault table instead (scripts/faults.ts; also npm run faults)
   --wait-quiet S before each target, wait up to S seconds for the machine to be quiet
                  (under 0.25 busy cores); default 0 (do not wait, just record the noise)
@@ -190,7 +191,7 @@ async function main(): Promise<number> {
   const table = markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 });
   const verdict = verdicts(results, { argon2, workersRatio: workers?.ratio });
   const workersLine = workers
-    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, the load generator on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2). Per server CPU-second: ${perServerCore(workers.one)} and ${perServerCore(workers.many)}/s (×${(workers.many.rps / workers.many.cpuCores / (workers.one.rps / workers.one.cpuCores)).toFixed(2)}): what the workers did not get went to the load generator and PostgreSQL.`
+    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, ${workers.many.loadGenerator} and PostgreSQL on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2). Per server CPU-second: ${perServerCore(workers.one)} and ${perServerCore(workers.many)}/s (×${(workers.many.rps / workers.many.cpuCores / (workers.one.rps / workers.one.cpuCores)).toFixed(2)}). Beside the ${workers.many.workers} workers: ${workers.many.loadGenerator} ${workers.many.loadGeneratorCores ?? '?'} cores, PostgreSQL ${workers.many.databaseCores} cores.`
     : '';
   process.stdout.write(`\n${table}${workersLine}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`);
 

@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- --workers 2`: what WEB_CONCURRENCY buys on this machine. Umbral on PostgreSQL,
  * not pinned, once with one worker and once with N (node:cluster, one port), each under the same
- * client-credentials load (autocannon, from this process, on whatever core is free): req/s, and
- * the CPU of the primary and all its workers. The load generator shares the machine's cores with
- * the workers, so on 2 cores this understates what N workers do behind a load balancer elsewhere.
+ * client-credentials load: req/s, and the CPU of the primary and all its workers, of the load
+ * generator and of the database's backends. The load is wrk's when it is installed (about a fifth
+ * of autocannon's CPU per request, src: wrk-load.ts), else autocannon's from this process. The
+ * load generator and PostgreSQL share the machine's cores with the workers, so on 2 cores this
+ * understates what N workers do behind a load balancer elsewhere.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,16 +13,23 @@ import path from 'node:path';
 import { onCleanup } from './cleanup.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 import { createBenchDatabase } from './postgres.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuSeconds, postgresBackends } from './proc.ts';
 import { childEnv, freePort, startNode, umbralCli, waitHealthy } from './processes.ts';
 import type { BenchOptions } from './run.ts';
 import { round, sleep } from './stats.ts';
+import { hasWrk, wrkClosedLoop } from './wrk-load.ts';
 
 export interface WorkersResult {
   workers: number;
   rps: number;
   /** CPU-seconds per second of the primary and its workers together. */
   cpuCores: number;
+  /** 'wrk' or 'autocannon'. */
+  loadGenerator: string;
+  /** CPU-seconds per second of the load generator (wrk only: autocannon runs in this process). */
+  loadGeneratorCores: number | undefined;
+  /** CPU-seconds per second of the PostgreSQL backends serving this run's database. */
+  databaseCores: number;
   statuses: LoadResult['statuses'];
 }
 
@@ -75,13 +84,33 @@ async function oneRun(workers: number, options: BenchOptions, seconds: number): 
       body: 'grant_type=client_credentials',
       expectStatus: 200,
     };
-    await closedLoop(spec, options.connections, 2); // warm every worker
+    const wrk = hasWrk();
+    const load = async (s: number) =>
+      wrk
+        ? await wrkClosedLoop(spec, options.connections, s)
+        : { load: await closedLoop(spec, options.connections, s) };
+    await load(2); // warm every worker
     await sleep(500);
-    const before = treeCpu(server.pid);
-    const result = await closedLoop(spec, options.connections, seconds);
-    const cpu = treeCpu(server.pid) - before;
-    options.log(`    WEB_CONCURRENCY=${workers}: ${result.rps}/s, ${round(cpu / seconds, 2)} cores`);
-    return { workers, rps: result.rps, cpuCores: round(cpu / seconds, 2), statuses: result.statuses };
+    const databaseCpu = () => postgresBackends(database.name).reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+    const before = { server: treeCpu(server.pid), database: databaseCpu() };
+    const run = await load(seconds);
+    const result = run.load;
+    const cpu = treeCpu(server.pid) - before.server;
+    const cores = (s: number) => round(s / result.durationSeconds, 2);
+    const loadGeneratorCores = 'cpuSeconds' in run ? cores(run.cpuSeconds) : undefined;
+    const databaseCores = cores(databaseCpu() - before.database);
+    options.log(
+      `    WEB_CONCURRENCY=${workers}: ${result.rps}/s, ${cores(cpu)} cores; ${wrk ? 'wrk' : 'autocannon'} ${loadGeneratorCores ?? '?'} cores, PostgreSQL ${databaseCores} cores`,
+    );
+    return {
+      workers,
+      rps: result.rps,
+      cpuCores: cores(cpu),
+      loadGenerator: wrk ? 'wrk' : 'autocannon',
+      loadGeneratorCores,
+      databaseCores,
+      statuses: result.statuses,
+    };
   } finally {
     await server.stop();
     await drop();
