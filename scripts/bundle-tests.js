@@ -41,6 +41,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  sourcesContent: false,
   logLevel: 'warning',
   plugins: [
     {
