@@ -59,14 +59,13 @@ export function membersRouter(deps: {
     return member;
   }
 
+  /** The member's page; after a refused form, with its error, status and what was ticked. */
   async function show(
     ctx: Context,
     member: MemberRow,
-    error?: string,
-    status = 200,
-    checked?: string[],
-    excludeUnconfirmed = false,
+    refused: { error?: string; status?: number; checked?: string[]; excludeUnconfirmed?: boolean } = {},
   ) {
+    const { error, status = 200, checked, excludeUnconfirmed = false } = refused;
     const locale = deps.pages.localeOf(ctx);
     const t = translator(locale);
     await deps.pages.render(
@@ -101,7 +100,7 @@ export function membersRouter(deps: {
         data: { before: member.roles, after: saved },
       });
     } catch (error) {
-      return show(ctx, member, refusalKey(error), 400, roles.slice(0, 50));
+      return show(ctx, member, { error: refusalKey(error), status: 400, checked: roles.slice(0, 50) });
     }
     seeOther(ctx, `/org/members/${encodeURIComponent(member.userId)}${visitOf(ctx).orgQuery}&done=roles_saved`);
   });
@@ -117,7 +116,7 @@ export function membersRouter(deps: {
         data: { before: member.roles, after: saved },
       });
     } catch (error) {
-      return show(ctx, member, refusalKey(error), 409);
+      return show(ctx, member, { error: refusalKey(error), status: 409 });
     }
     seeOther(ctx, `/org/members/${encodeURIComponent(member.userId)}${visitOf(ctx).orgQuery}&done=roles_saved`);
   });
@@ -125,7 +124,7 @@ export function membersRouter(deps: {
   router.post('/members/:userId/exclude', guard, async (ctx) => {
     const member = await memberOf(ctx);
     if (!member) return;
-    if (!readForm(ctx, excludeForm).confirm) return show(ctx, member, undefined, 400, undefined, true);
+    if (!readForm(ctx, excludeForm).confirm) return show(ctx, member, { status: 400, excludeUnconfirmed: true });
     try {
       const portalSessions = await deps.admin.exclude(visitOf(ctx).organization, member.userId);
       deps.pages.record(ctx, 'member_excluded', {
@@ -133,7 +132,7 @@ export function membersRouter(deps: {
         data: { roles: member.roles, portalSessions },
       });
     } catch (error) {
-      return show(ctx, member, refusalKey(error), 409);
+      return show(ctx, member, { error: refusalKey(error), status: 409 });
     }
     seeOther(ctx, `/org/members/${encodeURIComponent(member.userId)}${visitOf(ctx).orgQuery}&done=excluded`);
   });
@@ -145,7 +144,7 @@ export function membersRouter(deps: {
       const roles = await deps.admin.include(visitOf(ctx).organization, member.userId);
       deps.pages.record(ctx, 'member_included', { subjectUserId: member.userId, data: { roles } });
     } catch (error) {
-      return show(ctx, member, refusalKey(error), 409);
+      return show(ctx, member, { error: refusalKey(error), status: 409 });
     }
     seeOther(ctx, `/org/members/${encodeURIComponent(member.userId)}${visitOf(ctx).orgQuery}&done=included`);
   });
