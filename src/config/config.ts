@@ -104,7 +104,8 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environmentSchema.safeParse(withoutEmpty(env));
+  const vars = withoutEmpty(env);
+  const parsed = environmentSchema.safeParse(vars);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
@@ -122,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     FEDERATION_AUTO_LINK: v.FEDERATION_AUTO_LINK,
     FEDERATION_TRUST_UPSTREAM_MFA: v.FEDERATION_TRUST_UPSTREAM_MFA,
   };
-  const federation = readFederationSettings(withoutEmpty(env), (name) => flags[name as keyof typeof flags] ?? false);
+  const federation = readFederationSettings(vars, (name) => flags[name as keyof typeof flags] ?? false);
   if ('variable' in federation) throw new ConfigError(federation.variable, federation.message);
   if (production && !v.SMTP_URL) {
     throw new ConfigError(
@@ -136,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `must be set when ISSUER (${issuer}) is not a loopback address: account emails need a mail server, and the dev outbox that keeps them otherwise is served only on localhost`,
     );
   }
-  const node = readNodeSettings(withoutEmpty(env), v.PORT);
+  const node = readNodeSettings(vars, v.PORT);
   if ('variable' in node) throw new ConfigError(node.variable, node.message);
   if (node.webConcurrency > 1 && !v.DATABASE_URL) {
     throw new ConfigError('WEB_CONCURRENCY', 'above 1 needs DATABASE_URL: the embedded database lives in one process');
