@@ -25,16 +25,26 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+/** The fields of a /proc/<pid>/stat line after the command name: [0] is field 3 (state). */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** User + system CPU seconds used by a process (all its threads), or undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    const fields = statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    // utime and stime are fields 14 and 15.
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
   } catch {
     return undefined;
   }
+}
+
+/** From a process's own stat line: the CPU seconds of the children it has waited for (cutime + cstime, fields 16 and 17). */
+export function waitedChildrenCpuSeconds(stat: string): number {
+  const fields = statFields(stat);
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond();
 }
 
 /** Busy and total seconds per core ("cpu0", "cpu1", …) and for the whole machine ("cpu"). */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { onCleanup } from './cleanup.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 import { createBenchDatabase } from './postgres.ts';
-import { cpuSeconds, postgresBackends } from './proc.ts';
+import { cpuSeconds, postgresBackends, statFields } from './proc.ts';
 import { childEnv, freePort, startNode, umbralCli, waitHealthy } from './processes.ts';
 import type { BenchOptions } from './run.ts';
 import { round, sleep } from './stats.ts';
@@ -40,7 +40,7 @@ function childrenOf(pid: number): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(statFields(stat)[1]);
       if (ppid === pid) out.push(Number(entry));
     } catch {
       // gone meanwhile

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadResult, RequestSpec } from './load.ts';
+import { waitedChildrenCpuSeconds } from './proc.ts';
 import { round } from './stats.ts';
 
 /** Whether `wrk` is on PATH. */
@@ -53,7 +54,7 @@ export async function wrkClosedLoop(spec: RequestSpec, connections: number, seco
   fs.writeFileSync(file, script(spec));
   try {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', file, spec.origin + spec.path];
-    // The shell's own /proc stat after wrk exits: fields 16 and 17 are its waited-for children's CPU.
+    // The shell's own /proc stat after wrk exits: its waited-for children's CPU is wrk's.
     const child = spawn('sh', ['-c', 'wrk "$@" && cat /proc/$$/stat', 'sh', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -64,10 +65,7 @@ export async function wrkClosedLoop(spec: RequestSpec, connections: number, seco
     const line = /^WRK (.*)$/m.exec(out);
     if (code !== 0 || !line) throw new Error(`wrk failed (${code}):\n${out.slice(-2000)}`);
     const [requests, durationUs, status, socket, timeouts, mean, p50, p90, p99, max] = line[1]!.split(' ').map(Number);
-    const statLine = out.slice(out.indexOf(line[0]) + line[0].length).trim();
-    const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
-    const cpuSeconds = (Number(fields[13]) + Number(fields[14])) / ticks;
+    const cpuSeconds = waitedChildrenCpuSeconds(out.slice(out.indexOf(line[0]) + line[0].length).trim());
     const durationSeconds = durationUs! / 1e6;
     const ok = requests! - status!;
     const ms = (us: number | undefined) => round(us! / 1000);
