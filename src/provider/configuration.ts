@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import { type Configuration, type FindAccount, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { accountClientMetadata } from '../account/account-client.ts';
 import type { Config } from '../config/config.ts';
+import type { CookieSigner } from '../http/cookie-signer.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import { ACR_VALUES } from '../mfa/authentication-level.ts';
 import { addSecondFactorChecks, type SecondFactorDirectory } from '../mfa/login-checks.ts';
@@ -40,7 +41,8 @@ export const RETIRED_KEY_PUBLISH_SECONDS = ROTATION_RESTART_WINDOW_SECONDS + TTL
 export interface ProviderSettings {
   config: Config;
   jwks: JWK[];
-  cookieKeys: string[];
+  /** Signs and checks cookies with the database's keys, newest first (src/http/cookie-signer.ts). */
+  cookieKeys: CookieSigner;
   findAccount: FindAccount;
   pages: PageRenderer;
   /** Who has a second factor: the step-up check asks (src/mfa/login-checks.ts). */

@@ -5,6 +5,7 @@ import { clientSecretMatches } from '../clients/client-secret.ts';
 import { previousSecretMatches } from '../clients/client-secret-rotation.ts';
 import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import { CookieSigner } from '../http/cookie-signer.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -58,7 +59,7 @@ export async function createProvider(options: {
     ...buildProviderConfiguration({
       config,
       jwks,
-      cookieKeys,
+      cookieKeys: new CookieSigner(cookieKeys),
       pages,
       findAccount: createFindAccount(new UserRepository(storage.db)),
       secondFactors: new FactorRepository(storage.db),

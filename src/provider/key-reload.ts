@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import { CookieSigner } from '../http/cookie-signer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
@@ -67,8 +68,9 @@ export class KeyReload {
     if (version === this.#version) return;
     const [jwks, cookieKeys] = await Promise.all([loadSigningKeys(db, secretBox), loadCookieKeys(db)]);
     initializeKeystore.call(provider, { keys: jwks });
-    provider.keys = cookieKeys;
-    app.keys = cookieKeys;
+    const cookieSigner = new CookieSigner(cookieKeys);
+    provider.keys = cookieSigner;
+    app.keys = cookieSigner;
     this.#version = version;
     logger.info({ kids: jwks.map((k) => k.kid) }, 'signing keys reloaded');
   }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { CookieSigner } from '../../src/http/cookie-signer.ts';
 import { HttpBrowser } from '../support/http-browser.ts';
 import { RelyingParty } from '../support/relying-party.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
@@ -19,13 +20,13 @@ for (const kind of STORES) {
     const rp = await RelyingParty.discover(before.issuer, 'portal', client.client_secret, REDIRECT);
     const { request, callback } = await rp.signIn(browser, 'ana@example.com', 'correct horse battery');
     const tokens = await rp.exchange(callback.url, request);
-    const cookieKeysBefore = before.umbral.app.keys;
+    const cookieKeysBefore = (before.umbral.app.keys as CookieSigner).secrets;
     await before.stop();
 
     const after = await startUmbral(store, { PORT: port });
     t.teardown(() => after.stop());
     t.deepEqual(await (await fetch(`${after.issuer}/jwks`)).json(), jwksBefore, 'same published keys');
-    t.deepEqual(after.umbral.app.keys, cookieKeysBefore, 'same cookie keys');
+    t.deepEqual((after.umbral.app.keys as CookieSigner).secrets, cookieKeysBefore, 'same cookie keys');
     const refreshed = await rp.refresh(tokens.refresh_token!);
     t.truthy(refreshed.access_token, 'the refresh token still works');
     const silent = await rp.authorizationRequest({ prompt: 'none' });
