@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, MfaFactorTable } from '../storage/schema.ts';
+
+const HAS_CONFIRMED_FACTOR = 'select id from mfa_factors where user_id = $1 and confirmed_at is not null limit 1';
 
 export type FactorKind = 'totp' | 'sms' | 'passkey';
 
@@ -61,14 +63,9 @@ export class FactorRepository {
   }
 
   async hasFactors(userId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('mfa_factors')
-      .select('id')
-      .where('user_id', '=', userId)
-      .where('confirmed_at', 'is not', null)
-      .limit(1)
-      .executeTakeFirst();
-    return !!row;
+    // Asked at every password sign-in: written out once rather than built each time.
+    const { rows } = await this.db.executeQuery(CompiledQuery.raw(HAS_CONFIRMED_FACTOR, [userId]));
+    return rows.length > 0;
   }
 
   async find(userId: string, id: string): Promise<Factor | undefined> {

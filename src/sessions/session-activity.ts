@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../logging/logger.ts';
@@ -9,6 +9,20 @@ const MAX_USER_AGENT = 512;
 
 /** Last-seen is written at most this often per session, so busy sessions cost no extra writes. */
 const TOUCH_EVERY_SECONDS = 60;
+
+/**
+ * One upsert per sign-in, written out once. A re-authentication as someone else reuses no uid, but
+ * a row never changes hands silently; an unchanged sighting within the minute writes nothing.
+ */
+const RECORD_SIGHTING = `
+  insert into session_activity (session_uid, account_id, user_agent, ip, last_seen_at)
+  values ($1, $2, $3, $4, $5)
+  on conflict (session_uid) do update
+     set account_id = excluded.account_id, user_agent = excluded.user_agent, ip = excluded.ip,
+         last_seen_at = excluded.last_seen_at
+   where session_activity.last_seen_at < now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})
+      or session_activity.account_id <> excluded.account_id
+      or session_activity.ip is distinct from excluded.ip`;
 
 export interface SessionSighting {
   sessionUid: string;
@@ -50,33 +64,9 @@ export class SessionActivity {
     if (last && last.accountId === sighting.accountId && last.ip === ip && now - last.at < TOUCH_EVERY_SECONDS * 1000) {
       return;
     }
-    await this.db
-      .insertInto('session_activity')
-      .values({
-        session_uid: sighting.sessionUid,
-        account_id: sighting.accountId,
-        user_agent: userAgent,
-        ip,
-        last_seen_at: new Date(),
-      })
-      .onConflict((oc) =>
-        oc
-          .column('session_uid')
-          .doUpdateSet({ account_id: sighting.accountId, user_agent: userAgent, ip, last_seen_at: new Date() })
-          // A re-authentication as someone else reuses no uid, but never let a row change hands silently.
-          .where(({ or, eb }) =>
-            or([
-              eb(
-                'session_activity.last_seen_at',
-                '<',
-                sql<Date>`now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})`,
-              ),
-              eb('session_activity.account_id', '!=', sighting.accountId),
-              eb('session_activity.ip', 'is distinct from', ip),
-            ]),
-          ),
-      )
-      .execute();
+    await this.db.executeQuery(
+      CompiledQuery.raw(RECORD_SIGHTING, [sighting.sessionUid, sighting.accountId, userAgent, ip, new Date(now)]),
+    );
     if (this.#written.size >= 10_000) this.#written.clear();
     this.#written.set(sighting.sessionUid, { accountId: sighting.accountId, ip, at: now });
   }

@@ -1,6 +1,9 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from '../storage/schema.ts';
+import { selectWhereIn } from '../storage/sql-placeholders.ts';
 import type { CountedFailure, FailureCounter, ThrottleStore } from './throttle-store.ts';
+
+const COUNTERS_BY_KEY = 'select * from throttle where key in';
 
 /** Failure counters in the `throttle` table (PGlite or PostgreSQL). */
 export class DatabaseThrottleStore implements ThrottleStore {
@@ -9,7 +12,10 @@ export class DatabaseThrottleStore implements ThrottleStore {
   async read(keys: readonly string[]): Promise<Map<string, FailureCounter>> {
     const counters = new Map<string, FailureCounter>();
     if (!keys.length) return counters;
-    const rows = await this.db.selectFrom('throttle').selectAll().where('key', 'in', keys).execute();
+    // Asked at every sign-in attempt: written out once per key count rather than built each time.
+    const { rows } = await this.db.executeQuery<Selectable<Database['throttle']>>(
+      CompiledQuery.raw(selectWhereIn(COUNTERS_BY_KEY, keys.length), [...keys]),
+    );
     for (const row of rows) {
       counters.set(row.key, {
         failures: row.failures,

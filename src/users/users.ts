@@ -26,7 +26,10 @@ export interface NewUserInput {
   source?: 'operator' | 'admin_api' | undefined;
 }
 
+// The statements of every password sign-in, written out once (src/storage/sql-placeholders.ts says why).
 const USERS_BY_ID = 'select * from users where id in';
+const USER_BY_EMAIL = 'select * from users where lower(email) = $1';
+const RECORD_LOGIN = 'update users set last_login_at = $1 where id = $2';
 
 export class UserRepository {
   constructor(
@@ -52,11 +55,10 @@ export class UserRepository {
 
   /** Case-insensitive, served by the unique index on lower(email). */
   async findByEmail(email: string): Promise<UserRow | undefined> {
-    return this.db
-      .selectFrom('users')
-      .selectAll()
-      .where(sql<string>`lower(email)`, '=', normalizeEmail(email).toLowerCase())
-      .executeTakeFirst();
+    const { rows } = await this.db.executeQuery<UserRow>(
+      CompiledQuery.raw(USER_BY_EMAIL, [normalizeEmail(email).toLowerCase()]),
+    );
+    return rows[0];
   }
 
   async list(): Promise<UserRow[]> {
@@ -154,7 +156,7 @@ export class UserRepository {
   }
 
   async recordLogin(id: string): Promise<void> {
-    await this.db.updateTable('users').set({ last_login_at: new Date() }).where('id', '=', id).execute();
+    await this.db.executeQuery(CompiledQuery.raw(RECORD_LOGIN, [new Date(), id]));
   }
 }
 

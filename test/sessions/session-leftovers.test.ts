@@ -95,6 +95,9 @@ for (const kind of STORES) {
         .execute();
       await sessions.record({ sessionUid: 'live', accountId: 'u1', userAgent: 'ua', ip: '10.0.0.1' });
       t.is(await lastSeen(), touched.getTime());
+      // Another node, which remembers no sighting of its own: the statement itself writes nothing.
+      await new SessionActivity(db).record({ sessionUid: 'live', accountId: 'u1', userAgent: 'ua', ip: '10.0.0.1' });
+      t.is(await lastSeen(), touched.getTime(), 'the upsert leaves a fresh, unchanged row alone');
       await sessions.record({ sessionUid: 'live', accountId: 'u1', userAgent: 'ua', ip: '10.9.9.9' });
       const moved = await db
         .selectFrom('session_activity')
@@ -102,6 +105,14 @@ for (const kind of STORES) {
         .where('session_uid', '=', 'live')
         .executeTakeFirstOrThrow();
       t.is(moved.ip, '10.9.9.9');
+      // The same uid for another account within the minute (never expected): the row follows it.
+      await new SessionActivity(db).record({ sessionUid: 'live', accountId: 'u2', userAgent: 'ua2', ip: '10.9.9.9' });
+      const handedOver = await db
+        .selectFrom('session_activity')
+        .selectAll()
+        .where('session_uid', '=', 'live')
+        .executeTakeFirstOrThrow();
+      t.like(handedOver, { account_id: 'u2', user_agent: 'ua2', ip: '10.9.9.9' });
     },
   );
 }
