@@ -59,8 +59,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
 Environment: BENCH_DATABASE_URL, the PostgreSQL admin connection (default
 postgres://postgres@127.0.0.1:5432/postgres); the bench creates and drops its own database.`;
 
-const FULL: Durations = { max: 10, half: 10, login: 15, warm: 2, idle: 5 };
-const QUICK: Durations = { max: 3, half: 3, login: 5, warm: 1, idle: 2 };
+const FULL: Durations = { max: 10, half: 10, login: 15, warm: 2, idleEarly: 5, idle: 12 };
+const QUICK: Durations = { max: 3, half: 3, login: 5, warm: 1, idleEarly: 2, idle: 12 };
 
 /** Requests per CPU-second of the primary and its workers together. */
 function perServerCore(run: { rps: number; cpuCores: number }): string {

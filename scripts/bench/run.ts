@@ -35,7 +35,12 @@ export interface Durations {
   login: number;
   /** Warm-up before each kind of load, s. */
   warm: number;
-  /** Idle time before reading idle RSS, s. */
+  /** Idle time before the first RSS reading, s: the node may still be handing memory back. */
+  idleEarly: number;
+  /**
+   * Idle time before reading idle RSS, s: past the node's last scheduled collection
+   * (src/http/idle-heap-release.ts, 8 quiet seconds), so it is what a node at rest keeps.
+   */
   idle: number;
 }
 
@@ -80,6 +85,8 @@ export interface TargetResult {
   /** Umbral: after the client_credentials and refresh warm-ups, then after the login warm-up (argon2 at work). */
   rssAfterTokenWarmupMb?: number;
   rssAfterLoginWarmupMb?: number;
+  /** RSS `idleEarly` seconds after the warm-up. */
+  earlyIdleRssMb: number;
   idleRssMb: number;
   peakRssMb: number;
   clientCredentials?: TokenPhases | undefined;
@@ -211,9 +218,12 @@ function describe(r: Measured<{ ok: number }>): string {
   return parts.join(', ');
 }
 
-async function idleRss(pid: number, seconds: number): Promise<number> {
-  await sleep(seconds * 1000);
-  return rssBytes(pid) ?? 0;
+/** RSS `idleEarly` and `idle` seconds after the last request. */
+async function idleRss(pid: number, durations: Durations): Promise<{ early: number; settled: number }> {
+  await sleep(durations.idleEarly * 1000);
+  const early = rssBytes(pid) ?? 0;
+  await sleep(Math.max(0, durations.idle - durations.idleEarly) * 1000);
+  return { early, settled: rssBytes(pid) ?? 0 };
 }
 
 const HELLO = `
@@ -287,8 +297,10 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
     );
     const cc = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
     await closedLoop(cc, options.connections, durations.warm);
-    const idle = await idleRss(server.pid, durations.idle);
-    log(`  bare oidc-provider: started in ${round(startupSeconds, 1)} s, idle RSS ${mb(idle)} MB`);
+    const idle = await idleRss(server.pid, durations);
+    log(
+      `  bare oidc-provider: started in ${round(startupSeconds, 1)} s, idle RSS ${mb(idle.early)} MB after ${durations.idleEarly} s, ${mb(idle.settled)} MB after ${durations.idle} s`,
+    );
     target.sampler.start();
     const clientCredentials = options.phases.has('cc') ? await target.tokenPhases('client_credentials', cc) : undefined;
     let refresh: TokenPhases | undefined;
@@ -307,7 +319,8 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
       label: 'bare oidc-provider (memory)',
       startupSeconds: round(startupSeconds, 1),
       rssAfterStartMb: mb(rssAfterStart),
-      idleRssMb: mb(idle),
+      earlyIdleRssMb: mb(idle.early),
+      idleRssMb: mb(idle.settled),
       peakRssMb: mb(target.sampler.peakRss),
       clientCredentials,
       refresh,
@@ -437,9 +450,11 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
       const rssAfterTokenWarmup = rssBytes(server.pid);
       await loginLoad(login, Math.min(4, options.loginConcurrency), durations.warm);
       const rssAfterLoginWarmup = rssBytes(server.pid);
-      const idle = await idleRss(server.pid, durations.idle);
+      const idle = await idleRss(server.pid, durations);
       const idleMemory = (await census?.read())?.memory;
-      log(`  umbral on ${kind}: idle RSS after warm-up ${mb(idle)} MB`);
+      log(
+        `  umbral on ${kind}: idle RSS after warm-up ${mb(idle.early)} MB after ${durations.idleEarly} s, ${mb(idle.settled)} MB after ${durations.idle} s`,
+      );
 
       target.sampler.start();
       const clientCredentials = options.phases.has('cc')
@@ -461,7 +476,8 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
         rssAfterStartMb: mb(rssAfterStart),
         rssAfterTokenWarmupMb: mb(rssAfterTokenWarmup),
         rssAfterLoginWarmupMb: mb(rssAfterLoginWarmup),
-        idleRssMb: mb(idle),
+        earlyIdleRssMb: mb(idle.early),
+        idleRssMb: mb(idle.settled),
         peakRssMb: mb(target.sampler.peakRss),
         clientCredentials,
         refresh,
