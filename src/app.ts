@@ -1,17 +1,10 @@
 import compose from 'koa-compose';
 import mount from 'koa-mount';
 import { ACCOUNT_CLIENT_ID } from './account/account-client.ts';
-import { AuditLog } from './audit/audit-log.ts';
-import { ClientCache, clientCacheSeconds } from './clients/client-cache.ts';
 import type { Config } from './config/config.ts';
-import { SecretBox } from './crypto/secret-box.ts';
-import { loadSecretEncryptionKey } from './crypto/secret-key.ts';
 import { createFederation, exposeProviders } from './federation/create-federation.ts';
-import { FederatedIdentities } from './federation/federated-identities.ts';
 import { federationCallbackRouter } from './federation/federation-callback-router.ts';
 import { FederationStep } from './federation/federation-step.ts';
-import { PageRenderer } from './http/page-renderer.ts';
-import { PROVIDER_API_ROUTES, ProviderShortcut } from './http/provider-shortcut.ts';
 import { ConsentStep } from './interactions/consent-step.ts';
 import type { UpstreamAdmission } from './interactions/interaction.ts';
 import { interactionsRouter } from './interactions/interactions-router.ts';
@@ -23,43 +16,29 @@ import { termsLabelHtml } from './interactions/terms-label.ts';
 import { VerificationStep } from './interactions/verification-step.ts';
 import { verifyEmailRouter } from './interactions/verify-email-router.ts';
 import type { Logger } from './logging/logger.ts';
-import { Mfa } from './mfa/mfa.ts';
 import { PasskeySignInStep } from './mfa/passkey-sign-in-step.ts';
 import { SecondFactorStep } from './mfa/second-factor-step.ts';
-import { createMailer } from './notify/create-mailer.ts';
-import { createObservability } from './observability/create-observability.ts';
 import { mountOrgConsole } from './org-console/org-console.ts';
-import { createCompanies } from './organizations/companies.ts';
-import { createInsights } from './organizations/insights.ts';
 import { invitationPages } from './organizations/invitation-pages.ts';
 import { ForgotPasswordStep } from './password-reset/forgot-password-step.ts';
-import { PasswordResetService } from './password-reset/password-reset.ts';
-import { passwordResetRouter } from './password-reset/password-reset-router.ts';
-import { BatchedWrites } from './provider/batched-writes.ts';
-import { cookieNames, TTL } from './provider/configuration.ts';
-import { createProvider } from './provider/create-provider.ts';
+import { TTL } from './provider/configuration.ts';
 import { endpointFormPosts } from './provider/endpoint-form-posts.ts';
 import { startNodeSync } from './provider/node-sync.ts';
-import { RefreshRotations } from './provider/refresh-rotations.ts';
-import { EndedSessionNotice } from './sessions/ended-session-notice.ts';
 import { SessionActivity } from './sessions/session-activity.ts';
 import { SessionDirectory } from './sessions/session-directory.ts';
 import { SessionTerminator } from './sessions/session-terminator.ts';
 import { SingleSessionPolicy } from './sessions/single-session-policy.ts';
 import { SingleSessionStep } from './sessions/single-session-step.ts';
 import { migrateToLatest, openStorage } from './storage/database.ts';
-import { AccountLockout } from './throttling/account-lockout.ts';
 import { LockoutResetStep } from './throttling/lockout-reset-step.ts';
-import { createLoginThrottle } from './throttling/login-throttle.ts';
-import { UnlockLinks } from './throttling/unlock-links.ts';
-import { unlockRouter } from './throttling/unlock-router.ts';
 import { EmailVerifications } from './users/email-verification.ts';
 import { UserAdministration } from './users/user-administration.ts';
 import { UserRepository } from './users/users.ts';
-import { createWebhooks } from './webhooks/create-webhooks.ts';
 import { mountAccountArea } from './wiring/account-area.ts';
 import { startBackgroundWork } from './wiring/background-work.ts';
+import { createCoreServices } from './wiring/core-services.ts';
 import { mountOperatorSurfaces } from './wiring/operator-surfaces.ts';
+import { mountRecoveryPages } from './wiring/recovery-pages.ts';
 import type { Umbral, UmbralOptions } from './wiring/umbral.ts';
 import { createWebShell } from './wiring/web-shell.ts';
 
@@ -76,68 +55,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
   try {
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-    // Metrics (src/observability): requests by route, sign-ins (from the audit events), tokens, queues, pool.
-    const observability = createObservability(config, storage);
+    // The services every surface shares, oidc-provider among them (src/wiring/core-services.ts).
+    const core = await createCoreServices(config, logger, storage, options);
+    const { observability, audit, pages, secretBox, webhooks, refreshRotations, companies, insights } = core;
+    const { provider, providerShortcut, batchedWrites, clientCache, throttle, mailer, mfa, endedSessionNotice } = core;
     const { metrics } = observability;
-    const audit = new AuditLog({ db: storage.db, logger, now: options.now, observe: (e) => metrics.auditEvent(e) });
-    const pages = new PageRenderer({
-      productName: config.productName,
-      logoUrl: config.logoUrl,
-      support: config.support,
-    });
-    // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
-    const secretKey = loadSecretEncryptionKey(config, logger);
-    const secretBox = new SecretBox(secretKey);
-    // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
-    const webhooks = createWebhooks({ config, db: storage.db, secretBox, logger, audit, now: options.now });
-    metrics.reportWebhookQueue(async () => {
-      const { queued, failed } = await webhooks.stats();
-      return { pending: queued, failed };
-    });
-    const refreshRotations = new RefreshRotations({ db: storage.db, secretBox, now: options.now });
-    // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
-    const companies = createCompanies({
-      config,
-      db: storage.db,
-      logger,
-      identities: new FederatedIdentities(storage.db),
-      now: options.now,
-      webhooks: webhooks.events,
-    });
     const organizationSignIn = companies.signIn;
-    // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
-    const clientCache = new ClientCache(clientCacheSeconds(storage.kind), options.now);
-    // Each oidc-provider request's writes in one statement, before its answer leaves.
-    const batchedWrites = new BatchedWrites(storage.db);
-    const insights = createInsights({ config, db: storage.db, logger, audit, now: options.now });
-    const provider = await createProvider({
-      config,
-      storage,
-      pages,
-      logger,
-      secretBox,
-      refreshRotations,
-      organizations: organizationSignIn,
-      clientCache,
-      batchedWrites,
-    });
-    metrics.watchProvider(provider);
-    // Token requests and the other machine endpoints skip the page routers (src/http/provider-shortcut.ts).
-    const providerShortcut = new ProviderShortcut(
-      new Set(PROVIDER_API_ROUTES.map((r) => provider.pathFor(r, { mountPath: '' }))),
-    );
-    // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
-    pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
-    const throttle = await createLoginThrottle({
-      db: storage.db,
-      redisUrl: config.redisUrl,
-      redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,
-      now: options.now,
-      logger,
-    });
-    const mailer = createMailer({ config, db: storage.db, logger });
-    const mfa = new Mfa({ config, db: storage.db, logger, mailer, secretKey, audit });
-    const endedSessionNotice = new EndedSessionNotice(storage.db, cookieNames(config.secure).session, config.secure);
 
     // The Koa app around it all, with the pages and endpoints every part shares (src/wiring/web-shell.ts).
     const app = createWebShell({
@@ -151,22 +74,9 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       endedSessionNotice,
     });
     const terminator = new SessionTerminator({ provider, db: storage.db, logger, audit });
-    // The hard cap on consecutive wrong passwords; the emailed link at /unlock lifts it.
-    const unlockLinks = new UnlockLinks({ db: storage.db, mailer, logger, issuer: config.issuer });
-    const lockout = new AccountLockout({ db: storage.db, links: unlockLinks, logger });
-    app.use(
-      unlockRouter({ issuer: config.issuer, secure: config.secure, pages, links: unlockLinks, lockout }).routes(),
-    );
-    const resets = new PasswordResetService({
-      config,
-      db: storage.db,
-      mailer,
-      logger,
-      lockout,
-      audit,
-      endSessions: (accountId) => terminator.endOthers(accountId, undefined, 'password_changed'),
-    });
-    app.use(passwordResetRouter({ config, pages, resets }).routes());
+    // /unlock and the password reset pages, from emailed links (src/wiring/recovery-pages.ts).
+    const recoveryDeps = { config, db: storage.db, pages, mailer, logger, audit, terminator };
+    const { lockout, resets } = mountRecoveryPages(app, recoveryDeps);
     // Operators' and the Admin API's users service: search, disable, remove, factors, sessions.
     const userAdministration = new UserAdministration({
       config,

@@ -1,0 +1,130 @@
+import type Provider from 'oidc-provider';
+import { AuditLog } from '../audit/audit-log.ts';
+import { ClientCache, clientCacheSeconds } from '../clients/client-cache.ts';
+import type { Config } from '../config/config.ts';
+import { SecretBox } from '../crypto/secret-box.ts';
+import { loadSecretEncryptionKey } from '../crypto/secret-key.ts';
+import { FederatedIdentities } from '../federation/federated-identities.ts';
+import { PageRenderer } from '../http/page-renderer.ts';
+import { PROVIDER_API_ROUTES, ProviderShortcut } from '../http/provider-shortcut.ts';
+import type { Logger } from '../logging/logger.ts';
+import { Mfa } from '../mfa/mfa.ts';
+import { createMailer, type QueuedMailer } from '../notify/create-mailer.ts';
+import { createObservability } from '../observability/create-observability.ts';
+import { type Companies, createCompanies } from '../organizations/companies.ts';
+import { createInsights, type Insights } from '../organizations/insights.ts';
+import { BatchedWrites } from '../provider/batched-writes.ts';
+import { cookieNames } from '../provider/configuration.ts';
+import { createProvider } from '../provider/create-provider.ts';
+import { RefreshRotations } from '../provider/refresh-rotations.ts';
+import { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
+import type { Storage } from '../storage/database.ts';
+import { createLoginThrottle, type LoginThrottle } from '../throttling/login-throttle.ts';
+import { createWebhooks, type Webhooks } from '../webhooks/create-webhooks.ts';
+import type { UmbralOptions } from './umbral.ts';
+
+/** The services every surface of Umbral shares, oidc-provider among them, before any route is mounted. */
+export interface CoreServices {
+  observability: ReturnType<typeof createObservability>;
+  audit: AuditLog;
+  pages: PageRenderer;
+  secretBox: SecretBox;
+  webhooks: Webhooks;
+  refreshRotations: RefreshRotations;
+  companies: Companies;
+  clientCache: ClientCache;
+  batchedWrites: BatchedWrites;
+  insights: Insights;
+  provider: Provider;
+  providerShortcut: ProviderShortcut;
+  throttle: LoginThrottle;
+  mailer: QueuedMailer;
+  mfa: Mfa;
+  endedSessionNotice: EndedSessionNotice;
+}
+
+/** Creates the shared services on opened, migrated storage (src/app.ts mounts the surfaces on them). */
+export async function createCoreServices(
+  config: Config,
+  logger: Logger,
+  storage: Storage,
+  options: UmbralOptions,
+): Promise<CoreServices> {
+  const { db } = storage;
+  const now = options.now;
+  // Metrics (src/observability): requests by route, sign-ins (from the audit events), tokens, queues, pool.
+  const observability = createObservability(config, storage);
+  const { metrics } = observability;
+  const audit = new AuditLog({ db, logger, now, observe: (e) => metrics.auditEvent(e) });
+  const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl, support: config.support });
+  // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
+  const secretKey = loadSecretEncryptionKey(config, logger);
+  const secretBox = new SecretBox(secretKey);
+  // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
+  const webhooks = createWebhooks({ config, db, secretBox, logger, audit, now });
+  metrics.reportWebhookQueue(async () => {
+    const { queued, failed } = await webhooks.stats();
+    return { pending: queued, failed };
+  });
+  const refreshRotations = new RefreshRotations({ db, secretBox, now });
+  // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
+  const companies = createCompanies({
+    config,
+    db,
+    logger,
+    identities: new FederatedIdentities(db),
+    now,
+    webhooks: webhooks.events,
+  });
+  // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
+  const clientCache = new ClientCache(clientCacheSeconds(storage.kind), now);
+  // Each oidc-provider request's writes in one statement, before its answer leaves.
+  const batchedWrites = new BatchedWrites(db);
+  const insights = createInsights({ config, db, logger, audit, now });
+  const provider = await createProvider({
+    config,
+    storage,
+    pages,
+    logger,
+    secretBox,
+    refreshRotations,
+    organizations: companies.signIn,
+    clientCache,
+    batchedWrites,
+  });
+  metrics.watchProvider(provider);
+  // Token requests and the other machine endpoints skip the page routers (src/http/provider-shortcut.ts).
+  const providerShortcut = new ProviderShortcut(
+    new Set(PROVIDER_API_ROUTES.map((r) => provider.pathFor(r, { mountPath: '' }))),
+  );
+  // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
+  pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
+  const throttle = await createLoginThrottle({
+    db,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,
+    now,
+    logger,
+  });
+  const mailer = createMailer({ config, db, logger });
+  const mfa = new Mfa({ config, db, logger, mailer, secretKey, audit });
+  const endedSessionNotice = new EndedSessionNotice(db, cookieNames(config.secure).session, config.secure);
+  return {
+    observability,
+    audit,
+    pages,
+    secretBox,
+    webhooks,
+    refreshRotations,
+    companies,
+    clientCache,
+    batchedWrites,
+    insights,
+    provider,
+    providerShortcut,
+    throttle,
+    mailer,
+    mfa,
+    endedSessionNotice,
+  };
+}
