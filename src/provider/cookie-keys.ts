@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { CookieSigner } from '../http/cookie-signer.ts';
 import type { Database } from '../storage/schema.ts';
 
 /** How many cookie keys are kept: the newest signs, the older ones still verify. */
@@ -9,11 +10,11 @@ const newest = (db: Kysely<Database>) =>
   db.selectFrom('cookie_keys').select('secret').orderBy('created_at', 'desc').orderBy('id').limit(KEPT).execute();
 
 /**
- * Cookie signing keys, newest first; the first is created on first start, under a lock, so nodes
- * starting at once on an empty database make one key (with one each, a node would refuse the
- * cookies another signed with a key it never loaded).
+ * The signer of Koa's and oidc-provider's cookies, over the kept keys, newest first; the first key
+ * is created on first start, under a lock, so nodes starting at once on an empty database make one
+ * key (with one each, a node would refuse the cookies another signed with a key it never loaded).
  */
-export async function loadCookieKeys(db: Kysely<Database>): Promise<string[]> {
+export async function loadCookieSigner(db: Kysely<Database>): Promise<CookieSigner> {
   let rows = await newest(db);
   if (rows.length === 0) {
     rows = await db.transaction().execute(async (trx) => {
@@ -22,7 +23,7 @@ export async function loadCookieKeys(db: Kysely<Database>): Promise<string[]> {
       return newest(trx);
     });
   }
-  return rows.map((r) => r.secret);
+  return new CookieSigner(rows.map((r) => r.secret));
 }
 
 export async function addCookieKey(db: Kysely<Database>): Promise<void> {

@@ -5,7 +5,6 @@ import { clientSecretMatches } from '../clients/client-secret.ts';
 import { previousSecretMatches } from '../clients/client-secret-rotation.ts';
 import type { Config } from '../config/config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import { CookieSigner } from '../http/cookie-signer.ts';
 import type { PageRenderer } from '../http/page-renderer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
@@ -16,7 +15,7 @@ import { UserRepository } from '../users/users.ts';
 import type { BatchedWrites } from './batched-writes.ts';
 import { rememberClientInstances } from './client-instances.ts';
 import { buildProviderConfiguration, type ProviderSettings } from './configuration.ts';
-import { loadCookieKeys } from './cookie-keys.ts';
+import { loadCookieSigner } from './cookie-keys.ts';
 import { watchRegistrations } from './dynamic-registration.ts';
 import { idempotentRefresh } from './idempotent-refresh.ts';
 import { REFRESH_TOKEN_REUSE_GRACE_SECONDS, type RefreshRotations } from './refresh-rotations.ts';
@@ -45,7 +44,7 @@ export async function createProvider(options: {
   const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
     loadSigningKeys(storage.db, options.secretBox),
-    loadCookieKeys(storage.db),
+    loadCookieSigner(storage.db),
   ]);
   const Adapter = createAdapterClass(storage.db, {
     refreshTokenReuseGraceSeconds: rotations?.graceSeconds ?? REFRESH_TOKEN_REUSE_GRACE_SECONDS,
@@ -59,7 +58,7 @@ export async function createProvider(options: {
     ...buildProviderConfiguration({
       config,
       jwks,
-      cookieKeys: new CookieSigner(cookieKeys),
+      cookieKeys,
       pages,
       findAccount: createFindAccount(new UserRepository(storage.db)),
       secondFactors: new FactorRepository(storage.db),

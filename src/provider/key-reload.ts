@@ -3,10 +3,9 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import { CookieSigner } from '../http/cookie-signer.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Database } from '../storage/schema.ts';
-import { loadCookieKeys } from './cookie-keys.ts';
+import { loadCookieSigner } from './cookie-keys.ts';
 import { loadSigningKeys, signingKeysVersion } from './signing-keys.ts';
 
 /**
@@ -66,9 +65,8 @@ export class KeyReload {
     const { provider, app, db, secretBox, logger } = this.options;
     const version = await signingKeysVersion(db);
     if (version === this.#version) return;
-    const [jwks, cookieKeys] = await Promise.all([loadSigningKeys(db, secretBox), loadCookieKeys(db)]);
+    const [jwks, cookieSigner] = await Promise.all([loadSigningKeys(db, secretBox), loadCookieSigner(db)]);
     initializeKeystore.call(provider, { keys: jwks });
-    const cookieSigner = new CookieSigner(cookieKeys);
     provider.keys = cookieSigner;
     app.keys = cookieSigner;
     this.#version = version;
