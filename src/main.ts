@@ -31,7 +31,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const server = http.createServer(umbral.app.callback());
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
   const shutdown = shutdownOnClose(server);
-  // From 1–2 s after the last request, when the heap grew 8 MB since the last round (idle-heap-release.ts).
+  // From 1–2 s after the last request, when its RSS grew 8 MB since the last round (idle-heap-release.ts).
   const heapRelease = startIdleHeapRelease({ idleMs: 2000, minGrowthBytes: 8 * 1024 * 1024 });
   releaseHeapWhenIdle(server, heapRelease);
   await new Promise<void>((resolve, reject) => {

@@ -7,17 +7,17 @@ import { releaseHeapWhenIdle, startIdleHeapRelease } from '../../src/http/idle-h
 const MB = 1024 * 1024;
 
 /** The release with a hand-driven clock: `tick()` is one check period passing. */
-function drivenRelease(heap: { used: number }, minGrowthBytes = 8 * MB) {
+function drivenRelease(heap: { held: number }, minGrowthBytes = 8 * MB) {
   const collections: number[] = [];
   let tick: () => void = () => {};
   let cancelled = false;
   const release = startIdleHeapRelease({
     idleMs: 2000,
     minGrowthBytes,
-    heapUsed: () => heap.used,
+    memoryHeld: () => heap.held,
     collect: () => {
-      collections.push(heap.used);
-      heap.used = 30 * MB; // what a collection leaves
+      collections.push(heap.held);
+      heap.held = 30 * MB; // what a collection leaves
     },
     every: (ms, run) => {
       if (ms !== 1000) throw new Error(`checks every ${ms} ms, not half the idle time`);
@@ -31,10 +31,10 @@ function drivenRelease(heap: { used: number }, minGrowthBytes = 8 * MB) {
 }
 
 test('a busy period followed by quiet ones collects after 1, 2 and 8 quiet periods, then waits for requests', (t) => {
-  const heap = { used: 30 * MB };
+  const heap = { held: 30 * MB };
   const { release, collections, tick } = drivenRelease(heap);
   release.noteRequest();
-  heap.used = 120 * MB;
+  heap.held = 120 * MB;
   tick(); // requests came: armed
   t.deepEqual(collections, []);
   const collectedAfter: number[] = [];
@@ -45,7 +45,7 @@ test('a busy period followed by quiet ones collects after 1, 2 and 8 quiet perio
   }
   t.deepEqual(collectedAfter, [1, 2, 8]);
   t.is(collections[0], 120 * MB, 'the first collection found the burst');
-  heap.used = 100 * MB; // garbage from timers alone does not start another round
+  heap.held = 100 * MB; // garbage from timers alone does not start another round
   tick();
   tick();
   t.is(collections.length, 3);
@@ -56,34 +56,34 @@ test('a busy period followed by quiet ones collects after 1, 2 and 8 quiet perio
 });
 
 test('a request during the round starts it over', (t) => {
-  const heap = { used: 30 * MB };
+  const heap = { held: 30 * MB };
   const { release, collections, tick } = drivenRelease(heap);
-  heap.used = 120 * MB;
+  heap.held = 120 * MB;
   release.noteRequest();
   tick();
   tick(); // quiet 1: collects
-  heap.used = 120 * MB;
+  heap.held = 120 * MB;
   tick(); // quiet 2: collects
   tick();
   tick(); // quiet 4
   release.noteRequest(); // busy again before quiet 8
-  heap.used = 120 * MB;
+  heap.held = 120 * MB;
   tick();
   for (let quiet = 1; quiet <= 8; quiet++) tick();
   t.is(collections.length, 5, 'two, then a whole new round of three');
 });
 
 test('nothing is collected while requests keep coming, nor when the heap barely grew', (t) => {
-  const heap = { used: 30 * MB };
+  const heap = { held: 30 * MB };
   const { release, collections, tick, cancelled } = drivenRelease(heap);
   for (let period = 0; period < 5; period++) {
     release.noteRequest();
-    heap.used += 40 * MB;
+    heap.held += 40 * MB;
     tick();
   }
   t.deepEqual(collections, [], 'busy all along');
 
-  const small = drivenRelease({ used: 30 * MB });
+  const small = drivenRelease({ held: 30 * MB });
   small.release.noteRequest();
   small.tick();
   small.tick();
