@@ -59,4 +59,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # timeout a little above that, e.g. `docker stop -t 15`).
 # Operator CLI: docker exec -it CONTAINER node bin/umbral.js help
 # `npm start` runs the same command.
-CMD ["node", "--enable-source-maps", "build/src/main.js"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=32", "build/src/main.js"]

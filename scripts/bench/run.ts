@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/config/server-node-flags.ts';
 import { createTestStore } from '../../test/support/stores.ts';
 import { Census, type CensusSnapshot, profile, type QueryProfile } from './census.ts';
 import { onCleanup } from './cleanup.ts';
@@ -278,7 +279,7 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
   const probe = options.census || options.cpuProfileDir !== undefined;
   const server = startNode(
     'bare oidc-provider',
-    ['--enable-source-maps', ...(probe ? PRELOAD : []), 'build/scripts/bench/bare-provider.js'],
+    [...SERVER_NODE_FLAGS, ...(probe ? PRELOAD : []), 'build/scripts/bench/bare-provider.js'],
     childEnv({ PORT: String(port), ...(probe ? { BENCH_CENSUS_FILE: censusFile } : {}) }),
     { core: options.serverCore },
   );
@@ -373,7 +374,7 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
     });
     const started = performance.now();
     // As `npm start` runs it: the compiled code (npm run bench builds first), no tsx.
-    const nodeArgs = ['--enable-source-maps', ...(probe ? PRELOAD : []), 'build/src/main.js'];
+    const nodeArgs = [...SERVER_NODE_FLAGS, ...(probe ? PRELOAD : []), 'build/src/main.js'];
     const server = startNode(`umbral (${kind})`, nodeArgs, env, { core: options.serverCore });
     try {
       await waitHealthy(server, `http://127.0.0.1:${port}/healthz`, 120_000);

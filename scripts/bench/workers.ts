@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/config/server-node-flags.ts';
 import { onCleanup } from './cleanup.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 import { createBenchDatabase } from './postgres.ts';
@@ -65,7 +66,7 @@ async function oneRun(workers: number, options: BenchOptions, seconds: number): 
     WEB_CONCURRENCY: String(workers),
   });
   // Every core (this process is pinned to one, and children inherit that).
-  const server = startNode(`umbral ×${workers}`, ['--enable-source-maps', 'build/src/main.js'], env, {
+  const server = startNode(`umbral ×${workers}`, [...SERVER_NODE_FLAGS, 'build/src/main.js'], env, {
     core: `0-${os.cpus().length - 1}`,
   });
   try {

@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/project-root.ts';
+import { SERVER_NODE_FLAGS } from '../../src/config/server-node-flags.ts';
 
 /** The compiled server, as `npm start` runs it. */
 const MAIN = path.join(PROJECT_ROOT, 'build/src/main.js');
@@ -27,7 +28,7 @@ export interface UmbralNode {
 
 /** One Umbral process (`node build/src/main.js`) on its own port, with a fresh environment. */
 export function startNode(env: Record<string, string>, port: number): UmbralNode {
-  const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
