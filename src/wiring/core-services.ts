@@ -1,4 +1,3 @@
-import type Provider from 'oidc-provider';
 import { AuditLog } from '../audit/audit-log.ts';
 import { ClientCache, clientCacheSeconds } from '../clients/client-cache.ts';
 import type { Config } from '../config/config.ts';
@@ -9,47 +8,25 @@ import { PageRenderer } from '../http/page-renderer.ts';
 import { PROVIDER_API_ROUTES, ProviderShortcut } from '../http/provider-shortcut.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Mfa } from '../mfa/mfa.ts';
-import { createMailer, type QueuedMailer } from '../notify/create-mailer.ts';
+import { createMailer } from '../notify/create-mailer.ts';
 import { createObservability } from '../observability/create-observability.ts';
-import { type Companies, createCompanies } from '../organizations/companies.ts';
-import { createInsights, type Insights } from '../organizations/insights.ts';
+import { createCompanies } from '../organizations/companies.ts';
+import { createInsights } from '../organizations/insights.ts';
 import { BatchedWrites } from '../provider/batched-writes.ts';
 import { cookieNames } from '../provider/configuration.ts';
 import { createProvider } from '../provider/create-provider.ts';
 import { RefreshRotations } from '../provider/refresh-rotations.ts';
 import { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
 import type { Storage } from '../storage/database.ts';
-import { createLoginThrottle, type LoginThrottle } from '../throttling/login-throttle.ts';
-import { createWebhooks, type Webhooks } from '../webhooks/create-webhooks.ts';
+import { createLoginThrottle } from '../throttling/login-throttle.ts';
+import { createWebhooks } from '../webhooks/create-webhooks.ts';
 import type { UmbralOptions } from './umbral.ts';
 
 /** The services every surface of Umbral shares, oidc-provider among them, before any route is mounted. */
-export interface CoreServices {
-  observability: ReturnType<typeof createObservability>;
-  audit: AuditLog;
-  pages: PageRenderer;
-  secretBox: SecretBox;
-  webhooks: Webhooks;
-  refreshRotations: RefreshRotations;
-  companies: Companies;
-  clientCache: ClientCache;
-  batchedWrites: BatchedWrites;
-  insights: Insights;
-  provider: Provider;
-  providerShortcut: ProviderShortcut;
-  throttle: LoginThrottle;
-  mailer: QueuedMailer;
-  mfa: Mfa;
-  endedSessionNotice: EndedSessionNotice;
-}
+export type CoreServices = Awaited<ReturnType<typeof createCoreServices>>;
 
 /** Creates the shared services on opened, migrated storage (src/app.ts mounts the surfaces on them). */
-export async function createCoreServices(
-  config: Config,
-  logger: Logger,
-  storage: Storage,
-  options: UmbralOptions,
-): Promise<CoreServices> {
+export async function createCoreServices(config: Config, logger: Logger, storage: Storage, options: UmbralOptions) {
   const { db } = storage;
   const now = options.now;
   // Metrics (src/observability): requests by route, sign-ins (from the audit events), tokens, queues, pool.
