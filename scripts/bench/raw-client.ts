@@ -22,7 +22,6 @@ class Connection {
   constructor(
     private readonly host: string,
     private readonly port: number,
-    private readonly request: Buffer,
     private readonly timeoutMs: number,
   ) {}
 
@@ -40,12 +39,12 @@ class Connection {
     return socket;
   }
 
-  send(): Promise<RawResponse> {
+  send(request: Buffer): Promise<RawResponse> {
     this.buffer = Buffer.alloc(0);
     const socket = this.socket ?? this.open();
     return new Promise<RawResponse>((resolve, reject) => {
       this.waiter = { resolve, reject };
-      socket.write(this.request);
+      socket.write(request);
     });
   }
 
@@ -88,6 +87,8 @@ class Connection {
 /** Up to `size` connections; requests beyond that wait in line (their wait counts as latency). */
 export class RawPool {
   private readonly connections: Connection[];
+  private readonly requests: Buffer[];
+  private sent = 0;
   private readonly queue: Array<{ run: (c: Connection) => void }> = [];
 
   constructor(
@@ -95,7 +96,12 @@ export class RawPool {
     method: string,
     path: string,
     headers: Record<string, string>,
-    /** One body for every request, or one per connection in turn (connection i sends bodies[i % n]). */
+    /**
+     * One body for every request, or several taken in turn by the requests (request k sends
+     * bodies[k % n]), whichever connection carries them: a paced load uses its first free
+     * connections most, so bodies tied to connections would be sent unevenly (and a refresh
+     * token left unused long enough falls out of the bare provider's 1,000-entry memory store).
+     */
     body: string | string[] | undefined,
     size: number,
     timeoutMs = 10_000,
@@ -108,10 +114,10 @@ export class RawPool {
       if (body !== undefined) lines.push(`content-length: ${bodyBuffer.length}`);
       return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), bodyBuffer]);
     };
-    const requests = (Array.isArray(body) ? body : [body]).map(requestWith);
+    this.requests = (Array.isArray(body) ? body : [body]).map(requestWith);
     this.connections = Array.from(
       { length: size },
-      (_, i) => new Connection(url.hostname, Number(url.port || 80), requests[i % requests.length]!, timeoutMs),
+      () => new Connection(url.hostname, Number(url.port || 80), timeoutMs),
     );
   }
 
@@ -130,7 +136,7 @@ export class RawPool {
       if (next) next.run(connection);
       else connection.busy = false;
     };
-    const sent = connection.send();
+    const sent = connection.send(this.requests[this.sent++ % this.requests.length]!);
     sent.then(release, release);
     return sent;
   }
