@@ -88,7 +88,8 @@ class Connection {
 export class RawPool {
   private readonly connections: Connection[];
   private readonly requests: Buffer[];
-  private sent = 0;
+  /** Requests sent so far: the next one carries requests[sentCount % n]. */
+  private sentCount = 0;
   private readonly queue: Array<{ run: (c: Connection) => void }> = [];
 
   constructor(
@@ -136,7 +137,7 @@ export class RawPool {
       if (next) next.run(connection);
       else connection.busy = false;
     };
-    const sent = connection.send(this.requests[this.sent++ % this.requests.length]!);
+    const sent = connection.send(this.requests[this.sentCount++ % this.requests.length]!);
     sent.then(release, release);
     return sent;
   }
