@@ -39,6 +39,7 @@ import { startBackgroundWork } from './wiring/background-work.ts';
 import { createCoreServices } from './wiring/core-services.ts';
 import { mountOperatorSurfaces } from './wiring/operator-surfaces.ts';
 import { mountRecoveryPages } from './wiring/recovery-pages.ts';
+import { ResourceStack } from './wiring/resource-stack.ts';
 import type { Umbral, UmbralOptions } from './wiring/umbral.ts';
 import { createWebShell } from './wiring/web-shell.ts';
 
@@ -46,17 +47,23 @@ export type { Umbral, UmbralOptions };
 
 /** Opens storage, applies migrations, and assembles the Koa app around oidc-provider. */
 export async function createUmbral(config: Config, logger: Logger, options: UmbralOptions = {}): Promise<Umbral> {
-  const storage = await openStorage({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    role: 'server',
-    poolSize: config.node.databasePoolSize,
-  });
+  // What is opened from here on, closed in reverse by close() or by a start-up that fails halfway.
+  const resources = new ResourceStack();
+  const storage = resources.own(
+    'storage',
+    await openStorage({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      role: 'server',
+      poolSize: config.node.databasePoolSize,
+    }),
+    (s) => s.close(),
+  );
   try {
     const applied = await migrateToLatest(storage.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     // The services every surface shares, oidc-provider among them (src/wiring/core-services.ts).
-    const core = await createCoreServices(config, logger, storage, options);
+    const core = await createCoreServices(config, logger, storage, options, resources);
     const { observability, audit, pages, secretBox, webhooks, refreshRotations, companies, insights } = core;
     const { provider, providerShortcut, batchedWrites, clientCache, throttle, mailer, mfa, endedSessionNotice } = core;
     const { metrics } = observability;
@@ -74,6 +81,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       endedSessionNotice,
     });
     const terminator = new SessionTerminator({ provider, db: storage.db, logger, audit });
+    resources.defer('session terminations', () => terminator.settled());
     // /unlock and the password reset pages, from emailed links (src/wiring/recovery-pages.ts).
     const recoveryDeps = { config, db: storage.db, pages, mailer, logger, audit, terminator };
     const { lockout, resets } = mountRecoveryPages(app, recoveryDeps);
@@ -261,6 +269,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       clientCache,
       keyReloadSeconds: config.node.keyReloadSeconds,
     });
+    resources.defer('node sync', () => nodeSync.stop());
 
     const background = startBackgroundWork({
       config,
@@ -274,6 +283,7 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       audit,
       refreshRotations,
     });
+    resources.defer('background work', () => background.stop());
 
     return {
       app,
@@ -291,20 +301,12 @@ export async function createUmbral(config: Config, logger: Logger, options: Umbr
       adminApi,
       webhooks,
       contracts: background.contracts,
-      async close() {
-        await background.stop();
-        await nodeSync.stop();
-        await terminator.settled();
-        await webhooks.close();
-        await mailer.stop();
-        await audit.close();
-        await insights.close();
-        await throttle.close();
-        await storage.close();
-      },
+      close: () => resources.close(),
     };
   } catch (error) {
-    await storage.close();
+    await resources.close().catch((closeError: unknown) => {
+      logger.error({ err: closeError }, 'closing what a failed start-up had opened');
+    });
     throw error;
   }
 }

@@ -24,16 +24,22 @@ export async function startNodeSync(options: {
   const { storage, provider, app, secretBox, logger, clientCache } = options;
   const keys = new KeyReload({ provider, app, db: storage.db, secretBox, logger });
   await keys.start(options.keyReloadSeconds);
-  const listening = await listenForChanges(storage, logger, {
-    onNotice(notice) {
-      if ('client' in notice) clientCache.invalidate(notice.client);
-      else void keys.reload();
-    },
-    onResync() {
-      clientCache.clear();
-      void keys.reload();
-    },
-  });
+  let listening: Awaited<ReturnType<typeof listenForChanges>>;
+  try {
+    listening = await listenForChanges(storage, logger, {
+      onNotice(notice) {
+        if ('client' in notice) clientCache.invalidate(notice.client);
+        else void keys.reload();
+      },
+      onResync() {
+        clientCache.clear();
+        void keys.reload();
+      },
+    });
+  } catch (error) {
+    keys.stop(); // its reload timer would outlive the failed start
+    throw error;
+  }
   return {
     async stop() {
       keys.stop();

@@ -20,25 +20,42 @@ import { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
 import type { Storage } from '../storage/database.ts';
 import { createLoginThrottle } from '../throttling/login-throttle.ts';
 import { createWebhooks } from '../webhooks/create-webhooks.ts';
+import type { ResourceStack } from './resource-stack.ts';
 import type { UmbralOptions } from './umbral.ts';
 
 /** The services every surface of Umbral shares, oidc-provider among them, before any route is mounted. */
 export type CoreServices = Awaited<ReturnType<typeof createCoreServices>>;
 
-/** Creates the shared services on opened, migrated storage (src/app.ts mounts the surfaces on them). */
-export async function createCoreServices(config: Config, logger: Logger, storage: Storage, options: UmbralOptions) {
+/**
+ * Creates the shared services on opened, migrated storage (src/app.ts mounts the surfaces on them).
+ * Each one holding a connection, a timer or a queue is registered on `resources` as it opens, so a
+ * failure further on (a signing key sealed with another key, say) closes those already open.
+ */
+export async function createCoreServices(
+  config: Config,
+  logger: Logger,
+  storage: Storage,
+  options: UmbralOptions,
+  resources: ResourceStack,
+) {
   const { db } = storage;
   const now = options.now;
   // Metrics (src/observability): requests by route, sign-ins (from the audit events), tokens, queues, pool.
   const observability = createObservability(config, storage);
   const { metrics } = observability;
-  const audit = new AuditLog({ db, logger, now, observe: (e) => metrics.auditEvent(e) });
+  const audit = resources.own(
+    'audit log',
+    new AuditLog({ db, logger, now, observe: (e) => metrics.auditEvent(e) }),
+    (a) => a.close(),
+  );
   const pages = new PageRenderer({ productName: config.productName, logoUrl: config.logoUrl, support: config.support });
   // Seals what must not be readable from a database dump: signing keys, authenticator-app secrets.
   const secretKey = loadSecretEncryptionKey(config, logger);
   const secretBox = new SecretBox(secretKey);
   // Webhooks: capabilities emit to `webhooks.events`; every process delivers the queue (src/webhooks).
-  const webhooks = createWebhooks({ config, db, secretBox, logger, audit, now });
+  const webhooks = resources.own('webhooks', createWebhooks({ config, db, secretBox, logger, audit, now }), (w) =>
+    w.close(),
+  );
   metrics.reportWebhookQueue(async () => {
     const { queued, failed } = await webhooks.stats();
     return { pending: queued, failed };
@@ -57,7 +74,7 @@ export async function createCoreServices(config: Config, logger: Logger, storage
   const clientCache = new ClientCache(clientCacheSeconds(storage.kind), now);
   // Each oidc-provider request's writes in one statement, before its answer leaves.
   const batchedWrites = new BatchedWrites(db);
-  const insights = createInsights({ config, db, logger, audit, now });
+  const insights = resources.own('insights', createInsights({ config, db, logger, audit, now }), (i) => i.close());
   const provider = await createProvider({
     config,
     storage,
@@ -76,14 +93,18 @@ export async function createCoreServices(config: Config, logger: Logger, storage
   );
   // Each portal's pages carry its name, logo, colour and legal links (src/http/page-branding.ts).
   pages.branding.usePortals(async (clientId) => (await provider.Client.find(clientId))?.metadata());
-  const throttle = await createLoginThrottle({
-    db,
-    redisUrl: config.redisUrl,
-    redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,
-    now,
-    logger,
-  });
-  const mailer = createMailer({ config, db, logger });
+  const throttle = resources.own(
+    'login throttle',
+    await createLoginThrottle({
+      db,
+      redisUrl: config.redisUrl,
+      redisKeyPrefix: `${config.redisKeyPrefix}throttle:`,
+      now,
+      logger,
+    }),
+    (t) => t.close(),
+  );
+  const mailer = resources.own('mailer', createMailer({ config, db, logger }), (m) => m.stop());
   const mfa = new Mfa({ config, db, logger, mailer, secretKey, audit });
   const endedSessionNotice = new EndedSessionNotice(db, cookieNames(config.secure).session, config.secure);
   return {
