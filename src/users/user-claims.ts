@@ -1,6 +1,5 @@
 import type { Account, AccountClaims, FindAccount } from 'oidc-provider';
-import type { UserRow } from '../storage/schema.ts';
-import type { UserRepository } from './users.ts';
+import type { UserClaimsRow, UserRepository } from './users.ts';
 
 /** Standard claims per scope; `sub` is the user's stable id, never the email. */
 export const CLAIMS_BY_SCOPE = {
@@ -12,7 +11,7 @@ export const CLAIMS_BY_SCOPE = {
   phone: ['phone_number', 'phone_number_verified'],
 };
 
-export function claimsOf(user: UserRow): AccountClaims {
+export function claimsOf(user: UserClaimsRow): AccountClaims {
   return {
     sub: user.id,
     email: user.email,
@@ -27,7 +26,7 @@ export function claimsOf(user: UserRow): AccountClaims {
 /** oidc-provider's findAccount: disabled users are treated as gone, which ends their sessions' use. */
 export function createFindAccount(users: UserRepository): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
-    const user = await users.findById(sub);
+    const user = await users.findClaimsById(sub);
     if (!user || user.disabled) return undefined;
     return {
       accountId: user.id,

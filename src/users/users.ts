@@ -16,6 +16,12 @@ export class UserInputError extends Error {
   }
 }
 
+/** The columns of a user that its OpenID claims and its availability come from. */
+export type UserClaimsRow = Pick<
+  UserRow,
+  'id' | 'email' | 'email_verified' | 'name' | 'updated_at' | 'phone' | 'phone_verified' | 'disabled'
+>;
+
 export interface NewUserInput {
   email: string;
   password?: string | undefined;
@@ -28,6 +34,9 @@ export interface NewUserInput {
 
 // The statements of every password sign-in, written out once (src/storage/sql-placeholders.ts says why).
 const USERS_BY_ID = 'select * from users where id in';
+// Token requests read only what claims and availability need: no password hash, a third of the columns.
+const CLAIMS_BY_ID =
+  'select id, email, email_verified, name, updated_at, phone, phone_verified, disabled from users where id in';
 const USER_BY_EMAIL = 'select * from users where lower(email) = $1';
 const RECORD_LOGIN = 'update users set last_login_at = $1 where id = $2';
 
@@ -51,6 +60,21 @@ export class UserRepository {
 
   async findById(id: string): Promise<UserRow | undefined> {
     return this.#byId.find(id);
+  }
+
+  /** An account's claims and whether it is disabled: what every refresh, userinfo and ID token reads. */
+  readonly #claimsById = new BatchedLookups<string, UserClaimsRow>({
+    keyOf: (id) => id,
+    fetch: async (ids) => {
+      const { rows } = await this.db.executeQuery<UserClaimsRow>(
+        CompiledQuery.raw(selectWhereIn(CLAIMS_BY_ID, ids.length), ids),
+      );
+      return new Map(rows.map((row) => [row.id, row]));
+    },
+  });
+
+  async findClaimsById(id: string): Promise<UserClaimsRow | undefined> {
+    return this.#claimsById.find(id);
   }
 
   /** Case-insensitive, served by the unique index on lower(email). */
