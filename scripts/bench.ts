@@ -16,10 +16,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Argon2Ceiling, measureArgon2Ceiling } from './bench/argon2-ceiling.ts';
 import { installSignalHandlers, runCleanup } from './bench/cleanup.ts';
+import { benchPaired, type PairedResult, pairedLines } from './bench/paired.ts';
 import { ADMIN_URL, postgresSettings, postgresVersion } from './bench/postgres.ts';
 import { hasTaskset, machineBusyCores, pinSelf } from './bench/proc.ts';
 import { ROOT } from './bench/processes.ts';
-import { markdownTable, verdictLines, verdicts } from './bench/report.ts';
+import { GOALS, markdownTable, type Verdict, verdictLines, verdicts } from './bench/report.ts';
 import {
   type BenchOptions,
   benchBare,
@@ -52,6 +53,10 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --workers N    also Umbral on PostgreSQL unpinned with WEB_CONCURRENCY=1 and =N under the same
                  client_credentials load: req/s and the ratio (the load generator, wrk when it is
                  installed, else autocannon, shares the cores)
+  --paired N     also N paired rounds: the bare oidc-provider and Umbral on PostgreSQL running at
+                 once on the server core, taking turns under the same maximum load (cc, refresh)
+                 in short slices, so the ratio is not the machine's drift between two runs
+                 (scripts/bench/paired.ts); the ratios' median and spread over the rounds
   --faults       run the fault table instead (scripts/faults.ts; also npm run faults)
   --wait-quiet S before each target, wait up to S seconds for the machine to be quiet
                  (under 0.25 busy cores); default 0 (do not wait, just record the noise)
@@ -65,6 +70,24 @@ const QUICK: Durations = { max: 3, half: 3, login: 5, warm: 1, idleEarly: 2, idl
 /** Requests per CPU-second of the primary and its workers together. */
 function perServerCore(run: { rps: number; cpuCores: number }): string {
   return Math.round(run.rps / run.cpuCores).toLocaleString('en-US');
+}
+
+/** The ratio goals as the paired rounds measured them. */
+function pairedVerdicts(paired: PairedResult | undefined): Verdict[] {
+  const out: Verdict[] = [];
+  for (const [name, flow] of [
+    ['client_credentials', paired?.clientCredentials],
+    ['refresh', paired?.refresh],
+  ] as const) {
+    if (!flow) continue;
+    out.push({
+      goal: `${name} per core ≥ ${GOALS.ofBareProvider} of the bare oidc-provider's, paired rounds`,
+      target: 'Umbral on PostgreSQL',
+      value: `median ${flow.ratio.median.toFixed(2)} over ${flow.rounds.length} rounds (${flow.ratio.min.toFixed(2)}–${flow.ratio.max.toFixed(2)})`,
+      met: flow.ratio.median >= GOALS.ofBareProvider,
+    });
+  }
+  return out;
 }
 
 async function main(): Promise<number> {
@@ -82,6 +105,7 @@ async function main(): Promise<number> {
       'cpu-prof-phases': { type: 'string', default: 'max|logins' },
       faults: { type: 'boolean', default: false },
       workers: { type: 'string' },
+      paired: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -153,6 +177,7 @@ async function main(): Promise<number> {
   let calibration: Calibration | undefined;
   let argon2: Argon2Ceiling | undefined;
   let workers: Awaited<ReturnType<typeof benchWorkers>> | undefined;
+  let paired: PairedResult | undefined;
   try {
     log('bench: calibration…');
     await noise();
@@ -168,6 +193,14 @@ async function main(): Promise<number> {
     for (const store of stores) {
       log(`bench: Umbral on ${store}…`);
       await run(() => benchUmbral(store, options));
+    }
+    if (values.paired) {
+      const rounds = Number(values.paired);
+      if (!Number.isInteger(rounds) || rounds < 1)
+        throw new Error(`--paired: a number of rounds, not ${values.paired}`);
+      log(`bench: paired rounds, bare oidc-provider and Umbral on PostgreSQL taking turns (${rounds} rounds)…`);
+      await noise();
+      paired = await benchPaired(options, rounds, values.quick ? 2 : 4);
     }
     if (values.workers) {
       log(`bench: WEB_CONCURRENCY=1 and ${values.workers} on PostgreSQL, unpinned…`);
@@ -188,12 +221,17 @@ async function main(): Promise<number> {
   }
 
   if (cpuProfileDir) log(`bench: CPU profiles (and .txt summaries) in ${path.relative(process.cwd(), cpuProfileDir)}`);
-  const table = markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 });
-  const verdict = verdicts(results, { argon2, workersRatio: workers?.ratio });
+  const table = results.length
+    ? markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 })
+    : `Calibration and paired rounds only (${date}).`;
+  const verdict = [...verdicts(results, { argon2, workersRatio: workers?.ratio }), ...pairedVerdicts(paired)];
   const workersLine = workers
     ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, ${workers.many.loadGenerator} and PostgreSQL on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2). Per server CPU-second: ${perServerCore(workers.one)} and ${perServerCore(workers.many)}/s (×${(workers.many.rps / workers.many.cpuCores / (workers.one.rps / workers.one.cpuCores)).toFixed(2)}). Beside the ${workers.many.workers} workers: ${workers.many.loadGenerator} ${workers.many.loadGeneratorCores ?? '?'} cores, PostgreSQL ${workers.many.databaseCores} cores.`
     : '';
-  process.stdout.write(`\n${table}${workersLine}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`);
+  const pairedSection = paired ? `\n\n${pairedLines(paired)}` : '';
+  process.stdout.write(
+    `\n${table}${workersLine}${pairedSection}\n\n${verdictLines(verdict)}\n\nbench: ${seconds} s in all\n`,
+  );
 
   const outDir = path.join(ROOT, 'bench-results');
   fs.mkdirSync(outDir, { recursive: true });
@@ -215,7 +253,7 @@ async function main(): Promise<number> {
   }
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ date, quick: values.quick, pinned, calibration, argon2, workers, durations: options.durations, connections: options.connections, loginConcurrency: options.loginConcurrency, census: options.census, seconds, machine, postgres, results, verdicts: verdict, ...(failure ? { failure: String(failure) } : {}) }, null, 2)}\n`,
+    `${JSON.stringify({ date, quick: values.quick, pinned, calibration, argon2, workers, paired, durations: options.durations, connections: options.connections, loginConcurrency: options.loginConcurrency, census: options.census, seconds, machine, postgres, results, verdicts: verdict, ...(failure ? { failure: String(failure) } : {}) }, null, 2)}\n`,
   );
   log(`bench: results written to ${path.relative(process.cwd(), file)}`);
   return failure ? 1 : 0;

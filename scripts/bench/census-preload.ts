@@ -18,6 +18,9 @@ interface Entry {
 }
 
 const statements = new Map<string, Entry>();
+// Each statement text's entry, found without normalizing the text again: the census must not
+// cost the server it measures (normalizing a batched upsert's text took ~4 µs per request).
+const entryByText = new Map<string, Entry>();
 let seq = 0;
 
 function record(sql: unknown, ms: number): void {
@@ -27,11 +30,15 @@ function record(sql: unknown, ms: number): void {
       : typeof (sql as { text?: unknown })?.text === 'string'
         ? (sql as { text: string }).text
         : '?';
-  const key = text.replace(/\s+/g, ' ').trim().slice(0, 240);
-  const entry = statements.get(key) ?? { count: 0, ms: 0 };
+  let entry = entryByText.get(text);
+  if (!entry) {
+    const key = text.replace(/\s+/g, ' ').trim().slice(0, 240);
+    entry = statements.get(key) ?? { count: 0, ms: 0 };
+    statements.set(key, entry);
+    if (entryByText.size < 10_000) entryByText.set(text, entry);
+  }
   entry.count++;
   entry.ms += ms;
-  statements.set(key, entry);
 }
 
 function wrap(proto: { query: (...args: unknown[]) => unknown }): void {

@@ -3,28 +3,17 @@
  * warm it up, read its idle memory, then run the loads from this process (pinned to core 1).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { SERVER_NODE_FLAGS } from '../../src/config/server-node-flags.ts';
-import { createTestStore } from '../../test/support/stores.ts';
-import { Census, type CensusSnapshot, profile, type QueryProfile } from './census.ts';
-import { onCleanup } from './cleanup.ts';
+import type { Census, CensusSnapshot, QueryProfile } from './census.ts';
+import { profile } from './census.ts';
 import { closedLoop, type LoadResult, paced, type RequestSpec } from './load.ts';
-import { type LoginLoadResult, type LoginTarget, loginLoad, passwordLogin } from './login.ts';
+import { type LoginLoadResult, loginLoad } from './login.ts';
 import { benchMetrics, type MetricsResult } from './metrics.ts';
-import { BENCH_METRICS_TOKEN, issuedBetween, tokensIssued } from './metrics-scrape.ts';
-import { createBenchDatabase } from './postgres.ts';
+import { issuedBetween, tokensIssued } from './metrics-scrape.ts';
 import { type CpuUse, cpuSnapshot, cpuUse, rssBytes, Sampler } from './proc.ts';
-import {
-  childEnv,
-  firstJsonLine,
-  freePort,
-  type RunningProcess,
-  startNode,
-  umbralCli,
-  waitHealthy,
-} from './processes.ts';
+import { childEnv, firstJsonLine, freePort, type RunningProcess, startNode } from './processes.ts';
 import { summarise } from './profile-summary.ts';
+import { mb, startBareServer, startUmbralServer, tokenSpec } from './servers.ts';
 import { round, sleep } from './stats.ts';
 
 export interface Durations {
@@ -103,44 +92,8 @@ export interface TargetResult {
   notes: string[];
 }
 
-const MB = 1024 * 1024;
-
-/** The census probe, compiled like the servers it goes into (`npm run bench` builds first). */
-const PRELOAD = ['--import', './build/scripts/bench/census-preload.js'];
-const mb = (bytes: number | undefined) => round((bytes ?? 0) / MB, 1);
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
-function tokenSpec(origin: string, authorization: string, body: Record<string, string>): RequestSpec {
-  return {
-    origin,
-    path: '/token',
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(body).toString(),
-    expectStatus: 200,
-  };
-}
-
-/** Refresh tokens in the refresh loads: one per connection of the maximum load. */
-function refreshTokenCount(options: { connections: number }): number {
-  return options.connections;
-}
-
-/** The refresh load: each token in turn, so the requests in flight carry different ones. */
-function refreshSpec(origin: string, authorization: string, tokens: string[]): RequestSpec {
-  const { body: _one, ...spec } = tokenSpec(origin, authorization, { grant_type: 'refresh_token' });
-  return {
-    ...spec,
-    bodies: tokens.map((token) =>
-      new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
-    ),
-  };
-}
-
-class Target {
+/** One server under measurement: each load's CPU, SQL statements and tokens counted. */
+export class Target {
   readonly sampler: Sampler;
   constructor(
     readonly name: string,
@@ -271,55 +224,28 @@ export async function calibrate(options: BenchOptions, seconds: number): Promise
 /** oidc-provider alone: client_credentials and refresh, no logins (it has no login pages). */
 export async function benchBare(options: BenchOptions): Promise<TargetResult> {
   const { log, durations } = options;
-  const port = await freePort();
-  const started = performance.now();
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-bench-'));
-  const removeScratch = onCleanup('remove bench temp dir', () => fs.rmSync(scratch, { recursive: true, force: true }));
-  const censusFile = path.join(scratch, 'census.json');
-  const probe = options.census || options.cpuProfileDir !== undefined;
-  const server = startNode(
-    'bare oidc-provider',
-    [...SERVER_NODE_FLAGS, ...(probe ? PRELOAD : []), 'build/scripts/bench/bare-provider.js'],
-    childEnv({ PORT: String(port), ...(probe ? { BENCH_CENSUS_FILE: censusFile } : {}) }),
-    { core: options.serverCore },
-  );
+  const ready = await startBareServer(options);
+  const { server } = ready;
   try {
-    const ready = await firstJsonLine<{ clientId: string; clientSecret: string }>(server, 60_000);
-    const startupSeconds = (performance.now() - started) / 1000;
-    const rssAfterStart = rssBytes(server.pid);
-    const origin = `http://127.0.0.1:${port}`;
-    const auth = basic(ready.clientId, ready.clientSecret);
-    const target = new Target(
-      'bare',
-      server,
-      options,
-      probe ? new Census(server.pid, censusFile) : undefined,
-      undefined,
-    );
-    const cc = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
-    await closedLoop(cc, options.connections, durations.warm);
+    const target = new Target('bare', server, options, ready.census, undefined);
+    await closedLoop(ready.cc, options.connections, durations.warm);
     const idle = await idleRss(server.pid, durations);
     log(
-      `  bare oidc-provider: started in ${round(startupSeconds, 1)} s, idle RSS ${mb(idle.early)} MB after ${durations.idleEarly} s, ${mb(idle.settled)} MB after ${durations.idle} s`,
+      `  bare oidc-provider: started in ${round(ready.startupSeconds, 1)} s, idle RSS ${mb(idle.early)} MB after ${durations.idleEarly} s, ${mb(idle.settled)} MB after ${durations.idle} s`,
     );
     target.sampler.start();
-    const clientCredentials = options.phases.has('cc') ? await target.tokenPhases('client_credentials', cc) : undefined;
-    let refresh: TokenPhases | undefined;
-    if (options.phases.has('refresh')) {
-      // The memory adapter keeps 1,000 entries: take a fresh refresh token just before its load.
-      const tokens: string[] = [];
-      for (let i = 0; i < refreshTokenCount(options); i++) {
-        const response = await fetch(`${origin}/__bench/refresh-token`, { method: 'POST' });
-        tokens.push(((await response.json()) as { refresh_token: string }).refresh_token);
-      }
-      refresh = await target.tokenPhases('refresh_token', refreshSpec(origin, auth, tokens));
-    }
+    const clientCredentials = options.phases.has('cc')
+      ? await target.tokenPhases('client_credentials', ready.cc)
+      : undefined;
+    const refresh = options.phases.has('refresh')
+      ? await target.tokenPhases('refresh_token', await ready.refresh())
+      : undefined;
     target.sampler.stop();
     return {
       target: 'bare',
       label: 'bare oidc-provider (memory)',
-      startupSeconds: round(startupSeconds, 1),
-      rssAfterStartMb: mb(rssAfterStart),
+      startupSeconds: round(ready.startupSeconds, 1),
+      rssAfterStartMb: mb(ready.rssAfterStart),
       earlyIdleRssMb: mb(idle.early),
       idleRssMb: mb(idle.settled),
       peakRssMb: mb(target.sampler.peakRss),
@@ -328,125 +254,24 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
       notes: [],
     };
   } finally {
-    await server.stop();
-    await removeScratch();
+    await ready.stop();
+    await ready.cleanup();
   }
 }
-
-const PASSWORD = 'bench-correct-horse-battery-staple';
 
 /** Umbral as `npm start` runs it, on PGlite (DATA_DIR) or PostgreSQL (a database of its own). */
 export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOptions): Promise<TargetResult> {
   const { log, durations } = options;
-  const notes: string[] = [];
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-bench-'));
-  const removeScratch = onCleanup('remove bench temp dir', () => fs.rmSync(scratch, { recursive: true, force: true }));
-  let dataDir = path.join(scratch, 'data');
-  let databaseUrl: string | undefined;
-  let databaseName: string | undefined;
-  let dropStore: (() => Promise<void>) | undefined;
+  const ready = await startUmbralServer(kind, options);
+  const { server, census, login } = ready;
   let result: TargetResult | undefined;
   try {
-    if (kind === 'pglite') {
-      // A copy of an initialised PGlite directory (as the tests use), not a first-ever initdb.
-      const store = await createTestStore('pglite');
-      dropStore = onCleanup('remove PGlite data dir', () => store.cleanup());
-      dataDir = store.dataDir;
-    } else {
-      const database = await createBenchDatabase();
-      dropStore = onCleanup(`drop database ${database.name}`, () => database.drop());
-      databaseUrl = database.url;
-      databaseName = database.name;
-      fs.mkdirSync(dataDir);
-    }
-    const port = await freePort();
-    const issuer = `http://localhost:${port}`;
-    const censusFile = path.join(scratch, 'census.json');
-    const probe = options.census || options.cpuProfileDir !== undefined;
-    const env = childEnv({
-      PORT: String(port),
-      ISSUER: issuer,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      METRICS_TOKEN: BENCH_METRICS_TOKEN,
-      ...(probe ? { BENCH_CENSUS_FILE: censusFile, BENCH_CENSUS_SQL: '1' } : {}),
-    });
-    const started = performance.now();
-    // As `npm start` runs it: the compiled code (npm run bench builds first), no tsx.
-    const nodeArgs = [...SERVER_NODE_FLAGS, ...(probe ? PRELOAD : []), 'build/src/main.js'];
-    const server = startNode(`umbral (${kind})`, nodeArgs, env, { core: options.serverCore });
     try {
-      await waitHealthy(server, `http://127.0.0.1:${port}/healthz`, 120_000);
-      const startupSeconds = (performance.now() - started) / 1000;
-      const rssAfterStart = rssBytes(server.pid);
-      log(
-        `  umbral on ${kind}: healthy in ${round(startupSeconds, 1)} s, RSS ${mb(rssAfterStart)} MB; registering client and user with the CLI…`,
+      const target = new Target(kind, server, options, census, ready.databaseName, options.census, () =>
+        tokensIssued(ready.origin),
       );
-
-      // The operator CLI, as an operator would (it reaches PGlite through the server's socket).
-      const cli = { core: options.serverCore === undefined ? undefined : '1' };
-      const redirectUri = 'http://localhost:9/callback';
-      const client = await umbralCli(
-        [
-          'clients',
-          'add',
-          '--client-id',
-          'bench-portal',
-          '--redirect-uri',
-          redirectUri,
-          '--grant-types',
-          'authorization_code,refresh_token,client_credentials',
-          '--first-party',
-          // The bare provider signs ES256: the same work per ID token (RS256, the default, costs several times more).
-          '--id-token-signing-alg',
-          'ES256',
-        ],
-        env,
-        cli,
-      );
-      const email = 'bench.user@example.com';
-      await umbralCli(['users', 'add', '--email', email, '--password', PASSWORD, '--verified'], env, cli);
-      const clientSecret = String(client['client_secret']);
-      const login: LoginTarget = {
-        issuer,
-        clientId: 'bench-portal',
-        clientSecret,
-        redirectUri,
-        email,
-        password: PASSWORD,
-      };
-
-      // One session per connection, as many people's portals refresh: each its own refresh token.
-      const refreshTokens: string[] = [];
-      for (let i = 0; i < refreshTokenCount(options); i++) {
-        const token = (await passwordLogin(login)).tokens.refresh_token;
-        if (!token) throw new Error('the code exchange gave no refresh token');
-        refreshTokens.push(token);
-      }
-      const refreshToken = refreshTokens[0]!;
-      const origin = `http://127.0.0.1:${port}`;
-      const auth = basic('bench-portal', clientSecret);
-      const refreshLoad = refreshSpec(origin, auth, refreshTokens);
-      const check = await fetch(`${origin}/token`, {
-        method: 'POST',
-        headers: refreshLoad.headers,
-        body: refreshLoad.bodies![0]!,
-      });
-      const checked = (await check.json()) as { refresh_token?: string; error?: string };
-      if (!check.ok) throw new Error(`refresh failed: ${JSON.stringify(checked)}`);
-      if (checked.refresh_token && checked.refresh_token !== refreshToken) {
-        notes.push(
-          'the refresh token was rotated: the refresh load reuses a consumed token and measures the reuse grace path',
-        );
-      }
-
-      const census = probe ? new Census(server.pid, censusFile) : undefined;
-      const target = new Target(kind, server, options, census, databaseName, options.census, () =>
-        tokensIssued(origin),
-      );
-      const ccSpec = tokenSpec(origin, auth, { grant_type: 'client_credentials' });
-      await closedLoop(ccSpec, options.connections, durations.warm);
+      const refreshLoad = await ready.refresh();
+      await closedLoop(ready.cc, options.connections, durations.warm);
       await closedLoop(refreshLoad, options.connections, durations.warm);
       const rssAfterTokenWarmup = rssBytes(server.pid);
       await loginLoad(login, Math.min(4, options.loginConcurrency), durations.warm);
@@ -459,7 +284,7 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
 
       target.sampler.start();
       const clientCredentials = options.phases.has('cc')
-        ? await target.tokenPhases('client_credentials', ccSpec)
+        ? await target.tokenPhases('client_credentials', ready.cc)
         : undefined;
       const refresh = options.phases.has('refresh')
         ? await target.tokenPhases('refresh_token', refreshLoad)
@@ -468,13 +293,14 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
         ? await target.measure('password logins', () => loginLoad(login, options.loginConcurrency, durations.login))
         : undefined;
       target.sampler.stop();
+      const notes = [...ready.notes];
       if (logins?.failed) notes.push(`${logins.failed} logins failed, first: ${logins.firstErrors[0]}`);
       const last: CensusSnapshot | undefined = await census?.read();
       result = {
         target: kind,
         label: `Umbral on ${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}`,
-        startupSeconds: round(startupSeconds, 1),
-        rssAfterStartMb: mb(rssAfterStart),
+        startupSeconds: round(ready.startupSeconds, 1),
+        rssAfterStartMb: mb(ready.rssAfterStart),
         rssAfterTokenWarmupMb: mb(rssAfterTokenWarmup),
         rssAfterLoginWarmupMb: mb(rssAfterLoginWarmup),
         earlyIdleRssMb: mb(idle.early),
@@ -492,11 +318,11 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
         notes,
       };
     } finally {
-      await server.stop();
+      await ready.stop();
     }
     if (options.phases.has('metrics')) {
       log(`  umbral on ${kind}: metrics over 100,000 sign-in events (seeding the store the server left)…`);
-      const metrics = await benchMetrics({ databaseUrl, dataDir });
+      const metrics = await benchMetrics({ databaseUrl: ready.databaseUrl, dataDir: ready.dataDir });
       const m = metrics.organizationMetricsMs;
       log(
         `    organization metrics: p50 ${m.p50} ms, p90 ${m.p90} ms, max ${m.max} ms; lastSignIns of 50: p50 ${metrics.lastSignInsOf50Ms.p50} ms (seeded in ${metrics.seedSeconds} s)`,
@@ -505,7 +331,6 @@ export async function benchUmbral(kind: 'pglite' | 'postgres', options: BenchOpt
     }
     return result;
   } finally {
-    await dropStore?.();
-    await removeScratch();
+    await ready.cleanup();
   }
 }
