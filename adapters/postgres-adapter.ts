@@ -59,6 +59,11 @@ export interface AdapterOptions {
  */
 const HASHED_MODELS = new Set(['InitialAccessToken', 'RegistrationAccessToken']);
 
+function withoutJti(payload: AdapterPayload): AdapterPayload {
+  const { jti: _value, ...rest } = payload;
+  return rest;
+}
+
 /** The id a token of `model` is stored under; for the hashed models also what logs may name it by. */
 export function storedTokenId(model: string, id: string): string {
   return HASHED_MODELS.has(model) ? hashOpaqueToken(id) : id;
@@ -155,12 +160,11 @@ export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') return upsertClient(id, payload);
-      const hashed = HASHED_MODELS.has(this.model);
-      const { jti: _value, ...withoutValue } = payload;
       const row: OidcModelRow = {
         model: this.model,
         id: storedTokenId(this.model, id),
-        payload: JSON.stringify(hashed ? withoutValue : payload),
+        // The hashed models' value (jti) stays out of the row; other payloads are written as they are.
+        payload: JSON.stringify(HASHED_MODELS.has(this.model) ? withoutJti(payload) : payload),
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const PREFIX = 'sha256$';
 
@@ -12,7 +12,7 @@ export function generateClientSecret(): string {
  * (a slow hash buys nothing against guessing 256 bits and would cost every token request).
  */
 export function hashClientSecret(secret: string): string {
-  return PREFIX + createHash('sha256').update(secret).digest('base64url');
+  return PREFIX + hash('sha256', secret, 'base64url'); // one-shot: checked on every token request
 }
 
 /** Whether a stored value is already a hash made here (a generated secret never contains "$"). */
