@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { BatchedLookups } from '../src/storage/batched-lookups.ts';
-import { type FoundRow, modelRowKey } from '../src/storage/oidc-model-rows.ts';
+import { type FoundRow, modelRowKey, type ReadAheadCompanion } from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { tuplePlaceholders } from '../src/storage/sql-placeholders.ts';
 
@@ -16,6 +16,23 @@ const readAheadKey = {
   byUid: (model: string, uid: string) => `${model}\u0000uid\u0000${uid}`,
 };
 
+/** Takes a row out of a request's read-ahead (each is used once), by its model and id. */
+export function takeReadAhead(
+  ahead: Map<string, FoundRow> | undefined,
+  model: string,
+  id: string,
+): FoundRow | undefined {
+  return take(ahead, readAheadKey.byId(model, id));
+}
+
+function take(ahead: Map<string, FoundRow> | undefined, key: string): FoundRow | undefined {
+  const row = ahead?.get(key);
+  if (!row) return undefined;
+  ahead!.delete(readAheadKey.byId(row.model, row.id));
+  if (row.uid) ahead!.delete(readAheadKey.byUid(row.model, row.uid));
+  return row;
+}
+
 /** Tokens whose rows name their grant and session: oidc-provider reads both right after the token. */
 const TOKENS_WITH_RELATIVES = new Set(['RefreshToken', 'AccessToken', 'AuthorizationCode']);
 
@@ -27,24 +44,31 @@ const LIVE = (at: string) => `(expires_at is null or expires_at > ${at})`;
  * the token endpoint's CPU profile.
  */
 const texts = new Map<string, string>();
-function keyedText(column: 'id' | 'uid' | 'user_code' | 'relatives', keys: number): string {
+function keyedText(column: 'id' | 'uid' | 'user_code', keys: number): string {
   const cached = texts.get(`${column} ${keys}`);
   if (cached) return cached;
-  const pairs = tuplePlaceholders(keys, 2);
-  const at = `$${2 * keys + 1}`;
-  const text =
-    column === 'relatives'
-      ? // The tokens, their grants (by payload.grantId) and their sessions (by payload.sessionUid), in one statement.
-        `with t as (select ${COLUMNS} from oidc_models where (model, id) in (${pairs}) and ${LIVE(at)})
+  const text = `select ${COLUMNS}${column === 'user_code' ? ', user_code' : ''} from oidc_models
+    where (model, ${column}) in (${tuplePlaceholders(keys, 2)}) and ${LIVE(`$${2 * keys + 1}`)}`;
+  texts.set(`${column} ${keys}`, text);
+  return text;
+}
+
+/** The tokens, their grants (by payload.grantId), sessions (by payload.sessionUid) and companions' rows, in one statement. */
+function relativesTexts(companions: readonly ReadAheadCompanion[]): (keys: number) => string {
+  const byCount: string[] = [];
+  return (keys) => {
+    const at = `$${2 * keys + 1}`;
+    byCount[keys] ??=
+      `with t as (select ${COLUMNS} from oidc_models where (model, id) in (${tuplePlaceholders(keys, 2)}) and ${LIVE(at)})
         select ${COLUMNS} from t
         union all select ${COLUMNS} from oidc_models
           where model = 'Grant' and id in (select payload->>'grantId' from t) and ${LIVE(at)}
         union all select ${COLUMNS} from oidc_models
-          where model = 'Session' and uid in (select payload->>'sessionUid' from t) and ${LIVE(at)}`
-      : `select ${COLUMNS}${column === 'user_code' ? ', user_code' : ''} from oidc_models
-        where (model, ${column}) in (${pairs}) and ${LIVE(at)}`;
-  texts.set(`${column} ${keys}`, text);
-  return text;
+          where model = 'Session' and uid in (select payload->>'sessionUid' from t) and ${LIVE(at)}${companions
+            .map((c) => `\n        union all ${c.select(`(select payload->>'${c.tokenField}' from t)`)}`)
+            .join('')}`;
+    return byCount[keys];
+  };
 }
 
 const parameters = (keys: ModelKey[]) => [...keys.flatMap((k) => [k.model, k.value]), new Date()];
@@ -77,31 +101,41 @@ export interface TokenWithRelatives {
 /**
  * Finds tokens by (model, id) with their grant and session in the same statement: a refresh reads
  * its refresh token, then the grant, then the session, and a code exchange its code, then the
- * same two; the last two then come from what the request read ahead, not the database.
+ * same two; the last two then come from what the request read ahead, not the database. The
+ * companions' rows (the account's claims, the grant's organization) come in the same statement.
  */
-function tokenLookups(db: Kysely<Database>) {
+function tokenLookups(db: Kysely<Database>, companions: readonly ReadAheadCompanion[]) {
+  const text = relativesTexts(companions);
   return new BatchedLookups<ModelKey, TokenWithRelatives>({
     keyOf,
     async fetch(keys) {
-      const { rows } = await db.executeQuery<FoundRow>(
-        CompiledQuery.raw(keyedText('relatives', keys.length), parameters(keys)),
-      );
+      const { rows } = await db.executeQuery<FoundRow>(CompiledQuery.raw(text(keys.length), parameters(keys)));
       const asked = new Set(keys.map(keyOf));
       const grants = new Map<string, FoundRow>();
       const sessions = new Map<string, FoundRow>();
+      const companionRows = new Map<string, FoundRow>(); // by modelRowKey(companion model, id)
       const tokens: FoundRow[] = [];
       for (const row of rows) {
         if (asked.has(keyOf({ model: row.model, value: row.id }))) tokens.push(row);
         else if (row.model === 'Grant') grants.set(row.id, row);
         else if (row.model === 'Session' && row.uid) sessions.set(row.uid, row);
+        else companionRows.set(modelRowKey(row.model, row.id), row);
       }
       const found = new Map<string, TokenWithRelatives>();
       for (const row of tokens) {
-        const { grantId, sessionUid } = (row.payload ?? {}) as { grantId?: string; sessionUid?: string };
-        const relatives = [grantId && grants.get(grantId), sessionUid && sessions.get(sessionUid)].filter(
-          (r): r is FoundRow => Boolean(r),
-        );
-        found.set(keyOf({ model: row.model, value: row.id }), { row, relatives });
+        const payload = (row.payload ?? {}) as Record<string, unknown>;
+        const { grantId, sessionUid } = payload as { grantId?: string; sessionUid?: string };
+        const relatives = [grantId && grants.get(grantId), sessionUid && sessions.get(sessionUid)];
+        for (const c of companions) {
+          const key = payload[c.tokenField];
+          // Each request gets its own copy: a row is taken once, and may be changed by whoever takes it.
+          const companion = typeof key === 'string' ? companionRows.get(modelRowKey(c.model, key)) : undefined;
+          if (companion) relatives.push({ ...companion });
+        }
+        found.set(keyOf({ model: row.model, value: row.id }), {
+          row,
+          relatives: relatives.filter((r): r is FoundRow => Boolean(r)),
+        });
       }
       return found;
     },
@@ -114,17 +148,13 @@ function tokenLookups(db: Kysely<Database>) {
  * next finds; each is used once, so a second find of it reads the database again, as before, and
  * no two finds share a payload object oidc-provider may have changed.
  */
-export function modelRowReader(db: Kysely<Database>, readAhead: () => Map<string, FoundRow> | undefined) {
+export function modelRowReader(
+  db: Kysely<Database>,
+  readAhead: () => Map<string, FoundRow> | undefined,
+  companions: readonly ReadAheadCompanion[] = [],
+) {
   const lookups = { id: lookupsBy(db, 'id'), uid: lookupsBy(db, 'uid'), user_code: lookupsBy(db, 'user_code') };
-  const tokens = tokenLookups(db);
-
-  function take(ahead: Map<string, FoundRow> | undefined, key: string): FoundRow | undefined {
-    const row = ahead?.get(key);
-    if (!row) return undefined;
-    ahead!.delete(readAheadKey.byId(row.model, row.id));
-    if (row.uid) ahead!.delete(readAheadKey.byUid(row.model, row.uid));
-    return row;
-  }
+  const tokens = tokenLookups(db, companions);
 
   return {
     async byId(model: string, id: string): Promise<FoundRow | undefined> {

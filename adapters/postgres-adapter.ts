@@ -4,7 +4,13 @@ import { ClientCache } from '../src/clients/client-cache.ts';
 import { notifyClientChanged } from '../src/clients/client-changes.ts';
 import { hashClientSecret, isHashedClientSecret } from '../src/clients/client-secret.ts';
 import type { PendingWrite } from '../src/provider/batched-writes.ts';
-import { type FoundRow, modelRowKey, type OidcModelRow, writeModelRow } from '../src/storage/oidc-model-rows.ts';
+import {
+  type FoundRow,
+  modelRowKey,
+  type OidcModelRow,
+  type ReadAheadCompanion,
+  writeModelRow,
+} from '../src/storage/oidc-model-rows.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { hashOpaqueToken } from '../src/users/account-tokens.ts';
 import { modelRowReader } from './model-lookups.ts';
@@ -50,6 +56,8 @@ export interface AdapterOptions {
     /** Rows the request read ahead with a token (its grant and session; adapters/model-lookups.ts). */
     readAhead(): Map<string, FoundRow> | undefined;
   };
+  /** Other tables' rows read with each token, for the request to take (needs `batchedWrites`). */
+  readAheadCompanions?: readonly ReadAheadCompanion[];
 }
 
 /**
@@ -121,7 +129,7 @@ export async function takeInitialAccessToken(db: Kysely<Database>, value: string
 export function createAdapterClass(db: Kysely<Database>, options: AdapterOptions) {
   const now = options.now ?? Date.now;
   const clientCache = options.clientCache ?? new ClientCache(options.clientCacheSeconds, now);
-  const rows = modelRowReader(db, () => options.batchedWrites?.readAhead());
+  const rows = modelRowReader(db, () => options.batchedWrites?.readAhead(), options.readAheadCompanions);
 
   /** Dynamic registration writes here; the secret in clear is in its response only. */
   async function upsertClient(id: string, payload: AdapterPayload): Promise<void> {

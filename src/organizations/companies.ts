@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
 import type { WebhookEvents } from '../webhooks/webhook-events.ts';
 import { AccountMemberships } from './account-memberships.ts';
@@ -29,9 +30,11 @@ export function createCompanies(deps: {
   now?: (() => number) | undefined;
   /** Where members joining and leaving and contracts starting and ending are announced (src/webhooks). */
   webhooks?: WebhookEvents | undefined;
+  /** Rows a request read ahead with its token (src/organizations/organization-grants.ts). */
+  readAhead?: ReadAheadTaker | undefined;
 }) {
   const { config, db, logger, now, webhooks } = deps;
-  const signIn = createOrganizationSignIn({ db, logger, identities: deps.identities, now });
+  const signIn = createOrganizationSignIn({ db, logger, identities: deps.identities, now, readAhead: deps.readAhead });
   return {
     signIn,
     accountMemberships: new AccountMemberships(db, now),

@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import { BatchedLookups } from '../storage/batched-lookups.ts';
+import type { ReadAheadCompanion, ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
 import { selectWhereIn } from '../storage/sql-placeholders.ts';
 
@@ -29,8 +30,26 @@ export interface OrganizationGrant {
  * that deals with organizations succeeds, and never changed: switching organization replaces the grant (`revoke` the old one with its tokens),
  * so a token issued for one organization never starts speaking for another.
  */
+/**
+ * Each token's grant's organization, read in the same statement as the token (a refresh, a code
+ * exchange, userinfo: adapters/model-lookups.ts). One row per grant, its payload null when the
+ * grant has no organization recorded, so that "none" is known without another read either.
+ */
+export const ORGANIZATION_GRANT_READ_AHEAD: ReadAheadCompanion = {
+  model: 'OrganizationGrant',
+  tokenField: 'grantId',
+  select: (keys) =>
+    `select 'OrganizationGrant', k.grant_id, null, (select jsonb_build_object('grant_id', g.grant_id,
+        'organization_id', g.organization_id, 'account_id', g.account_id, 'client_id', g.client_id)
+        from organization_grants g where g.grant_id = k.grant_id), null::timestamptz
+      from ${keys} as k(grant_id) where k.grant_id is not null`,
+};
+
 export class OrganizationGrants {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly readAhead?: ReadAheadTaker,
+  ) {}
 
   /** Every token request of a grant reads it: concurrent requests' reads go together. */
   readonly #byId = new BatchedLookups<string, GrantRow>({
@@ -44,7 +63,8 @@ export class OrganizationGrants {
   });
 
   async find(grantId: string): Promise<OrganizationGrant | undefined> {
-    const row = await this.#byId.find(grantId);
+    const ahead = this.readAhead?.(ORGANIZATION_GRANT_READ_AHEAD.model, grantId);
+    const row = ahead ? ((ahead.payload as GrantRow | null) ?? undefined) : await this.#byId.find(grantId);
     return row
       ? {
           grantId: row.grant_id,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger.ts';
+import type { ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
 import { MembershipRepository } from './memberships.ts';
 import { OrganizationAuthorizations } from './organization-authorizations.ts';
@@ -27,12 +28,14 @@ export function createOrganizationSignIn(options: {
   identities: LinkedIdentities;
   /** Milliseconds since the epoch: when organizations are active (tests move it). */
   now?: (() => number) | undefined;
+  /** Rows a request read ahead with its token: a grant's organization (ORGANIZATION_GRANT_READ_AHEAD). */
+  readAhead?: ReadAheadTaker | undefined;
 }) {
   const { db, logger } = options;
   const now = () => new Date((options.now ?? Date.now)());
   const organizations = new OrganizationRepository(db);
   const memberships = new MembershipRepository(db);
-  const grants = new OrganizationGrants(db);
+  const grants = new OrganizationGrants(db, options.readAhead);
   const upstreams = new SessionUpstreams(db);
   const chooser = new OrganizationChooser({ organizations, memberships, now });
   /**

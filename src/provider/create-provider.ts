@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.ts';
 import { FactorRepository } from '../mfa/factor-repository.ts';
 import type { Storage } from '../storage/database.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../storage/database-unavailable.ts';
+import type { ReadAheadCompanion, ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import { createFindAccount } from '../users/user-claims.ts';
 import { UserRepository } from '../users/users.ts';
 import type { BatchedWrites } from './batched-writes.ts';
@@ -40,6 +41,8 @@ export async function createProvider(options: {
   clientCache?: ClientCache;
   /** A request's model writes held back and written at once (src/provider/batched-writes.ts). */
   batchedWrites?: BatchedWrites;
+  /** Other tables' rows read with each token, and how the request takes them (src/wiring/core-services.ts). */
+  readAhead?: { take: ReadAheadTaker; companions: readonly ReadAheadCompanion[] };
 }): Promise<Provider> {
   const { config, storage, pages, logger, refreshRotations: rotations } = options;
   const [jwks, cookieKeys] = await Promise.all([
@@ -51,6 +54,7 @@ export async function createProvider(options: {
     clientCacheSeconds: NO_CLIENT_CACHE,
     clientCache: options.clientCache,
     batchedWrites: options.batchedWrites,
+    readAheadCompanions: options.readAhead?.companions,
     tokenRequests: rotations,
     now: rotations?.now,
   });
@@ -60,7 +64,7 @@ export async function createProvider(options: {
       jwks,
       cookieKeys,
       pages,
-      findAccount: createFindAccount(new UserRepository(storage.db)),
+      findAccount: createFindAccount(new UserRepository(storage.db), options.readAhead?.take),
       secondFactors: new FactorRepository(storage.db),
       takeInitialAccessToken: (value) => takeInitialAccessToken(storage.db, value),
       organizations: options.organizations,

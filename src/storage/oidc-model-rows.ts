@@ -14,6 +14,26 @@ export interface FoundRow {
   consumed_at: Date | null;
 }
 
+/**
+ * Rows of another table read in the same statement as a token (adapters/model-lookups.ts),
+ * because the request reads them right after it: a refresh, a code exchange and userinfo all read
+ * the token's account next. They wait in the request's read-ahead as `model` rows keyed by `id`.
+ */
+export interface ReadAheadCompanion {
+  /** The `model` its rows carry in the read-ahead (no oidc-provider model has it). */
+  model: string;
+  /** The token payload's field that names a row (its `id`): `accountId`, `grantId`. */
+  tokenField: string;
+  /**
+   * A select of `model, id, uid, payload, consumed_at` (text, text, text, jsonb, timestamptz) of
+   * the rows whose key is in `keys`, a subquery of the tokens' `tokenField` values.
+   */
+  select(keys: string): string;
+}
+
+/** Takes a companion's row that the request being served read ahead with its token, if any (each once). */
+export type ReadAheadTaker = (model: string, id: string) => { payload: unknown } | undefined;
+
 /** One row of oidc-provider's models (src/storage/schema.ts `oidc_models`), as written. */
 export type OidcModelRow = Insertable<OidcModelTable>;
 

@@ -1,4 +1,5 @@
 import type { Account, AccountClaims, FindAccount } from 'oidc-provider';
+import type { ReadAheadCompanion, ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import type { UserClaimsRow, UserRepository } from './users.ts';
 
 /** Standard claims per scope; `sub` is the user's stable id, never the email. */
@@ -23,10 +24,34 @@ export function claimsOf(user: UserClaimsRow): AccountClaims {
   };
 }
 
-/** oidc-provider's findAccount: disabled users are treated as gone, which ends their sessions' use. */
-export function createFindAccount(users: UserRepository): FindAccount {
+/**
+ * The account's claim columns, read in the same statement as the token that names it (a refresh,
+ * a code exchange, userinfo: adapters/model-lookups.ts); findAccount then takes them from the
+ * request's read-ahead instead of reading the users table again.
+ */
+export const USER_CLAIMS_READ_AHEAD: ReadAheadCompanion = {
+  model: 'UserClaims',
+  tokenField: 'accountId',
+  select: (keys) =>
+    `select 'UserClaims', id, null, jsonb_build_object('id', id, 'email', email, 'email_verified', email_verified,
+      'name', name, 'updated_at', updated_at, 'phone', phone, 'phone_verified', phone_verified, 'disabled', disabled),
+      null::timestamptz from users where id in ${keys}`,
+};
+
+/** A read-ahead row's payload as the columns it was built from (jsonb gives the time as text). */
+function claimsRowOf(payload: unknown): UserClaimsRow {
+  const row = payload as Omit<UserClaimsRow, 'updated_at'> & { updated_at: string };
+  return { ...row, updated_at: new Date(row.updated_at) };
+}
+
+/**
+ * oidc-provider's findAccount: disabled users are treated as gone, which ends their sessions' use.
+ * `readAhead` takes a row the request read with its token (USER_CLAIMS_READ_AHEAD), if any.
+ */
+export function createFindAccount(users: UserRepository, readAhead?: ReadAheadTaker): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
-    const user = await users.findClaimsById(sub);
+    const ahead = readAhead?.(USER_CLAIMS_READ_AHEAD.model, sub);
+    const user = ahead ? claimsRowOf(ahead.payload) : await users.findClaimsById(sub);
     if (!user || user.disabled) return undefined;
     return {
       accountId: user.id,

@@ -1,3 +1,4 @@
+import { takeReadAhead } from '../../adapters/model-lookups.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { ClientCache, clientCacheSeconds } from '../clients/client-cache.ts';
 import type { Config } from '../config/config.ts';
@@ -12,6 +13,7 @@ import { createMailer } from '../notify/create-mailer.ts';
 import { createObservability } from '../observability/create-observability.ts';
 import { createCompanies } from '../organizations/companies.ts';
 import { createInsights } from '../organizations/insights.ts';
+import { ORGANIZATION_GRANT_READ_AHEAD } from '../organizations/organization-grants.ts';
 import { BatchedWrites } from '../provider/batched-writes.ts';
 import { cookieNames } from '../provider/configuration.ts';
 import { createProvider } from '../provider/create-provider.ts';
@@ -19,6 +21,7 @@ import { RefreshRotations } from '../provider/refresh-rotations.ts';
 import { EndedSessionNotice } from '../sessions/ended-session-notice.ts';
 import type { Storage } from '../storage/database.ts';
 import { createLoginThrottle } from '../throttling/login-throttle.ts';
+import { USER_CLAIMS_READ_AHEAD } from '../users/user-claims.ts';
 import { createWebhooks } from '../webhooks/create-webhooks.ts';
 import type { ResourceStack } from './resource-stack.ts';
 import type { UmbralOptions } from './umbral.ts';
@@ -61,6 +64,10 @@ export async function createCoreServices(
     return { pending: queued, failed };
   });
   const refreshRotations = new RefreshRotations({ db, secretBox, now });
+  // Each oidc-provider request's writes in one statement, before its answer leaves; and the rows it
+  // read ahead with a token (its grant, session, account's claims and grant's organization).
+  const batchedWrites = new BatchedWrites(db);
+  const readAhead = (model: string, id: string) => takeReadAhead(batchedWrites.readAhead(), model, id);
   // Companies: the organization of each authorization (oidc-provider's checks, grants, tokens), its step, contracts.
   const companies = createCompanies({
     config,
@@ -69,11 +76,10 @@ export async function createCoreServices(
     identities: new FederatedIdentities(db),
     now,
     webhooks: webhooks.events,
+    readAhead,
   });
   // Clients in memory, dropped on every node at once when one changes (src/provider/node-sync.ts).
   const clientCache = new ClientCache(clientCacheSeconds(storage.kind), now);
-  // Each oidc-provider request's writes in one statement, before its answer leaves.
-  const batchedWrites = new BatchedWrites(db);
   const insights = resources.own('insights', createInsights({ config, db, logger, audit, now }), (i) => i.close());
   const provider = await createProvider({
     config,
@@ -85,6 +91,7 @@ export async function createCoreServices(
     organizations: companies.signIn,
     clientCache,
     batchedWrites,
+    readAhead: { take: readAhead, companions: [USER_CLAIMS_READ_AHEAD, ORGANIZATION_GRANT_READ_AHEAD] },
   });
   metrics.watchProvider(provider);
   // Token requests and the other machine endpoints skip the page routers (src/http/provider-shortcut.ts).
