@@ -1,8 +1,7 @@
-import { CompiledQuery, type Kysely, sql } from 'kysely';
-import { BatchedLookups } from '../storage/batched-lookups.ts';
+import { type Kysely, sql } from 'kysely';
+import { lookupsByKey } from '../storage/batched-lookups.ts';
 import type { ReadAheadCompanion, ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
-import { selectWhereIn } from '../storage/sql-placeholders.ts';
 
 const GRANTS_BY_ID =
   'select grant_id, organization_id, account_id, client_id from organization_grants where grant_id in';
@@ -52,15 +51,11 @@ export class OrganizationGrants {
   ) {}
 
   /** Every token request of a grant reads it: concurrent requests' reads go together. */
-  readonly #byId = new BatchedLookups<string, GrantRow>({
-    keyOf: (grantId) => grantId,
-    fetch: async (grantIds) => {
-      const { rows } = await this.db.executeQuery<GrantRow>(
-        CompiledQuery.raw(selectWhereIn(GRANTS_BY_ID, grantIds.length), grantIds),
-      );
-      return new Map(rows.map((row) => [row.grant_id, row]));
-    },
-  });
+  readonly #byId = lookupsByKey<GrantRow>(
+    () => this.db,
+    GRANTS_BY_ID,
+    (row) => row.grant_id,
+  );
 
   async find(grantId: string): Promise<OrganizationGrant | undefined> {
     const ahead = this.readAhead?.(ORGANIZATION_GRANT_READ_AHEAD.model, grantId);

@@ -1,3 +1,6 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import { selectWhereIn } from './sql-placeholders.ts';
 import { TurnDrain } from './turn-drain.ts';
 
 /** Keys per statement at most. */
@@ -65,4 +68,23 @@ export class BatchedLookups<Key, Row> {
       for (const { callers } of batch) for (const caller of callers) caller.reject(error);
     }
   }
+}
+
+/**
+ * Rows by a text key with one `select … where <key> in (…)` per turn: `select` is the statement up
+ * to `in` (src/storage/sql-placeholders.ts), `keyOf` the key each row answers for. `db` is asked
+ * for at each fetch, so a class field can be built before its constructor has stored the database.
+ */
+export function lookupsByKey<Row>(
+  db: () => Kysely<Database>,
+  select: string,
+  keyOf: (row: Row) => string,
+): BatchedLookups<string, Row> {
+  return new BatchedLookups<string, Row>({
+    keyOf: (key) => key,
+    fetch: async (keys) => {
+      const { rows } = await db().executeQuery<Row>(CompiledQuery.raw(selectWhereIn(select, keys.length), keys));
+      return new Map(rows.map((row) => [keyOf(row), row]));
+    },
+  });
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Kysely, sql } from 'kysely';
-import { BatchedLookups } from '../storage/batched-lookups.ts';
+import { lookupsByKey } from '../storage/batched-lookups.ts';
 import type { Database, UserRow } from '../storage/schema.ts';
-import { selectWhereIn } from '../storage/sql-placeholders.ts';
 import { NO_WEBHOOK_EVENTS, type WebhookEvents } from '../webhooks/webhook-events.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { hashPassword } from './password-hasher.ts';
@@ -47,31 +46,23 @@ export class UserRepository {
     private readonly webhooks: WebhookEvents = NO_WEBHOOK_EVENTS,
   ) {}
 
-  /** By id: every token request reads its account, so concurrent requests' reads go together. */
-  readonly #byId = new BatchedLookups<string, UserRow>({
-    keyOf: (id) => id,
-    fetch: async (ids) => {
-      const { rows } = await this.db.executeQuery<UserRow>(
-        CompiledQuery.raw(selectWhereIn(USERS_BY_ID, ids.length), ids),
-      );
-      return new Map(rows.map((row) => [row.id, row]));
-    },
-  });
+  /** A whole user by id (sign-in steps, consoles); concurrent reads go together. */
+  readonly #byId = lookupsByKey<UserRow>(
+    () => this.db,
+    USERS_BY_ID,
+    (row) => row.id,
+  );
 
   async findById(id: string): Promise<UserRow | undefined> {
     return this.#byId.find(id);
   }
 
   /** An account's claims and whether it is disabled: what every refresh, userinfo and ID token reads. */
-  readonly #claimsById = new BatchedLookups<string, UserClaimsRow>({
-    keyOf: (id) => id,
-    fetch: async (ids) => {
-      const { rows } = await this.db.executeQuery<UserClaimsRow>(
-        CompiledQuery.raw(selectWhereIn(CLAIMS_BY_ID, ids.length), ids),
-      );
-      return new Map(rows.map((row) => [row.id, row]));
-    },
-  });
+  readonly #claimsById = lookupsByKey<UserClaimsRow>(
+    () => this.db,
+    CLAIMS_BY_ID,
+    (row) => row.id,
+  );
 
   async findClaimsById(id: string): Promise<UserClaimsRow | undefined> {
     return this.#claimsById.find(id);

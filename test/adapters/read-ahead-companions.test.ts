@@ -5,19 +5,13 @@ import { ORGANIZATION_GRANT_READ_AHEAD, OrganizationGrants } from '../../src/org
 import type { FoundRow } from '../../src/storage/oidc-model-rows.ts';
 import { createFindAccount, USER_CLAIMS_READ_AHEAD } from '../../src/users/user-claims.ts';
 import { UserRepository } from '../../src/users/users.ts';
-import { createTestStore, openTestStorage, STORES } from '../support/stores.ts';
+import { STORES, storageForTest } from '../support/stores.ts';
 
 for (const kind of STORES) {
   test.serial(
     `[${kind}] a token is read with its account's claims and its grant's organization, each taken once and fresh on every read`,
     async (t) => {
-      const store = await createTestStore(kind);
-      const storage = await openTestStorage(store);
-      t.teardown(async () => {
-        await storage.close();
-        await store.cleanup();
-      });
-      const { db } = storage;
+      const { db } = await storageForTest(t, kind);
       // One request's read-ahead, as src/provider/batched-writes.ts keeps it while the request runs.
       let ahead = new Map<string, FoundRow>();
       const Adapter = createAdapterClass(db, {

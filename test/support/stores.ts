@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ExecutionContext } from 'ava';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.ts';
@@ -120,6 +121,20 @@ export async function openTestStorage(store: TestStore): Promise<Storage> {
     await storage.close(); // else the PGlite lock keeps the test process alive
     throw error;
   }
+  return storage;
+}
+
+/**
+ * A migrated store of `kind`, opened for one test and closed and removed when it ends: the
+ * create-open-teardown lines many storage tests still spell out themselves.
+ */
+export async function storageForTest(t: ExecutionContext, kind: StoreKind): Promise<Storage> {
+  const store = await createTestStore(kind);
+  const storage = await openTestStorage(store);
+  t.teardown(async () => {
+    await storage.close();
+    await store.cleanup();
+  });
   return storage;
 }
 
