@@ -2,9 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { lookupsByKey } from '../storage/batched-lookups.ts';
 import type { ReadAheadCompanion, ReadAheadTaker } from '../storage/oidc-model-rows.ts';
 import type { Database } from '../storage/schema.ts';
-
-const GRANTS_BY_ID =
-  'select grant_id, organization_id, account_id, client_id from organization_grants where grant_id in';
+import { jsonbObjectOf } from '../storage/sql-placeholders.ts';
 
 interface GrantRow {
   grant_id: string;
@@ -12,6 +10,29 @@ interface GrantRow {
   account_id: string;
   client_id: string;
 }
+
+const GRANT_COLUMNS = [
+  'grant_id',
+  'organization_id',
+  'account_id',
+  'client_id',
+] as const satisfies readonly (keyof GrantRow)[];
+const GRANTS_BY_ID = `select ${GRANT_COLUMNS.join(', ')} from organization_grants where grant_id in`;
+
+/**
+ * Each token's grant's organization, read in the same statement as the token (a refresh, a code
+ * exchange, userinfo: adapters/model-lookups.ts). One row per grant, its payload null when the
+ * grant has no organization recorded, so that "none" is known without another read either.
+ */
+export const ORGANIZATION_GRANT_READ_AHEAD: ReadAheadCompanion = {
+  model: 'OrganizationGrant',
+  tokenField: 'grantId',
+  select: (keys) =>
+    `select 'OrganizationGrant', k.grant_id, null,
+        (select ${jsonbObjectOf(GRANT_COLUMNS, 'g')} from organization_grants g where g.grant_id = k.grant_id),
+        null::timestamptz
+      from ${keys} as k(grant_id) where k.grant_id is not null`,
+};
 
 /** The organization one authorization (an oidc-provider grant: one session at one portal) is for. */
 export interface OrganizationGrant {
@@ -29,28 +50,13 @@ export interface OrganizationGrant {
  * that deals with organizations succeeds, and never changed: switching organization replaces the grant (`revoke` the old one with its tokens),
  * so a token issued for one organization never starts speaking for another.
  */
-/**
- * Each token's grant's organization, read in the same statement as the token (a refresh, a code
- * exchange, userinfo: adapters/model-lookups.ts). One row per grant, its payload null when the
- * grant has no organization recorded, so that "none" is known without another read either.
- */
-export const ORGANIZATION_GRANT_READ_AHEAD: ReadAheadCompanion = {
-  model: 'OrganizationGrant',
-  tokenField: 'grantId',
-  select: (keys) =>
-    `select 'OrganizationGrant', k.grant_id, null, (select jsonb_build_object('grant_id', g.grant_id,
-        'organization_id', g.organization_id, 'account_id', g.account_id, 'client_id', g.client_id)
-        from organization_grants g where g.grant_id = k.grant_id), null::timestamptz
-      from ${keys} as k(grant_id) where k.grant_id is not null`,
-};
-
 export class OrganizationGrants {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly readAhead?: ReadAheadTaker,
   ) {}
 
-  /** Every token request of a grant reads it: concurrent requests' reads go together. */
+  /** What a token's read-ahead did not bring (sign-ins, revocations): concurrent reads go together. */
   readonly #byId = lookupsByKey<GrantRow>(
     () => this.db,
     GRANTS_BY_ID,

@@ -22,3 +22,13 @@ export function selectWhereIn(select: string, keys: number): string {
   texts[keys] ??= `${select} ${tuplePlaceholders(1, keys)}`;
   return texts[keys];
 }
+
+/**
+ * `jsonb_build_object('a', t.a, 'b', t.b)`: one row's `columns` as a jsonb object keyed by their
+ * names (a read-ahead companion's payload, src/storage/oidc-model-rows.ts), from the same column
+ * list its plain select uses, so the two cannot drift apart.
+ */
+export function jsonbObjectOf(columns: readonly string[], table?: string): string {
+  const prefix = table ? `${table}.` : '';
+  return `jsonb_build_object(${columns.map((column) => `'${column}', ${prefix}${column}`).join(', ')})`;
+}

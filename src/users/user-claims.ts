@@ -1,6 +1,7 @@
 import type { Account, AccountClaims, FindAccount } from 'oidc-provider';
 import type { ReadAheadCompanion, ReadAheadTaker } from '../storage/oidc-model-rows.ts';
-import type { UserClaimsRow, UserRepository } from './users.ts';
+import { jsonbObjectOf } from '../storage/sql-placeholders.ts';
+import { USER_CLAIM_COLUMNS, type UserClaimsRow, type UserRepository } from './users.ts';
 
 /** Standard claims per scope; `sub` is the user's stable id, never the email. */
 export const CLAIMS_BY_SCOPE = {
@@ -33,9 +34,7 @@ export const USER_CLAIMS_READ_AHEAD: ReadAheadCompanion = {
   model: 'UserClaims',
   tokenField: 'accountId',
   select: (keys) =>
-    `select 'UserClaims', id, null, jsonb_build_object('id', id, 'email', email, 'email_verified', email_verified,
-      'name', name, 'updated_at', updated_at, 'phone', phone, 'phone_verified', phone_verified, 'disabled', disabled),
-      null::timestamptz from users where id in ${keys}`,
+    `select 'UserClaims', id, null, ${jsonbObjectOf(USER_CLAIM_COLUMNS)}, null::timestamptz from users where id in ${keys}`,
 };
 
 /** A read-ahead row's payload as the columns it was built from (jsonb gives the time as text). */

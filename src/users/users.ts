@@ -16,10 +16,17 @@ export class UserInputError extends Error {
 }
 
 /** The columns of a user that its OpenID claims and its availability come from. */
-export type UserClaimsRow = Pick<
-  UserRow,
-  'id' | 'email' | 'email_verified' | 'name' | 'updated_at' | 'phone' | 'phone_verified' | 'disabled'
->;
+export const USER_CLAIM_COLUMNS = [
+  'id',
+  'email',
+  'email_verified',
+  'name',
+  'updated_at',
+  'phone',
+  'phone_verified',
+  'disabled',
+] as const satisfies readonly (keyof UserRow)[];
+export type UserClaimsRow = Pick<UserRow, (typeof USER_CLAIM_COLUMNS)[number]>;
 
 export interface NewUserInput {
   email: string;
@@ -34,8 +41,7 @@ export interface NewUserInput {
 // The statements of every password sign-in, written out once (src/storage/sql-placeholders.ts says why).
 const USERS_BY_ID = 'select * from users where id in';
 // Token requests read only what claims and availability need: no password hash, a third of the columns.
-const CLAIMS_BY_ID =
-  'select id, email, email_verified, name, updated_at, phone, phone_verified, disabled from users where id in';
+const CLAIMS_BY_ID = `select ${USER_CLAIM_COLUMNS.join(', ')} from users where id in`;
 const USER_BY_EMAIL = 'select * from users where lower(email) = $1';
 const RECORD_LOGIN = 'update users set last_login_at = $1 where id = $2';
 
