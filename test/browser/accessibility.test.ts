@@ -21,7 +21,8 @@ import {
 
 // Every hosted page and state through axe-core at WCAG 2.2 AA, in light and dark and at phone and
 // desktop widths. Cheap on purpose: one Chromium, one Umbral, each page loaded once and audited
-// four times by switching the colour scheme and the viewport on the same page.
+// at both widths, with every rule in light and the colour rules in dark (axe-audit.ts), by
+// switching the colour scheme and the viewport on the same page.
 
 const PHONE = '+525512345678';
 const NEW_PASSWORD = `${PASSWORD} nueva`;
@@ -283,6 +284,19 @@ for (const kind of BROWSER_STORES) {
       );
       t.deepEqual(problems, []);
       t.deepEqual(audited, [...COVERED, ...OPERATOR_CONSOLE_STATES]);
+
+      // The dark pass runs only the colour rules, which holds while a colour scheme changes only
+      // colours: a page whose dark scheme also hides or moves something is flagged.
+      const check = new AxeAudit();
+      await page.goto('about:blank');
+      await page.setContent(
+        '<!doctype html><html lang="es"><title>Prueba</title><style>@media (prefers-color-scheme: dark) ' +
+          '{ :root { --bg: #000 } main { display: none } }</style><main><h1>Prueba</h1></main></html>',
+      );
+      await check.audit(page, 'a dark scheme that hides the page');
+      t.deepEqual(check.problems, [
+        'a dark scheme that hides the page: the colour scheme sets "display: none", not a colour: audit every rule in dark too',
+      ]);
     },
   );
 }
