@@ -286,16 +286,19 @@ for (const kind of BROWSER_STORES) {
       t.deepEqual(audited, [...COVERED, ...OPERATOR_CONSOLE_STATES]);
 
       // The dark pass runs only the colour rules, which holds while a colour scheme changes only
-      // colours: a page whose dark scheme also hides or moves something is flagged.
+      // colours: a page whose dark scheme also hides something, or sets a length, is flagged
+      // (here the length sits in a nested condition).
       const check = new AxeAudit();
       await page.goto('about:blank');
       await page.setContent(
         '<!doctype html><html lang="es"><title>Prueba</title><style>@media (prefers-color-scheme: dark) ' +
-          '{ :root { --bg: #000 } main { display: none } }</style><main><h1>Prueba</h1></main></html>',
+          '{ :root { --bg: #000 } main { display: none } } @supports (display: grid) { @media ' +
+          '(prefers-color-scheme: dark) { h1 { --gap: 2rem } } }</style><main><h1>Prueba</h1></main></html>',
       );
       await check.audit(page, 'a dark scheme that hides the page');
       t.deepEqual(check.problems, [
         'a dark scheme that hides the page: the colour scheme sets "display: none", not a colour: audit every rule in dark too',
+        'a dark scheme that hides the page: the colour scheme sets "--gap: 2rem", not a colour: audit every rule in dark too',
       ]);
     },
   );

@@ -22,7 +22,7 @@ const EVERY_RULE = JSON.stringify({
 /**
  * The rules a colour scheme can change. The pages' dark scheme only gives colour custom properties
  * other values (each audit checks that, below), so what else axe checks (names, labels, landmarks,
- * target sizes, reflow) comes out in dark as in light; running it again was half this audit's axe time.
+ * target sizes, reflow) comes out in dark as in light, and is not run twice.
  */
 const COLOUR_RULES = JSON.stringify({
   runOnly: { type: 'rule', values: ['color-contrast', 'link-in-text-block'] },
@@ -61,14 +61,26 @@ export class AxeAudit {
     const structure = JSON.parse(
       (await page.evaluate(`JSON.stringify({
         h1: document.querySelectorAll('h1').length,
-        schemeOnly: [...document.styleSheets].flatMap((sheet) => [...sheet.cssRules])
-          .filter((rule) => rule instanceof CSSMediaRule && /prefers-color-scheme/.test(rule.conditionText))
-          .flatMap((rule) => [...rule.cssRules])
-          .flatMap((rule) => rule instanceof CSSStyleRule
-            ? [...rule.style].map((name) => [name, rule.style.getPropertyValue(name).trim()])
-            : [[rule.cssText.slice(0, 60), '']])
-          .filter(([name, value]) => !(name.startsWith('--') && CSS.supports('color', value)))
-          .map(([name, value]) => name + ': ' + value),
+        schemeOnly: (() => {
+          // Every declaration under a prefers-color-scheme condition, however nested or imported.
+          const found = [];
+          const walk = (rules, inScheme) => {
+            for (const rule of rules) {
+              const scheme = inScheme || /prefers-color-scheme/.test(rule.media?.mediaText ?? '');
+              if (rule instanceof CSSStyleRule && scheme) {
+                for (const name of rule.style) {
+                  const value = rule.style.getPropertyValue(name).trim();
+                  if (!(name.startsWith('--') && CSS.supports('color', value))) found.push(name + ': ' + value);
+                }
+              }
+              if (rule.styleSheet) walk(rule.styleSheet.cssRules, scheme);
+              else if (rule.cssRules) walk(rule.cssRules, scheme);
+              else if (scheme && !(rule instanceof CSSStyleRule)) found.push(rule.cssText.slice(0, 60));
+            }
+          };
+          for (const sheet of document.styleSheets) walk(sheet.cssRules, /prefers-color-scheme/.test(sheet.media.mediaText));
+          return found;
+        })(),
         untied: [...document.querySelectorAll('[aria-invalid="true"]')]
           .filter((field) => !(field.getAttribute('aria-describedby') || '').split(' ')
             .some((id) => document.getElementById(id)?.classList.contains('error')))
