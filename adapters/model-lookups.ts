@@ -121,20 +121,31 @@ function tokenLookups(db: Kysely<Database>, companions: readonly ReadAheadCompan
         else if (row.model === 'Session' && row.uid) sessions.set(row.uid, row);
         else companionRows.set(modelRowKey(row.model, row.id), row);
       }
+      // A row that two tokens of the batch name (their grant, account) goes to each request as a
+      // copy of its own, as BatchedLookups does for a key asked twice: oidc-provider keeps and may
+      // change the payloads it is given.
+      const handedOut = new Set<FoundRow>();
+      const own = (relative: FoundRow | undefined) => {
+        if (relative === undefined) return undefined;
+        if (handedOut.has(relative)) return structuredClone(relative);
+        handedOut.add(relative);
+        return relative;
+      };
       const found = new Map<string, TokenWithRelatives>();
       for (const row of tokens) {
         const payload = (row.payload ?? {}) as Record<string, unknown>;
         const { grantId, sessionUid } = payload as { grantId?: string; sessionUid?: string };
-        const relatives = [grantId && grants.get(grantId), sessionUid && sessions.get(sessionUid)];
-        for (const c of companions) {
-          const key = payload[c.tokenField];
-          // Each request gets its own copy: a row is taken once, and may be changed by whoever takes it.
-          const companion = typeof key === 'string' ? companionRows.get(modelRowKey(c.model, key)) : undefined;
-          if (companion) relatives.push({ ...companion });
-        }
+        const relatives = [
+          grantId ? own(grants.get(grantId)) : undefined,
+          sessionUid ? own(sessions.get(sessionUid)) : undefined,
+          ...companions.map((c) => {
+            const key = payload[c.tokenField];
+            return typeof key === 'string' ? own(companionRows.get(modelRowKey(c.model, key))) : undefined;
+          }),
+        ];
         found.set(keyOf({ model: row.model, value: row.id }), {
           row,
-          relatives: relatives.filter((r): r is FoundRow => Boolean(r)),
+          relatives: relatives.filter((r): r is FoundRow => r !== undefined),
         });
       }
       return found;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { takeReadAhead } from '../../adapters/model-lookups.ts';
+import { modelRowReader, takeReadAhead } from '../../adapters/model-lookups.ts';
 import { createAdapterClass } from '../../adapters/postgres-adapter.ts';
 import { ORGANIZATION_GRANT_READ_AHEAD, OrganizationGrants } from '../../src/organizations/organization-grants.ts';
 import type { FoundRow } from '../../src/storage/oidc-model-rows.ts';
@@ -91,6 +91,37 @@ for (const kind of STORES) {
       await refresh.find('r-ana');
       const other = await counted(async () => findAccount({} as never, bob.id));
       t.deepEqual([other.result?.accountId, other.statements], [bob.id, 1]);
+    },
+  );
+}
+
+for (const kind of STORES) {
+  test.serial(
+    `[${kind}] two tokens read in one statement that name the same grant and account give each request its own copy`,
+    async (t) => {
+      const { db } = await storageForTest(t, kind);
+      const Adapter = createAdapterClass(db, { refreshTokenReuseGraceSeconds: 5, clientCacheSeconds: 0 });
+      const ana = await new UserRepository(db).create({ email: 'ana@example.com', name: 'Ana' });
+      await new Adapter('Grant').upsert('g-ana', { accountId: ana.id, openid: { scope: 'openid' } }, 60);
+      const refresh = new Adapter('RefreshToken');
+      await refresh.upsert('r-1', { grantId: 'g-ana', accountId: ana.id }, 60);
+      await refresh.upsert('r-2', { grantId: 'g-ana', accountId: ana.id }, 60);
+      // Two requests' read-aheads; each find takes the one current when it starts, as a request's does.
+      const first = new Map<string, FoundRow>();
+      const second = new Map<string, FoundRow>();
+      let current = first;
+      const reader = modelRowReader(db, () => current, [USER_CLAIMS_READ_AHEAD]);
+      const one = reader.byId('RefreshToken', 'r-1');
+      current = second;
+      const two = reader.byId('RefreshToken', 'r-2');
+      t.deepEqual([(await one)?.id, (await two)?.id], ['r-1', 'r-2']);
+      for (const model of ['Grant', 'UserClaims']) {
+        const id = model === 'Grant' ? 'g-ana' : ana.id;
+        const [a, b] = [takeReadAhead(first, model, id), takeReadAhead(second, model, id)];
+        t.truthy(a && b, `${model}: read ahead for both requests`);
+        t.deepEqual(a, b, `${model}: the same row`);
+        t.not(a?.payload, b?.payload, `${model}: not the same payload object`);
+      }
     },
   );
 }
