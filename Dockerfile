@@ -33,10 +33,11 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 # --- runtime -------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production DATA_DIR=/data PORT=3000 HOST=0.0.0.0
-# glibc gives each thread (argon2 runs on libuv's) an arena of its own and keeps what it freed:
-# two arenas, and argon2id's 19 MiB blocks always mapped and returned at free, keep idle RSS low
-# (after concurrent logins: about 230 MB without, 145 MB with; see SCALING.md).
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=4194304
+# glibc's allocator: two arenas, argon2id's 19 MiB blocks mapped per hash and returned at free (low
+# idle RSS), in transparent huge pages where the host allows (a few hundred page faults a hash
+# instead of about 4,900). Why and the figures: src/config/allocator-settings.ts, which the bench
+# uses and test/config/allocator-settings.test.ts holds this line to.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=4194304 GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 WORKDIR /app
 # Root-owned and read-only to the `node` user: at run time Umbral writes only to DATA_DIR and /tmp.
 # The layout is the repository's: build/src/config/project-root.js finds /app (package.json, which

@@ -18,7 +18,7 @@ import { type Argon2Ceiling, measureArgon2Ceiling } from './bench/argon2-ceiling
 import { installSignalHandlers, runCleanup } from './bench/cleanup.ts';
 import { benchPaired, type PairedResult, pairedLines } from './bench/paired.ts';
 import { ADMIN_URL, postgresSettings, postgresVersion } from './bench/postgres.ts';
-import { hasTaskset, machineBusyCores, pinSelf } from './bench/proc.ts';
+import { hasTaskset, machineBusyCores, pinSelf, transparentHugePages } from './bench/proc.ts';
 import { ROOT } from './bench/processes.ts';
 import { GOALS, markdownTable, type Verdict, verdictLines, verdicts } from './bench/report.ts';
 import {
@@ -184,7 +184,9 @@ async function main(): Promise<number> {
     calibration = await calibrate(options, values.quick ? 2 : 5);
     if (phases.has('login') && stores.length) {
       argon2 = await measureArgon2Ceiling(options, values.quick ? 2 : 5);
-      log(`  login ceiling: ${argon2.perCore.toFixed(1)} argon2id verifications per CPU-second`);
+      log(
+        `  login ceiling: ${argon2.perCore.toFixed(1)} argon2id verifications per CPU-second (servers' allocator settings ${argon2.serverAllocator.perCore.toFixed(1)}, glibc's defaults ${argon2.glibcDefaults.perCore.toFixed(1)})`,
+      );
     }
     if (!values['no-ceiling']) {
       log('bench: bare oidc-provider (ceiling)…');
@@ -222,7 +224,7 @@ async function main(): Promise<number> {
 
   if (cpuProfileDir) log(`bench: CPU profiles (and .txt summaries) in ${path.relative(process.cwd(), cpuProfileDir)}`);
   const table = results.length
-    ? markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2 })
+    ? markdownTable(results, { date, quick: values.quick, pinned, calibration, argon2, thp: transparentHugePages() })
     : `Calibration and paired rounds only (${date}).`;
   const verdict = [...verdicts(results, { argon2, workersRatio: workers?.ratio }), ...pairedVerdicts(paired)];
   const workersLine = workers
@@ -243,6 +245,7 @@ async function main(): Promise<number> {
     loadAverageAtStart: os.loadavg(),
     node: process.version,
     kernel: os.release(),
+    transparentHugePages: transparentHugePages(),
   };
   let postgres: Record<string, unknown> | undefined;
   if (stores.includes('postgres')) {

@@ -14,6 +14,15 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+/** The kernel's transparent huge page mode ("always", "madvise", "never"), if it tells. */
+export function transparentHugePages(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or undefined once the process is gone. */
 export function rssBytes(pid: number): number | undefined {
   try {

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { ALLOCATOR_SETTINGS } from '../../src/config/allocator-settings.ts';
 import { onCleanup } from './cleanup.ts';
 import { sleep } from './stats.ts';
 
@@ -16,15 +17,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Environment for a child: ours without the variables that would point it elsewhere. */
-/**
- * glibc's allocator settings of the Dockerfile (see SCALING.md): two arenas, and blocks of 4 MiB or
- * more (argon2id's 19 MiB per hash) always mapped and returned at free. Every server of the run
- * gets them, the bare provider and the argon2 ceiling too; set either variable to override.
- */
-const MALLOC_DEFAULTS = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '4194304' };
-
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...MALLOC_DEFAULTS, ...process.env };
+  // The Dockerfile's allocator settings unless ours set them (src/config/allocator-settings.ts).
+  const env: NodeJS.ProcessEnv = { ...ALLOCATOR_SETTINGS, ...process.env };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'DATA_DIR', 'ISSUER', 'PORT', 'NODE_OPTIONS', 'TRUST_PROXY'])
     delete env[key];
   return { ...env, ...extra };

@@ -93,6 +93,8 @@ export function markdownTable(
     pinned: boolean;
     calibration: Calibration | undefined;
     argon2?: Argon2Ceiling | undefined;
+    /** The kernel's transparent huge page mode. */
+    thp?: string | undefined;
   },
 ): string {
   const cols = results.map((r) => r.label);
@@ -114,7 +116,9 @@ export function markdownTable(
     ...(meta.argon2
       ? [
           '',
-          `Login ceiling: argon2id verifications (m=19456 t=2 p=1, one per login) on the same core: ${meta.argon2.perCore.toFixed(1)} per CPU-second.`,
+          `Login ceiling: argon2id verifications (m=19456 t=2 p=1, one per login) on the same core: ${meta.argon2.perCore.toFixed(1)} per CPU-second, ` +
+            `the faster of ${meta.argon2.serverAllocator.perCore.toFixed(1)} under the servers' allocator settings and ${meta.argon2.glibcDefaults.perCore.toFixed(1)} under glibc's defaults` +
+            `${meta.thp ? ` (transparent huge pages: ${meta.thp})` : ''}.`,
         ]
       : []),
     '',
