@@ -39,6 +39,29 @@ export function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/**
+ * CPU time of a process in nanoseconds, from each thread's /proc/<pid>/task/<tid>/schedstat (exact,
+ * where /proc/<pid>/stat counts 10 ms ticks): all its threads, and its main thread (Node's
+ * JavaScript thread) alone. Threads gone since the last reading no longer count.
+ */
+export function threadCpuNs(pid: number): { all: number; main: number } {
+  const ran = (tid: string) => Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  let all = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      all += ran(tid);
+    } catch {
+      // the thread ended between the listing and the reading
+    }
+  }
+  return { all, main: ran(String(pid)) };
+}
+
+/** Minor page faults of a process so far (all its threads; field 10 of /proc/<pid>/stat). */
+export function minorFaults(pid: number): number {
+  return Number(statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))[7]);
+}
+
 /** User + system CPU seconds used by a process (all its threads), or undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
   try {
