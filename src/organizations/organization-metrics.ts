@@ -36,9 +36,10 @@ export interface OrganizationMetrics {
 }
 
 /**
- * The metrics of one organization at `now`, from its sign-in events, memberships, second factors
- * and invitations: six small aggregate queries, each on an index of its table
- * (`sign_in_events_organization` for the two over events), run side by side.
+ * The metrics of one organization at `now`, from the running totals of its sign-ins (per day and
+ * method, and each person's last; kept by a trigger on sign_in_events, migration 0023), its
+ * memberships, second factors and invitations: six small queries, each on an index of its table,
+ * run side by side. What they read grows with days and people, not with sign-ins.
  */
 export async function organizationMetrics(db: Db, organizationId: string, now: Date): Promise<OrganizationMetrics> {
   const today = startOfUtcDay(now);
@@ -47,36 +48,23 @@ export async function organizationMetrics(db: Db, organizationId: string, now: D
   const until = new Date(today.getTime() + DAY_MS);
   const [perDayAndMethod, active, members, invitations, seatsUsed, organization] = await Promise.all([
     db
-      .selectFrom('sign_in_events')
-      .select([
-        sql<Date>`date_bin('1 day'::interval, occurred_at, ${from}::timestamptz)`.as('day'),
-        'method',
-        sql<string>`count(*)`.as('n'),
-      ])
+      .selectFrom('organization_sign_in_days')
+      .select([sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'), 'method', 'sign_ins'])
       .where('organization_id', '=', organizationId)
-      .where('occurred_at', '>=', from)
-      .where('occurred_at', '<', until)
-      .groupBy(['day', 'method'])
+      .where('day', '>=', sql<Date>`${isoDay(from)}::date`)
+      .where('day', '<', sql<Date>`${isoDay(until)}::date`)
       .execute(),
-    // Each signed-in person once (a hash aggregate), then only those still members: far cheaper
-    // than count(distinct) over every event.
+    // People whose last sign-in falls in the window, of those still members.
     db
-      .selectFrom((eb) =>
-        eb
-          .selectFrom('sign_in_events')
-          .select(['user_id', sql<Date>`max(occurred_at)`.as('last')])
-          .where('organization_id', '=', organizationId)
-          .where('occurred_at', '>=', from)
-          .where('occurred_at', '<', until)
-          .groupBy('user_id')
-          .as('u'),
-      )
-      .select([sql<string>`count(*) filter (where u.last >= ${from7})`.as('d7'), sql<string>`count(*)`.as('d30')])
+      .selectFrom('organization_member_sign_ins as l')
+      .select([sql<string>`count(*) filter (where l.last_at >= ${from7})`.as('d7'), sql<string>`count(*)`.as('d30')])
+      .where('l.organization_id', '=', organizationId)
+      .where('l.last_at', '>=', from)
       .where(({ exists, selectFrom }) =>
         exists(
           selectFrom('organization_memberships as m')
             .select('m.user_id')
-            .whereRef('m.user_id', '=', 'u.user_id')
+            .whereRef('m.user_id', '=', 'l.user_id')
             .where('m.organization_id', '=', organizationId)
             .where('m.removed_at', 'is', null),
         ),
@@ -109,8 +97,8 @@ export async function organizationMetrics(db: Db, organizationId: string, now: D
   const counts = new Array<number>(METRICS_DAYS).fill(0);
   const methods = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<SignInMethod, number>;
   for (const row of perDayAndMethod) {
-    const n = Number(row.n);
-    const day = Math.round((new Date(row.day).getTime() - from.getTime()) / DAY_MS);
+    const n = Number(row.sign_ins);
+    const day = Math.round((Date.parse(`${row.day}T00:00:00Z`) - from.getTime()) / DAY_MS);
     if (day >= 0 && day < METRICS_DAYS) counts[day]! += n;
     if ((METHODS as readonly string[]).includes(row.method)) methods[row.method as SignInMethod] += n;
   }

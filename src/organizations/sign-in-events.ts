@@ -148,12 +148,18 @@ export class SignInEvents {
     return found;
   }
 
-  /** Deletes events before `cutoff`; returns how many. */
+  /**
+   * Deletes events before `cutoff`, with the running totals the metrics read of days before its own
+   * and of people last seen before it (migration 0023); returns how many events.
+   */
   async purgeOlderThan(cutoff: Date): Promise<number> {
-    const result = await this.options.db
-      .deleteFrom('sign_in_events')
-      .where('occurred_at', '<', cutoff)
-      .executeTakeFirst();
+    const { db } = this.options;
+    const result = await db.deleteFrom('sign_in_events').where('occurred_at', '<', cutoff).executeTakeFirst();
+    await db
+      .deleteFrom('organization_sign_in_days')
+      .where('day', '<', sql<Date>`(${cutoff}::timestamptz at time zone 'UTC')::date`)
+      .execute();
+    await db.deleteFrom('organization_member_sign_ins').where('last_at', '<', cutoff).execute();
     return Number(result.numDeletedRows);
   }
 

@@ -21,7 +21,9 @@ import type {
   OrganizationInvitationBatchTable,
   OrganizationInvitationTable,
   OrganizationJoinRequestTable,
+  OrganizationMemberSignInTable,
   OrganizationMembershipTable,
+  OrganizationSignInDayTable,
   OrganizationTable,
   OrganizationUpstreamBindingTable,
   RoleTable,
@@ -74,6 +76,8 @@ export interface Database {
   audit_events: AuditEventTable;
   operators: OperatorTable;
   sign_in_events: SignInEventTable;
+  organization_sign_in_days: OrganizationSignInDayTable;
+  organization_member_sign_ins: OrganizationMemberSignInTable;
   weekly_summary_opt_outs: WeeklySummaryOptOutTable;
   weekly_summary_runs: WeeklySummaryRunTable;
   organization_invitation_batches: OrganizationInvitationBatchTable;

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import { createLogger } from '../../src/logging/logger.ts';
 import { csvCell, membersCsv, membersForExport } from '../../src/organizations/members-csv.ts';
 import { MembershipRepository } from '../../src/organizations/memberships.ts';
@@ -70,9 +71,30 @@ for (const kind of STORES) {
     t.deepEqual((await events.lastSignIns('other', ['ana'])).get('ana')?.methods, ['password']);
     t.is((await events.lastSignIns('acme', [])).size, 0);
 
+    const days = async () =>
+      (
+        await db
+          .selectFrom('organization_sign_in_days')
+          .select([sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day'), 'method', 'sign_ins'])
+          .where('organization_id', '=', 'acme')
+          .orderBy('day')
+          .orderBy('method')
+          .execute()
+      ).map((d) => `${d.day} ${d.method} ${d.sign_ins}`);
+    const people = async () =>
+      (await db.selectFrom('organization_member_sign_ins').select(['organization_id', 'user_id']).execute())
+        .map((p) => `${p.organization_id} ${p.user_id}`)
+        .sort();
+    t.deepEqual(await days(), ['2026-11-27 password 1', '2026-11-30 microsoft 1', '2026-11-30 passkey 1']);
+    t.deepEqual(await people(), ['acme ana', 'acme beto', 'other ana']);
+
     now = NOW + 398 * DAY;
     t.is(await events.purgeExpired(400), 1, 'the one recorded 3 days earlier is past 400 days');
+    t.deepEqual(await days(), ['2026-11-30 microsoft 1', '2026-11-30 passkey 1'], 'its day went with it');
+    t.deepEqual(await people(), ['acme ana', 'acme beto', 'other ana'], 'everyone was seen since');
     t.is(await events.purgeOlderThan(new Date(NOW + DAY)), 4);
+    t.deepEqual(await days(), []);
+    t.deepEqual(await people(), []);
   });
 
   test.serial(

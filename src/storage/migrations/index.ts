@@ -20,6 +20,7 @@ import * as userAdministration from './0018-user-administration.ts';
 import * as hostedPages from './0020-hosted-pages.ts';
 import * as webhooks from './0021-webhooks.ts';
 import * as operators from './0022-operators.ts';
+import * as signInRollups from './0023-sign-in-rollups.ts';
 
 /** Every migration, in order. Names are permanent: never rename one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0020-hosted-pages': hostedPages,
   '0021-webhooks': webhooks,
   '0022-operators': operators,
+  '0023-sign-in-rollups': signInRollups,
 };

@@ -112,6 +112,21 @@ export interface SignInEventTable {
   occurred_at: Timestamp;
 }
 
+/** Sign-ins per organization, UTC day and method (kept by a trigger on sign_in_events; migration 0023). */
+export interface OrganizationSignInDayTable {
+  organization_id: string;
+  day: Timestamp;
+  method: string;
+  sign_ins: number;
+}
+
+/** A person's last sign-in at an organization's portals (kept by a trigger on sign_in_events). */
+export interface OrganizationMemberSignInTable {
+  organization_id: string;
+  user_id: string;
+  last_at: Timestamp;
+}
+
 /** An admin who turned the weekly summary of an organization off. */
 export interface WeeklySummaryOptOutTable {
   organization_id: string;
