@@ -9,12 +9,22 @@ import { createTestStore, STORES } from './support/stores.ts';
 
 const root = PROJECT_ROOT;
 
-/** `npm start`'s own command (`node … build/src/main.js`), read from package.json, run by this Node. */
+/**
+ * `npm start`'s own command, read from package.json and run by this Node: the allocator settings
+ * it sets in front when unset (`NAME=${NAME:-value}`), then `node … build/src/main.js`.
+ */
 const START = (() => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const [node, ...args] = pkg.scripts.start.split(' ');
-  if (node !== 'node') throw new Error(`npm start is not a plain node command: ${pkg.scripts.start}`);
-  return args;
+  const words = pkg.scripts.start.split(' ');
+  const env: Record<string, string> = {};
+  for (let word = words[0]; word && word !== 'node'; word = words[0]) {
+    const setting = /^(\w+)=\$\{\1:-([^}]*)\}$/.exec(word);
+    if (!setting) throw new Error(`npm start is not settings and a plain node command: ${pkg.scripts.start}`);
+    env[setting[1]!] = setting[2]!;
+    words.shift();
+  }
+  if (words.shift() !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return { env, args: words };
 })();
 
 async function freePort(): Promise<number> {
@@ -26,9 +36,9 @@ async function freePort(): Promise<number> {
 }
 
 function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, START, {
+  const child = spawn(process.execPath, START.args, {
     cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...START.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

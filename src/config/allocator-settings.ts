@@ -1,7 +1,8 @@
 /**
  * glibc's allocator settings for the server process, read by glibc at process start, so they are
- * set in its environment: the Dockerfile's ENV (held to this list by
- * test/config/allocator-settings.test.ts) and every server the bench starts. Two arenas, and blocks
+ * set in its environment: by `npm start` (each unless already set) and the Dockerfile's ENV, both
+ * held to this list by test/config/allocator-settings.test.ts, and for every server the bench
+ * starts. Other systems' allocators ignore them. Two arenas, and blocks
  * of 4 MiB or more (argon2id's 19 MiB per hash) always mapped and returned at free, keep idle RSS
  * low: glibc otherwise keeps each libuv thread's blocks (after concurrent logins about 230 MB
  * instead of 145 MB). Those fresh mappings go into transparent huge pages where the kernel gives

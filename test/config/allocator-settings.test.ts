@@ -22,3 +22,14 @@ test("the Dockerfile's runtime image sets the allocator settings the bench measu
   const env = runtimeEnvironment();
   for (const [name, value] of Object.entries(ALLOCATOR_SETTINGS)) t.is(env.get(name), value, name);
 });
+
+test('npm start sets each allocator setting the environment has not set, before node', (t) => {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = scripts.start.slice(0, scripts.start.indexOf(' node ')).split(' ');
+  t.deepEqual(
+    words,
+    Object.entries(ALLOCATOR_SETTINGS).map(([name, value]) => `${name}=\${${name}:-${value}}`),
+  );
+});
