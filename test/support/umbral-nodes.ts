@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { ALLOCATOR_SETTINGS } from '../../src/config/allocator-settings.ts';
 import { PROJECT_ROOT } from '../../src/config/project-root.ts';
 import { SERVER_NODE_FLAGS } from '../../src/config/server-node-flags.ts';
 
@@ -26,11 +27,11 @@ export interface UmbralNode {
   output(): string;
 }
 
-/** One Umbral process (`node build/src/main.js`) on its own port, with a fresh environment. */
+/** One Umbral process (`node build/src/main.js`) on its own port, with a fresh environment and npm start's allocator settings. */
 export function startNode(env: Record<string, string>, port: number): UmbralNode {
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...ALLOCATOR_SETTINGS, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
