@@ -193,6 +193,8 @@ export class UserAdministration {
       const revoked = await revokeEverything(trx, user.id);
       await trx.deleteFrom('organization_grants').where('account_id', '=', user.id).execute();
       await trx.deleteFrom('session_activity').where('account_id', '=', user.id).execute();
+      // Their last sign-in at each company (the metrics' running total; migration 0023).
+      await trx.deleteFrom('organization_member_sign_ins').where('user_id', '=', user.id).execute();
       await trx.deleteFrom('users').where('id', '=', user.id).execute();
       await this.deps.webhooks?.emit('user.deleted', { user_id: user.id }, trx);
       return revoked;

@@ -113,6 +113,23 @@ for (const kind of STORES) {
       const memberships = new MembershipRepository(db);
       await memberships.join({ organizationId: org.row.id, userId: user.id, roles: ['admin'], invitedBy: 'operator' });
       await new FactorRepository(db).addSms(user.id, '+5215512345678');
+      await db
+        .insertInto('sign_in_events')
+        .values({
+          user_id: user.id,
+          organization_id: org.row.id,
+          client_id: 'crm',
+          method: 'password',
+          occurred_at: new Date(),
+        })
+        .execute();
+      const lastSignIn = () =>
+        db
+          .selectFrom('organization_member_sign_ins')
+          .select('organization_id')
+          .where('user_id', '=', user.id)
+          .execute();
+      t.deepEqual(await lastSignIn(), [{ organization_id: org.row.id }]);
 
       const refused = await t.throwsAsync(admin.remove({ email: 'ana@example.com' }, OPERATOR));
       t.regex(refused.message, /ana@example.com is the only admin of "Acme" \(.+\): make another member admin first/);
@@ -137,6 +154,7 @@ for (const kind of STORES) {
       t.deepEqual(left, [], 'no session, grant or token of theirs is left');
       t.deepEqual(await memberships.members(org.row.id).then((m) => m.map((x) => x.email)), ['bea@example.com']);
       t.false(await new FactorRepository(db).hasFactors(user.id));
+      t.deepEqual(await lastSignIn(), [], 'nor their last sign-in at the company');
       const [deleted] = (await auditOf(server, user.id)).filter((e) => e.type === 'user.deleted');
       t.like(deleted, { actor: { kind: 'operator', id: 'maria' }, data: { email: 'ana@example.com', memberships: 1 } });
     },
