@@ -4,23 +4,16 @@ import { EmailChange } from '../../src/account/email-change.ts';
 import type { Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { Mailer } from '../../src/notify/mailer.ts';
-import { createMigrator, openStorage } from '../../src/storage/database.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../../src/users/account-tokens.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import { storeForMigrations } from '../support/migration-store.ts';
+import { STORES } from '../support/stores.ts';
 
 /** How email-change links were hashed before migration 0008. */
 const base64urlHash = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 for (const kind of STORES) {
   test.serial(`[${kind}] 0008 re-encodes email-change hashes as hex, so mailed links keep working`, async (t) => {
-    const store = await createTestStore(kind);
-    const storage = await openStorage({ databaseUrl: store.databaseUrl, dataDir: store.dataDir, role: 'server' });
-    t.teardown(async () => {
-      await storage.close();
-      await store.cleanup();
-    });
-    const { db } = storage;
-    const migrator = await createMigrator(db);
+    const { db, migrator } = await storeForMigrations(t, kind);
     const before = await migrator.migrateTo('0007-federation');
     t.falsy(before.error);
 

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { sql } from 'kysely';
-import { createMigrator, openStorage, type Storage } from '../../src/storage/database.ts';
-import { createTestStore, STORES } from '../support/stores.ts';
+import type { Storage } from '../../src/storage/database.ts';
+import { storeForMigrations } from '../support/migration-store.ts';
+import { STORES } from '../support/stores.ts';
 
 type Db = Storage['db'];
 
@@ -53,14 +54,7 @@ for (const kind of STORES) {
   test.serial(
     `[${kind}] 0023 totals the sign-ins recorded before it, and its trigger those inserted after`,
     async (t) => {
-      const store = await createTestStore(kind);
-      const storage = await openStorage({ databaseUrl: store.databaseUrl, dataDir: store.dataDir, role: 'server' });
-      t.teardown(async () => {
-        await storage.close();
-        await store.cleanup();
-      });
-      const { db } = storage;
-      const migrator = await createMigrator(db);
+      const { db, migrator } = await storeForMigrations(t, kind);
       t.falsy((await migrator.migrateTo('0022-operators')).error);
       t.false(await tableExists(db, 'organization_sign_in_days'));
 
