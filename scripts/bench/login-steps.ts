@@ -1,5 +1,5 @@
 /**
- * Where a password login's CPU goes, request by request: Umbral on PostgreSQL pinned to core 0
+ * Where a password login's CPU goes, request by request: Umbral on PostgreSQL pinned to core 0 (with taskset)
  * (`npm run build` first: it runs build/src/main.js as the bench does), one login at a time, and
  * for each request of a login the server's CPU until the next request leaves, on all its threads
  * and on the JavaScript thread alone (the rest is libuv's pool, where argon2id runs, and V8's GC
@@ -10,7 +10,7 @@
  *   npx tsx scripts/bench/login-steps.ts [logins, default 200]
  */
 import { passwordLogin } from './login.ts';
-import { minorFaults, threadCpuNs } from './proc.ts';
+import { hasTaskset, minorFaults, threadCpuNs } from './proc.ts';
 import { startUmbralServer } from './servers.ts';
 import { round } from './stats.ts';
 
@@ -19,7 +19,7 @@ if (!Number.isInteger(logins) || logins < 1)
   throw new Error(`logins must be a positive integer, got ${process.argv[2]}`);
 
 const ready = await startUmbralServer('postgres', {
-  serverCore: '0',
+  serverCore: hasTaskset() ? '0' : undefined, // unpinned where taskset is missing
   connections: 1,
   census: false,
   cpuProfileDir: undefined,
