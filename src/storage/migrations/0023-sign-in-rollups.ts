@@ -31,36 +31,41 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create index organization_member_sign_ins_recent on organization_member_sign_ins (organization_id, last_at)
   `.execute(db);
-  await sql`
+  await sql
+    .raw(`
     create function sign_in_events_rollup() returns trigger language plpgsql as $$
     begin
-      insert into organization_sign_in_days (organization_id, day, method, sign_ins)
-        select organization_id, (occurred_at at time zone 'UTC')::date, method, count(*)
-        from inserted where organization_id is not null
-        group by 1, 2, 3 order by 1, 2, 3
-      on conflict (organization_id, day, method)
-        do update set sign_ins = organization_sign_in_days.sign_ins + excluded.sign_ins;
-      insert into organization_member_sign_ins (organization_id, user_id, last_at)
-        select organization_id, user_id, max(occurred_at)
-        from inserted where organization_id is not null
-        group by 1, 2 order by 1, 2
-      on conflict (organization_id, user_id)
-        do update set last_at = greatest(organization_member_sign_ins.last_at, excluded.last_at);
+      ${addToTotals('inserted').join(';\n')};
       return null;
-    end $$`.execute(db);
+    end $$`)
+    .execute(db);
   await sql`
     create trigger sign_in_events_rollup after insert on sign_in_events
     referencing new table as inserted for each statement execute function sign_in_events_rollup()
   `.execute(db);
   // What was recorded before.
-  await sql`
-    insert into organization_sign_in_days (organization_id, day, method, sign_ins)
-    select organization_id, (occurred_at at time zone 'UTC')::date, method, count(*)
-    from sign_in_events where organization_id is not null group by 1, 2, 3`.execute(db);
-  await sql`
-    insert into organization_member_sign_ins (organization_id, user_id, last_at)
-    select organization_id, user_id, max(occurred_at)
-    from sign_in_events where organization_id is not null group by 1, 2`.execute(db);
+  for (const statement of addToTotals('sign_in_events')) await sql.raw(statement).execute(db);
+}
+
+/**
+ * What the sign-ins in `source` add to the totals: the trigger's transition table of one insert,
+ * or every event recorded at the backfill. In key order (see above).
+ */
+function addToTotals(source: 'inserted' | 'sign_in_events'): string[] {
+  return [
+    `insert into organization_sign_in_days (organization_id, day, method, sign_ins)
+        select organization_id, (occurred_at at time zone 'UTC')::date, method, count(*)
+        from ${source} where organization_id is not null
+        group by 1, 2, 3 order by 1, 2, 3
+      on conflict (organization_id, day, method)
+        do update set sign_ins = organization_sign_in_days.sign_ins + excluded.sign_ins`,
+    `insert into organization_member_sign_ins (organization_id, user_id, last_at)
+        select organization_id, user_id, max(occurred_at)
+        from ${source} where organization_id is not null
+        group by 1, 2 order by 1, 2
+      on conflict (organization_id, user_id)
+        do update set last_at = greatest(organization_member_sign_ins.last_at, excluded.last_at)`,
+  ];
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
