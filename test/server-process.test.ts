@@ -5,26 +5,15 @@ import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import { PROJECT_ROOT } from '../src/config/project-root.ts';
+import { npmStart } from './support/start-script.ts';
 import { createTestStore, STORES } from './support/stores.ts';
 
 const root = PROJECT_ROOT;
 
-/**
- * `npm start`'s own command, read from package.json and run by this Node: the allocator settings
- * it sets in front when unset (`NAME=${NAME:-value}`), then `node … build/src/main.js`.
- */
+/** `npm start`'s own command (its allocator settings, then `node … build/src/main.js`), run by this Node. */
 const START = (() => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(' ');
-  const env: Record<string, string> = {};
-  for (let word = words[0]; word && word !== 'node'; word = words[0]) {
-    const setting = /^(\w+)=\$\{\1:-([^}]*)\}$/.exec(word);
-    if (!setting) throw new Error(`npm start is not settings and a plain node command: ${pkg.scripts.start}`);
-    env[setting[1]!] = setting[2]!;
-    words.shift();
-  }
-  if (words.shift() !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
-  return { env, args: words };
+  const { settings, args } = npmStart();
+  return { env: Object.fromEntries(settings), args };
 })();
 
 async function freePort(): Promise<number> {

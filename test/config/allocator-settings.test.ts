@@ -3,6 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import { ALLOCATOR_SETTINGS } from '../../src/config/allocator-settings.ts';
 import { PROJECT_ROOT } from '../../src/config/project-root.ts';
+import { npmStart } from '../support/start-script.ts';
 
 /** The runtime stage's ENV lines of the Dockerfile, as name → value. */
 function runtimeEnvironment(): Map<string, string> {
@@ -24,12 +25,5 @@ test("the Dockerfile's runtime image sets the allocator settings the bench measu
 });
 
 test('npm start sets each allocator setting the environment has not set, before node', (t) => {
-  const { scripts } = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const words = scripts.start.slice(0, scripts.start.indexOf(' node ')).split(' ');
-  t.deepEqual(
-    words,
-    Object.entries(ALLOCATOR_SETTINGS).map(([name, value]) => `${name}=\${${name}:-${value}}`),
-  );
+  t.deepEqual(npmStart().settings, Object.entries(ALLOCATOR_SETTINGS));
 });
