@@ -2,9 +2,11 @@
  * Complete password logins over HTTP, as a browser without JavaScript does them: authorization
  * request (PKCE S256) → identifier page → email → password page → password → back to /auth →
  * redirect with the code → code exchange at the token endpoint. A fresh cookie jar each time.
+ * The bare oidc-provider's one-page login (scripts/bench/one-page-login.ts) shares the
+ * authorization request and the code exchange.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { HttpBrowser } from '../../test/support/http-browser.ts';
+import { HttpBrowser, type Page } from '../../test/support/http-browser.ts';
 import { type LatencySummary, round, Samples } from './stats.ts';
 
 export interface LoginTarget {
@@ -37,12 +39,13 @@ export interface LoginTokens {
 
 const b64url = (b: Buffer) => b.toString('base64url');
 
-/** One login; `fetcher` stands in for fetch for every request of it (scripts/bench/login-steps.ts counts them). */
-export async function passwordLogin(
+export type LoginFlow = (
   target: LoginTarget,
-  fetcher: typeof fetch = fetch,
-): Promise<{ timings: LoginTimings; tokens: LoginTokens }> {
-  const browser = new HttpBrowser({}, fetcher);
+  fetcher?: typeof fetch,
+) => Promise<{ timings: LoginTimings; tokens: LoginTokens }>;
+
+/** An authorization request for the code flow with PKCE S256, with its state and verifier. */
+export function authorizationRequest(target: LoginTarget): { url: string; state: string; verifier: string } {
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(12));
   const url = new URL('/auth', target.issuer);
@@ -56,20 +59,11 @@ export async function passwordLogin(
     code_challenge: b64url(createHash('sha256').update(verifier).digest()),
     code_challenge_method: 'S256',
   }).toString();
+  return { url: url.href, state, verifier };
+}
 
-  const t0 = performance.now();
-  const identifierPage = await browser.open(url.href, target.redirectUri);
-  if (identifierPage.status !== 200 || !identifierPage.body.includes('/identifier"')) {
-    throw new Error(`expected the identifier page, got ${identifierPage.status} at ${identifierPage.url}`);
-  }
-  const t1 = performance.now();
-  const passwordPage = await browser.submit(identifierPage, '/identifier', { email: target.email }, target.redirectUri);
-  if (passwordPage.status !== 200 || !passwordPage.body.includes('/password"')) {
-    throw new Error(`expected the password page, got ${passwordPage.status} at ${passwordPage.url}`);
-  }
-  const t2 = performance.now();
-  const callback = await browser.submit(passwordPage, '/password', { password: target.password }, target.redirectUri);
-  const t3 = performance.now();
+/** The code from the redirect back to the client, checked against the request's state. */
+export function codeFrom(callback: Page, target: LoginTarget, state: string): string {
   if (!callback.url.startsWith(target.redirectUri)) {
     throw new Error(`login did not return to the client (status ${callback.status} at ${callback.url})`);
   }
@@ -77,7 +71,16 @@ export async function passwordLogin(
   const code = params.get('code');
   if (!code || params.get('state') !== state)
     throw new Error(`callback without code or with wrong state: ${callback.url}`);
+  return code;
+}
 
+/** The code exchange at the token endpoint (client_secret_basic). */
+export async function exchangeCode(
+  target: LoginTarget,
+  code: string,
+  verifier: string,
+  fetcher: typeof fetch,
+): Promise<LoginTokens> {
   const response = await fetcher(new URL('/token', target.issuer), {
     method: 'POST',
     headers: {
@@ -92,14 +95,36 @@ export async function passwordLogin(
     }),
   });
   const tokens = (await response.json()) as LoginTokens & { error?: string; error_description?: string };
-  const t4 = performance.now();
   if (!response.ok || !tokens.access_token)
     throw new Error(`code exchange failed: ${response.status} ${JSON.stringify(tokens)}`);
+  return tokens;
+}
+
+/** One login; `fetcher` stands in for fetch for every request of it (scripts/bench/login-steps.ts counts them). */
+export const passwordLogin: LoginFlow = async (target, fetcher = fetch) => {
+  const browser = new HttpBrowser({}, fetcher);
+  const request = authorizationRequest(target);
+  const t0 = performance.now();
+  const identifierPage = await browser.open(request.url, target.redirectUri);
+  if (identifierPage.status !== 200 || !identifierPage.body.includes('/identifier"')) {
+    throw new Error(`expected the identifier page, got ${identifierPage.status} at ${identifierPage.url}`);
+  }
+  const t1 = performance.now();
+  const passwordPage = await browser.submit(identifierPage, '/identifier', { email: target.email }, target.redirectUri);
+  if (passwordPage.status !== 200 || !passwordPage.body.includes('/password"')) {
+    throw new Error(`expected the password page, got ${passwordPage.status} at ${passwordPage.url}`);
+  }
+  const t2 = performance.now();
+  const callback = await browser.submit(passwordPage, '/password', { password: target.password }, target.redirectUri);
+  const t3 = performance.now();
+  const code = codeFrom(callback, target, request.state);
+  const tokens = await exchangeCode(target, code, request.verifier, fetcher);
+  const t4 = performance.now();
   return {
     timings: { totalMs: t4 - t0, authorizeMs: t1 - t0, identifierMs: t2 - t1, passwordMs: t3 - t2, tokenMs: t4 - t3 },
     tokens,
   };
-}
+};
 
 export interface LoginLoadResult {
   concurrency: number;
@@ -115,7 +140,12 @@ export interface LoginLoadResult {
 }
 
 /** `concurrency` logins in flight at all times for `seconds` (logins started before the end are finished). */
-export async function loginLoad(target: LoginTarget, concurrency: number, seconds: number): Promise<LoginLoadResult> {
+export async function loginLoad(
+  target: LoginTarget,
+  concurrency: number,
+  seconds: number,
+  login: LoginFlow = passwordLogin,
+): Promise<LoginLoadResult> {
   const total = new Samples();
   const steps = {
     authorizeMs: new Samples(),
@@ -131,7 +161,7 @@ export async function loginLoad(target: LoginTarget, concurrency: number, second
   const worker = async () => {
     while (performance.now() < deadline) {
       try {
-        const { timings } = await withTimeout(passwordLogin(target), 30_000);
+        const { timings } = await withTimeout(login(target), 30_000);
         ok++;
         total.add(timings.totalMs);
         for (const key of Object.keys(steps) as (keyof typeof steps)[]) steps[key].add(timings[key]);

@@ -10,6 +10,7 @@ import { closedLoop, type LoadResult, paced, type RequestSpec } from './load.ts'
 import { type LoginLoadResult, loginLoad } from './login.ts';
 import { benchMetrics, type MetricsResult } from './metrics.ts';
 import { issuedBetween, tokensIssued } from './metrics-scrape.ts';
+import { onePageLogin } from './one-page-login.ts';
 import { type CpuUse, cpuSnapshot, cpuUse, rssBytes, Sampler } from './proc.ts';
 import { childEnv, firstJsonLine, freePort, type RunningProcess, startNode } from './processes.ts';
 import { summarise } from './profile-summary.ts';
@@ -221,7 +222,7 @@ export async function calibrate(options: BenchOptions, seconds: number): Promise
   }
 }
 
-/** oidc-provider alone: client_credentials and refresh, no logins (it has no login pages). */
+/** oidc-provider alone: client_credentials, refresh, and its one-page password login (the library's login floor). */
 export async function benchBare(options: BenchOptions): Promise<TargetResult> {
   const { log, durations } = options;
   const ready = await startBareServer(options);
@@ -240,6 +241,13 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
     const refresh = options.phases.has('refresh')
       ? await target.tokenPhases('refresh_token', await ready.refresh())
       : undefined;
+    let logins: Measured<LoginLoadResult> | undefined;
+    if (options.phases.has('login')) {
+      await loginLoad(ready.login, Math.min(4, options.loginConcurrency), durations.warm, onePageLogin);
+      logins = await target.measure('password logins', () =>
+        loginLoad(ready.login, options.loginConcurrency, durations.login, onePageLogin),
+      );
+    }
     target.sampler.stop();
     return {
       target: 'bare',
@@ -251,6 +259,7 @@ export async function benchBare(options: BenchOptions): Promise<TargetResult> {
       peakRssMb: mb(target.sampler.peakRss),
       clientCredentials,
       refresh,
+      logins,
       notes: [],
     };
   } finally {

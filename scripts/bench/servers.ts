@@ -86,8 +86,13 @@ export interface ReadyServer {
   cleanup(): Promise<void>;
 }
 
+/** The bare provider, with its one-page password login (scripts/bench/one-page-login.ts). */
+export interface ReadyBare extends ReadyServer {
+  login: LoginTarget;
+}
+
 /** oidc-provider alone, default configuration, memory adapter (scripts/bench/bare-provider.ts). */
-export async function startBareServer(options: ServerOptions): Promise<ReadyServer> {
+export async function startBareServer(options: ServerOptions): Promise<ReadyBare> {
   const port = await freePort();
   const started = performance.now();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-bench-'));
@@ -101,7 +106,14 @@ export async function startBareServer(options: ServerOptions): Promise<ReadyServ
     { core: options.serverCore },
   );
   try {
-    const ready = await firstJsonLine<{ clientId: string; clientSecret: string }>(server, 60_000);
+    const ready = await firstJsonLine<{
+      issuer: string;
+      clientId: string;
+      clientSecret: string;
+      redirectUri: string;
+      loginEmail: string;
+      loginPassword: string;
+    }>(server, 60_000);
     const origin = `http://127.0.0.1:${port}`;
     const auth = basic(ready.clientId, ready.clientSecret);
     return {
@@ -111,6 +123,14 @@ export async function startBareServer(options: ServerOptions): Promise<ReadyServ
       rssAfterStart: rssBytes(server.pid),
       census: probe ? new Census(server.pid, censusFile) : undefined,
       cc: tokenSpec(origin, auth, { grant_type: 'client_credentials' }),
+      login: {
+        issuer: ready.issuer,
+        clientId: ready.clientId,
+        clientSecret: ready.clientSecret,
+        redirectUri: ready.redirectUri,
+        email: ready.loginEmail,
+        password: ready.loginPassword,
+      },
       async refresh() {
         const tokens: string[] = [];
         for (let i = 0; i < options.connections; i++) {
