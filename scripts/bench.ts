@@ -51,8 +51,9 @@ const USAGE = `Usage: npm run bench -- [--quick] [--store pglite|postgres]... [-
   --cpu-prof-phases RE  which phases --cpu-prof profiles, by name (default "max|logins";
                  "half" for the half-load phases, where the p99 tail is set)
   --workers N    also Umbral on PostgreSQL unpinned with WEB_CONCURRENCY=1 and =N under the same
-                 client_credentials load: req/s and the ratio (the load generator, wrk when it is
-                 installed, else autocannon, shares the cores)
+                 client_credentials load (64 connections per worker of N, at least --connections):
+                 req/s and the ratio (the load generator, wrk when it is installed, else
+                 autocannon, shares the cores)
   --paired N     also N paired rounds: the bare oidc-provider and Umbral on PostgreSQL running at
                  once on the server core, taking turns under the same maximum load (cc, refresh)
                  in short slices, so the ratio is not the machine's drift between two runs
@@ -228,7 +229,7 @@ async function main(): Promise<number> {
     : `Calibration and paired rounds only (${date}).`;
   const verdict = [...verdicts(results, { argon2, workersRatio: workers?.ratio }), ...pairedVerdicts(paired)];
   const workersLine = workers
-    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, ${workers.many.loadGenerator} and PostgreSQL on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2). Per server CPU-second: ${perServerCore(workers.one)} and ${perServerCore(workers.many)}/s (×${(workers.many.rps / workers.many.cpuCores / (workers.one.rps / workers.one.cpuCores)).toFixed(2)}). Beside the ${workers.many.workers} workers: ${workers.many.loadGenerator} ${workers.many.loadGeneratorCores ?? '?'} cores, PostgreSQL ${workers.many.databaseCores} cores.`
+    ? `\n\nWEB_CONCURRENCY (PostgreSQL, unpinned, ${workers.many.loadGenerator} with ${workers.many.connections} connections and PostgreSQL on the same cores): 1 worker ${workers.one.rps.toLocaleString('en-US')} client_credentials/s (${workers.one.cpuCores} cores), ${workers.many.workers} workers ${workers.many.rps.toLocaleString('en-US')}/s (${workers.many.cpuCores} cores): ×${workers.ratio} (goal ×1.8 for 2). Per server CPU-second: ${perServerCore(workers.one)} and ${perServerCore(workers.many)}/s (×${(workers.many.rps / workers.many.cpuCores / (workers.one.rps / workers.one.cpuCores)).toFixed(2)}). Beside the ${workers.many.workers} workers: ${workers.many.loadGenerator} ${workers.many.loadGeneratorCores ?? '?'} cores, PostgreSQL ${workers.many.databaseCores} cores.`
     : '';
   const pairedSection = paired ? `\n\n${pairedLines(paired)}` : '';
   process.stdout.write(

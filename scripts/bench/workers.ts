@@ -31,8 +31,18 @@ export interface WorkersResult {
   loadGeneratorCores: number | undefined;
   /** CPU-seconds per second of the PostgreSQL backends serving this run's database. */
   databaseCores: number;
+  /** Keep-alive connections of the closed loop. */
+  connections: number;
   statuses: LoadResult['statuses'];
 }
+
+/**
+ * Connections of the worker runs, per worker of the larger run, the same for both. A closed loop
+ * of 32 (the other phases' count) could not keep two workers busy: they got 1.39 of the 2 cores
+ * with 0.2 idle and did ×1.02 of one; with 128 the machine was busy and they did ×1.32
+ * (2026-12-04, about 20:38Z and 20:41Z).
+ */
+const CONNECTIONS_PER_WORKER = 64;
 
 /** The pids of `pid`'s children (the cluster's workers), from /proc. */
 function childrenOf(pid: number): number[] {
@@ -52,7 +62,12 @@ function childrenOf(pid: number): number[] {
 
 const treeCpu = (pid: number) => [pid, ...childrenOf(pid)].reduce((sum, p) => sum + (cpuSeconds(p) ?? 0), 0);
 
-async function oneRun(workers: number, options: BenchOptions, seconds: number): Promise<WorkersResult> {
+async function oneRun(
+  workers: number,
+  connections: number,
+  options: BenchOptions,
+  seconds: number,
+): Promise<WorkersResult> {
   const database = await createBenchDatabase();
   const drop = onCleanup(`drop database ${database.name}`, () => database.drop());
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'umbral-bench-workers-'));
@@ -87,9 +102,7 @@ async function oneRun(workers: number, options: BenchOptions, seconds: number): 
     };
     const wrk = hasWrk();
     const load = async (s: number) =>
-      wrk
-        ? await wrkClosedLoop(spec, options.connections, s)
-        : { load: await closedLoop(spec, options.connections, s) };
+      wrk ? await wrkClosedLoop(spec, connections, s) : { load: await closedLoop(spec, connections, s) };
     await load(2); // warm every worker
     await sleep(500);
     const databaseCpu = () => postgresBackends(database.name).reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
@@ -101,7 +114,7 @@ async function oneRun(workers: number, options: BenchOptions, seconds: number): 
     const loadGeneratorCores = 'cpuSeconds' in run ? cores(run.cpuSeconds) : undefined;
     const databaseCores = cores(databaseCpu() - before.database);
     options.log(
-      `    WEB_CONCURRENCY=${workers}: ${result.rps}/s, ${cores(cpu)} cores; ${wrk ? 'wrk' : 'autocannon'} ${loadGeneratorCores ?? '?'} cores, PostgreSQL ${databaseCores} cores`,
+      `    WEB_CONCURRENCY=${workers}, ${connections} connections: ${result.rps}/s, ${cores(cpu)} cores; ${wrk ? 'wrk' : 'autocannon'} ${loadGeneratorCores ?? '?'} cores, PostgreSQL ${databaseCores} cores`,
     );
     return {
       workers,
@@ -110,6 +123,7 @@ async function oneRun(workers: number, options: BenchOptions, seconds: number): 
       loadGenerator: wrk ? 'wrk' : 'autocannon',
       loadGeneratorCores,
       databaseCores,
+      connections,
       statuses: result.statuses,
     };
   } finally {
@@ -121,7 +135,8 @@ async function oneRun(workers: number, options: BenchOptions, seconds: number): 
 
 /** One worker, then `workers`, each under the same load. */
 export async function benchWorkers(options: BenchOptions, workers: number, seconds: number) {
-  const one = await oneRun(1, options, seconds);
-  const many = await oneRun(workers, options, seconds);
+  const connections = Math.max(options.connections, CONNECTIONS_PER_WORKER * workers);
+  const one = await oneRun(1, connections, options, seconds);
+  const many = await oneRun(workers, connections, options, seconds);
   return { one, many, ratio: one.rps ? round(many.rps / one.rps, 2) : 0 };
 }
