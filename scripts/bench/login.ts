@@ -100,20 +100,30 @@ export async function exchangeCode(
   return tokens;
 }
 
+/** `page` when it is the page whose form posts to `…action`, else an error naming what came instead. */
+export function expectForm(page: Page, action: string, what: string): Page {
+  if (page.status !== 200 || !page.body.includes(`${action}"`)) {
+    throw new Error(`expected the ${what}, got ${page.status} at ${page.url}`);
+  }
+  return page;
+}
+
 /** One login; `fetcher` stands in for fetch for every request of it (scripts/bench/login-steps.ts counts them). */
 export const passwordLogin: LoginFlow = async (target, fetcher = fetch) => {
   const browser = new HttpBrowser({}, fetcher);
   const request = authorizationRequest(target);
   const t0 = performance.now();
-  const identifierPage = await browser.open(request.url, target.redirectUri);
-  if (identifierPage.status !== 200 || !identifierPage.body.includes('/identifier"')) {
-    throw new Error(`expected the identifier page, got ${identifierPage.status} at ${identifierPage.url}`);
-  }
+  const identifierPage = expectForm(
+    await browser.open(request.url, target.redirectUri),
+    '/identifier',
+    'identifier page',
+  );
   const t1 = performance.now();
-  const passwordPage = await browser.submit(identifierPage, '/identifier', { email: target.email }, target.redirectUri);
-  if (passwordPage.status !== 200 || !passwordPage.body.includes('/password"')) {
-    throw new Error(`expected the password page, got ${passwordPage.status} at ${passwordPage.url}`);
-  }
+  const passwordPage = expectForm(
+    await browser.submit(identifierPage, '/identifier', { email: target.email }, target.redirectUri),
+    '/password',
+    'password page',
+  );
   const t2 = performance.now();
   const callback = await browser.submit(passwordPage, '/password', { password: target.password }, target.redirectUri);
   const t3 = performance.now();

@@ -7,16 +7,13 @@
  * bench can tell Umbral's login cost from the library's.
  */
 import { HttpBrowser } from '../../test/support/http-browser.ts';
-import { authorizationRequest, codeFrom, exchangeCode, type LoginFlow } from './login.ts';
+import { authorizationRequest, codeFrom, exchangeCode, expectForm, type LoginFlow } from './login.ts';
 
 export const onePageLogin: LoginFlow = async (target, fetcher = fetch) => {
   const browser = new HttpBrowser({}, fetcher);
   const request = authorizationRequest(target);
   const t0 = performance.now();
-  const page = await browser.open(request.url, target.redirectUri);
-  if (page.status !== 200 || !page.body.includes('/password"')) {
-    throw new Error(`expected the login page, got ${page.status} at ${page.url}`);
-  }
+  const page = expectForm(await browser.open(request.url, target.redirectUri), '/password', 'login page');
   const t1 = performance.now();
   const callback = await browser.submit(
     page,
