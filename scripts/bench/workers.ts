@@ -40,7 +40,7 @@ export interface WorkersResult {
  * Connections of the worker runs, per worker of the larger run, the same for both. A closed loop
  * of 32 (the other phases' count) could not keep two workers busy: they got 1.39 of the 2 cores
  * with 0.2 idle and did ×1.02 of one; with 128 the machine was busy and they did ×1.32
- * (2026-12-04, about 20:38Z and 20:41Z).
+ * (2026-12-04, 20:37Z and 20:39Z).
  */
 const CONNECTIONS_PER_WORKER = 64;
 
