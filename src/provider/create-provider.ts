@@ -19,6 +19,7 @@ import { buildProviderConfiguration, type ProviderSettings } from './configurati
 import { loadCookieSigner } from './cookie-keys.ts';
 import { watchRegistrations } from './dynamic-registration.ts';
 import { idempotentRefresh } from './idempotent-refresh.ts';
+import { withPlainOidcContext } from './plain-oidc-context.ts';
 import { REFRESH_TOKEN_REUSE_GRACE_SECONDS, type RefreshRotations } from './refresh-rotations.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
@@ -58,19 +59,22 @@ export async function createProvider(options: {
     tokenRequests: rotations,
     now: rotations?.now,
   });
-  const provider = new Provider(config.issuer, {
-    ...buildProviderConfiguration({
-      config,
-      jwks,
-      cookieKeys,
-      pages,
-      findAccount: createFindAccount(new UserRepository(storage.db), options.readAhead?.take),
-      secondFactors: new FactorRepository(storage.db),
-      takeInitialAccessToken: (value) => takeInitialAccessToken(storage.db, value),
-      organizations: options.organizations,
-    }),
-    adapter: Adapter,
-  });
+  const provider = withPlainOidcContext(
+    () =>
+      new Provider(config.issuer, {
+        ...buildProviderConfiguration({
+          config,
+          jwks,
+          cookieKeys,
+          pages,
+          findAccount: createFindAccount(new UserRepository(storage.db), options.readAhead?.take),
+          secondFactors: new FactorRepository(storage.db),
+          takeInitialAccessToken: (value) => takeInitialAccessToken(storage.db, value),
+          organizations: options.organizations,
+        }),
+        adapter: Adapter,
+      }),
+  );
   rememberClientInstances(provider, (clientId) => new Adapter('Client').find(clientId));
   provider.proxy = config.trustProxy.kind !== 'none';
   if (rotations) {
