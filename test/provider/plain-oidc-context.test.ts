@@ -61,7 +61,7 @@ test.serial(
   },
 );
 
-test.serial('a provider built without it in the same process keeps oidc-provider own accessor', async (t) => {
+test.serial("a provider built without it in the same process keeps oidc-provider's own accessor", async (t) => {
   const { provider, seen, get } = await serve(t, (config) => new Provider('http://localhost:3997', config));
   t.is(plainOidcContextRoutes(provider), 0);
   t.is((await get('/jwks')).status, 200);
